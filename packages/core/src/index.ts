@@ -1,0 +1,3 @@
+export * from './errors';
+export * from './suites';
+export type * from './key-provider';

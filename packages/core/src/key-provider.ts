@@ -1,0 +1,68 @@
+/**
+ * The KeyProvider seam (DESIGN.md §3): every key backend is one implementation of this interface,
+ * and the same conformance suite (`@strongroom/testing`) runs against each.
+ *
+ * A provider never sees message bytes: it generates, wraps and unwraps data keys, bound to the
+ * message's encryption context.
+ */
+import type { AlgorithmSuite } from './suites';
+
+/** Encryption context: non-secret key/value pairs bound to a message as authenticated data. */
+export type EncryptionContext = Readonly<Record<string, string>>;
+
+/** One wrapped copy of a message's data key, as written in the message header. */
+export interface EncryptedDataKey {
+  /** Identifies the provider kind, e.g. `aws-kms`, or a raw key's namespace. UTF-8, ≤ 65535 bytes. */
+  readonly providerId: string;
+  /** Provider-specific: a key ARN, a raw key name ‖ IV, … ≤ 65535 bytes. */
+  readonly providerInfo: Uint8Array;
+  /** The wrapped data key. ≤ 65535 bytes. */
+  readonly ciphertext: Uint8Array;
+}
+
+export interface DataKeyRequest {
+  readonly suite: AlgorithmSuite;
+  /** The full encryption context of the message (including reserved `aws-crypto-` entries). */
+  readonly encryptionContext: EncryptionContext;
+  readonly abortSignal?: AbortSignal | undefined;
+}
+
+export interface GeneratedDataKey {
+  /** `suite.keyLength` bytes. Ownership passes to the caller, which wipes it after use. */
+  readonly plaintextKey: Uint8Array;
+  readonly encryptedDataKey: EncryptedDataKey;
+}
+
+export interface KeyProvider {
+  /** Written into each encrypted data key; used to route EDKs on decrypt. */
+  readonly providerId: string;
+  /** Generate a fresh data key of `suite.keyLength` bytes and wrap it. */
+  generateDataKey(request: DataKeyRequest): Promise<GeneratedDataKey>;
+  /** Wrap an existing data key (for the second and later providers of a message). */
+  encryptDataKey(request: DataKeyRequest & { readonly plaintextKey: Uint8Array }): Promise<EncryptedDataKey>;
+  /**
+   * Unwrap `encryptedDataKey`. Resolve `undefined` when the EDK is not this provider's (foreign
+   * provider id / key name), so the next provider can try; reject when it is this provider's key but
+   * unwrapping failed (wrong context, tampered, access denied).
+   */
+  decryptDataKey(request: DataKeyRequest & { readonly encryptedDataKey: EncryptedDataKey }): Promise<Uint8Array | undefined>;
+  /**
+   * Optional raw wrapping capability, used by formats other than the ESDK message (the S3
+   * Encryption Client's `AES/GCM` and `RSA-OAEP-SHA1` wrap algorithms). A provider exposes it when
+   * it can wrap arbitrary short byte strings under its key.
+   */
+  readonly keyWrap?: KeyWrapCapability | undefined;
+  /** Optional: a stable identifier of the wrapping key, used to partition caches. Defaults to providerId. */
+  readonly cacheId?: string | undefined;
+}
+
+/**
+ * Raw key wrapping: `aes-gcm` returns `iv(12) ‖ ciphertext ‖ tag(16)` (the IV chosen by the
+ * backend), `rsa-oaep-sha1` returns the RSA-OAEP(SHA-1, MGF1-SHA-1) ciphertext.
+ */
+export interface KeyWrapCapability {
+  readonly algorithm: 'aes-gcm' | 'rsa-oaep-sha1';
+  wrap(request: { plaintext: Uint8Array; aad?: Uint8Array; abortSignal?: AbortSignal }): Promise<Uint8Array>;
+  /** Rejects with an AUTHENTICATION_FAILED error when the wrapped bytes do not verify. */
+  unwrap(request: { wrapped: Uint8Array; aad?: Uint8Array; abortSignal?: AbortSignal }): Promise<Uint8Array>;
+}

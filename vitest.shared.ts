@@ -1,0 +1,21 @@
+import { defineProject, type UserWorkspaceConfig } from 'vitest/config';
+
+/**
+ * Shared project settings: resolve workspace packages to their TypeScript sources through the
+ * `@strongroom/source` export condition, so tests never run against a stale build.
+ */
+export function project(name: string, test: UserWorkspaceConfig['test'] = {}) {
+  const conditions = ['@strongroom/source', 'node', 'import', 'module', 'default'];
+  return defineProject({
+    resolve: { conditions },
+    ssr: { resolve: { conditions, externalConditions: ['@strongroom/source'] } },
+    test: {
+      name,
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+      env: { AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' },
+      ...test,
+    },
+  });
+}
