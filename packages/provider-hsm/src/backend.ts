@@ -1,0 +1,87 @@
+/**
+ * The HSM backend seam: one interface over "an HSM" that both the hsm-local cluster client
+ * (`connectHsmCluster`) and the PKCS#11 client (`openPkcs11`) implement, so `HsmKeyProvider`,
+ * `HsmSigner` and `HsmMac` work over either. Capability flags describe differences instead of
+ * vendor branches (DESIGN.md §5; reference cloudhsm-kms-pkcs11.md D.7).
+ *
+ * Every method takes an optional `{ abortSignal }` and rejects with StrongroomError codes:
+ * KEY_UNAVAILABLE (no such key / not usable), ACCESS_DENIED (login, permissions, attributes),
+ * AUTHENTICATION_FAILED (GCM tag or signature did not verify), PROVIDER_ERROR (backend failure).
+ */
+
+export type HsmKeyType = 'aes' | 'rsa' | 'ec' | 'generic-secret';
+export type HsmHash = 'sha1' | 'sha256' | 'sha384' | 'sha512';
+
+/** An opaque reference to a key inside the HSM. */
+export interface HsmKeyRef {
+  /** Backend-specific handle (PKCS#11 object handle hex, cluster key id). */
+  readonly handle: string;
+  readonly label: string;
+  readonly type: HsmKeyType;
+  /** Key size in bits (AES/generic) or modulus bits (RSA) or curve size (EC: 256/384). */
+  readonly bits: number;
+  /** Key class: secret for AES/generic, private/public for asymmetric halves. */
+  readonly class: 'secret' | 'private' | 'public';
+}
+
+export interface HsmKeyTemplate {
+  readonly label: string;
+  /** Default true: persistent (token) key, replicated across a cluster. */
+  readonly token?: boolean;
+  /** Default false. */
+  readonly extractable?: boolean;
+  readonly encrypt?: boolean;
+  readonly decrypt?: boolean;
+  readonly wrap?: boolean;
+  readonly unwrap?: boolean;
+  readonly sign?: boolean;
+  readonly verify?: boolean;
+}
+
+export interface HsmCallOptions {
+  readonly abortSignal?: AbortSignal | undefined;
+}
+
+export interface HsmCapabilities {
+  /** Who chooses the AES-GCM IV: the HSM (CloudHSM, hsm-local) or the caller (SoftHSMv2). */
+  readonly gcmIv: 'hsm' | 'caller';
+  /** RSA-OAEP hashes the module supports inside the HSM. */
+  readonly oaepHashes: readonly HsmHash[];
+  /** True when the module hashes for ECDSA (CKM_ECDSA_SHA*); false when the caller must pre-hash. */
+  readonly ecdsaHashesInside: boolean;
+  /** True when a new token key must be on ≥ N nodes before use (cluster key availability). */
+  readonly keyAvailabilityCheck: boolean;
+}
+
+export interface HsmBackend {
+  readonly kind: 'cluster' | 'pkcs11';
+  /** Identifies the HSM (cluster id, or PKCS#11 token serial); written into HSM provider info. */
+  readonly id: string;
+  readonly capabilities: HsmCapabilities;
+
+  findKey(query: { label: string; class?: 'secret' | 'private' | 'public' }, options?: HsmCallOptions): Promise<HsmKeyRef | undefined>;
+  generateAesKey(template: HsmKeyTemplate & { bits: 128 | 192 | 256 }, options?: HsmCallOptions): Promise<HsmKeyRef>;
+  generateGenericSecret(template: HsmKeyTemplate & { bits: number }, options?: HsmCallOptions): Promise<HsmKeyRef>;
+  generateKeyPair(
+    template: HsmKeyTemplate & ({ type: 'rsa'; bits: 2048 | 3072 | 4096 } | { type: 'ec'; curve: 'P-256' | 'P-384' }),
+    options?: HsmCallOptions,
+  ): Promise<{ privateKey: HsmKeyRef; publicKey: HsmKeyRef }>;
+  deleteKey(key: HsmKeyRef, options?: HsmCallOptions): Promise<void>;
+
+  /** AES-GCM inside the HSM, 16-byte tag. The IV is chosen by the HSM (or by the backend on caller-IV modules). */
+  aesGcmEncrypt(key: HsmKeyRef, plaintext: Uint8Array, aad: Uint8Array, options?: HsmCallOptions): Promise<{ iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array }>;
+  aesGcmDecrypt(key: HsmKeyRef, input: { iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array; aad: Uint8Array }, options?: HsmCallOptions): Promise<Uint8Array>;
+
+  sign(key: HsmKeyRef, mechanism: HsmSignMechanism, data: Uint8Array, options?: HsmCallOptions): Promise<Uint8Array>;
+  verify(key: HsmKeyRef, mechanism: HsmSignMechanism, data: Uint8Array, signature: Uint8Array, options?: HsmCallOptions): Promise<boolean>;
+  hmac(key: HsmKeyRef, hash: Exclude<HsmHash, 'sha1'>, data: Uint8Array, options?: HsmCallOptions): Promise<Uint8Array>;
+  generateRandom(length: number, options?: HsmCallOptions): Promise<Uint8Array>;
+
+  close(): Promise<void>;
+}
+
+/** Signature mechanisms; ECDSA signatures are DER-encoded. */
+export type HsmSignMechanism =
+  | { readonly type: 'ecdsa'; readonly hash: Exclude<HsmHash, 'sha1'> }
+  | { readonly type: 'rsa-pss'; readonly hash: Exclude<HsmHash, 'sha1'> }
+  | { readonly type: 'rsa-pkcs1'; readonly hash: Exclude<HsmHash, 'sha1'> };
