@@ -76,6 +76,12 @@ export interface HsmBackend {
   verify(key: HsmKeyRef, mechanism: HsmSignMechanism, data: Uint8Array, signature: Uint8Array, options?: HsmCallOptions): Promise<boolean>;
   hmac(key: HsmKeyRef, hash: Exclude<HsmHash, 'sha1'>, data: Uint8Array, options?: HsmCallOptions): Promise<Uint8Array>;
   generateRandom(length: number, options?: HsmCallOptions): Promise<Uint8Array>;
+  /**
+   * Optional: the public half of an asymmetric key as DER SubjectPublicKeyInfo, so signatures made
+   * in the HSM (code signing, tokens) can be verified where the HSM is not reachable. Accepts the
+   * private or the public key reference of a pair.
+   */
+  exportPublicKey?(key: HsmKeyRef, options?: HsmCallOptions): Promise<Uint8Array>;
 
   close(): Promise<void>;
 }

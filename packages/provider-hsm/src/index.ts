@@ -1,1 +1,2 @@
-export {};
+export type * from './backend';
+export * from './pkcs11/index';
