@@ -1,1 +1,10 @@
-export {};
+/**
+ * @strongroom/kms-local — a local AWS KMS-compatible endpoint (DESIGN.md §6).
+ */
+export { startKmsServer, type KmsServer, type KmsServerOptions } from './server';
+export { createLocalKeyMaterialStore, type KeyMaterialStore, type GcmParts } from './key-material';
+export { createSigV4Verifier, type Credentials, type SigV4Verifier, type SignedRequest } from './sigv4';
+export { parseCiphertext, CIPHERTEXT_VERSION, MAX_CIPHERTEXT_BLOB, type ParsedCiphertext } from './ciphertext';
+export { serializeEncryptionContext } from './encryption-context';
+export { KmsError } from './errors';
+export type { Sealer } from './seal';

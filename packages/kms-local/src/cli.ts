@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * `strongroom-kms` — run kms-local from the command line.
+ *
+ *   strongroom-kms --data-dir ./.kms-local [--port 4599] [--host 127.0.0.1] [--region us-east-1]
+ *                  [--account-id 111122223333] [--access-key-id AKID --secret-access-key SECRET]
+ *
+ * With an access key pair (flags, or env KMS_LOCAL_ACCESS_KEY_ID / KMS_LOCAL_SECRET_ACCESS_KEY) the
+ * server runs in strict SigV4 mode.
+ */
+import { parseArgs } from 'node:util';
+import { startKmsServer } from './server';
+
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string', default: '.kms-local' },
+    port: { type: 'string', default: '4599' },
+    host: { type: 'string', default: '127.0.0.1' },
+    region: { type: 'string', default: 'us-east-1' },
+    'account-id': { type: 'string', default: '111122223333' },
+    'access-key-id': { type: 'string' },
+    'secret-access-key': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(
+    'usage: strongroom-kms [--data-dir DIR] [--port N] [--host ADDR] [--region R] [--account-id ID]\n' +
+      '                      [--access-key-id AKID --secret-access-key SECRET]\n',
+  );
+  process.exit(0);
+}
+
+const accessKeyId = values['access-key-id'] ?? process.env.KMS_LOCAL_ACCESS_KEY_ID;
+const secretAccessKey = values['secret-access-key'] ?? process.env.KMS_LOCAL_SECRET_ACCESS_KEY;
+if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+  process.stderr.write('strongroom-kms: give both --access-key-id and --secret-access-key, or neither\n');
+  process.exit(2);
+}
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  process.stderr.write(`strongroom-kms: invalid --port ${values.port}\n`);
+  process.exit(2);
+}
+
+const server = await startKmsServer({
+  dataDir: values['data-dir']!,
+  port,
+  host: values.host!,
+  region: values.region!,
+  accountId: values['account-id']!,
+  ...(accessKeyId !== undefined && { credentials: { accessKeyId, secretAccessKey: secretAccessKey! } }),
+});
+process.stdout.write(`kms-local listening on ${server.endpoint} (region ${server.region}, ${accessKeyId ? 'strict SigV4' : 'any signature'})\n`);
+const stop = () => void server.close().then(() => process.exit(0));
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,136 @@
+/**
+ * Signing and MAC operations (reference B.2): Sign, Verify, GetPublicKey, GenerateMac, VerifyMac.
+ * RSA-PSS uses a salt as long as the digest (as KMS does); ECDSA signatures are DER.
+ * MessageType DIGEST is supported for RSASSA_PKCS1_V1_5 (DigestInfo + private-key operation);
+ * for PSS and ECDSA it needs a pre-hashed signing primitive Node does not expose, so kms-local
+ * answers ValidationException for those (documented in docs/kms-local.md).
+ */
+import { constants, createHmac, createPrivateKey, createPublicKey, privateEncrypt, publicDecrypt, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import type { KmsContext } from '../context';
+import { invalidKeyUsage, KmsError, unsupported, validation } from '../errors';
+import { optEnum, reqBlob, reqString, type Input } from '../input';
+import { MAC_ALGORITHM, SIGNING_ALGORITHMS, encryptionAlgorithms, type KeyRecord } from '../model';
+
+type Op = (ctx: KmsContext, input: Input) => unknown;
+const HASH_BYTES: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
+/** DER prefixes of DigestInfo for PKCS#1 v1.5 (RFC 8017 §9.2 note 1). */
+const DIGEST_INFO: Record<string, string> = {
+  sha256: '3031300d060960864801650304020105000420',
+  sha384: '3041300d060960864801650304020205000430',
+  sha512: '3051300d060960864801650304020305000440',
+};
+const ALL_SIGNING = [...new Set(Object.values(SIGNING_ALGORITHMS).flat())] as string[];
+
+function hashOf(algorithm: string): string {
+  return `sha${algorithm.slice(-3)}`;
+}
+
+function privateKeyOf(ctx: KmsContext, key: KeyRecord): KeyObject {
+  const der = ctx.sealer.unseal(key.privateKey!, `kms-local/private/${key.KeyId}`);
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } finally {
+    der.fill(0);
+  }
+}
+
+function publicKeyOf(key: KeyRecord): KeyObject {
+  return createPublicKey({ key: Buffer.from(key.publicKey!, 'base64'), format: 'der', type: 'spki' });
+}
+
+function signingRequest(ctx: KmsContext, input: Input) {
+  const key = ctx.usable(reqString(input, 'KeyId', 2048), 'SIGN_VERIFY');
+  const algorithm = optEnum(input, 'SigningAlgorithm', ALL_SIGNING);
+  if (!algorithm) throw validation('SigningAlgorithm: required');
+  if (!SIGNING_ALGORITHMS[key.KeySpec]!.includes(algorithm)) {
+    throw invalidKeyUsage(`${ctx.keyArn(key.KeyId)} does not support signing algorithm ${algorithm}.`);
+  }
+  const message = reqBlob(input, 'Message', 1, 4096);
+  const type = optEnum(input, 'MessageType', ['RAW', 'DIGEST'] as const) ?? 'RAW';
+  const hash = hashOf(algorithm);
+  if (type === 'DIGEST') {
+    if (message.length !== HASH_BYTES[hash]) throw validation(`Digest length must be ${HASH_BYTES[hash]} bytes for ${algorithm}.`);
+    if (!algorithm.startsWith('RSASSA_PKCS1')) throw validation(`MessageType DIGEST with ${algorithm} is not supported by kms-local.`);
+  }
+  const options = algorithm.startsWith('RSASSA_PSS')
+    ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[hash]! }
+    : algorithm.startsWith('RSASSA_PKCS1')
+      ? { padding: constants.RSA_PKCS1_PADDING }
+      : { dsaEncoding: 'der' as const };
+  return { key, algorithm, message, type, hash, options };
+}
+
+function macRequest(ctx: KmsContext, input: Input) {
+  const key = ctx.usable(reqString(input, 'KeyId', 2048), 'GENERATE_VERIFY_MAC');
+  const algorithm = optEnum(input, 'MacAlgorithm', ['HMAC_SHA_224', 'HMAC_SHA_256', 'HMAC_SHA_384', 'HMAC_SHA_512'] as const);
+  if (!algorithm) throw validation('MacAlgorithm: required');
+  if (MAC_ALGORITHM[key.KeySpec] !== algorithm) throw invalidKeyUsage(`${ctx.keyArn(key.KeyId)} does not support ${algorithm}.`);
+  const message = reqBlob(input, 'Message', 1, 4096);
+  const raw = ctx.sealer.unseal(key.hmacKey!, `kms-local/hmac/${key.KeyId}`);
+  try {
+    return { key, algorithm, mac: createHmac(`sha${algorithm.slice(-3)}`, raw).update(message).digest() };
+  } finally {
+    raw.fill(0);
+  }
+}
+
+export const asymmetricOps: Record<string, Op> = {
+  Sign(ctx, input) {
+    const r = signingRequest(ctx, input);
+    const pk = privateKeyOf(ctx, r.key);
+    const signature =
+      r.type === 'DIGEST'
+        ? privateEncrypt({ key: pk, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([Buffer.from(DIGEST_INFO[r.hash]!, 'hex'), r.message]))
+        : sign(r.hash, r.message, { key: pk, ...r.options });
+    return { KeyId: ctx.keyArn(r.key.KeyId), Signature: signature.toString('base64'), SigningAlgorithm: r.algorithm };
+  },
+
+  Verify(ctx, input) {
+    const r = signingRequest(ctx, input);
+    const signature = reqBlob(input, 'Signature', 1, 6144);
+    const pub = publicKeyOf(r.key);
+    let valid = false;
+    try {
+      if (r.type === 'DIGEST') {
+        const expected = Buffer.concat([Buffer.from(DIGEST_INFO[r.hash]!, 'hex'), r.message]);
+        const recovered = publicDecrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, signature);
+        valid = recovered.length === expected.length && timingSafeEqual(recovered, expected);
+      } else {
+        valid = verify(r.hash, r.message, { key: pub, ...r.options }, signature);
+      }
+    } catch {
+      valid = false;
+    }
+    if (!valid) throw new KmsError('KMSInvalidSignatureException', 'The signature is not valid.');
+    return { KeyId: ctx.keyArn(r.key.KeyId), SignatureValid: true, SigningAlgorithm: r.algorithm };
+  },
+
+  GetPublicKey(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    ctx.checkUsable(key);
+    if (!key.publicKey) throw unsupported(`${ctx.keyArn(key.KeyId)} is not an asymmetric key.`);
+    return {
+      KeyId: ctx.keyArn(key.KeyId),
+      PublicKey: key.publicKey,
+      CustomerMasterKeySpec: key.KeySpec,
+      KeySpec: key.KeySpec,
+      KeyUsage: key.KeyUsage,
+      ...(key.KeyUsage === 'ENCRYPT_DECRYPT' && { EncryptionAlgorithms: encryptionAlgorithms(key) }),
+      ...(key.KeyUsage === 'SIGN_VERIFY' && { SigningAlgorithms: SIGNING_ALGORITHMS[key.KeySpec] }),
+    };
+  },
+
+  GenerateMac(ctx, input) {
+    const r = macRequest(ctx, input);
+    return { Mac: r.mac.toString('base64'), MacAlgorithm: r.algorithm, KeyId: ctx.keyArn(r.key.KeyId) };
+  },
+
+  VerifyMac(ctx, input) {
+    const r = macRequest(ctx, input);
+    const mac = reqBlob(input, 'Mac', 1, 6144);
+    if (mac.length !== r.mac.length || !timingSafeEqual(mac, r.mac)) {
+      throw new KmsError('KMSInvalidMacException', 'The MAC is not valid.');
+    }
+    return { KeyId: ctx.keyArn(r.key.KeyId), MacValid: true, MacAlgorithm: r.algorithm };
+  },
+};

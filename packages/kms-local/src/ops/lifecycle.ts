@@ -1,0 +1,320 @@
+/**
+ * Key lifecycle operations (reference B.2): CreateKey, DescribeKey, ListKeys, UpdateKeyDescription,
+ * Enable/DisableKey, Schedule/CancelKeyDeletion, aliases, rotation and tags.
+ * Mutations persist (ctx.commit) before they answer.
+ */
+import { generateKeyPair as generateKeyPairCb, randomBytes, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { KmsContext } from '../context';
+import { alreadyExists, invalidAliasName, invalidMarker, invalidState, KmsError, notFound, tagError, unsupported, validation } from '../errors';
+import { epochSeconds, optBool, optEnum, optInt, optString, optStringList, reqString, type Input } from '../input';
+import { allowedUsages, HMAC_KEY_BYTES, KEY_SPECS, KEY_USAGES, keyMetadata, type KeyRecord, type KeySpec } from '../model';
+
+const generateKeyPair = promisify(generateKeyPairCb);
+const DAY = 86_400_000;
+const ALIAS = /^alias\/[a-zA-Z0-9/_-]{1,250}$/;
+
+type Op = (ctx: KmsContext, input: Input) => unknown;
+
+/** Generate an asymmetric key pair as DER (PKCS#8 private, SPKI public). */
+export async function generateDerKeyPair(spec: string): Promise<{ privateKey: Buffer; publicKey: Buffer }> {
+  const { privateKey, publicKey } = spec.startsWith('RSA_')
+    ? await generateKeyPair('rsa', { modulusLength: Number(spec.slice(4)), publicExponent: 65537 })
+    : await generateKeyPair('ec', { namedCurve: spec === 'ECC_NIST_P256' ? 'prime256v1' : 'secp384r1' });
+  return {
+    privateKey: privateKey.export({ type: 'pkcs8', format: 'der' }),
+    publicKey: publicKey.export({ type: 'spki', format: 'der' }),
+  };
+}
+
+function readTags(input: Input, name = 'Tags'): Record<string, string> {
+  const raw = input[name];
+  if (raw === undefined || raw === null) return {};
+  if (!Array.isArray(raw) || raw.length > 50) throw validation(`${name}: expected a list of at most 50 tags`);
+  const out: Record<string, string> = {};
+  for (const t of raw as unknown[]) {
+    const k = (t as Record<string, unknown>)?.TagKey;
+    const v = (t as Record<string, unknown>)?.TagValue;
+    if (typeof k !== 'string' || k.length < 1 || k.length > 128 || typeof v !== 'string' || v.length > 256) {
+      throw tagError('Tags must have a TagKey of 1–128 characters and a TagValue of at most 256 characters.');
+    }
+    if (k.startsWith('aws:')) throw tagError('Tag keys beginning with "aws:" are reserved.');
+    out[k] = v;
+  }
+  return out;
+}
+
+function mutable(ctx: KmsContext, key: KeyRecord): void {
+  if (key.KeyState === 'PendingDeletion') throw invalidState(`${ctx.keyArn(key.KeyId)} is pending deletion.`);
+}
+
+function symmetricOnly(ctx: KmsContext, key: KeyRecord): void {
+  if (key.KeySpec !== 'SYMMETRIC_DEFAULT') {
+    throw unsupported(`${ctx.keyArn(key.KeyId)} does not support key rotation: only symmetric encryption keys do.`);
+  }
+}
+
+async function addBackingKey(ctx: KmsContext, key: KeyRecord, rotationType?: 'AUTOMATIC' | 'ON_DEMAND'): Promise<void> {
+  const backing = (key.backing ??= []);
+  const version = (backing[backing.length - 1]?.version ?? 0) + 1;
+  const handle = await ctx.materialStore.createSymmetricKey(key.KeyId, version);
+  backing.push({ version, handle, created: ctx.now(), ...(rotationType && { rotationType }) });
+}
+
+function aliasName(input: Input): string {
+  const name = reqString(input, 'AliasName', 256);
+  if (!ALIAS.test(name)) throw invalidAliasName(`Alias must start with 'alias/' and contain only alphanumerics, '/', '_' and '-'.`);
+  if (name.startsWith('alias/aws/')) throw new KmsError('NotAuthorizedException', 'Aliases beginning with alias/aws/ are reserved.');
+  return name;
+}
+
+/** An alias target must be a key id or key ARN, never another alias. */
+function aliasTarget(ctx: KmsContext, input: Input): KeyRecord {
+  const target = reqString(input, 'TargetKeyId', 2048);
+  if (target.startsWith('alias/') || target.includes(':alias/')) throw validation('TargetKeyId must be a key id or key ARN, not an alias.');
+  const key = ctx.resolve(target);
+  mutable(ctx, key);
+  return key;
+}
+
+export const lifecycleOps: Record<string, Op> = {
+  async CreateKey(ctx, input) {
+    const spec: KeySpec = optEnum(input, 'KeySpec', KEY_SPECS) ?? optEnum(input, 'CustomerMasterKeySpec', KEY_SPECS) ?? 'SYMMETRIC_DEFAULT';
+    const usage = optEnum(input, 'KeyUsage', KEY_USAGES) ?? allowedUsages(spec)[0]!;
+    if (!allowedUsages(spec).includes(usage)) throw validation(`KeyUsage ${usage} is not compatible with KeySpec ${spec}.`);
+    const origin = optString(input, 'Origin') ?? 'AWS_KMS';
+    if (origin !== 'AWS_KMS') throw unsupported(`Origin ${origin} is not supported by kms-local (custom key stores come separately).`);
+    const multiRegion = optBool(input, 'MultiRegion') ?? false;
+    const keyId = multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : randomUUID();
+    const key: KeyRecord = {
+      KeyId: keyId,
+      CreationDate: ctx.now(),
+      Description: optString(input, 'Description', 8192) ?? '',
+      KeyUsage: usage,
+      KeySpec: spec,
+      KeyState: 'Enabled',
+      MultiRegion: multiRegion,
+      tags: readTags(input),
+    };
+    if (spec === 'SYMMETRIC_DEFAULT') {
+      await addBackingKey(ctx, key);
+    } else if (spec.startsWith('HMAC_')) {
+      const raw = randomBytes(HMAC_KEY_BYTES[spec]!);
+      key.hmacKey = ctx.sealer.seal(raw, `kms-local/hmac/${keyId}`);
+      raw.fill(0);
+    } else {
+      const pair = await generateDerKeyPair(spec);
+      key.privateKey = ctx.sealer.seal(pair.privateKey, `kms-local/private/${keyId}`);
+      key.publicKey = pair.publicKey.toString('base64');
+      pair.privateKey.fill(0);
+    }
+    ctx.state.keys[keyId] = key;
+    await ctx.commit();
+    return { KeyMetadata: keyMetadata(key, ctx.keyArn(keyId), ctx.accountId, ctx.region) };
+  },
+
+  DescribeKey(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    return { KeyMetadata: keyMetadata(key, ctx.keyArn(key.KeyId), ctx.accountId, ctx.region) };
+  },
+
+  ListKeys(ctx, input) {
+    const limit = optInt(input, 'Limit', 1, 1000) ?? 100;
+    const marker = optString(input, 'Marker', 64);
+    const start = marker === undefined ? 0 : Number(marker);
+    if (!Number.isInteger(start) || start < 0) throw invalidMarker('Invalid marker');
+    const all = Object.values(ctx.state.keys).sort((a, b) => a.CreationDate - b.CreationDate || (a.KeyId < b.KeyId ? -1 : 1));
+    const page = all.slice(start, start + limit);
+    const truncated = start + limit < all.length;
+    return {
+      Keys: page.map((k) => ({ KeyId: k.KeyId, KeyArn: ctx.keyArn(k.KeyId) })),
+      Truncated: truncated,
+      ...(truncated && { NextMarker: String(start + limit) }),
+    };
+  },
+
+  async UpdateKeyDescription(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    mutable(ctx, key);
+    key.Description = optString(input, 'Description', 8192) ?? '';
+    await ctx.commit();
+    return {};
+  },
+
+  async EnableKey(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    mutable(ctx, key);
+    key.KeyState = 'Enabled';
+    await ctx.commit();
+    return {};
+  },
+
+  async DisableKey(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    mutable(ctx, key);
+    key.KeyState = 'Disabled';
+    await ctx.commit();
+    return {};
+  },
+
+  async ScheduleKeyDeletion(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    mutable(ctx, key);
+    const days = optInt(input, 'PendingWindowInDays', 7, 30) ?? 30;
+    key.KeyState = 'PendingDeletion';
+    key.DeletionDate = ctx.now() + days * DAY;
+    key.PendingDeletionWindowInDays = days;
+    await ctx.commit();
+    return { KeyId: ctx.keyArn(key.KeyId), DeletionDate: epochSeconds(key.DeletionDate), KeyState: key.KeyState, PendingWindowInDays: days };
+  },
+
+  async CancelKeyDeletion(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    if (key.KeyState !== 'PendingDeletion') throw invalidState(`${ctx.keyArn(key.KeyId)} is not pending deletion.`);
+    key.KeyState = 'Disabled';
+    key.DeletionDate = undefined;
+    key.PendingDeletionWindowInDays = undefined;
+    await ctx.commit();
+    return { KeyId: ctx.keyArn(key.KeyId) };
+  },
+
+  async CreateAlias(ctx, input) {
+    const name = aliasName(input);
+    const key = aliasTarget(ctx, input);
+    if (ctx.state.aliases[name]) throw alreadyExists(`An alias with the name ${ctx.aliasArn(name)} already exists`);
+    const t = ctx.now();
+    ctx.state.aliases[name] = { TargetKeyId: key.KeyId, CreationDate: t, LastUpdatedDate: t };
+    await ctx.commit();
+    return {};
+  },
+
+  async UpdateAlias(ctx, input) {
+    const name = aliasName(input);
+    const alias = ctx.state.aliases[name];
+    if (!alias) throw notFound(`Alias ${ctx.aliasArn(name)} is not found.`);
+    const key = aliasTarget(ctx, input);
+    const current = ctx.state.keys[alias.TargetKeyId];
+    if (current && (current.KeySpec !== key.KeySpec || current.KeyUsage !== key.KeyUsage)) {
+      throw validation('The new target key must have the same key spec and key usage as the current one.');
+    }
+    alias.TargetKeyId = key.KeyId;
+    alias.LastUpdatedDate = ctx.now();
+    await ctx.commit();
+    return {};
+  },
+
+  async DeleteAlias(ctx, input) {
+    const name = aliasName(input);
+    if (!ctx.state.aliases[name]) throw notFound(`Alias ${ctx.aliasArn(name)} is not found.`);
+    delete ctx.state.aliases[name];
+    await ctx.commit();
+    return {};
+  },
+
+  ListAliases(ctx, input) {
+    const keyFilter = optString(input, 'KeyId', 2048);
+    const keyId = keyFilter === undefined ? undefined : ctx.resolve(keyFilter).KeyId;
+    const limit = optInt(input, 'Limit', 1, 100) ?? 50;
+    const marker = optString(input, 'Marker', 64);
+    const start = marker === undefined ? 0 : Number(marker);
+    if (!Number.isInteger(start) || start < 0) throw invalidMarker('Invalid marker');
+    const all = Object.entries(ctx.state.aliases)
+      .filter(([, a]) => keyId === undefined || a.TargetKeyId === keyId)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    const page = all.slice(start, start + limit);
+    const truncated = start + limit < all.length;
+    return {
+      Aliases: page.map(([name, a]) => ({
+        AliasName: name,
+        AliasArn: ctx.aliasArn(name),
+        TargetKeyId: a.TargetKeyId,
+        CreationDate: epochSeconds(a.CreationDate),
+        LastUpdatedDate: epochSeconds(a.LastUpdatedDate),
+      })),
+      Truncated: truncated,
+      ...(truncated && { NextMarker: String(start + limit) }),
+    };
+  },
+
+  async EnableKeyRotation(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    symmetricOnly(ctx, key);
+    ctx.checkUsable(key);
+    const periodDays = optInt(input, 'RotationPeriodInDays', 90, 2560) ?? 365;
+    key.rotation = { enabled: true, periodDays, enabledAt: ctx.now() };
+    await ctx.commit();
+    return {};
+  },
+
+  async DisableKeyRotation(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    symmetricOnly(ctx, key);
+    ctx.checkUsable(key);
+    if (key.rotation) key.rotation.enabled = false;
+    await ctx.commit();
+    return {};
+  },
+
+  GetKeyRotationStatus(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    symmetricOnly(ctx, key);
+    const enabled = key.rotation?.enabled === true;
+    const last = key.backing?.[key.backing.length - 1];
+    return {
+      KeyId: ctx.keyArn(key.KeyId),
+      KeyRotationEnabled: enabled,
+      ...(enabled && {
+        RotationPeriodInDays: key.rotation!.periodDays,
+        NextRotationDate: epochSeconds(Math.max(last?.created ?? 0, key.rotation!.enabledAt) + key.rotation!.periodDays * DAY),
+      }),
+    };
+  },
+
+  async RotateKeyOnDemand(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    symmetricOnly(ctx, key);
+    ctx.checkUsable(key);
+    if ((key.backing?.filter((b) => b.rotationType === 'ON_DEMAND').length ?? 0) >= 25) {
+      throw new KmsError('LimitExceededException', 'The on-demand rotation limit (25) for this key has been reached.');
+    }
+    await addBackingKey(ctx, key, 'ON_DEMAND');
+    await ctx.commit();
+    return { KeyId: ctx.keyArn(key.KeyId) };
+  },
+
+  ListKeyRotations(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    symmetricOnly(ctx, key);
+    return {
+      Rotations: (key.backing ?? [])
+        .filter((b) => b.rotationType !== undefined)
+        .map((b) => ({ KeyId: ctx.keyArn(key.KeyId), RotationDate: epochSeconds(b.created), RotationType: b.rotationType })),
+      Truncated: false,
+    };
+  },
+
+  async TagResource(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    mutable(ctx, key);
+    const tags = readTags(input);
+    if (Object.keys({ ...key.tags, ...tags }).length > 50) throw tagError('A key can have at most 50 tags.');
+    Object.assign(key.tags, tags);
+    await ctx.commit();
+    return {};
+  },
+
+  async UntagResource(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    mutable(ctx, key);
+    const keys = optStringList(input, 'TagKeys', 50);
+    if (!keys) throw validation('TagKeys: required');
+    for (const k of keys) delete key.tags[k];
+    await ctx.commit();
+    return {};
+  },
+
+  ListResourceTags(ctx, input) {
+    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+    return { Tags: Object.entries(key.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })), Truncated: false };
+  },
+};

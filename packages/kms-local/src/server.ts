@@ -1,0 +1,175 @@
+/**
+ * The HTTP endpoint: AWS JSON 1.1 as KMS speaks it (reference B.1) — `POST /` with
+ * `X-Amz-Target: TrentService.<Op>`, JSON bodies, base64 blobs, epoch-second timestamps, and errors
+ * as `{"__type", "message"}` plus `x-amzn-errortype`. SigV4 is verified in strict mode (when
+ * credentials are configured); otherwise any (or no) signature is accepted.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createContext, type KmsContext } from './context';
+import { openDataDir } from './data-dir';
+import { KmsError } from './errors';
+import type { Input } from './input';
+import { createLocalKeyMaterialStore, type KeyMaterialStore } from './key-material';
+import { emptyState, type KmsState } from './model';
+import { asymmetricOps } from './ops/asymmetric';
+import { lifecycleOps } from './ops/lifecycle';
+import { symmetricOps } from './ops/symmetric';
+import { createSealer, type Sealer } from './seal';
+import { createSigV4Verifier, type Credentials } from './sigv4';
+
+export interface KmsServerOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  readonly port?: number;
+  /** Listen address; default 127.0.0.1. */
+  readonly host?: string;
+  /** Directory for `state.json` and `master.key`; created if missing. */
+  readonly dataDir: string;
+  /** Strict mode: requests must be SigV4-signed by one of these. Default: accept any. */
+  readonly credentials?: readonly Credentials[] | Credentials;
+  /** Default `us-east-1`. */
+  readonly region?: string;
+  /** Default `111122223333`. */
+  readonly accountId?: string;
+  /** Where symmetric key material lives; default in-process, sealed under `master.key`. */
+  readonly materialStore?: (sealer: Sealer) => KeyMaterialStore;
+  /** Injectable clock (ms since epoch). */
+  readonly now?: () => number;
+}
+
+export interface KmsServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly region: string;
+  readonly accountId: string;
+  /** Requests answered per operation (successes and errors), e.g. `GenerateDataKey`. */
+  readonly requestCounts: Readonly<Record<string, number>>;
+  resetRequestCounts(): void;
+  close(): Promise<void>;
+}
+
+type Op = (ctx: KmsContext, input: Input) => unknown;
+const OPERATIONS: Record<string, Op> = { ...lifecycleOps, ...symmetricOps, ...asymmetricOps };
+const MAX_BODY = 256 * 1024;
+const JSON_TYPE = 'application/x-amz-json-1.1';
+
+function send(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
+  res.writeHead(status, {
+    'content-type': JSON_TYPE,
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-requestid': randomUUID(),
+    ...extra,
+  });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, error: KmsError): void {
+  send(res, error.status, JSON.stringify({ __type: error.type, message: error.message }), { 'x-amzn-errortype': error.type });
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new KmsError('ValidationException', `Request body exceeds ${MAX_BODY} bytes.`, 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Start a KMS-compatible endpoint.
+ * @throws when the data directory cannot be opened or the port cannot be bound.
+ * @example
+ * const kms = await startKmsServer({ dataDir: './.kms' });
+ * const client = new KMSClient({ endpoint: kms.endpoint, region: 'us-east-1', credentials });
+ */
+export async function startKmsServer(options: KmsServerOptions): Promise<KmsServer> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '111122223333';
+  const now = options.now ?? Date.now;
+  const dir = await openDataDir(options.dataDir);
+  const state = (await dir.load<KmsState>()) ?? emptyState();
+  if (state.formatVersion !== 1) throw new Error(`${options.dataDir}: unsupported state format ${String(state.formatVersion)}`);
+  const sealer = createSealer(dir.masterKey);
+  const ctx = createContext({
+    region,
+    accountId,
+    state,
+    sealer,
+    materialStore: (options.materialStore ?? createLocalKeyMaterialStore)(sealer),
+    now,
+    save: (s) => dir.save(s),
+  });
+  const credentials = options.credentials === undefined ? [] : Array.isArray(options.credentials) ? options.credentials : [options.credentials as Credentials];
+  const verifier = credentials.length > 0 ? createSigV4Verifier(credentials, now) : undefined;
+  let counts: Record<string, number> = Object.create(null);
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') {
+      send(res, 404, JSON.stringify({ __type: 'UnknownOperationException', message: 'kms-local answers POST / only' }));
+      return;
+    }
+    const body = await readBody(req);
+    const target = req.headers['x-amz-target'];
+    const op = typeof target === 'string' && target.startsWith('TrentService.') ? target.slice(13) : undefined;
+    counts[op ?? '(none)'] = (counts[op ?? '(none)'] ?? 0) + 1;
+    verifier?.verify({ method: req.method, url: req.url ?? '/', headers: req.headers, body });
+    const handler = op === undefined ? undefined : Object.hasOwn(OPERATIONS, op) ? OPERATIONS[op] : undefined;
+    if (!handler) throw new KmsError('UnknownOperationException', `Unknown operation ${String(target)}`);
+    let input: unknown;
+    try {
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new KmsError('SerializationException', 'Request body is not valid JSON.');
+    }
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new KmsError('SerializationException', 'Request body must be a JSON object.');
+    const output = await handler(ctx, input as Input);
+    send(res, 200, JSON.stringify(output));
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (res.headersSent) return;
+      if (e instanceof KmsError) sendError(res, e);
+      else sendError(res, new KmsError('KMSInternalException', 'An internal error occurred.'));
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    region,
+    accountId,
+    get requestCounts() {
+      return { ...counts };
+    },
+    resetRequestCounts() {
+      counts = Object.create(null);
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

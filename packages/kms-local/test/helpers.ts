@@ -1,0 +1,29 @@
+/** Test helpers: a kms-local server in a temp dir and a real @aws-sdk/client-kms client for it. */
+import { KMSClient } from '@aws-sdk/client-kms';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKmsServer, type KmsServer, type KmsServerOptions } from '../src/index';
+
+export const CREDENTIALS = { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-secret-key-for-tests' };
+
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'kms-local-'));
+}
+
+export async function startTestServer(options: Partial<KmsServerOptions> = {}): Promise<{ server: KmsServer; dataDir: string; cleanup: () => Promise<void> }> {
+  const dataDir = options.dataDir ?? (await tempDir());
+  const server = await startKmsServer({ credentials: CREDENTIALS, ...options, dataDir });
+  return {
+    server,
+    dataDir,
+    cleanup: async () => {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function clientFor(server: KmsServer, credentials = CREDENTIALS): KMSClient {
+  return new KMSClient({ endpoint: server.endpoint, region: server.region, credentials, maxAttempts: 1 });
+}
