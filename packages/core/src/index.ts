@@ -1,3 +1,32 @@
+/**
+ * @strongroom/core — envelope encryption in the AWS Encryption SDK message format, with pluggable
+ * key providers. See README.md and docs/format.md.
+ */
 export * from './errors';
 export * from './suites';
 export type * from './key-provider';
+export type { CryptoBackend, GcmSealed, SigningKeyPair, IncrementalSigner, IncrementalVerifier } from './backend';
+export { nodeBackend } from './node-backend';
+export { nobleBackend } from './noble-backend';
+export { CommitmentPolicy } from './commitment-policy';
+export {
+  createClient,
+  toWebReadable,
+  toWebTransform,
+  DEFAULT_FRAME_LENGTH,
+  DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+  DEFAULT_MAX_FRAME_LENGTH,
+  type ClientOptions,
+  type DecryptOptions,
+  type DecryptResult,
+  type EncryptOptions,
+  type EncryptResult,
+  type StrongroomClient,
+} from './client';
+export { createDataKeyCache, type DataKeyCache, type DataKeyCacheOptions, type DataKeyCacheStats } from './cache';
+export { RawAesKeyProvider, type RawAesKeyProviderOptions } from './raw-aes-provider';
+export { RawRsaKeyProvider, type RawRsaKeyProviderOptions, type RsaPadding } from './raw-rsa-provider';
+export type { MessageHeader, ParsedHeader } from './header';
+export { parseHeader, serializeHeaderBody } from './header';
+export { serializeEncryptionContext, parseEncryptionContext, RESERVED_PREFIX } from './encryption-context';
+export type { Input } from './input';

@@ -1,0 +1,48 @@
+/**
+ * The crypto backend seam: every primitive the message format needs, so the same encoder/decoder
+ * runs on node:crypto (default, OpenSSL, fastest) or on @noble/* (pure JS, audited, no node:crypto).
+ * Primitives bind key, IV and AAD per call (STYLE.md rule 2); plaintext may arrive in pieces so
+ * streaming frames are never concatenated just to be encrypted.
+ */
+import type { KdfHash, SignatureCurve } from './suites';
+
+export interface GcmSealed {
+  readonly ciphertext: Uint8Array[];
+  readonly tag: Uint8Array;
+}
+
+export interface SigningKeyPair {
+  /** SEC1 compressed public point (as carried in `aws-crypto-public-key`). */
+  readonly publicKey: Uint8Array;
+  /** Backend-specific private key handle. */
+  readonly privateKey: unknown;
+  readonly curve: SignatureCurve;
+}
+
+export interface IncrementalSigner {
+  update(data: Uint8Array): void;
+  /** DER-encoded ECDSA signature over everything passed to update(). */
+  sign(): Uint8Array;
+}
+
+export interface IncrementalVerifier {
+  update(data: Uint8Array): void;
+  verify(derSignature: Uint8Array): boolean;
+}
+
+export interface CryptoBackend {
+  readonly name: string;
+  randomBytes(length: number): Uint8Array;
+  /** RFC 5869 HKDF (extract with `salt`, or HashLen zero bytes when undefined; then expand). */
+  hkdf(hash: KdfHash, ikm: Uint8Array, salt: Uint8Array | undefined, info: Uint8Array, length: number): Uint8Array;
+  /** AES-GCM with a 16-byte tag; key length selects AES-128/192/256. */
+  gcmEncrypt(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, plaintext: readonly Uint8Array[]): GcmSealed;
+  /** Returns plaintext pieces only if the tag verifies; throws AUTHENTICATION_FAILED otherwise. */
+  gcmDecrypt(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, ciphertext: readonly Uint8Array[], tag: Uint8Array): Uint8Array[];
+  generateSigningKey(curve: SignatureCurve): SigningKeyPair;
+  createSigner(key: SigningKeyPair): IncrementalSigner;
+  /** Throws MALFORMED when the compressed point is not a valid point of the curve. */
+  createVerifier(curve: SignatureCurve, compressedPublicKey: Uint8Array): IncrementalVerifier;
+  /** Constant-time equality for tags and commitments. */
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
+}

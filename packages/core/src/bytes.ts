@@ -1,0 +1,175 @@
+/**
+ * Byte helpers for the wire formats: big-endian integers, strict UTF-8, and a bounds-checked reader.
+ * spec: aws-encryption-sdk-specification data-format/message.md ("all integers are big-endian").
+ */
+import { malformed, StrongroomError } from './errors';
+
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Decode UTF-8, rejecting invalid sequences (a forged header must not decode "loosely"). */
+export function fromUtf8(bytes: Uint8Array, what: string): string {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    throw malformed(`${what} is not valid UTF-8`);
+  }
+}
+
+/**
+ * A real copy as a plain Uint8Array. (Node's Buffer#slice returns a *view*, so `buf.slice()` is not a
+ * copy when buf is a Buffer — wiping that "copy" would wipe the original.)
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let length = total ?? 0;
+  if (total === undefined) for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Compare two byte strings; never use for secrets (see backend.timingSafeEqual). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Check a caller-supplied byte argument, naming it in the error (STYLE.md rule 3). */
+export function abytes(value: unknown, name: string, ...lengths: number[]): Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new StrongroomError('INVALID_ARGUMENT', `${name}: expected a Uint8Array, got ${describe(value)}`);
+  }
+  if (lengths.length > 0 && !lengths.includes(value.length)) {
+    throw new StrongroomError('INVALID_ARGUMENT', `${name}: expected ${lengths.join(' or ')} bytes, got ${value.length}`);
+  }
+  return value;
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'Object'})` : typeof value;
+}
+
+/** A growable big-endian writer for headers. */
+export class ByteWriter {
+  private buffer: Uint8Array;
+  private view: DataView;
+  length = 0;
+
+  constructor(initial = 256) {
+    this.buffer = new Uint8Array(initial);
+    this.view = new DataView(this.buffer.buffer);
+  }
+
+  private reserve(n: number): number {
+    const at = this.length;
+    if (at + n > this.buffer.length) {
+      const next = new Uint8Array(Math.max(this.buffer.length * 2, at + n));
+      next.set(this.buffer.subarray(0, at));
+      this.buffer = next;
+      this.view = new DataView(next.buffer);
+    }
+    this.length += n;
+    return at;
+  }
+
+  u8(v: number): this {
+    this.view.setUint8(this.reserve(1), v);
+    return this;
+  }
+  u16(v: number): this {
+    this.view.setUint16(this.reserve(2), v);
+    return this;
+  }
+  u32(v: number): this {
+    this.view.setUint32(this.reserve(4), v);
+    return this;
+  }
+  u64(v: number): this {
+    const at = this.reserve(8);
+    this.view.setUint32(at, Math.floor(v / 2 ** 32));
+    this.view.setUint32(at + 4, v >>> 0);
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    const at = this.reserve(b.length); // may replace this.buffer: reserve before reading it
+    this.buffer.set(b, at);
+    return this;
+  }
+  /** u16 length prefix, then the bytes; the length must fit. */
+  lengthPrefixed(b: Uint8Array, what: string): this {
+    if (b.length > 0xffff) throw new StrongroomError('INVALID_ARGUMENT', `${what} is ${b.length} bytes; the format allows at most 65535`);
+    return this.u16(b.length).bytes(b);
+  }
+  finish(): Uint8Array {
+    return this.buffer.slice(0, this.length);
+  }
+}
+
+/** Signals that the reader ran out of bytes: the caller may wait for more input. */
+export class NeedMoreInput extends Error {
+  constructor() {
+    super('need more input');
+  }
+}
+const NEED_MORE = new NeedMoreInput();
+
+/**
+ * A bounds-checked big-endian reader over one contiguous buffer. Running past the end throws
+ * `NeedMoreInput` (a streaming decoder then waits for more bytes; a one-shot decoder reports truncation).
+ */
+export class ByteReader {
+  offset = 0;
+  private readonly view: DataView;
+  constructor(readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  get remaining(): number {
+    return this.bytes.length - this.offset;
+  }
+  private take(n: number): number {
+    if (this.offset + n > this.bytes.length) throw NEED_MORE;
+    const at = this.offset;
+    this.offset += n;
+    return at;
+  }
+  u8(): number {
+    return this.view.getUint8(this.take(1));
+  }
+  u16(): number {
+    return this.view.getUint16(this.take(2));
+  }
+  u32(): number {
+    return this.view.getUint32(this.take(4));
+  }
+  /** u64 as a JS number; rejects values above 2^53 (no legitimate length is that large). */
+  u64(what: string): number {
+    const at = this.take(8);
+    const hi = this.view.getUint32(at);
+    if (hi > 0x1fffff) throw malformed(`${what} is out of range`);
+    return hi * 2 ** 32 + this.view.getUint32(at + 4);
+  }
+  /** A view (no copy) of the next n bytes. */
+  view_(n: number): Uint8Array {
+    const at = this.take(n);
+    return this.bytes.subarray(at, at + n);
+  }
+  lengthPrefixed(): Uint8Array {
+    return this.view_(this.u16());
+  }
+}

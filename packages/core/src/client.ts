@@ -1,0 +1,392 @@
+/**
+ * createClient: envelope encryption in the AWS Encryption SDK message format.
+ * spec: client-apis/client.md, client-apis/encrypt.md, client-apis/decrypt.md, client-apis/streaming.md.
+ */
+import { Duplex, Readable, Transform, type TransformCallback, pipeline } from 'node:stream';
+import type { CryptoBackend } from './backend';
+import { concatBytes } from './bytes';
+import type { DataKeyCache } from './cache';
+import { checkDecryptSuite, checkEncryptSuite, checkPolicy, type CommitmentPolicy } from './commitment-policy';
+import { MessageDecoder } from './decoder';
+import { MessageEncoder } from './encoder';
+import { checkCallerContext, checkExpectedContext, PUBLIC_KEY_FIELD } from './encryption-context';
+import { StrongroomError, throwIfAborted } from './errors';
+import type { MessageHeader } from './header';
+import { chunksOf, type Input, inMemory, isInput, knownLength } from './input';
+import type { EncryptionContext, KeyProvider } from './key-provider';
+import { type EncryptionMaterials, generateMaterials, unwrapDataKey } from './materials';
+import { nodeBackend } from './node-backend';
+import { type AlgorithmSuite, resolveSuite, SUITES } from './suites';
+
+/** Default frame length: 64 KiB (the ESDKs use 4 KiB, which costs throughput; see docs/performance.md). */
+export const DEFAULT_FRAME_LENGTH = 64 * 1024;
+/** Default cap on encrypted data keys per message read (spec: client.md#maximum-number-of-encrypted-data-keys). */
+export const DEFAULT_MAX_ENCRYPTED_DATA_KEYS = 10;
+/** Default cap on the frame (or non-framed body) decryptStream holds while authenticating it. */
+export const DEFAULT_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
+
+export interface ClientOptions {
+  /** The key provider (or use `keyProviders`). */
+  keyProvider?: KeyProvider;
+  /** Several providers: the first generates the data key, every one wraps it; any one can decrypt. */
+  keyProviders?: readonly KeyProvider[];
+  /** Suite for new messages: default 0x0478; 0x0578 adds an ECDSA P-384 signature. */
+  suite?: AlgorithmSuite | number | string;
+  /** Plaintext bytes per frame for new messages (1 … 2^32−1); 0 writes non-framed messages (encrypt() only). */
+  frameLength?: number;
+  commitmentPolicy?: CommitmentPolicy;
+  /** Refuse to read messages with more EDKs than this. Default 10. */
+  maxEncryptedDataKeys?: number;
+  /** decryptStream: the largest frame held in memory while it is authenticated. Default 16 MiB. */
+  maxFrameLength?: number;
+  /** A data-key cache from createDataKeyCache(). */
+  cache?: DataKeyCache;
+  /** Cache partition; entries of other partitions are never used. Default: unique per client. */
+  cachePartition?: string;
+  /** Crypto implementation: node:crypto (default) or `nobleBackend`. */
+  backend?: CryptoBackend;
+}
+
+export interface EncryptOptions {
+  encryptionContext?: EncryptionContext;
+  abortSignal?: AbortSignal;
+  /** For streams: the plaintext length if known (lets a byte-limited cache be used). */
+  plaintextLength?: number;
+}
+
+export interface DecryptOptions {
+  /** Entries that must be present, with these values, in the message's encryption context. */
+  expectedEncryptionContext?: EncryptionContext;
+  abortSignal?: AbortSignal;
+}
+
+export interface EncryptResult {
+  readonly ciphertext: Uint8Array;
+  readonly header: MessageHeader;
+}
+
+export interface DecryptResult {
+  readonly plaintext: Uint8Array;
+  readonly header: MessageHeader;
+}
+
+export interface StrongroomClient {
+  readonly suite: AlgorithmSuite;
+  readonly frameLength: number;
+  readonly commitmentPolicy: CommitmentPolicy;
+  /** Encrypt an input (bytes, string or stream) into one message held in memory. */
+  encrypt(plaintext: Input, options?: EncryptOptions): Promise<EncryptResult>;
+  /** Decrypt a whole message held in memory (or read fully from a stream). */
+  decrypt(ciphertext: Input, options?: DecryptOptions): Promise<DecryptResult>;
+  /** A transform: write plaintext, read the message. Emits 'header' once the header is known. */
+  encryptStream(options?: EncryptOptions): Duplex;
+  /** Encrypt `input` as a stream; returns the readable message. */
+  encryptStream(input: Input, options?: EncryptOptions): Duplex;
+  /** A transform: write the message, read plaintext released frame by frame after authentication. */
+  decryptStream(options?: DecryptOptions): Duplex;
+  decryptStream(input: Input, options?: DecryptOptions): Duplex;
+}
+
+function positiveInteger(value: unknown, fallback: number, name: string, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new StrongroomError('INVALID_ARGUMENT', `${name}: expected an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+let clientCounter = 0;
+
+/**
+ * Create an encryption client.
+ * @example
+ * const client = createClient({ keyProvider: RawAesKeyProvider({ namespace: 'app', name: 'k1', key }) });
+ * const { ciphertext } = await client.encrypt('hello', { encryptionContext: { tenant: 'acme' } });
+ * const { plaintext } = await client.decrypt(ciphertext, { expectedEncryptionContext: { tenant: 'acme' } });
+ * @throws StrongroomError INVALID_ARGUMENT / COMMITMENT_POLICY for inconsistent options.
+ */
+export function createClient(options: ClientOptions): StrongroomClient {
+  if (typeof options !== 'object' || options === null) throw new StrongroomError('INVALID_ARGUMENT', 'createClient: options are required');
+  const providers: readonly KeyProvider[] = options.keyProviders ?? (options.keyProvider ? [options.keyProvider] : []);
+  if (providers.length === 0) throw new StrongroomError('INVALID_ARGUMENT', 'createClient: give keyProvider or a non-empty keyProviders');
+  if (options.keyProvider && options.keyProviders) throw new StrongroomError('INVALID_ARGUMENT', 'createClient: give keyProvider or keyProviders, not both');
+  for (const p of providers) {
+    if (!p || typeof p.generateDataKey !== 'function' || typeof p.decryptDataKey !== 'function' || typeof p.providerId !== 'string') {
+      throw new StrongroomError('INVALID_ARGUMENT', 'createClient: every key provider must implement the KeyProvider interface');
+    }
+  }
+  const commitmentPolicy = checkPolicy(options.commitmentPolicy);
+  const suite = resolveSuite(
+    options.suite ?? (commitmentPolicy === 'FORBID_ENCRYPT_ALLOW_DECRYPT' ? SUITES.get(0x0378) : undefined),
+  );
+  checkEncryptSuite(commitmentPolicy, suite);
+  const frameLength = positiveInteger(options.frameLength, DEFAULT_FRAME_LENGTH, 'frameLength', 0, 0xffffffff);
+  const maxEncryptedDataKeys = positiveInteger(options.maxEncryptedDataKeys, DEFAULT_MAX_ENCRYPTED_DATA_KEYS, 'maxEncryptedDataKeys', 1, 0xffff);
+  const maxFrameLength = positiveInteger(options.maxFrameLength, DEFAULT_MAX_FRAME_LENGTH, 'maxFrameLength', 1, 2 ** 36);
+  const backend = options.backend ?? nodeBackend;
+  const cache = options.cache;
+  const partition = JSON.stringify([
+    options.cachePartition ?? `client-${process.pid}-${++clientCounter}-${Math.random()}`,
+    providers.map((p) => p.cacheId ?? p.providerId),
+  ]);
+
+  function contextKey(context: EncryptionContext): string {
+    return JSON.stringify(Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  async function encoderFor(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<MessageEncoder> {
+    const callerContext = checkCallerContext(encryptOptions.encryptionContext);
+    throwIfAborted(encryptOptions.abortSignal);
+    if (streaming && frameLength === 0) {
+      throw new StrongroomError('INVALID_ARGUMENT', 'frameLength 0 (non-framed) can only be written by encrypt(), not encryptStream()');
+    }
+    const fresh = () => generateMaterials(providers, suite, callerContext, backend, encryptOptions.abortSignal);
+    let materials: EncryptionMaterials | undefined;
+    if (cache) materials = await cache.encryptionMaterials(`e${partition}${suite.id}${contextKey(callerContext)}`, length, fresh);
+    materials ??= await fresh();
+    try {
+      throwIfAborted(encryptOptions.abortSignal);
+      return new MessageEncoder({ backend, frameLength, ...materials });
+    } finally {
+      materials.dataKey.fill(0);
+    }
+  }
+
+  function checkOpenable(header: MessageHeader, decryptOptions: DecryptOptions): void {
+    // spec: decrypt.md — enforce the policy on the suite before any key is unwrapped.
+    checkDecryptSuite(commitmentPolicy, header.suite);
+    const hasPublicKey = Object.hasOwn(header.encryptionContext, PUBLIC_KEY_FIELD);
+    if (Boolean(header.suite.signature) !== hasPublicKey) {
+      throw new StrongroomError(
+        'MALFORMED',
+        header.suite.signature ? 'A signed message must carry aws-crypto-public-key' : 'An unsigned message must not carry aws-crypto-public-key',
+      );
+    }
+    checkExpectedContext(header.encryptionContext, decryptOptions.expectedEncryptionContext);
+  }
+
+  async function open(decoder: MessageDecoder, header: MessageHeader, decryptOptions: DecryptOptions): Promise<void> {
+    checkOpenable(header, decryptOptions);
+    const unwrap = () => unwrapDataKey(providers, header.suite, header.encryptionContext, header.encryptedDataKeys, decryptOptions.abortSignal);
+    const dataKey = cache
+      ? await cache.decryptionKey(
+          JSON.stringify([
+            'd',
+            partition,
+            header.suite.id,
+            contextKey(header.encryptionContext),
+            header.encryptedDataKeys.map((k) => [k.providerId, Buffer.from(k.providerInfo).toString('base64'), Buffer.from(k.ciphertext).toString('base64')]),
+          ]),
+          unwrap,
+        )
+      : await unwrap();
+    try {
+      throwIfAborted(decryptOptions.abortSignal);
+      decoder.begin(dataKey);
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  async function encrypt(plaintext: Input, encryptOptions: EncryptOptions = {}): Promise<EncryptResult> {
+    const encoder = await encoderFor(encryptOptions, knownLength(plaintext), false);
+    try {
+      const out = encoder.start();
+      const whole = inMemory(plaintext);
+      if (whole) {
+        out.push(...encoder.update(whole));
+      } else {
+        for await (const c of chunksOf(plaintext)) {
+          throwIfAborted(encryptOptions.abortSignal);
+          out.push(...encoder.update(c));
+        }
+      }
+      out.push(...encoder.final());
+      return { ciphertext: concatBytes(out), header: encoder.header };
+    } catch (e) {
+      encoder.destroy();
+      throw e;
+    }
+  }
+
+  async function decrypt(ciphertext: Input, decryptOptions: DecryptOptions = {}): Promise<DecryptResult> {
+    checkCallerContextShape(decryptOptions.expectedEncryptionContext);
+    const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength: Number.POSITIVE_INFINITY });
+    const whole = inMemory(ciphertext);
+    if (whole) decoder.write(whole);
+    else for await (const c of chunksOf(ciphertext)) decoder.write(c);
+    const parsed = decoder.readHeader() ?? (decoder.end(), undefined);
+    const header = parsed!.header;
+    await open(decoder, header, decryptOptions);
+    const out = decoder.read();
+    out.push(...decoder.end());
+    return { plaintext: concatBytes(out), header };
+  }
+
+  function encryptStream(inputOrOptions?: Input | EncryptOptions, maybeOptions?: EncryptOptions): Duplex {
+    const [input, encryptOptions] = splitArgs(inputOrOptions, maybeOptions);
+    const length = encryptOptions.plaintextLength ?? (input === undefined ? undefined : knownLength(input));
+    const transform = new EncryptTransform(() => encoderFor(encryptOptions, length, true));
+    return connect(transform, input, encryptOptions.abortSignal);
+  }
+
+  function decryptStream(inputOrOptions?: Input | DecryptOptions, maybeOptions?: DecryptOptions): Duplex {
+    const [input, decryptOptions] = splitArgs(inputOrOptions, maybeOptions);
+    checkCallerContextShape(decryptOptions.expectedEncryptionContext);
+    const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
+    const transform = new DecryptTransform(decoder, (header) => open(decoder, header, decryptOptions));
+    return connect(transform, input, decryptOptions.abortSignal);
+  }
+
+  return {
+    suite,
+    frameLength,
+    commitmentPolicy,
+    encrypt,
+    decrypt,
+    encryptStream: encryptStream as StrongroomClient['encryptStream'],
+    decryptStream: decryptStream as StrongroomClient['decryptStream'],
+  };
+}
+
+function checkCallerContextShape(expected: EncryptionContext | undefined): void {
+  if (expected === undefined) return;
+  if (typeof expected !== 'object' || expected === null || Array.isArray(expected)) {
+    throw new StrongroomError('INVALID_ARGUMENT', 'expectedEncryptionContext: expected an object of string values');
+  }
+}
+
+function splitArgs<O extends object>(a: Input | O | undefined, b: O | undefined): [Input | undefined, O] {
+  if (a !== undefined && isInput(a)) return [a, b ?? ({} as O)];
+  return [undefined, (a as O | undefined) ?? ({} as O)];
+}
+
+/** Feed `input` (if any) into the transform and wire up the abort signal. */
+function connect(transform: Duplex, input: Input | undefined, abortSignal: AbortSignal | undefined): Duplex {
+  if (abortSignal) {
+    const onAbort = () => transform.destroy(new StrongroomError('ABORTED', 'The operation was aborted', { cause: abortSignal.reason }));
+    if (abortSignal.aborted) queueMicrotask(onAbort);
+    else {
+      abortSignal.addEventListener('abort', onAbort, { once: true });
+      transform.once('close', () => abortSignal.removeEventListener('abort', onAbort));
+    }
+  }
+  if (input !== undefined) {
+    const source = input instanceof Readable ? input : Readable.from(chunksOf(input), { objectMode: false });
+    pipeline(source, transform, () => {
+      /* errors surface on the transform */
+    });
+  }
+  return transform;
+}
+
+function push(stream: Transform, pieces: Uint8Array[]): void {
+  if (pieces.length > 0) stream.push(concatBytes(pieces));
+}
+
+class EncryptTransform extends Transform {
+  private encoder: MessageEncoder | undefined;
+  private starting: Promise<MessageEncoder> | undefined;
+
+  constructor(private readonly create: () => Promise<MessageEncoder>) {
+    super();
+  }
+
+  private withEncoder(run: (encoder: MessageEncoder) => Uint8Array[], callback: TransformCallback): void {
+    const go = (encoder: MessageEncoder) => {
+      try {
+        push(this, run(encoder));
+        callback();
+      } catch (e) {
+        callback(e as Error);
+      }
+    };
+    if (this.encoder) return go(this.encoder);
+    this.starting ??= this.create().then((encoder) => {
+      this.encoder = encoder;
+      this.emit('header', encoder.header);
+      push(this, encoder.start());
+      return encoder;
+    });
+    this.starting.then(go, (e) => callback(e));
+  }
+
+  override _transform(chunk: Uint8Array, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.withEncoder((encoder) => encoder.update(chunk), callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.withEncoder((encoder) => encoder.final(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.encoder?.destroy();
+    callback(error);
+  }
+}
+
+class DecryptTransform extends Transform {
+  private opened = false;
+  private opening: Promise<void> | undefined;
+
+  constructor(
+    private readonly decoder: MessageDecoder,
+    private readonly open: (header: MessageHeader) => Promise<void>,
+  ) {
+    super();
+  }
+
+  private drain(callback: TransformCallback, final: boolean): void {
+    try {
+      push(this, final ? this.decoder.end() : this.decoder.read());
+      callback();
+    } catch (e) {
+      callback(e as Error);
+    }
+  }
+
+  override _transform(chunk: Uint8Array, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.decoder.write(chunk);
+      if (this.opened) return this.drain(callback, false);
+      const parsed = this.decoder.readHeader();
+      if (!parsed) return callback();
+      this.opening ??= this.open(parsed.header).then(() => {
+        this.opened = true;
+        this.emit('header', parsed.header);
+      });
+      this.opening.then(
+        () => this.drain(callback, false),
+        (e) => callback(e),
+      );
+    } catch (e) {
+      callback(e as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (!this.opened) {
+      try {
+        this.decoder.end(); // throws: truncated header
+      } catch (e) {
+        return callback(e as Error);
+      }
+    }
+    this.drain(callback, true);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.decoder.destroy();
+    callback(error);
+  }
+}
+
+/** Adapt a Node Readable (e.g. from encryptStream) to a Web ReadableStream. */
+export function toWebReadable(readable: Readable): ReadableStream<Uint8Array> {
+  return Readable.toWeb(readable) as unknown as ReadableStream<Uint8Array>;
+}
+
+/** Adapt a transform (encryptStream()/decryptStream() without input) to a Web TransformStream-like pair. */
+export function toWebTransform(duplex: Duplex): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } {
+  return Duplex.toWeb(duplex) as unknown as { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
+}

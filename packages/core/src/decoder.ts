@@ -1,0 +1,239 @@
+/**
+ * MessageDecoder: a push parser for AWS Encryption SDK messages (versions 1 and 2, framed and
+ * non-framed, signed and unsigned). Both `decrypt()` and `decryptStream()` drive this one machine.
+ *
+ * Release rules (spec: client-apis/decrypt.md, client-apis/streaming.md):
+ *  - nothing is released before the header tag (and for v2 the key commitment) verifies;
+ *  - a frame's plaintext is released only after that frame's tag verifies;
+ *  - the final frame (or the single non-framed block) is held until the end of input, so trailing
+ *    bytes and — for signed suites — the signature are checked before the last plaintext is released.
+ */
+import type { CryptoBackend, IncrementalVerifier } from './backend';
+import { bodyAad, FINAL_FRAME_MARKER, MAX_NON_FRAMED_LENGTH } from './body';
+import { ByteQueue } from './byte-queue';
+import { malformed, StrongroomError } from './errors';
+import { CONTENT_NON_FRAMED, type MessageHeader, type ParsedHeader, parseHeader } from './header';
+import { commitmentKey, contentKey } from './kdf';
+
+export interface DecoderOptions {
+  readonly backend: CryptoBackend;
+  readonly maxEncryptedDataKeys: number;
+  /**
+   * Largest frame (or non-framed body) held in memory while it is authenticated. Infinity for
+   * one-shot decryption, where the whole message is in memory anyway.
+   */
+  readonly maxFrameLength: number;
+}
+
+type State = 'header' | 'key' | 'frames' | 'footer' | 'done';
+
+export class MessageDecoder {
+  private readonly queue = new ByteQueue();
+  private state: State = 'header';
+  private parsed: ParsedHeader | undefined;
+  private key: Uint8Array | undefined;
+  private verifier: IncrementalVerifier | undefined;
+  private sequence = 1;
+  private held: Uint8Array[] = [];
+  private ended = false;
+  /** Ciphertext bytes consumed (for diagnostics). */
+  consumed = 0;
+
+  constructor(private readonly options: DecoderOptions) {}
+
+  get header(): MessageHeader | undefined {
+    return this.parsed?.header;
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.ended) throw new StrongroomError('INTERNAL', 'MessageDecoder.write() after end()');
+    this.queue.push(chunk);
+  }
+
+  /** Try to parse the header from the bytes written so far. */
+  readHeader(): ParsedHeader | undefined {
+    if (this.state !== 'header') return this.parsed;
+    const parsed = parseHeader(this.queue.peekAll(), { maxEncryptedDataKeys: this.options.maxEncryptedDataKeys });
+    if (!parsed) {
+      if (this.ended) throw malformed('The message is truncated inside its header');
+      return undefined;
+    }
+    const { frameLength, contentType } = parsed.header;
+    if (contentType !== CONTENT_NON_FRAMED && frameLength > this.options.maxFrameLength) {
+      throw new StrongroomError(
+        'LIMIT_EXCEEDED',
+        `The message's frame length ${frameLength} exceeds maxFrameLength ${this.options.maxFrameLength}; raise maxFrameLength to stream it`,
+      );
+    }
+    this.parsed = parsed;
+    this.state = 'key';
+    return parsed;
+  }
+
+  /**
+   * Supply the unwrapped data key. Checks the key commitment (v2, constant time, before the content
+   * key is derived or used) and the header tag. The data key is not retained.
+   */
+  begin(dataKey: Uint8Array): void {
+    const parsed = this.parsed;
+    if (this.state !== 'key' || !parsed) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
+    const { backend } = this.options;
+    const { header } = parsed;
+    if (header.suite.committing) {
+      // spec: client-apis/decrypt.md — the derived commitment MUST equal the header's, compared in constant time.
+      const expected = commitmentKey(backend, dataKey, header.messageId);
+      const ok = backend.timingSafeEqual(expected, header.commitment!);
+      expected.fill(0);
+      if (!ok) throw new StrongroomError('AUTHENTICATION_FAILED', 'Key commitment does not match: the message was not encrypted with this data key');
+    }
+    const key = contentKey(backend, header.suite, dataKey, header.messageId);
+    try {
+      backend.gcmDecrypt(key, parsed.headerIv, parsed.headerBody, [], parsed.headerTag);
+    } catch (e) {
+      key.fill(0);
+      if (StrongroomError.isInstance(e, 'AUTHENTICATION_FAILED')) {
+        throw new StrongroomError('AUTHENTICATION_FAILED', 'The message header failed authentication');
+      }
+      throw e;
+    }
+    this.key = key;
+    if (header.suite.signature) {
+      const publicKey = header.encryptionContext['aws-crypto-public-key'];
+      if (publicKey === undefined) throw malformed('A signed message must carry aws-crypto-public-key in its encryption context');
+      this.verifier = backend.createVerifier(header.suite.signature, Buffer.from(publicKey, 'base64'));
+    }
+    const raw = this.queue.take(parsed.length);
+    this.consumed += parsed.length;
+    if (this.verifier) for (const r of raw) this.verifier.update(r);
+    this.state = 'frames';
+  }
+
+  /** Decrypt every complete frame queued; returns plaintext that may be released now. */
+  read(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    try {
+      while (this.step(out));
+    } catch (e) {
+      this.destroy();
+      throw e;
+    }
+    return out;
+  }
+
+  /** Signal end of input. Returns the held plaintext once everything verified. */
+  end(): Uint8Array[] {
+    this.ended = true;
+    if (this.state === 'header') this.readHeader();
+    const out = this.read();
+    if (this.state !== 'done') {
+      this.destroy();
+      throw malformed(this.state === 'footer' ? 'The message is truncated: the signature footer is missing' : 'The message is truncated');
+    }
+    if (this.queue.length > 0) {
+      this.destroy();
+      throw malformed('Trailing bytes after the end of the message');
+    }
+    out.push(...this.held);
+    this.held = [];
+    return out;
+  }
+
+  /** Wipe the content key and drop held plaintext. */
+  destroy(): void {
+    this.key?.fill(0);
+    this.key = undefined;
+    for (const h of this.held) h.fill(0);
+    this.held = [];
+    if (this.state !== 'done') this.state = 'done';
+  }
+
+  /** One parsing step; returns false when it needs more input. */
+  private step(out: Uint8Array[]): boolean {
+    const q = this.queue;
+    if (this.state === 'frames') {
+      const header = this.parsed!.header;
+      return header.contentType === CONTENT_NON_FRAMED ? this.singleBlock(header) : this.frame(header, out);
+    }
+    if (this.state === 'footer') {
+      if (q.length < 2) return false;
+      const length = (q.byteAt(0) << 8) | q.byteAt(1);
+      if (q.length < 2 + length) return false;
+      q.take(2);
+      const signature = q.takeBytes(length);
+      this.consumed += 2 + length;
+      if (!this.verifier!.verify(signature)) {
+        throw new StrongroomError('AUTHENTICATION_FAILED', 'The message signature does not verify');
+      }
+      this.state = 'done';
+      return false;
+    }
+    if (this.state === 'done' && q.length > 0) throw malformed('Trailing bytes after the end of the message');
+    return false;
+  }
+
+  private frame(header: MessageHeader, out: Uint8Array[]): boolean {
+    const q = this.queue;
+    if (q.length < 4) return false;
+    const final = q.u32At(0) === FINAL_FRAME_MARKER;
+    const prefixLength = final ? 24 : 16;
+    if (q.length < prefixLength) return false;
+    const sequence = q.u32At(final ? 4 : 0);
+    if (sequence !== this.sequence) throw malformed(`Frame sequence number ${sequence} is out of order (expected ${this.sequence})`);
+    const length = final ? q.u32At(20) : header.frameLength;
+    if (length > header.frameLength) throw malformed(`The final frame's length ${length} exceeds the frame length ${header.frameLength}`);
+    const total = prefixLength + length + 16;
+    if (q.length < total) return false;
+    const prefix = q.takeBytes(prefixLength);
+    const iv = prefix.subarray(final ? 8 : 4, final ? 20 : 16);
+    const ciphertext = q.take(length);
+    const tag = q.takeBytes(16);
+    this.consumed += total;
+    if (this.verifier) {
+      this.verifier.update(prefix);
+      for (const c of ciphertext) this.verifier.update(c);
+      this.verifier.update(tag);
+    }
+    const aad = bodyAad(header.messageId, final ? 'final' : 'frame', sequence, length);
+    const plaintext = this.options.backend.gcmDecrypt(this.key!, iv, aad, ciphertext, tag);
+    this.sequence++;
+    if (final) {
+      this.held = plaintext;
+      this.finishBody();
+    } else {
+      out.push(...plaintext);
+    }
+    return true;
+  }
+
+  private singleBlock(header: MessageHeader): boolean {
+    const q = this.queue;
+    if (q.length < 20) return false;
+    const hi = q.u32At(12);
+    const length = hi * 2 ** 32 + q.u32At(16);
+    if (length > MAX_NON_FRAMED_LENGTH) throw malformed(`Non-framed content length ${length} exceeds 2^36 - 32`);
+    if (length > this.options.maxFrameLength) {
+      throw new StrongroomError('LIMIT_EXCEEDED', `Non-framed content of ${length} bytes exceeds maxFrameLength ${this.options.maxFrameLength}`);
+    }
+    const total = 20 + length + 16;
+    if (q.length < total) return false;
+    const prefix = q.takeBytes(20);
+    const ciphertext = q.take(length);
+    const tag = q.takeBytes(16);
+    this.consumed += total;
+    if (this.verifier) {
+      this.verifier.update(prefix);
+      for (const c of ciphertext) this.verifier.update(c);
+      this.verifier.update(tag);
+    }
+    const aad = bodyAad(header.messageId, 'single', 1, length);
+    this.held = this.options.backend.gcmDecrypt(this.key!, prefix.subarray(0, 12), aad, ciphertext, tag);
+    this.finishBody();
+    return true;
+  }
+
+  private finishBody(): void {
+    this.key!.fill(0);
+    this.key = undefined;
+    this.state = this.verifier ? 'footer' : 'done';
+  }
+}

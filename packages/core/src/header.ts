@@ -1,0 +1,129 @@
+/**
+ * Message header: serialization and strict parsing of versions 1 and 2.
+ * spec: data-format/message-header.md; framework/structures.md (EDK serialization).
+ */
+import { ByteReader, ByteWriter, copyBytes, fromUtf8, NeedMoreInput, utf8 } from './bytes';
+import { parseEncryptionContext, serializeEncryptionContext } from './encryption-context';
+import { malformed, StrongroomError } from './errors';
+import type { EncryptedDataKey, EncryptionContext } from './key-provider';
+import { type AlgorithmSuite, getSuite } from './suites';
+
+export const CONTENT_NON_FRAMED = 1;
+export const CONTENT_FRAMED = 2;
+
+export interface MessageHeader {
+  readonly version: 1 | 2;
+  readonly suite: AlgorithmSuite;
+  /** 16 bytes (v1) or 32 bytes (v2). */
+  readonly messageId: Uint8Array;
+  readonly encryptionContext: EncryptionContext;
+  readonly encryptedDataKeys: readonly EncryptedDataKey[];
+  readonly contentType: typeof CONTENT_NON_FRAMED | typeof CONTENT_FRAMED;
+  /** 0 for non-framed content. */
+  readonly frameLength: number;
+  /** v2 only: the 32-byte key commitment. */
+  readonly commitment: Uint8Array | undefined;
+}
+
+export interface ParsedHeader {
+  readonly header: MessageHeader;
+  /** The raw header body bytes, authenticated as read (never re-serialized). */
+  readonly headerBody: Uint8Array;
+  /** v1: the header auth IV (12 bytes). v2: 12 zero bytes. */
+  readonly headerIv: Uint8Array;
+  readonly headerTag: Uint8Array;
+  /** Total bytes consumed: header body + header authentication. */
+  readonly length: number;
+}
+
+export interface HeaderLimits {
+  /** Reject messages with more EDKs than this (checked during parse, before any allocation). */
+  readonly maxEncryptedDataKeys: number;
+}
+
+const ZERO_IV = new Uint8Array(12);
+
+/** Serialize a header body (everything the header tag authenticates). */
+export function serializeHeaderBody(h: MessageHeader): Uint8Array {
+  const w = new ByteWriter(512);
+  w.u8(h.version);
+  if (h.version === 1) w.u8(0x80);
+  w.u16(h.suite.id).bytes(h.messageId);
+  w.lengthPrefixed(serializeEncryptionContext(h.encryptionContext), 'the serialized encryption context');
+  w.u16(h.encryptedDataKeys.length);
+  for (const edk of h.encryptedDataKeys) {
+    w.lengthPrefixed(utf8(edk.providerId), 'an EDK provider id');
+    w.lengthPrefixed(edk.providerInfo, 'an EDK provider info');
+    w.lengthPrefixed(edk.ciphertext, 'an EDK ciphertext');
+  }
+  w.u8(h.contentType);
+  if (h.version === 1) w.u32(0).u8(12);
+  w.u32(h.frameLength);
+  if (h.version === 2) w.bytes(h.commitment!);
+  return w.finish();
+}
+
+/**
+ * Parse a header at the start of `bytes`. Returns undefined when more bytes are needed; throws a
+ * MALFORMED / LIMIT_EXCEEDED error when the bytes can never be a valid header.
+ */
+export function parseHeader(bytes: Uint8Array, limits: HeaderLimits): ParsedHeader | undefined {
+  const r = new ByteReader(bytes);
+  try {
+    // spec: message-header.md#version — version byte first; unknown versions are rejected at once.
+    const version = r.u8();
+    if (version !== 1 && version !== 2) throw malformed(`Unsupported message version 0x${version.toString(16).padStart(2, '0')}`);
+    if (version === 1) {
+      const type = r.u8();
+      if (type !== 0x80) throw malformed(`Unsupported message type 0x${type.toString(16)}`);
+    }
+    const suite = getSuite(r.u16());
+    if (suite.messageVersion !== version) {
+      throw malformed(`Algorithm suite 0x${suite.id.toString(16).padStart(4, '0')} is not valid in a version ${version} message`);
+    }
+    const messageId = copyBytes(r.view_(version === 1 ? 16 : 32));
+    const encryptionContext = parseEncryptionContext(r.lengthPrefixed());
+    const edkCount = r.u16();
+    if (edkCount === 0) throw malformed('The header has no encrypted data keys');
+    if (edkCount > limits.maxEncryptedDataKeys) {
+      throw new StrongroomError(
+        'LIMIT_EXCEEDED',
+        `The message has ${edkCount} encrypted data keys; maxEncryptedDataKeys is ${limits.maxEncryptedDataKeys}`,
+      );
+    }
+    const encryptedDataKeys: EncryptedDataKey[] = [];
+    for (let i = 0; i < edkCount; i++) {
+      const providerId = fromUtf8(r.lengthPrefixed(), 'an EDK provider id');
+      const providerInfo = copyBytes(r.lengthPrefixed());
+      const ciphertext = copyBytes(r.lengthPrefixed());
+      encryptedDataKeys.push({ providerId, providerInfo, ciphertext });
+    }
+    const contentType = r.u8();
+    if (contentType !== CONTENT_FRAMED && contentType !== CONTENT_NON_FRAMED) {
+      throw malformed(`Unknown content type ${contentType}`);
+    }
+    if (version === 1) {
+      // spec: message-header.md#reserved — MUST be 0x00000000.
+      if (r.u32() !== 0) throw malformed('Header reserved bytes are not zero');
+      const ivLength = r.u8();
+      if (ivLength !== suite.ivLength) throw malformed(`Header IV length ${ivLength} does not match the suite (${suite.ivLength})`);
+    }
+    const frameLength = r.u32();
+    if (contentType === CONTENT_NON_FRAMED && frameLength !== 0) throw malformed('A non-framed message must have frame length 0');
+    if (contentType === CONTENT_FRAMED && frameLength === 0) throw malformed('A framed message must have a frame length above 0');
+    const commitment = version === 2 ? copyBytes(r.view_(32)) : undefined;
+    const headerBody = bytes.subarray(0, r.offset);
+    const headerIv = version === 1 ? copyBytes(r.view_(12)) : ZERO_IV;
+    const headerTag = copyBytes(r.view_(16));
+    return {
+      header: { version, suite, messageId, encryptionContext, encryptedDataKeys, contentType, frameLength, commitment },
+      headerBody,
+      headerIv,
+      headerTag,
+      length: r.offset,
+    };
+  } catch (e) {
+    if (e instanceof NeedMoreInput) return undefined;
+    throw e;
+  }
+}

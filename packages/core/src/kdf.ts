@@ -1,0 +1,41 @@
+/**
+ * Per-message key derivation and key commitment.
+ * spec: framework/transitive-requirements.md and framework/algorithm-suites.md#key-derivation:
+ *  - identity suites use the data key directly;
+ *  - v1 HKDF suites: HKDF(suite hash, IKM = data key, salt = none, info = u16 suite id ‖ message id);
+ *  - committing suites: PRK = HKDF-Extract-SHA512(salt = message id, IKM = data key),
+ *    commitment = Expand(PRK, "COMMITKEY", 32), content key = Expand(PRK, u16 suite id ‖ "DERIVEKEY", 32).
+ */
+import type { CryptoBackend } from './backend';
+import { copyBytes, utf8 } from './bytes';
+import { StrongroomError } from './errors';
+import type { AlgorithmSuite } from './suites';
+
+const COMMIT_LABEL = utf8('COMMITKEY');
+const DERIVE_LABEL = utf8('DERIVEKEY');
+
+function suiteIdBytes(suite: AlgorithmSuite): Uint8Array {
+  return Uint8Array.of(suite.id >> 8, suite.id & 0xff);
+}
+
+export function commitmentKey(backend: CryptoBackend, dataKey: Uint8Array, messageId: Uint8Array): Uint8Array {
+  return backend.hkdf('sha512', dataKey, messageId, COMMIT_LABEL, 32);
+}
+
+/** Derive the content key (always a fresh buffer the caller owns and must wipe). */
+export function contentKey(backend: CryptoBackend, suite: AlgorithmSuite, dataKey: Uint8Array, messageId: Uint8Array): Uint8Array {
+  if (dataKey.length !== suite.keyLength) {
+    throw new StrongroomError('PROVIDER_ERROR', `The data key is ${dataKey.length} bytes; suite ${suite.name} needs ${suite.keyLength}`);
+  }
+  if (suite.kdf === undefined) return copyBytes(dataKey);
+  if (suite.committing) {
+    const info = new Uint8Array(2 + DERIVE_LABEL.length);
+    info.set(suiteIdBytes(suite));
+    info.set(DERIVE_LABEL, 2);
+    return backend.hkdf('sha512', dataKey, messageId, info, suite.keyLength);
+  }
+  const info = new Uint8Array(2 + messageId.length);
+  info.set(suiteIdBytes(suite));
+  info.set(messageId, 2);
+  return backend.hkdf(suite.kdf, dataKey, undefined, info, suite.keyLength);
+}

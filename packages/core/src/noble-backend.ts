@@ -1,0 +1,82 @@
+/**
+ * Pure-JS backend on @noble/ciphers, @noble/hashes and @noble/curves (audited, zero dependencies),
+ * for runtimes where node:crypto is absent or not trusted. Byte-compatible with the node backend:
+ * a message written by one decrypts with the other (tested).
+ */
+import { gcm } from '@noble/ciphers/aes.js';
+import { randomBytes } from '@noble/ciphers/utils.js';
+import { p256, p384 } from '@noble/curves/nist.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import type { CryptoBackend, IncrementalSigner, IncrementalVerifier, SigningKeyPair } from './backend';
+import { concatBytes } from './bytes';
+import { malformed, StrongroomError } from './errors';
+import type { SignatureCurve } from './suites';
+
+const HASH = { sha256, sha384, sha512 } as const;
+const CURVES = { 'P-256': { ecdsa: p256, hash: sha256 }, 'P-384': { ecdsa: p384, hash: sha384 } } as const;
+
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+export const nobleBackend: CryptoBackend = {
+  name: 'noble',
+  randomBytes: (length) => randomBytes(length),
+  hkdf: (hash, ikm, salt, info, length) => hkdf(HASH[hash], ikm, salt && salt.length > 0 ? salt : undefined, info, length),
+
+  gcmEncrypt(key, iv, aad, plaintext) {
+    const sealed = gcm(key, iv, aad).encrypt(concatBytes(plaintext));
+    const cut = sealed.length - 16;
+    return { ciphertext: [sealed.subarray(0, cut)], tag: sealed.subarray(cut) };
+  },
+
+  gcmDecrypt(key, iv, aad, ciphertext, tag) {
+    try {
+      return [gcm(key, iv, aad).decrypt(concatBytes([...ciphertext, tag]))];
+    } catch {
+      throw new StrongroomError('AUTHENTICATION_FAILED', 'AES-GCM authentication failed: the data was tampered with or the key is wrong');
+    }
+  },
+
+  generateSigningKey(curve): SigningKeyPair {
+    const { ecdsa } = CURVES[curve];
+    const secretKey = ecdsa.utils.randomSecretKey();
+    return { publicKey: ecdsa.getPublicKey(secretKey, true), privateKey: secretKey, curve };
+  },
+
+  createSigner(key): IncrementalSigner {
+    const { ecdsa, hash } = CURVES[key.curve];
+    const h = hash.create();
+    return {
+      update: (data) => void h.update(data),
+      sign: () => ecdsa.sign(h.digest(), key.privateKey as Uint8Array, { prehash: false, format: 'der', lowS: false }),
+    };
+  },
+
+  createVerifier(curve: SignatureCurve, compressedPublicKey): IncrementalVerifier {
+    const { ecdsa, hash } = CURVES[curve];
+    try {
+      ecdsa.Point.fromBytes(compressedPublicKey).assertValidity();
+    } catch {
+      throw malformed(`The message's signing public key is not a valid ${curve} point`);
+    }
+    const h = hash.create();
+    return {
+      update: (data) => void h.update(data),
+      verify: (signature) => {
+        try {
+          // OpenSSL and the other SDKs produce high-S signatures half the time: accept them.
+          return ecdsa.verify(signature, h.digest(), compressedPublicKey, { prehash: false, format: 'der', lowS: false });
+        } catch {
+          return false;
+        }
+      },
+    };
+  },
+
+  timingSafeEqual: constantTimeEqual,
+};
