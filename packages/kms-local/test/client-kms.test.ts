@@ -82,7 +82,7 @@ describe('symmetric keys', () => {
     expect(new TextDecoder().decode(dec.Plaintext)).toBe('hello');
     expect(dec.KeyId).toBe(Arn);
     expect(dec.EncryptionAlgorithm).toBe('SYMMETRIC_DEFAULT');
-    for (const EncryptionContext of [{ tenant: 'acme' }, { tenant: 'acme', purpose: 'TEST' }, undefined]) {
+    for (const EncryptionContext of [{ tenant: 'acme' }, { tenant: 'acme', purpose: 'TEST' }, undefined] as Array<Record<string, string> | undefined>) {
       await expect(kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, ...(EncryptionContext && { EncryptionContext }) }))).rejects.toMatchObject({
         name: 'InvalidCiphertextException',
         $fault: 'client',
@@ -346,6 +346,6 @@ describe('persistence', () => {
     expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dataDir, 'state.json'))).mode & 0o777).toBe(0o600);
     const state = JSON.parse(await readFile(join(dataDir, 'state.json'), 'utf8'));
-    expect(state.keys[KeyId].backing[0].handle).toMatch(/^kms-local\/backing-key\//);
+    expect(state.keys[KeyId!].backing[0].handle).toMatch(/^kms-local\/backing-key\//);
   });
 });

@@ -125,10 +125,14 @@ async function generateDataKeyPair(ctx: KmsContext, input: Input) {
 
 export const symmetricOps: Record<string, Op> = {
   async Encrypt(ctx, input) {
-    const key = ctx.usable(reqString(input, 'KeyId', 2048), 'ENCRYPT_DECRYPT');
-    const algorithm = checkAlgorithm(ctx, key, optEnum(input, 'EncryptionAlgorithm', ENCRYPTION_ALGORITHMS));
+    // Input validation first, as KMS does, then key lookup and state.
+    const keyId = reqString(input, 'KeyId', 2048);
     const plaintext = reqBlob(input, 'Plaintext', 1, 4096);
-    const blob = await encryptWith(ctx, key, plaintext, optStringMap(input, 'EncryptionContext'), algorithm);
+    const requested = optEnum(input, 'EncryptionAlgorithm', ENCRYPTION_ALGORITHMS);
+    const context = optStringMap(input, 'EncryptionContext');
+    const key = ctx.usable(keyId, 'ENCRYPT_DECRYPT');
+    const algorithm = checkAlgorithm(ctx, key, requested);
+    const blob = await encryptWith(ctx, key, plaintext, context, algorithm);
     return { CiphertextBlob: blob.toString('base64'), KeyId: ctx.keyArn(key.KeyId), EncryptionAlgorithm: algorithm };
   },
 
