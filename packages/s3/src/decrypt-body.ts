@@ -1,0 +1,127 @@
+/**
+ * Decrypting a GetObject body.
+ * spec: s3-encryption/client.md (Enable Delayed Authentication, Set Buffer Size),
+ * decryption.md (no unauthenticated plaintext released by default).
+ *
+ * The GCM tag is the last 16 bytes of the object, so the decipher runs one step behind the
+ * network: each chunk is decrypted except for the trailing 16 bytes seen so far.
+ * - buffered (default): plaintext is held (never the ciphertext too) up to `bufferSize`, the tag is
+ *   verified, and only then is anything released;
+ * - delayed authentication (opt-in): plaintext flows out as it is decrypted and the stream errors at
+ *   the end if the tag does not verify — the consumer has seen unauthenticated plaintext by then.
+ */
+import { StrongroomError } from '@strongroom/core';
+import { createContentDecipher, TAG_LENGTH, type ContentParams } from './content-crypto';
+import { destroyBody } from './body';
+import { createDecipheriv, type Decipher, type DecipherGCM } from 'node:crypto';
+
+function authFailed(cause?: unknown): StrongroomError {
+  return new StrongroomError('AUTHENTICATION_FAILED', 'S3EC object failed authentication (GCM tag mismatch)', cause ? { cause } : {});
+}
+
+/**
+ * A GCM decipher awaiting its tag (GCM allows setAuthTag any time before final()). Created eagerly
+ * so the caller can wipe the key bytes right away: OpenSSL holds its own copy.
+ */
+export function createGcmDecipherNoTag(p: ContentParams): DecipherGCM {
+  const d = createDecipheriv('aes-256-gcm', p.key, p.iv, { authTagLength: TAG_LENGTH });
+  if (p.aad) d.setAAD(p.aad);
+  return d;
+}
+
+/**
+ * Decrypt a GCM body as a stream, holding back the trailing tag. Yields plaintext chunks as they
+ * decrypt; throws AUTHENTICATION_FAILED at the end if the tag does not verify.
+ */
+export async function* decryptGcmStream(source: AsyncIterable<Uint8Array>, d: DecipherGCM): AsyncGenerator<Buffer> {
+  let tail = Buffer.alloc(0);
+  let finished = false;
+  try {
+    for await (const raw of source) {
+      const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+      if (chunk.length >= TAG_LENGTH) {
+        if (tail.length) {
+          const out = d.update(tail);
+          if (out.length) yield out;
+        }
+        const body = chunk.subarray(0, chunk.length - TAG_LENGTH);
+        tail = Buffer.from(chunk.subarray(chunk.length - TAG_LENGTH));
+        if (body.length) yield d.update(body);
+      } else {
+        const joined = Buffer.concat([tail, chunk]);
+        const cut = Math.max(0, joined.length - TAG_LENGTH);
+        tail = joined.subarray(cut);
+        if (cut) yield d.update(joined.subarray(0, cut));
+      }
+    }
+    if (tail.length !== TAG_LENGTH) throw new StrongroomError('MALFORMED', 'S3EC object is shorter than its 16-byte tag');
+    d.setAuthTag(tail);
+    try {
+      d.final();
+    } catch (error) {
+      throw authFailed(error);
+    }
+    finished = true;
+  } finally {
+    if (!finished) destroyBody(source);
+  }
+}
+
+/**
+ * Buffered (authenticated) decrypt: read everything, verify, then return the plaintext chunks.
+ * @throws StrongroomError LIMIT_EXCEEDED when the plaintext exceeds `bufferSize`,
+ *   AUTHENTICATION_FAILED on a bad tag. Nothing is released on failure; held plaintext is wiped.
+ */
+export async function decryptGcmBuffered(source: AsyncIterable<Uint8Array>, d: DecipherGCM, bufferSize: number): Promise<Buffer[]> {
+  const held: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of decryptGcmStream(source, d)) {
+      total += chunk.length;
+      if (total > bufferSize) throw tooLarge(bufferSize);
+      held.push(chunk);
+    }
+    return held;
+  } catch (error) {
+    for (const c of held) c.fill(0);
+    throw error;
+  }
+}
+
+export function tooLarge(bufferSize: number): StrongroomError {
+  return new StrongroomError(
+    'LIMIT_EXCEEDED',
+    `The object exceeds bufferSize (${bufferSize} bytes), the most plaintext held back until the GCM tag is verified. ` +
+      'Raise bufferSize, or set delayedAuthentication: true to stream unauthenticated plaintext (the stream errors at the end if the tag fails).',
+    { details: { bufferSize } },
+  );
+}
+
+/** Legacy CBC decrypt (unauthenticated; only behind legacy.unauthenticatedModes). */
+export async function* decryptCbcStream(source: AsyncIterable<Uint8Array>, d: Decipher): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    const out = d.update(chunk);
+    if (out.length) yield out;
+  }
+  try {
+    const last = d.final();
+    if (last.length) yield last;
+  } catch (error) {
+    throw new StrongroomError('MALFORMED', 'CBC padding is invalid (wrong key or corrupted object)', { cause: error });
+  }
+}
+
+/** Decrypt a whole in-memory GCM ciphertext (small objects, instruction-free paths). */
+export function decryptGcmBytes(ciphertext: Uint8Array, p: ContentParams): Buffer {
+  if (ciphertext.length < TAG_LENGTH) throw new StrongroomError('MALFORMED', 'S3EC object is shorter than its 16-byte tag');
+  const ct = Buffer.from(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength);
+  const d = createContentDecipher(p, ct.subarray(ct.length - TAG_LENGTH));
+  const out = d.update(ct.subarray(0, ct.length - TAG_LENGTH));
+  try {
+    d.final();
+  } catch (error) {
+    out.fill(0);
+    throw authFailed(error);
+  }
+  return out;
+}

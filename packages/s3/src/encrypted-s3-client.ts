@@ -1,0 +1,105 @@
+/**
+ * `EncryptedS3Client`: a drop-in wrapper around `S3Client` that encrypts before upload and decrypts
+ * after download in the Amazon S3 Encryption Client formats (STYLE.md rule 11: real Command objects
+ * in, SDK output shapes out, `client.config` never read).
+ * spec: s3-encryption/client.md; data-format/content-metadata.md; data-format/metadata-strategy.md.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  type GetObjectCommandInput,
+  type GetObjectCommandOutput,
+  type PutObjectCommandInput,
+  type PutObjectCommandOutput,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-s3';
+import type { Command } from '@smithy/types';
+import { StrongroomError } from '@strongroom/core';
+import { abortUpload, completeUpload, createUpload, uploadPart, type MultipartState } from './multipart-ops';
+import { deleteObject, deleteObjects, getObject, headObject, putObject } from './object-ops';
+import { resolveConfig, type EncryptedS3ClientConfig, type EncryptedSendOptions, type ResolvedConfig } from './options';
+import { EncryptedUpload, type UploadParams } from './upload';
+
+/** Any S3 command, typed like `S3Client.send`'s parameter. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type S3Command<I extends ServiceInputTypes, O extends ServiceOutputTypes> = Command<ServiceInputTypes, I, ServiceOutputTypes, O, any>;
+
+/**
+ * Client-side encryption for S3, interoperable with the Amazon S3 Encryption Client (V2/V3 formats).
+ *
+ * @example
+ * ```ts
+ * const s3 = new EncryptedS3Client({ client: new S3Client({}), keyProvider });
+ * await s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'secret' }));
+ * const { Body } = await s3.send(new GetObjectCommand({ Bucket: 'b', Key: 'k' }));
+ * console.log(await Body!.transformToString());
+ * ```
+ */
+export class EncryptedS3Client {
+  readonly #cfg: ResolvedConfig;
+  readonly #uploads = new Map<string, MultipartState>();
+
+  /** @throws StrongroomError INVALID_ARGUMENT for missing or conflicting options. */
+  constructor(config: EncryptedS3ClientConfig) {
+    this.#cfg = resolveConfig(config);
+  }
+
+  /** The wrapped client (for commands you want to send without encryption). */
+  get client() {
+    return this.#cfg.client;
+  }
+
+  /**
+   * Send a command. Put/Get/Head/Delete(Objects) and the multipart commands are encrypted or
+   * decrypted; any other command passes through to the wrapped client unchanged.
+   * @throws StrongroomError with codes AUTHENTICATION_FAILED, MALFORMED, NO_DECRYPTION_KEY,
+   *   ENCRYPTION_CONTEXT, COMMITMENT_POLICY, LIMIT_EXCEEDED (bufferSize), UNSUPPORTED (legacy modes),
+   *   INVALID_ARGUMENT, ABORTED; S3 errors pass through unchanged.
+   */
+  async send<I extends ServiceInputTypes, O extends ServiceOutputTypes>(command: S3Command<I, O>, options: EncryptedSendOptions = {}): Promise<O> {
+    const cfg = this.#cfg;
+    const o = options;
+    const any = command as unknown;
+    if (any instanceof PutObjectCommand) return (await putObject(cfg, any.input, o)) as unknown as O;
+    if (any instanceof GetObjectCommand) return (await getObject(cfg, any.input, o)) as unknown as O;
+    if (any instanceof HeadObjectCommand) return (await headObject(cfg, any.input, o)) as unknown as O;
+    if (any instanceof DeleteObjectCommand) return (await deleteObject(cfg, any.input, o)) as unknown as O;
+    if (any instanceof DeleteObjectsCommand) return (await deleteObjects(cfg, any.input, o)) as unknown as O;
+    if (any instanceof CreateMultipartUploadCommand) return (await createUpload(cfg, this.#uploads, any.input, o)) as unknown as O;
+    if (any instanceof UploadPartCommand) return (await uploadPart(cfg, this.#uploads, any.input, o)) as unknown as O;
+    if (any instanceof CompleteMultipartUploadCommand) return (await completeUpload(cfg, this.#uploads, any.input, o)) as unknown as O;
+    if (any instanceof AbortMultipartUploadCommand) return (await abortUpload(cfg, this.#uploads, any.input, o)) as unknown as O;
+    if (any instanceof UploadPartCopyCommand && any.input.UploadId && this.#uploads.has(any.input.UploadId)) {
+      throw new StrongroomError('UNSUPPORTED', 'UploadPartCopy cannot add plaintext to an encrypted multipart upload');
+    }
+    return cfg.client.send(command, o.abortSignal ? { abortSignal: o.abortSignal } : {});
+  }
+
+  /** Encrypt and put an object. Same as `send(new PutObjectCommand(input))`. */
+  putObject(input: PutObjectCommandInput, options: EncryptedSendOptions = {}): Promise<PutObjectCommandOutput> {
+    return putObject(this.#cfg, input, options);
+  }
+
+  /** Get and decrypt an object. Same as `send(new GetObjectCommand(input))`. */
+  getObject(input: GetObjectCommandInput, options: EncryptedSendOptions = {}): Promise<GetObjectCommandOutput> {
+    return getObject(this.#cfg, input, options);
+  }
+
+  /**
+   * Stream a body of any size through an encrypted multipart upload in bounded memory.
+   * Listen to 'httpUploadProgress' and await `done()`, as with lib-storage's `Upload`.
+   * @throws StrongroomError INVALID_ARGUMENT for a bad partSize/queueSize (synchronously).
+   */
+  upload(params: UploadParams): EncryptedUpload {
+    return new EncryptedUpload(this.#cfg, params);
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * Wrapping and unwrapping the content-encryption key (CEK) through Strongroom key providers.
+ * spec: s3-encryption/data-format/content-metadata.md (x-amz-wrap-alg / x-amz-w), Java
+ * `materials/KmsKeyring`, `AesKeyring`, `RsaKeyring`; Ruby `encryptionV2/utils.rb`.
+ *
+ * | wrap alg      | provider capability          | bound content-algorithm string            |
+ * | kms+context   | generate/decryptDataKey      | context key `aws:x-amz-cek-alg`           |
+ * | AES/GCM       | keyWrap 'aes-gcm'            | GCM AAD                                   |
+ * | RSA-OAEP-SHA1 | keyWrap 'rsa-oaep-sha1'      | suffix of the pseudo data key              |
+ *
+ * The bound string is `AES/GCM/NoPadding` for V2 and `115` for V3; binding it is what stops the
+ * 2020 in-band downgrade attacks (CVE-2020-8912).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  StrongroomError,
+  SUITES,
+  type AlgorithmSuite,
+  type EncryptionContext,
+  type KeyProvider,
+} from '@strongroom/core';
+import * as K from './metadata-keys';
+import type { WrapAlgorithm } from './metadata-keys';
+import type { Envelope } from './envelope';
+import { DATA_KEY_LENGTH } from './content-crypto';
+
+/** KMS provider id shared by `KmsKeyProvider` and custom-key-store providers. */
+export const KMS_PROVIDER_ID = 'aws-kms';
+
+/** A 32-byte-key suite object to hand to providers (they only read `keyLength`). */
+function suiteFor(version: 1 | 2 | 3): AlgorithmSuite {
+  return SUITES.get(version === 3 ? 0x0478 : 0x0078)!;
+}
+
+/** The content-algorithm string each wrap binds. */
+export function boundCekAlg(env: Pick<Envelope, 'contentAlgorithm'>): string {
+  switch (env.contentAlgorithm) {
+    case 'committing':
+      return K.CEK_COMMITTING;
+    case 'gcm':
+      return K.CEK_GCM;
+    case 'cbc':
+      return K.CEK_CBC;
+  }
+}
+
+/** Which wrap algorithm a provider writes with. */
+export function wrapAlgorithmOf(provider: KeyProvider): WrapAlgorithm {
+  if (provider.providerId === KMS_PROVIDER_ID) return 'kms+context';
+  if (provider.keyWrap?.algorithm === 'aes-gcm') return 'AES/GCM';
+  if (provider.keyWrap?.algorithm === 'rsa-oaep-sha1') return 'RSA-OAEP-SHA1';
+  throw new StrongroomError(
+    'UNSUPPORTED',
+    `key provider ${JSON.stringify(provider.providerId)} supports none of the S3EC wrap algorithms ` +
+      '(kms+context needs providerId "aws-kms"; AES/GCM and RSA-OAEP-SHA1 need a keyWrap capability)',
+  );
+}
+
+function utf8(s: string): Uint8Array {
+  return Buffer.from(s, 'utf8');
+}
+
+/** The context sent to KMS: caller context plus the reserved cek-alg binding. */
+export function kmsContext(callerContext: EncryptionContext, cekAlg: string): Record<string, string> {
+  if (Object.hasOwn(callerContext, K.RESERVED_CEK_ALG_CONTEXT_KEY)) {
+    throw new StrongroomError(
+      'ENCRYPTION_CONTEXT',
+      `encryptionContext: ${K.RESERVED_CEK_ALG_CONTEXT_KEY} is reserved for the S3 Encryption Client`,
+    );
+  }
+  return { ...callerContext, [K.RESERVED_CEK_ALG_CONTEXT_KEY]: cekAlg };
+}
+
+/** RSA-OAEP-SHA1 pseudo data key: `[len] ‖ key ‖ UTF-8(cekAlg)`. */
+function pseudoDataKey(dataKey: Uint8Array, cekAlg: string): Buffer {
+  return Buffer.concat([Buffer.of(dataKey.length), dataKey, utf8(cekAlg)]);
+}
+
+function parsePseudoDataKey(pseudo: Uint8Array, cekAlg: string): Buffer {
+  const suffix = utf8(cekAlg);
+  const expectedLength = 1 + DATA_KEY_LENGTH + suffix.length;
+  const buf = Buffer.from(pseudo.buffer, pseudo.byteOffset, pseudo.byteLength);
+  const ok =
+    buf.length === expectedLength &&
+    buf[0] === DATA_KEY_LENGTH &&
+    timingSafeEqual(buf.subarray(1 + DATA_KEY_LENGTH), suffix);
+  if (!ok) {
+    buf.fill(0);
+    throw new StrongroomError('AUTHENTICATION_FAILED', 'RSA-OAEP-SHA1 wrapped key does not bind the content algorithm');
+  }
+  const key = Buffer.from(buf.subarray(1, 1 + DATA_KEY_LENGTH));
+  buf.fill(0);
+  return key;
+}
+
+export interface GeneratedEnvelopeKey {
+  /** Plaintext data key (32 bytes). The caller wipes it. */
+  readonly dataKey: Buffer;
+  readonly wrapAlgorithm: WrapAlgorithm;
+  readonly encryptedKey: Uint8Array;
+  /** KMS: the full context as sent to KMS (stored as matdesc / x-amz-t). */
+  readonly encryptionContext: Record<string, string> | undefined;
+}
+
+/**
+ * Create a data key for a new object and wrap it with `provider`.
+ * @throws StrongroomError UNSUPPORTED for providers without an S3EC wrap; provider errors pass through.
+ */
+export async function generateEnvelopeKey(
+  provider: KeyProvider,
+  version: 2 | 3,
+  encryptionContext: EncryptionContext,
+  abortSignal: AbortSignal | undefined,
+): Promise<GeneratedEnvelopeKey> {
+  const wrapAlgorithm = wrapAlgorithmOf(provider);
+  const cekAlg = version === 3 ? K.CEK_COMMITTING : K.CEK_GCM;
+  if (wrapAlgorithm === 'kms+context') {
+    const context = kmsContext(encryptionContext, cekAlg);
+    const generated = await provider.generateDataKey({ suite: suiteFor(version), encryptionContext: context, abortSignal });
+    const dataKey = Buffer.from(generated.plaintextKey);
+    generated.plaintextKey.fill(0);
+    if (dataKey.length !== DATA_KEY_LENGTH) throw new StrongroomError('PROVIDER_ERROR', 'KMS returned a data key of the wrong length');
+    return { dataKey, wrapAlgorithm, encryptedKey: generated.encryptedDataKey.ciphertext, encryptionContext: context };
+  }
+  if (Object.keys(encryptionContext).length > 0) {
+    throw new StrongroomError(
+      'ENCRYPTION_CONTEXT',
+      `encryptionContext: the ${wrapAlgorithm} wrap (raw/HSM keys) cannot bind an encryption context; use materialsDescription`,
+    );
+  }
+  const dataKey = randomBytes(DATA_KEY_LENGTH);
+  const plaintext = wrapAlgorithm === 'AES/GCM' ? dataKey : pseudoDataKey(dataKey, cekAlg);
+  try {
+    const encryptedKey = await provider.keyWrap!.wrap({
+      plaintext,
+      ...(wrapAlgorithm === 'AES/GCM' ? { aad: utf8(cekAlg) } : {}),
+      ...(abortSignal ? { abortSignal } : {}),
+    });
+    return { dataKey, wrapAlgorithm, encryptedKey, encryptionContext: undefined };
+  } catch (error) {
+    dataKey.fill(0);
+    throw error;
+  } finally {
+    if (plaintext !== dataKey) plaintext.fill(0);
+  }
+}
+
+export interface UnwrapOptions {
+  /** Caller's expected KMS context (without the reserved key). Must match the stored one exactly. */
+  readonly encryptionContext: EncryptionContext;
+  /** Allow the legacy wrap algorithms (`kms` without context, …). */
+  readonly legacyWrapping: boolean;
+  readonly abortSignal: AbortSignal | undefined;
+}
+
+function sameMap(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
+
+/**
+ * Recover the data key of `env` with the first provider that can.
+ * @throws StrongroomError NO_DECRYPTION_KEY when no provider can (causes attached),
+ *   ENCRYPTION_CONTEXT when the stored KMS context does not match the caller's,
+ *   UNSUPPORTED for legacy wraps without the legacy flag or without an implementation.
+ */
+export async function unwrapEnvelopeKey(providers: readonly KeyProvider[], env: Envelope, opts: UnwrapOptions): Promise<Buffer> {
+  const alg = env.wrapAlgorithm;
+  if (!K.CURRENT_WRAP_ALGORITHMS.has(alg)) {
+    if (!opts.legacyWrapping) {
+      throw new StrongroomError(
+        'UNSUPPORTED',
+        `object uses the legacy wrapping algorithm ${JSON.stringify(alg)}; set legacy.wrappingAlgorithms to read it`,
+      );
+    }
+    if (alg !== 'kms') {
+      throw new StrongroomError('UNSUPPORTED', `legacy wrapping algorithm ${JSON.stringify(alg)} needs raw key material and is not supported`);
+    }
+  }
+  const cekAlg = boundCekAlg(env);
+  const errors: unknown[] = [];
+
+  if (alg === 'kms+context' || alg === 'kms') {
+    const stored = env.encryptionContext ?? {};
+    if (alg === 'kms+context') {
+      // spec/Ruby: the reserved key must bind this object's content algorithm (anti-downgrade).
+      if (stored[K.RESERVED_CEK_ALG_CONTEXT_KEY] !== cekAlg) {
+        throw new StrongroomError('ENCRYPTION_CONTEXT', `stored KMS context does not bind the content algorithm ${cekAlg}`);
+      }
+      const withoutReserved = { ...stored };
+      delete withoutReserved[K.RESERVED_CEK_ALG_CONTEXT_KEY];
+      if (!sameMap(withoutReserved, opts.encryptionContext)) {
+        throw new StrongroomError('ENCRYPTION_CONTEXT', 'the object\'s encryption context does not match the provided encryption context');
+      }
+    }
+    const cmk = stored[K.RESERVED_KMS_CMK_ID];
+    for (const provider of providers) {
+      if (provider.providerId !== KMS_PROVIDER_ID) continue;
+      try {
+        const key = await provider.decryptDataKey({
+          suite: suiteFor(env.version),
+          encryptionContext: stored,
+          encryptedDataKey: {
+            providerId: KMS_PROVIDER_ID,
+            providerInfo: cmk === undefined ? new Uint8Array(0) : utf8(cmk),
+            ciphertext: env.encryptedKey,
+          },
+          abortSignal: opts.abortSignal,
+        });
+        if (key) return checkedKey(key);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  } else {
+    const want = alg === 'AES/GCM' ? 'aes-gcm' : 'rsa-oaep-sha1';
+    for (const provider of providers) {
+      if (provider.keyWrap?.algorithm !== want) continue;
+      try {
+        const unwrapped = await provider.keyWrap.unwrap({
+          wrapped: env.encryptedKey,
+          ...(want === 'aes-gcm' ? { aad: utf8(cekAlg) } : {}),
+          ...(opts.abortSignal ? { abortSignal: opts.abortSignal } : {}),
+        });
+        if (want === 'aes-gcm') return checkedKey(unwrapped);
+        const key = parsePseudoDataKey(unwrapped, cekAlg);
+        unwrapped.fill(0);
+        return key;
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  }
+  const abort = errors.find((e) => StrongroomError.isInstance(e, 'ABORTED') || (e as Error)?.name === 'AbortError');
+  if (abort) throw abort;
+  throw new StrongroomError(
+    'NO_DECRYPTION_KEY',
+    `no configured key provider could unwrap this object's ${alg} data key`,
+    errors.length ? { cause: errors.length === 1 ? errors[0] : new AggregateError(errors) } : {},
+  );
+}
+
+function checkedKey(key: Uint8Array): Buffer {
+  if (key.length !== DATA_KEY_LENGTH) {
+    key.fill(0);
+    throw new StrongroomError('AUTHENTICATION_FAILED', 'unwrapped data key has the wrong length');
+  }
+  const out = Buffer.from(key);
+  key.fill(0);
+  return out;
+}

@@ -1,0 +1,198 @@
+/**
+ * Streaming encrypted upload of any size in bounded memory, like `@aws-sdk/lib-storage`'s `Upload`
+ * (same 'httpUploadProgress' event name and payload: `{ loaded, total, part, Key, Bucket }`).
+ * spec: s3-encryption/client.md#optional-api-operations (multipart: in-order encryption, one cipher).
+ *
+ * Encryption is sequential (one GCM cipher for the object) while up to `queueSize` encrypted parts
+ * are on the wire at once. Memory ≈ (queueSize + 1) × partSize. On any failure the multipart upload
+ * is aborted, so no object becomes visible. `loaded`/`total` count plaintext bytes.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  UploadPartCommand,
+  type CompleteMultipartUploadCommandOutput,
+  type PutObjectCommandInput,
+  type CompletedPart,
+} from '@aws-sdk/client-s3';
+import { StrongroomError, type EncryptionContext } from '@strongroom/core';
+import { inMemoryBytes } from './body';
+import { serializeEnvelope } from './envelope';
+import { newObjectMaterials } from './materials';
+import { createPartEncryptor } from './multipart-cipher';
+import { checkNoPlaintextChecksums, checkUserMetadata, putInstructionFile, putObject } from './object-ops';
+import type { ResolvedConfig } from './options';
+import { readParts } from './part-reader';
+
+/** The progress payload of lib-storage's Upload. */
+export interface Progress {
+  loaded?: number;
+  total?: number;
+  part?: number;
+  Key?: string;
+  Bucket?: string;
+}
+
+export interface UploadParams extends PutObjectCommandInput {
+  /** Bytes per part: a multiple of 16; S3 needs ≥ 5 MiB for all but the last. Default 8 MiB. */
+  readonly partSize?: number;
+  /** Parts in flight at once. Default 4. */
+  readonly queueSize?: number;
+  readonly abortSignal?: AbortSignal;
+  readonly encryptionContext?: EncryptionContext;
+}
+
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_QUEUE_SIZE = 4;
+const MAX_PARTS = 10_000;
+
+export class EncryptedUpload extends EventEmitter {
+  readonly #cfg: ResolvedConfig;
+  readonly #params: UploadParams;
+  readonly #controller = new AbortController();
+  #promise: Promise<CompleteMultipartUploadCommandOutput> | undefined;
+
+  /** @throws StrongroomError INVALID_ARGUMENT for a bad partSize/queueSize. */
+  constructor(cfg: ResolvedConfig, params: UploadParams) {
+    super();
+    const partSize = params.partSize ?? DEFAULT_PART_SIZE;
+    const queueSize = params.queueSize ?? DEFAULT_QUEUE_SIZE;
+    if (!Number.isSafeInteger(partSize) || partSize < 16 || partSize % 16 !== 0 || partSize > 5 * 1024 ** 3) {
+      throw new StrongroomError('INVALID_ARGUMENT', 'partSize: a multiple of 16 bytes, at most 5 GiB');
+    }
+    if (!Number.isSafeInteger(queueSize) || queueSize < 1 || queueSize > 64) {
+      throw new StrongroomError('INVALID_ARGUMENT', 'queueSize: an integer from 1 to 64');
+    }
+    checkUserMetadata(params.Metadata);
+    checkNoPlaintextChecksums(params);
+    this.#cfg = cfg;
+    this.#params = { ...params, partSize, queueSize };
+    const user = params.abortSignal;
+    if (user) {
+      if (user.aborted) this.#controller.abort(user.reason);
+      else user.addEventListener('abort', () => this.#controller.abort(user.reason), { once: true });
+    }
+  }
+
+  /** Run the upload (once); resolves with the CompleteMultipartUpload (or PutObject) output. */
+  done(): Promise<CompleteMultipartUploadCommandOutput> {
+    this.#promise ??= this.#run();
+    return this.#promise;
+  }
+
+  /** Abort the upload; `done()` rejects with an AbortError and the multipart upload is aborted. */
+  async abort(): Promise<void> {
+    this.#controller.abort(new StrongroomError('ABORTED', 'Upload aborted'));
+  }
+
+  #progress(p: Progress): void {
+    this.emit('httpUploadProgress', p);
+  }
+
+  async #run(): Promise<CompleteMultipartUploadCommandOutput> {
+    const cfg = this.#cfg;
+    const { partSize, queueSize, abortSignal: _a, encryptionContext, Body, ...input } = this.#params;
+    const signal = this.#controller.signal;
+    const opts = { abortSignal: signal, encryptionContext: encryptionContext ?? {} };
+    const aborted = () => new StrongroomError('ABORTED', 'Upload aborted', { cause: signal.reason });
+    if (signal.aborted) throw aborted();
+    const inMemory = await inMemoryBytes(Body);
+    const total = inMemory?.length ?? input.ContentLength;
+    const base = { Key: input.Key, Bucket: input.Bucket };
+    const parts = readParts(Body, inMemory, partSize!);
+
+    const first = await parts.next();
+    if (first.done || first.value.isLast) {
+      // One part: a single encrypted PutObject, as lib-storage does.
+      const data = first.done ? Buffer.alloc(0) : first.value.data;
+      await parts.return(undefined);
+      const { ContentLength: _l, ...putInput } = input;
+      const out = await putObject(cfg, { ...putInput, Body: data }, opts);
+      this.#progress({ loaded: data.length, total: data.length, part: 1, ...base });
+      return { ...out, ...base, $metadata: out.$metadata } as CompleteMultipartUploadCommandOutput;
+    }
+
+    const materials = await newObjectMaterials(cfg.providers[0]!, cfg.writeVersion, opts.encryptionContext, cfg.materialsDescription, undefined, signal);
+    let encryptor;
+    try {
+      encryptor = createPartEncryptor(materials.params);
+    } finally {
+      materials.wipe();
+    }
+    const ser = serializeEnvelope(materials.envelope, cfg.envelopeLocation);
+    const { ContentLength: _cl, ...createInput } = input;
+    const created = await cfg.client.send(
+      new CreateMultipartUploadCommand({ ...createInput, Metadata: { ...(input.Metadata ?? {}), ...ser.metadata } }),
+      { abortSignal: signal },
+    );
+    const uploadId = created.UploadId;
+    if (!uploadId) throw new StrongroomError('PROVIDER_ERROR', 'CreateMultipartUpload returned no UploadId');
+
+    const completed: CompletedPart[] = [];
+    const inflight = new Set<Promise<void>>();
+    let failure: unknown;
+    let loaded = 0;
+    let partNumber = 0;
+    let wroteInstruction = false;
+    try {
+      let current: { data: Buffer; isLast: boolean } | undefined = first.value;
+      while (current) {
+        if (failure) throw failure;
+        if (signal.aborted) throw aborted();
+        partNumber += 1;
+        if (partNumber > MAX_PARTS) throw new StrongroomError('LIMIT_EXCEEDED', `more than ${MAX_PARTS} parts: raise partSize`);
+        const ciphertext = encryptor.encryptPart(current.data, current.isLast);
+        const plainLength = current.data.length;
+        const n = partNumber;
+        const p: Promise<void> = cfg.client
+          .send(
+            new UploadPartCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId, PartNumber: n, Body: ciphertext, ContentLength: ciphertext.length }),
+            { abortSignal: signal },
+          )
+          .then((r) => {
+            if (!r.ETag) throw new StrongroomError('PROVIDER_ERROR', `UploadPart ${n} returned no ETag`);
+            completed.push({ PartNumber: n, ETag: r.ETag });
+            loaded += plainLength;
+            this.#progress({ loaded, total, part: n, ...base });
+          })
+          .catch((error) => {
+            failure ??= error;
+            this.#controller.abort(error);
+          })
+          .finally(() => inflight.delete(p));
+        inflight.add(p);
+        if (current.isLast) break;
+        const nextP = parts.next(); // read the next part while parts are in flight
+        while (inflight.size >= queueSize!) await Promise.race(inflight);
+        const r = await nextP;
+        current = r.done ? undefined : r.value;
+      }
+      await Promise.all(inflight);
+      if (failure) throw failure;
+      completed.sort((a, b) => a.PartNumber! - b.PartNumber!);
+      // Written last, so a failed upload never replaces the instruction file of an existing object.
+      if (ser.instruction) {
+        await putInstructionFile(cfg, input.Bucket, input.Key, ser.instruction, { abortSignal: signal });
+        wroteInstruction = true;
+      }
+      return await cfg.client.send(
+        new CompleteMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      this.#controller.abort(error);
+      await Promise.allSettled(inflight);
+      await parts.return(undefined).catch(() => {});
+      // No object must become visible: abort the upload (with a fresh signal) and drop the instruction file.
+      await cfg.client.send(new AbortMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId })).catch(() => {});
+      if (wroteInstruction) {
+        await cfg.client.send(new DeleteObjectCommand({ Bucket: input.Bucket, Key: `${input.Key}${cfg.instructionSuffix}` })).catch(() => {});
+      }
+      if (signal.aborted && (StrongroomError.isInstance(error, 'ABORTED') || (error as Error)?.name === 'AbortError')) throw aborted();
+      throw error;
+    }
+  }
+}
