@@ -1,2 +1,12 @@
+/**
+ * @strongroom/provider-hsm — key providers and helpers over an HSM: the PKCS#11 client
+ * (`openPkcs11`, SoftHSMv2 / AWS CloudHSM / any PKCS#11 module) and the hsm-local cluster client,
+ * both behind the `HsmBackend` seam. See docs/hsm-provider.md.
+ */
 export type * from './backend';
 export * from './pkcs11/index';
+export { HsmKeyProvider, DEFAULT_HSM_PROVIDER_ID, type HsmKeyProviderOptions } from './key-provider';
+export { encodeProviderInfo, parseProviderInfo, type HsmProviderInfo } from './provider-info';
+export { HsmSigner, type HsmSignerOptions } from './signer';
+export { HsmMac, type HsmMacOptions, type HsmMacHash } from './mac';
+export { ecdsaDerToRaw, ecdsaRawToDer } from './ecdsa-der';

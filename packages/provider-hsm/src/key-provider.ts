@@ -1,0 +1,220 @@
+/**
+ * HsmKeyProvider: the core KeyProvider over any HsmBackend (DESIGN.md §3 table, §5).
+ *
+ *   providerId   = `strongroom-hsm` (configurable)
+ *   providerInfo = backend id ‖ key label ‖ IV, length-prefixed (./provider-info)
+ *   ciphertext   = AES-GCM(HSM key, IV, AAD = serialized encryption context, data key) ‖ tag
+ *
+ * Data keys come from the HSM's RNG and are wrapped and unwrapped inside the HSM; the wrapping key
+ * never leaves it. The IV is chosen by the HSM (or, on caller-IV modules such as SoftHSMv2, drawn
+ * from the HSM's RNG by the backend). Random 96-bit IVs bound one key to 2^32 wraps (NIST SP
+ * 800-38D §8.3); rotate the key label well before that.
+ *
+ * `keyWrap` ('aes-gcm') gives the S3 Encryption Client `AES/GCM` layout iv ‖ ct ‖ tag with the
+ * GCM done inside the HSM.
+ */
+import {
+  StrongroomError,
+  throwIfAborted,
+  type DataKeyRequest,
+  type EncryptedDataKey,
+  type KeyProvider,
+  type KeyWrapCapability,
+  serializeEncryptionContext,
+} from '@strongroom/core';
+import type { HsmBackend, HsmKeyRef } from './backend';
+
+import { encodeProviderInfo, MAX_BACKEND_ID_BYTES, MAX_KEY_LABEL_BYTES, parseProviderInfo } from './provider-info';
+
+export const DEFAULT_HSM_PROVIDER_ID = 'strongroom-hsm';
+/** The largest byte string `keyWrap` accepts (S3EC wraps 32-byte keys; this leaves room). */
+const MAX_WRAP_PLAINTEXT = 4096;
+
+export interface HsmKeyProviderOptions {
+  /** Any HsmBackend: `openPkcs11(...)` or the hsm-local cluster client. */
+  readonly backend: HsmBackend;
+  /** Label of the AES wrapping key inside the HSM (created with `backend.generateAesKey`). */
+  readonly keyLabel: string;
+  /** Written into each EDK; default `strongroom-hsm`. Must not start with `aws-kms`. */
+  readonly providerId?: string | undefined;
+  /**
+   * The HSM identity written into providerInfo and matched on decrypt; default `backend.id`.
+   * Set it to a stable logical name when the same keys are reachable under several ids (for
+   * example a restored cluster or a cloned token with a new serial).
+   */
+  readonly backendId?: string | undefined;
+}
+
+export interface HsmKeyProvider extends KeyProvider {
+  readonly keyLabel: string;
+  readonly backendId: string;
+  readonly keyWrap: KeyWrapCapability;
+}
+
+function utf8Length(value: string): number {
+  return Buffer.byteLength(value, 'utf8');
+}
+
+/**
+ * Create a key provider whose data keys are wrapped by an AES key inside an HSM.
+ *
+ * @example
+ * const hsm = await openPkcs11({ library, tokenLabel: 'app', pin });
+ * const provider = HsmKeyProvider({ backend: hsm, keyLabel: 'app-kek' });
+ * const client = createClient({ keyProvider: provider });
+ * @throws StrongroomError `INVALID_ARGUMENT` for a missing backend, an empty or oversized label or id.
+ */
+export function HsmKeyProvider(options: HsmKeyProviderOptions): HsmKeyProvider {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options: expected an object');
+  const { backend } = options;
+  if (typeof backend !== 'object' || backend === null || typeof backend.aesGcmEncrypt !== 'function') {
+    throw new StrongroomError('INVALID_ARGUMENT', 'backend: expected an HsmBackend (openPkcs11 or the cluster client)');
+  }
+  const keyLabel = options.keyLabel;
+  if (typeof keyLabel !== 'string' || keyLabel.length === 0 || utf8Length(keyLabel) > MAX_KEY_LABEL_BYTES) {
+    throw new StrongroomError('INVALID_ARGUMENT', `keyLabel: must be 1…${MAX_KEY_LABEL_BYTES} UTF-8 bytes`);
+  }
+  const providerId = options.providerId ?? DEFAULT_HSM_PROVIDER_ID;
+  if (typeof providerId !== 'string' || providerId.length === 0 || utf8Length(providerId) > 0xffff) {
+    throw new StrongroomError('INVALID_ARGUMENT', 'providerId: must be a non-empty string');
+  }
+  if (providerId.startsWith('aws-kms')) throw new StrongroomError('INVALID_ARGUMENT', 'providerId: "aws-kms" is reserved for KMS');
+  const backendId = options.backendId ?? backend.id;
+  if (typeof backendId !== 'string' || backendId.length === 0 || utf8Length(backendId) > MAX_BACKEND_ID_BYTES) {
+    throw new StrongroomError('INVALID_ARGUMENT', `backendId: must be 1…${MAX_BACKEND_ID_BYTES} UTF-8 bytes`);
+  }
+
+  let keyLookup: Promise<HsmKeyRef> | undefined;
+  function wrappingKey(): Promise<HsmKeyRef> {
+    if (!keyLookup) {
+      // Shared by concurrent callers, so no caller's abortSignal is passed to it.
+      const lookup = backend.findKey({ label: keyLabel, class: 'secret' }).then((key) => {
+        if (!key) throw new StrongroomError('KEY_UNAVAILABLE', `HSM ${backendId}: no secret key labelled ${JSON.stringify(keyLabel)}`);
+        if (key.type !== 'aes') throw new StrongroomError('KEY_UNAVAILABLE', `HSM key ${JSON.stringify(keyLabel)} is not an AES key`);
+        return key;
+      });
+      keyLookup = lookup;
+      // A failed lookup (key not created yet, HSM down) is retried on the next call.
+      lookup.catch(() => forget(lookup));
+    }
+    return keyLookup;
+  }
+  function forget(lookup: Promise<HsmKeyRef> | undefined): void {
+    if (keyLookup === lookup) keyLookup = undefined;
+  }
+
+  /** Run an HSM call with the wrapping key; a key that vanished (deleted, re-created) is looked up again next time. */
+  async function withKey<T>(abortSignal: AbortSignal | undefined, fn: (key: HsmKeyRef) => Promise<T>): Promise<T> {
+    const lookup = wrappingKey();
+    const key = await lookup;
+    throwIfAborted(abortSignal);
+    try {
+      return await fn(key);
+    } catch (error) {
+      if (StrongroomError.isInstance(error, 'KEY_UNAVAILABLE')) forget(lookup);
+      throw error;
+    }
+  }
+
+  async function seal(plaintext: Uint8Array, aad: Uint8Array, abortSignal: AbortSignal | undefined) {
+    const sealed = await withKey(abortSignal, (key) => backend.aesGcmEncrypt(key, plaintext, aad, { abortSignal }));
+    if (sealed.iv.length !== 12 || sealed.tag.length !== 16 || sealed.ciphertext.length !== plaintext.length) {
+      throw new StrongroomError('PROVIDER_ERROR', 'HSM returned an AES-GCM result of unexpected shape');
+    }
+    return sealed;
+  }
+
+  async function encryptDataKey(request: DataKeyRequest & { readonly plaintextKey: Uint8Array }): Promise<EncryptedDataKey> {
+    throwIfAborted(request.abortSignal);
+    const { plaintextKey, suite } = request;
+    if (!(plaintextKey instanceof Uint8Array) || plaintextKey.length !== suite.keyLength) {
+      throw new StrongroomError('INVALID_ARGUMENT', `plaintextKey: must be ${suite.keyLength} bytes for suite ${suite.name}`);
+    }
+    const aad = serializeEncryptionContext(request.encryptionContext);
+    const { iv, ciphertext, tag } = await seal(plaintextKey, aad, request.abortSignal);
+    const wrapped = new Uint8Array(ciphertext.length + 16);
+    wrapped.set(ciphertext);
+    wrapped.set(tag, ciphertext.length);
+    return { providerId, providerInfo: encodeProviderInfo({ backendId, keyLabel, iv }), ciphertext: wrapped };
+  }
+
+  const keyWrap: KeyWrapCapability = {
+    algorithm: 'aes-gcm',
+    async wrap({ plaintext, aad = new Uint8Array(0), abortSignal }) {
+      throwIfAborted(abortSignal);
+      if (!(plaintext instanceof Uint8Array) || plaintext.length === 0 || plaintext.length > MAX_WRAP_PLAINTEXT) {
+        throw new StrongroomError('INVALID_ARGUMENT', `plaintext: must be 1…${MAX_WRAP_PLAINTEXT} bytes`);
+      }
+      const { iv, ciphertext, tag } = await seal(plaintext, aad, abortSignal);
+      const out = new Uint8Array(12 + ciphertext.length + 16);
+      out.set(iv);
+      out.set(ciphertext, 12);
+      out.set(tag, 12 + ciphertext.length);
+      return out;
+    },
+    async unwrap({ wrapped, aad = new Uint8Array(0), abortSignal }) {
+      throwIfAborted(abortSignal);
+      if (!(wrapped instanceof Uint8Array)) throw new TypeError('wrapped: expected a Uint8Array');
+      if (wrapped.length <= 12 + 16 || wrapped.length > 12 + MAX_WRAP_PLAINTEXT + 16) {
+        throw new StrongroomError('MALFORMED', `AES-GCM wrapped key of ${wrapped.length} bytes is outside the valid range`);
+      }
+      return withKey(abortSignal, (key) =>
+        backend.aesGcmDecrypt(
+          key,
+          { iv: wrapped.subarray(0, 12), ciphertext: wrapped.subarray(12, wrapped.length - 16), tag: wrapped.subarray(wrapped.length - 16), aad },
+          { abortSignal },
+        ),
+      );
+    },
+  };
+
+  return {
+    providerId,
+    keyLabel,
+    backendId,
+    cacheId: `${providerId}:${backendId}:${keyLabel}`,
+    keyWrap,
+
+    async generateDataKey(request) {
+      throwIfAborted(request.abortSignal);
+      const plaintextKey = await backend.generateRandom(request.suite.keyLength, { abortSignal: request.abortSignal });
+      if (plaintextKey.length !== request.suite.keyLength) {
+        plaintextKey.fill(0);
+        throw new StrongroomError('PROVIDER_ERROR', 'HSM returned a random value of the wrong length');
+      }
+      try {
+        return { plaintextKey, encryptedDataKey: await encryptDataKey({ ...request, plaintextKey }) };
+      } catch (error) {
+        plaintextKey.fill(0);
+        throw error;
+      }
+    },
+
+    encryptDataKey,
+
+    async decryptDataKey({ encryptedDataKey: edk, encryptionContext, suite, abortSignal }) {
+      throwIfAborted(abortSignal);
+      if (edk.providerId !== providerId) return undefined;
+      // Ours by provider id: a providerInfo we cannot parse is corrupt, not foreign.
+      const info = parseProviderInfo(edk.providerInfo);
+      // Another HSM or another key: not this provider's to open, let the next one try.
+      if (info.backendId !== backendId || info.keyLabel !== keyLabel) return undefined;
+      if (edk.ciphertext.length !== suite.keyLength + 16) {
+        throw new StrongroomError('MALFORMED', `HSM EDK ciphertext is ${edk.ciphertext.length} bytes; expected ${suite.keyLength + 16}`);
+      }
+      const aad = serializeEncryptionContext(encryptionContext);
+      const plaintext = await withKey(abortSignal, (key) =>
+        backend.aesGcmDecrypt(
+          key,
+          { iv: info.iv, ciphertext: edk.ciphertext.subarray(0, suite.keyLength), tag: edk.ciphertext.subarray(suite.keyLength), aad },
+          { abortSignal },
+        ),
+      );
+      if (plaintext.length !== suite.keyLength) {
+        plaintext.fill(0);
+        throw new StrongroomError('PROVIDER_ERROR', 'HSM returned a data key of the wrong length');
+      }
+      return plaintext;
+    },
+  };
+}
