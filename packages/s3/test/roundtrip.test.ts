@@ -1,11 +1,11 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { StrongroomError, type KeyProvider } from '@strongroom/core';
 import { EncryptedS3Client } from '../src/index';
 import { startS3, type LocalS3 } from './helpers/s3rver';
-import { testAesProvider, testRsaProvider } from './helpers/test-providers';
+import { aesProvider, rsaProvider } from './helpers/providers';
 
 let s3: LocalS3;
 beforeAll(async () => {
@@ -15,10 +15,9 @@ afterAll(async () => {
   await s3?.close();
 });
 
-const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const providers: Record<string, () => KeyProvider> = {
-  'AES/GCM': () => testAesProvider(Buffer.alloc(32, 7)),
-  'RSA-OAEP-SHA1': () => testRsaProvider(rsa.publicKey, rsa.privateKey),
+  'AES/GCM': () => aesProvider(),
+  'RSA-OAEP-SHA1': () => rsaProvider(),
 };
 
 async function raw(key: string) {
@@ -78,7 +77,7 @@ describe.each(['v3', 'v2'] as const)('format %s', (format) => {
 });
 
 describe('EncryptedS3Client behaviour', () => {
-  const aes = () => testAesProvider(Buffer.alloc(32, 7));
+  const aes = () => aesProvider();
 
   it('reads V2 objects with a V3 writer under REQUIRE_ENCRYPT_ALLOW_DECRYPT, refuses under REQUIRE_DECRYPT', async () => {
     const v2 = new EncryptedS3Client({ client: s3.client, keyProvider: aes(), format: 'v2' });
@@ -93,11 +92,11 @@ describe('EncryptedS3Client behaviour', () => {
   it('fails with NO_DECRYPTION_KEY under the wrong key and tries every provider in order', async () => {
     const writer = new EncryptedS3Client({ client: s3.client, keyProvider: aes() });
     await writer.putObject({ Bucket: s3.bucket, Key: 'keys/one', Body: 'x' });
-    const wrong = new EncryptedS3Client({ client: s3.client, keyProvider: testAesProvider(Buffer.alloc(32, 8)) });
+    const wrong = new EncryptedS3Client({ client: s3.client, keyProvider: aesProvider(Buffer.alloc(32, 8)) });
     await expect(wrong.getObject({ Bucket: s3.bucket, Key: 'keys/one' })).rejects.toMatchObject({ code: 'NO_DECRYPTION_KEY' });
     const both = new EncryptedS3Client({
       client: s3.client,
-      keyProviders: [testAesProvider(Buffer.alloc(32, 8)), testRsaProvider(rsa.publicKey, rsa.privateKey), aes()],
+      keyProviders: [aesProvider(Buffer.alloc(32, 8)), rsaProvider(), aes()],
     });
     expect(await (await both.getObject({ Bucket: s3.bucket, Key: 'keys/one' })).Body!.transformToString()).toBe('x');
   });
