@@ -1,0 +1,41 @@
+/**
+ * Mapping of AWS KMS errors to StrongroomError codes. The AWS error is kept intact as `cause`, so
+ * `$metadata` (HTTP status, request id, attempts) and `$fault` stay available (STYLE.md rule 10).
+ */
+import { StrongroomError, type StrongroomErrorCode } from '@strongroom/core';
+
+const CODES: Readonly<Record<string, StrongroomErrorCode>> = {
+  AccessDeniedException: 'ACCESS_DENIED',
+  UnrecognizedClientException: 'ACCESS_DENIED',
+  InvalidSignatureException: 'ACCESS_DENIED',
+  IncompleteSignatureException: 'ACCESS_DENIED',
+  MissingAuthenticationTokenException: 'ACCESS_DENIED',
+  ExpiredTokenException: 'ACCESS_DENIED',
+  InvalidGrantTokenException: 'ACCESS_DENIED',
+  NotFoundException: 'KEY_UNAVAILABLE',
+  DisabledException: 'KEY_UNAVAILABLE',
+  KMSInvalidStateException: 'KEY_UNAVAILABLE',
+  KeyUnavailableException: 'KEY_UNAVAILABLE',
+  InvalidArnException: 'KEY_UNAVAILABLE',
+  InvalidCiphertextException: 'AUTHENTICATION_FAILED',
+  IncorrectKeyException: 'AUTHENTICATION_FAILED',
+  AbortError: 'ABORTED',
+};
+
+export function toStrongroomError(error: unknown, operation: string, keyId: string, attempts: number): StrongroomError {
+  if (StrongroomError.isInstance(error)) return error;
+  const e = (typeof error === 'object' && error !== null ? error : {}) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number; requestId?: string } };
+  const code = (e.name !== undefined && CODES[e.name]) || 'PROVIDER_ERROR';
+  const what = e.name ?? 'Error';
+  return new StrongroomError(code, `KMS ${operation} with key ${keyId} failed: ${what}: ${e.message ?? String(error)}`, {
+    cause: error,
+    details: {
+      operation,
+      keyId,
+      attempts,
+      awsErrorName: e.name,
+      httpStatusCode: e.$metadata?.httpStatusCode,
+      requestId: e.$metadata?.requestId,
+    },
+  });
+}

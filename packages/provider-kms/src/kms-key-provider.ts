@@ -1,0 +1,224 @@
+/**
+ * KmsKeyProvider: the KeyProvider seam (DESIGN.md §3) over AWS KMS, interoperable with the AWS
+ * Encryption SDK's KMS keyring.
+ * spec: aws-encryption-sdk-specification framework/aws-kms/aws-kms-keyring.md and
+ * aws-kms-mrk-keyring.md / aws-kms-discovery-keyring.md:
+ *  - providerId `aws-kms`, providerInfo = the key ARN KMS returns (UTF-8);
+ *  - encrypt: GenerateDataKey with the generator, Encrypt for wrapping an existing key; the full
+ *    encryption context is sent to KMS;
+ *  - decrypt (strict): only EDKs whose ARN matches a configured key ARN (MRK-aware: `mrk-` keys
+ *    match across Regions and are decrypted with the configured Region's replica); Decrypt is called
+ *    with that KeyId and the response KeyId and plaintext length are checked;
+ *  - decrypt (discovery): any EDK whose ARN is in the allowed partition and accounts.
+ */
+import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
+import {
+  StrongroomError,
+  throwIfAborted,
+  type DataKeyRequest,
+  type EncryptedDataKey,
+  type GeneratedDataKey,
+  type KeyProvider,
+} from '@strongroom/core';
+import { isMultiRegionKey, mrkMatch, parseKmsArn, regionOf, withRegion } from './arn';
+import { createKmsClientSupplier, type KmsClientLike, type KmsClientSupplier } from './client-supplier';
+import { toStrongroomError } from './errors';
+import { RetryExhausted, withRetry, type RetryOptions } from './retry';
+
+export const KMS_PROVIDER_ID = 'aws-kms';
+
+export interface KmsDiscoveryFilter {
+  /** Only decrypt with keys owned by these accounts. */
+  readonly accountIds: readonly string[];
+  /** e.g. `aws`. */
+  readonly partition: string;
+  /** MRK-aware discovery: decrypt `mrk-` EDKs with the replica in this Region. */
+  readonly region?: string;
+}
+
+export interface KmsKeyProviderOptions {
+  /** Key (ARN, id or alias) that generates data keys. Required to encrypt. */
+  readonly generatorKeyId?: string;
+  /** More key ARNs accepted for decryption (and, with `kmsKeyProviders`, wrapping). */
+  readonly keyIds?: readonly string[];
+  /** Discovery mode: decrypt any `aws-kms` EDK from these accounts. Cannot encrypt. */
+  readonly discovery?: KmsDiscoveryFilter;
+  readonly grantTokens?: readonly string[];
+  /** Region → client. Default: one cached `KMSClient` per Region from the default credential chain. */
+  readonly clientProvider?: KmsClientSupplier;
+  /** Region for key ids that are not ARNs (bare ids, alias names). Default: AWS_REGION / AWS_DEFAULT_REGION. */
+  readonly region?: string;
+  readonly retry?: RetryOptions;
+}
+
+function invalid(message: string): StrongroomError {
+  return new StrongroomError('INVALID_ARGUMENT', message);
+}
+
+function checkKeyId(id: unknown, name: string): string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 2048) throw invalid(`${name}: expected a KMS key ARN, key id or alias`);
+  return id;
+}
+
+/**
+ * Create a KMS key provider.
+ * @example
+ * const provider = KmsKeyProvider({ generatorKeyId: 'arn:aws:kms:us-east-1:111122223333:key/…' });
+ * const client = createClient({ keyProvider: provider });
+ * @throws StrongroomError INVALID_ARGUMENT for an inconsistent configuration.
+ */
+export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
+  const generatorKeyId = options.generatorKeyId === undefined ? undefined : checkKeyId(options.generatorKeyId, 'generatorKeyId');
+  const keyIds = (options.keyIds ?? []).map((k, i) => checkKeyId(k, `keyIds[${i}]`));
+  const discovery = options.discovery;
+  if (discovery) {
+    if (generatorKeyId !== undefined || keyIds.length > 0) throw invalid('discovery: a discovery provider takes no generatorKeyId or keyIds');
+    if (!Array.isArray(discovery.accountIds) || discovery.accountIds.length === 0 || discovery.accountIds.some((a) => typeof a !== 'string' || a === '')) {
+      throw invalid('discovery.accountIds: expected a non-empty list of account ids');
+    }
+    if (typeof discovery.partition !== 'string' || discovery.partition === '') throw invalid('discovery.partition: expected e.g. "aws"');
+  } else if (generatorKeyId === undefined && keyIds.length === 0) {
+    throw invalid('KmsKeyProvider needs a generatorKeyId, keyIds or a discovery filter');
+  }
+  const grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
+  const defaultRegion = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  let supplier = options.clientProvider;
+  const clientFor = (keyId: string): KmsClientLike => {
+    const region = regionOf(keyId) ?? defaultRegion;
+    if (region === undefined) throw invalid(`Cannot tell the Region of key ${keyId}: use a key ARN or set options.region`);
+    supplier ??= createKmsClientSupplier();
+    const client = supplier(region);
+    if (!client) throw new StrongroomError('KEY_UNAVAILABLE', `The client provider supplies no KMS client for Region ${region}`);
+    return client;
+  };
+
+  async function call<T>(operation: string, keyId: string, command: unknown, abortSignal: AbortSignal | undefined): Promise<T> {
+    throwIfAborted(abortSignal);
+    const client = clientFor(keyId);
+    try {
+      const { value } = await withRetry(() => client.send(command, abortSignal ? { abortSignal } : undefined) as Promise<T>, options.retry, abortSignal);
+      return value;
+    } catch (e) {
+      if (e instanceof RetryExhausted) {
+        if (abortSignal?.aborted) throw new StrongroomError('ABORTED', 'The operation was aborted', { cause: e.error });
+        throw toStrongroomError(e.error, operation, keyId, e.attempts);
+      }
+      throw toStrongroomError(e, operation, keyId, 1);
+    }
+  }
+
+  function edkFor(arn: unknown, blob: unknown, operation: string): EncryptedDataKey {
+    if (typeof arn !== 'string' || !parseKmsArn(arn) || !(blob instanceof Uint8Array) || blob.length === 0) {
+      throw new StrongroomError('PROVIDER_ERROR', `KMS ${operation} returned a malformed response (KeyId must be a key ARN)`);
+    }
+    return { providerId: KMS_PROVIDER_ID, providerInfo: new TextEncoder().encode(arn), ciphertext: blob };
+  }
+
+  /** The KeyId to call Decrypt with for an EDK, or undefined when the EDK is not ours. */
+  function decryptKeyFor(edkArn: string): string | undefined {
+    const arn = parseKmsArn(edkArn);
+    if (!arn || arn.resourceType !== 'key') return undefined;
+    if (discovery) {
+      if (arn.partition !== discovery.partition || !discovery.accountIds.includes(arn.accountId)) return undefined;
+      return discovery.region !== undefined && isMultiRegionKey(edkArn) ? withRegion(edkArn, discovery.region) : edkArn;
+    }
+    for (const configured of [...(generatorKeyId === undefined ? [] : [generatorKeyId]), ...keyIds]) {
+      if (parseKmsArn(configured)?.resourceType === 'key' && mrkMatch(configured, edkArn)) return configured;
+    }
+    return undefined;
+  }
+
+  const wrappingKey = generatorKeyId ?? keyIds[0];
+  const cacheId = discovery
+    ? `${KMS_PROVIDER_ID}:discovery:${discovery.partition}:${[...discovery.accountIds].sort().join(',')}:${discovery.region ?? ''}`
+    : `${KMS_PROVIDER_ID}:${[generatorKeyId ?? '', ...keyIds].join(',')}`;
+
+  return {
+    providerId: KMS_PROVIDER_ID,
+    cacheId,
+
+    async generateDataKey(request: DataKeyRequest): Promise<GeneratedDataKey> {
+      if (generatorKeyId === undefined) throw new StrongroomError('UNSUPPORTED', 'This KmsKeyProvider has no generatorKeyId and cannot generate data keys');
+      const out = await call<{ KeyId?: string; Plaintext?: Uint8Array; CiphertextBlob?: Uint8Array }>(
+        'GenerateDataKey',
+        generatorKeyId,
+        new GenerateDataKeyCommand({
+          KeyId: generatorKeyId,
+          NumberOfBytes: request.suite.keyLength,
+          EncryptionContext: { ...request.encryptionContext },
+          ...(grantTokens && { GrantTokens: grantTokens }),
+        }),
+        request.abortSignal,
+      );
+      if (!(out.Plaintext instanceof Uint8Array) || out.Plaintext.length !== request.suite.keyLength) {
+        out.Plaintext?.fill(0);
+        throw new StrongroomError('PROVIDER_ERROR', 'KMS GenerateDataKey returned a data key of the wrong length');
+      }
+      try {
+        return { plaintextKey: out.Plaintext, encryptedDataKey: edkFor(out.KeyId, out.CiphertextBlob, 'GenerateDataKey') };
+      } catch (e) {
+        out.Plaintext.fill(0);
+        throw e;
+      }
+    },
+
+    async encryptDataKey(request): Promise<EncryptedDataKey> {
+      if (wrappingKey === undefined) throw new StrongroomError('UNSUPPORTED', 'A discovery KmsKeyProvider cannot wrap data keys');
+      const out = await call<{ KeyId?: string; CiphertextBlob?: Uint8Array }>(
+        'Encrypt',
+        wrappingKey,
+        new EncryptCommand({
+          KeyId: wrappingKey,
+          Plaintext: request.plaintextKey,
+          EncryptionContext: { ...request.encryptionContext },
+          ...(grantTokens && { GrantTokens: grantTokens }),
+        }),
+        request.abortSignal,
+      );
+      return edkFor(out.KeyId, out.CiphertextBlob, 'Encrypt');
+    },
+
+    async decryptDataKey(request): Promise<Uint8Array | undefined> {
+      const edk = request.encryptedDataKey;
+      if (edk.providerId !== KMS_PROVIDER_ID) return undefined;
+      let edkArn: string;
+      try {
+        edkArn = new TextDecoder('utf-8', { fatal: true }).decode(edk.providerInfo);
+      } catch {
+        return undefined;
+      }
+      const keyId = decryptKeyFor(edkArn);
+      if (keyId === undefined) return undefined;
+      const out = await call<{ KeyId?: string; Plaintext?: Uint8Array }>(
+        'Decrypt',
+        keyId,
+        new DecryptCommand({
+          KeyId: keyId,
+          CiphertextBlob: edk.ciphertext,
+          EncryptionContext: { ...request.encryptionContext },
+          ...(grantTokens && { GrantTokens: grantTokens }),
+        }),
+        request.abortSignal,
+      );
+      // spec: aws-kms-keyring.md#ondecrypt — the response KeyId must be the key we asked for.
+      if (out.KeyId !== keyId || !(out.Plaintext instanceof Uint8Array) || out.Plaintext.length !== request.suite.keyLength) {
+        out.Plaintext?.fill(0);
+        throw new StrongroomError('PROVIDER_ERROR', `KMS Decrypt answered for key ${String(out.KeyId)} instead of ${keyId}, or with a wrong-length key`);
+      }
+      return out.Plaintext;
+    },
+  };
+}
+
+/**
+ * One provider per configured key, for `createClient({ keyProviders })`: the generator issues
+ * GenerateDataKey and every additional key an Encrypt of the same data key — the ESDK KMS keyring's
+ * behaviour with `generatorKeyId` + `keyIds`, expressed through core's multi-provider seam.
+ */
+export function kmsKeyProviders(options: KmsKeyProviderOptions & { generatorKeyId: string }): KeyProvider[] {
+  const { keyIds = [], ...rest } = options;
+  return [
+    KmsKeyProvider({ ...rest, keyIds }),
+    ...keyIds.map((k) => KmsKeyProvider({ ...rest, generatorKeyId: undefined, keyIds: [k] })),
+  ];
+}

@@ -1,0 +1,101 @@
+/**
+ * Retries for KMS calls: exponential backoff with full jitter
+ * (delay = random() × min(maxDelay, base × 2^(attempt−1))), for throttling, KMS internal errors,
+ * dependency timeouts, any 5xx and network errors. Wrapping `send` ourselves (rather than relying
+ * on the SDK's retry strategy) keeps the behaviour the same for caller-supplied clients.
+ */
+import { StrongroomError } from '@strongroom/core';
+
+export interface RetryOptions {
+  /** Total attempts including the first. Default 5. */
+  readonly maxAttempts?: number;
+  /** Base delay in ms. Default 50. */
+  readonly baseDelayMs?: number;
+  /** Cap on one delay in ms. Default 5000. */
+  readonly maxDelayMs?: number;
+  /** Injectable randomness in [0, 1) for the jitter. */
+  readonly random?: () => number;
+  /** Injectable sleep (tests make it instant). */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+const RETRYABLE_NAMES = new Set([
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'KMSInternalException',
+  'DependencyTimeoutException',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+]);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
+
+/** True when a failed KMS call may succeed if repeated. */
+export function isRetryable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; cause?: unknown };
+  if (e.name === 'AbortError') return false;
+  if (e.name !== undefined && RETRYABLE_NAMES.has(e.name)) return true;
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  if (e.code !== undefined && NETWORK_CODES.has(e.code)) return true;
+  return e.cause !== undefined && e.cause !== error && isRetryable(e.cause);
+}
+
+function abortError(signal: AbortSignal): StrongroomError {
+  return new StrongroomError('ABORTED', 'The operation was aborted', { cause: signal.reason });
+}
+
+export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Run `attempt` until it succeeds, fails permanently, runs out of attempts or is aborted.
+ * On failure it throws a `RetryExhausted` carrying the last error and the attempt count.
+ */
+export async function withRetry<T>(
+  attempt: () => Promise<T>,
+  options: RetryOptions = {},
+  abortSignal?: AbortSignal,
+): Promise<{ value: T; attempts: number }> {
+  const maxAttempts = options.maxAttempts ?? 5;
+  const base = options.baseDelayMs ?? 50;
+  const cap = options.maxDelayMs ?? 5000;
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? defaultSleep;
+  for (let n = 1; ; n++) {
+    if (abortSignal?.aborted) throw abortError(abortSignal);
+    try {
+      return { value: await attempt(), attempts: n };
+    } catch (error) {
+      if (abortSignal?.aborted) throw abortError(abortSignal);
+      if (n >= maxAttempts || !isRetryable(error)) throw new RetryExhausted(error, n);
+      await sleep(random() * Math.min(cap, base * 2 ** (n - 1)), abortSignal);
+    }
+  }
+}
+
+/** Carries the last error and the number of attempts made out of withRetry. */
+export class RetryExhausted {
+  constructor(
+    readonly error: unknown,
+    readonly attempts: number,
+  ) {}
+}

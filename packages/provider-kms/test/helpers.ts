@@ -1,0 +1,28 @@
+/** Test helpers: kms-local in a temp dir, and KMS clients pointed at it. */
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { startKmsServer, type KmsServer } from '@strongroom/kms-local';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CREDENTIALS = { accessKeyId: 'AKIDPROVIDERTEST', secretAccessKey: 'provider-test-secret' };
+
+export async function startKms(): Promise<{ server: KmsServer; client: KMSClient; close: () => Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'provider-kms-'));
+  const server = await startKmsServer({ dataDir, credentials: CREDENTIALS });
+  const client = new KMSClient({ endpoint: server.endpoint, region: server.region, credentials: CREDENTIALS, maxAttempts: 1 });
+  return {
+    server,
+    client,
+    close: async () => {
+      client.destroy();
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function createKeyArn(client: KMSClient, multiRegion = false): Promise<string> {
+  const out = await client.send(new CreateKeyCommand({ MultiRegion: multiRegion }));
+  return out.KeyMetadata!.Arn!;
+}
