@@ -10,3 +10,12 @@ export { encodeProviderInfo, parseProviderInfo, type HsmProviderInfo } from './p
 export { HsmSigner, type HsmSignerOptions } from './signer';
 export { HsmMac, type HsmMacOptions, type HsmMacHash } from './mac';
 export { ecdsaDerToRaw, ecdsaRawToDer } from './ecdsa-der';
+export {
+  hsmKeyProviderFromConfig,
+  loadHsmConfig,
+  type HsmClusterConfig,
+  type Pkcs11Config,
+  type StrongroomHsmConfig,
+  type HsmKeyProviderFromConfigOptions,
+  type OwnedHsmKeyProvider,
+} from './from-config';

@@ -1,0 +1,240 @@
+/**
+ * `hsmKeyProviderFromConfig`: one line from the dev stack's config file (or any file of the same
+ * shape) to a ready HsmKeyProvider. The file format is documented in docs/hsm-provider.md
+ * ("Configuration file"); `strongroom dev` writes it.
+ *
+ * ```json
+ * {
+ *   "version": 1,
+ *   "keyLabel": "strongroom-dev-kek",
+ *   "hsm": {
+ *     "clusterId": "cluster-1a2b3c",
+ *     "nodes": [{ "url": "https://127.0.0.1:7301", "az": "az-a" }, …],
+ *     "az": "az-a",
+ *     "trustAnchorPath": "hsm/ca.pem",      // or trustAnchorPem: "-----BEGIN CERTIFICATE-----…"
+ *     "clientCertPath": "hsm/client.pem",   // or clientCertPem
+ *     "clientKeyPath": "hsm/client.key",    // or clientKeyPem
+ *     "user": "crypto-user", "password": "…" // or passwordEnv: "STRONGROOM_HSM_PASSWORD"
+ *   },
+ *   "pkcs11": { "library": "/usr/lib/softhsm/libsofthsm2.so", "tokenLabel": "strongroom", "pin": "…" }
+ * }
+ * ```
+ * Relative paths are resolved against the config file's directory. Secrets may be given inline or
+ * through an environment variable name (`pinEnv`, `passwordEnv`).
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { StrongroomError, throwIfAborted } from '@strongroom/core';
+import type { HsmBackend, HsmCallOptions } from './backend';
+import { HsmKeyProvider } from './key-provider';
+import { openPkcs11 } from './pkcs11/client';
+
+const MAX_CONFIG_BYTES = 1 << 20;
+const MAX_PEM_BYTES = 64 * 1024;
+
+/** The `hsm` section with every PEM and secret resolved: what a cluster client connects with. */
+export interface HsmClusterConfig {
+  readonly clusterId?: string | undefined;
+  readonly nodes: readonly { readonly url: string; readonly az?: string | undefined }[];
+  /** The client's own AZ label, to prefer nodes there. */
+  readonly az?: string | undefined;
+  readonly trustAnchorPem: string;
+  readonly clientCertPem: string;
+  readonly clientKeyPem: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+export interface Pkcs11Config {
+  readonly library: string;
+  readonly tokenLabel?: string | undefined;
+  readonly slot?: number | undefined;
+  readonly pin: string;
+  readonly maxSessions?: number | undefined;
+}
+
+export interface StrongroomHsmConfig {
+  readonly keyLabel?: string | undefined;
+  readonly hsm?: HsmClusterConfig | undefined;
+  readonly pkcs11?: Pkcs11Config | undefined;
+}
+
+export interface HsmKeyProviderFromConfigOptions {
+  /** Key label; default the file's `keyLabel`. */
+  readonly label?: string | undefined;
+  /** Which section to use; default `cluster` when `hsm` is present, else `pkcs11`. */
+  readonly backend?: 'cluster' | 'pkcs11' | undefined;
+  readonly providerId?: string | undefined;
+  /** Connects the hsm-local cluster client (`connectHsmCluster`); required for the `hsm` section. */
+  readonly connectCluster?: ((config: HsmClusterConfig, options?: HsmCallOptions) => Promise<HsmBackend>) | undefined;
+  /** Environment for `*Env` secret references; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  readonly abortSignal?: AbortSignal | undefined;
+}
+
+/** A provider that owns its backend connection. */
+export type OwnedHsmKeyProvider = HsmKeyProvider & { readonly backend: HsmBackend; close(): Promise<void> };
+
+type Json = Record<string, unknown>;
+
+function bad(message: string): StrongroomError {
+  return new StrongroomError('INVALID_ARGUMENT', `HSM config: ${message}`);
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(obj: Json, key: string, where: string, required = true): string | undefined {
+  const value = obj[key];
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'string' || value.length === 0) throw bad(`${where}.${key} must be a non-empty string`);
+  return value;
+}
+
+/** Inline value, or `<key>Env` naming an environment variable. */
+function secret(obj: Json, key: string, where: string, env: Readonly<Record<string, string | undefined>>): string {
+  if (obj[key] !== undefined) return str(obj, key, where)!;
+  const name = str(obj, `${key}Env`, where, false);
+  if (!name) throw bad(`${where}.${key} (or ${key}Env) is required`);
+  const value = env[name];
+  if (!value) throw bad(`${where}.${key}Env names ${name}, which is not set`);
+  return value;
+}
+
+/** Inline `<base>Pem`, or `<base>Path` to a PEM file (relative to the config file). */
+async function pem(obj: Json, base: string, where: string, dir: string): Promise<string> {
+  const inline = obj[`${base}Pem`];
+  if (inline !== undefined) {
+    if (typeof inline !== 'string' || !inline.includes('-----BEGIN ')) throw bad(`${where}.${base}Pem must be a PEM string`);
+    return inline;
+  }
+  const path = str(obj, `${base}Path`, where, false);
+  if (!path) throw bad(`${where}.${base}Pem or ${base}Path is required`);
+  let text: string;
+  try {
+    const bytes = await readFile(resolve(dir, path));
+    if (bytes.length > MAX_PEM_BYTES) throw bad(`${where}.${base}Path is larger than ${MAX_PEM_BYTES} bytes`);
+    text = bytes.toString('utf8');
+  } catch (error) {
+    if (StrongroomError.isInstance(error)) throw error;
+    throw new StrongroomError('IO_ERROR', `HSM config: cannot read ${where}.${base}Path`, { cause: error });
+  }
+  if (!text.includes('-----BEGIN ')) throw bad(`${where}.${base}Path is not a PEM file`);
+  return text;
+}
+
+async function parseCluster(raw: unknown, dir: string, env: Readonly<Record<string, string | undefined>>): Promise<HsmClusterConfig> {
+  if (!isObject(raw)) throw bad('hsm must be an object');
+  const nodes = raw.nodes;
+  if (!Array.isArray(nodes) || nodes.length === 0 || nodes.length > 64) throw bad('hsm.nodes must be a non-empty array (≤ 64)');
+  return {
+    clusterId: str(raw, 'clusterId', 'hsm', false),
+    nodes: nodes.map((n, i) => {
+      if (!isObject(n)) throw bad(`hsm.nodes[${i}] must be an object`);
+      const url = str(n, 'url', `hsm.nodes[${i}]`)!;
+      if (!/^https?:\/\//.test(url)) throw bad(`hsm.nodes[${i}].url must be an http(s) URL`);
+      return { url, az: str(n, 'az', `hsm.nodes[${i}]`, false) };
+    }),
+    az: str(raw, 'az', 'hsm', false),
+    trustAnchorPem: await pem(raw, 'trustAnchor', 'hsm', dir),
+    clientCertPem: await pem(raw, 'clientCert', 'hsm', dir),
+    clientKeyPem: await pem(raw, 'clientKey', 'hsm', dir),
+    user: str(raw, 'user', 'hsm')!,
+    password: secret(raw, 'password', 'hsm', env),
+  };
+}
+
+function parsePkcs11(raw: unknown, dir: string, env: Readonly<Record<string, string | undefined>>): Pkcs11Config {
+  if (!isObject(raw)) throw bad('pkcs11 must be an object');
+  const library = str(raw, 'library', 'pkcs11')!;
+  const slot = raw.slot;
+  if (slot !== undefined && (!Number.isSafeInteger(slot) || (slot as number) < 0)) throw bad('pkcs11.slot must be a non-negative integer');
+  const maxSessions = raw.maxSessions;
+  if (maxSessions !== undefined && (!Number.isInteger(maxSessions) || (maxSessions as number) < 1)) throw bad('pkcs11.maxSessions must be a positive integer');
+  return {
+    // A bare file name is left to the dynamic loader's search path; anything with a slash is a path.
+    library: library.includes('/') ? resolve(dir, library) : library,
+    tokenLabel: str(raw, 'tokenLabel', 'pkcs11', false),
+    slot: slot as number | undefined,
+    pin: secret(raw, 'pin', 'pkcs11', env),
+    maxSessions: maxSessions as number | undefined,
+  };
+}
+
+/**
+ * Read and validate a Strongroom HSM config (file path or already-parsed object).
+ * @throws StrongroomError `INVALID_ARGUMENT` for a bad shape, `MALFORMED` for bad JSON, `IO_ERROR` for unreadable files.
+ */
+export async function loadHsmConfig(
+  configPathOrObject: string | object,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<StrongroomHsmConfig> {
+  let raw: unknown = configPathOrObject;
+  let dir = process.cwd();
+  if (typeof configPathOrObject === 'string') {
+    const path = resolve(configPathOrObject);
+    dir = dirname(path);
+    let text: string;
+    try {
+      const bytes = await readFile(path);
+      if (bytes.length > MAX_CONFIG_BYTES) throw bad(`${path} is larger than ${MAX_CONFIG_BYTES} bytes`);
+      text = bytes.toString('utf8');
+    } catch (error) {
+      if (StrongroomError.isInstance(error)) throw error;
+      throw new StrongroomError('IO_ERROR', `HSM config: cannot read ${path}`, { cause: error });
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw new StrongroomError('MALFORMED', `HSM config: ${path} is not valid JSON`, { cause: error });
+    }
+  }
+  if (!isObject(raw)) throw bad('the config must be a JSON object');
+  if (raw.version !== undefined && raw.version !== 1) throw bad(`unsupported version ${JSON.stringify(raw.version)}`);
+  if (raw.hsm === undefined && raw.pkcs11 === undefined) throw bad('neither an "hsm" nor a "pkcs11" section is present');
+  return {
+    keyLabel: str(raw, 'keyLabel', 'config', false),
+    hsm: raw.hsm === undefined ? undefined : await parseCluster(raw.hsm, dir, env),
+    pkcs11: raw.pkcs11 === undefined ? undefined : parsePkcs11(raw.pkcs11, dir, env),
+  };
+}
+
+/**
+ * Open the HSM named in a config file and return a key provider over it; `close()` closes the
+ * connection.
+ *
+ * @example
+ * const provider = await hsmKeyProviderFromConfig('.strongroom/dev.json', { label: 'app-kek' });
+ * const client = createClient({ keyProvider: provider });
+ * @throws StrongroomError as {@link loadHsmConfig}, `UNSUPPORTED` when the chosen backend is not
+ *   available (no cluster connector, pkcs11js missing), and the backend's connection errors.
+ */
+export async function hsmKeyProviderFromConfig(
+  configPathOrObject: string | object,
+  options: HsmKeyProviderFromConfigOptions = {},
+): Promise<OwnedHsmKeyProvider> {
+  throwIfAborted(options.abortSignal);
+  const config = await loadHsmConfig(configPathOrObject, options.env);
+  const keyLabel = options.label ?? config.keyLabel;
+  if (!keyLabel) throw bad('no key label: pass { label } or set "keyLabel" in the file');
+  const which = options.backend ?? (config.hsm ? 'cluster' : 'pkcs11');
+  let backend: HsmBackend;
+  if (which === 'cluster') {
+    if (!config.hsm) throw bad('backend "cluster" requested but the file has no "hsm" section');
+    if (!options.connectCluster) {
+      throw new StrongroomError('UNSUPPORTED', 'HSM config: connecting to an hsm-local cluster needs the cluster client (pass connectCluster)');
+    }
+    backend = await options.connectCluster(config.hsm, { abortSignal: options.abortSignal });
+  } else {
+    if (!config.pkcs11) throw bad('backend "pkcs11" requested but the file has no "pkcs11" section');
+    backend = await openPkcs11({ ...config.pkcs11, abortSignal: options.abortSignal });
+  }
+  try {
+    const provider = HsmKeyProvider({ backend, keyLabel, providerId: options.providerId });
+    return Object.freeze({ ...provider, backend, close: () => backend.close() });
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+}
