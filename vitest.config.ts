@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // (defineProject) so that `vitest run` inside a package works too (STYLE.md gotcha 5).
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'test', 'examples/*'],
+    projects: ['packages/*', 'test/*', 'examples/*'],
   },
 });

@@ -5,7 +5,9 @@ import { defineProject, type UserWorkspaceConfig } from 'vitest/config';
  * `@strongroom/source` export condition, so tests never run against a stale build.
  */
 export function project(name: string, test: UserWorkspaceConfig['test'] = {}) {
-  const conditions = ['@strongroom/source', 'node', 'import', 'module', 'default'];
+  // No 'module' condition: it selects the AWS SDK's bundler-only dist-es build, which Node cannot
+  // load once vitest externalizes it.
+  const conditions = ['@strongroom/source', 'node', 'import', 'default'];
   return defineProject({
     resolve: { conditions },
     ssr: { resolve: { conditions, externalConditions: ['@strongroom/source'] } },

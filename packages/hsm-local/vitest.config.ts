@@ -1,2 +1,2 @@
 import { project } from '../../vitest.shared';
-export default project('hsm-local');
+export default project('hsm-local', { globalSetup: ['./test/global-setup.ts'] });

@@ -1,4 +1,4 @@
-import { project } from '../../vitest.shared';
+import { project } from '../../vitest.shared.ts';
 
 // The shared project resolves with the `module` condition, which picks the AWS SDK's dist-es
 // build (extensionless ESM imports that Node cannot load when externalized). Drop it here until

@@ -58,6 +58,8 @@ export interface DecryptOptions {
   /** Entries that must be present, with these values, in the message's encryption context. */
   expectedEncryptionContext?: EncryptionContext;
   abortSignal?: AbortSignal;
+  /** Refuse signed messages (as the ESDK's decryptUnsignedMessageStream does). */
+  unsignedOnly?: boolean;
 }
 
 export interface EncryptResult {
@@ -155,6 +157,9 @@ export function createClient(options: ClientOptions): StrongroomClient {
   function checkOpenable(header: MessageHeader, decryptOptions: DecryptOptions): void {
     // spec: decrypt.md — enforce the policy on the suite before any key is unwrapped.
     checkDecryptSuite(commitmentPolicy, header.suite);
+    if (decryptOptions.unsignedOnly && header.suite.signature) {
+      throw new StrongroomError('UNSUPPORTED', `Signed message (${header.suite.name}) input to an unsigned-only decryption`);
+    }
     const hasPublicKey = Object.hasOwn(header.encryptionContext, PUBLIC_KEY_FIELD);
     if (Boolean(header.suite.signature) !== hasPublicKey) {
       throw new StrongroomError(

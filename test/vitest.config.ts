@@ -1,2 +1,0 @@
-import { project } from '../vitest.shared';
-export default project('integration', { include: ['**/*.test.ts'] });
