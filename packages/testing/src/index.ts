@@ -1,1 +1,2 @@
 export * from './esdk-vectors';
+export * from './conformance';
