@@ -1,10 +1,23 @@
 import { defineConfig } from 'tsdown';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  platform: 'node',
-  target: 'node20',
-  clean: true,
-});
+// Array form (STYLE.md gotcha 4): the library and the CLI never share a chunk. The CLI bundles
+// @strongroom/core so a node process does not depend on another package's build state.
+export default defineConfig([
+  {
+    entry: ['src/index.ts'],
+    format: ['esm', 'cjs'],
+    dts: true,
+    platform: 'node',
+    target: 'node20',
+    clean: true,
+  },
+  {
+    entry: ['src/cli.ts'],
+    format: ['esm'],
+    dts: false,
+    platform: 'node',
+    target: 'node20',
+    clean: false,
+    noExternal: ['@strongroom/core'],
+  },
+]);

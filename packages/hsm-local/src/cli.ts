@@ -1,0 +1,107 @@
+/**
+ * `strongroom-hsm` — run and administer hsm-local nodes (docs/hsm-cluster.md).
+ *
+ *   strongroom-hsm init --dir C --node AZ [--node AZ …]
+ *   strongroom-hsm node --data-dir D --port P [--az A] [--peers url,url] [--shaping hsm2m.medium] [--latency-ms N]
+ *   strongroom-hsm add-node --cluster-dir C --data-dir D --backup F [--az A]     (also: restore a tampered node)
+ *   strongroom-hsm backup --data-dir D [--out DIR]                                (offline, node stopped)
+ *   strongroom-hsm audit verify FILE
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { verifyAuditLog } from './audit';
+import { writeBackupFile } from './backup';
+import { addNodeFromBackup, initCluster } from './init';
+import { runNode } from './node';
+import { resolveShaping } from './shaping';
+import { loadStateFile, readIdentity, readUnsealKey } from './state';
+
+const USAGE = `usage:
+  strongroom-hsm init --dir C --node AZ [--node AZ ...] [--admin-password P]
+  strongroom-hsm node --data-dir D [--port P] [--az A] [--peers url,url] [--shaping hsm1.medium|hsm2m.medium] [--latency-ms N] [--sync-interval-ms N]
+  strongroom-hsm add-node --cluster-dir C --data-dir D --backup F [--az A] [--node-id ID]
+  strongroom-hsm backup --data-dir D [--out DIR]
+  strongroom-hsm audit verify FILE`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v)}\n`);
+  switch (cmd) {
+    case 'init': {
+      const { values } = parseArgs({ args: rest, options: { dir: { type: 'string' }, node: { type: 'string', multiple: true }, 'admin-password': { type: 'string' } } });
+      if (!values.dir || !values.node?.length) throw new Error('init needs --dir and at least one --node AZ');
+      const info = await initCluster({ dir: values.dir, nodes: values.node.map((az) => ({ az })), ...(values['admin-password'] ? { initialAdminPassword: values['admin-password'] } : {}) });
+      out({ clusterId: info.clusterId, dir: info.dir, nodes: info.nodes, initialAdminPasswordFile: values['admin-password'] ? null : join(info.dir, 'initial-admin-password') });
+      return 0;
+    }
+    case 'node': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          'data-dir': { type: 'string' }, port: { type: 'string' }, az: { type: 'string' }, peers: { type: 'string' },
+          shaping: { type: 'string' }, 'latency-ms': { type: 'string' }, 'sync-interval-ms': { type: 'string' },
+        },
+      });
+      if (!values['data-dir']) throw new Error('node needs --data-dir');
+      if (values.az) {
+        const id = readIdentity(values['data-dir']);
+        if (id.az !== values.az) {
+          id.az = values.az;
+          writeFileSync(join(values['data-dir'], 'node.json'), JSON.stringify(id, null, 2));
+        }
+      }
+      const shaping = resolveShaping(values.shaping, values['latency-ms'] !== undefined ? Number(values['latency-ms']) : undefined);
+      const node = await runNode({
+        dataDir: values['data-dir'],
+        port: Number(values.port ?? 0),
+        peers: values.peers ? values.peers.split(',').filter(Boolean) : [],
+        ...(shaping ? { shaping } : {}),
+        ...(values['sync-interval-ms'] ? { syncIntervalMs: Number(values['sync-interval-ms']) } : {}),
+      });
+      out({ event: 'listening', url: node.url, port: node.port, az: node.az, nodeId: node.nodeId, state: node.state, pid: process.pid });
+      const shutdown = () => void node.close().finally(() => process.exit(0));
+      process.on('SIGTERM', shutdown);
+      process.on('SIGINT', shutdown);
+      return -1; // keep running
+    }
+    case 'add-node': {
+      const { values } = parseArgs({ args: rest, options: { 'cluster-dir': { type: 'string' }, 'data-dir': { type: 'string' }, backup: { type: 'string' }, az: { type: 'string' }, 'node-id': { type: 'string' } } });
+      if (!values['cluster-dir'] || !values['data-dir'] || !values.backup) throw new Error('add-node needs --cluster-dir, --data-dir and --backup');
+      out(addNodeFromBackup({ clusterDir: values['cluster-dir'], dataDir: values['data-dir'], backupFile: values.backup, ...(values.az ? { az: values.az } : {}), ...(values['node-id'] ? { nodeId: values['node-id'] } : {}) }));
+      return 0;
+    }
+    case 'backup': {
+      const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' }, out: { type: 'string' } } });
+      const dataDir = values['data-dir'];
+      if (!dataDir) throw new Error('backup needs --data-dir');
+      const identity = readIdentity(dataDir);
+      const data = loadStateFile(dataDir, readUnsealKey(dataDir), identity);
+      const path = await writeBackupFile(values.out ?? join(dataDir, 'backups'), data.cluster.backupKey,
+        { format: 1, clusterId: identity.clusterId, sourceNodeId: identity.nodeId, createdAt: Date.now(), objects: Object.keys(data.objects).length },
+        { cluster: data.cluster, objects: data.objects });
+      out({ backup: path });
+      return 0;
+    }
+    case 'audit': {
+      if (rest[0] !== 'verify' || !rest[1]) throw new Error('usage: strongroom-hsm audit verify FILE');
+      readFileSync(rest[1]); // existence check with a clear error
+      const r = await verifyAuditLog(rest[1]);
+      out(r);
+      return r.ok ? 0 : 2;
+    }
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return cmd === undefined || cmd === '--help' ? 0 : 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`strongroom-hsm: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

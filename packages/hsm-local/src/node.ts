@@ -1,0 +1,153 @@
+/**
+ * One hsm-local node, in-process: load and unseal the node's state (or enter TAMPERED), open the
+ * audit log, serve mutual TLS, pull from peers, and watch the sealed state for tampering
+ * (docs/hsm-cluster.md). The `strongroom-hsm node` command runs this in its own process.
+ */
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { StrongroomError } from '@strongroom/core';
+import { openAuditLog } from './audit';
+import { writeBackupFile, type RetentionPolicy } from './backup';
+import { createEngine, type Engine } from './engine';
+import { startPeerSync, type PeerSync } from './peer-sync';
+import { TamperError } from './sealed-file';
+import { startServer, type TlsMaterial } from './server';
+import { createShaper, type ShapingConfig } from './shaping';
+import {
+  createStateStore, DEFAULT_LIMITS, isTamperMarked, loadStateFile, markTampered, readIdentity, readUnsealKey, STATE_FILE, unsealState,
+  type NodeStateData, type StateStore,
+} from './state';
+
+export interface RunNodeOptions {
+  dataDir: string;
+  host?: string;
+  /** 0 = ephemeral. */
+  port?: number;
+  /** Peers' URLs for server-side sync. */
+  peers?: string[];
+  shaping?: ShapingConfig;
+  syncIntervalMs?: number;
+  auditFlushMs?: number;
+  tamperCheckMs?: number;
+  backupRetention?: RetentionPolicy;
+}
+
+export interface RunningNode {
+  nodeId: string;
+  az: string;
+  port: number;
+  url: string;
+  state: 'ACTIVE' | 'TAMPERED';
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+export function readTls(dataDir: string): TlsMaterial {
+  return {
+    caPem: readFileSync(join(dataDir, 'tls', 'ca.crt'), 'utf8'),
+    certPem: readFileSync(join(dataDir, 'tls', 'node.crt'), 'utf8'),
+    keyPem: readFileSync(join(dataDir, 'tls', 'node.key'), 'utf8'),
+  };
+}
+
+/** @throws StrongroomError IO_ERROR when the data directory is not an initialized node. */
+export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
+  const { dataDir } = options;
+  if (!existsSync(join(dataDir, 'node.json'))) throw new StrongroomError('IO_ERROR', `${dataDir} is not an hsm-local node directory (run strongroom-hsm init)`);
+  const identity = readIdentity(dataDir);
+  const creds = readTls(dataDir);
+  const unsealKey = readUnsealKey(dataDir);
+
+  let data: NodeStateData | undefined;
+  let tamperReason: string | undefined;
+  if (isTamperMarked(dataDir)) tamperReason = 'node was left in the TAMPERED state; restore it from a backup';
+  else if (!existsSync(join(dataDir, STATE_FILE))) tamperReason = 'sealed state file is missing';
+  else {
+    try {
+      data = loadStateFile(dataDir, unsealKey, identity);
+    } catch (e) {
+      if (!(e instanceof TamperError)) throw e;
+      tamperReason = e.message;
+    }
+  }
+  const empty: NodeStateData = {
+    format: 1, nodeId: identity.nodeId, rebootCounter: 0, objects: {},
+    cluster: { clusterId: identity.clusterId, maskingKey: Buffer.alloc(32), backupKey: Buffer.alloc(32), limits: DEFAULT_LIMITS },
+  };
+  const state = data ?? empty;
+  if (data) state.rebootCounter += 1;
+  const store: StateStore = createStateStore(dataDir, unsealKey, state);
+  if (data) await store.persist();
+  const audit = openAuditLog(join(dataDir, 'audit.log'), { node: identity.nodeId, reboot: state.rebootCounter }, options.auditFlushMs ?? 50);
+  let sync: PeerSync | undefined;
+  const engine = createEngine({
+    identity,
+    store,
+    audit,
+    shaper: createShaper(options.shaping),
+    peerStatus: () => sync?.status() ?? [],
+    createBackup: async () => {
+      const createdAt = Date.now();
+      const path = await writeBackupFile(
+        join(dataDir, 'backups'),
+        state.cluster.backupKey,
+        { format: 1, clusterId: identity.clusterId, sourceNodeId: identity.nodeId, createdAt, objects: Object.keys(state.objects).length },
+        { cluster: state.cluster, objects: state.objects },
+        options.backupRetention,
+      );
+      return { path, createdAt };
+    },
+  });
+
+  function enterTamper(reason: string): void {
+    if (engine.tampered) return;
+    markTampered(dataDir, reason);
+    const path = join(dataDir, STATE_FILE);
+    if (existsSync(path)) renameSync(path, `${path}.tampered-${Date.now()}`);
+    engine.tamper(reason);
+    void audit.flush();
+  }
+  if (tamperReason) {
+    engine.tamper(tamperReason);
+    markTampered(dataDir, tamperReason);
+  }
+  audit.append({ op: 'node.start', response: tamperReason ? 'ERROR:TAMPERED' : 'SUCCESS', detail: { reboot: state.rebootCounter, az: identity.az } });
+
+  // Tamper watch: the sealed file on disk must always authenticate (atomic renames mean a reader
+  // sees the old or the new file, never a partial one).
+  const watch = setInterval(() => {
+    if (engine.tampered) return;
+    try {
+      unsealState(unsealKey, identity, readFileSync(join(dataDir, STATE_FILE)));
+    } catch (e) {
+      enterTamper(e instanceof TamperError ? e.message : `sealed state unreadable: ${(e as Error).message}`);
+    }
+  }, options.tamperCheckMs ?? 1000);
+  watch.unref();
+
+  const server = await startServer(engine, creds, {
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    maxConnections: state.cluster.limits.maxConnectionsPerNode,
+  });
+  if (!engine.tampered && options.peers?.length) {
+    sync = startPeerSync(engine, () => state.cluster.maskingKey, options.peers, creds, options.syncIntervalMs ?? 2000);
+  }
+  return {
+    nodeId: identity.nodeId,
+    az: identity.az,
+    port: server.port,
+    url: `tls://127.0.0.1:${server.port}`,
+    get state() {
+      return engine.tampered ? 'TAMPERED' : 'ACTIVE';
+    },
+    engine,
+    async close() {
+      clearInterval(watch);
+      sync?.stop();
+      await server.close();
+      if (!engine.tampered) await store.persist().catch(() => undefined);
+      await audit.close();
+    },
+  } as RunningNode;
+}

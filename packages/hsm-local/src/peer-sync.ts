@@ -1,0 +1,74 @@
+/**
+ * Server-side synchronization (reference A.5: "periodically clones keys to every HSM in the
+ * cluster"): each node pulls from each peer — compare the (object id, version) digest lists, fetch
+ * newer masked objects, unmask, merge (higher version wins; deletions are versioned tombstones so a
+ * returning node cannot resurrect a deleted key). A node that was down, or was restored from an older
+ * backup, converges without operator action. Peers authenticate with their node certificates.
+ */
+import { connectHsmNode, type HsmNodeConnection } from './client';
+import type { Engine, SyncPeerStatus } from './engine';
+import { asMaskedObject, unmaskObject } from './masked';
+import type { TlsMaterial } from './server';
+
+export interface PeerSync {
+  status(): SyncPeerStatus[];
+  syncNow(): Promise<void>;
+  stop(): void;
+}
+
+export function startPeerSync(engine: Engine, maskingKey: () => Buffer, peers: string[], creds: TlsMaterial, intervalMs: number): PeerSync {
+  const state = new Map<string, SyncPeerStatus & { conn?: HsmNodeConnection | undefined }>();
+  for (const url of peers) state.set(url, { url, ok: false, lastSyncAt: null, lastError: null, pulled: 0 });
+  let stopped = false;
+  let running: Promise<void> | null = null;
+
+  async function syncPeer(url: string): Promise<void> {
+    const st = state.get(url)!;
+    try {
+      if (!st.conn || st.conn.closed) {
+        st.conn = await connectHsmNode({ url, trustAnchor: creds.caPem, clientCert: { certPem: creds.certPem, keyPem: creds.keyPem }, connectTimeoutMs: 1000 });
+      }
+      const conn = st.conn;
+      const remote = await conn.call<Array<[string, number]>>('sync.digest', {}, { timeoutMs: 5000 });
+      const local = new Map(engine.digestList());
+      const want = remote.filter(([id, v]) => (local.get(id) ?? -1) < v).map(([id]) => id);
+      for (let i = 0; i < want.length && !stopped; i += 200) {
+        const batch = await conn.call<unknown[]>('sync.get', { ids: want.slice(i, i + 200) }, { timeoutMs: 10_000 });
+        const objs = batch.map((m) => unmaskObject(maskingKey(), asMaskedObject(m)));
+        st.pulled += await engine.mergeObjects(objs);
+      }
+      st.ok = true;
+      st.lastError = null;
+      st.lastSyncAt = Date.now();
+    } catch (e) {
+      st.ok = false;
+      st.lastError = (e as Error).message;
+      st.conn?.close();
+      st.conn = undefined;
+    }
+  }
+
+  async function round(): Promise<void> {
+    if (engine.tampered) return;
+    await Promise.all(peers.map((p) => syncPeer(p)));
+  }
+
+  const timer = setInterval(() => {
+    if (!running && !stopped) running = round().finally(() => (running = null));
+  }, intervalMs);
+  timer.unref();
+  if (peers.length) running = round().finally(() => (running = null));
+
+  return {
+    status: () => [...state.values()].map(({ url, ok, lastSyncAt, lastError, pulled }) => ({ url, ok, lastSyncAt, lastError, pulled })),
+    async syncNow() {
+      if (running) await running;
+      await round();
+    },
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      for (const s of state.values()) s.conn?.close();
+    },
+  };
+}

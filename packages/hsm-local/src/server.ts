@@ -1,0 +1,120 @@
+/**
+ * The node's network front: TLS 1.3 with client certificates required and verified against the
+ * cluster CA (mutual TLS, as hsm2m.medium's client↔HSM mTLS), then pipelined request/response frames
+ * (wire/codec.ts). Responses are coalesced per event-loop turn into one write (cork/uncork), so a
+ * burst of small operations costs a handful of TLS records, not one each.
+ */
+import { randomUUID } from 'node:crypto';
+import tls from 'node:tls';
+import { StrongroomError } from '@strongroom/core';
+import type { ConnContext, Engine } from './engine';
+import { createFrameReader, encodeFrame, FRAME_ERROR, FRAME_REQUEST, FRAME_RESPONSE, type WireValue } from './wire/codec';
+
+export interface TlsMaterial {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export interface NodeServer {
+  port: number;
+  close(): Promise<void>;
+  connections(): number;
+}
+
+export function errorValue(e: unknown): WireValue {
+  if (StrongroomError.isInstance(e)) {
+    const reason = e.details?.reason;
+    return { code: e.code, message: e.message, reason: typeof reason === 'string' ? reason : null };
+  }
+  return { code: 'INTERNAL', message: 'internal error in the HSM node', reason: null };
+}
+
+export function startServer(engine: Engine, creds: TlsMaterial, opts: { host: string; port: number; maxConnections: number }): Promise<NodeServer> {
+  const sockets = new Set<tls.TLSSocket>();
+  const server = tls.createServer({
+    ca: creds.caPem,
+    cert: creds.certPem,
+    key: creds.keyPem,
+    requestCert: true,
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.3',
+  });
+  server.on('tlsClientError', () => undefined);
+  server.on('secureConnection', (socket) => {
+    if (sockets.size >= opts.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    const cn = String(socket.getPeerCertificate()?.subject?.CN ?? '');
+    const ctx: ConnContext = { id: randomUUID(), peer: cn, sessionKeys: new Set() };
+    let corked = false;
+    const send = (buf: Buffer) => {
+      if (socket.destroyed) return;
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        setImmediate(() => {
+          corked = false;
+          socket.uncork();
+        });
+      }
+      socket.write(buf);
+    };
+    const reply = (id: number, v: WireValue) => {
+      try {
+        send(encodeFrame(FRAME_RESPONSE, id, v));
+      } catch (e) {
+        send(encodeFrame(FRAME_ERROR, id, errorValue(e)));
+      }
+    };
+    const reader = createFrameReader((frame) => {
+      if (frame.kind !== FRAME_REQUEST) throw new StrongroomError('MALFORMED', 'hsm wire: expected a request frame');
+      const id = frame.id;
+      const v = frame.value as { op?: unknown; args?: unknown } | null;
+      if (!v || typeof v !== 'object' || typeof v.op !== 'string' || (v.args !== undefined && (typeof v.args !== 'object' || v.args === null || Array.isArray(v.args)))) {
+        send(encodeFrame(FRAME_ERROR, id, errorValue(new StrongroomError('MALFORMED', 'request must be { op, args }'))));
+        return;
+      }
+      try {
+        const r = engine.handle(ctx, v.op, (v.args ?? {}) as Record<string, WireValue>);
+        if (r instanceof Promise) r.then((x) => reply(id, x), (e: unknown) => send(encodeFrame(FRAME_ERROR, id, errorValue(e))));
+        else reply(id, r);
+      } catch (e) {
+        send(encodeFrame(FRAME_ERROR, id, errorValue(e)));
+      }
+    });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk);
+      } catch {
+        // A peer that breaks framing cannot be resynchronised: drop the connection.
+        socket.destroy();
+      }
+    });
+    const closed = () => {
+      if (!sockets.delete(socket)) return;
+      reader.reset();
+      engine.connectionClosed(ctx);
+    };
+    socket.on('close', closed);
+    socket.on('error', () => socket.destroy());
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      const addr = server.address() as { port: number };
+      resolve({
+        port: addr.port,
+        connections: () => sockets.size,
+        close: () =>
+          new Promise<void>((res) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => res());
+          }),
+      });
+    });
+  });
+}
