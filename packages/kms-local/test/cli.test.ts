@@ -1,0 +1,69 @@
+/**
+ * The `strongroom-kms` CLI as a child process (built dist/cli.mjs; root `npm test` builds first).
+ */
+import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CREDENTIALS, tempDir } from './helpers';
+
+const cli = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
+let child: ChildProcess | undefined;
+let dir: string | undefined;
+
+afterEach(async () => {
+  if (child && child.exitCode === null) {
+    child.kill('SIGKILL');
+    await new Promise((r) => child!.once('exit', r));
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+function start(args: string[], env: Record<string, string> = {}): Promise<string> {
+  child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child!.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child!.once('exit', (code) => reject(new Error(`strongroom-kms exited with ${code}: ${out}`)));
+  });
+}
+
+if (!existsSync(cli)) console.warn(`skipping CLI suite: ${cli} is not built (run npx turbo run build --filter=@strongroom/kms-local)`);
+
+describe.runIf(existsSync(cli) || process.env.STRONGROOM_REQUIRE_ALL_SUITES === '1')('strongroom-kms CLI', () => {
+  it('serves the SDK in strict mode and stops on SIGTERM', async () => {
+    dir = await tempDir();
+    const endpoint = await start(['--data-dir', dir, '--port', '0'], {
+      KMS_LOCAL_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      KMS_LOCAL_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    });
+    const kms = new KMSClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
+    try {
+      const { KeyMetadata } = await kms.send(new CreateKeyCommand({}));
+      const enc = await kms.send(new EncryptCommand({ KeyId: KeyMetadata!.KeyId, Plaintext: new TextEncoder().encode('cli') }));
+      const dec = await kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob }));
+      expect(new TextDecoder().decode(dec.Plaintext)).toBe('cli');
+      const wrong = new KMSClient({ endpoint, region: 'us-east-1', credentials: { ...CREDENTIALS, secretAccessKey: 'x' }, maxAttempts: 1 });
+      await expect(wrong.send(new CreateKeyCommand({}))).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+      wrong.destroy();
+    } finally {
+      kms.destroy();
+    }
+    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+    child!.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses half a credential pair', async () => {
+    dir = await tempDir();
+    child = spawn(process.execPath, [cli, '--data-dir', dir, '--access-key-id', 'A'], { stdio: 'ignore' });
+    const code = await new Promise<number | null>((r) => child!.once('exit', (c) => r(c)));
+    expect(code).toBe(2);
+  });
+});
