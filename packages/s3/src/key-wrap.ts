@@ -100,6 +100,8 @@ export interface GeneratedEnvelopeKey {
   readonly encryptedKey: Uint8Array;
   /** KMS: the full context as sent to KMS (stored as matdesc / x-amz-t). */
   readonly encryptionContext: Record<string, string> | undefined;
+  /** KMS: the key ARN the provider reported (remembered as a decrypt hint). */
+  readonly kmsKeyId?: string | undefined;
 }
 
 /**
@@ -120,7 +122,13 @@ export async function generateEnvelopeKey(
     const dataKey = Buffer.from(generated.plaintextKey);
     generated.plaintextKey.fill(0);
     if (dataKey.length !== DATA_KEY_LENGTH) throw new StrongroomError('PROVIDER_ERROR', 'KMS returned a data key of the wrong length');
-    return { dataKey, wrapAlgorithm, encryptedKey: generated.encryptedDataKey.ciphertext, encryptionContext: context };
+    return {
+      dataKey,
+      wrapAlgorithm,
+      encryptedKey: generated.encryptedDataKey.ciphertext,
+      encryptionContext: context,
+      kmsKeyId: new TextDecoder().decode(generated.encryptedDataKey.providerInfo),
+    };
   }
   if (Object.keys(encryptionContext).length > 0) {
     throw new StrongroomError(
@@ -150,6 +158,11 @@ export interface UnwrapOptions {
   readonly encryptionContext: EncryptionContext;
   /** Allow the legacy wrap algorithms (`kms` without context, …). */
   readonly legacyWrapping: boolean;
+  /**
+   * KMS key ARNs to offer the provider for kms+context objects: S3EC envelopes do not record the
+   * KMS key, while Strongroom KMS providers route encrypted data keys by key ARN.
+   */
+  readonly kmsKeyIds: readonly string[];
   readonly abortSignal: AbortSignal | undefined;
 }
 
@@ -194,23 +207,24 @@ export async function unwrapEnvelopeKey(providers: readonly KeyProvider[], env: 
         throw new StrongroomError('ENCRYPTION_CONTEXT', 'the object\'s encryption context does not match the provided encryption context');
       }
     }
+    // Candidate key ids: the V1 `kms_cmk_id`, the configured hints, then "unknown" (empty).
     const cmk = stored[K.RESERVED_KMS_CMK_ID];
+    const candidates = [...new Set([...(cmk === undefined ? [] : [cmk]), ...opts.kmsKeyIds, ''])];
     for (const provider of providers) {
       if (provider.providerId !== KMS_PROVIDER_ID) continue;
-      try {
-        const key = await provider.decryptDataKey({
-          suite: suiteFor(env.version),
-          encryptionContext: stored,
-          encryptedDataKey: {
-            providerId: KMS_PROVIDER_ID,
-            providerInfo: cmk === undefined ? new Uint8Array(0) : utf8(cmk),
-            ciphertext: env.encryptedKey,
-          },
-          abortSignal: opts.abortSignal,
-        });
-        if (key) return checkedKey(key);
-      } catch (error) {
-        errors.push(error);
+      for (const keyId of candidates) {
+        try {
+          const key = await provider.decryptDataKey({
+            suite: suiteFor(env.version),
+            encryptionContext: stored,
+            encryptedDataKey: { providerId: KMS_PROVIDER_ID, providerInfo: utf8(keyId), ciphertext: env.encryptedKey },
+            abortSignal: opts.abortSignal,
+          });
+          if (key) return checkedKey(key);
+        } catch (error) {
+          errors.push(error);
+          if (StrongroomError.isInstance(error, 'ABORTED')) break;
+        }
       }
     }
   } else {

@@ -32,8 +32,10 @@ export async function newObjectMaterials(
   materialsDescription: Readonly<Record<string, string>>,
   unencryptedContentLength: number | undefined,
   abortSignal: AbortSignal | undefined,
+  learnedKmsKeyIds?: string[],
 ): Promise<ContentMaterials> {
   const g = await generateEnvelopeKey(provider, version, encryptionContext, abortSignal);
+  if (g.kmsKeyId && learnedKmsKeyIds && !learnedKmsKeyIds.includes(g.kmsKeyId)) learnedKmsKeyIds.push(g.kmsKeyId);
   const common = {
     wrapAlgorithm: g.wrapAlgorithm,
     encryptedKey: g.encryptedKey,

@@ -55,7 +55,7 @@ export async function createUpload(
 ): Promise<CreateMultipartUploadCommandOutput> {
   throwIfAborted(o.abortSignal);
   checkUserMetadata(input.Metadata);
-  const materials = await newObjectMaterials(cfg.providers[0]!, cfg.writeVersion, o.encryptionContext ?? {}, cfg.materialsDescription, undefined, o.abortSignal);
+  const materials = await newObjectMaterials(cfg.providers[0]!, cfg.writeVersion, o.encryptionContext ?? {}, cfg.materialsDescription, undefined, o.abortSignal, cfg.kmsKeyIds);
   let encryptor: PartEncryptor;
   try {
     encryptor = createPartEncryptor(materials.params);

@@ -114,6 +114,7 @@ export async function putObject(cfg: ResolvedConfig, input: PutObjectCommandInpu
     cfg.materialsDescription,
     plaintextLength,
     o.abortSignal,
+    cfg.kmsKeyIds,
   );
   let body: Buffer | SdkReadable;
   try {
@@ -201,6 +202,7 @@ async function materialsFor(cfg: ResolvedConfig, env: Envelope, o: EncryptedSend
   return existingObjectMaterials(cfg.providers, env, {
     encryptionContext: o.encryptionContext ?? {},
     legacyWrapping: cfg.legacyWrapping,
+    kmsKeyIds: cfg.kmsKeyIds,
     abortSignal: o.abortSignal,
   });
 }

@@ -32,6 +32,11 @@ export interface EncryptedS3ClientConfig {
     /** Read AES-CBC (V1) content and allow ranged GETs; both are unauthenticated. */
     readonly unauthenticatedModes?: boolean;
   };
+  /**
+   * KMS key ARNs that kms+context objects may be wrapped under. The S3EC envelope does not record
+   * the KMS key, and KMS providers route by key ARN; keys this client generated with are remembered.
+   */
+  readonly kmsKeyIds?: readonly string[];
   /** Most plaintext held back until the tag verifies. Default 64 MiB (as Java). */
   readonly bufferSize?: number;
   /** Stream plaintext before the tag is verified; the stream errors at the end on a bad tag. */
@@ -50,6 +55,8 @@ export interface ResolvedConfig {
   readonly unauthenticatedModes: boolean;
   readonly bufferSize: number;
   readonly delayedAuthentication: boolean;
+  /** Mutable: ARNs learned from our own GenerateDataKey calls are appended. */
+  readonly kmsKeyIds: string[];
 }
 
 export const DEFAULT_BUFFER_SIZE = 64 * 1024 * 1024;
@@ -102,5 +109,6 @@ export function resolveConfig(c: EncryptedS3ClientConfig): ResolvedConfig {
     unauthenticatedModes: c.legacy?.unauthenticatedModes === true,
     bufferSize,
     delayedAuthentication: c.delayedAuthentication === true,
+    kmsKeyIds: [...(c.kmsKeyIds ?? [])],
   };
 }

@@ -115,7 +115,7 @@ export class EncryptedUpload extends EventEmitter {
       return { ...out, ...base, $metadata: out.$metadata } as CompleteMultipartUploadCommandOutput;
     }
 
-    const materials = await newObjectMaterials(cfg.providers[0]!, cfg.writeVersion, opts.encryptionContext, cfg.materialsDescription, undefined, signal);
+    const materials = await newObjectMaterials(cfg.providers[0]!, cfg.writeVersion, opts.encryptionContext, cfg.materialsDescription, undefined, signal, cfg.kmsKeyIds);
     let encryptor;
     try {
       encryptor = createPartEncryptor(materials.params);
