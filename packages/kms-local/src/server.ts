@@ -14,7 +14,7 @@ import type { Input } from './input';
 import { createLocalKeyMaterialStore, type KeyMaterialStore } from './key-material';
 import { emptyState, type KmsState } from './model';
 import { asymmetricOps } from './ops/asymmetric';
-import { lifecycleOps } from './ops/lifecycle';
+import { lifecycleOps, rotateDueKeys } from './ops/lifecycle';
 import { symmetricOps } from './ops/symmetric';
 import { createSealer, type Sealer } from './seal';
 import { createSigV4Verifier, type Credentials } from './sigv4';
@@ -36,6 +36,8 @@ export interface KmsServerOptions {
   readonly materialStore?: (sealer: Sealer) => KeyMaterialStore;
   /** Injectable clock (ms since epoch). */
   readonly now?: () => number;
+  /** How often automatic key rotation and deletion purges are checked. Default 60 000 ms. */
+  readonly maintenanceIntervalMs?: number;
 }
 
 export interface KmsServer {
@@ -47,6 +49,8 @@ export interface KmsServer {
   /** Requests answered per operation (successes and errors), e.g. `GenerateDataKey`. */
   readonly requestCounts: Readonly<Record<string, number>>;
   resetRequestCounts(): void;
+  /** Perform due automatic rotations and purge keys past their deletion date now (also runs on a timer). */
+  runMaintenance(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -134,6 +138,10 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       throw new KmsError('SerializationException', 'Request body is not valid JSON.');
     }
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new KmsError('SerializationException', 'Request body must be a JSON object.');
+    if ((input as Input)['DryRun'] === true) {
+      // KMS validates and answers DryRunOperationException (HTTP 412) instead of acting.
+      throw new KmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.', 412);
+    }
     const output = await handler(ctx, input as Input);
     send(res, 200, JSON.stringify(output));
   }
@@ -154,6 +162,11 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     });
   });
   const port = (server.address() as AddressInfo).port;
+  let maintenance: Promise<void> = Promise.resolve();
+  const runMaintenance = () => (maintenance = maintenance.then(() => rotateDueKeys(ctx)).catch(() => {}));
+  await runMaintenance();
+  const timer = setInterval(runMaintenance, options.maintenanceIntervalMs ?? 60_000);
+  timer.unref();
   return {
     endpoint: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
@@ -165,7 +178,10 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     resetRequestCounts() {
       counts = Object.create(null);
     },
-    close() {
+    runMaintenance,
+    async close() {
+      clearInterval(timer);
+      await maintenance;
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -39,3 +39,55 @@ describe('durability', () => {
     }
   });
 });
+
+describe('scheduled work', () => {
+  it('rotates automatically when due, purges keys after their deletion window; old ciphertexts still decrypt', async () => {
+    let clock = Date.now();
+    const { server, cleanup } = await startTestServer({ now: () => clock, credentials: undefined });
+    const kms = clientFor(server);
+    const { DecryptCommand, DescribeKeyCommand, EnableKeyRotationCommand, EncryptCommand, ListKeyRotationsCommand, ScheduleKeyDeletionCommand } = await import('@aws-sdk/client-kms');
+    try {
+      const { KeyMetadata } = await kms.send(new CreateKeyCommand({}));
+      const KeyId = KeyMetadata!.KeyId!;
+      const old = await kms.send(new EncryptCommand({ KeyId, Plaintext: new Uint8Array([1, 2, 3]) }));
+      await kms.send(new EnableKeyRotationCommand({ KeyId, RotationPeriodInDays: 90 }));
+      clock += 89 * 86_400_000;
+      await server.runMaintenance();
+      expect((await kms.send(new ListKeyRotationsCommand({ KeyId }))).Rotations).toEqual([]);
+      clock += 2 * 86_400_000;
+      await server.runMaintenance();
+      const rotations = (await kms.send(new ListKeyRotationsCommand({ KeyId }))).Rotations!;
+      expect(rotations).toHaveLength(1);
+      expect(rotations[0]!.RotationType).toBe('AUTOMATIC');
+      const fresh = await kms.send(new EncryptCommand({ KeyId, Plaintext: new Uint8Array([4]) }));
+      expect(Buffer.from(fresh.CiphertextBlob!).readUInt32BE(2 + KeyId.length)).toBe(2);
+      expect(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: old.CiphertextBlob }))).Plaintext!)).toEqual(Buffer.from([1, 2, 3]));
+
+      await kms.send(new ScheduleKeyDeletionCommand({ KeyId, PendingWindowInDays: 7 }));
+      clock += 8 * 86_400_000;
+      await server.runMaintenance();
+      await expect(kms.send(new DescribeKeyCommand({ KeyId }))).rejects.toMatchObject({ name: 'NotFoundException' });
+      await expect(kms.send(new DecryptCommand({ CiphertextBlob: old.CiphertextBlob }))).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
+    } finally {
+      kms.destroy();
+      await cleanup();
+    }
+  });
+
+  it('answers DryRun with DryRunOperationException (412) and does nothing', async () => {
+    const { server, cleanup } = await startTestServer();
+    const kms = clientFor(server);
+    try {
+      const { KeyMetadata } = await kms.send(new CreateKeyCommand({}));
+      const { EncryptCommand } = await import('@aws-sdk/client-kms');
+      await expect(kms.send(new EncryptCommand({ KeyId: KeyMetadata!.KeyId, Plaintext: new Uint8Array([1]), DryRun: true }))).rejects.toMatchObject({
+        name: 'DryRunOperationException',
+        $metadata: { httpStatusCode: 412 },
+      });
+      expect(server.requestCounts).toMatchObject({ CreateKey: 1, Encrypt: 1 });
+    } finally {
+      kms.destroy();
+      await cleanup();
+    }
+  });
+});

@@ -77,6 +77,31 @@ function aliasTarget(ctx: KmsContext, input: Input): KeyRecord {
   return key;
 }
 
+/** When a key's next automatic rotation is due (ms), or undefined when rotation is off. */
+export function nextRotation(key: KeyRecord): number | undefined {
+  if (!key.rotation?.enabled) return undefined;
+  const lastAutomaticOrStart = Math.max(
+    key.rotation.enabledAt,
+    ...(key.backing ?? []).filter((b) => b.rotationType === 'AUTOMATIC').map((b) => b.created),
+  );
+  return lastAutomaticOrStart + key.rotation.periodDays * DAY;
+}
+
+/** Automatic rotation: add a backing key to every enabled key whose rotation is due, then persist. */
+export async function rotateDueKeys(ctx: KmsContext): Promise<void> {
+  const t = ctx.now();
+  let changed = false;
+  for (const key of Object.values(ctx.state.keys)) {
+    const due = nextRotation(key);
+    if (due !== undefined && due <= t && key.KeyState === 'Enabled') {
+      await addBackingKey(ctx, key, 'AUTOMATIC');
+      changed = true;
+    }
+  }
+  // commit() also purges keys past their deletion date.
+  if (changed || Object.values(ctx.state.keys).some((k) => k.DeletionDate !== undefined && k.DeletionDate <= t)) await ctx.commit();
+}
+
 export const lifecycleOps: Record<string, Op> = {
   async CreateKey(ctx, input) {
     const spec: KeySpec = optEnum(input, 'KeySpec', KEY_SPECS) ?? optEnum(input, 'CustomerMasterKeySpec', KEY_SPECS) ?? 'SYMMETRIC_DEFAULT';
@@ -241,7 +266,7 @@ export const lifecycleOps: Record<string, Op> = {
     symmetricOnly(ctx, key);
     ctx.checkUsable(key);
     const periodDays = optInt(input, 'RotationPeriodInDays', 90, 2560) ?? 365;
-    key.rotation = { enabled: true, periodDays, enabledAt: ctx.now() };
+    key.rotation = { enabled: true, periodDays, enabledAt: key.rotation?.enabled ? key.rotation.enabledAt : ctx.now() };
     await ctx.commit();
     return {};
   },
@@ -259,13 +284,12 @@ export const lifecycleOps: Record<string, Op> = {
     const key = ctx.resolve(reqString(input, 'KeyId', 2048));
     symmetricOnly(ctx, key);
     const enabled = key.rotation?.enabled === true;
-    const last = key.backing?.[key.backing.length - 1];
     return {
       KeyId: ctx.keyArn(key.KeyId),
       KeyRotationEnabled: enabled,
       ...(enabled && {
         RotationPeriodInDays: key.rotation!.periodDays,
-        NextRotationDate: epochSeconds(Math.max(last?.created ?? 0, key.rotation!.enabledAt) + key.rotation!.periodDays * DAY),
+        NextRotationDate: epochSeconds(nextRotation(key)!),
       }),
     };
   },
