@@ -1,0 +1,406 @@
+/**
+ * `connectHsmCluster`: one logical HSM over every node of an hsm-local cluster, implementing the
+ * `HsmBackend` seam (DESIGN.md §5; reference cloudhsm-kms-pkcs11.md A.5, A.6).
+ *
+ * - Load balancing: each operation goes to the healthy node with the fewest requests in flight
+ *   ("based on each HSM's capacity for additional processing"), preferring nodes in the client's AZ.
+ * - Failover: a connection failure, a tampered or throttled node, or a key not yet replicated to the
+ *   chosen node makes the client retry on another node, so the caller sees no error while any node
+ *   that holds the key is up. Down nodes are reconnected in the background and rejoin the rotation.
+ * - Client-side key replication (SDK 5): after creating a token key the client clones the masked
+ *   object to the other nodes. A token key is usable only once it exists on at least
+ *   `keyAvailability` nodes (default 2), CloudHSM's key availability check.
+ */
+import { StrongroomError, throwIfAborted } from '@strongroom/core';
+import type {
+  HsmBackend, HsmCallOptions, HsmCapabilities, HsmHash, HsmKeyRef, HsmKeyTemplate, HsmKeyType, HsmSignMechanism,
+} from '../backend';
+import { createNodeLink, isConnectionError, type NodeLink } from './node-link';
+
+export interface HsmClusterOptions {
+  nodes: ReadonlyArray<{ url: string; az?: string | undefined }>;
+  /** The cluster CA certificate (PEM). */
+  trustAnchor: string;
+  /** Client certificate and key (PEM) issued by the cluster CA. */
+  clientCert: { certPem: string; keyPem: string };
+  /** A crypto user (`crypto-user` role). */
+  user: string;
+  password: string;
+  /** The client's AZ: nodes with the same label are preferred. */
+  az?: string | undefined;
+  /**
+   * Minimum number of nodes a new token key must be on before it is used (default 2, as CloudHSM
+   * SDK 5). Set 1 — or `disableKeyAvailabilityCheck: true` — for single-node clusters.
+   */
+  keyAvailability?: number;
+  disableKeyAvailabilityCheck?: boolean;
+  /** How long an operation waits for some node to come back when none is healthy (default 5 s). */
+  failoverTimeoutMs?: number;
+  /** Background reconnect interval for down nodes (default 250 ms). */
+  reconnectIntervalMs?: number;
+  abortSignal?: AbortSignal | undefined;
+}
+
+export interface HsmClusterNodeStatus {
+  url: string;
+  az: string | undefined;
+  nodeId: string | undefined;
+  healthy: boolean;
+  lastError: string | undefined;
+  /** From the node, when reachable. */
+  state?: string;
+  keys?: number;
+  digest?: string;
+  /** True when this node's object digest equals the most common digest among reachable nodes. */
+  inSync?: boolean;
+  peers?: unknown;
+}
+
+export interface HsmClusterClient extends HsmBackend {
+  readonly kind: 'cluster';
+  /** Snapshot of link health (no network). */
+  health(): Array<{ url: string; az: string | undefined; healthy: boolean; inFlight: number; lastError: string | undefined }>;
+  /** Health plus per-node sync status (object digest, key count, peers) from each reachable node. */
+  syncStatus(options?: HsmCallOptions): Promise<HsmClusterNodeStatus[]>;
+  /** Number of healthy nodes holding the key. */
+  keyReplicaCount(key: HsmKeyRef, options?: HsmCallOptions): Promise<number>;
+}
+
+interface NodeKey {
+  handle: string;
+  label: string;
+  type: HsmKeyType;
+  class: 'secret' | 'private' | 'public';
+  bits: number;
+  pairHandle: string | null;
+  attrs: { token: boolean };
+}
+
+const SESSION_SEP = '@';
+
+function toRef(k: NodeKey, sessionNode?: number): HsmKeyRef {
+  return {
+    handle: sessionNode === undefined ? k.handle : `${k.handle}${SESSION_SEP}${sessionNode}`,
+    label: k.label,
+    type: k.type,
+    bits: k.bits,
+    class: k.class,
+  };
+}
+
+function availabilityError(handle: string, have: number, need: number): StrongroomError {
+  return new StrongroomError(
+    'KEY_UNAVAILABLE',
+    `Key ${handle} does not meet the availability requirements - The key must be available on at least ${need} HSMs before being used. ` +
+      `(It is on ${have}.) Bring more nodes up, or disable the check with keyAvailability: 1 / disableKeyAvailabilityCheck: true ` +
+      '(as configure-pkcs11 --disable-key-availability-check), e.g. for a single-node cluster.',
+    { details: { reason: 'KEY_AVAILABILITY', handle, available: have, required: need } },
+  );
+}
+
+/** Errors after which another node may succeed. */
+function retryable(e: unknown): boolean {
+  if (isConnectionError(e)) return true;
+  if (!StrongroomError.isInstance(e)) return false;
+  const reason = e.details?.reason;
+  return reason === 'TAMPERED' || reason === 'THROTTLED' || e.code === 'KEY_UNAVAILABLE' || e.code === 'INTERNAL';
+}
+
+/**
+ * Connect to an hsm-local cluster and log in on every reachable node.
+ *
+ * @example
+ * const hsm = await connectHsmCluster({ nodes, trustAnchor, clientCert, user: 'app', password, az: 'us-east-1a' });
+ * const kek = await hsm.generateAesKey({ label: 'app-kek', bits: 256 });
+ * const { iv, ciphertext, tag } = await hsm.aesGcmEncrypt(kek, dataKey, aad);
+ * @throws StrongroomError ACCESS_DENIED for bad credentials or a locked user; PROVIDER_ERROR when no node is reachable.
+ */
+export async function connectHsmCluster(options: HsmClusterOptions): Promise<HsmClusterClient> {
+  if (!options || !Array.isArray(options.nodes) || options.nodes.length === 0) throw new StrongroomError('INVALID_ARGUMENT', 'nodes: at least one node is required');
+  for (const k of ['trustAnchor', 'user', 'password'] as const) {
+    if (typeof options[k] !== 'string' || options[k].length === 0) throw new StrongroomError('INVALID_ARGUMENT', `${k}: expected a non-empty string`);
+  }
+  throwIfAborted(options.abortSignal);
+  const need = options.disableKeyAvailabilityCheck ? 1 : Math.max(1, options.keyAvailability ?? 2);
+  const failoverTimeoutMs = options.failoverTimeoutMs ?? 5000;
+  const links: NodeLink[] = options.nodes.map((n) =>
+    createNodeLink({
+      url: n.url, az: n.az, trustAnchor: options.trustAnchor, clientCert: options.clientCert, user: options.user, password: options.password,
+      reconnectIntervalMs: options.reconnectIntervalMs ?? 250,
+    }),
+  );
+  let waiters: Array<() => void> = [];
+  for (const l of links) l.onChange(() => {
+    if (l.healthy) {
+      const w = waiters;
+      waiters = [];
+      w.forEach((f) => f());
+    }
+  });
+
+  const results = await Promise.allSettled(links.map((l) => l.open()));
+  const denied = results.find((r) => r.status === 'rejected' && StrongroomError.isInstance(r.reason, 'ACCESS_DENIED') && r.reason.details?.reason !== 'TAMPERED');
+  if (denied) {
+    links.forEach((l) => l.close());
+    throw (denied as PromiseRejectedResult).reason;
+  }
+  if (!links.some((l) => l.healthy)) {
+    links.forEach((l) => l.close());
+    throw new StrongroomError('PROVIDER_ERROR', `no hsm node reachable (${links.map((l) => `${l.url}: ${l.lastError}`).join('; ')})`, { details: { reason: 'CONNECTION' } });
+  }
+  links.forEach((l) => {
+    if (!l.healthy) l.startRejoin();
+  });
+  const clusterId = links.find((l) => l.clusterId)!.clusterId!;
+  if (links.some((l) => l.clusterId && l.clusterId !== clusterId)) {
+    links.forEach((l) => l.close());
+    throw new StrongroomError('INVALID_ARGUMENT', 'nodes belong to different clusters');
+  }
+
+  let rr = 0;
+  function pick(exclude: Set<NodeLink>): NodeLink | undefined {
+    let best: NodeLink | undefined;
+    let bestScore = Infinity;
+    const n = links.length;
+    rr = (rr + 1) % n;
+    for (let i = 0; i < n; i++) {
+      const l = links[(rr + i) % n]!;
+      if (!l.healthy || exclude.has(l)) continue;
+      // Same-AZ nodes first, then the least loaded.
+      const score = (options.az && l.az !== options.az ? 1_000_000 : 0) + l.inFlight();
+      if (score < bestScore) {
+        best = l;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  function waitForHealthy(ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (links.some((l) => l.healthy)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => done(false), ms);
+      const done = (v: boolean) => {
+        clearTimeout(t);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(v);
+      };
+      const onAbort = () => done(false);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiters.push(() => done(true));
+    });
+  }
+
+  /** Run an operation on some node, failing over on retryable errors. */
+  async function run<T>(op: string, args: Record<string, unknown>, o: HsmCallOptions | undefined, only?: NodeLink): Promise<{ value: T; link: NodeLink }> {
+    const signal = o?.abortSignal;
+    const tried = new Set<NodeLink>();
+    let lastError: unknown;
+    const deadline = Date.now() + failoverTimeoutMs;
+    for (;;) {
+      throwIfAborted(signal);
+      const link = only ? (only.healthy && !tried.has(only) ? only : undefined) : pick(tried);
+      if (!link) {
+        if (only) break;
+        // Every healthy node has been tried: if the last failure was "key not there", that is the answer.
+        if (lastError && !isConnectionError(lastError) && tried.size > 0 && links.every((l) => !l.healthy || tried.has(l))) break;
+        const left = deadline - Date.now();
+        if (left <= 0 || !(await waitForHealthy(left, signal))) break;
+        tried.clear();
+        continue;
+      }
+      tried.add(link);
+      try {
+        return { value: await link.call<T>(op, args, signal), link };
+      } catch (e) {
+        if (!retryable(e)) throw e;
+        lastError = e;
+      }
+    }
+    throwIfAborted(signal);
+    if (StrongroomError.isInstance(lastError)) throw lastError;
+    throw new StrongroomError('PROVIDER_ERROR', `no hsm node could run ${op}`, { cause: lastError, details: { reason: 'CONNECTION' } });
+  }
+
+  /* ---- key availability (client-side replication) */
+
+  const available = new Map<string, Promise<void> | true>();
+
+  function route(ref: HsmKeyRef): { handle: string; link?: NodeLink } {
+    const at = ref.handle.indexOf(SESSION_SEP);
+    if (at < 0) return { handle: ref.handle };
+    return { handle: ref.handle.slice(0, at), link: links[Number(ref.handle.slice(at + 1))] };
+  }
+
+  async function replicaCount(handle: string, o?: HsmCallOptions): Promise<number> {
+    const counts = await Promise.all(
+      links.filter((l) => l.healthy).map((l) => l.call<boolean[]>('sync.has', { ids: [`k:${handle}`] }, o?.abortSignal).then((r) => (r[0] ? 1 : 0), () => 0)),
+    );
+    return counts.reduce((x: number, y: number) => x + y, 0);
+  }
+
+  /** Clone a token key's masked object from `origin` to every other healthy node; returns nodes holding it. */
+  async function replicate(handle: string, origin: NodeLink, o?: HsmCallOptions): Promise<number> {
+    const masked = await origin.call<Record<string, unknown>>('sync.export', { id: `k:${handle}` }, o?.abortSignal);
+    const others = links.filter((l) => l !== origin && l.healthy);
+    const ok = await Promise.all(others.map((l) => l.call('sync.import', { masked }, o?.abortSignal).then(() => 1, () => 0)));
+    return 1 + ok.reduce((x: number, y: number) => x + y, 0);
+  }
+
+  function ensureAvailable(handle: string, o?: HsmCallOptions): Promise<void> | undefined {
+    if (need <= 1) return undefined;
+    const cached = available.get(handle);
+    if (cached === true) return undefined;
+    if (cached) return cached;
+    const p = replicaCount(handle, o).then(
+      (n) => {
+        if (n < need) {
+          available.delete(handle);
+          throw availabilityError(handle, n, need);
+        }
+        available.set(handle, true);
+      },
+      (e: unknown) => {
+        available.delete(handle);
+        throw e;
+      },
+    );
+    available.set(handle, p);
+    return p;
+  }
+
+  async function useKey<T>(ref: HsmKeyRef, op: string, args: Record<string, unknown>, o?: HsmCallOptions): Promise<T> {
+    const r = route(ref);
+    if (r.link) {
+      if (!r.link.healthy) throw new StrongroomError('KEY_UNAVAILABLE', `session key ${ref.handle} lived on a node that is down`);
+      return (await run<T>(op, { ...args, handle: r.handle }, o, r.link)).value;
+    }
+    const gate = ensureAvailable(r.handle, o);
+    if (gate) await gate;
+    return (await run<T>(op, { ...args, handle: r.handle }, o)).value;
+  }
+
+  async function created(keys: NodeKey[], link: NodeLink, o?: HsmCallOptions): Promise<HsmKeyRef[]> {
+    const token = keys[0]!.attrs.token;
+    if (!token) return keys.map((k) => toRef(k, links.indexOf(link)));
+    for (const k of keys) {
+      const n = await replicate(k.handle, link, o);
+      if (n < need) throw availabilityError(k.handle, n, need);
+      available.set(k.handle, true);
+    }
+    return keys.map((k) => toRef(k));
+  }
+
+  function templateArgs(t: HsmKeyTemplate): Record<string, unknown> {
+    return {
+      label: t.label, token: t.token ?? true, extractable: t.extractable ?? false,
+      encrypt: t.encrypt, decrypt: t.decrypt, wrap: t.wrap, unwrap: t.unwrap, sign: t.sign, verify: t.verify,
+    };
+  }
+
+  const capabilities: HsmCapabilities = {
+    gcmIv: 'hsm',
+    oaepHashes: ['sha1', 'sha256', 'sha384', 'sha512'],
+    ecdsaHashesInside: true,
+    keyAvailabilityCheck: need > 1,
+  };
+
+  const client: HsmClusterClient = {
+    kind: 'cluster',
+    id: clusterId,
+    capabilities,
+
+    async findKey(query, o) {
+      const { value } = await run<NodeKey[]>('key.find', { label: query.label, class: query.class }, o);
+      const k = value[0];
+      return k ? toRef(k) : undefined;
+    },
+    async generateAesKey(t, o) {
+      const { value, link } = await run<{ key: NodeKey }>('key.generate', { type: 'aes', bits: t.bits, template: templateArgs(t) }, o);
+      return (await created([value.key], link, o))[0]!;
+    },
+    async generateGenericSecret(t, o) {
+      const { value, link } = await run<{ key: NodeKey }>('key.generate', { type: 'generic-secret', bits: t.bits, template: templateArgs(t) }, o);
+      return (await created([value.key], link, o))[0]!;
+    },
+    async generateKeyPair(t, o) {
+      const args = t.type === 'rsa' ? { type: 'rsa', bits: t.bits } : { type: 'ec', curve: t.curve };
+      const { value, link } = await run<{ privateKey: NodeKey; publicKey: NodeKey }>('key.generate', { ...args, template: templateArgs(t) }, o);
+      const [privateKey, publicKey] = await created([value.privateKey, value.publicKey], link, o);
+      return { privateKey: privateKey!, publicKey: publicKey! };
+    },
+    async deleteKey(ref, o) {
+      const r = route(ref);
+      const { link } = await run('key.delete', { handle: r.handle }, o, r.link);
+      available.delete(r.handle);
+      // Push the tombstone now rather than waiting for server-side sync.
+      if (!r.link) await replicate(r.handle, link, o).catch(() => undefined);
+    },
+    async aesGcmEncrypt(key, plaintext, aad, o) {
+      const r = await useKey<{ iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array }>(key, 'aes.gcmEncrypt', { plaintext, aad }, o);
+      return { iv: r.iv, ciphertext: r.ciphertext, tag: r.tag };
+    },
+    async aesGcmDecrypt(key, input, o) {
+      return (await useKey<{ plaintext: Uint8Array }>(key, 'aes.gcmDecrypt', { iv: input.iv, ciphertext: input.ciphertext, tag: input.tag, aad: input.aad }, o)).plaintext;
+    },
+    async sign(key, mechanism: HsmSignMechanism, data, o) {
+      return (await useKey<{ signature: Uint8Array }>(key, 'sign', { mechanism: mechanism.type, hash: mechanism.hash, data }, o)).signature;
+    },
+    async verify(key, mechanism, data, signature, o) {
+      try {
+        return (await useKey<{ valid: boolean }>(key, 'verify', { mechanism: mechanism.type, hash: mechanism.hash, data, signature }, o)).valid;
+      } catch (e) {
+        if (StrongroomError.isInstance(e, 'AUTHENTICATION_FAILED')) return false;
+        throw e;
+      }
+    },
+    async hmac(key, hash: Exclude<HsmHash, 'sha1'>, data, o) {
+      return (await useKey<{ mac: Uint8Array }>(key, 'hmac', { hash, data }, o)).mac;
+    },
+    async generateRandom(length, o) {
+      if (!Number.isInteger(length) || length < 1 || length > 1 << 20) throw new StrongroomError('INVALID_ARGUMENT', 'length: expected an integer in [1, 1 MiB]');
+      const parts: Uint8Array[] = [];
+      for (let left = length; left > 0; left -= 65536) {
+        parts.push((await run<{ bytes: Uint8Array }>('random', { length: Math.min(left, 65536) }, o)).value.bytes);
+      }
+      return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    },
+    async exportPublicKey(key, o) {
+      const r = route(key);
+      let handle = r.handle;
+      if (key.class === 'private') {
+        const attrs = (await run<NodeKey>('key.getAttributes', { handle }, o, r.link)).value;
+        if (!attrs.pairHandle) throw new StrongroomError('KEY_UNAVAILABLE', `key ${key.handle} has no public half`);
+        handle = attrs.pairHandle;
+      }
+      return (await run<{ material: Uint8Array }>('key.export', { handle }, o, r.link)).value.material;
+    },
+    health() {
+      return links.map((l) => ({ url: l.url, az: l.az, healthy: l.healthy, inFlight: l.inFlight(), lastError: l.lastError }));
+    },
+    async syncStatus(o) {
+      const out: HsmClusterNodeStatus[] = await Promise.all(
+        links.map(async (l) => {
+          const base: HsmClusterNodeStatus = { url: l.url, az: l.az, nodeId: l.nodeId, healthy: l.healthy, lastError: l.lastError };
+          if (!l.healthy) return base;
+          try {
+            const s = await l.call<{ state: string; keys: number; digest: string; peers: unknown }>('status', {}, o?.abortSignal);
+            return { ...base, state: s.state, keys: s.keys, digest: s.digest, peers: s.peers };
+          } catch {
+            return base;
+          }
+        }),
+      );
+      const freq = new Map<string, number>();
+      for (const s of out) if (s.digest) freq.set(s.digest, (freq.get(s.digest) ?? 0) + 1);
+      const top = [...freq.entries()].sort((x, y) => y[1] - x[1])[0]?.[0];
+      for (const s of out) if (s.digest) s.inSync = s.digest === top;
+      return out;
+    },
+    keyReplicaCount: (key, o) => replicaCount(route(key).handle, o),
+    async close() {
+      links.forEach((l) => l.close());
+    },
+  };
+  return client;
+}

@@ -1,0 +1,146 @@
+/**
+ * One cluster member as the client sees it: a persistent logged-in connection to an hsm-local node,
+ * its health, and automatic rejoin. A link goes `down` the moment its connection drops (in-flight
+ * requests fail over to other nodes), and a background loop reconnects and logs in again, so a
+ * recovered node rejoins without any caller action (reference A.6).
+ */
+import { StrongroomError } from '@strongroom/core';
+import { connectHsmNode, type HsmNodeConnection } from '@strongroom/hsm-local';
+
+export interface NodeLinkOptions {
+  url: string;
+  az?: string | undefined;
+  trustAnchor: string;
+  clientCert: { certPem: string; keyPem: string };
+  user: string;
+  password: string;
+  reconnectIntervalMs: number;
+}
+
+export interface NodeLink {
+  readonly url: string;
+  readonly az: string | undefined;
+  readonly healthy: boolean;
+  readonly lastError: string | undefined;
+  nodeId: string | undefined;
+  clusterId: string | undefined;
+  inFlight(): number;
+  /** Connect + log in now. @throws StrongroomError (ACCESS_DENIED for bad credentials). */
+  open(): Promise<void>;
+  call<T>(op: string, args?: Record<string, unknown>, abortSignal?: AbortSignal): Promise<T>;
+  /** Keep retrying `open()` in the background until the node is back (rejoin). */
+  startRejoin(): void;
+  /** Called when the link comes up (rejoin) or goes down. */
+  onChange(listener: () => void): void;
+  close(): void;
+}
+
+export function isConnectionError(e: unknown): boolean {
+  return StrongroomError.isInstance(e, 'PROVIDER_ERROR') && e.details?.reason === 'CONNECTION';
+}
+
+export function createNodeLink(o: NodeLinkOptions): NodeLink {
+  let conn: HsmNodeConnection | undefined;
+  let healthy = false;
+  let lastError: string | undefined;
+  let closed = false;
+  let opening: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const listeners: Array<() => void> = [];
+  const changed = () => listeners.forEach((l) => l());
+
+  function scheduleReconnect(): void {
+    if (closed || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      link.open().catch(() => scheduleReconnect());
+    }, o.reconnectIntervalMs);
+    timer.unref();
+  }
+
+  async function doOpen(): Promise<void> {
+    const c = await connectHsmNode({ url: o.url, trustAnchor: o.trustAnchor, clientCert: o.clientCert, connectTimeoutMs: 2000 });
+    try {
+      const hello = await c.call<{ nodeId: string; clusterId: string; state: string }>('hello', {}, { timeoutMs: 5000 });
+      link.nodeId = hello.nodeId;
+      link.clusterId = hello.clusterId;
+      await c.call('login', { user: o.user, password: o.password }, { timeoutMs: 10_000 });
+    } catch (e) {
+      c.close();
+      throw e;
+    }
+    if (closed) {
+      c.close();
+      return;
+    }
+    conn = c;
+    healthy = true;
+    lastError = undefined;
+    c.onClose((err) => {
+      if (conn !== c) return;
+      conn = undefined;
+      healthy = false;
+      lastError = err?.message;
+      changed();
+      scheduleReconnect();
+    });
+    changed();
+  }
+
+  const link: NodeLink = {
+    url: o.url,
+    az: o.az,
+    nodeId: undefined,
+    clusterId: undefined,
+    get healthy() {
+      return healthy;
+    },
+    get lastError() {
+      return lastError;
+    },
+    inFlight: () => conn?.inFlight() ?? 0,
+    open() {
+      if (healthy) return Promise.resolve();
+      opening ??= doOpen()
+        .catch((e: unknown) => {
+          lastError = (e as Error).message;
+          throw e;
+        })
+        .finally(() => (opening = undefined));
+      return opening;
+    },
+    async call<T>(op: string, args: Record<string, unknown> = {}, abortSignal?: AbortSignal): Promise<T> {
+      const c = conn;
+      if (!c || !healthy) throw new StrongroomError('PROVIDER_ERROR', `hsm node ${o.url} is down`, { details: { reason: 'CONNECTION', node: o.url } });
+      try {
+        return await c.call<T>(op, args as never, abortSignal ? { abortSignal } : {});
+      } catch (e) {
+        const reason = StrongroomError.isInstance(e) ? e.details?.reason : undefined;
+        if (reason === 'SESSION_EXPIRED' || reason === 'NOT_LOGGED_IN') {
+          await c.call('login', { user: o.user, password: o.password });
+          return c.call<T>(op, args as never, abortSignal ? { abortSignal } : {});
+        }
+        if (reason === 'TAMPERED') {
+          // A tampered node refuses service: take it out of rotation until it is restored.
+          healthy = false;
+          conn = undefined;
+          c.close();
+          changed();
+          scheduleReconnect();
+        }
+        throw e;
+      }
+    },
+    onChange: (l) => listeners.push(l),
+    startRejoin: () => scheduleReconnect(),
+    close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      healthy = false;
+      conn?.close();
+      conn = undefined;
+    },
+  };
+  return link;
+}
+
