@@ -1,6 +1,7 @@
 /**
  * bench/kms — KMS throughput and latency, measured in one run so the ratios are meaningful:
  *
+ *  0. baseline: a bare node:http server answering a fixed JSON body (the floor for any Node server)
  *  1. raw HTTP: GenerateDataKey requests straight at kms-local (keep-alive, unsigned, default mode)
  *  2. SDK provider: KmsKeyProvider.generateDataKey + decryptDataKey through @aws-sdk/client-kms
  *     (SigV4-signed, strict-mode kms-local)
@@ -41,6 +42,34 @@ function startServer(strict) {
   });
 }
 
+/** A bare node:http server in its own process, as the floor kms-local is compared with. */
+function startBaseline() {
+  const code = `require('node:http').createServer((q,s)=>{q.resume();q.on('end',()=>{const b='{"ok":true}';s.writeHead(200,{'content-type':'application/x-amz-json-1.1','content-length':b.length});s.end(b)})}).listen(0,'127.0.0.1',function(){console.log('listening on http://127.0.0.1:'+this.address().port)})`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve) => {
+    child.stdout.on('data', (d) => {
+      const m = /listening on (\S+)/.exec(String(d));
+      if (m) resolve({ endpoint: m[1], stop: () => child.kill('SIGTERM') });
+    });
+  });
+}
+
+function rawPost(endpoint, agent, target, body) {
+  const url = new URL(endpoint);
+  return () =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, method: 'POST', path: '/', agent, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target, 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+}
+
 /** Run `op` from CONCURRENCY workers for MS milliseconds; returns ops/s and latency percentiles. */
 async function measure(op) {
   for (let i = 0; i < 20; i++) await op(); // warm-up
@@ -66,6 +95,7 @@ const fmt = (r, unit) => `${r.opsPerSec.toFixed(0).padStart(8)} ${unit}/s   p50 
 
 const strict = await startServer(true);
 const open = await startServer(false);
+const baselineServer = await startBaseline();
 try {
   const kms = new KMSClient({ endpoint: strict.endpoint, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
   const keyArn = (await kms.send(new CreateKeyCommand({}))).KeyMetadata.Arn;
@@ -73,24 +103,11 @@ try {
   const openKeyId = (await openKms.send(new CreateKeyCommand({}))).KeyMetadata.KeyId;
   openKms.destroy();
 
-  // 1. Raw HTTP
+  // 0 + 1. Raw HTTP: bare Node server, then kms-local
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const body = JSON.stringify({ KeyId: openKeyId, NumberOfBytes: 32, EncryptionContext: { tenant: 'acme' } });
-  const url = new URL(open.endpoint);
-  const raw = await measure(
-    () =>
-      new Promise((resolve, reject) => {
-        const req = request(
-          { host: url.hostname, port: url.port, method: 'POST', path: '/', agent, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.GenerateDataKey', 'content-length': Buffer.byteLength(body) } },
-          (res) => {
-            res.resume();
-            res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      }),
-  );
+  const baseline = await measure(rawPost(baselineServer.endpoint, agent, 'TrentService.GenerateDataKey', body));
+  const raw = await measure(rawPost(open.endpoint, agent, 'TrentService.GenerateDataKey', body));
   agent.destroy();
 
   // 2. SDK provider: GenerateDataKey + Decrypt per iteration
@@ -115,15 +132,18 @@ try {
   kms.destroy();
 
   console.log(`\nbench/kms — ${MS} ms per phase, concurrency ${CONCURRENCY}, Node ${process.version}\n`);
+  console.log(`bare node:http server (floor)                ${fmt(baseline, 'req')}`);
   console.log(`kms-local raw HTTP GenerateDataKey           ${fmt(raw, 'req')}`);
   console.log(`SDK provider GenerateDataKey+Decrypt (pairs) ${fmt(sdk, 'pair')}  = ${(sdk.opsPerSec * 2).toFixed(0)} KMS req/s`);
   console.log(`client encrypt+decrypt, no cache             ${fmt(uncached, 'msg')}`);
   console.log(`client encrypt+decrypt, data-key cache       ${fmt(cached, 'msg')}`);
   console.log('\nratios');
+  console.log(`  kms-local ÷ bare node:http req/s           ${(raw.opsPerSec / baseline.opsPerSec).toFixed(2)}×  (cost of the KMS work per request)`);
   console.log(`  raw HTTP req/s ÷ SDK provider KMS req/s    ${(raw.opsPerSec / (sdk.opsPerSec * 2)).toFixed(2)}×  (SDK + SigV4 overhead)`);
   console.log(`  cached ÷ uncached messages/s               ${(cached.opsPerSec / uncached.opsPerSec).toFixed(2)}×`);
   console.log(`  uncached ÷ cached p50 latency              ${(uncached.p50 / cached.p50).toFixed(2)}×`);
 } finally {
   strict.stop();
   open.stop();
+  baselineServer.stop();
 }
