@@ -22,7 +22,8 @@ import {
   type KeyWrapCapability,
   serializeEncryptionContext,
 } from '@strongroom/core';
-import type { HsmBackend, HsmKeyRef } from './backend';
+import type { HsmBackend } from './backend';
+import { createKeyCache } from './key-cache';
 
 import { encodeProviderInfo, MAX_BACKEND_ID_BYTES, MAX_KEY_LABEL_BYTES, parseProviderInfo } from './provider-info';
 
@@ -84,37 +85,10 @@ export function HsmKeyProvider(options: HsmKeyProviderOptions): HsmKeyProvider {
     throw new StrongroomError('INVALID_ARGUMENT', `backendId: must be 1…${MAX_BACKEND_ID_BYTES} UTF-8 bytes`);
   }
 
-  let keyLookup: Promise<HsmKeyRef> | undefined;
-  function wrappingKey(): Promise<HsmKeyRef> {
-    if (!keyLookup) {
-      // Shared by concurrent callers, so no caller's abortSignal is passed to it.
-      const lookup = backend.findKey({ label: keyLabel, class: 'secret' }).then((key) => {
-        if (!key) throw new StrongroomError('KEY_UNAVAILABLE', `HSM ${backendId}: no secret key labelled ${JSON.stringify(keyLabel)}`);
-        if (key.type !== 'aes') throw new StrongroomError('KEY_UNAVAILABLE', `HSM key ${JSON.stringify(keyLabel)} is not an AES key`);
-        return key;
-      });
-      keyLookup = lookup;
-      // A failed lookup (key not created yet, HSM down) is retried on the next call.
-      lookup.catch(() => forget(lookup));
-    }
-    return keyLookup;
-  }
-  function forget(lookup: Promise<HsmKeyRef> | undefined): void {
-    if (keyLookup === lookup) keyLookup = undefined;
-  }
-
-  /** Run an HSM call with the wrapping key; a key that vanished (deleted, re-created) is looked up again next time. */
-  async function withKey<T>(abortSignal: AbortSignal | undefined, fn: (key: HsmKeyRef) => Promise<T>): Promise<T> {
-    const lookup = wrappingKey();
-    const key = await lookup;
-    throwIfAborted(abortSignal);
-    try {
-      return await fn(key);
-    } catch (error) {
-      if (StrongroomError.isInstance(error, 'KEY_UNAVAILABLE')) forget(lookup);
-      throw error;
-    }
-  }
+  const wrappingKey = createKeyCache(backend, { label: keyLabel, class: 'secret' }, (key) => {
+    if (key.type !== 'aes') throw new StrongroomError('KEY_UNAVAILABLE', `HSM key ${JSON.stringify(keyLabel)} is not an AES key`);
+  });
+  const withKey = wrappingKey.withKey;
 
   async function seal(plaintext: Uint8Array, aad: Uint8Array, abortSignal: AbortSignal | undefined) {
     const sealed = await withKey(abortSignal, (key) => backend.aesGcmEncrypt(key, plaintext, aad, { abortSignal }));

@@ -5,7 +5,8 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
-import type { HsmBackend, HsmHash, HsmKeyRef } from './backend';
+import type { HsmBackend, HsmHash } from './backend';
+import { createKeyCache } from './key-cache';
 
 export type HsmMacHash = Exclude<HsmHash, 'sha1'>;
 const TAG_BYTES: Record<HsmMacHash, number> = { sha256: 32, sha384: 48, sha512: 64 };
@@ -41,24 +42,11 @@ export function HsmMac(options: HsmMacOptions): HsmMac {
   if (!(hash in TAG_BYTES)) throw new StrongroomError('INVALID_ARGUMENT', 'hash: must be sha256, sha384 or sha512');
   const tagLength = TAG_BYTES[hash];
 
-  let lookup: Promise<HsmKeyRef> | undefined;
-  function key(): Promise<HsmKeyRef> {
-    if (!lookup) {
-      const pending = backend.findKey({ label: keyLabel, class: 'secret' }).then((k) => {
-        if (!k) throw new StrongroomError('KEY_UNAVAILABLE', `HSM: no secret key labelled ${JSON.stringify(keyLabel)}`);
-        return k;
-      });
-      lookup = pending;
-      pending.catch(() => {
-        if (lookup === pending) lookup = undefined;
-      });
-    }
-    return lookup;
-  }
+  const key = createKeyCache(backend, { label: keyLabel, class: 'secret' }, () => {});
 
   async function mac(data: Uint8Array, opts: { abortSignal?: AbortSignal } = {}): Promise<Uint8Array> {
     throwIfAborted(opts.abortSignal);
-    const tag = await backend.hmac(await key(), hash, data, opts);
+    const tag = await key.withKey(opts.abortSignal, (k) => backend.hmac(k, hash, data, opts));
     if (tag.length !== tagLength) throw new StrongroomError('PROVIDER_ERROR', `HSM returned a ${tag.length}-byte HMAC`);
     return tag;
   }

@@ -6,6 +6,7 @@
  */
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
 import type { HsmBackend, HsmKeyRef, HsmSignMechanism } from './backend';
+import { createKeyCache } from './key-cache';
 
 export interface HsmSignerOptions {
   readonly backend: HsmBackend;
@@ -40,36 +41,28 @@ export function HsmSigner(options: HsmSignerOptions): HsmSigner {
   }
   const expectedType = mechanism.type === 'ecdsa' ? 'ec' : 'rsa';
 
-  const cache = new Map<'private' | 'public', Promise<HsmKeyRef>>();
-  function half(klass: 'private' | 'public'): Promise<HsmKeyRef> {
-    let pending = cache.get(klass);
-    if (!pending) {
-      pending = backend.findKey({ label: keyLabel, class: klass }).then((key) => {
-        if (!key) throw new StrongroomError('KEY_UNAVAILABLE', `HSM: no ${klass} key labelled ${JSON.stringify(keyLabel)}`);
-        if (key.type !== expectedType) throw new StrongroomError('KEY_UNAVAILABLE', `HSM key ${JSON.stringify(keyLabel)} is not an ${expectedType.toUpperCase()} key`);
-        return key;
-      });
-      cache.set(klass, pending);
-      pending.catch(() => cache.delete(klass));
-    }
-    return pending;
-  }
+  const checkType = (key: HsmKeyRef) => {
+    if (key.type !== expectedType) throw new StrongroomError('KEY_UNAVAILABLE', `HSM key ${JSON.stringify(keyLabel)} is not an ${expectedType.toUpperCase()} key`);
+  };
+  const privateKey = createKeyCache(backend, { label: keyLabel, class: 'private' }, checkType);
+  const publicKey = createKeyCache(backend, { label: keyLabel, class: 'public' }, checkType);
 
   return {
     keyLabel,
     mechanism,
     async sign(data, opts = {}) {
       throwIfAborted(opts.abortSignal);
-      return backend.sign(await half('private'), mechanism, data, opts);
+      return privateKey.withKey(opts.abortSignal, (key) => backend.sign(key, mechanism, data, opts));
     },
     async verify(data, signature, opts = {}) {
       throwIfAborted(opts.abortSignal);
-      return backend.verify(await half('public'), mechanism, data, signature, opts);
+      return publicKey.withKey(opts.abortSignal, (key) => backend.verify(key, mechanism, data, signature, opts));
     },
     async publicKey(opts = {}) {
       throwIfAborted(opts.abortSignal);
       if (!backend.exportPublicKey) throw new StrongroomError('UNSUPPORTED', `HSM backend ${backend.kind} cannot export public keys`);
-      return backend.exportPublicKey(await half('public'), opts);
+      const exportPublicKey = backend.exportPublicKey.bind(backend);
+      return publicKey.withKey(opts.abortSignal, (key) => exportPublicKey(key, opts));
     },
   };
 }

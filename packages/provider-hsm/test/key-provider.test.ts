@@ -132,6 +132,16 @@ describe.skipIf(!availability.ok)('HsmKeyProvider over SoftHSMv2 (PKCS#11)', () 
     expect(StrongroomError.isInstance(err)).toBe(true);
   });
 
+  it('recovers transparently when the HSM dropped the login and renumbered handles', async () => {
+    const provider = HsmKeyProvider({ backend: hsm, keyLabel: 'app-kek' });
+    const { plaintextKey, encryptedDataKey } = await provider.generateDataKey({ suite, encryptionContext: context });
+    const raw = rawSession(fx.library, 'provider');
+    raw.p11.C_Logout(raw.session);
+    raw.close();
+    const back = await provider.decryptDataKey({ suite, encryptionContext: context, encryptedDataKey });
+    expect(Buffer.from(back!)).toEqual(Buffer.from(plaintextKey));
+  });
+
   it('validates options', () => {
     expect(() => HsmKeyProvider({ backend: hsm, keyLabel: '' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => HsmKeyProvider({ backend: {} as never, keyLabel: 'k' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));

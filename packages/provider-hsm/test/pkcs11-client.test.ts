@@ -168,6 +168,25 @@ describe.skipIf(!availability.ok)('openPkcs11 over SoftHSMv2', () => {
     expect(await hsm.verify(publicKey, { type: 'rsa-pkcs1', hash: 'sha256' }, data, pss)).toBe(false);
   });
 
+  it('logs in again when the module dropped the login', async () => {
+    const key = await hsm.generateAesKey({ label: 'relogin', bits: 256 });
+    const logout = () => {
+      const raw = rawSession(fx.library, token.tokenLabel);
+      raw.p11.C_Logout(raw.session); // logs the whole application out of the token
+      raw.close();
+    };
+    logout();
+    // SoftHSM drops the handles of private objects on logout: the call renews the login, but the
+    // old handle stays invalid, so it fails with KEY_UNAVAILABLE and a new lookup finds the key.
+    await expect(hsm.aesGcmEncrypt(key, Buffer.alloc(32, 7), Buffer.alloc(0))).rejects.toMatchObject({ code: 'KEY_UNAVAILABLE' });
+    const again = (await hsm.findKey({ label: 'relogin' }))!;
+    const sealed = await hsm.aesGcmEncrypt(again, Buffer.alloc(32, 7), Buffer.alloc(0));
+    expect(Buffer.from(await hsm.aesGcmDecrypt(again, { ...sealed, aad: Buffer.alloc(0) }))).toEqual(Buffer.alloc(32, 7));
+    // A lookup made while logged out renews the login instead of reporting a missing key.
+    logout();
+    expect(await hsm.findKey({ label: 'relogin' })).toMatchObject({ label: 'relogin', class: 'secret' });
+  });
+
   it('runs concurrent calls over a bounded session pool', async () => {
     const key = await hsm.generateAesKey({ label: 'concurrent', bits: 256, token: false });
     const inputs = Array.from({ length: 40 }, () => randomBytes(32));

@@ -22,6 +22,7 @@ export function rawSession(library: string, tokenLabel: string) {
   return {
     P,
     p11,
+    session,
     /** Import a secret key with a known value (token object, labelled). */
     importSecret(label: string, value: Buffer, kind: 'aes' | 'generic'): void {
       p11.C_CreateObject(session, [

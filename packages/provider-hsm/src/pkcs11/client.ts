@@ -24,8 +24,8 @@ import type {
 } from '../backend';
 import { ecdsaDerToRaw, ecdsaRawToDer } from '../ecdsa-der';
 import { detectCapabilities } from './capabilities';
-import { isSessionFatal, mapPkcs11Error } from './errors';
-import { acquireLibrary, acquireLogin, releaseLibrary, releaseLogin, type LoadedLibrary } from './library';
+import { ckrOf, isSessionFatal, mapPkcs11Error } from './errors';
+import { acquireLibrary, acquireLogin, releaseLibrary, releaseLogin, renewLogin, type LoadedLibrary } from './library';
 import { loadPkcs11js } from './load';
 import { createSessionPool } from './session-pool';
 
@@ -64,6 +64,7 @@ const CURVES = {
   'P-384': { oid: Buffer.from('06052b81040022', 'hex'), bits: 384 },
 } as const;
 
+const LOGIN_SYMPTOMS = new Set(['CKR_USER_NOT_LOGGED_IN', 'CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID']);
 const HASH_BYTES: Record<HsmHash, number> = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 };
 const MAX_RANDOM = 65_536;
 const MAX_LABEL_BYTES = 256;
@@ -218,6 +219,7 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
     },
   });
   let closed: Promise<void> | undefined;
+  const pin = options.pin;
 
   /** Run one PKCS#11 step sequence on a pooled session, mapping errors. */
   function run<T>(
@@ -231,9 +233,30 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
       try {
         return await body(s);
       } catch (error) {
-        throw mapPkcs11Error(error, names, fnName, context);
+        // The module may have dropped the login (HSM restart / reconnect, another part of the
+        // process called C_Logout): modules report it as USER_NOT_LOGGED_IN or, for private
+        // objects that became invisible, as an invalid handle. Log in again and retry once.
+        if (!LOGIN_SYMPTOMS.has(ckrOf(error, names) ?? '') || !renewLoginIfLost(s)) throw mapPkcs11Error(error, names, fnName, context);
+        try {
+          return await body(s);
+        } catch (again) {
+          throw mapPkcs11Error(again, names, fnName, context);
+        }
       }
     }, options?.abortSignal);
+  }
+
+  /** True when the session is in a user state (PKCS#11 §5.6: CKS_RO_USER_FUNCTIONS = 1, CKS_RW_USER_FUNCTIONS = 3). */
+  function loggedIn(s: Handle): boolean {
+    const state = p11.C_GetSessionInfo(s).state;
+    return state === 1 || state === 3;
+  }
+
+  /** Renew the login when the session shows it was lost; false when the login was intact. */
+  function renewLoginIfLost(s: Handle): boolean {
+    if (loggedIn(s)) return false;
+    renewLogin(lib, slot, pin);
+    return true;
   }
 
   function handleOf(key: HsmKeyRef): Handle {
@@ -359,7 +382,10 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
         query.class === undefined ? undefined : { secret: P.CKO_SECRET_KEY, private: P.CKO_PRIVATE_KEY, public: P.CKO_PUBLIC_KEY }[query.class];
       if (query.class !== undefined && wanted === undefined) throw new StrongroomError('INVALID_ARGUMENT', 'class: must be secret, private or public');
       return run('C_FindObjects', opts, (s) => {
-        const refs = findHandles(s, label, wanted).map((h) => describe(s, h, label));
+        let handles = findHandles(s, label, wanted);
+        // Private objects are invisible without a login: a lost login looks like a missing key.
+        if (handles.length === 0 && renewLoginIfLost(s)) handles = findHandles(s, label, wanted);
+        const refs = handles.map((h) => describe(s, h, label));
         if (refs.length === 0) return undefined;
         // Without a class, a key pair's two halves share the label: prefer secret, then private.
         for (const klass of ['secret', 'private', 'public'] as const) {

@@ -132,6 +132,22 @@ export function acquireLogin(lib: LoadedLibrary, slot: Handle, pin: string): voi
   lib.logins.set(key, { refs: 1, pinDigest: digest, anchor });
 }
 
+/**
+ * Log in again after the module dropped the login (CKR_USER_NOT_LOGGED_IN: an HSM that restarted
+ * or reconnected). Only the holder of the open login's PIN can do this.
+ */
+export function renewLogin(lib: LoadedLibrary, slot: Handle, pin: string): void {
+  const login = lib.logins.get(slot.toString('hex'));
+  if (!login || !timingSafeEqual(login.pinDigest, digestPin(pin))) {
+    throw new StrongroomError('ACCESS_DENIED', 'PKCS#11: no login to renew');
+  }
+  try {
+    lib.p11.C_Login(login.anchor, lib.mod.CKU_USER, pin);
+  } catch (error) {
+    if (ckrOf(error, lib.names) !== 'CKR_USER_ALREADY_LOGGED_IN') throw mapPkcs11Error(error, lib.names, 'C_Login');
+  }
+}
+
 /** Drop one login reference; the last one logs out and closes the anchor session (best effort). */
 export function releaseLogin(lib: LoadedLibrary, slot: Handle): void {
   const key = slot.toString('hex');
