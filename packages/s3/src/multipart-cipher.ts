@@ -2,7 +2,9 @@
  * One GCM cipher across the parts of a multipart upload.
  * spec: s3-encryption/client.md#optional-api-operations (multipart: one CEK/IV per object, parts
  * encrypted in order with one cipher instance, tag appended to the last part); Java
- * `MultipartUploadObjectPipeline` (non-last parts a multiple of the 16-byte block size).
+ * `MultipartUploadObjectPipeline` (non-last parts a multiple of the 16-byte block size — a constraint
+ * of Java's buffering cipher; node's GCM emits exactly one output byte per input byte, so the
+ * ciphertext is the same whatever the part sizes; upload() still uses 16-byte multiples).
  */
 import { StrongroomError } from '@strongroom/core';
 import { createContentCipher, MAX_GCM_PLAINTEXT, type ContentParams } from './content-crypto';
@@ -27,9 +29,6 @@ export function createPartEncryptor(params: ContentParams): PartEncryptor {
   return {
     encryptPart(plaintext, isLast) {
       check();
-      if (!isLast && plaintext.length % 16 !== 0) {
-        throw new StrongroomError('INVALID_ARGUMENT', `non-last parts must be a multiple of 16 bytes (got ${plaintext.length})`);
-      }
       bytes += plaintext.length;
       if (bytes > MAX_GCM_PLAINTEXT) throw new StrongroomError('LIMIT_EXCEEDED', 'object exceeds the AES-GCM limit of 2^36 - 32 bytes');
       const ct = cipher.update(plaintext);
