@@ -285,8 +285,28 @@ function connect(transform: Duplex, input: Input | undefined, abortSignal: Abort
   return transform;
 }
 
+/**
+ * Push output without copying large buffers (frame ciphertext/plaintext are pushed as produced);
+ * only runs of small pieces (frame prefixes, tags) are coalesced so downstream sees few tiny writes.
+ */
 function push(stream: Transform, pieces: Uint8Array[]): void {
-  if (pieces.length > 0) stream.push(concatBytes(pieces));
+  let small: Uint8Array[] = [];
+  let smallLength = 0;
+  const flush = () => {
+    if (small.length > 0) stream.push(concatBytes(small, smallLength));
+    small = [];
+    smallLength = 0;
+  };
+  for (const piece of pieces) {
+    if (piece.length >= 4096) {
+      flush();
+      stream.push(piece);
+    } else if (piece.length > 0) {
+      small.push(piece);
+      smallLength += piece.length;
+    }
+  }
+  flush();
 }
 
 class EncryptTransform extends Transform {

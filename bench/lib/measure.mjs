@@ -1,0 +1,43 @@
+// Shared benchmark helpers: repeated timed trials, medians, ratios, and a plain-text table.
+// Benchmarks are noisy on a shared 2-core machine: every figure is the median of several trials, and
+// peers are measured in the same run so ratios compare like with like.
+
+/** Run `op` repeatedly for `ms` milliseconds; returns operations per second. */
+export async function rate(op, ms = 1000) {
+  let n = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < ms) {
+    await op();
+    n++;
+    now = performance.now();
+  }
+  return (n * 1000) / (now - start);
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Median of `trials` calls of an async measurement. */
+export async function trials(measure, count = Number(process.env.BENCH_TRIALS ?? 5)) {
+  const values = [];
+  for (let i = 0; i < count; i++) values.push(await measure());
+  return median(values);
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export function table(headers, rows) {
+  const cells = [headers, ...rows].map((r) => r.map(String));
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r) => '| ' + r.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  return [line(cells[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...cells.slice(1).map(line)].join('\n');
+}
+
+export const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
