@@ -83,18 +83,21 @@ export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
   const grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
   const defaultRegion = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   let supplier = options.clientProvider;
-  const clientFor = (keyId: string): KmsClientLike => {
+  /** The client for a key's Region; undefined when the client provider declines that Region. */
+  const clientFor = (keyId: string): KmsClientLike | undefined => {
     const region = regionOf(keyId) ?? defaultRegion;
     if (region === undefined) throw invalid(`Cannot tell the Region of key ${keyId}: use a key ARN or set options.region`);
     supplier ??= createKmsClientSupplier();
-    const client = supplier(region);
-    if (!client) throw new StrongroomError('KEY_UNAVAILABLE', `The client provider supplies no KMS client for Region ${region}`);
+    return supplier(region);
+  };
+  const requireClient = (keyId: string): KmsClientLike => {
+    const client = clientFor(keyId);
+    if (!client) throw new StrongroomError('KEY_UNAVAILABLE', `The client provider supplies no KMS client for the Region of ${keyId}`);
     return client;
   };
 
-  async function call<T>(operation: string, keyId: string, command: unknown, abortSignal: AbortSignal | undefined): Promise<T> {
+  async function call<T>(operation: string, keyId: string, command: unknown, abortSignal: AbortSignal | undefined, client = requireClient(keyId)): Promise<T> {
     throwIfAborted(abortSignal);
-    const client = clientFor(keyId);
     try {
       const { value } = await withRetry(() => client.send(command, abortSignal ? { abortSignal } : undefined) as Promise<T>, options.retry, abortSignal);
       return value;
@@ -189,6 +192,9 @@ export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
       }
       const keyId = decryptKeyFor(edkArn);
       if (keyId === undefined) return undefined;
+      // A client provider that declines the Region (limitRegions/excludeRegions) means "not mine".
+      const client = clientFor(keyId);
+      if (client === undefined) return undefined;
       const out = await call<{ KeyId?: string; Plaintext?: Uint8Array }>(
         'Decrypt',
         keyId,
@@ -199,6 +205,7 @@ export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
           ...(grantTokens && { GrantTokens: grantTokens }),
         }),
         request.abortSignal,
+        client,
       );
       // spec: aws-kms-keyring.md#ondecrypt — the response KeyId must be the key we asked for.
       if (out.KeyId !== keyId || !(out.Plaintext instanceof Uint8Array) || out.Plaintext.length !== request.suite.keyLength) {

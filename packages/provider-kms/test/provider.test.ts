@@ -3,7 +3,7 @@ import { CreateAliasCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { getSuite, StrongroomError, type KeyProvider } from '@strongroom/core';
 import type { KmsServer } from '@strongroom/kms-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKmsClientSupplier, KmsKeyProvider, kmsKeyProviders } from '../src/index';
+import { createKmsClientSupplier, excludeRegions, KmsKeyProvider, kmsKeyProviders, limitRegions } from '../src/index';
 import { CREDENTIALS, createKeyArn, startKms } from './helpers';
 
 const suite = getSuite(0x0478);
@@ -87,6 +87,12 @@ describe('KmsKeyProvider', () => {
     const otherPartition = KmsKeyProvider({ discovery: { accountIds: [server.accountId], partition: 'aws-cn' }, clientProvider });
     expect(await otherPartition.decryptDataKey({ suite, encryptionContext: ctx, encryptedDataKey })).toBeUndefined();
     await expect(allowed.generateDataKey({ suite, encryptionContext: ctx })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    // A client provider limited to other Regions declines the EDK instead of failing.
+    const elsewhere = KmsKeyProvider({ discovery: { accountIds: [server.accountId], partition: 'aws' }, clientProvider: limitRegions(['eu-west-1'], clientProvider) });
+    expect(await elsewhere.decryptDataKey({ suite, encryptionContext: ctx, encryptedDataKey })).toBeUndefined();
+    const excluded = KmsKeyProvider({ keyIds: [keyA], clientProvider: excludeRegions(['us-east-1'], clientProvider) });
+    expect(await excluded.decryptDataKey({ suite, encryptionContext: ctx, encryptedDataKey })).toBeUndefined();
+    await expect(KmsKeyProvider({ generatorKeyId: keyA, clientProvider: excludeRegions(['us-east-1'], clientProvider) }).generateDataKey({ suite, encryptionContext: ctx })).rejects.toMatchObject({ code: 'KEY_UNAVAILABLE' });
   });
 
   it('decrypts an MRK ciphertext recorded under another Region with the configured replica', async () => {
