@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createClient, createDataKeyCache, type KeyProvider, RawAesKeyProvider, StrongroomError } from '../src/index';
+
+/** A real provider wrapped to count calls and keep the keys it hands out (to observe wiping). */
+function counting(inner: KeyProvider) {
+  const counts = { generate: 0, encrypt: 0, decrypt: 0 };
+  const handedOut: Uint8Array[] = [];
+  const provider: KeyProvider = {
+    providerId: inner.providerId,
+    cacheId: inner.cacheId,
+    async generateDataKey(r) {
+      counts.generate++;
+      await new Promise((resolve) => setTimeout(resolve, 5)); // a backend round trip
+      const out = await inner.generateDataKey(r);
+      handedOut.push(out.plaintextKey);
+      return out;
+    },
+    async encryptDataKey(r) {
+      counts.encrypt++;
+      return inner.encryptDataKey(r);
+    },
+    async decryptDataKey(r) {
+      counts.decrypt++;
+      const key = await inner.decryptDataKey(r);
+      if (key) handedOut.push(key);
+      return key;
+    },
+  };
+  return { provider, counts, handedOut };
+}
+const raw = () => RawAesKeyProvider({ namespace: 'cache', name: 'k', key: randomBytes(32) });
+
+describe('data-key cache', () => {
+  it('reuses one data key for many encrypts under one context, and collapses concurrent requests', async () => {
+    const { provider, counts } = counting(raw());
+    const cache = createDataKeyCache({ capacity: 10, maxAge: 60_000 });
+    const client = createClient({ keyProvider: provider, cache });
+    await Promise.all(Array.from({ length: 50 }, () => client.encrypt('x', { encryptionContext: { a: '1' } })));
+    for (let i = 0; i < 200; i++) await client.encrypt('x', { encryptionContext: { a: '1' } });
+    expect(counts.generate).toBe(1);
+    expect(cache.stats.collapsed).toBeGreaterThan(0);
+    await client.encrypt('x', { encryptionContext: { a: '2' } });
+    expect(counts.generate).toBe(2); // a different context is a different partition
+  });
+
+  it('enforces maxMessagesEncrypted and maxBytesEncrypted', async () => {
+    const { provider, counts } = counting(raw());
+    const client = createClient({ keyProvider: provider, cache: createDataKeyCache({ maxMessagesEncrypted: 10, maxBytesEncrypted: 1000 }) });
+    for (let i = 0; i < 100; i++) await client.encrypt('x');
+    expect(counts.generate).toBe(10);
+    const bytesClient = createClient({ keyProvider: counting(raw()).provider, cache: createDataKeyCache({ maxBytesEncrypted: 1000 }) });
+    const { provider: p2, counts: c2 } = counting(raw());
+    const byBytes = createClient({ keyProvider: p2, cache: createDataKeyCache({ maxBytesEncrypted: 1000 }) });
+    for (let i = 0; i < 10; i++) await byBytes.encrypt(new Uint8Array(300));
+    expect(c2.generate).toBe(4); // 3 messages of 300 bytes fit under 1000 per key
+    expect(bytesClient).toBeDefined();
+  });
+
+  it('expires entries after maxAge and wipes evicted keys', async () => {
+    let now = 0;
+    const { provider, counts, handedOut } = counting(raw());
+    const cache = createDataKeyCache({ maxAge: 1000, now: () => now });
+    const client = createClient({ keyProvider: provider, cache });
+    await client.encrypt('x');
+    await client.encrypt('x');
+    expect(counts.generate).toBe(1);
+    now = 1500;
+    await client.encrypt('x');
+    expect(counts.generate).toBe(2);
+    expect(handedOut[0]!.every((b) => b === 0)).toBe(true); // the expired key was wiped
+    cache.clear();
+    expect(handedOut[1]!.every((b) => b === 0)).toBe(true);
+    expect(cache.size).toBe(0);
+  });
+
+  it('evicts the least recently used entry beyond capacity (and wipes it)', async () => {
+    const { provider, handedOut } = counting(raw());
+    const cache = createDataKeyCache({ capacity: 2 });
+    const client = createClient({ keyProvider: provider, cache });
+    for (const ctx of ['a', 'b', 'c']) await client.encrypt('x', { encryptionContext: { ctx } });
+    expect(cache.size).toBe(2);
+    expect(handedOut[0]!.every((b) => b === 0)).toBe(true);
+    expect(handedOut[2]!.some((b) => b !== 0)).toBe(true);
+  });
+
+  it('caches unwrapped keys on decrypt, partitioned by client', async () => {
+    const { provider, counts } = counting(raw());
+    const cache = createDataKeyCache();
+    const client = createClient({ keyProvider: provider, cache });
+    const { ciphertext } = await client.encrypt('hello');
+    for (let i = 0; i < 20; i++) expect(Buffer.from((await client.decrypt(ciphertext)).plaintext).toString()).toBe('hello');
+    expect(counts.decrypt).toBe(1);
+    const other = createClient({ keyProvider: provider, cache }); // same cache, new partition
+    await other.decrypt(ciphertext);
+    expect(counts.decrypt).toBe(2);
+  });
+
+  it('leases copies: wiping a used lease never corrupts the cached key', async () => {
+    const client = createClient({ keyProvider: raw(), cache: createDataKeyCache({ maxMessagesEncrypted: 3 }) });
+    const messages = await Promise.all(Array.from({ length: 30 }, (_, i) => client.encrypt(`m${i}`)));
+    const out = await Promise.all(messages.map((m) => client.decrypt(m.ciphertext)));
+    expect(out.map((o) => Buffer.from(o.plaintext).toString())).toEqual(Array.from({ length: 30 }, (_, i) => `m${i}`));
+  });
+
+  it('rejects bad options with typed errors', () => {
+    expect(() => createDataKeyCache({ capacity: 0 })).toThrow(StrongroomError);
+    expect(() => createDataKeyCache({ maxAge: -1 })).toThrow(/maxAge/);
+  });
+});
