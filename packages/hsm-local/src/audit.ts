@@ -76,11 +76,22 @@ export function openAuditLog(path: string, meta: { node: string; reboot: number 
   let handle: Promise<fsp.FileHandle> | null = null;
   let closed = false;
 
+  let lastMs = 0;
+  let lastIso = '';
+  function isoNow(): string {
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    return lastIso;
+  }
+
   function record(entry: AuditEntry): void {
     seq += 1;
     const body = JSON.stringify({
       seq,
-      time: new Date().toISOString(),
+      time: isoNow(),
       reboot: meta.reboot,
       node: meta.node,
       op: entry.op,

@@ -12,6 +12,7 @@ import { StrongroomError } from '@strongroom/core';
 import * as a from './args';
 import type { Args } from './args';
 import type { AuditLog } from './audit';
+import { pooledRandomBytes } from './random-pool';
 import { asMaskedObject, maskObject, unmaskObject, type MaskedObject } from './masked';
 import * as mech from './mechanisms';
 import { checkPassword, checkUserName, hashPassword, verifyPassword } from './passwords';
@@ -756,7 +757,7 @@ export function createEngine(opts: EngineOptions): Engine {
     random: {
       access: 'login',
       cls: 'symmetric',
-      fn: (_ctx, args) => ({ bytes: randomBytes(a.int(args, 'length', 1, 65536)) }),
+      fn: (_ctx, args) => ({ bytes: pooledRandomBytes(a.int(args, 'length', 1, 65536)) }),
     },
 
     /* ---- replication (masked objects) */

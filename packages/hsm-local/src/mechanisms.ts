@@ -7,9 +7,10 @@
  */
 import {
   constants, createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPair,
-  privateDecrypt, publicEncrypt, randomBytes, sign as nodeSign, timingSafeEqual, verify as nodeVerify, type KeyObject,
+  privateDecrypt, publicEncrypt, sign as nodeSign, timingSafeEqual, verify as nodeVerify, type KeyObject,
 } from 'node:crypto';
 import { StrongroomError } from '@strongroom/core';
+import { pooledRandomBytes } from './random-pool';
 
 export type Hash = 'sha1' | 'sha256' | 'sha384' | 'sha512';
 export type SignMechanism = { type: 'ecdsa' | 'rsa-pss' | 'rsa-pkcs1'; hash: 'sha256' | 'sha384' | 'sha512' };
@@ -24,7 +25,7 @@ function bad(message: string): StrongroomError {
 }
 
 export function aesGcmEncrypt(key: Buffer, plaintext: Uint8Array, aad: Uint8Array): { iv: Buffer; ciphertext: Buffer; tag: Buffer } {
-  const iv = randomBytes(GCM_IV_BYTES);
+  const iv = pooledRandomBytes(GCM_IV_BYTES);
   const c = createCipheriv(`aes-${key.length * 8}-gcm` as 'aes-256-gcm', key, iv);
   if (aad.length > 0) c.setAAD(aad);
   const ciphertext = Buffer.concat([c.update(plaintext), c.final()]);

@@ -1,7 +1,7 @@
 /**
  * The node's network front: TLS 1.3 with client certificates required and verified against the
  * cluster CA (mutual TLS, as hsm2m.medium's client↔HSM mTLS), then pipelined request/response frames
- * (wire/codec.ts). Responses are coalesced per event-loop turn into one write (cork/uncork), so a
+ * (wire/codec.ts). Responses are coalesced per event-loop turn into one write, so a
  * burst of small operations costs a handful of TLS records, not one each.
  */
 import { randomUUID } from 'node:crypto';
@@ -50,18 +50,16 @@ export function startServer(engine: Engine, creds: TlsMaterial, opts: { host: st
     socket.setNoDelay(true);
     const cn = String(socket.getPeerCertificate()?.subject?.CN ?? '');
     const ctx: ConnContext = { id: randomUUID(), peer: cn, sessionKeys: new Set() };
-    let corked = false;
+    // Coalesce every response produced in one event-loop turn into a single write: one TLS record
+    // batch instead of one per response (writev of many small buffers dominated profiles).
+    let queue: Buffer[] = [];
+    const flush = () => {
+      const q = queue;
+      queue = [];
+      if (!socket.destroyed && q.length) socket.write(q.length === 1 ? q[0]! : Buffer.concat(q));
+    };
     const send = (buf: Buffer) => {
-      if (socket.destroyed) return;
-      if (!corked) {
-        corked = true;
-        socket.cork();
-        setImmediate(() => {
-          corked = false;
-          socket.uncork();
-        });
-      }
-      socket.write(buf);
+      if (queue.push(buf) === 1) setImmediate(flush);
     };
     const reply = (id: number, v: WireValue) => {
       try {

@@ -4,6 +4,8 @@
  *   STRONGROOM_HSM_BENCH=1 npx vitest run --project provider-hsm src/cluster/cluster.bench.test.ts
  * The benchmark proper lives in bench/hsm.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { afterAll, beforeAll, it } from 'vitest';
 import { connectHsmCluster, type HsmClusterClient } from './index';
 import { APP, startProcCluster, type ProcCluster } from './test-cluster';
@@ -47,12 +49,22 @@ it.skipIf(!enabled)('data-key operations per second', async () => {
   await Promise.all(warm);
   lat.length = 0;
   stop = false;
+  const profile = process.env.BENCH_PROFILE ? new Session() : undefined;
+  if (profile) {
+    profile.connect();
+    await profile.post('Profiler.enable');
+    await profile.post('Profiler.start');
+  }
   const t0 = performance.now();
   const ws = Array.from({ length: concurrency }, worker);
   await new Promise((r) => setTimeout(r, durationMs));
   stop = true;
   await Promise.all(ws);
   const secs = (performance.now() - t0) / 1000;
+  if (profile) {
+    const { profile: p } = await profile.post('Profiler.stop');
+    writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify(p));
+  }
   lat.sort((x, y) => x - y);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!.toFixed(2);
   console.log(`data-key ops: ${(lat.length / secs).toFixed(0)}/s (concurrency ${concurrency}), p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms`);
