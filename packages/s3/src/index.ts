@@ -9,3 +9,24 @@ export { EncryptedUpload, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, type UploadPara
 export type { SdkReadable, SdkStreamMixin } from './body';
 export { parseEnvelope, serializeEnvelope, envelopeLocation, parseInstructionFile, type Envelope, type FormatVersion, type ContentAlgorithm } from './envelope';
 export type { WrapAlgorithm } from './metadata-keys';
+export {
+  generateSseCKey,
+  recoverSseCKey,
+  loadSseCKey,
+  storedKeyFromMetadata,
+  sseCParams,
+  sseCCopySourceParams,
+  putObjectSseC,
+  getObjectSseC,
+  headObjectSseC,
+  copyObjectSseC,
+  rotateSseCKey,
+  deleteObjectSseC,
+  SSE_C_KEY_METADATA,
+  SSE_C_CONTEXT_METADATA,
+  SSE_C_SIDECAR_SUFFIX,
+  type SseCKey,
+  type SseCOptions,
+  type SseCReadOptions,
+  type CopySseCInput,
+} from './sse-c';
