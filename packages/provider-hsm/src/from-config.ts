@@ -27,6 +27,7 @@ import { dirname, resolve } from 'node:path';
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
 import type { HsmBackend, HsmCallOptions } from './backend';
 import { HsmKeyProvider } from './key-provider';
+import { connectHsmClusterFromConfig } from './cluster/index';
 import { openPkcs11 } from './pkcs11/client';
 
 const MAX_CONFIG_BYTES = 1 << 20;
@@ -65,7 +66,7 @@ export interface HsmKeyProviderFromConfigOptions {
   /** Which section to use; default `cluster` when `hsm` is present, else `pkcs11`. */
   readonly backend?: 'cluster' | 'pkcs11' | undefined;
   readonly providerId?: string | undefined;
-  /** Connects the hsm-local cluster client (`connectHsmCluster`); required for the `hsm` section. */
+  /** Connects to the cluster named in the `hsm` section; default `connectHsmClusterFromConfig` (hsm-local cluster client). */
   readonly connectCluster?: ((config: HsmClusterConfig, options?: HsmCallOptions) => Promise<HsmBackend>) | undefined;
   /** Environment for `*Env` secret references; default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
@@ -207,8 +208,8 @@ export async function loadHsmConfig(
  * @example
  * const provider = await hsmKeyProviderFromConfig('.strongroom/dev.json', { label: 'app-kek' });
  * const client = createClient({ keyProvider: provider });
- * @throws StrongroomError as {@link loadHsmConfig}, `UNSUPPORTED` when the chosen backend is not
- *   available (no cluster connector, pkcs11js missing), and the backend's connection errors.
+ * @throws StrongroomError as {@link loadHsmConfig}, `UNSUPPORTED` when pkcs11js is missing for a
+ *   `pkcs11` section, and the backend's connection errors.
  */
 export async function hsmKeyProviderFromConfig(
   configPathOrObject: string | object,
@@ -222,10 +223,8 @@ export async function hsmKeyProviderFromConfig(
   let backend: HsmBackend;
   if (which === 'cluster') {
     if (!config.hsm) throw bad('backend "cluster" requested but the file has no "hsm" section');
-    if (!options.connectCluster) {
-      throw new StrongroomError('UNSUPPORTED', 'HSM config: connecting to an hsm-local cluster needs the cluster client (pass connectCluster)');
-    }
-    backend = await options.connectCluster(config.hsm, { abortSignal: options.abortSignal });
+    const connect = options.connectCluster ?? connectHsmClusterFromConfig;
+    backend = await connect(config.hsm, { abortSignal: options.abortSignal });
   } else {
     if (!config.pkcs11) throw bad('backend "pkcs11" requested but the file has no "pkcs11" section');
     backend = await openPkcs11({ ...config.pkcs11, abortSignal: options.abortSignal });

@@ -5,6 +5,7 @@
  */
 export type * from './backend';
 export * from './pkcs11/index';
+export * from './cluster/index';
 export { HsmKeyProvider, DEFAULT_HSM_PROVIDER_ID, type HsmKeyProviderOptions } from './key-provider';
 export { encodeProviderInfo, parseProviderInfo, type HsmProviderInfo } from './provider-info';
 export { HsmSigner, type HsmSignerOptions } from './signer';
