@@ -279,6 +279,30 @@ describe('asymmetric and HMAC keys', () => {
     });
   });
 
+  it('MessageType DIGEST: PSS and ECDSA signatures over a digest verify outside KMS against the message', async () => {
+    const message = text('pre-hashed elsewhere');
+    const rsa = await createKey('RSA_2048', 'SIGN_VERIFY');
+    const rsaPub = createPublicKey({ key: Buffer.from((await kms.send(new GetPublicKeyCommand({ KeyId: rsa.KeyId }))).PublicKey!), format: 'der', type: 'spki' });
+    for (const SigningAlgorithm of ['RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_512'] as const) {
+      const hash = `sha${SigningAlgorithm.slice(-3)}`;
+      const digest = createHash(hash).update(message).digest();
+      const { Signature } = await kms.send(new SignCommand({ KeyId: rsa.KeyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm }));
+      expect(verify(hash, message, { key: rsaPub, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: digest.length }, Signature!)).toBe(true);
+      // And KMS verifies a RAW-mode signature given as DIGEST.
+      const raw = await kms.send(new SignCommand({ KeyId: rsa.KeyId, Message: message, SigningAlgorithm }));
+      await expect(kms.send(new VerifyCommand({ KeyId: rsa.KeyId, Message: digest, MessageType: 'DIGEST', Signature: raw.Signature, SigningAlgorithm }))).resolves.toMatchObject({ SignatureValid: true });
+      await expect(kms.send(new VerifyCommand({ KeyId: rsa.KeyId, Message: createHash(hash).update('x').digest(), MessageType: 'DIGEST', Signature: raw.Signature, SigningAlgorithm }))).rejects.toMatchObject({ name: 'KMSInvalidSignatureException' });
+    }
+    const ec = await createKey('ECC_NIST_P256', 'SIGN_VERIFY');
+    const ecPub = createPublicKey({ key: Buffer.from((await kms.send(new GetPublicKeyCommand({ KeyId: ec.KeyId }))).PublicKey!), format: 'der', type: 'spki' });
+    const digest = createHash('sha256').update(message).digest();
+    const { Signature } = await kms.send(new SignCommand({ KeyId: ec.KeyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }));
+    expect(verify('sha256', message, ecPub, Signature!)).toBe(true);
+    const raw = await kms.send(new SignCommand({ KeyId: ec.KeyId, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' }));
+    await expect(kms.send(new VerifyCommand({ KeyId: ec.KeyId, Message: digest, MessageType: 'DIGEST', Signature: raw.Signature, SigningAlgorithm: 'ECDSA_SHA_256' }))).resolves.toMatchObject({ SignatureValid: true });
+    await expect(kms.send(new SignCommand({ KeyId: ec.KeyId, Message: digest.subarray(1), MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }))).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
   it('ECC_NIST_P384 signs with ECDSA_SHA_384 (DER), verifiable outside KMS', async () => {
     const key = await createKey('ECC_NIST_P384', 'SIGN_VERIFY');
     const { PublicKey } = await kms.send(new GetPublicKeyCommand({ KeyId: key.KeyId }));

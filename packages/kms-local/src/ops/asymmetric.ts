@@ -1,15 +1,17 @@
 /**
  * Signing and MAC operations (reference B.2): Sign, Verify, GetPublicKey, GenerateMac, VerifyMac.
  * RSA-PSS uses a salt as long as the digest (as KMS does); ECDSA signatures are DER.
- * MessageType DIGEST is supported for RSASSA_PKCS1_V1_5 (DigestInfo + private-key operation);
- * for PSS and ECDSA it needs a pre-hashed signing primitive Node does not expose, so kms-local
- * answers ValidationException for those (documented in docs/kms-local.md).
+ * MessageType DIGEST (the caller hashed): PKCS#1 v1.5 = DigestInfo + the RSA private-key
+ * operation; PSS = EMSA-PSS encoding (pss.ts) + RSA_NO_PADDING; ECDSA = @noble/curves with
+ * `prehash: false`, because Node signs only whole messages.
  */
+import { p256, p384 } from '@noble/curves/nist.js';
 import { constants, createHmac, createPrivateKey, createPublicKey, privateEncrypt, publicDecrypt, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import type { KmsContext } from '../context';
 import { invalidKeyUsage, KmsError, unsupported, validation } from '../errors';
 import { optEnum, reqBlob, reqString, type Input } from '../input';
-import { MAC_ALGORITHM, SIGNING_ALGORITHMS, encryptionAlgorithms, type KeyRecord } from '../model';
+import { MAC_ALGORITHM, SIGNING_ALGORITHMS, encryptionAlgorithms, isRsa, type KeyRecord } from '../model';
+import { emsaPssEncode, emsaPssVerify } from '../pss';
 
 type Op = (ctx: KmsContext, input: Input) => unknown;
 const HASH_BYTES: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
@@ -50,7 +52,6 @@ function signingRequest(ctx: KmsContext, input: Input) {
   const hash = hashOf(algorithm);
   if (type === 'DIGEST') {
     if (message.length !== HASH_BYTES[hash]) throw validation(`Digest length must be ${HASH_BYTES[hash]} bytes for ${algorithm}.`);
-    if (!algorithm.startsWith('RSASSA_PKCS1')) throw validation(`MessageType DIGEST with ${algorithm} is not supported by kms-local.`);
   }
   const options = algorithm.startsWith('RSASSA_PSS')
     ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[hash]! }
@@ -74,15 +75,46 @@ function macRequest(ctx: KmsContext, input: Input) {
   }
 }
 
+type SigningRequest = ReturnType<typeof signingRequest>;
+const curveOf = (key: KeyRecord) => (key.KeySpec === 'ECC_NIST_P256' ? p256 : p384);
+
+function signDigest(r: SigningRequest, pk: KeyObject): Uint8Array {
+  if (r.algorithm.startsWith('RSASSA_PKCS1')) {
+    return privateEncrypt({ key: pk, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([Buffer.from(DIGEST_INFO[r.hash]!, 'hex'), r.message]));
+  }
+  if (r.algorithm.startsWith('RSASSA_PSS')) {
+    const modBits = pk.asymmetricKeyDetails!.modulusLength!;
+    return privateEncrypt({ key: pk, padding: constants.RSA_NO_PADDING }, emsaPssEncode(r.hash, r.message, modBits));
+  }
+  const d = Buffer.from(pk.export({ format: 'jwk' }).d!, 'base64url');
+  try {
+    return curveOf(r.key).sign(r.message, d, { prehash: false, format: 'der' });
+  } finally {
+    d.fill(0);
+  }
+}
+
+function verifyDigest(r: SigningRequest, pub: KeyObject, signature: Uint8Array): boolean {
+  if (isRsa(r.key.KeySpec)) {
+    const modBits = pub.asymmetricKeyDetails!.modulusLength!;
+    if (r.algorithm.startsWith('RSASSA_PSS')) {
+      return emsaPssVerify(r.hash, r.message, publicDecrypt({ key: pub, padding: constants.RSA_NO_PADDING }, signature), modBits);
+    }
+    const expected = Buffer.concat([Buffer.from(DIGEST_INFO[r.hash]!, 'hex'), r.message]);
+    const recovered = publicDecrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, signature);
+    return recovered.length === expected.length && timingSafeEqual(recovered, expected);
+  }
+  const jwk = pub.export({ format: 'jwk' });
+  const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+  return curveOf(r.key).verify(signature, r.message, point, { prehash: false, format: 'der', lowS: false });
+}
+
 export const asymmetricOps: Record<string, Op> = {
   Sign(ctx, input) {
     const r = signingRequest(ctx, input);
     const pk = privateKeyOf(ctx, r.key);
-    const signature =
-      r.type === 'DIGEST'
-        ? privateEncrypt({ key: pk, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([Buffer.from(DIGEST_INFO[r.hash]!, 'hex'), r.message]))
-        : sign(r.hash, r.message, { key: pk, ...r.options });
-    return { KeyId: ctx.keyArn(r.key.KeyId), Signature: signature.toString('base64'), SigningAlgorithm: r.algorithm };
+    const signature = r.type === 'DIGEST' ? signDigest(r, pk) : sign(r.hash, r.message, { key: pk, ...r.options });
+    return { KeyId: ctx.keyArn(r.key.KeyId), Signature: Buffer.from(signature).toString('base64'), SigningAlgorithm: r.algorithm };
   },
 
   Verify(ctx, input) {
@@ -91,13 +123,7 @@ export const asymmetricOps: Record<string, Op> = {
     const pub = publicKeyOf(r.key);
     let valid = false;
     try {
-      if (r.type === 'DIGEST') {
-        const expected = Buffer.concat([Buffer.from(DIGEST_INFO[r.hash]!, 'hex'), r.message]);
-        const recovered = publicDecrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, signature);
-        valid = recovered.length === expected.length && timingSafeEqual(recovered, expected);
-      } else {
-        valid = verify(r.hash, r.message, { key: pub, ...r.options }, signature);
-      }
+      valid = r.type === 'DIGEST' ? verifyDigest(r, pub, signature) : verify(r.hash, r.message, { key: pub, ...r.options }, signature);
     } catch {
       valid = false;
     }
