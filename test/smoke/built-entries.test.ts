@@ -1,0 +1,43 @@
+/**
+ * The built packages load as published: `import` (and `require`, where the package exports a CJS
+ * build) of every package's dist entry, in a child process without the source condition, printing
+ * nothing (STYLE.md gotcha 4: a library entry must never run a CLI).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const packages = readdirSync(join(root, 'packages')).filter((d) => existsSync(join(root, 'packages', d, 'package.json')));
+
+describe('built entries', () => {
+  for (const dir of packages) {
+    const manifest = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8'));
+    const hasCjs = Boolean(manifest.exports?.['.']?.require);
+    it(`${manifest.name}: ${hasCjs ? 'require() and ' : ''}import() load quietly`, () => {
+      const script = `
+        const cjs = ${hasCjs ? `require(${JSON.stringify(manifest.name)})` : 'null'};
+        import(${JSON.stringify(manifest.name)}).then((esm) => {
+          if (typeof esm !== 'object' || (${hasCjs} && typeof cjs !== 'object')) process.exit(3);
+          process.stderr.write('loaded ' + Object.keys(esm).length + ' exports');
+        });`;
+      const out = execFileSync(process.execPath, ['-e', script], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      expect(out).toBe(''); // nothing printed on stdout at load
+    });
+  }
+  it('@strongroom/core exports the documented API from both builds', () => {
+    const names = ['createClient', 'createDataKeyCache', 'RawAesKeyProvider', 'RawRsaKeyProvider', 'StrongroomError', 'CommitmentPolicy', 'nobleBackend'];
+    const script = `const c = require('@strongroom/core'); import('@strongroom/core').then((e) => process.stdout.write(JSON.stringify(${JSON.stringify(names)}.map((n) => [typeof c[n], typeof e[n]]))));`;
+    const types = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })) as string[][];
+    for (const [cjs, esm] of types) {
+      expect(cjs).not.toBe('undefined');
+      expect(esm).toBe(cjs);
+    }
+  });
+});
