@@ -7,7 +7,7 @@
  * read the data directory can read the keys, as with any software KMS — protect the directory.
  */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -64,6 +64,10 @@ export async function openDataDir(dir: string): Promise<DataDir> {
   const masterKey = createSecretKey(raw);
   raw.fill(0);
   const statePath = join(dir, 'state.json');
+  // Temp files left by a crash between write and rename are garbage: the rename never happened.
+  for (const name of await readdir(dir)) {
+    if (/^(state\.json|master\.key)\.\d+\.[0-9a-f]{12}\.tmp$/.test(name)) await unlink(join(dir, name)).catch(() => {});
+  }
   let tail: Promise<void> = Promise.resolve();
   return {
     masterKey,

@@ -40,6 +40,29 @@ describe('durability', () => {
   });
 });
 
+describe('crash safety', () => {
+  it('a crash before the rename leaves the previous state; the stray temp file is removed on start', async () => {
+    const { server, dataDir, cleanup } = await startTestServer();
+    const kms = clientFor(server);
+    try {
+      const { KeyMetadata } = await kms.send(new CreateKeyCommand({}));
+      await server.close();
+      // What a crash mid-write leaves behind: a torn temp file next to the intact state.
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(join(dataDir, 'state.json.12345.0123456789ab.tmp'), '{"formatVersion":1,"keys":{"tor');
+      const again = await startKmsServer({ dataDir, credentials: CREDENTIALS });
+      const kms2 = clientFor(again);
+      expect((await kms2.send(new ListKeysCommand({}))).Keys!.map((k) => k.KeyId)).toEqual([KeyMetadata!.KeyId]);
+      expect((await readdir(dataDir)).sort()).toEqual(['master.key', 'state.json']);
+      kms2.destroy();
+      await again.close();
+    } finally {
+      kms.destroy();
+      await cleanup();
+    }
+  });
+});
+
 describe('scheduled work', () => {
   it('rotates automatically when due, purges keys after their deletion window; old ciphertexts still decrypt', async () => {
     let clock = Date.now();
