@@ -40,4 +40,15 @@ describe('built entries', () => {
       expect(esm).toBe(cjs);
     }
   });
+  it('StrongroomError.isInstance recognises errors from the other build (ESM vs CJS copies)', () => {
+    const script = `const c = require('@strongroom/core'); import('@strongroom/core').then((e) => {
+      const fromCjs = new c.StrongroomError('MALFORMED', 'x');
+      const fromEsm = new e.StrongroomError('ABORTED', 'y');
+      process.stdout.write(JSON.stringify([c.StrongroomError === e.StrongroomError, e.StrongroomError.isInstance(fromCjs, 'MALFORMED'),
+        c.StrongroomError.isInstance(fromEsm), fromEsm.name, e.StrongroomError.isInstance(new Error('z'))]));
+    });`;
+    const [same, a, b, name, plain] = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' }));
+    expect(same).toBe(false); // two real copies
+    expect([a, b, name, plain]).toEqual([true, true, 'AbortError', false]);
+  });
 });
