@@ -9,7 +9,9 @@ export default defineConfig([
     dts: true,
     platform: 'node',
     target: 'node20',
-    clean: true,
+    // Clean only the library's own outputs: wiping all of dist/ would remove cli.mjs from under
+    // node processes that tests (or a dev stack) are starting while a rebuild runs.
+    clean: ['dist/index.*', 'dist/chunk-*'],
   },
   {
     entry: ['src/cli.ts'],

@@ -3,6 +3,7 @@
  *
  *   strongroom-hsm init --dir C --node AZ [--node AZ …]
  *   strongroom-hsm node --data-dir D --port P [--az A] [--peers url,url] [--shaping hsm2m.medium] [--latency-ms N]
+ *                       [--backup-keep N] [--backup-max-age-days D]
  *   strongroom-hsm add-node --cluster-dir C --data-dir D --backup F [--az A]     (also: restore a tampered node)
  *   strongroom-hsm backup --data-dir D [--out DIR]                                (offline, node stopped)
  *   strongroom-hsm audit verify FILE
@@ -19,7 +20,7 @@ import { loadStateFile, readIdentity, readUnsealKey } from './state';
 
 const USAGE = `usage:
   strongroom-hsm init --dir C --node AZ [--node AZ ...] [--admin-password P]
-  strongroom-hsm node --data-dir D [--port P] [--az A] [--peers url,url] [--shaping hsm1.medium|hsm2m.medium] [--latency-ms N] [--sync-interval-ms N]
+  strongroom-hsm node --data-dir D [--port P] [--az A] [--peers url,url] [--shaping hsm1.medium|hsm2m.medium] [--latency-ms N] [--sync-interval-ms N] [--backup-keep N] [--backup-max-age-days D]
   strongroom-hsm add-node --cluster-dir C --data-dir D --backup F [--az A] [--node-id ID]
   strongroom-hsm backup --data-dir D [--out DIR]
   strongroom-hsm audit verify FILE`;
@@ -41,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
         options: {
           'data-dir': { type: 'string' }, port: { type: 'string' }, az: { type: 'string' }, peers: { type: 'string' },
           shaping: { type: 'string' }, 'latency-ms': { type: 'string' }, 'sync-interval-ms': { type: 'string' },
+          'backup-keep': { type: 'string' }, 'backup-max-age-days': { type: 'string' },
         },
       });
       if (!values['data-dir']) throw new Error('node needs --data-dir');
@@ -58,6 +60,10 @@ async function main(argv: string[]): Promise<number> {
         peers: values.peers ? values.peers.split(',').filter(Boolean) : [],
         ...(shaping ? { shaping } : {}),
         ...(values['sync-interval-ms'] ? { syncIntervalMs: Number(values['sync-interval-ms']) } : {}),
+        backupRetention: {
+          ...(values['backup-keep'] ? { keepLast: Number(values['backup-keep']) } : {}),
+          ...(values['backup-max-age-days'] ? { maxAgeDays: Number(values['backup-max-age-days']) } : {}),
+        },
       });
       out({ event: 'listening', url: node.url, port: node.port, az: node.az, nodeId: node.nodeId, state: node.state, pid: process.pid });
       const shutdown = () => void node.close().finally(() => process.exit(0));

@@ -85,6 +85,8 @@ export interface Engine {
   /** Merge objects received from a peer (server-side sync). Returns how many changed. */
   mergeObjects(objs: ReplicatedObject[]): Promise<number>;
   digestList(): Array<[string, number]>;
+  /** SHA-256 over the sorted (id, version) list: equal on two nodes means in sync. */
+  digestHash(): string;
   masked(ids: string[]): MaskedObject[];
   tamper(reason: string): void;
   readonly tampered: boolean;
@@ -117,8 +119,10 @@ export function createEngine(opts: EngineOptions): Engine {
   function nextVersion(prev: number | undefined): number {
     return Math.max((prev ?? 0) + 1, now() * 1000);
   }
+  let digestCache: { list: Array<[string, number]>; hash: string } | undefined;
   function put(obj: ReplicatedObject): void {
     objects()[obj.id] = obj;
+    digestCache = undefined;
   }
 
   function getKey(handle: string): KeyObjectRecord {
@@ -275,11 +279,12 @@ export function createEngine(opts: EngineOptions): Engine {
     status: {
       access: 'none',
       fn: () => {
-        const list = digestList();
+        const { list, hash } = digest();
+        let keys = 0;
+        for (const [id] of list) if (id.startsWith('k:') && !(objects()[id] as KeyObjectRecord).deleted) keys++;
         return {
           nodeId: identity.nodeId, clusterId: identity.clusterId, az: identity.az, state: tampered ? 'TAMPERED' : 'ACTIVE',
-          objects: list.length, keys: list.filter(([id]) => id.startsWith('k:')).length,
-          digest: createHash('sha256').update(list.map(([id, v]) => `${id}@${v}`).join('\n')).digest('hex'),
+          objects: list.length, keys, digest: hash,
           sessions: sessions.size, auditSeq: audit.lastSeq,
           peers: (opts.peerStatus?.() ?? []).map((p) => ({ ...p })),
         };
@@ -847,10 +852,17 @@ export function createEngine(opts: EngineOptions): Engine {
     return mech.rsaOaepDecrypt(privateKey(uk), m.slice('rsa-oaep-'.length) as mech.Hash, wrapped);
   }
 
+  function digest(): { list: Array<[string, number]>; hash: string } {
+    if (!digestCache) {
+      const list = Object.values(objects())
+        .map((o): [string, number] => [o.id, o.version])
+        .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+      digestCache = { list, hash: createHash('sha256').update(list.map(([id, v]) => `${id}@${v}`).join('\n')).digest('hex') };
+    }
+    return digestCache;
+  }
   function digestList(): Array<[string, number]> {
-    return Object.values(objects())
-      .map((o): [string, number] => [o.id, o.version])
-      .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    return digest().list;
   }
 
   function masked(ids: string[]): MaskedObject[] {
@@ -978,6 +990,7 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     mergeObjects,
     digestList,
+    digestHash: () => digest().hash,
     masked,
     tamper(reason: string) {
       if (tampered) return;
@@ -987,6 +1000,7 @@ export function createEngine(opts: EngineOptions): Engine {
       sessionKeyStore.clear();
       keyObjectCache.clear();
       store.zeroize();
+      digestCache = undefined;
       audit.append({ op: 'tamper.detected', response: 'SUCCESS', detail: { reason } });
     },
     get tampered() {

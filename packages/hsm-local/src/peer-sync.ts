@@ -29,6 +29,15 @@ export function startPeerSync(engine: Engine, maskingKey: () => Buffer, peers: s
         st.conn = await connectHsmNode({ url, trustAnchor: creds.caPem, clientCert: { certPem: creds.certPem, keyPem: creds.keyPem }, connectTimeoutMs: 1000 });
       }
       const conn = st.conn;
+      // Cheap check first: equal digests mean nothing to pull.
+      const st0 = await conn.call<{ digest: string; state: string }>('status', {}, { timeoutMs: 5000 });
+      if (st0.state !== 'ACTIVE') throw new Error(`peer is ${st0.state}`);
+      if (st0.digest === engine.digestHash()) {
+        st.ok = true;
+        st.lastError = null;
+        st.lastSyncAt = Date.now();
+        return;
+      }
       const remote = await conn.call<Array<[string, number]>>('sync.digest', {}, { timeoutMs: 5000 });
       const local = new Map(engine.digestList());
       const want = remote.filter(([id, v]) => (local.get(id) ?? -1) < v).map(([id]) => id);

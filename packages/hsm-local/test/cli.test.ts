@@ -1,0 +1,65 @@
+/**
+ * The `strongroom-hsm` command as an operator runs it: init, node (with a shaping profile),
+ * offline backup, add-node from that backup, audit verify.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectHsmNode, defaultCliPath, loadCluster, startHsmNode, type StartedHsmNode } from '../src/index';
+import { freePort } from './helpers';
+
+const run = promisify(execFile);
+const cli = (...args: string[]) => run(process.execPath, [defaultCliPath(), ...args]);
+const tmp = mkdtempSync(join(tmpdir(), 'hsm-cli-'));
+const started: StartedHsmNode[] = [];
+afterAll(async () => {
+  await Promise.all(started.map((n) => n.kill('SIGKILL')));
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('strongroom-hsm CLI', () => {
+  it('init → node → backup → add-node → audit verify', async () => {
+    const dir = join(tmp, 'cluster');
+    const init = JSON.parse((await cli('init', '--dir', dir, '--node', 'az-a', '--node', 'az-b')).stdout) as { clusterId: string; nodes: Array<{ dataDir: string; az: string }>; initialAdminPasswordFile: string };
+    expect(init.nodes.map((n) => n.az)).toEqual(['az-a', 'az-b']);
+    for (const f of ['ca.key', 'client.key', 'backup.key', 'initial-admin-password']) expect(statSync(join(dir, f)).mode & 0o077).toBe(0);
+    for (const f of ['unseal.key', 'state.sealed', 'tls/node.key']) expect(statSync(join(init.nodes[0]!.dataDir, f)).mode & 0o077).toBe(0);
+    const password = readFileSync(init.initialAdminPasswordFile, 'utf8').trim();
+    const info = loadCluster(dir);
+
+    const port = await freePort();
+    const n1 = await startHsmNode({ dataDir: init.nodes[0]!.dataDir, port, shaping: 'hsm2m.medium' });
+    started.push(n1);
+    const admin = await connectHsmNode({ url: n1.url, trustAnchor: info.trustAnchor, clientCert: info.clientCert });
+    expect((await admin.call<{ mustChangePassword: boolean }>('login', { user: 'admin', password })).mustChangePassword).toBe(true);
+    await admin.call('user.changePassword', { newPassword: 'admin-pass-1' });
+    await admin.call('user.create', { user: 'app', role: 'crypto-user', password: 'app-pass-1' });
+    admin.close();
+    await n1.stop();
+
+    const backup = JSON.parse((await cli('backup', '--data-dir', init.nodes[0]!.dataDir, '--out', join(tmp, 'backups'))).stdout) as { backup: string };
+    const added = JSON.parse((await cli('add-node', '--cluster-dir', dir, '--data-dir', join(tmp, 'n3'), '--backup', backup.backup, '--az', 'az-c')).stdout) as { az: string; nodeId: string };
+    expect(added.az).toBe('az-c');
+    const n3 = await startHsmNode({ dataDir: join(tmp, 'n3'), port: await freePort() });
+    started.push(n3);
+    expect(n3.state).toBe('ACTIVE');
+    const app = await connectHsmNode({ url: n3.url, trustAnchor: info.trustAnchor, clientCert: info.clientCert });
+    await app.call('login', { user: 'app', password: 'app-pass-1' });
+    const { bytes } = await app.call<{ bytes: Buffer }>('random', { length: 16 });
+    expect(bytes.length).toBe(16);
+    app.close();
+    await n3.stop();
+    const verify = JSON.parse((await cli('audit', 'verify', join(tmp, 'n3', 'audit.log'))).stdout) as { ok: boolean };
+    expect(verify.ok).toBe(true);
+  });
+
+  it('rejects an unknown shaping profile and a wrong command', async () => {
+    const bad = await cli('node', '--data-dir', join(tmp, 'n3'), '--shaping', 'hsm9.huge').then(() => '', (e: { stderr: string }) => e.stderr);
+    expect(bad).toMatch(/unknown shaping profile/);
+    const usage = await cli('frobnicate').then(() => '', (e: { stderr: string }) => e.stderr);
+    expect(usage).toMatch(/usage:/);
+  });
+});
