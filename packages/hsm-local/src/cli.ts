@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `strongroom-hsm` — run and administer hsm-local nodes (docs/hsm-cluster.md).
  *

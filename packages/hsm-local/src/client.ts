@@ -42,6 +42,11 @@ export function connectionError(url: string, message: string, cause?: unknown): 
 
 /**
  * Open a connection to one node.
+ *
+ * @example
+ * const conn = await connectHsmNode({ url: 'tls://127.0.0.1:2223', trustAnchor, clientCert });
+ * await conn.call('login', { user: 'app', password });
+ * const { iv, ciphertext, tag } = await conn.call('aes.gcmEncrypt', { handle, plaintext, aad });
  * @throws StrongroomError PROVIDER_ERROR (reason CONNECTION) if the node is unreachable or the TLS handshake fails.
  */
 export function connectHsmNode(options: HsmNodeConnectOptions): Promise<HsmNodeConnection> {

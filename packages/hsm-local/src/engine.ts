@@ -267,6 +267,8 @@ export function createEngine(opts: EngineOptions): Engine {
     });
     if (got < m) throw denied(`quorum not met for service "${service}": ${got} of ${m} required approvals`, 'QUORUM_REQUIRED');
     usedTokens.set(p.nonce, p.exp);
+    // CloudHSM keeps at most 1,024 tokens; expired ones can be forgotten (they fail on expiry anyway).
+    if (usedTokens.size > 1024) for (const [n, exp] of usedTokens) if (exp < now()) usedTokens.delete(n);
   }
 
   /* ------------------------------------------------------------- operations */

@@ -57,6 +57,10 @@ function writeNodeDir(ca: CertificateAuthority, dataDir: string, identity: NodeI
 
 /**
  * Create a new cluster: CA, client certificate, masking key, backup key, unactivated admin, node dirs.
+ *
+ * @example
+ * const cluster = await initCluster({ dir: './hsm', nodes: [{ az: 'us-east-1a' }, { az: 'us-east-1b' }, { az: 'us-east-1c' }] });
+ * // cluster.trustAnchor, cluster.clientCert, cluster.nodes[i].dataDir, cluster.initialAdmin.password
  * @throws StrongroomError IO_ERROR if `dir` already holds a cluster.
  */
 export async function initCluster(options: InitClusterOptions): Promise<ClusterInfo> {

@@ -48,6 +48,11 @@ export function defaultCliPath(): string {
 
 /**
  * Spawn one node process and wait until it listens.
+ *
+ * @example
+ * const node = await startHsmNode({ dataDir: cluster.nodes[0].dataDir, port: 2223, peers: ['tls://127.0.0.1:2224'] });
+ * // … node.url, node.az, node.pid …
+ * await node.kill('SIGKILL'); // or node.stop()
  * @throws StrongroomError IO_ERROR if the process exits or does not report within the timeout.
  */
 export function startHsmNode(options: StartHsmNodeOptions): Promise<StartedHsmNode> {
