@@ -7,7 +7,9 @@ import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
+import { describeKeyProviderConformance } from '@strongroom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HsmKeyProvider } from '../key-provider';
 import { connectHsmCluster, type HsmClusterClient } from './index';
 import { APP, startProcCluster, type ProcCluster } from './test-cluster';
 
@@ -41,6 +43,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(open.map((x) => x.close()));
   await c?.stopAll();
+});
+
+// Runs first, while all three nodes are up (later tests kill nodes).
+describeKeyProviderConformance('HsmKeyProvider over the hsm-local cluster client', async () => {
+  const hsm = await client({ az: 'us-east-1a' });
+  await hsm.generateAesKey({ label: 'conformance-kek', bits: 256 });
+  await hsm.generateAesKey({ label: 'conformance-other', bits: 256 });
+  return {
+    provider: HsmKeyProvider({ backend: hsm, keyLabel: 'conformance-kek' }),
+    other: HsmKeyProvider({ backend: hsm, keyLabel: 'conformance-other' }),
+  };
 });
 
 describe('connectHsmCluster', () => {
