@@ -14,6 +14,27 @@ import { createStateStore, DEFAULT_LIMITS } from './state';
 const tmp = mkdtempSync(join(tmpdir(), 'hsm-engine-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+describe('engine limits', () => {
+  it('enforces the user and session limits with clear errors', async () => {
+    const dir = mkdtempSync(join(tmp, 'lim-'));
+    const store = createStateStore(dir, randomBytes(32), {
+      format: 1, nodeId: 'n1', rebootCounter: 0, objects: {},
+      cluster: { clusterId: 'c1', maskingKey: randomBytes(32), backupKey: randomBytes(32), limits: { ...DEFAULT_LIMITS, maxUsers: 2, maxSessionsPerNode: 2 } },
+    });
+    store.data.objects['u:admin'] = { kind: 'user', id: 'u:admin', version: 1, name: 'admin', role: 'admin', password: await hashPassword('admin-password'), mustChangePassword: false, locked: false };
+    const audit = openAuditLog(join(dir, 'audit.log'), { node: 'n1', reboot: 1 });
+    const engine = createEngine({ identity: { nodeId: 'n1', clusterId: 'c1', az: 'a' }, store, audit, shaper: createShaper(undefined) });
+    const conn = (): ConnContext => ({ id: String(Math.random()), peer: 'client:x', sessionKeys: new Set() });
+    const admin = conn();
+    await engine.handle(admin, 'login', { user: 'admin', password: 'admin-password' });
+    await engine.handle(admin, 'user.create', { user: 'u1', role: 'crypto-user', password: 'u1-password' });
+    await expect(Promise.resolve().then(() => engine.handle(admin, 'user.create', { user: 'u2', role: 'crypto-user', password: 'u2-password' }))).rejects.toThrow(/user limit reached: a cluster holds at most 2 users/);
+    await engine.handle(conn(), 'login', { user: 'u1', password: 'u1-password' });
+    await expect(Promise.resolve().then(() => engine.handle(conn(), 'login', { user: 'u1', password: 'u1-password' }))).rejects.toThrow(/session limit reached: at most 2 sessions per node/);
+    await audit.close();
+  });
+});
+
 describe('engine sessions', () => {
   it('expires idle and over-age sessions', async () => {
     let t = 1_000_000;

@@ -331,6 +331,15 @@ describe('replication, durability, tamper, backups and audit', () => {
     expect(back.state).toBe('ACTIVE');
     const a2 = await c.login(2, 'alice', PW.alice);
     expect((await a2.call<Key[]>('key.find', { label: 'app-kek' })).length).toBe(1);
+    // An edit while the node runs is caught by the integrity watch.
+    const live = readFileSync(stateFile);
+    live[live.length - 20]! ^= 0x01;
+    writeFileSync(stateFile, live);
+    await eventually(async () => (await (await c.connect(2)).call<{ state: string }>('status')).state === 'TAMPERED');
+    expect(await reason(a2.call('random', { length: 4 }))).toBe('PROVIDER_ERROR:TAMPERED');
+    await c.nodes[2]!.stop();
+    addNodeFromBackup({ clusterDir: c.info.dir, dataDir: c.info.nodes[2]!.dataDir, backupFile: path });
+    expect((await c.start(2)).state).toBe('ACTIVE');
   });
 
   it('the audit log verifies, and edits, deletions and reordering are reported', async () => {
