@@ -31,6 +31,11 @@ export interface GeneratedDataKey {
   /** `suite.keyLength` bytes. Ownership passes to the caller, which wipes it after use. */
   readonly plaintextKey: Uint8Array;
   readonly encryptedDataKey: EncryptedDataKey;
+  /**
+   * Further wraps of the same key by this provider (e.g. a KMS provider configured with several
+   * key ids: the generator's EDK plus one Encrypt per additional key). Written after `encryptedDataKey`.
+   */
+  readonly additionalEncryptedDataKeys?: readonly EncryptedDataKey[];
 }
 
 export interface KeyProvider {
@@ -38,8 +43,11 @@ export interface KeyProvider {
   readonly providerId: string;
   /** Generate a fresh data key of `suite.keyLength` bytes and wrap it. */
   generateDataKey(request: DataKeyRequest): Promise<GeneratedDataKey>;
-  /** Wrap an existing data key (for the second and later providers of a message). */
-  encryptDataKey(request: DataKeyRequest & { readonly plaintextKey: Uint8Array }): Promise<EncryptedDataKey>;
+  /**
+   * Wrap an existing data key (for the second and later providers of a message). A provider holding
+   * several keys may return one EDK per key.
+   */
+  encryptDataKey(request: DataKeyRequest & { readonly plaintextKey: Uint8Array }): Promise<EncryptedDataKey | readonly EncryptedDataKey[]>;
   /**
    * Unwrap `encryptedDataKey`. Resolve `undefined` when the EDK is not this provider's (foreign
    * provider id / key name), so the next provider can try; reject when it is this provider's key but

@@ -50,11 +50,11 @@ export async function generateMaterials(
     if (!(dataKey instanceof Uint8Array) || dataKey.length !== suite.keyLength) {
       throw new StrongroomError('PROVIDER_ERROR', `Key provider "${generator!.providerId}" returned a data key of the wrong length`);
     }
-    const encryptedDataKeys = [generated.encryptedDataKey];
+    const encryptedDataKeys = [generated.encryptedDataKey, ...(generated.additionalEncryptedDataKeys ?? [])];
     for (const provider of others) {
       throwIfAborted(abortSignal);
       try {
-        encryptedDataKeys.push(await provider.encryptDataKey({ suite, encryptionContext, plaintextKey: dataKey, abortSignal }));
+        encryptedDataKeys.push(...[await provider.encryptDataKey({ suite, encryptionContext, plaintextKey: dataKey, abortSignal })].flat());
       } catch (e) {
         throw providerFailure(provider, 'wrap the data key', e);
       }

@@ -10,6 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { createClient, parseHeader, RawAesKeyProvider, StrongroomError } from '../src/index';
 
 const RUNS = Number(process.env.STRONGROOM_FUZZ_RUNS ?? 10_000);
+// The whole property may take minutes on a loaded 2-core CI machine; each case is bounded separately
+// (fast-check's per-case `timeout`), which is what catches a hang.
+const FUZZ_TIMEOUT = 600_000;
 const provider = RawAesKeyProvider({ namespace: 'fuzz', name: 'k', key: randomBytes(32) });
 const clients = [
   createClient({ keyProvider: provider, frameLength: 32 }),
@@ -97,7 +100,7 @@ describe('fuzzing the decoders', () => {
       ),
       { numRuns: RUNS, timeout: 5_000 },
     );
-  });
+  }, FUZZ_TIMEOUT);
 
   it('caps lengths before allocating: a huge frame length or EDK count is refused up front', async () => {
     const { ciphertext } = await clients[0]!.encrypt('x', { encryptionContext: {} });

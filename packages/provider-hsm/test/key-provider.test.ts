@@ -81,8 +81,8 @@ describe.skipIf(!availability.ok)('HsmKeyProvider over SoftHSMv2 (PKCS#11)', () 
     for (const id of [0x0014, 0x0046, 0x0078, 0x0578]) {
       const s = getSuite(id);
       const key = randomBytes(s.keyLength);
-      const edk = await provider.encryptDataKey({ suite: s, encryptionContext: {}, plaintextKey: key });
-      expect(Buffer.from((await provider.decryptDataKey({ suite: s, encryptionContext: {}, encryptedDataKey: edk }))!)).toEqual(key);
+      const [edk] = [await provider.encryptDataKey({ suite: s, encryptionContext: {}, plaintextKey: key })].flat();
+      expect(Buffer.from((await provider.decryptDataKey({ suite: s, encryptionContext: {}, encryptedDataKey: edk! }))!)).toEqual(key);
     }
     await expect(provider.encryptDataKey({ suite, encryptionContext: {}, plaintextKey: new Uint8Array(16) })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });

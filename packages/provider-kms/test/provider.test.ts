@@ -71,10 +71,10 @@ describe('KmsKeyProvider', () => {
   it('wraps an existing data key with Encrypt (one provider per key via kmsKeyProviders)', async () => {
     const [gen, extra] = kmsKeyProviders({ generatorKeyId: keyA, keyIds: [keyB], clientProvider });
     const { plaintextKey } = await gen!.generateDataKey({ suite, encryptionContext: ctx });
-    const edkB = await extra!.encryptDataKey({ suite, encryptionContext: ctx, plaintextKey });
-    expect(new TextDecoder().decode(edkB.providerInfo)).toBe(keyB);
+    const [edkB] = [await extra!.encryptDataKey({ suite, encryptionContext: ctx, plaintextKey })].flat();
+    expect(new TextDecoder().decode(edkB!.providerInfo)).toBe(keyB);
     const onlyB = KmsKeyProvider({ keyIds: [keyB], clientProvider });
-    expect(await onlyB.decryptDataKey({ suite, encryptionContext: ctx, encryptedDataKey: edkB })).toEqual(plaintextKey);
+    expect(await onlyB.decryptDataKey({ suite, encryptionContext: ctx, encryptedDataKey: edkB! })).toEqual(plaintextKey);
   });
 
   it('discovery decrypts any key of an allowed account and declines other accounts and partitions', async () => {

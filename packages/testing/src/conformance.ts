@@ -89,9 +89,12 @@ export function describeKeyProviderConformance(
         expect(unwrapped && Buffer.from(unwrapped).equals(Buffer.from(generated.plaintextKey))).toBe(true);
 
         const existing = randomBytes(suite.keyLength);
-        const edk = await provider.encryptDataKey({ suite, encryptionContext: context, plaintextKey: existing });
-        const again = await provider.decryptDataKey({ suite, encryptionContext: context, encryptedDataKey: edk });
-        expect(again && Buffer.from(again).equals(existing)).toBe(true);
+        const edks = [await provider.encryptDataKey({ suite, encryptionContext: context, plaintextKey: existing })].flat();
+        expect(edks.length).toBeGreaterThan(0);
+        for (const edk of edks) {
+          const again = await provider.decryptDataKey({ suite, encryptionContext: context, encryptedDataKey: edk });
+          expect(again && Buffer.from(again).equals(existing)).toBe(true);
+        }
       }, timeout);
 
       it(`round-trips messages through createClient (${suite.name})`, async () => {
