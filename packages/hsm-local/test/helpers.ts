@@ -59,7 +59,12 @@ export async function startTestCluster(opts: { syncIntervalMs?: number; limits?:
       rmSync(tmp, { recursive: true, force: true });
     },
   };
-  await Promise.all(AZS.map((_, i) => c.start(i)));
+  try {
+    await Promise.all(AZS.map((_, i) => c.start(i)));
+  } catch (e) {
+    await c.stopAll();
+    throw e;
+  }
   return c;
 }
 
