@@ -1,6 +1,10 @@
 /**
  * Cut a body into parts of exactly `partSize` bytes (the last one shorter), knowing which part is
  * last by peeking one source chunk ahead — so memory stays at one part plus one chunk.
+ *
+ * Contract: a yielded part's bytes are valid only until the next `next()` call — stream parts are
+ * assembled in one reused buffer (the caller encrypts each part before asking for the next), which
+ * keeps allocation churn, and so RSS, down on multi-GiB uploads.
  */
 import { iterateBody } from './body';
 
@@ -41,6 +45,7 @@ export async function* readParts(body: unknown, inMemory: Buffer | undefined, pa
     }
   };
   let first = true;
+  let assembly: Buffer | undefined; // reused across parts
   try {
     for (;;) {
       let part: Buffer | undefined;
@@ -52,7 +57,7 @@ export async function* readParts(body: unknown, inMemory: Buffer | undefined, pa
         if (filled === 0 && take === chunk.length && take === partSize) {
           part = chunk; // exact fit: no copy
         } else {
-          part ??= Buffer.allocUnsafe(partSize);
+          part ??= assembly ??= Buffer.allocUnsafe(partSize);
           chunk.copy(part, filled, 0, take);
         }
         filled += take;

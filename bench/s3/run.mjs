@@ -1,0 +1,199 @@
+// bench/s3 — EncryptedS3Client vs the plain S3Client (lib-storage Upload / GetObject) against the
+// same s3rver on 127.0.0.1, plus a memory run: a 1 GiB object up and down with peak RSS growth.
+// Run after `npm run build`: node bench/s3/run.mjs
+//   BENCH_S3_MIB     object size for the throughput runs (default 256)
+//   BENCH_TRIALS     trials per measurement, median reported (default 3)
+//   BENCH_S3_MEMORY_MIB  object size of the memory run (default 1024; 0 skips it)
+//   BENCH_S3_PART_MIB / BENCH_S3_QUEUE  partSize (default 8) and queueSize (default 2) for both clients
+// Target (issue 7): encrypted throughput ≥ 80% of the plain client; memory run peak RSS growth < 64 MiB.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { RawAesKeyProvider } from '@strongroom/core';
+import { EncryptedS3Client } from '@strongroom/s3';
+import { fmt, median, table } from '../lib/measure.mjs';
+
+const MiB = 1024 * 1024;
+const SIZE = Number(process.env.BENCH_S3_MIB ?? 256) * MiB;
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 3);
+const MEMORY_SIZE = Number(process.env.BENCH_S3_MEMORY_MIB ?? 1024) * MiB;
+const PART_SIZE = Number(process.env.BENCH_S3_PART_MIB ?? 8) * MiB;
+const QUEUE_SIZE = Number(process.env.BENCH_S3_QUEUE ?? 2);
+const BUFFERED_SIZE = 48 * MiB;
+const Bucket = 'bench';
+
+async function startS3rver() {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./s3rver-child.mjs', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [line] = await once(createInterface({ input: child.stdout }), 'line');
+  const { port } = JSON.parse(line);
+  return { port, stop: () => child.stdin.end() };
+}
+
+function s3Client(port) {
+  return new S3Client({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+const block = randomBytes(MiB);
+/** A stream of `size` bytes from a repeated 1 MiB random block (cheap to produce). */
+function source(size) {
+  let sent = 0;
+  return new Readable({
+    highWaterMark: MiB,
+    read() {
+      if (sent >= size) return this.push(null);
+      const n = Math.min(MiB, size - sent);
+      sent += n;
+      this.push(n === MiB ? block : block.subarray(0, n));
+    },
+  });
+}
+
+async function drain(body) {
+  let n = 0;
+  for await (const chunk of body) n += chunk.length;
+  return n;
+}
+
+async function timed(fn) {
+  const t = performance.now();
+  const bytes = await fn();
+  return bytes / ((performance.now() - t) / 1000);
+}
+
+const provider = () => RawAesKeyProvider({ namespace: 'bench', name: 'aes', key: Buffer.alloc(32, 1) });
+
+async function throughput(port) {
+  const plain = s3Client(port);
+  const streaming = new EncryptedS3Client({ client: plain, keyProvider: provider(), delayedAuthentication: true });
+  const buffered = new EncryptedS3Client({ client: plain, keyProvider: provider() });
+  const results = { up: [[], []], down: [[], []], buffered: [[], []] };
+  for (let i = 0; i < TRIALS; i++) {
+    results.up[0].push(await timed(async () => {
+      await new Upload({ client: plain, params: { Bucket, Key: 'plain', Body: source(SIZE) }, partSize: PART_SIZE, queueSize: QUEUE_SIZE }).done();
+      return SIZE;
+    }));
+    results.up[1].push(await timed(async () => {
+      await streaming.upload({ Bucket, Key: 'enc', Body: source(SIZE), partSize: PART_SIZE, queueSize: QUEUE_SIZE }).done();
+      return SIZE;
+    }));
+    results.down[0].push(await timed(async () => drain((await plain.send(new GetObjectCommand({ Bucket, Key: 'plain' }))).Body)));
+    results.down[1].push(await timed(async () => drain((await streaming.send(new GetObjectCommand({ Bucket, Key: 'enc' }))).Body)));
+  }
+  await new Upload({ client: plain, params: { Bucket, Key: 'plain-small', Body: source(BUFFERED_SIZE) }, partSize: PART_SIZE }).done();
+  await buffered.upload({ Bucket, Key: 'enc-small', Body: source(BUFFERED_SIZE), partSize: PART_SIZE }).done();
+  for (let i = 0; i < TRIALS; i++) {
+    results.buffered[0].push(await timed(async () => drain((await plain.send(new GetObjectCommand({ Bucket, Key: 'plain-small' }))).Body)));
+    results.buffered[1].push(await timed(async () => drain((await buffered.send(new GetObjectCommand({ Bucket, Key: 'enc-small' }))).Body)));
+  }
+  plain.destroy();
+  const row = (name, [p, e]) => {
+    const mp = median(p) / MiB;
+    const me = median(e) / MiB;
+    return [name, fmt(mp, 1), fmt(me, 1), `${fmt((me / mp) * 100, 0)}%`, me / mp >= 0.8 ? 'ok' : 'BELOW 80%'];
+  };
+  console.log(`throughput, ${SIZE / MiB} MiB objects, partSize ${PART_SIZE / MiB} MiB, queueSize ${QUEUE_SIZE}, median of ${TRIALS} (MiB/s)`);
+  console.log(
+    table(
+      ['operation', 'plain S3Client', 'EncryptedS3Client', 'ratio', 'target ≥ 80%'],
+      [
+        row('upload (lib-storage Upload vs upload())', results.up),
+        row('download, streaming (delayedAuthentication)', results.down),
+        row(`download, buffered+verified (${BUFFERED_SIZE / MiB} MiB)`, results.buffered),
+      ],
+    ),
+  );
+}
+
+/** Child mode: one client, one object up and down, RSS sampled every 5 ms. */
+async function memoryRun(port, kind) {
+  const plain = s3Client(port);
+  const enc = new EncryptedS3Client({ client: plain, keyProvider: provider(), delayedAuthentication: true });
+  // Warm up (lazy SDK modules, connections, JIT) with a small object, so the figure is the growth
+  // caused by streaming the large object, not one-time start-up cost.
+  const warmClient = kind === 'plain' ? plain : enc;
+  const warm = kind === 'plain'
+    ? new Upload({ client: plain, params: { Bucket, Key: 'warm', Body: source(2 * PART_SIZE) }, partSize: PART_SIZE, queueSize: QUEUE_SIZE })
+    : enc.upload({ Bucket, Key: 'warm', Body: source(2 * PART_SIZE), partSize: PART_SIZE, queueSize: QUEUE_SIZE });
+  await warm.done();
+  await drain((await warmClient.send(new GetObjectCommand({ Bucket, Key: 'warm' }))).Body);
+  globalThis.gc?.();
+  await new Promise((r) => setTimeout(r, 100));
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+  let events = 0;
+  let lastLoaded = 0;
+  const key = `mem-${kind}`;
+  const t0 = performance.now();
+  const up = kind === 'plain'
+    ? new Upload({ client: plain, params: { Bucket, Key: key, Body: source(MEMORY_SIZE) }, partSize: PART_SIZE, queueSize: QUEUE_SIZE })
+    : enc.upload({ Bucket, Key: key, Body: source(MEMORY_SIZE), partSize: PART_SIZE, queueSize: QUEUE_SIZE });
+  up.on('httpUploadProgress', (p) => {
+    events++;
+    lastLoaded = p.loaded ?? lastLoaded;
+  });
+  await up.done();
+  const t1 = performance.now();
+  const peakUp = peak - base;
+  const client = kind === 'plain' ? plain : enc;
+  const n = await drain((await client.send(new GetObjectCommand({ Bucket, Key: key }))).Body);
+  const t2 = performance.now();
+  clearInterval(timer);
+  plain.destroy();
+  if (n !== MEMORY_SIZE) throw new Error(`downloaded ${n} bytes, expected ${MEMORY_SIZE}`);
+  process.stdout.write(
+    JSON.stringify({ kind, growth: peak - base, peakUp, events, lastLoaded, up: MEMORY_SIZE / ((t1 - t0) / 1000), down: MEMORY_SIZE / ((t2 - t1) / 1000) }) + '\n',
+  );
+}
+
+async function memory(port) {
+  const run = async (kind) => {
+    const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--memory-child', String(port), kind], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const [code] = await once(child, 'close');
+    if (code !== 0) throw new Error(`memory run (${kind}) failed`);
+    return JSON.parse(out.trim().split('\n').at(-1));
+  };
+  const plain = await run('plain');
+  const enc = await run('encrypted');
+  console.log(`\nmemory run: ${MEMORY_SIZE / MiB} MiB object up and down, one process per client, peak RSS growth over the run`);
+  console.log(
+    table(
+      ['client', 'peak RSS growth (MiB)', 'progress events', 'last loaded', 'up MiB/s', 'down MiB/s'],
+      [plain, enc].map((r) => [r.kind, fmt(r.growth / MiB, 1), r.events, r.lastLoaded, fmt(r.up / MiB, 1), fmt(r.down / MiB, 1)]),
+    ),
+  );
+  const ok = enc.growth < 64 * MiB && enc.lastLoaded === MEMORY_SIZE && enc.events > 0;
+  console.log(ok ? 'memory target (< 64 MiB growth, progress to 100%): ok' : 'memory target: FAILED');
+  return ok;
+}
+
+if (process.argv[2] === '--memory-child') {
+  await memoryRun(Number(process.argv[3]), process.argv[4]);
+} else {
+  const s3 = await startS3rver();
+  let ok = true;
+  try {
+    await throughput(s3.port);
+    if (MEMORY_SIZE > 0) ok = await memory(s3.port);
+  } finally {
+    s3.stop();
+  }
+  process.exit(ok ? 0 : 1);
+}
