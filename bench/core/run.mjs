@@ -18,6 +18,8 @@ import { fmt, rate, table, trials } from '../lib/measure.mjs';
 
 const TRIAL_MS = Number(process.env.BENCH_TRIAL_MS ?? 1000);
 const STREAM_MIB = Number(process.env.BENCH_STREAM_MIB ?? 64);
+const FRAME_LENGTHS = (process.env.BENCH_FRAME_LENGTHS ?? String(DEFAULT_FRAME_LENGTH)).split(',').map(Number);
+const ONLY = process.env.BENCH_ONLY; // 'small' | 'stream'
 const key = crypto.randomBytes(32);
 const context = { tenant: 'bench' };
 const kib = crypto.randomBytes(1024);
@@ -88,23 +90,30 @@ async function collect(stream) {
 
 async function streaming(frameLength) {
   const ours = createClient({ keyProvider: provider, frameLength });
-  const ourMessage = await collect(ours.encryptStream(Readable.from(chunks), { encryptionContext: context }));
-  const esdkMessage = await collect(Readable.from(chunks).pipe(esdk.encryptStream(keyring, { suiteId: ESDK_SUITE[0x0478], frameLength, encryptionContext: context })));
+  // Warm-up: two passes each (JIT, buffer pools, page faults on fresh memory) before any timing.
+  let ourMessage, esdkMessage;
+  for (let i = 0; i < 2; i++) {
+    ourMessage = await collect(ours.encryptStream(Readable.from(chunks), { encryptionContext: context }));
+    esdkMessage = await collect(Readable.from(chunks).pipe(esdk.encryptStream(keyring, { suiteId: ESDK_SUITE[0x0478], frameLength, encryptionContext: context })));
+    await pipeline(Readable.from(ourMessage), ours.decryptStream(), sink());
+    await pipeline(Readable.from(esdkMessage), esdk.decryptUnsignedMessageStream(keyring), sink());
+  }
   return {
     rawNode: await trials(() => mibPerSecond(async () => {
       const c = crypto.createCipheriv('aes-256-gcm', key, crypto.randomBytes(12));
       for (const chunk of chunks) c.update(chunk);
       c.final();
-    }), 3),
-    strongroomEncrypt: await trials(() => mibPerSecond(() => pipeline(Readable.from(chunks), ours.encryptStream({ encryptionContext: context }), sink())), 3),
-    strongroomDecrypt: await trials(() => mibPerSecond(() => pipeline(Readable.from(ourMessage), ours.decryptStream(), sink())), 3),
-    esdkEncrypt: await trials(() => mibPerSecond(() => pipeline(Readable.from(chunks), esdk.encryptStream(keyring, { suiteId: ESDK_SUITE[0x0478], frameLength, encryptionContext: context }), sink())), 3),
-    esdkDecrypt: await trials(() => mibPerSecond(() => pipeline(Readable.from(esdkMessage), esdk.decryptUnsignedMessageStream(keyring), sink())), 3),
+    }), 5),
+    strongroomEncrypt: await trials(() => mibPerSecond(() => pipeline(Readable.from(chunks), ours.encryptStream({ encryptionContext: context }), sink())), 5),
+    strongroomDecrypt: await trials(() => mibPerSecond(() => pipeline(Readable.from(ourMessage), ours.decryptStream(), sink())), 5),
+    esdkEncrypt: await trials(() => mibPerSecond(() => pipeline(Readable.from(chunks), esdk.encryptStream(keyring, { suiteId: ESDK_SUITE[0x0478], frameLength, encryptionContext: context }), sink())), 5),
+    esdkDecrypt: await trials(() => mibPerSecond(() => pipeline(Readable.from(esdkMessage), esdk.decryptUnsignedMessageStream(keyring), sink())), 5),
   };
 }
 
 // --- run ---------------------------------------------------------------------------------------
 console.log(`bench/core — node ${process.version}, ${crypto.getCiphers().includes('aes-256-gcm') ? 'OpenSSL ' + process.versions.openssl : ''}; median of trials (${TRIAL_MS} ms each)\n`);
+if (ONLY !== 'stream') {
 const raw1k = await trials(() => rate(rawGcm1k, TRIAL_MS));
 const unsigned = await smallMessages(0x0478);
 const signed = await smallMessages(0x0578);
@@ -115,10 +124,13 @@ const rows = [
   ['1 KiB decrypt, cached key, 0x0578 (signed)', fmt(signed.strongroomDecrypt), fmt(signed.esdkDecrypt), fmt(signed.strongroomDecrypt / signed.esdkDecrypt, 1) + '×', '', ''],
 ];
 console.log(table(['messages/s', 'Strongroom', '@aws-crypto/client-node', 'ratio', 'raw node:crypto GCM 1 KiB', 'Strongroom / raw'], rows));
+}
 
+if (ONLY !== 'small') {
 const openssl = opensslRate();
-const stream = await streaming(DEFAULT_FRAME_LENGTH);
-console.log(`\n${STREAM_MIB} MiB streamed, frame length ${DEFAULT_FRAME_LENGTH} (Strongroom default), MiB/s:`);
+for (const frameLength of FRAME_LENGTHS) {
+const stream = await streaming(frameLength);
+console.log(`\n${STREAM_MIB} MiB streamed, frame length ${frameLength}${frameLength === DEFAULT_FRAME_LENGTH ? ' (Strongroom default)' : ''}, MiB/s:`);
 console.log(table(
   ['', 'Strongroom', '@aws-crypto/client-node (same frame length)', 'ratio', 'raw node:crypto GCM', 'openssl speed -evp aes-256-gcm (16 KiB)', 'Strongroom / OpenSSL'],
   [
@@ -126,3 +138,5 @@ console.log(table(
     ['decrypt', fmt(stream.strongroomDecrypt), fmt(stream.esdkDecrypt), fmt(stream.strongroomDecrypt / stream.esdkDecrypt, 1) + '×', '', '', openssl ? fmt((100 * stream.strongroomDecrypt) / openssl) + '%' : 'n/a'],
   ],
 ));
+}
+}

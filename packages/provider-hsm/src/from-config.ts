@@ -9,7 +9,7 @@
  *   "keyLabel": "strongroom-dev-kek",
  *   "hsm": {
  *     "clusterId": "cluster-1a2b3c",
- *     "nodes": [{ "url": "https://127.0.0.1:7301", "az": "az-a" }, …],
+ *     "nodes": [{ "url": "tls://127.0.0.1:7301", "az": "az-a" }, …],
  *     "az": "az-a",
  *     "trustAnchorPath": "hsm/ca.pem",      // or trustAnchorPem: "-----BEGIN CERTIFICATE-----…"
  *     "clientCertPath": "hsm/client.pem",   // or clientCertPem
