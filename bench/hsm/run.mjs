@@ -6,7 +6,6 @@
  * context): what one encrypt plus one decrypt of a message costs the key backend.
  *
  * Each backend is one entry in BACKENDS: { name, setup() → { provider, close() } | { skip: reason } }.
- * The hsm-local cluster rows are added here when the cluster client lands (see the TODO below).
  *
  * Run: npm run build && node bench/hsm/run.mjs
  * Env: BENCH_SECONDS (per row, default 3), BENCH_CONCURRENCY (comma list, default "1,8").
@@ -18,10 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { getSuite, RawAesKeyProvider } from '@strongroom/core';
-import { HsmKeyProvider, openPkcs11 } from '@strongroom/provider-hsm';
+import { connectHsmCluster, HsmKeyProvider, openPkcs11 } from '@strongroom/provider-hsm';
+import { DEFAULT_AZS, startHsmCluster } from '@strongroom/testing/servers';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8,64').split(',').map(Number);
 const suite = getSuite(0x0478);
 const encryptionContext = { tenant: 'bench', purpose: 'data-key' };
 
@@ -63,8 +63,27 @@ const BACKENDS = [
       };
     },
   },
-  // TODO(cluster): { name: 'hsm-local cluster, 3 nodes (HsmKeyProvider)', setup: start a cluster with
-  //   @strongroom/testing, connect with the cluster client, generateAesKey, return HsmKeyProvider }.
+  ...[1, 3].map((count) => ({
+    name: `hsm-local cluster, ${count} node${count > 1 ? 's' : ''} (HsmKeyProvider over connectHsmCluster)`,
+    async setup() {
+      const cluster = await startHsmCluster({ azs: DEFAULT_AZS.slice(0, count) });
+      const hsm = await connectHsmCluster({
+        nodes: cluster.urls.map((url, i) => ({ url, az: cluster.azs[i] })),
+        trustAnchor: cluster.info.trustAnchor,
+        clientCert: cluster.info.clientCert,
+        ...cluster.cryptoUser,
+        keyAvailability: Math.min(2, count),
+      });
+      await hsm.generateAesKey({ label: 'bench-kek', bits: 256 });
+      return {
+        provider: HsmKeyProvider({ backend: hsm, keyLabel: 'bench-kek' }),
+        close: async () => {
+          await hsm.close();
+          await cluster.stopAll();
+        },
+      };
+    },
+  })),
 ];
 
 async function oneOp(provider) {

@@ -1,2 +1,3 @@
 export * from './esdk-vectors';
 export * from './conformance';
+export * from './servers/index';

@@ -1,0 +1,2 @@
+/** Local-server starters (no vitest dependency: usable from benchmarks and scripts too). */
+export * from './hsm-cluster';
