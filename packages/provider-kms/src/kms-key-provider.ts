@@ -39,7 +39,10 @@ export interface KmsDiscoveryFilter {
 export interface KmsKeyProviderOptions {
   /** Key (ARN, id or alias) that generates data keys. Required to encrypt. */
   readonly generatorKeyId?: string;
-  /** More key ARNs accepted for decryption (and, with `kmsKeyProviders`, wrapping). */
+  /**
+   * More keys: each also wraps every data key (one Encrypt per key after the generator's
+   * GenerateDataKey, as the ESDK KMS keyring), and key ARNs among them are accepted for decryption.
+   */
   readonly keyIds?: readonly string[];
   /** Discovery mode: decrypt any `aws-kms` EDK from these accounts. Cannot encrypt. */
   readonly discovery?: KmsDiscoveryFilter;
@@ -132,6 +135,21 @@ export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
   }
 
   const wrappingKey = generatorKeyId ?? keyIds[0];
+
+  async function encryptWith(keyId: string, plaintextKey: Uint8Array, request: DataKeyRequest): Promise<EncryptedDataKey> {
+    const out = await call<{ KeyId?: string; CiphertextBlob?: Uint8Array }>(
+      'Encrypt',
+      keyId,
+      new EncryptCommand({
+        KeyId: keyId,
+        Plaintext: plaintextKey,
+        EncryptionContext: { ...request.encryptionContext },
+        ...(grantTokens && { GrantTokens: grantTokens }),
+      }),
+      request.abortSignal,
+    );
+    return edkFor(out.KeyId, out.CiphertextBlob, 'Encrypt');
+  }
   const cacheId = discovery
     ? `${KMS_PROVIDER_ID}:discovery:${discovery.partition}:${[...discovery.accountIds].sort().join(',')}:${discovery.region ?? ''}`
     : `${KMS_PROVIDER_ID}:${[generatorKeyId ?? '', ...keyIds].join(',')}`;
@@ -158,27 +176,24 @@ export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
         throw new StrongroomError('PROVIDER_ERROR', 'KMS GenerateDataKey returned a data key of the wrong length');
       }
       try {
-        return { plaintextKey: out.Plaintext, encryptedDataKey: edkFor(out.KeyId, out.CiphertextBlob, 'GenerateDataKey') };
+        const encryptedDataKey = edkFor(out.KeyId, out.CiphertextBlob, 'GenerateDataKey');
+        // spec: aws-kms-keyring.md#onencrypt — then one Encrypt per additional key id.
+        const additionalEncryptedDataKeys: EncryptedDataKey[] = [];
+        for (const k of keyIds) additionalEncryptedDataKeys.push(await encryptWith(k, out.Plaintext, request));
+        return { plaintextKey: out.Plaintext, encryptedDataKey, ...(additionalEncryptedDataKeys.length > 0 && { additionalEncryptedDataKeys }) };
       } catch (e) {
         out.Plaintext.fill(0);
         throw e;
       }
     },
 
-    async encryptDataKey(request): Promise<EncryptedDataKey> {
+    async encryptDataKey(request): Promise<EncryptedDataKey | EncryptedDataKey[]> {
       if (wrappingKey === undefined) throw new StrongroomError('UNSUPPORTED', 'A discovery KmsKeyProvider cannot wrap data keys');
-      const out = await call<{ KeyId?: string; CiphertextBlob?: Uint8Array }>(
-        'Encrypt',
-        wrappingKey,
-        new EncryptCommand({
-          KeyId: wrappingKey,
-          Plaintext: request.plaintextKey,
-          EncryptionContext: { ...request.encryptionContext },
-          ...(grantTokens && { GrantTokens: grantTokens }),
-        }),
-        request.abortSignal,
-      );
-      return edkFor(out.KeyId, out.CiphertextBlob, 'Encrypt');
+      // One EDK per configured key (generator first), as the ESDK KMS keyring does for an existing data key.
+      const all = [...(generatorKeyId === undefined ? [] : [generatorKeyId]), ...keyIds];
+      const edks: EncryptedDataKey[] = [];
+      for (const k of all) edks.push(await encryptWith(k, request.plaintextKey, request));
+      return edks.length === 1 ? edks[0]! : edks;
     },
 
     async decryptDataKey(request): Promise<Uint8Array | undefined> {
@@ -218,14 +233,15 @@ export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
 }
 
 /**
- * One provider per configured key, for `createClient({ keyProviders })`: the generator issues
- * GenerateDataKey and every additional key an Encrypt of the same data key — the ESDK KMS keyring's
- * behaviour with `generatorKeyId` + `keyIds`, expressed through core's multi-provider seam.
+ * One provider per configured key, for `createClient({ keyProviders })`.
+ * @deprecated `KmsKeyProvider({ generatorKeyId, keyIds })` now emits the generator's EDK plus one
+ * Encrypt per additional key id by itself (core's `additionalEncryptedDataKeys`); this helper is
+ * kept for existing callers and produces the same EDKs.
  */
 export function kmsKeyProviders(options: KmsKeyProviderOptions & { generatorKeyId: string }): KeyProvider[] {
   const { keyIds = [], ...rest } = options;
   return [
-    KmsKeyProvider({ ...rest, keyIds }),
+    KmsKeyProvider({ ...rest, keyIds: [] }),
     ...keyIds.map((k) => KmsKeyProvider({ ...rest, generatorKeyId: undefined, keyIds: [k] })),
   ];
 }

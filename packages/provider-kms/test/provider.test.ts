@@ -1,6 +1,6 @@
 /** KmsKeyProvider against kms-local through the real @aws-sdk/client-kms. */
 import { CreateAliasCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { getSuite, StrongroomError, type KeyProvider } from '@strongroom/core';
+import { createClient, getSuite, StrongroomError, type KeyProvider } from '@strongroom/core';
 import type { KmsServer } from '@strongroom/kms-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKmsClientSupplier, excludeRegions, KmsKeyProvider, kmsKeyProviders, limitRegions } from '../src/index';
@@ -75,6 +75,28 @@ describe('KmsKeyProvider', () => {
     expect(new TextDecoder().decode(edkB!.providerInfo)).toBe(keyB);
     const onlyB = KmsKeyProvider({ keyIds: [keyB], clientProvider });
     expect(await onlyB.decryptDataKey({ suite, encryptionContext: ctx, encryptedDataKey: edkB! })).toEqual(plaintextKey);
+  });
+
+  it('one provider with generatorKeyId + keyIds: 1 GenerateDataKey + N Encrypt, and any one key opens the message', async () => {
+    const keyC = await createKeyArn(client);
+    const provider = KmsKeyProvider({ generatorKeyId: keyA, keyIds: [keyB, keyC], clientProvider });
+    const message = createClient({ keyProvider: provider });
+    server.resetRequestCounts();
+    const { ciphertext } = await message.encrypt(new TextEncoder().encode('three keys'), { encryptionContext: { tenant: 'acme' } });
+    expect(server.requestCounts).toEqual({ GenerateDataKey: 1, Encrypt: 2 });
+    for (const only of [keyA, keyB, keyC]) {
+      server.resetRequestCounts();
+      const { plaintext } = await createClient({ keyProvider: KmsKeyProvider({ keyIds: [only], clientProvider }) }).decrypt(ciphertext);
+      expect(new TextDecoder().decode(plaintext)).toBe('three keys');
+      expect(server.requestCounts).toEqual({ Decrypt: 1 });
+    }
+    // A provider for none of the keys cannot open it.
+    const other = await createKeyArn(client);
+    await expect(createClient({ keyProvider: KmsKeyProvider({ keyIds: [other], clientProvider }) }).decrypt(ciphertext)).rejects.toMatchObject({ code: 'NO_DECRYPTION_KEY' });
+    // encryptDataKey wraps an existing data key under every configured key.
+    const { plaintextKey } = await provider.generateDataKey({ suite, encryptionContext: ctx });
+    const edks = [await provider.encryptDataKey({ suite, encryptionContext: ctx, plaintextKey })].flat();
+    expect(edks.map((e) => new TextDecoder().decode(e.providerInfo))).toEqual([keyA, keyB, keyC]);
   });
 
   it('discovery decrypts any key of an allowed account and declines other accounts and partitions', async () => {
