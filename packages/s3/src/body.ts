@@ -86,7 +86,10 @@ export function toSdkStream(stream: Readable): SdkReadable {
   });
 }
 
-/** A byte stream (not object mode) over an async generator of Buffers. */
+/**
+ * A byte stream (not object mode) over Buffers. The small highWaterMark keeps one chunk buffered at
+ * a time, so `read()` hands chunks over as they are instead of concatenating them (a copy per MiB).
+ */
 export function readableOf(gen: AsyncIterable<Buffer> | Iterable<Buffer>): SdkReadable {
-  return toSdkStream(Readable.from(gen, { objectMode: false, highWaterMark: 1 << 20 }));
+  return toSdkStream(Readable.from(gen, { objectMode: false, highWaterMark: 16 * 1024 }));
 }

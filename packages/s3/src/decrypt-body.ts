@@ -30,37 +30,58 @@ export function createGcmDecipherNoTag(p: ContentParams): DecipherGCM {
 }
 
 /**
- * Decrypt a GCM body as a stream, holding back the trailing tag. Yields plaintext chunks as they
- * decrypt; throws AUTHENTICATION_FAILED at the end if the tag does not verify.
+ * Runs a tag-awaiting GCM decipher one step behind the input: every byte except the trailing 16 seen
+ * so far is decrypted; `finish()` sets those 16 as the tag and verifies.
  */
-export async function* decryptGcmStream(source: AsyncIterable<Uint8Array>, d: DecipherGCM): AsyncGenerator<Buffer> {
+function gcmTailDecryptor(d: DecipherGCM) {
   let tail = Buffer.alloc(0);
-  let finished = false;
-  try {
-    for await (const raw of source) {
+  return {
+    /** Decrypt what can be decrypted of `raw`, appending plaintext to `out`. */
+    feed(raw: Uint8Array, out: Buffer[]): void {
       const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       if (chunk.length >= TAG_LENGTH) {
         if (tail.length) {
-          const out = d.update(tail);
-          if (out.length) yield out;
+          const o = d.update(tail);
+          if (o.length) out.push(o);
         }
         const body = chunk.subarray(0, chunk.length - TAG_LENGTH);
         tail = Buffer.from(chunk.subarray(chunk.length - TAG_LENGTH));
-        if (body.length) yield d.update(body);
+        if (body.length) out.push(d.update(body));
       } else {
         const joined = Buffer.concat([tail, chunk]);
         const cut = Math.max(0, joined.length - TAG_LENGTH);
         tail = joined.subarray(cut);
-        if (cut) yield d.update(joined.subarray(0, cut));
+        if (cut) out.push(d.update(joined.subarray(0, cut)));
       }
+    },
+    /** @throws StrongroomError MALFORMED (shorter than a tag) or AUTHENTICATION_FAILED. */
+    finish(): void {
+      if (tail.length !== TAG_LENGTH) throw new StrongroomError('MALFORMED', 'S3EC object is shorter than its 16-byte tag');
+      d.setAuthTag(tail);
+      try {
+        d.final();
+      } catch (error) {
+        throw authFailed(error);
+      }
+    },
+  };
+}
+
+/**
+ * Decrypt a GCM body as a stream, holding back the trailing tag. Yields plaintext chunks as they
+ * decrypt; throws AUTHENTICATION_FAILED at the end if the tag does not verify.
+ */
+export async function* decryptGcmStream(source: AsyncIterable<Uint8Array>, d: DecipherGCM): AsyncGenerator<Buffer> {
+  const dec = gcmTailDecryptor(d);
+  const out: Buffer[] = [];
+  let finished = false;
+  try {
+    for await (const raw of source) {
+      dec.feed(raw, out);
+      for (const o of out) yield o;
+      out.length = 0;
     }
-    if (tail.length !== TAG_LENGTH) throw new StrongroomError('MALFORMED', 'S3EC object is shorter than its 16-byte tag');
-    d.setAuthTag(tail);
-    try {
-      d.final();
-    } catch (error) {
-      throw authFailed(error);
-    }
+    dec.finish();
     finished = true;
   } finally {
     if (!finished) destroyBody(source);
@@ -69,21 +90,26 @@ export async function* decryptGcmStream(source: AsyncIterable<Uint8Array>, d: De
 
 /**
  * Buffered (authenticated) decrypt: read everything, verify, then return the plaintext chunks.
+ * One loop over the source (no generator hop per chunk): this is the default read path.
  * @throws StrongroomError LIMIT_EXCEEDED when the plaintext exceeds `bufferSize`,
  *   AUTHENTICATION_FAILED on a bad tag. Nothing is released on failure; held plaintext is wiped.
  */
 export async function decryptGcmBuffered(source: AsyncIterable<Uint8Array>, d: DecipherGCM, bufferSize: number): Promise<Buffer[]> {
+  const dec = gcmTailDecryptor(d);
   const held: Buffer[] = [];
   let total = 0;
   try {
-    for await (const chunk of decryptGcmStream(source, d)) {
-      total += chunk.length;
-      if (total > bufferSize) throw tooLarge(bufferSize);
-      held.push(chunk);
+    for await (const raw of source) {
+      // Held plaintext + the 16 held-back bytes never exceed what arrived.
+      total += raw.length;
+      if (total > bufferSize + TAG_LENGTH) throw tooLarge(bufferSize);
+      dec.feed(raw, held);
     }
+    dec.finish();
     return held;
   } catch (error) {
     for (const c of held) c.fill(0);
+    destroyBody(source);
     throw error;
   }
 }
