@@ -27,7 +27,10 @@ export class ByteQueue {
     return ((this.byteAt(i) << 24) | (this.byteAt(i + 1) << 16) | (this.byteAt(i + 2) << 8) | this.byteAt(i + 3)) >>> 0;
   }
 
-  /** Everything queued, as one contiguous buffer (copies only when split over chunks). */
+  /**
+   * Everything queued, as one contiguous buffer. Copies only when split over chunks, and then
+   * compacts the queue to that one buffer so the next peek does not copy the same bytes again.
+   */
   peekAll(): Uint8Array {
     const first = this.chunks[0];
     if (this.chunks.length === 1 && first) return first.subarray(this.head);
@@ -37,6 +40,8 @@ export class ByteQueue {
       out.set(c, offset);
       offset += c.length;
     });
+    this.chunks = out.length > 0 ? [out] : [];
+    this.head = 0;
     return out;
   }
 

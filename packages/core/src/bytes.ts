@@ -89,15 +89,18 @@ export class ByteWriter {
   }
 
   u8(v: number): this {
-    this.view.setUint8(this.reserve(1), v);
+    const at = this.reserve(1); // may replace this.view: reserve before reading it
+    this.view.setUint8(at, v);
     return this;
   }
   u16(v: number): this {
-    this.view.setUint16(this.reserve(2), v);
+    const at = this.reserve(2); // may replace this.view: reserve before reading it
+    this.view.setUint16(at, v);
     return this;
   }
   u32(v: number): this {
-    this.view.setUint32(this.reserve(4), v);
+    const at = this.reserve(4); // may replace this.view: reserve before reading it
+    this.view.setUint32(at, v);
     return this;
   }
   u64(v: number): this {
@@ -135,6 +138,8 @@ const NEED_MORE = new NeedMoreInput();
  */
 export class ByteReader {
   offset = 0;
+  /** When a read ran past the end: the total length that read needed. */
+  needed = 0;
   private readonly view: DataView;
   constructor(readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -143,7 +148,10 @@ export class ByteReader {
     return this.bytes.length - this.offset;
   }
   private take(n: number): number {
-    if (this.offset + n > this.bytes.length) throw NEED_MORE;
+    if (this.offset + n > this.bytes.length) {
+      this.needed = this.offset + n;
+      throw NEED_MORE;
+    }
     const at = this.offset;
     this.offset += n;
     return at;

@@ -12,7 +12,7 @@ import type { CryptoBackend, IncrementalVerifier } from './backend';
 import { bodyAad, FINAL_FRAME_MARKER, MAX_NON_FRAMED_LENGTH } from './body';
 import { ByteQueue } from './byte-queue';
 import { malformed, StrongroomError } from './errors';
-import { CONTENT_NON_FRAMED, type MessageHeader, type ParsedHeader, parseHeader } from './header';
+import { CONTENT_NON_FRAMED, type MessageHeader, type ParsedHeader, tryParseHeader } from './header';
 import { commitmentKey, contentKey } from './kdf';
 
 export interface DecoderOptions {
@@ -36,6 +36,8 @@ export class MessageDecoder {
   private sequence = 1;
   private held: Uint8Array[] = [];
   private ended = false;
+  /** Bytes the header parse needs before it is worth retrying. */
+  private headerNeed = 0;
   /** Ciphertext bytes consumed (for diagnostics). */
   consumed = 0;
 
@@ -53,9 +55,14 @@ export class MessageDecoder {
   /** Try to parse the header from the bytes written so far. */
   readHeader(): ParsedHeader | undefined {
     if (this.state !== 'header') return this.parsed;
-    const parsed = parseHeader(this.queue.peekAll(), { maxEncryptedDataKeys: this.options.maxEncryptedDataKeys });
-    if (!parsed) {
+    if (this.queue.length < this.headerNeed) {
       if (this.ended) throw malformed('The message is truncated inside its header');
+      return undefined;
+    }
+    const parsed = tryParseHeader(this.queue.peekAll(), { maxEncryptedDataKeys: this.options.maxEncryptedDataKeys });
+    if (typeof parsed === 'number') {
+      if (this.ended) throw malformed('The message is truncated inside its header');
+      this.headerNeed = parsed;
       return undefined;
     }
     const { frameLength, contentType } = parsed.header;

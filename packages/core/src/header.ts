@@ -68,6 +68,16 @@ export function serializeHeaderBody(h: MessageHeader): Uint8Array {
  * MALFORMED / LIMIT_EXCEEDED error when the bytes can never be a valid header.
  */
 export function parseHeader(bytes: Uint8Array, limits: HeaderLimits): ParsedHeader | undefined {
+  const result = tryParseHeader(bytes, limits);
+  return typeof result === 'number' ? undefined : result;
+}
+
+/**
+ * As parseHeader, but when more bytes are needed returns the total length the parse needs at least
+ * before it can progress — so a streaming decoder retries only then (linear work however the
+ * header is chunked, instead of re-parsing the whole prefix on every tiny chunk).
+ */
+export function tryParseHeader(bytes: Uint8Array, limits: HeaderLimits): ParsedHeader | number {
   const r = new ByteReader(bytes);
   try {
     // spec: message-header.md#version — version byte first; unknown versions are rejected at once.
@@ -123,7 +133,7 @@ export function parseHeader(bytes: Uint8Array, limits: HeaderLimits): ParsedHead
       length: r.offset,
     };
   } catch (e) {
-    if (e instanceof NeedMoreInput) return undefined;
+    if (e instanceof NeedMoreInput) return r.needed;
     throw e;
   }
 }

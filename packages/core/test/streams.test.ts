@@ -96,3 +96,25 @@ describe('inputs and outputs', () => {
     expect(peak).toBeLessThan(128 * 2 ** 20);
   }, 120_000);
 });
+
+describe('header parsing cost under trickled input', () => {
+  it('parses a header delivered one byte at a time with linear work', async () => {
+    const client = createClient({ keyProvider: provider, maxEncryptedDataKeys: 10 });
+    // A header with a large encryption context (~60 KiB) sent in 1-byte chunks: a decoder that
+    // re-parsed the whole prefix per chunk would do ~1.8 GB of copying; linear parsing does not.
+    const context: Record<string, string> = {};
+    for (let i = 0; i < 60; i++) context[`k${i}`] = 'v'.repeat(1000);
+    const { ciphertext } = await client.encrypt('payload', { encryptionContext: context });
+    const header = ciphertext.subarray(0, ciphertext.length - 40);
+    const stream = client.decryptStream();
+    const started = process.cpuUsage();
+    for (let i = 0; i < header.length; i++) stream.write(header.subarray(i, i + 1));
+    stream.end(ciphertext.subarray(header.length));
+    const out = await buffer(stream);
+    expect(out.toString()).toBe('payload');
+    const cpu = process.cpuUsage(started);
+    console.log(`${header.length} one-byte chunks parsed in ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU`);
+    // A regression guard, not a speed claim: re-parsing the prefix per chunk costs many minutes here.
+    expect(cpu.user + cpu.system).toBeLessThan(60e6);
+  });
+});
