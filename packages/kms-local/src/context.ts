@@ -4,6 +4,7 @@
  * and the mutation path that persists state before a response is sent.
  */
 import { disabled, invalidArn, invalidKeyUsage, invalidState, notFound } from './errors';
+import type { CustomKeyStoreConnections } from './custom-key-store/connections';
 import type { KeyMaterialStore } from './key-material';
 import type { KeyRecord, KeyUsage, KmsState } from './model';
 import type { Sealer } from './seal';
@@ -15,6 +16,8 @@ export interface KmsContext {
   readonly state: KmsState;
   readonly materialStore: KeyMaterialStore;
   readonly sealer: Sealer;
+  /** Custom key stores: registered clusters and runtime connections. */
+  readonly customKeyStores: CustomKeyStoreConnections;
   now(): number;
   keyArn(keyId: string): string;
   aliasArn(alias: string): string;
@@ -37,6 +40,7 @@ export function createContext(options: {
   state: KmsState;
   materialStore: KeyMaterialStore;
   sealer: Sealer;
+  customKeyStores: CustomKeyStoreConnections;
   now: () => number;
   save: (state: KmsState) => Promise<void>;
 }): KmsContext {
@@ -73,6 +77,7 @@ export function createContext(options: {
     state,
     materialStore: options.materialStore,
     sealer: options.sealer,
+    customKeyStores: options.customKeyStores,
     now: options.now,
     keyArn: (keyId) => `${prefix}key/${keyId}`,
     aliasArn: (alias) => `${prefix}${alias}`,
@@ -102,6 +107,10 @@ export function createContext(options: {
     checkUsable(key) {
       if (key.KeyState === 'Disabled') throw disabled(`${ctx.keyArn(key.KeyId)} is disabled.`);
       if (key.KeyState === 'PendingDeletion') throw invalidState(`${ctx.keyArn(key.KeyId)} is pending deletion.`);
+      if (key.CustomKeyStoreId !== undefined && options.customKeyStores.get(key.CustomKeyStoreId).state !== 'CONNECTED') {
+        // reference B.6: keys of a disconnected store are Unavailable; crypto fails with KMSInvalidStateException.
+        throw invalidState(`${ctx.keyArn(key.KeyId)} is unavailable: its custom key store ${key.CustomKeyStoreId} is not connected.`);
+      }
     },
     commit() {
       purgeExpired();

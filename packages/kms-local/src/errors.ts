@@ -42,3 +42,15 @@ export const invalidArn = make('InvalidArnException');
 export const invalidMarker = make('InvalidMarkerException');
 export const tagError = make('TagException');
 export const internal = make('KMSInternalException');
+
+// Custom key stores (reference B.6). All are HTTP 400 client faults in @aws-sdk/client-kms's models.
+export const customKeyStoreNotFound = make('CustomKeyStoreNotFoundException');
+export const customKeyStoreNameInUse = make('CustomKeyStoreNameInUseException');
+export const customKeyStoreInvalidState = make('CustomKeyStoreInvalidStateException');
+export const customKeyStoreHasCmks = make('CustomKeyStoreHasCMKsException');
+export const clusterNotFound = make('CloudHsmClusterNotFoundException');
+export const clusterInUse = make('CloudHsmClusterInUseException');
+export const clusterNotActive = make('CloudHsmClusterNotActiveException');
+export const clusterInvalidConfiguration = make('CloudHsmClusterInvalidConfigurationException');
+export const clusterNotRelated = make('CloudHsmClusterNotRelatedException');
+export const incorrectTrustAnchor = make('IncorrectTrustAnchorException');

@@ -8,3 +8,9 @@ export { parseCiphertext, CIPHERTEXT_VERSION, MAX_CIPHERTEXT_BLOB, type ParsedCi
 export { serializeEncryptionContext } from './encryption-context';
 export { KmsError } from './errors';
 export type { Sealer } from './seal';
+export {
+  connectionErrorCode,
+  type HsmClusterRegistration,
+  type ConnectionState,
+  type ConnectionErrorCode,
+} from './custom-key-store/connections';

@@ -19,6 +19,8 @@ export type KeySpec = (typeof KEY_SPECS)[number];
 export const KEY_USAGES = ['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC'] as const;
 export type KeyUsage = (typeof KEY_USAGES)[number];
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
+/** Where a key's material came from (reference B.2): kms-local itself, or a CloudHSM key store. */
+export type KeyOrigin = 'AWS_KMS' | 'AWS_CLOUDHSM';
 
 export interface BackingKey {
   readonly version: number;
@@ -47,6 +49,22 @@ export interface KeyRecord {
   /** HMAC: sealed key bytes. */
   hmacKey?: string;
   tags: Record<string, string>;
+  /** Absent means AWS_KMS. */
+  Origin?: KeyOrigin | undefined;
+  /** Keys in a custom key store (Origin AWS_CLOUDHSM). */
+  CustomKeyStoreId?: string | undefined;
+}
+
+/** A CloudHSM-type custom key store (reference B.6); connection state is runtime, not persisted. */
+export interface CustomKeyStoreRecord {
+  CustomKeyStoreId: string;
+  CustomKeyStoreName: string;
+  CloudHsmClusterId: string;
+  /** PEM, as given to CreateCustomKeyStore. */
+  TrustAnchorCertificate: string;
+  /** The kmsuser password, sealed under the master key (label `kms-local/cks-password/<id>`). */
+  sealedPassword: string;
+  CreationDate: number;
 }
 
 export interface AliasRecord {
@@ -59,9 +77,11 @@ export interface KmsState {
   formatVersion: 1;
   keys: Record<string, KeyRecord>;
   aliases: Record<string, AliasRecord>;
+  /** Added with custom key stores; absent in older state files (read as empty). */
+  customKeyStores?: Record<string, CustomKeyStoreRecord>;
 }
 
-export const emptyState = (): KmsState => ({ formatVersion: 1, keys: {}, aliases: {} });
+export const emptyState = (): KmsState => ({ formatVersion: 1, keys: {}, aliases: {}, customKeyStores: {} });
 
 export const SIGNING_ALGORITHMS: Partial<Record<KeySpec, readonly string[]>> = {
   RSA_2048: rsaSigning(),
@@ -97,7 +117,12 @@ export function encryptionAlgorithms(key: KeyRecord): string[] | undefined {
   return key.KeySpec === 'SYMMETRIC_DEFAULT' ? ['SYMMETRIC_DEFAULT'] : ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'];
 }
 
-export function keyMetadata(key: KeyRecord, arn: string, accountId: string, region: string) {
+/**
+ * KeyMetadata as KMS returns it. `unavailable`: the key's custom key store is not connected, so
+ * KMS reports `KeyState: Unavailable` (reference B.6).
+ */
+export function keyMetadata(key: KeyRecord, arn: string, accountId: string, region: string, store?: { unavailable: boolean; clusterId: string | undefined }) {
+  const unavailable = store?.unavailable === true;
   return {
     AWSAccountId: accountId,
     KeyId: key.KeyId,
@@ -106,10 +131,12 @@ export function keyMetadata(key: KeyRecord, arn: string, accountId: string, regi
     Enabled: key.KeyState === 'Enabled',
     Description: key.Description,
     KeyUsage: key.KeyUsage,
-    KeyState: key.KeyState,
+    KeyState: unavailable && key.KeyState !== 'PendingDeletion' ? 'Unavailable' : key.KeyState,
     ...(key.DeletionDate !== undefined && { DeletionDate: epochSeconds(key.DeletionDate) }),
     ...(key.PendingDeletionWindowInDays !== undefined && { PendingDeletionWindowInDays: key.PendingDeletionWindowInDays }),
-    Origin: 'AWS_KMS',
+    Origin: key.Origin ?? 'AWS_KMS',
+    ...(key.CustomKeyStoreId !== undefined && { CustomKeyStoreId: key.CustomKeyStoreId }),
+    ...(store?.clusterId !== undefined && { CloudHsmClusterId: store.clusterId }),
     KeyManager: 'CUSTOMER',
     CustomerMasterKeySpec: key.KeySpec,
     KeySpec: key.KeySpec,

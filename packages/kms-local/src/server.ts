@@ -8,12 +8,15 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createContext, type KmsContext } from './context';
+import { createCustomKeyStoreConnections, type HsmClusterRegistration } from './custom-key-store/connections';
+import { routeMaterialStore } from './custom-key-store/material';
 import { openDataDir } from './data-dir';
 import { KmsError } from './errors';
 import type { Input } from './input';
 import { createLocalKeyMaterialStore, type KeyMaterialStore } from './key-material';
 import { emptyState, type KmsState } from './model';
 import { asymmetricOps } from './ops/asymmetric';
+import { customKeyStoreOps } from './ops/custom-key-stores';
 import { lifecycleOps, rotateDueKeys } from './ops/lifecycle';
 import { symmetricOps } from './ops/symmetric';
 import { createSealer, type Sealer } from './seal';
@@ -38,6 +41,11 @@ export interface KmsServerOptions {
   readonly now?: () => number;
   /** How often automatic key rotation and deletion purges are checked. Default 60 000 ms. */
   readonly maintenanceIntervalMs?: number;
+  /**
+   * hsm-local clusters that CreateCustomKeyStore may name by CloudHsmClusterId (the local stand-in
+   * for "a CloudHSM cluster in this account and Region"). See docs/custom-key-stores.md.
+   */
+  readonly hsmClusters?: readonly HsmClusterRegistration[];
 }
 
 export interface KmsServer {
@@ -55,7 +63,7 @@ export interface KmsServer {
 }
 
 type Op = (ctx: KmsContext, input: Input) => unknown;
-const OPERATIONS: Record<string, Op> = { ...lifecycleOps, ...symmetricOps, ...asymmetricOps };
+const OPERATIONS: Record<string, Op> = { ...lifecycleOps, ...symmetricOps, ...asymmetricOps, ...customKeyStoreOps };
 const MAX_BODY = 256 * 1024;
 const JSON_TYPE = 'application/x-amz-json-1.1';
 
@@ -106,12 +114,15 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   const state = (await dir.load<KmsState>()) ?? emptyState();
   if (state.formatVersion !== 1) throw new Error(`${options.dataDir}: unsupported state format ${String(state.formatVersion)}`);
   const sealer = createSealer(dir.masterKey);
+  state.customKeyStores ??= {};
+  const customKeyStores = createCustomKeyStoreConnections(options.hsmClusters ?? []);
   const ctx = createContext({
+    customKeyStores,
     region,
     accountId,
     state,
     sealer,
-    materialStore: (options.materialStore ?? createLocalKeyMaterialStore)(sealer),
+    materialStore: routeMaterialStore((options.materialStore ?? createLocalKeyMaterialStore)(sealer), customKeyStores),
     now,
     save: (s) => dir.save(s),
   });
@@ -182,6 +193,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     async close() {
       clearInterval(timer);
       await maintenance;
+      await customKeyStores.closeAll();
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,1 +1,15 @@
-export {};
+/**
+ * @strongroom/provider-custom-key-store — KMS keys in CloudHSM custom key stores (DESIGN.md §3,
+ * reference B.6): `CustomKeyStoreKeyProvider` (the KMS provider plus store awareness) and
+ * `createCustomKeyStoreAdmin` (create/connect/disconnect/describe/update/delete stores, create keys).
+ * See docs/custom-key-stores.md.
+ */
+export { CustomKeyStoreKeyProvider, type CustomKeyStoreKeyProviderOptions } from './provider';
+export {
+  createCustomKeyStoreAdmin,
+  type CustomKeyStoreAdmin,
+  type CustomKeyStoreDescription,
+  type CreateCustomKeyStoreInput,
+  type ConnectOptions,
+} from './admin';
+export { storeNotReadyMessage, toAdminError, type StoreFacts } from './errors';

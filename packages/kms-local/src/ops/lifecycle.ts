@@ -6,7 +6,12 @@
 import { generateKeyPair as generateKeyPairCb, randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { KmsContext } from '../context';
-import { alreadyExists, invalidAliasName, invalidMarker, invalidState, KmsError, notFound, tagError, unsupported, validation } from '../errors';
+import { StrongroomError } from '@strongroom/core';
+import { customStoreHandle, unreachable } from '../custom-key-store/material';
+import {
+  alreadyExists, clusterInvalidConfiguration, customKeyStoreInvalidState, invalidAliasName, invalidMarker, invalidState, KmsError, notFound, tagError, unsupported, validation,
+} from '../errors';
+import { findStore, hsmRequirementMessage } from './custom-key-stores';
 import { epochSeconds, optBool, optEnum, optInt, optString, optStringList, reqString, type Input } from '../input';
 import { allowedUsages, HMAC_KEY_BYTES, KEY_SPECS, KEY_USAGES, keyMetadata, type KeyRecord, type KeySpec } from '../model';
 
@@ -52,6 +57,74 @@ function symmetricOnly(ctx: KmsContext, key: KeyRecord): void {
   if (key.KeySpec !== 'SYMMETRIC_DEFAULT') {
     throw unsupported(`${ctx.keyArn(key.KeyId)} does not support key rotation: only symmetric encryption keys do.`);
   }
+}
+
+/** Rotation is not available for keys in custom key stores (reference B.6). */
+function rotatable(ctx: KmsContext, key: KeyRecord): void {
+  symmetricOnly(ctx, key);
+  if (key.CustomKeyStoreId !== undefined) throw unsupported(`${ctx.keyArn(key.KeyId)} is in a custom key store; KMS cannot rotate its key material.`);
+}
+
+/** KeyMetadata, with Unavailable and CloudHsmClusterId for keys in custom key stores. */
+export function metadata(ctx: KmsContext, key: KeyRecord) {
+  const store = key.CustomKeyStoreId === undefined ? undefined : ctx.state.customKeyStores?.[key.CustomKeyStoreId];
+  return keyMetadata(
+    key,
+    ctx.keyArn(key.KeyId),
+    ctx.accountId,
+    ctx.region,
+    key.CustomKeyStoreId === undefined
+      ? undefined
+      : { unavailable: ctx.customKeyStores.get(key.CustomKeyStoreId).state !== 'CONNECTED', clusterId: store?.CloudHsmClusterId },
+  );
+}
+
+/**
+ * CreateKey in a CloudHSM key store (reference B.6): the store must be CONNECTED and its cluster
+ * must have ≥2 active HSMs in different AZs; the key is a 256-bit persistent non-extractable AES
+ * key generated in the cluster (owned by kmsuser, replicated by the cluster client) labelled with
+ * the key ARN.
+ */
+async function createCustomStoreKey(ctx: KmsContext, input: Input, storeId: string, spec: KeySpec, usage: KeyRecord['KeyUsage']) {
+  const store = findStore(ctx, storeId);
+  const conn = ctx.customKeyStores.get(storeId);
+  if (conn.state !== 'CONNECTED') throw customKeyStoreInvalidState(`Custom key store ${storeId} is ${conn.state}; CreateKey requires it to be CONNECTED.`);
+  const live = ctx.customKeyStores.liveHsms(storeId);
+  const problem = hsmRequirementMessage(store.CloudHsmClusterId, live?.active ?? 0, live?.azs ?? 0);
+  if (problem) throw clusterInvalidConfiguration(problem);
+  const client = ctx.customKeyStores.client(storeId)!;
+  const keyId = randomUUID();
+  const arn = ctx.keyArn(keyId);
+  let ref;
+  try {
+    ref = await client.generateAesKey({ label: arn, bits: 256, token: true, extractable: false, encrypt: true, decrypt: true });
+    // Key availability as CloudHSM SDK 5: a new key must be on ≥2 HSMs before KMS answers.
+    const copies = await client.keyReplicaCount(ref);
+    if (copies < 2) {
+      await client.deleteKey(ref).catch(() => {});
+      throw clusterInvalidConfiguration(hsmRequirementMessage(store.CloudHsmClusterId, copies, copies)!);
+    }
+  } catch (e) {
+    if (e instanceof KmsError) throw e;
+    if (StrongroomError.isInstance(e, 'KEY_UNAVAILABLE')) throw clusterInvalidConfiguration(`${(e as Error).message} (cluster ${store.CloudHsmClusterId})`);
+    throw unreachable(storeId, e);
+  }
+  const key: KeyRecord = {
+    KeyId: keyId,
+    CreationDate: ctx.now(),
+    Description: optString(input, 'Description', 8192) ?? '',
+    KeyUsage: usage,
+    KeySpec: spec,
+    KeyState: 'Enabled',
+    MultiRegion: false,
+    tags: readTags(input),
+    Origin: 'AWS_CLOUDHSM',
+    CustomKeyStoreId: storeId,
+    backing: [{ version: 1, handle: customStoreHandle(storeId, ref.handle), created: ctx.now() }],
+  };
+  ctx.state.keys[keyId] = key;
+  await ctx.commit();
+  return { KeyMetadata: metadata(ctx, key) };
 }
 
 async function addBackingKey(ctx: KmsContext, key: KeyRecord, rotationType?: 'AUTOMATIC' | 'ON_DEMAND'): Promise<void> {
@@ -107,9 +180,18 @@ export const lifecycleOps: Record<string, Op> = {
     const spec: KeySpec = optEnum(input, 'KeySpec', KEY_SPECS) ?? optEnum(input, 'CustomerMasterKeySpec', KEY_SPECS) ?? 'SYMMETRIC_DEFAULT';
     const usage = optEnum(input, 'KeyUsage', KEY_USAGES) ?? allowedUsages(spec)[0]!;
     if (!allowedUsages(spec).includes(usage)) throw validation(`KeyUsage ${usage} is not compatible with KeySpec ${spec}.`);
-    const origin = optString(input, 'Origin') ?? 'AWS_KMS';
-    if (origin !== 'AWS_KMS') throw unsupported(`Origin ${origin} is not supported by kms-local (custom key stores come separately).`);
+    const origin = optEnum(input, 'Origin', ['AWS_KMS', 'AWS_CLOUDHSM', 'EXTERNAL', 'EXTERNAL_KEY_STORE'] as const) ?? 'AWS_KMS';
+    const storeIdInput = optString(input, 'CustomKeyStoreId', 64);
     const multiRegion = optBool(input, 'MultiRegion') ?? false;
+    if (origin === 'AWS_CLOUDHSM' || storeIdInput !== undefined) {
+      if (origin !== 'AWS_CLOUDHSM') throw unsupported('A KMS key in a CloudHSM key store needs Origin AWS_CLOUDHSM.');
+      if (storeIdInput === undefined) throw validation('Origin AWS_CLOUDHSM requires a CustomKeyStoreId.');
+      if (spec !== 'SYMMETRIC_DEFAULT' || usage !== 'ENCRYPT_DECRYPT' || multiRegion) {
+        throw unsupported('Custom key stores support only single-Region symmetric encryption keys (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT).');
+      }
+      return createCustomStoreKey(ctx, input, storeIdInput, spec, usage);
+    }
+    if (origin !== 'AWS_KMS') throw unsupported(`Origin ${origin} is not supported by kms-local.`);
     const keyId = multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : randomUUID();
     const key: KeyRecord = {
       KeyId: keyId,
@@ -135,12 +217,12 @@ export const lifecycleOps: Record<string, Op> = {
     }
     ctx.state.keys[keyId] = key;
     await ctx.commit();
-    return { KeyMetadata: keyMetadata(key, ctx.keyArn(keyId), ctx.accountId, ctx.region) };
+    return { KeyMetadata: metadata(ctx, key) };
   },
 
   DescribeKey(ctx, input) {
     const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    return { KeyMetadata: keyMetadata(key, ctx.keyArn(key.KeyId), ctx.accountId, ctx.region) };
+    return { KeyMetadata: metadata(ctx, key) };
   },
 
   ListKeys(ctx, input) {
@@ -263,7 +345,7 @@ export const lifecycleOps: Record<string, Op> = {
 
   async EnableKeyRotation(ctx, input) {
     const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    symmetricOnly(ctx, key);
+    rotatable(ctx, key);
     ctx.checkUsable(key);
     const periodDays = optInt(input, 'RotationPeriodInDays', 90, 2560) ?? 365;
     key.rotation = { enabled: true, periodDays, enabledAt: key.rotation?.enabled ? key.rotation.enabledAt : ctx.now() };
@@ -273,7 +355,7 @@ export const lifecycleOps: Record<string, Op> = {
 
   async DisableKeyRotation(ctx, input) {
     const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    symmetricOnly(ctx, key);
+    rotatable(ctx, key);
     ctx.checkUsable(key);
     if (key.rotation) key.rotation.enabled = false;
     await ctx.commit();
@@ -296,7 +378,7 @@ export const lifecycleOps: Record<string, Op> = {
 
   async RotateKeyOnDemand(ctx, input) {
     const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    symmetricOnly(ctx, key);
+    rotatable(ctx, key);
     ctx.checkUsable(key);
     if ((key.backing?.filter((b) => b.rotationType === 'ON_DEMAND').length ?? 0) >= 25) {
       throw new KmsError('LimitExceededException', 'The on-demand rotation limit (25) for this key has been reached.');

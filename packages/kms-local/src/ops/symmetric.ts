@@ -8,7 +8,9 @@ import { constants, createPrivateKey, createPublicKey, privateDecrypt, publicEnc
 import { encodeCiphertext, encodeHeader, MAX_CIPHERTEXT_BLOB, parseCiphertext } from '../ciphertext';
 import type { KmsContext } from '../context';
 import { serializeEncryptionContext } from '../encryption-context';
-import { incorrectKey, invalidCiphertext, invalidKeyUsage, validation } from '../errors';
+import { unreachable } from '../custom-key-store/material';
+import { customKeyStoreInvalidState, incorrectKey, invalidCiphertext, invalidKeyUsage, KmsError, validation } from '../errors';
+import { findStore } from './custom-key-stores';
 import { optEnum, optInt, optString, optStringMap, reqBlob, reqString, type Input } from '../input';
 import type { KeyRecord } from '../model';
 import { generateDerKeyPair } from './lifecycle';
@@ -92,7 +94,8 @@ async function decryptBlob(
   let plaintext: Uint8Array;
   try {
     plaintext = await ctx.materialStore.decrypt(backing.handle, parsed, aad);
-  } catch {
+  } catch (e) {
+    if (e instanceof KmsError) throw e;
     throw invalidCiphertext('The ciphertext is invalid: it does not authenticate under this key and encryption context.');
   }
   return { key, plaintext: Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength), algorithm: 'SYMMETRIC_DEFAULT' };
@@ -207,11 +210,20 @@ export const symmetricOps: Record<string, Op> = {
     return { PrivateKeyCiphertextBlob: blob.toString('base64'), PublicKey: pair.publicKey.toString('base64'), KeyId: ctx.keyArn(key.KeyId), KeyPairSpec: spec };
   },
 
-  GenerateRandom(_ctx, input) {
+  async GenerateRandom(ctx, input) {
     const n = optInt(input, 'NumberOfBytes', 1, 1024);
     if (n === undefined) throw validation('NumberOfBytes: required');
-    if (input['CustomKeyStoreId'] !== undefined) throw validation('CustomKeyStoreId is not supported by kms-local yet.');
-    return { Plaintext: randomBytes(n).toString('base64') };
+    const storeId = optString(input, 'CustomKeyStoreId', 64);
+    if (storeId === undefined) return { Plaintext: randomBytes(n).toString('base64') };
+    // Random bytes from the store's HSM cluster (reference B.2).
+    findStore(ctx, storeId);
+    const client = ctx.customKeyStores.client(storeId);
+    if (!client) throw customKeyStoreInvalidState(`Custom key store ${storeId} is ${ctx.customKeyStores.get(storeId).state}; GenerateRandom requires it to be CONNECTED.`);
+    try {
+      return { Plaintext: Buffer.from(await client.generateRandom(n)).toString('base64') };
+    } catch (e) {
+      throw unreachable(storeId, e);
+    }
   },
 };
 

@@ -1,0 +1,204 @@
+/**
+ * Custom key store administration over any KMS endpoint (AWS KMS or kms-local): create a
+ * CloudHSM key store, connect (and wait for CONNECTED or FAILED — ConnectCustomKeyStore is
+ * asynchronous), disconnect, describe, update, delete, and create keys in a store
+ * (reference B.6). Every failure is a StrongroomError whose message says what to fix.
+ */
+import {
+  ConnectCustomKeyStoreCommand,
+  CreateCustomKeyStoreCommand,
+  CreateKeyCommand,
+  DeleteCustomKeyStoreCommand,
+  DescribeCustomKeyStoresCommand,
+  DisconnectCustomKeyStoreCommand,
+  UpdateCustomKeyStoreCommand,
+} from '@aws-sdk/client-kms';
+import { StrongroomError, throwIfAborted } from '@strongroom/core';
+import type { KmsClientLike } from '@strongroom/provider-kms';
+import { storeNotReadyMessage, toAdminError } from './errors';
+
+export interface CallOptions {
+  readonly abortSignal?: AbortSignal | undefined;
+}
+
+export interface CustomKeyStoreDescription {
+  readonly customKeyStoreId: string;
+  readonly name: string;
+  readonly clusterId: string | undefined;
+  readonly connectionState: 'CONNECTED' | 'CONNECTING' | 'DISCONNECTED' | 'DISCONNECTING' | 'FAILED' | string;
+  readonly connectionErrorCode: string | undefined;
+  readonly trustAnchorCertificate: string | undefined;
+  readonly creationDate: Date | undefined;
+}
+
+export interface CreateCustomKeyStoreInput extends CallOptions {
+  readonly name: string;
+  /** The CloudHSM (hsm-local) cluster id. */
+  readonly clusterId: string;
+  /** The cluster's trust anchor certificate (PEM, customerCA.crt). */
+  readonly trustAnchorPem: string;
+  /** Password of the `kmsuser` crypto user in the cluster. */
+  readonly kmsuserPassword: string;
+}
+
+export interface ConnectOptions extends CallOptions {
+  /** Wait for CONNECTED (default true). */
+  readonly wait?: boolean;
+  /** How long to wait, ms (default 30 000). */
+  readonly timeoutMs?: number;
+  /** Poll interval, ms (default 100). */
+  readonly pollMs?: number;
+}
+
+export interface CustomKeyStoreAdmin {
+  /** @returns the new (or, for an identical retry, the existing) store id. */
+  createCustomKeyStore(input: CreateCustomKeyStoreInput): Promise<string>;
+  /** Connect; by default waits until CONNECTED. @throws StrongroomError KEY_UNAVAILABLE with the ConnectionErrorCode and its fix when it FAILS. */
+  connect(customKeyStoreId: string, options?: ConnectOptions): Promise<CustomKeyStoreDescription>;
+  disconnect(customKeyStoreId: string, options?: CallOptions): Promise<void>;
+  /** One store (by id) or all stores. */
+  describe(customKeyStoreId?: string, options?: CallOptions): Promise<CustomKeyStoreDescription[]>;
+  update(customKeyStoreId: string, changes: { name?: string; kmsuserPassword?: string; clusterId?: string } & CallOptions): Promise<void>;
+  delete(customKeyStoreId: string, options?: CallOptions): Promise<void>;
+  /** Create a symmetric KMS key in the store (Origin AWS_CLOUDHSM). @returns the key ARN. */
+  createKey(customKeyStoreId: string, options?: { description?: string } & CallOptions): Promise<string>;
+}
+
+function nonEmpty(v: unknown, name: string): string {
+  if (typeof v !== 'string' || v.length === 0) throw new StrongroomError('INVALID_ARGUMENT', `${name}: expected a non-empty string`);
+  return v;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new StrongroomError('ABORTED', 'The operation was aborted', { cause: signal?.reason }));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+type Store = { CustomKeyStoreId?: string; CustomKeyStoreName?: string; CloudHsmClusterId?: string; ConnectionState?: string; ConnectionErrorCode?: string; TrustAnchorCertificate?: string; CreationDate?: Date };
+
+function fromWire(s: Store): CustomKeyStoreDescription {
+  return {
+    customKeyStoreId: s.CustomKeyStoreId ?? '',
+    name: s.CustomKeyStoreName ?? '',
+    clusterId: s.CloudHsmClusterId,
+    connectionState: s.ConnectionState ?? 'DISCONNECTED',
+    connectionErrorCode: s.ConnectionErrorCode,
+    trustAnchorCertificate: s.TrustAnchorCertificate,
+    creationDate: s.CreationDate,
+  };
+}
+
+/**
+ * Administer custom key stores through a KMS client.
+ * @example
+ * const admin = createCustomKeyStoreAdmin({ client: new KMSClient({ endpoint, region, credentials }) });
+ * const id = await admin.createCustomKeyStore({ name: 'dev', clusterId, trustAnchorPem, kmsuserPassword });
+ * await admin.connect(id);
+ * const keyArn = await admin.createKey(id);
+ * @throws StrongroomError INVALID_ARGUMENT for a missing client.
+ */
+export function createCustomKeyStoreAdmin(options: { client: KmsClientLike }): CustomKeyStoreAdmin {
+  const client = options?.client;
+  if (!client || typeof client.send !== 'function') throw new StrongroomError('INVALID_ARGUMENT', 'client: expected a KMSClient');
+  const send = async <T>(operation: string, command: unknown, o: CallOptions | undefined, facts?: { customKeyStoreId?: string }): Promise<T> => {
+    throwIfAborted(o?.abortSignal);
+    try {
+      return (await client.send(command, o?.abortSignal ? { abortSignal: o.abortSignal } : undefined)) as T;
+    } catch (e) {
+      throw toAdminError(e, operation, facts);
+    }
+  };
+
+  const admin: CustomKeyStoreAdmin = {
+    async createCustomKeyStore(input) {
+      const out = await send<{ CustomKeyStoreId?: string }>(
+        'CreateCustomKeyStore',
+        new CreateCustomKeyStoreCommand({
+          CustomKeyStoreName: nonEmpty(input?.name, 'name'),
+          CustomKeyStoreType: 'AWS_CLOUDHSM',
+          CloudHsmClusterId: nonEmpty(input.clusterId, 'clusterId'),
+          TrustAnchorCertificate: nonEmpty(input.trustAnchorPem, 'trustAnchorPem'),
+          KeyStorePassword: nonEmpty(input.kmsuserPassword, 'kmsuserPassword'),
+        }),
+        input,
+      );
+      return nonEmpty(out.CustomKeyStoreId, 'CreateCustomKeyStore response CustomKeyStoreId');
+    },
+
+    async connect(id, o = {}) {
+      nonEmpty(id, 'customKeyStoreId');
+      await send('ConnectCustomKeyStore', new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }), o, { customKeyStoreId: id });
+      const deadline = Date.now() + (o.timeoutMs ?? 30_000);
+      for (;;) {
+        const [store] = await admin.describe(id, o);
+        if (!store) throw new StrongroomError('KEY_UNAVAILABLE', `custom key store ${id} disappeared while connecting`);
+        if (o.wait === false || store.connectionState === 'CONNECTED') return store;
+        if (store.connectionState === 'FAILED' || store.connectionState === 'DISCONNECTED') {
+          throw new StrongroomError('KEY_UNAVAILABLE', storeNotReadyMessage({ customKeyStoreId: id, clusterId: store.clusterId, connectionState: store.connectionState, connectionErrorCode: store.connectionErrorCode }), {
+            details: { customKeyStoreId: id, connectionState: store.connectionState, connectionErrorCode: store.connectionErrorCode },
+          });
+        }
+        if (Date.now() > deadline) throw new StrongroomError('KEY_UNAVAILABLE', `custom key store ${id} is still ${store.connectionState} after ${o.timeoutMs ?? 30_000} ms`);
+        await sleep(o.pollMs ?? 100, o.abortSignal);
+      }
+    },
+
+    async disconnect(id, o) {
+      await send('DisconnectCustomKeyStore', new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: nonEmpty(id, 'customKeyStoreId') }), o, { customKeyStoreId: id });
+    },
+
+    async describe(id, o) {
+      const all: CustomKeyStoreDescription[] = [];
+      let marker: string | undefined;
+      do {
+        const out = await send<{ CustomKeyStores?: Store[]; NextMarker?: string; Truncated?: boolean }>(
+          'DescribeCustomKeyStores',
+          new DescribeCustomKeyStoresCommand({ ...(id !== undefined && { CustomKeyStoreId: id }), ...(marker !== undefined && { Marker: marker }) }),
+          o,
+          id === undefined ? undefined : { customKeyStoreId: id },
+        );
+        all.push(...(out.CustomKeyStores ?? []).map(fromWire));
+        marker = out.Truncated ? out.NextMarker : undefined;
+      } while (marker !== undefined);
+      return all;
+    },
+
+    async update(id, changes) {
+      await send(
+        'UpdateCustomKeyStore',
+        new UpdateCustomKeyStoreCommand({
+          CustomKeyStoreId: nonEmpty(id, 'customKeyStoreId'),
+          ...(changes.name !== undefined && { NewCustomKeyStoreName: changes.name }),
+          ...(changes.kmsuserPassword !== undefined && { KeyStorePassword: changes.kmsuserPassword }),
+          ...(changes.clusterId !== undefined && { CloudHsmClusterId: changes.clusterId }),
+        }),
+        changes,
+        { customKeyStoreId: id },
+      );
+    },
+
+    async delete(id, o) {
+      await send('DeleteCustomKeyStore', new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: nonEmpty(id, 'customKeyStoreId') }), o, { customKeyStoreId: id });
+    },
+
+    async createKey(id, o = {}) {
+      const out = await send<{ KeyMetadata?: { Arn?: string } }>(
+        'CreateKey',
+        new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: nonEmpty(id, 'customKeyStoreId'), KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', ...(o.description !== undefined && { Description: o.description }) }),
+        o,
+        { customKeyStoreId: id },
+      );
+      return nonEmpty(out.KeyMetadata?.Arn, 'CreateKey response KeyMetadata.Arn');
+    },
+  };
+  return admin;
+}
