@@ -28,7 +28,9 @@ export const MAX_JSON_MAP_CHARS = 16 * 1024;
 export const MAX_JSON_MAP_ENTRIES = 64;
 
 /** Parse a JSON object whose values are all strings (a materials description or KMS context). */
-export function parseStringMap(value: string, name: string): Record<string, string> {
+export function parseStringMap(raw: string, name: string): Record<string, string> {
+  if (raw.length > MAX_JSON_MAP_CHARS) throw malformed(`${name}: longer than ${MAX_JSON_MAP_CHARS} characters`);
+  const value = decodeRfc2047(raw, name);
   if (value.length > MAX_JSON_MAP_CHARS) throw malformed(`${name}: longer than ${MAX_JSON_MAP_CHARS} characters`);
   let parsed: unknown;
   try {
@@ -62,9 +64,44 @@ export function parseDecimal(value: string, name: string): number {
   return n;
 }
 
-/** Serialize a string map as compact JSON with sorted keys (stable, and what every client parses). */
+/**
+ * Serialize a string map as compact JSON with sorted keys. Non-ASCII characters are written as
+ * `\uXXXX` escapes: the value stays valid JSON that every client parses to the same map, and it is
+ * plain ASCII, so it survives HTTP headers (S3 would otherwise RFC 2047-encode it).
+ */
 export function stringifyStringMap(map: Readonly<Record<string, string>>): string {
   const sorted: Record<string, string> = {};
   for (const k of Object.keys(map).sort()) sorted[k] = map[k]!;
-  return JSON.stringify(sorted);
+  return JSON.stringify(sorted).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const ENCODED_WORD = /^=\?([A-Za-z0-9_-]{1,40})\?([BbQq])\?([^?\s]*)\?=$/;
+
+/**
+ * Decode RFC 2047 encoded-words (`=?UTF-8?B?…?=`, `=?UTF-8?Q?…?=`), which is how S3 returns
+ * non-ASCII user-metadata values ("double encoding"; spec content-metadata.md: clients SHOULD decode
+ * it). Values that are not encoded-words are returned unchanged. Only UTF-8 (and US-ASCII) charsets.
+ * @throws StrongroomError MALFORMED for an unsupported charset or bad encoding.
+ */
+export function decodeRfc2047(value: string, name: string): string {
+  const words = value.trim().split(/\s+/);
+  if (!words.every((w) => ENCODED_WORD.test(w))) return value;
+  const bytes: Buffer[] = [];
+  for (const w of words) {
+    const [, charset, enc, text] = ENCODED_WORD.exec(w)!;
+    if (!/^(utf-8|us-ascii)$/i.test(charset!)) throw malformed(`${name}: unsupported RFC 2047 charset`);
+    if (enc!.toUpperCase() === 'B') {
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text!)) throw malformed(`${name}: bad RFC 2047 base64`);
+      bytes.push(Buffer.from(text!, 'base64'));
+    } else {
+      if (/=(?![0-9A-Fa-f]{2})/.test(text!)) throw malformed(`${name}: bad RFC 2047 quoted-printable`);
+      const q = text!.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+      bytes.push(Buffer.from(q, 'latin1'));
+    }
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(bytes));
+  } catch {
+    throw malformed(`${name}: RFC 2047 value is not UTF-8`);
+  }
 }

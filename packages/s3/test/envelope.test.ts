@@ -68,6 +68,16 @@ describe('parseEnvelope', () => {
     malformed(() => parseInstructionFile(Buffer.from([0xff, 0xfe])));
   });
 
+  it('decodes RFC 2047 encoded matdesc values (S3 double encoding) and rejects bad ones', () => {
+    const json = JSON.stringify({ tenant: 'Zürich ☃' });
+    const b = `=?UTF-8?B?${Buffer.from(json).toString('base64')}?=`;
+    expect(parseEnvelope({ ...v2, 'x-amz-matdesc': b }).materialsDescription).toEqual({ tenant: 'Zürich ☃' });
+    const q = `=?UTF-8?Q?${[...Buffer.from(json)].map((c) => (c > 32 && c < 127 && c !== 61 && c !== 63 && c !== 95 ? String.fromCharCode(c) : `=${c.toString(16).padStart(2, '0').toUpperCase()}`)).join('')}?=`;
+    expect(parseEnvelope({ ...v2, 'x-amz-matdesc': q }).materialsDescription).toEqual({ tenant: 'Zürich ☃' });
+    malformed(() => parseEnvelope({ ...v2, 'x-amz-matdesc': `=?ISO-8859-1?B?${Buffer.from('{}').toString('base64')}?=` }));
+    malformed(() => parseEnvelope({ ...v2, 'x-amz-matdesc': `=?UTF-8?B?${Buffer.from([0x7b, 0xff, 0x7d]).toString('base64')}?=` }));
+  });
+
   it('fuzz: any metadata map either parses or throws a typed MALFORMED error', () => {
     const keys = [...Object.keys(v2), ...Object.keys(v3), 'x-amz-key', 'x-amz-unencrypted-content-length', 'other'];
     const values = fc.oneof(fc.string(), fc.base64String(), fc.constantFrom(...Object.values(v2), ...Object.values(v3), '{}', '128', '12', '22'));

@@ -54,6 +54,18 @@ describe('kms+context with KmsKeyProvider', () => {
     });
   });
 
+  it('non-ASCII encryption context values round-trip as ASCII-safe metadata', async () => {
+    const c = new EncryptedS3Client({ client: s3.client, keyProvider: kms.provider() });
+    const context = { city: 'Zürich', note: '☃ snow 😀' };
+    await c.putObject({ Bucket: s3.bucket, Key: 'kms/unicode', Body: 'x' }, { encryptionContext: context });
+    const raw = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: 'kms/unicode' }));
+    await raw.Body!.transformToByteArray();
+    expect(/^[\x20-\x7e]*$/.test(raw.Metadata!['x-amz-t']!)).toBe(true);
+    expect(JSON.parse(raw.Metadata!['x-amz-t']!)).toEqual({ ...context, 'aws:x-amz-cek-alg': '115' });
+    const got = await c.getObject({ Bucket: s3.bucket, Key: 'kms/unicode' }, { encryptionContext: context });
+    expect(await got.Body!.transformToString()).toBe('x');
+  });
+
   it('a CBC downgrade that also rewrites the stored context is rejected by KMS', async () => {
     const writer = new EncryptedS3Client({ client: s3.client, keyProvider: kms.provider(), format: 'v2' });
     await writer.putObject({ Bucket: s3.bucket, Key: 'kms/swap', Body: 'x' });
