@@ -190,18 +190,7 @@ export class MessageDecoder {
     if (length > header.frameLength) throw malformed(`The final frame's length ${length} exceeds the frame length ${header.frameLength}`);
     const total = prefixLength + length + 16;
     if (q.length < total) return false;
-    const prefix = q.takeBytes(prefixLength);
-    const iv = prefix.subarray(final ? 8 : 4, final ? 20 : 16);
-    const ciphertext = q.take(length);
-    const tag = q.takeBytes(16);
-    this.consumed += total;
-    if (this.verifier) {
-      this.verifier.update(prefix);
-      for (const c of ciphertext) this.verifier.update(c);
-      this.verifier.update(tag);
-    }
-    const aad = bodyAad(header.messageId, final ? 'final' : 'frame', sequence, length);
-    const plaintext = this.options.backend.gcmDecrypt(this.key!, iv, aad, ciphertext, tag);
+    const plaintext = this.openSealed(prefixLength, length, final ? 8 : 4, bodyAad(header.messageId, final ? 'final' : 'frame', sequence, length));
     this.sequence++;
     if (final) {
       this.held = plaintext;
@@ -223,19 +212,27 @@ export class MessageDecoder {
     }
     const total = 20 + length + 16;
     if (q.length < total) return false;
-    const prefix = q.takeBytes(20);
+    this.held = this.openSealed(20, length, 0, bodyAad(header.messageId, 'single', 1, length));
+    this.finishBody();
+    return true;
+  }
+
+  /**
+   * Consume `prefix ‖ ciphertext(length) ‖ tag(16)` (all queued), feed it to the signature verifier,
+   * and decrypt it with the IV found at `ivOffset` in the prefix.
+   */
+  private openSealed(prefixLength: number, length: number, ivOffset: number, aad: Uint8Array): Uint8Array[] {
+    const q = this.queue;
+    const prefix = q.takeBytes(prefixLength);
     const ciphertext = q.take(length);
     const tag = q.takeBytes(16);
-    this.consumed += total;
+    this.consumed += prefixLength + length + 16;
     if (this.verifier) {
       this.verifier.update(prefix);
       for (const c of ciphertext) this.verifier.update(c);
       this.verifier.update(tag);
     }
-    const aad = bodyAad(header.messageId, 'single', 1, length);
-    this.held = this.options.backend.gcmDecrypt(this.key!, prefix.subarray(0, 12), aad, ciphertext, tag);
-    this.finishBody();
-    return true;
+    return this.options.backend.gcmDecrypt(this.key!, prefix.subarray(ivOffset, ivOffset + 12), aad, ciphertext, tag);
   }
 
   private finishBody(): void {
