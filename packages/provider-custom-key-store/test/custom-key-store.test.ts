@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCustomKeyStoreAdmin, CustomKeyStoreKeyProvider, type CustomKeyStoreAdmin } from '../src/index';
-import { KMSUSER_PASSWORD, startTestCluster, type TestCluster } from './cluster';
+import { ADMIN_PASSWORD, KMSUSER_PASSWORD, startTestCluster, type TestCluster } from './cluster';
 
 const CREDENTIALS = { accessKeyId: 'AKIDCKSTEST', secretAccessKey: 'cks-test-secret' };
 const context = { tenant: 'acme', purpose: 'custom-key-store' };
@@ -206,6 +206,34 @@ describe('custom key stores on kms-local + hsm-local', () => {
     expect((await admin.connect(storeId)).connectionState).toBe('CONNECTED');
   });
 
+  it('repeated wrong passwords lock kmsuser out (USER_LOCKED_OUT) until an HSM admin unlocks it', async () => {
+    await admin.disconnect(storeId);
+    await admin.update(storeId, { kmsuserPassword: 'still-not-the-password' });
+    const codes: unknown[] = [];
+    for (let i = 0; i < 5; i++) {
+      const e = (await admin.connect(storeId).catch((x: unknown) => x)) as StrongroomError;
+      codes.push(e.details?.connectionErrorCode);
+      await admin.disconnect(storeId);
+    }
+    expect(codes).toEqual(['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'USER_LOCKED_OUT']);
+    await admin.update(storeId, { kmsuserPassword: KMSUSER_PASSWORD });
+    const locked = (await admin.connect(storeId).catch((x: unknown) => x)) as StrongroomError;
+    expect(locked.details?.connectionErrorCode).toBe('USER_LOCKED_OUT');
+    expect(locked.message).toMatch(/locked.*HSM admin unlock it/);
+    await admin.disconnect(storeId);
+    // The HSM admin unlocks kmsuser on every node.
+    for (const url of cluster.urls) {
+      const node = await connectHsmNode({ url, trustAnchor: cluster.info.trustAnchor, clientCert: cluster.info.clientCert });
+      try {
+        await node.call('login', { user: 'admin', password: ADMIN_PASSWORD });
+        await node.call('user.unlock', { user: 'kmsuser' });
+      } finally {
+        node.close();
+      }
+    }
+    expect((await admin.connect(storeId)).connectionState).toBe('CONNECTED');
+  });
+
   it('killing one of three HSM nodes under load fails no KMS call', async () => {
     const provider = CustomKeyStoreKeyProvider({ client, generatorKeyId: keyArn });
     const sdk = createClient({ keyProvider: provider });
@@ -258,5 +286,22 @@ describe('custom key stores on kms-local + hsm-local', () => {
     await admin.connect(storeId); // one HSM is enough to connect
     const sdk = createClient({ keyProvider: CustomKeyStoreKeyProvider({ client, keyIds: [keyArn] }) });
     expect(text((await sdk.decrypt(oldCiphertext)).plaintext)).toBe('in the customer HSM');
+  });
+
+  it('no reachable HSM fails the connection with NETWORK_ERRORS; an unregistered cluster with CLUSTER_NOT_FOUND', async () => {
+    await admin.disconnect(storeId);
+    await cluster.kill(2);
+    const down = (await admin.connect(storeId).catch((x: unknown) => x)) as StrongroomError;
+    expect(down.details?.connectionErrorCode).toBe('NETWORK_ERRORS');
+    expect(down.message).toMatch(/no HSM of the cluster could be reached/);
+    await admin.disconnect(storeId);
+    // kms-local restarted without the cluster registration.
+    client.destroy();
+    await kms.close();
+    kms = await startKmsServer({ dataDir, credentials: CREDENTIALS });
+    client = new KMSClient({ endpoint: kms.endpoint, region: kms.region, credentials: CREDENTIALS, maxAttempts: 1 });
+    admin = createCustomKeyStoreAdmin({ client });
+    const gone = (await admin.connect(storeId).catch((x: unknown) => x)) as StrongroomError;
+    expect(gone.details?.connectionErrorCode).toBe('CLUSTER_NOT_FOUND');
   });
 });
