@@ -106,7 +106,7 @@ describe.skipIf(!mounted)('hsm-local node on a failing disk', () => {
     for (let i = 0; i < 20 && errors.length < 3; i++) await generate(app, `full-${i}`).catch((e: unknown) => errors.push(e));
     expect(errors.length).toBeGreaterThan(0);
     for (const e of errors) {
-      expect(StrongroomError.isInstance(e)).toBe(true);
+      expect(StrongroomError.isInstance(e, 'IO_ERROR')).toBe(true);
       fullDiskMessages.push((e as Error).message);
       console.log(`full disk → ${(e as StrongroomError).code}: ${(e as Error).message}`);
     }
@@ -141,11 +141,8 @@ describe.skipIf(!mounted)('hsm-local node on a failing disk', () => {
     await expectAllKeys();
   });
 
-  // Known gap in hsm-local (reported, not ours to fix): a write that fails for lack of space reaches the
-  // client as "INTERNAL: internal error in the HSM node" — typed and not acknowledged, but it does not
-  // say why. it.fails keeps the gap visible: this starts failing (and should become a plain it) once
-  // the node reports ENOSPC.
-  it.fails('KNOWN GAP: the full-disk error names its cause (no space left on the device)', async () => {
+  // A write that fails for lack of space reaches the client as IO_ERROR naming the cause (ENOSPC).
+  it('the full-disk error names its cause (no space left on the device)', async () => {
     expect(fullDiskMessages.length).toBeGreaterThan(0);
     for (const m of fullDiskMessages) expect(m).toMatch(/ENOSPC|no space|disk full/i);
   });

@@ -22,10 +22,30 @@ export interface NodeServer {
   connections(): number;
 }
 
+/** Filesystem failures the operator can fix; reported as IO_ERROR with the cause, never as INTERNAL. */
+const IO_CAUSES: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'the data directory is on a read-only file system',
+  EACCES: 'permission denied on the data directory',
+  EPERM: 'operation not permitted on the data directory',
+  EIO: 'I/O error on the data directory',
+  EMFILE: 'too many open files',
+};
+
 export function errorValue(e: unknown): WireValue {
   if (StrongroomError.isInstance(e)) {
     const reason = e.details?.reason;
     return { code: e.code, message: e.message, reason: typeof reason === 'string' ? reason : null };
+  }
+  const sysCode = (e as { code?: unknown } | null)?.code;
+  if (typeof sysCode === 'string' && Object.hasOwn(IO_CAUSES, sysCode)) {
+    // State writes are atomic (temp + fsync + rename), so a failed write left the previous state.
+    return {
+      code: 'IO_ERROR',
+      message: `the HSM node could not persist its state: ${IO_CAUSES[sysCode]} (${sysCode}); the operation was not applied`,
+      reason: sysCode,
+    };
   }
   return { code: 'INTERNAL', message: 'internal error in the HSM node', reason: null };
 }
