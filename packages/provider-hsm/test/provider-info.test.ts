@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeProviderInfo, parseProviderInfo } from '../src/index';
 
+// Fuzz case count: ≥ 10,000 in CI; bench/fuzz sets STRONGROOM_FUZZ_RUNS=1000000.
+const RUNS = Number(process.env.STRONGROOM_FUZZ_RUNS ?? 10_000);
 const iv = Uint8Array.from({ length: 12 }, (_, i) => i + 1);
 
 describe('HSM providerInfo layout', () => {
@@ -19,6 +21,7 @@ describe('HSM providerInfo layout', () => {
       fc.property(field, field, fc.uint8Array({ minLength: 12, maxLength: 12 }), (backendId, keyLabel, v) => {
         expect(parseProviderInfo(encodeProviderInfo({ backendId, keyLabel, iv: v }))).toEqual({ backendId, keyLabel, iv: v });
       }),
+      { numRuns: RUNS },
     );
   });
 

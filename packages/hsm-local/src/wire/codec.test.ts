@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createFrameReader, decodeFrameBody, encodeFrame, FRAME_REQUEST, FRAME_RESPONSE, MAX_FRAME_BYTES, type Frame, type WireValue } from './codec';
 
 const body = (f: Buffer) => f.subarray(4);
+// Fuzz case count: ≥ 10,000 in CI; bench/fuzz sets STRONGROOM_FUZZ_RUNS=1000000.
+const RUNS = Number(process.env.STRONGROOM_FUZZ_RUNS ?? 10_000);
 
 describe('wire codec', () => {
   it('round-trips every value type', () => {
@@ -52,7 +54,7 @@ describe('wire codec', () => {
     expect(() => decodeFrameBody(lying)).toThrow(/truncated/);
   });
 
-  it('fuzz: arbitrary bytes either decode or throw a typed error, never anything else', () => {
+  it(`fuzz: arbitrary bytes either decode or throw a typed error, never anything else (${RUNS} cases)`, () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
         try {
@@ -61,11 +63,11 @@ describe('wire codec', () => {
           expect(StrongroomError.isInstance(e)).toBe(true);
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: RUNS },
     );
   });
 
-  it('fuzz: mutated valid frames never crash the reader', () => {
+  it(`fuzz: mutated valid frames never crash the reader (${RUNS} cases)`, () => {
     const base = encodeFrame(FRAME_REQUEST, 5, { op: 'x', args: { b: Buffer.alloc(20, 1), s: 'abc', l: [1, true, null] } });
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }), (muts) => {
@@ -78,7 +80,7 @@ describe('wire codec', () => {
           expect(StrongroomError.isInstance(e)).toBe(true);
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: RUNS },
     );
   });
 });
