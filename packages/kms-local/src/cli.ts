@@ -6,9 +6,12 @@
  *                  [--account-id 111122223333] [--access-key-id AKID --secret-access-key SECRET]
  *
  * With an access key pair (flags, or env KMS_LOCAL_ACCESS_KEY_ID / KMS_LOCAL_SECRET_ACCESS_KEY) the
- * server runs in strict SigV4 mode.
+ * server runs in strict SigV4 mode. `--hsm-clusters FILE` registers hsm-local clusters for custom key
+ * stores (format: custom-key-store/registrations.ts; `<data-dir>/hsm-clusters.json` is read too).
  */
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { parseHsmClusterRegistrations } from './custom-key-store/registrations';
 import { startKmsServer } from './server';
 
 const { values } = parseArgs({
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     'account-id': { type: 'string', default: '111122223333' },
     'access-key-id': { type: 'string' },
     'secret-access-key': { type: 'string' },
+    'hsm-clusters': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -27,7 +31,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'usage: strongroom-kms [--data-dir DIR] [--port N] [--host ADDR] [--region R] [--account-id ID]\n' +
-      '                      [--access-key-id AKID --secret-access-key SECRET]\n',
+      '                      [--access-key-id AKID --secret-access-key SECRET] [--hsm-clusters FILE]\n',
   );
   process.exit(0);
 }
@@ -44,7 +48,9 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+const hsmClusters = values['hsm-clusters'] === undefined ? [] : parseHsmClusterRegistrations(readFileSync(values['hsm-clusters'], 'utf8'));
 const server = await startKmsServer({
+  hsmClusters,
   dataDir: values['data-dir']!,
   port,
   host: values.host!,

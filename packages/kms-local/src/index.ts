@@ -14,3 +14,4 @@ export {
   type ConnectionState,
   type ConnectionErrorCode,
 } from './custom-key-store/connections';
+export { parseHsmClusterRegistrations } from './custom-key-store/registrations';

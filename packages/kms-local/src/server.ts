@@ -5,11 +5,14 @@
  * credentials are configured); otherwise any (or no) signature is accepted.
  */
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createContext, type KmsContext } from './context';
 import { createCustomKeyStoreConnections, type HsmClusterRegistration } from './custom-key-store/connections';
 import { routeMaterialStore } from './custom-key-store/material';
+import { parseHsmClusterRegistrations } from './custom-key-store/registrations';
 import { openDataDir } from './data-dir';
 import { KmsError } from './errors';
 import type { Input } from './input';
@@ -43,7 +46,8 @@ export interface KmsServerOptions {
   readonly maintenanceIntervalMs?: number;
   /**
    * hsm-local clusters that CreateCustomKeyStore may name by CloudHsmClusterId (the local stand-in
-   * for "a CloudHSM cluster in this account and Region"). See docs/custom-key-stores.md.
+   * for "a CloudHSM cluster in this account and Region"). `<dataDir>/hsm-clusters.json` adds more
+   * (see parseHsmClusterRegistrations); the option wins for the same cluster id. See docs/custom-key-stores.md.
    */
   readonly hsmClusters?: readonly HsmClusterRegistration[];
 }
@@ -115,7 +119,12 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   if (state.formatVersion !== 1) throw new Error(`${options.dataDir}: unsupported state format ${String(state.formatVersion)}`);
   const sealer = createSealer(dir.masterKey);
   state.customKeyStores ??= {};
-  const customKeyStores = createCustomKeyStoreConnections(options.hsmClusters ?? []);
+  // Registered clusters: the option, plus `hsm-clusters.json` in the data directory when present.
+  const fromFile = await readFile(join(options.dataDir, 'hsm-clusters.json'), 'utf8').then(parseHsmClusterRegistrations, (e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  });
+  const customKeyStores = createCustomKeyStoreConnections([...(options.hsmClusters ?? []), ...fromFile.filter((r) => !options.hsmClusters?.some((o) => o.clusterId === r.clusterId))]);
   const ctx = createContext({
     customKeyStores,
     region,

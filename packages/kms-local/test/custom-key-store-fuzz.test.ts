@@ -9,10 +9,15 @@ import { createSecretKey, randomBytes } from 'node:crypto';
 import { StrongroomError } from '@strongroom/core';
 import { createCertificateAuthority } from '@strongroom/hsm-local';
 import fc from 'fast-check';
+import { CreateCustomKeyStoreCommand } from '@aws-sdk/client-kms';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { clientFor, startTestServer, tempDir } from './helpers';
 import { createContext } from '../src/context';
 import { connectionErrorCode, createCustomKeyStoreConnections } from '../src/custom-key-store/connections';
 import { routeMaterialStore } from '../src/custom-key-store/material';
+import { parseHsmClusterRegistrations } from '../src/custom-key-store/registrations';
 import { KmsError } from '../src/errors';
 import { createLocalKeyMaterialStore } from '../src/key-material';
 import { emptyState } from '../src/model';
@@ -131,5 +136,62 @@ describe('ConnectionErrorCode mapping', () => {
     expect(c.get('cks-b')).toMatchObject({ state: 'FAILED', errorCode: 'CLUSTER_NOT_FOUND' });
     await c.disconnect('cks-b');
     expect(c.get('cks-b')).toMatchObject({ state: 'DISCONNECTED', errorCode: undefined });
+  });
+});
+
+describe('hsm cluster registration file', () => {
+  const good = { clusterId: CLUSTER, nodes: [{ url: 'tls://127.0.0.1:2223', az: 'us-east-1a' }], trustAnchorPem: ca, clientCertPem: 'c', clientKeyPem: 'k' };
+
+  it('parses a valid document and rejects each malformed field with MALFORMED', () => {
+    expect(parseHsmClusterRegistrations(JSON.stringify({ clusters: [good] }))).toEqual([good]);
+    for (const bad of [
+      'not json',
+      { clusters: 'x' },
+      { clusters: [{ ...good, clusterId: 'nope' }] },
+      { clusters: [good, good] },
+      { clusters: [{ ...good, nodes: [{ url: 'tls://10.0.0.1:2223', az: 'a' }] }] },
+      { clusters: [{ ...good, nodes: [{ url: 'tls://127.0.0.1:99999', az: 'a' }] }] },
+      { clusters: [{ ...good, trustAnchorPem: '' }] },
+      { clusters: [{ ...good, clientKeyPem: 'x'.repeat(20_000) }] },
+    ]) {
+      expect(() => parseHsmClusterRegistrations(typeof bad === 'string' ? bad : JSON.stringify(bad))).toThrow(/hsm cluster registration/);
+    }
+  });
+
+  it(`fuzzed documents parse or fail with MALFORMED only (${RUNS} runs)`, () => {
+    const node = fc.record({ url: fc.oneof(fc.constant('tls://127.0.0.1:2223'), fc.string({ maxLength: 30 })), az: fc.string({ maxLength: 10 }) }, { requiredKeys: [] });
+    const cluster = fc.record(
+      { clusterId: fc.oneof(fc.constant(CLUSTER), fc.string({ maxLength: 20 })), nodes: fc.oneof(fc.array(node, { maxLength: 3 }), fc.anything()), trustAnchorPem: fc.string({ maxLength: 5 }), clientCertPem: fc.string({ maxLength: 5 }), clientKeyPem: fc.anything() },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.record({ clusters: fc.array(cluster, { maxLength: 3 }) }), fc.anything(), fc.string()), (doc) => {
+        try {
+          const out = parseHsmClusterRegistrations(typeof doc === 'string' ? doc : JSON.stringify(doc) ?? 'undefined');
+          for (const r of out) expect(r.clusterId).toMatch(/^cluster-[A-Za-z0-9]+$/);
+        } catch (e) {
+          expect(StrongroomError.isInstance(e, 'MALFORMED')).toBe(true);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('kms-local reads <data dir>/hsm-clusters.json', async () => {
+    const dataDir = await tempDir();
+    await writeFile(join(dataDir, 'hsm-clusters.json'), JSON.stringify({ clusters: [good] }));
+    const { server, cleanup } = await startTestServer({ dataDir });
+    const client = clientFor(server);
+    try {
+      const create = (clusterId: string, anchor: string) =>
+        client.send(new CreateCustomKeyStoreCommand({ CustomKeyStoreName: 's', CloudHsmClusterId: clusterId, TrustAnchorCertificate: anchor, KeyStorePassword: 'password1' })).catch((e: Error) => e.name);
+      expect(await create('cluster-unknown1', ca)).toBe('CloudHsmClusterNotFoundException');
+      expect(await create(CLUSTER, createCertificateAuthority('other').certPem)).toBe('IncorrectTrustAnchorException');
+      // Registered and the anchor matches: its one HSM is not running.
+      expect(await create(CLUSTER, ca)).toBe('CloudHsmClusterNotActiveException');
+    } finally {
+      client.destroy();
+      await cleanup();
+    }
   });
 });
