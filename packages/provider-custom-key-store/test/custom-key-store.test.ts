@@ -184,6 +184,11 @@ describe('custom key stores on kms-local + hsm-local', () => {
     const encErr = await createClient({ keyProvider: CustomKeyStoreKeyProvider({ client, generatorKeyId: keyArn }) }).encrypt(new Uint8Array(1)).catch((e: unknown) => e);
     expect((encErr as Error).message).toMatch(/DISCONNECTED: connect it/);
 
+    // The up-front check says the same; with connectOnDemand it connects.
+    await expect(CustomKeyStoreKeyProvider({ client, keyIds: [keyArn] }).checkStores()).rejects.toThrow(/DISCONNECTED: connect it/);
+    expect((await CustomKeyStoreKeyProvider({ client, keyIds: [keyArn], connectOnDemand: true }).checkStores()).map((st) => st.connectionState)).toEqual(['CONNECTED']);
+    await admin.disconnect(storeId);
+
     // Reconnect on demand: old ciphertexts decrypt again.
     const onDemand = createClient({ keyProvider: CustomKeyStoreKeyProvider({ client, keyIds: [keyArn], connectOnDemand: true }) });
     expect(text((await onDemand.decrypt(oldCiphertext)).plaintext)).toBe('in the customer HSM');
