@@ -316,7 +316,8 @@ export function createEngine(opts: EngineOptions): Engine {
             await store.persist();
             throw denied(`login failed; user ${name} is now locked after ${limits.lockoutThreshold} failures`, 'USER_LOCKED');
           }
-          throw denied(`login failed: unknown user or wrong password (${limits.lockoutThreshold - n} attempts left before lockout)`, 'LOGIN_FAILED');
+          // Same answer as for an unknown user: a client must not learn which user names exist.
+          throw denied('login failed: unknown user or wrong password', 'LOGIN_FAILED');
         }
         failures.delete(name);
         if (sessions.size >= limits.maxSessionsPerNode) throw limit(`session limit reached: at most ${limits.maxSessionsPerNode} sessions per node`);

@@ -120,8 +120,8 @@ describe('custom key store request validation (fuzzed)', () => {
 describe('ConnectionErrorCode mapping', () => {
   const denied = (reason: string, message = 'x') => new StrongroomError('ACCESS_DENIED', message, { details: { reason } });
   it('maps hsm-local login failures, lockout and network failures', () => {
-    expect(connectionErrorCode(denied('LOGIN_FAILED', 'login failed: unknown user or wrong password (4 attempts left before lockout)'))).toBe('INVALID_CREDENTIALS');
-    expect(connectionErrorCode(denied('LOGIN_FAILED', 'login failed: unknown user or wrong password'))).toBe('USER_NOT_FOUND');
+    // Unknown user and wrong password look the same from outside the HSM (no user enumeration).
+    expect(connectionErrorCode(denied('LOGIN_FAILED', 'login failed: unknown user or wrong password'))).toBe('INVALID_CREDENTIALS');
     expect(connectionErrorCode(denied('USER_LOCKED'))).toBe('USER_LOCKED_OUT');
     expect(connectionErrorCode(denied('ALREADY_LOGGED_IN'))).toBe('USER_LOGGED_IN');
     expect(connectionErrorCode(new StrongroomError('PROVIDER_ERROR', 'no hsm node reachable', { details: { reason: 'CONNECTION' } }))).toBe('NETWORK_ERRORS');

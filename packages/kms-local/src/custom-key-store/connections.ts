@@ -73,11 +73,8 @@ export function connectionErrorCode(e: unknown): ConnectionErrorCode {
     if (e.code === 'ACCESS_DENIED') {
       if (reason === 'USER_LOCKED') return 'USER_LOCKED_OUT';
       if (reason === 'ALREADY_LOGGED_IN') return 'USER_LOGGED_IN';
-      if (reason === 'LOGIN_FAILED') {
-        // hsm-local answers the same reason for an unknown user and a wrong password; only a
-        // wrong password counts towards lockout, and says how many attempts are left.
-        return /attempts left/.test(e.message) ? 'INVALID_CREDENTIALS' : 'USER_NOT_FOUND';
-      }
+      // hsm-local answers an unknown user and a wrong password identically (no user enumeration),
+      // so a missing kmsuser is reported as INVALID_CREDENTIALS; see docs/custom-key-stores.md.
       return 'INVALID_CREDENTIALS';
     }
     if (e.code === 'PROVIDER_ERROR' && reason === 'CONNECTION') return 'NETWORK_ERRORS';
