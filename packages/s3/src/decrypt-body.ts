@@ -14,6 +14,7 @@ import { StrongroomError } from '@strongroom/core';
 import { createContentDecipher, TAG_LENGTH, type ContentParams } from './content-crypto';
 import { destroyBody } from './body';
 import { createDecipheriv, type Decipher, type DecipherGCM } from 'node:crypto';
+import { Transform } from 'node:stream';
 
 function authFailed(cause?: unknown): StrongroomError {
   return new StrongroomError('AUTHENTICATION_FAILED', 'S3EC object failed authentication (GCM tag mismatch)', cause ? { cause } : {});
@@ -68,6 +69,45 @@ function gcmTailDecryptor(d: DecipherGCM) {
 }
 
 /**
+ * Like `gcmTailDecryptor`, but for a body of known length (Content-Length): the tag's position is
+ * known, so each chunk is decrypted with one `update` and nothing is held back or split.
+ */
+function gcmLengthDecryptor(d: DecipherGCM, ciphertextLength: number) {
+  const tagAt = ciphertextLength - TAG_LENGTH;
+  const tag = Buffer.alloc(TAG_LENGTH);
+  let seen = 0;
+  let tagFilled = 0;
+  return {
+    feed(raw: Uint8Array, out: Buffer[]): void {
+      const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+      const bodyBytes = Math.min(chunk.length, Math.max(0, tagAt - seen));
+      if (bodyBytes > 0) out.push(d.update(bodyBytes === chunk.length ? chunk : chunk.subarray(0, bodyBytes)));
+      const rest = chunk.length - bodyBytes;
+      if (rest > 0) {
+        if (tagFilled + rest > TAG_LENGTH) throw new StrongroomError('MALFORMED', 'object is longer than its Content-Length');
+        chunk.copy(tag, tagFilled, bodyBytes);
+        tagFilled += rest;
+      }
+      seen += chunk.length;
+    },
+    finish(): void {
+      if (tagAt < 0 || tagFilled !== TAG_LENGTH) throw new StrongroomError('MALFORMED', 'S3EC object is shorter than its Content-Length or its 16-byte tag');
+      d.setAuthTag(tag);
+      try {
+        d.final();
+      } catch (error) {
+        throw authFailed(error);
+      }
+    },
+  };
+}
+
+/** The decryptor for a body: length-based when the ciphertext length is known. */
+function gcmDecryptor(d: DecipherGCM, ciphertextLength: number | undefined) {
+  return ciphertextLength === undefined ? gcmTailDecryptor(d) : gcmLengthDecryptor(d, ciphertextLength);
+}
+
+/**
  * Decrypt a GCM body as a stream, holding back the trailing tag. Yields plaintext chunks as they
  * decrypt; throws AUTHENTICATION_FAILED at the end if the tag does not verify.
  */
@@ -89,14 +129,53 @@ export async function* decryptGcmStream(source: AsyncIterable<Uint8Array>, d: De
 }
 
 /**
- * Buffered (authenticated) decrypt: read everything, verify, then return the plaintext chunks.
- * One loop over the source (no generator hop per chunk): this is the default read path.
+ * Delayed-authentication decrypt as a Transform: plaintext is pushed as each chunk arrives (no
+ * async-generator hop per chunk), and the stream errors in flush when the tag does not verify.
+ */
+export function createGcmDecryptTransform(d: DecipherGCM, ciphertextLength?: number): Transform {
+  const dec = gcmDecryptor(d, ciphertextLength);
+  const out: Buffer[] = [];
+  return new Transform({
+    highWaterMark: 64 * 1024,
+    transform(chunk: Buffer, _enc, callback) {
+      try {
+        dec.feed(chunk, out);
+        for (const o of out) this.push(o);
+        out.length = 0;
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+    flush(callback) {
+      try {
+        dec.finish();
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+  });
+}
+
+/**
+ * Buffered (authenticated) decrypt: read everything, verify, then return the plaintext.
+ * One loop over the source (no generator hop per chunk): this is the default read path. When the
+ * size is known the plaintext is gathered into one buffer, so releasing it later costs nothing.
  * @throws StrongroomError LIMIT_EXCEEDED when the plaintext exceeds `bufferSize`,
  *   AUTHENTICATION_FAILED on a bad tag. Nothing is released on failure; held plaintext is wiped.
  */
-export async function decryptGcmBuffered(source: AsyncIterable<Uint8Array>, d: DecipherGCM, bufferSize: number): Promise<Buffer[]> {
-  const dec = gcmTailDecryptor(d);
+export async function decryptGcmBuffered(
+  source: AsyncIterable<Uint8Array>,
+  d: DecipherGCM,
+  bufferSize: number,
+  expectedPlaintextLength?: number,
+): Promise<Buffer[]> {
+  const dec = gcmDecryptor(d, expectedPlaintextLength === undefined ? undefined : expectedPlaintextLength + TAG_LENGTH);
   const held: Buffer[] = [];
+  const whole =
+    expectedPlaintextLength !== undefined && expectedPlaintextLength <= bufferSize ? Buffer.allocUnsafe(expectedPlaintextLength) : undefined;
+  let filled = 0;
   let total = 0;
   try {
     for await (const raw of source) {
@@ -104,11 +183,28 @@ export async function decryptGcmBuffered(source: AsyncIterable<Uint8Array>, d: D
       total += raw.length;
       if (total > bufferSize + TAG_LENGTH) throw tooLarge(bufferSize);
       dec.feed(raw, held);
+      if (whole) {
+        for (const o of held) {
+          if (filled + o.length > whole.length) throw new StrongroomError('MALFORMED', 'object is longer than its Content-Length');
+          o.copy(whole, filled);
+          filled += o.length;
+          o.fill(0);
+        }
+        held.length = 0;
+      }
     }
     dec.finish();
+    if (whole) {
+      if (filled !== whole.length) throw new StrongroomError('MALFORMED', 'object is shorter than its Content-Length');
+      // Hand out 1 MiB views of the one buffer (cheap to stream, no copies).
+      const views: Buffer[] = [];
+      for (let off = 0; off < whole.length; off += 1 << 20) views.push(whole.subarray(off, Math.min(whole.length, off + (1 << 20))));
+      return views;
+    }
     return held;
   } catch (error) {
     for (const c of held) c.fill(0);
+    whole?.fill(0);
     destroyBody(source);
     throw error;
   }

@@ -73,13 +73,19 @@ export class EncryptedUpload extends EventEmitter {
     const user = params.abortSignal;
     if (user) {
       if (user.aborted) this.#controller.abort(user.reason);
-      else user.addEventListener('abort', () => this.#controller.abort(user.reason), { once: true });
+      else {
+        const onAbort = () => this.#controller.abort(user.reason);
+        user.addEventListener('abort', onAbort, { once: true });
+        this.#detach = () => user.removeEventListener('abort', onAbort);
+      }
     }
   }
 
+  #detach: () => void = () => {};
+
   /** Run the upload (once); resolves with the CompleteMultipartUpload (or PutObject) output. */
   done(): Promise<CompleteMultipartUploadCommandOutput> {
-    this.#promise ??= this.#run();
+    this.#promise ??= this.#run().finally(() => this.#detach());
     return this.#promise;
   }
 
