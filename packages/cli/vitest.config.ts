@@ -1,2 +1,2 @@
 import { project } from '../../vitest.shared.ts';
-export default project('cli');
+export default project('cli', { globalSetup: ['./test/global-setup.ts'] });

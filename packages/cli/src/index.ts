@@ -1,1 +1,38 @@
-export {};
+/**
+ * @strongroom/cli — the `strongroom` command's library half (DESIGN.md §7): the dev stack, its
+ * config file, key URIs, and the backend comparison, shared by the CLI, `npm start` and the examples.
+ */
+export {
+  startDevStack,
+  freePort,
+  DEFAULT_DEV_PORTS,
+  DEV_AZS,
+  DEV_BUCKET,
+  DEV_KEY_LABEL,
+  DEV_KMS_ALIAS,
+  type DevStack,
+  type DevStackOptions,
+  type DevStackPorts,
+} from './dev-stack';
+export {
+  loadDevConfig,
+  parseDevConfig,
+  resolveDevConfigPath,
+  DEFAULT_DEV_DIR,
+  DEV_CONFIG_FILE,
+  type DevConfig,
+  type DevCksSection,
+  type DevHsmSection,
+  type DevKmsSection,
+  type DevS3Section,
+} from './dev-config';
+export { s3ClientFor, kmsClientFor, connectDevHsm, hsmPems } from './clients';
+export { parseKeyUri, formatKeyUri, KEY_URI_SCHEMES, MAX_KEY_URI_LENGTH, type KeyUri, type KeyUriKind } from './key-uri';
+export { keyProviderFromUri, countingHsmBackend, decodeRawKey, RAW_AES_KEY_ENV, type OpenedProvider, type ProviderOptions } from './providers';
+export { DEV_CKS_ALIAS, DEV_CKS_NAME } from './cks';
+export { EXIT, exitCodeFor, formatError, type ExitCode } from './exit';
+export { runComparison, COMPARE_BACKENDS, COMPARE_PROFILES, type CompareOptions, type CompareBackend } from './compare/run';
+export { runCell, percentile, type CellResult, type CellSpec, type WorkloadBackend } from './compare/workload';
+export { renderHtml, renderText, renderResultsTable, renderCostTable, renderMatrix, type CompareReport, type BackendStatus, type CostRow } from './compare/report';
+export { DEFAULT_PRICES, DEFAULT_USAGE, mergePrices, monthlyCost, type PriceInputs, type UsageInputs, type CostLine } from './compare/pricing';
+export { MATRIX, BACKEND_TITLES, type MatrixRow } from './compare/matrix';

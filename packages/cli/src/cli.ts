@@ -1,0 +1,191 @@
+/**
+ * `strongroom` — the command line (docs/cli.md). Every error is one line on stderr and a documented
+ * exit code (./exit.ts); `--verbose` adds stacks. Data goes to stdout only when asked (`-o -`).
+ */
+import { setMaxListeners } from 'node:events';
+import { Command, CommanderError } from 'commander';
+import { parseSize } from './args';
+import { EXIT, exitCodeFor, formatError, formatVerbose } from './exit';
+import { runCompareCommand } from './commands/compare';
+import { createCliContext, type CliContext } from './commands/context';
+import { runCrypt } from './commands/crypt';
+import { runDev } from './commands/dev';
+import { hsmAuditVerify, hsmBackup, hsmKeys, hsmQuorum, hsmRestore, hsmSyncStatus, hsmUsers } from './commands/hsm';
+import { kmsCommand } from './commands/kms';
+import { runS3Cp } from './commands/s3';
+
+// The AWS SDK warns on every run under Node 20 (STYLE.md gotcha 11); a CLI user cannot act on it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const controller = new AbortController();
+// Every in-flight operation listens on it (compare runs up to 256 at once).
+setMaxListeners(0, controller.signal);
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (interrupted) process.exit(EXIT.INTERRUPTED); // second Ctrl-C: leave now
+    interrupted = true;
+    controller.abort(new Error(`received ${sig}`));
+  });
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>): Command {
+  const program = new Command('strongroom')
+    .description('Client-side encryption with keys in KMS, an HSM cluster or a KMS custom key store')
+    .option('--config <path>', 'dev config file (default: env STRONGROOM_CONFIG or ./.strongroom/dev.json)')
+    .option('--verbose', 'print stacks and causes on errors')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+
+  const keyOpts = (c: Command) =>
+    c
+      .requiredOption('--key <uri>', 'key URI: kms://<key-id|alias/name>, hsm://<label>, cks://<key-id|alias/name>, raw-aes://<ns>/<name>, pkcs11://<label>')
+      .option('--context <k=v>', 'encryption context pair (repeatable)', collect)
+      .option('--key-file <path>', 'raw-aes:// key bytes (raw, base64 or hex); or env STRONGROOM_RAW_AES_KEY');
+
+  for (const mode of ['encrypt', 'decrypt'] as const) {
+    keyOpts(
+      program
+        .command(mode)
+        .description(`${mode} a file or a pipe (AWS Encryption SDK message format)`)
+        .requiredOption('-i, --input <file>', 'input file, or - for stdin')
+        .requiredOption('-o, --output <file>', 'output file, or - for stdout'),
+    ).action((o) => run((ctx) => runCrypt(ctx, mode, o)));
+  }
+
+  const s3 = program.command('s3').description('encrypted S3 transfers');
+  keyOpts(
+    s3
+      .command('cp <source> <destination>')
+      .description('copy a local file (or -) to s3://bucket/key, encrypting it, or back, decrypting it')
+      .option('--part-size <size>', 'multipart part size (default 8MiB)'),
+  ).action((source: string, destination: string, o) =>
+    run((ctx) => runS3Cp(ctx, source, destination, { ...o, ...(o.partSize ? { partSize: parseSize(o.partSize, '--part-size') } : {}) })),
+  );
+
+  program
+    .command('dev')
+    .description('start the local dev stack: 3-node HSM cluster, kms-local, custom key store, local S3')
+    .option('--dir <dir>', 'state directory (default: the config file’s directory, .strongroom)')
+    .option('--hsm-ports <p1,p2,p3>', 'HSM node ports (default 7301,7302,7303)')
+    .option('--kms-port <port>', 'kms-local port (default 4599)')
+    .option('--s3-port <port>', 'local S3 port (default 4569)')
+    .option('--hsm-shaping <profile>', 'shape the HSM nodes like hsm1.medium or hsm2m.medium')
+    .action((o) => run((ctx) => runDev(ctx, o)));
+
+  const hsm = program.command('hsm').description('administer the dev HSM cluster');
+  hsm
+    .command('users <action> [name]')
+    .description('list | create <name> | delete <name> | unlock <name> (create reads the password from env STRONGROOM_HSM_NEW_PASSWORD)')
+    .option('--role <role>', 'crypto-user (default) or admin')
+    .option('--password-env <var>', 'env variable holding the new password')
+    .action((action: string, name: string | undefined, o) => run((ctx) => hsmUsers(ctx, action, name, o)));
+  hsm
+    .command('keys <action>')
+    .description('list | create --label L | delete --label L')
+    .option('--label <label>', 'key label')
+    .action((action: string, o) => run((ctx) => hsmKeys(ctx, action, o)));
+  hsm
+    .command('quorum <action> [service] [value]')
+    .description('get | set <service> <m>')
+    .action((action: string, service?: string, value?: string) => run((ctx) => hsmQuorum(ctx, action, service, value)));
+  hsm.command('backup').description('write an encrypted backup on a node').action(() => run((ctx) => hsmBackup(ctx)));
+  hsm
+    .command('restore')
+    .description('restore a node from a backup (dev stack stopped)')
+    .requiredOption('--backup <file>', 'backup file')
+    .option('--node <index>', 'node index, 0-2 (default 0)')
+    .action((o) => run((ctx) => hsmRestore(ctx, o)));
+  hsm
+    .command('audit <action> [file]')
+    .description('verify [file]: check the audit logs’ hash chains (every node by default)')
+    .action((action: string, file?: string) =>
+      run(async (ctx) => {
+        if (action !== 'verify') throw new CommanderError(EXIT.USAGE, 'strongroom.usage', `hsm audit: unknown action ${action} (verify)`);
+        return (await hsmAuditVerify(ctx, file)) ? EXIT.OK : EXIT.DATA;
+      }),
+    );
+  hsm
+    .command('sync <action>')
+    .description('status: per-node health and replication state')
+    .action((action: string) =>
+      run((ctx) => {
+        if (action !== 'status') throw new CommanderError(EXIT.USAGE, 'strongroom.usage', `hsm sync: unknown action ${action} (status)`);
+        return hsmSyncStatus(ctx);
+      }),
+    );
+
+  program
+    .command('kms <action> [args...]')
+    .description('create-key [--alias A] [--custom-key-store ID] | list-keys | aliases [list|create|delete] | custom-key-stores [list|create|connect|disconnect]')
+    .option('--alias <alias>', 'alias/<name> for create-key')
+    .option('--description <text>', 'key description')
+    .option('--custom-key-store <id>', 'create the key in this custom key store')
+    .action((action: string, args: string[], o) => run((ctx) => kmsCommand(ctx, action, args, o)));
+
+  program
+    .command('compare')
+    .description('run the same envelope workload through each backend; print latency, throughput, calls, cost and the matrix')
+    .option('--backends <list>', 'kms,hsm,cks,pkcs11 (default kms,hsm,cks)')
+    .option('--payload <sizes>', 'payload sizes (default 1KiB)')
+    .option('--concurrency <list>', 'concurrent operations (default 1,16)')
+    .option('--cache <list>', 'data-key cache off,on (default off,on)')
+    .option('--duration <time>', 'per cell (default 10s)')
+    .option('--profile <name>', 'local | cloudhsm-hsm1 | cloudhsm-hsm2m (shaped HSM nodes)')
+    .option('--stack <which>', 'running (dev.json) or embedded (default: running if dev.json exists)')
+    .option('--html <file>', 'write a self-contained HTML report with charts')
+    .option('--json', 'print the report as JSON')
+    .option('--requests-per-month <n>', 'cost model: operations per month (default 10000000)')
+    .option('--keys <n>', 'cost model: keys (default 10)')
+    .option('--hsm-count <n>', 'cost model: HSMs (default 2)')
+    .option('--prices <file>', 'cost model: JSON price overrides')
+    .option('--price-kms-key-month <usd>', 'override: KMS key-month')
+    .option('--price-kms-per-10k <usd>', 'override: KMS per 10,000 requests')
+    .option('--price-cloudhsm-hour <usd>', 'override: CloudHSM HSM-hour')
+    .action((o) => run((ctx) => runCompareCommand(ctx, o)));
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.OK;
+  let verbose = argv.includes('--verbose');
+  const run = async (fn: (ctx: CliContext) => Promise<number | void>) => {
+    const opts = program.opts<{ config?: string; verbose?: boolean }>();
+    verbose = opts.verbose === true;
+    const ctx = createCliContext(opts, controller.signal);
+    const result = await fn(ctx);
+    if (typeof result === 'number') code = result;
+  };
+  const program = build(run);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    if (interrupted && code === EXIT.OK && !argv.includes('dev')) code = EXIT.INTERRUPTED;
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.OK;
+      if (error.code === 'commander.executeSubCommandAsync') return EXIT.OK;
+      process.stderr.write(`strongroom: ${error.message.replace(/^error: /, '').replace(/\s+/g, ' ').trim()} (see --help)\n`);
+      return EXIT.USAGE;
+    }
+    const exit = interrupted ? EXIT.INTERRUPTED : exitCodeFor(error);
+    process.stderr.write(`strongroom: ${interrupted ? 'interrupted' : formatError(error)}\n`);
+    if (verbose) process.stderr.write(`${formatVerbose(error)}\n`);
+    return exit;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Open handles (SDK keep-alive sockets) must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (error: unknown) => {
+    process.stderr.write(`strongroom: ${formatError(error)}\n`);
+    process.exit(EXIT.INTERNAL);
+  },
+);

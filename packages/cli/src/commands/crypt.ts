@@ -1,0 +1,74 @@
+/**
+ * `strongroom encrypt|decrypt -i FILE|- -o FILE|- --key URI [--context k=v]…` — streams of any size
+ * in bounded memory (core's encryptStream/decryptStream: AWS Encryption SDK message format).
+ * A file output is written to a temporary name and renamed only on success, so a failed decrypt
+ * never leaves a partial plaintext file behind.
+ */
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createClient } from '@strongroom/core';
+import { parseContext } from '../args';
+import { UsageError } from '../exit';
+import { createProgress, progressTap } from '../progress';
+import { keyProviderFromUri } from '../providers';
+import type { CliContext } from './context';
+
+export interface CryptOptions {
+  input: string;
+  output: string;
+  key: string;
+  context?: string[];
+  keyFile?: string;
+}
+
+export function openInput(input: string): { stream: Readable; size: number | undefined } {
+  if (input === '-') return { stream: process.stdin, size: undefined };
+  const st = statSync(input); // ENOENT → "no such file" (exit 5)
+  if (st.isDirectory()) throw new UsageError(`-i ${input}: is a directory`);
+  return { stream: createReadStream(input), size: st.isFile() ? st.size : undefined };
+}
+
+/** A file sink that only appears under its name once complete. */
+export function openOutput(output: string): { stream: Writable; commit(): Promise<void>; discard(): Promise<void> } {
+  if (output === '-') return { stream: process.stdout, commit: async () => {}, discard: async () => {} };
+  const tmp = `${output}.strongroom-partial-${process.pid}`;
+  const stream = createWriteStream(tmp, { mode: 0o600 });
+  return {
+    stream,
+    commit: () => rename(tmp, output),
+    discard: () => rm(tmp, { force: true }),
+  };
+}
+
+export async function runCrypt(ctx: CliContext, mode: 'encrypt' | 'decrypt', o: CryptOptions): Promise<void> {
+  if (!o.input) throw new UsageError('-i FILE (or - for stdin) is required');
+  if (!o.output) throw new UsageError('-o FILE (or - for stdout) is required');
+  if (mode === 'encrypt' && o.output === '-' && process.stdout.isTTY) {
+    throw new UsageError('refusing to write ciphertext to a terminal; use -o FILE or a pipe');
+  }
+  const encryptionContext = parseContext(o.context);
+  const opened = await keyProviderFromUri(o.key, { config: ctx.optionalConfig(), rawKeyFile: o.keyFile, abortSignal: ctx.signal });
+  try {
+    const client = createClient({ keyProvider: opened.provider });
+    const input = openInput(o.input);
+    const output = openOutput(o.output);
+    const progress = createProgress(mode === 'encrypt' ? 'encrypting' : 'decrypting', input.size);
+    const transform =
+      mode === 'encrypt'
+        ? client.encryptStream({ encryptionContext, abortSignal: ctx.signal, ...(input.size !== undefined ? { plaintextLength: input.size } : {}) })
+        : client.decryptStream({ expectedEncryptionContext: encryptionContext, abortSignal: ctx.signal });
+    try {
+      await pipeline(input.stream, progressTap(progress), transform, output.stream, { signal: ctx.signal });
+      await output.commit();
+    } catch (error) {
+      await output.discard();
+      throw error;
+    } finally {
+      progress.stop();
+    }
+  } finally {
+    await opened.close();
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * `strongroom hsm …`: administration of the dev HSM cluster (docs/cli.md#hsm).
+ * Admin operations (users, quorum, backups) go to one node as the cluster admin and replicate;
+ * key operations go through the cluster client as the crypto user.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectHsmNode, verifyAuditLog, addNodeFromBackup, loadCluster, type HsmNodeConnection } from '@strongroom/hsm-local';
+import { StrongroomError } from '@strongroom/core';
+import { connectDevHsm, hsmPems } from '../clients';
+import type { DevConfig } from '../dev-config';
+import { UsageError } from '../exit';
+import type { CliContext } from './context';
+
+async function node(config: DevConfig, as: 'admin' | 'crypto', index = 0): Promise<HsmNodeConnection> {
+  const n = config.hsm.nodes[index];
+  if (!n) throw new UsageError(`--node ${index}: the cluster has ${config.hsm.nodes.length} nodes (0-${config.hsm.nodes.length - 1})`);
+  const conn = await connectHsmNode({ url: n.url, ...hsmPems(config.hsm) });
+  try {
+    if (as === 'admin') await conn.call('login', { user: config.hsmAdmin.user, password: config.hsmAdmin.password });
+    else await conn.call('login', { user: config.hsm.user, password: config.hsm.password });
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+  return conn;
+}
+
+function table(ctx: CliContext, rows: Array<Record<string, unknown>>): void {
+  if (rows.length === 0) {
+    ctx.print('(none)');
+    return;
+  }
+  const cols = Object.keys(rows[0]!);
+  const cell = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  ctx.print(cols.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  for (const r of rows) ctx.print(cols.map((c, i) => cell(r[c]).padEnd(widths[i]!)).join('  '));
+}
+
+async function withNode<T>(config: DevConfig, as: 'admin' | 'crypto', fn: (c: HsmNodeConnection) => Promise<T>): Promise<T> {
+  const c = await node(config, as);
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+export async function hsmUsers(ctx: CliContext, action: string, name: string | undefined, o: { role?: string; passwordEnv?: string }): Promise<void> {
+  const config = ctx.config();
+  await withNode(config, 'admin', async (c) => {
+    if (action === 'list') return table(ctx, await c.call<Array<Record<string, unknown>>>('user.list'));
+    if (!name) throw new UsageError(`hsm users ${action}: a user name is required`);
+    if (action === 'create') {
+      const role = o.role ?? 'crypto-user';
+      if (role !== 'crypto-user' && role !== 'admin') throw new UsageError('--role: crypto-user or admin');
+      const env = o.passwordEnv ?? 'STRONGROOM_HSM_NEW_PASSWORD';
+      const password = process.env[env];
+      if (!password) throw new UsageError(`hsm users create: set the new user's password in env ${env} (or name another variable with --password-env)`);
+      await c.call('user.create', { user: name, role, password });
+      return ctx.print(`created ${role} ${name}`);
+    }
+    if (action === 'delete') return (await c.call('user.delete', { user: name }), ctx.print(`deleted ${name}`));
+    if (action === 'unlock') return (await c.call('user.unlock', { user: name }), ctx.print(`unlocked ${name}`));
+    throw new UsageError(`hsm users: unknown action ${action} (list, create, delete, unlock)`);
+  });
+}
+
+export async function hsmKeys(ctx: CliContext, action: string, o: { label?: string }): Promise<void> {
+  const config = ctx.config();
+  if (action === 'list') {
+    await withNode(config, 'crypto', async (c) => {
+      const keys = await c.call<Array<Record<string, unknown>>>('key.find', {});
+      table(ctx, keys.map((k) => ({ handle: k.handle, label: k.label, type: k.type, class: k.class, bits: k.bits })));
+    });
+    return;
+  }
+  if (!o.label) throw new UsageError(`hsm keys ${action}: --label is required`);
+  const hsm = await connectDevHsm(config, { abortSignal: ctx.signal });
+  try {
+    const existing = await hsm.findKey({ label: o.label, class: 'secret' });
+    if (action === 'create') {
+      if (existing) throw new StrongroomError('INVALID_ARGUMENT', `an HSM key labelled "${o.label}" already exists`);
+      const k = await hsm.generateAesKey({ label: o.label, bits: 256, token: true, extractable: false, encrypt: true, decrypt: true, wrap: true, unwrap: true });
+      ctx.print(`created AES-256 key "${k.label}" (handle ${k.handle}); use it as hsm://${k.label}`);
+    } else if (action === 'delete') {
+      if (!existing) throw new StrongroomError('KEY_UNAVAILABLE', `no HSM key labelled "${o.label}"`);
+      await hsm.deleteKey(existing);
+      ctx.print(`deleted "${o.label}"`);
+    } else throw new UsageError(`hsm keys: unknown action ${action} (list, create, delete)`);
+  } finally {
+    await hsm.close();
+  }
+}
+
+export async function hsmQuorum(ctx: CliContext, action: string, service: string | undefined, value: string | undefined): Promise<void> {
+  const config = ctx.config();
+  await withNode(config, 'admin', async (c) => {
+    if (action === 'get') {
+      const q = await c.call<Record<string, number>>('quorum.get');
+      return table(ctx, Object.entries(q).map(([s, v]) => ({ service: s, 'm-of-n': v })));
+    }
+    if (action === 'set') {
+      if (!service || !value || !/^\d$/.test(value)) throw new UsageError('hsm quorum set <service> <value 1-8>');
+      const q = await c.call<Record<string, number>>('quorum.setValue', { service, value: Number(value) });
+      return ctx.print(`quorum: ${JSON.stringify(q)}`);
+    }
+    throw new UsageError(`hsm quorum: unknown action ${action} (get, set)`);
+  });
+}
+
+export async function hsmBackup(ctx: CliContext): Promise<void> {
+  const config = ctx.config();
+  await withNode(config, 'admin', async (c) => {
+    const b = await c.call<{ path: string; createdAt: number }>('backup.create');
+    ctx.print(`backup written: ${b.path}`);
+  });
+}
+
+export async function hsmRestore(ctx: CliContext, o: { backup: string; node?: string }): Promise<void> {
+  const config = ctx.config();
+  const cluster = loadCluster(config.hsmClusterDir);
+  const i = Number(o.node ?? '0');
+  const n = cluster.nodes[i];
+  if (!n || !/^\d+$/.test(o.node ?? '0')) throw new UsageError(`--node: 0-${cluster.nodes.length - 1}`);
+  if (!existsSync(o.backup)) throw new UsageError(`--backup ${o.backup}: no such file`);
+  const r = addNodeFromBackup({ clusterDir: config.hsmClusterDir, dataDir: n.dataDir, backupFile: o.backup });
+  ctx.print(`node ${r.nodeId} (${r.az}) restored from ${o.backup}; start the dev stack again and it rejoins the cluster`);
+}
+
+export async function hsmAuditVerify(ctx: CliContext, file: string | undefined): Promise<boolean> {
+  const files = file ? [file] : loadCluster(ctx.config().hsmClusterDir).nodes.map((n) => join(n.dataDir, 'audit.log'));
+  let ok = true;
+  for (const f of files) {
+    const r = await verifyAuditLog(f);
+    ok &&= r.ok;
+    ctx.print(`${r.ok ? 'ok     ' : 'BROKEN '} ${f}  ${JSON.stringify({ ...r, ok: undefined })}`);
+  }
+  return ok;
+}
+
+export async function hsmSyncStatus(ctx: CliContext): Promise<void> {
+  const hsm = await connectDevHsm(ctx.config(), { abortSignal: ctx.signal });
+  try {
+    const status = await hsm.syncStatus();
+    table(ctx, status.map((s) => ({ url: s.url, az: s.az ?? '', node: s.nodeId ?? '', healthy: s.healthy, state: s.state ?? '', objects: s.keys ?? '', inSync: s.inSync ?? '' })));
+  } finally {
+    await hsm.close();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The dev stack's config file (`<dir>/dev.json`, DESIGN.md §7): endpoints and dev credentials of the
+ * local HSM cluster, kms-local and the local S3. `strongroom dev` writes it; the CLI, the examples and
+ * the provider helpers read it. The `keyLabel` and `hsm` sections follow the format documented in
+ * docs/hsm-provider.md ("Configuration file"), so `hsmKeyProviderFromConfig` reads the same file.
+ *
+ * The file holds dev-only secrets (written 0600). Reading it is strict: size cap, JSON object, typed
+ * fields; a bad file is a one-line INVALID_ARGUMENT/MALFORMED error naming the field.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { StrongroomError } from '@strongroom/core';
+
+export const DEFAULT_DEV_DIR = '.strongroom';
+export const DEV_CONFIG_FILE = 'dev.json';
+const MAX_CONFIG_BYTES = 1 << 20;
+
+export interface DevHsmSection {
+  readonly clusterId: string;
+  readonly nodes: ReadonlyArray<{ readonly url: string; readonly az: string }>;
+  readonly az: string;
+  readonly trustAnchorPath: string;
+  readonly clientCertPath: string;
+  readonly clientKeyPath: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+export interface DevKmsSection {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** ARN of the plain (AWS_KMS origin) symmetric key. */
+  readonly keyArn: string;
+  readonly alias: string;
+}
+
+export interface DevS3Section {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly bucket: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** The custom key store, or why it is absent. */
+export type DevCksSection =
+  | { readonly available: true; readonly customKeyStoreId: string; readonly keyArn: string; readonly alias: string }
+  | { readonly available: false; readonly reason: string };
+
+export interface DevConfig {
+  readonly version: 1;
+  /** Default HSM key label (docs/hsm-provider.md config format). */
+  readonly keyLabel: string;
+  readonly hsm: DevHsmSection;
+  readonly kms: DevKmsSection;
+  readonly s3: DevS3Section;
+  readonly cks: DevCksSection;
+  /** HSM admin (dev only: `strongroom hsm users …` uses it). */
+  readonly hsmAdmin: { readonly user: string; readonly password: string };
+  /** The cluster (operator) directory: CA, client certificate, backup key. */
+  readonly hsmClusterDir: string;
+  /** Optional PKCS#11 section (docs/hsm-provider.md format), for pkcs11:// keys. */
+  readonly pkcs11?: Readonly<Record<string, unknown>> | undefined;
+  /** Where this file lives (set when read; resolved paths are relative to it). */
+  readonly path?: string;
+}
+
+function bad(path: string, message: string): StrongroomError {
+  return new StrongroomError('INVALID_ARGUMENT', `dev config ${path}: ${message}`);
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function str(path: string, o: Json, key: string, where: string): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v.length === 0 || v.length > 65536) throw bad(path, `${where}.${key} must be a non-empty string`);
+  return v;
+}
+
+function section(path: string, raw: Json, key: string): Json {
+  const v = raw[key];
+  if (!isObject(v)) throw bad(path, `"${key}" must be an object`);
+  return v;
+}
+
+/**
+ * Where the config file is: `explicit`, else env STRONGROOM_CONFIG, else `./.strongroom/dev.json`.
+ */
+export function resolveDevConfigPath(explicit?: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return resolve(explicit ?? env.STRONGROOM_CONFIG ?? join(DEFAULT_DEV_DIR, DEV_CONFIG_FILE));
+}
+
+/**
+ * Read and validate a dev config file.
+ * @throws StrongroomError KEY_UNAVAILABLE when the file does not exist (the dev stack was never
+ *   started there), MALFORMED for bad JSON, INVALID_ARGUMENT for a bad shape.
+ */
+export function loadDevConfig(pathOrUndefined?: string): DevConfig {
+  const path = resolveDevConfigPath(pathOrUndefined);
+  if (!existsSync(path)) {
+    throw new StrongroomError('KEY_UNAVAILABLE', `no dev config at ${path}; start the dev stack with \`strongroom dev\` or pass --config`, {
+      details: { reason: 'NO_CONFIG' },
+    });
+  }
+  const bytes = readFileSync(path);
+  if (bytes.length > MAX_CONFIG_BYTES) throw bad(path, `larger than ${MAX_CONFIG_BYTES} bytes`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new StrongroomError('MALFORMED', `dev config ${path}: not valid JSON`, { cause: error });
+  }
+  return parseDevConfig(raw, path);
+}
+
+/** Validate an already-parsed config object. @throws StrongroomError INVALID_ARGUMENT. */
+export function parseDevConfig(raw: unknown, path = '(object)'): DevConfig {
+  if (!isObject(raw)) throw bad(path, 'must be a JSON object');
+  if (raw.version !== 1) throw bad(path, `unsupported version ${JSON.stringify(raw.version)}`);
+  const base = path === '(object)' ? process.cwd() : dirname(path);
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const h = section(path, raw, 'hsm');
+  const nodes = h.nodes;
+  if (!Array.isArray(nodes) || nodes.length === 0 || nodes.length > 64) throw bad(path, 'hsm.nodes must be a non-empty array');
+  const hsm: DevHsmSection = {
+    clusterId: str(path, h, 'clusterId', 'hsm'),
+    nodes: nodes.map((n, i) => {
+      if (!isObject(n)) throw bad(path, `hsm.nodes[${i}] must be an object`);
+      const url = str(path, n, 'url', `hsm.nodes[${i}]`);
+      if (!/^tls:\/\/127\.0\.0\.1:\d{1,5}$/.test(url)) throw bad(path, `hsm.nodes[${i}].url must be tls://127.0.0.1:PORT`);
+      return { url, az: str(path, n, 'az', `hsm.nodes[${i}]`) };
+    }),
+    az: str(path, h, 'az', 'hsm'),
+    trustAnchorPath: abs(str(path, h, 'trustAnchorPath', 'hsm')),
+    clientCertPath: abs(str(path, h, 'clientCertPath', 'hsm')),
+    clientKeyPath: abs(str(path, h, 'clientKeyPath', 'hsm')),
+    user: str(path, h, 'user', 'hsm'),
+    password: str(path, h, 'password', 'hsm'),
+  };
+  const k = section(path, raw, 'kms');
+  const kms: DevKmsSection = {
+    endpoint: str(path, k, 'endpoint', 'kms'),
+    region: str(path, k, 'region', 'kms'),
+    accessKeyId: str(path, k, 'accessKeyId', 'kms'),
+    secretAccessKey: str(path, k, 'secretAccessKey', 'kms'),
+    keyArn: str(path, k, 'keyArn', 'kms'),
+    alias: str(path, k, 'alias', 'kms'),
+  };
+  const s = section(path, raw, 's3');
+  const s3: DevS3Section = {
+    endpoint: str(path, s, 'endpoint', 's3'),
+    region: str(path, s, 'region', 's3'),
+    bucket: str(path, s, 'bucket', 's3'),
+    accessKeyId: str(path, s, 'accessKeyId', 's3'),
+    secretAccessKey: str(path, s, 'secretAccessKey', 's3'),
+  };
+  for (const [name, url] of [['kms.endpoint', kms.endpoint], ['s3.endpoint', s3.endpoint]] as const) {
+    if (!/^https?:\/\/[^\s]+$/.test(url)) throw bad(path, `${name} must be an http(s) URL`);
+  }
+  const c = section(path, raw, 'cks');
+  const cks: DevCksSection =
+    c.available === true
+      ? { available: true, customKeyStoreId: str(path, c, 'customKeyStoreId', 'cks'), keyArn: str(path, c, 'keyArn', 'cks'), alias: str(path, c, 'alias', 'cks') }
+      : { available: false, reason: typeof c.reason === 'string' ? c.reason : 'not configured' };
+  const a = section(path, raw, 'hsmAdmin');
+  return {
+    version: 1,
+    keyLabel: str(path, raw, 'keyLabel', 'config'),
+    hsm,
+    kms,
+    s3,
+    cks,
+    hsmAdmin: { user: str(path, a, 'user', 'hsmAdmin'), password: str(path, a, 'password', 'hsmAdmin') },
+    hsmClusterDir: abs(str(path, raw, 'hsmClusterDir', 'config')),
+    pkcs11: isObject(raw.pkcs11) ? raw.pkcs11 : undefined,
+    path,
+  };
+}

@@ -1,0 +1,41 @@
+/** Test helpers: run the built `strongroom` binary as a child process. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+export const CLI = join(__dirname, '..', 'dist', 'cli.mjs');
+export const ROOT = join(__dirname, '..', '..', '..');
+
+export interface RunResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Run `node dist/cli.mjs …args`, optionally feeding stdin; never throws on a non-zero exit. */
+export function runCli(args: string[], options: { stdin?: Uint8Array | string; env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out), stderr: err });
+    });
+    child.stdin.on('error', () => {});
+    if (options.stdin !== undefined) child.stdin.end(options.stdin);
+    else child.stdin.end();
+  });
+}
+
+/** Assert-friendly: the stderr lines (without the trailing newline). */
+export function lines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.length > 0);
+}
