@@ -172,7 +172,7 @@ describe('S3 Encryption Client metadata and instruction files', () => {
         const src = objects.get(o.key)!;
         const key = `m-${n++ % 64}`;
         const md = { ...src.Metadata };
-        let body = Buffer.from(src.Body);
+        let body: Buffer = Buffer.from(src.Body);
         let instruction = objects.get(`${o.key}.instruction`)?.Body;
         if (part === 'body') body = mutate(body, edits);
         else if (part === 'instruction' && instruction) instruction = mutate(instruction, edits);

@@ -130,7 +130,7 @@ describe.skipIf(!mounted)('hsm-local node on a failing disk', () => {
         (e: unknown) => e,
       );
     } finally {
-      await node?.kill('SIGKILL');
+      await (node as StartedHsmNode | undefined)?.kill('SIGKILL');
       node = undefined;
       execFileSync('mount', ['-o', 'remount,rw', mnt], { stdio: 'pipe' });
     }
