@@ -1,0 +1,120 @@
+/**
+ * The dev stack: first start creates, a second start reuses the state (keys and ciphertexts survive),
+ * stop() ends every HSM node process; and `strongroom dev` as a real child process prints the
+ * endpoints, writes dev.json, and stops everything cleanly on Ctrl-C (SIGINT).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createClient } from '@strongroom/core';
+import { freePort, startDevStack } from '../src/dev-stack';
+import { loadDevConfig } from '../src/dev-config';
+import { keyProviderFromUri } from '../src/providers';
+import { CLI, ROOT } from './helpers';
+
+const tmp = mkdtempSync(join(tmpdir(), 'strongroom-devstack-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function roundTrip(uri: string, config: ReturnType<typeof loadDevConfig>, ciphertext?: Uint8Array): Promise<Uint8Array> {
+  const opened = await keyProviderFromUri(uri, { config });
+  try {
+    const client = createClient({ keyProvider: opened.provider });
+    if (ciphertext) return (await client.decrypt(ciphertext, { expectedEncryptionContext: { t: '1' } })).plaintext;
+    return (await client.encrypt('survives a restart', { encryptionContext: { t: '1' } })).ciphertext;
+  } finally {
+    await opened.close();
+  }
+}
+
+describe('startDevStack', () => {
+  it('creates on the first start, reuses on the second, and stop() ends every node process', async () => {
+    const dir = join(tmp, 'lib');
+    const first = await startDevStack({ dir });
+    let pids: number[] = [];
+    const uris = ['kms://alias/strongroom-dev', 'hsm://strongroom-dev-kek', ...(first.config.cks.available ? ['cks://alias/strongroom-dev-cks'] : [])];
+    const sealed: Uint8Array[] = [];
+    try {
+      expect(first.created).toBe(true);
+      expect(first.hsmNodes.map((n) => n.az)).toEqual(['az-a', 'az-b', 'az-c']);
+      expect(loadDevConfig(first.configPath).kms.keyArn).toBe(first.config.kms.keyArn);
+      for (const u of uris) sealed.push(await roundTrip(u, first.config));
+      pids = first.hsmNodes.map((n) => n.pid);
+      expect(pids.every(alive)).toBe(true);
+    } finally {
+      await first.stop();
+    }
+    expect(pids.some(alive)).toBe(false);
+
+    const second = await startDevStack({ dir });
+    try {
+      expect(second.created).toBe(false);
+      expect(second.config.kms.keyArn).toBe(first.config.kms.keyArn);
+      expect(second.config.hsm.clusterId).toBe(first.config.hsm.clusterId);
+      for (const [i, u] of uris.entries()) expect(Buffer.from(await roundTrip(u, second.config, sealed[i])).toString()).toBe('survives a restart');
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
+describe('strongroom dev (child process)', () => {
+  it('prints the endpoints, writes dev.json and stops everything on Ctrl-C', async () => {
+    const dir = join(tmp, 'cli');
+    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const child = spawn(process.execPath, [CLI, 'dev', '--dir', dir, '--hsm-ports', ports.slice(0, 3).join(','), '--kms-port', String(ports[3]), '--s3-port', String(ports[4])], {
+      cwd: ROOT,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`strongroom dev did not come up: ${err}`)), 45_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('Ctrl-C stops it')) {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+        child.on('exit', () => reject(new Error(`strongroom dev exited: ${err}`)));
+      });
+      expect(out).toContain(`tls://127.0.0.1:${ports[0]}`);
+      expect(out).toContain(`http://127.0.0.1:${ports[3]}`);
+      expect(out).toContain(`http://127.0.0.1:${ports[4]}`);
+      const config = loadDevConfig(join(dir, 'dev.json'));
+      expect(config.s3.endpoint).toBe(`http://127.0.0.1:${ports[4]}`);
+      expect(JSON.parse(readFileSync(join(dir, 'dev.json'), 'utf8')).keyLabel).toBe('strongroom-dev-kek');
+      for (const p of ports) expect(await listening(p)).toBe(true);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(err).toMatch(/stopped\./);
+      for (const p of ports) expect(await listening(p)).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 90_000);
+});
