@@ -15,7 +15,7 @@ describe('HSM cluster under SIGKILL', () => {
     const r = await runHsmFaults({ durationMs: DURATION, seed});
     console.log(`hsm faults: ${JSON.stringify({ ...r, untypedFailures: r.untypedFailures.length })}`);
     expect(r.untypedFailures).toEqual([]);
-    expect(r.kills).toBeGreaterThan(3);
+    expect(r.kills).toBeGreaterThanOrEqual(2); // ~7 on an idle machine; restarts slow down under load
     expect(r.acked.creates).toBeGreaterThan(20);
     expect(r.acked.shares).toBeGreaterThan(0);
     expect(r.acked.deletes).toBeGreaterThan(0);
