@@ -1,3 +1,4 @@
+/// <reference path="./s3rver.d.ts" />
 /**
  * The one-command dev stack (DESIGN.md §7), as a library so that `strongroom dev`, `npm start` and
  * the examples' tests share one implementation:
