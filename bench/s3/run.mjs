@@ -2,7 +2,7 @@
 // same s3rver on 127.0.0.1, plus a memory run: a 1 GiB object up and down with peak RSS growth.
 // Run after `npm run build`: node bench/s3/run.mjs
 //   BENCH_S3_MIB     object size for the throughput runs (default 256)
-//   BENCH_TRIALS     trials per measurement, median reported (default 3)
+//   BENCH_TRIALS     trials per measurement, median reported (default 5)
 //   BENCH_S3_MEMORY_MIB  object size of the memory run (default 1024; 0 skips it)
 //   BENCH_S3_PART_MIB / BENCH_S3_QUEUE  partSize (default 8) and queueSize (default 2) for both clients
 // Target (issue 7): encrypted throughput ≥ 80% of the plain client; memory run peak RSS growth < 64 MiB.
@@ -20,7 +20,7 @@ import { fmt, median, table } from '../lib/measure.mjs';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_S3_MIB ?? 256) * MiB;
-const TRIALS = Number(process.env.BENCH_TRIALS ?? 3);
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 5);
 const MEMORY_SIZE = Number(process.env.BENCH_S3_MEMORY_MIB ?? 1024) * MiB;
 const PART_SIZE = Number(process.env.BENCH_S3_PART_MIB ?? 8) * MiB;
 const QUEUE_SIZE = Number(process.env.BENCH_S3_QUEUE ?? 2);

@@ -138,6 +138,7 @@ export class EncryptedUpload extends EventEmitter {
     if (!uploadId) throw new StrongroomError('PROVIDER_ERROR', 'CreateMultipartUpload returned no UploadId');
 
     const completed: CompletedPart[] = [];
+    const pool: Buffer[] = [];
     const inflight = new Set<Promise<void>>();
     let failure: unknown;
     let loaded = 0;
@@ -150,7 +151,9 @@ export class EncryptedUpload extends EventEmitter {
         if (signal.aborted) throw aborted();
         partNumber += 1;
         if (partNumber > MAX_PARTS) throw new StrongroomError('LIMIT_EXCEEDED', `more than ${MAX_PARTS} parts: raise partSize`);
-        const ciphertext = encryptor.encryptPart(current.data, current.isLast);
+        // Part buffers are pooled: at most queueSize are in use (in flight or being filled).
+        const target = pool.pop() ?? Buffer.allocUnsafe(partSize! + 16);
+        const ciphertext = encryptor.encryptPartInto(current.data, current.isLast, target);
         const plainLength = current.data.length;
         const n = partNumber;
         const p: Promise<void> = cfg.client
@@ -159,6 +162,7 @@ export class EncryptedUpload extends EventEmitter {
             { abortSignal: signal },
           )
           .then((r) => {
+            pool.push(target); // the send has settled: the SDK no longer reads the buffer
             if (!r.ETag) throw new StrongroomError('PROVIDER_ERROR', `UploadPart ${n} returned no ETag`);
             completed.push({ PartNumber: n, ETag: r.ETag });
             loaded += plainLength;
