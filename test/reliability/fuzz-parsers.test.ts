@@ -321,11 +321,9 @@ describe('hsm-local node protocol', () => {
       expect(await conn.call('status')).toBeDefined();
     }, FUZZ_TIMEOUT);
 
-    // Known gap in hsm-local (reported, not ours to fix): the encoder sends NaN, which the decoder
-    // refuses; the node then drops the whole multiplexed connection (every in-flight request on it
-    // fails with CONNECTION) instead of refusing one request. The encoder should refuse NaN locally.
-    // NaN is therefore left out of the live-node property above. it.fails keeps the gap visible.
-    it.fails('KNOWN GAP: encodeFrame refuses NaN locally instead of sending a frame the node drops the connection for', () => {
+    // The encoder refuses NaN locally (the decoder refuses it too); a node answers an undecodable
+    // value with an error for that one request and keeps the connection (hsm-local codec tests).
+    it('encodeFrame refuses NaN locally', () => {
       expect(() => wire.encodeFrame(wire.FRAME_REQUEST, 1, { op: 'random', args: { length: Number.NaN } })).toThrow();
     });
   });

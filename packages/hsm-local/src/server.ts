@@ -103,7 +103,7 @@ export function startServer(engine: Engine, creds: TlsMaterial, opts: { host: st
       } catch (e) {
         send(encodeFrame(FRAME_ERROR, id, errorValue(e)));
       }
-    });
+    }, undefined, (id, error) => send(encodeFrame(FRAME_ERROR, id, errorValue(error))));
     socket.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk);

@@ -84,3 +84,24 @@ describe('wire codec', () => {
     );
   });
 });
+
+describe('one malformed request does not cost the connection', () => {
+  it('the encoder refuses NaN locally', () => {
+    expect(() => encodeFrame(FRAME_REQUEST, 1, { op: 'random', args: { length: Number.NaN } })).toThrow(/NaN/);
+  });
+
+  it('a frame with an undecodable value is reported for its id; the next frame still decodes', () => {
+    const good = encodeFrame(FRAME_REQUEST, 8, { op: 'random', args: { length: 4 } });
+    // Same layout as a number frame, with the float64 bytes of NaN (the encoder would refuse it).
+    const bad = Buffer.from(encodeFrame(FRAME_REQUEST, 7, { n: 1 }));
+    bad.writeDoubleBE(Number.NaN, bad.length - 8);
+    const frames: number[] = [];
+    const badIds: Array<[number, string]> = [];
+    const reader = createFrameReader((f) => frames.push(f.id), undefined, (id, e) => badIds.push([id, e.code]));
+    reader.push(Buffer.concat([bad, good]));
+    expect(badIds).toEqual([[7, 'MALFORMED']]);
+    expect(frames).toEqual([8]);
+    // Without the callback a bad value still throws (e.g. on the client side).
+    expect(() => createFrameReader(() => {}).push(bad)).toThrow(/NaN/);
+  });
+});

@@ -48,7 +48,11 @@ function malformedWire(message: string): StrongroomError {
 function sizeOf(v: WireValue | undefined, depth: number): number {
   if (depth > MAX_DEPTH) throw malformedWire('value nested too deeply');
   if (v === null || v === undefined || typeof v === 'boolean') return 1;
-  if (typeof v === 'number') return 9;
+  if (typeof v === 'number') {
+    // The decoder refuses NaN, so never send it: fail the one call locally instead.
+    if (Number.isNaN(v)) throw new StrongroomError('INVALID_ARGUMENT', 'hsm wire: NaN cannot be sent');
+    return 9;
+  }
   if (typeof v === 'string') return 5 + Buffer.byteLength(v, 'utf8');
   if (v instanceof Uint8Array) return 5 + v.length;
   if (Array.isArray(v)) {
@@ -248,7 +252,24 @@ export function decodeFrameBody(body: Uint8Array): Frame {
  * Incremental frame reader for a byte stream. Checks the declared length against MAX_FRAME_BYTES
  * before buffering the body, so a hostile peer cannot make us allocate more than the cap.
  */
-export function createFrameReader(onFrame: (frame: Frame) => void, maxFrameBytes = MAX_FRAME_BYTES) {
+/** The request id of a frame body whose header (version, kind, id) is valid, else undefined. */
+function frameIdOf(body: Uint8Array): number | undefined {
+  if (body.length < HEADER_BYTES - 4 || body[0] !== WIRE_VERSION) return undefined;
+  const kind = body[1];
+  if (kind !== FRAME_REQUEST && kind !== FRAME_RESPONSE && kind !== FRAME_ERROR) return undefined;
+  return new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(2);
+}
+
+/**
+ * @param onBadValue called (instead of throwing) for a frame whose length, version, kind and id are
+ *   valid but whose value does not decode: the length prefix keeps the stream in sync, so only that
+ *   one request fails, not the whole connection. Without it, such a frame throws like any other.
+ */
+export function createFrameReader(
+  onFrame: (frame: Frame) => void,
+  maxFrameBytes = MAX_FRAME_BYTES,
+  onBadValue?: (id: number, error: StrongroomError) => void,
+) {
   let chunks: Buffer[] = [];
   let buffered = 0;
   let expected = -1;
@@ -293,7 +314,16 @@ export function createFrameReader(onFrame: (frame: Frame) => void, maxFrameBytes
         if (buffered < expected) return;
         const body = take(expected);
         expected = -1;
-        onFrame(decodeFrameBody(body));
+        let frame: Frame;
+        try {
+          frame = decodeFrameBody(body);
+        } catch (e) {
+          const id = frameIdOf(body);
+          if (onBadValue === undefined || id === undefined || !StrongroomError.isInstance(e)) throw e;
+          onBadValue(id, e);
+          continue;
+        }
+        onFrame(frame);
       }
     },
     /** Drop buffered bytes (on close). */
