@@ -1,9 +1,9 @@
 // bench/fuzz — the long fuzzing run (outside `npm test`): every fuzz suite in the repository with
 // STRONGROOM_FUZZ_RUNS cases per property (default 1,000,000). In CI the same suites run 10,000.
 //   node bench/fuzz/run.mjs [runs]
-// Fuzz suites are the test files whose name contains "fuzz"; each honours STRONGROOM_FUZZ_RUNS.
+// Fuzz suites are the test files that read STRONGROOM_FUZZ_RUNS (the case count of their properties).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,7 +15,7 @@ function find(dir, out = []) {
     if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) find(path, out);
-    else if (/fuzz.*\.test\.ts$/.test(name)) out.push(path);
+    else if (/\.test\.ts$/.test(name) && readFileSync(path, 'utf8').includes('STRONGROOM_FUZZ_RUNS')) out.push(path);
   }
   return out;
 }

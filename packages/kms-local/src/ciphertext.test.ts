@@ -4,6 +4,10 @@ import { encodeCiphertext, encodeHeader, parseCiphertext } from './ciphertext';
 import { serializeEncryptionContext } from './encryption-context';
 import { KmsError } from './errors';
 
+// Case counts scale with STRONGROOM_FUZZ_RUNS (bench/fuzz sets 1,000,000); the defaults keep CI fast —
+// the 10,000-case CI runs of these targets are in test/reliability/fuzz-parsers.test.ts.
+const scaled = (base: number) => (process.env.STRONGROOM_FUZZ_RUNS ? Number(process.env.STRONGROOM_FUZZ_RUNS) : base);
+
 describe('ciphertext blob', () => {
   it('round-trips header fields', () => {
     const header = encodeHeader('mrk-0123abcd', 7);
@@ -27,7 +31,7 @@ describe('ciphertext blob', () => {
           expect((e as KmsError).type).toBe('InvalidCiphertextException');
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: scaled(2000) },
     );
   });
 
