@@ -16,7 +16,7 @@ export function project(name: string, test: UserWorkspaceConfig['test'] = {}) {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       testTimeout: 30_000,
       hookTimeout: 60_000,
-      env: { AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' },
+      env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       ...test,
     },
   });

@@ -12,7 +12,7 @@ for (const name of names) {
   const script = join(here, name, 'run.mjs');
   if (!existsSync(script)) { console.error(`bench: no benchmark named ${name}`); failed++; continue; }
   console.log(`\n=== bench/${name} ===`);
-  const r = spawnSync(process.execPath, [script], { stdio: 'inherit', env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' } });
+  const r = spawnSync(process.execPath, [script], { stdio: 'inherit', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);
