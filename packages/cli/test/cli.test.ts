@@ -73,7 +73,8 @@ afterAll(async () => {
 
 const c = (...args: string[]) => ['--config', config, ...args];
 
-describe('strongroom encrypt / decrypt', () => {
+// Independent child processes: run them concurrently to keep the suite short.
+describe.concurrent('strongroom encrypt / decrypt', () => {
   const kinds: Array<[string, () => string, () => string[], Record<string, string>?]> = [
     ['kms alias', () => 'kms://alias/strongroom-dev', () => []],
     ['kms ARN', () => `kms://${stack.config.kms.keyArn}`, () => []],
@@ -139,7 +140,7 @@ describe('strongroom encrypt / decrypt', () => {
   });
 });
 
-describe('strongroom errors: one line, documented exit code, no partial output', () => {
+describe.concurrent('strongroom errors: one line, documented exit code, no partial output', () => {
   let kmsCiphertext: string;
   beforeAll(async () => {
     kmsCiphertext = file('errors.enc');
@@ -199,6 +200,20 @@ describe('strongroom errors: one line, documented exit code, no partial output',
     expect(r.code).toBe(EXIT.KEY);
     expect(lines(r.stderr).length).toBeGreaterThan(2);
     expect(r.stderr).toMatch(/\n\s+at keyProviderFromUri /);
+  });
+
+  it('draws a progress bar on a terminal (stderr is a TTY)', async (t) => {
+    // util-linux `script` runs the command on a pseudo-terminal.
+    let script: string;
+    try {
+      script = execFileSync('sh', ['-c', 'command -v script']).toString().trim();
+    } catch {
+      return t.skip();
+    }
+    const cmd = `node ${join(__dirname, '..', 'dist', 'cli.mjs')} --config ${config} encrypt -i ${sampleFile} -o ${file('tty.enc')} --key hsm://strongroom-dev-kek`;
+    const { stdout } = await execFileAsync(script, ['-qec', cmd, '/dev/null'], { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, timeout: 60_000 });
+    expect(stdout).toMatch(/encrypting \[.*\] 100% 1\.0 MiB\/1\.0 MiB/);
+    expect(readFileSync(file('tty.enc')).length).toBeGreaterThan(sample.length);
   });
 
   it('--help exits 0', async () => {
