@@ -13,7 +13,7 @@ import { createClient } from '@strongroom/core';
 import { freePort, startDevStack } from '../src/dev-stack';
 import { loadDevConfig } from '../src/dev-config';
 import { keyProviderFromUri } from '../src/providers';
-import { CLI, ROOT } from './helpers';
+import { CLI, ROOT, runCli } from './helpers';
 
 const tmp = mkdtempSync(join(tmpdir(), 'strongroom-devstack-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -73,6 +73,37 @@ describe('startDevStack', () => {
       for (const [i, u] of uris.entries()) expect(Buffer.from(await roundTrip(u, second.config, sealed[i])).toString()).toBe('survives a restart');
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('strongroom hsm backup / restore', () => {
+  it('backs up a node, refuses to restore under a running node, restores offline, and the keys still work', async () => {
+    const dir = join(tmp, 'restore');
+    const stack = await startDevStack({ dir });
+    let sealed: Uint8Array;
+    let backup: string;
+    try {
+      sealed = await roundTrip('hsm://strongroom-dev-kek', stack.config);
+      const b = await runCli(['--config', stack.configPath, 'hsm', 'backup']);
+      expect(b.code).toBe(0);
+      backup = /backup written: (.+)$/m.exec(b.stdout.toString())![1]!;
+      const refused = await runCli(['--config', stack.configPath, 'hsm', 'restore', '--backup', backup, '--node', '0']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/is running/);
+    } finally {
+      await stack.stop();
+    }
+    const restored = await runCli(['--config', join(dir, 'dev.json'), 'hsm', 'restore', '--backup', backup, '--node', '0']);
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+    const again = await startDevStack({ dir });
+    try {
+      expect(Buffer.from(await roundTrip('hsm://strongroom-dev-kek', again.config, sealed)).toString()).toBe('survives a restart');
+      const sync = await runCli(['--config', again.configPath, 'hsm', 'sync', 'status']);
+      expect(sync.stdout.toString().match(/ACTIVE/g)).toHaveLength(3);
+    } finally {
+      await again.stop();
     }
   });
 });

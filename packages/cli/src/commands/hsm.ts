@@ -4,6 +4,7 @@
  * key operations go through the cluster client as the crypto user.
  */
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { connectHsmNode, verifyAuditLog, addNodeFromBackup, loadCluster, type HsmNodeConnection } from '@strongroom/hsm-local';
 import { StrongroomError } from '@strongroom/core';
@@ -24,6 +25,15 @@ async function node(config: DevConfig, as: 'admin' | 'crypto', index = 0): Promi
     throw error;
   }
   return conn;
+}
+
+function listening(url: string): Promise<boolean> {
+  const port = Number(url.slice(url.lastIndexOf(':') + 1));
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
 }
 
 function table(ctx: CliContext, rows: Array<Record<string, unknown>>): void {
@@ -125,6 +135,9 @@ export async function hsmRestore(ctx: CliContext, o: { backup: string; node?: st
   const n = cluster.nodes[i];
   if (!n || !/^\d+$/.test(o.node ?? '0')) throw new UsageError(`--node: 0-${cluster.nodes.length - 1}`);
   if (!existsSync(o.backup)) throw new UsageError(`--backup ${o.backup}: no such file`);
+  // Restoring rewrites the node's sealed state: never under a running node.
+  const url = config.hsm.nodes[i]?.url;
+  if (url && (await listening(url))) throw new UsageError(`node ${i} is running at ${url}; stop the dev stack (Ctrl-C) before restoring it`);
   const r = addNodeFromBackup({ clusterDir: config.hsmClusterDir, dataDir: n.dataDir, backupFile: o.backup });
   ctx.print(`node ${r.nodeId} (${r.az}) restored from ${o.backup}; start the dev stack again and it rejoins the cluster`);
 }
