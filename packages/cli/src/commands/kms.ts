@@ -2,18 +2,9 @@
  * `strongroom kms …`: keys, aliases and custom key stores on the dev stack's KMS endpoint (any AWS
  * KMS-compatible endpoint: the commands are plain @aws-sdk/client-kms calls).
  */
-import {
-  ConnectCustomKeyStoreCommand,
-  CreateAliasCommand,
-  CreateCustomKeyStoreCommand,
-  CreateKeyCommand,
-  DeleteAliasCommand,
-  DescribeCustomKeyStoresCommand,
-  DisconnectCustomKeyStoreCommand,
-  ListAliasesCommand,
-  ListKeysCommand,
-} from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, DeleteAliasCommand, ListAliasesCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import { StrongroomError } from '@strongroom/core';
+import { createCustomKeyStoreAdmin } from '@strongroom/provider-custom-key-store';
 import { kmsClientFor, hsmPems } from '../clients';
 import { UsageError } from '../exit';
 import type { CliContext } from './context';
@@ -71,30 +62,32 @@ export async function kmsCommand(ctx: CliContext, action: string, args: string[]
         throw new UsageError(`kms aliases: unknown action ${sub} (list, create, delete)`);
       }
       case 'custom-key-stores': {
+        // The admin API of @strongroom/provider-custom-key-store: connect waits for CONNECTED and
+        // every failure names the fix (ConnectionErrorCode → what to do).
+        const admin = createCustomKeyStoreAdmin({ client: kms });
+        const o2 = { abortSignal: ctx.signal };
         const [sub, id] = args;
         if (!sub || sub === 'list') {
-          const out = await send<{ CustomKeyStores?: Array<Record<string, unknown>> }>(new DescribeCustomKeyStoresCommand({})).catch(unsupported);
-          for (const s of out.CustomKeyStores ?? []) ctx.print(`${s.CustomKeyStoreId}  ${s.CustomKeyStoreName}  ${s.ConnectionState}  ${s.CloudHsmClusterId ?? ''}`);
-          if (!out.CustomKeyStores?.length) ctx.print('(none)');
+          const stores = await admin.describe(undefined, o2).catch(unsupported);
+          for (const st of stores) ctx.print(`${st.customKeyStoreId}  ${st.name}  ${st.connectionState}${st.connectionErrorCode ? ` (${st.connectionErrorCode})` : ''}  ${st.clusterId ?? ''}`);
+          if (stores.length === 0) ctx.print('(none)');
           return;
         }
         if (sub === 'create') {
           if (!id) throw new UsageError('kms custom-key-stores create <name> (uses the dev HSM cluster; env STRONGROOM_KMSUSER_PASSWORD)');
           const password = process.env.STRONGROOM_KMSUSER_PASSWORD;
           if (!password) throw new UsageError('set the kmsuser password in env STRONGROOM_KMSUSER_PASSWORD');
-          const out = await send<{ CustomKeyStoreId: string }>(
-            new CreateCustomKeyStoreCommand({
-              CustomKeyStoreName: id,
-              CloudHsmClusterId: config.hsm.clusterId,
-              TrustAnchorCertificate: hsmPems(config.hsm).trustAnchor,
-              KeyStorePassword: password,
-            }),
-          ).catch(unsupported);
-          return ctx.print(out.CustomKeyStoreId);
+          const storeId = await admin
+            .createCustomKeyStore({ name: id, clusterId: config.hsm.clusterId, trustAnchorPem: hsmPems(config.hsm).trustAnchor, kmsuserPassword: password, ...o2 })
+            .catch(unsupported);
+          return ctx.print(storeId);
         }
         if (!id) throw new UsageError(`kms custom-key-stores ${sub} <custom-key-store-id>`);
-        if (sub === 'connect') return (await send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id })).catch(unsupported), ctx.print(`connecting ${id}`));
-        if (sub === 'disconnect') return (await send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id })).catch(unsupported), ctx.print(`disconnected ${id}`));
+        if (sub === 'connect') {
+          const st = await admin.connect(id, o2).catch(unsupported);
+          return ctx.print(`${id} ${st.connectionState}`);
+        }
+        if (sub === 'disconnect') return (await admin.disconnect(id, o2).catch(unsupported), ctx.print(`${id} DISCONNECTED`));
         throw new UsageError(`kms custom-key-stores: unknown action ${sub} (list, create, connect, disconnect)`);
       }
       default:
