@@ -1,10 +1,5 @@
 import { defineConfig } from 'tsdown';
+import { library } from '../../tsdown.shared.ts';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'servers/index': 'src/servers/index.ts' },
-  format: ['esm'],
-  dts: true,
-  platform: 'node',
-  target: 'node20',
-  clean: true,
-});
+// ESM only: the package imports vitest, which cannot be require()d.
+export default defineConfig(library({ entry: { index: 'src/index.ts', 'servers/index': 'src/servers/index.ts' }, format: ['esm'] }));

@@ -1,0 +1,25 @@
+/**
+ * Shared tsdown settings. Every package builds its library entry as ESM + CJS + types for Node 20;
+ * a package with a binary builds it as a *separate* config (STYLE.md gotcha 4: a library entry and
+ * a bin entry in one config made `require()` of the library run the CLI).
+ */
+import type { UserConfig } from 'tsdown';
+
+const node20 = { platform: 'node', target: 'node20' } as const;
+
+/** The library entry (src/index.ts → dist/index.{mjs,cjs,d.mts,d.cts}). */
+export function library(overrides: UserConfig = {}): UserConfig {
+  return { entry: ['src/index.ts'], format: ['esm', 'cjs'], dts: true, clean: true, ...node20, ...overrides };
+}
+
+/**
+ * The binary (src/cli.ts → dist/cli.mjs), ESM only; the source's `#!/usr/bin/env node` line is kept.
+ * It never cleans dist/ (the library config does), and a package with a binary should clean only its
+ * library outputs so that processes being started from dist/cli.mjs never see it vanish mid-rebuild.
+ */
+export function cli(overrides: UserConfig = {}): UserConfig {
+  return { entry: ['src/cli.ts'], format: ['esm'], dts: false, clean: false, ...node20, ...overrides };
+}
+
+/** `clean` for a package with a binary: the library's outputs only. */
+export const LIBRARY_OUTPUTS = ['dist/index.*', 'dist/chunk-*'];
