@@ -9,7 +9,9 @@ export default defineConfig([
     dts: true,
     platform: 'node',
     target: 'node20',
-    clean: true,
+    // Clean only the library's outputs: dist/cli.mjs must not vanish while a rebuild runs and
+    // processes (tests, a running `strongroom dev`) are being started from it.
+    clean: ['dist/index.*', 'dist/chunk-*'],
   },
   {
     entry: ['src/cli.ts'],
