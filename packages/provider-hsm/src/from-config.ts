@@ -134,7 +134,7 @@ async function parseCluster(raw: unknown, dir: string, env: Readonly<Record<stri
     nodes: nodes.map((n, i) => {
       if (!isObject(n)) throw bad(`hsm.nodes[${i}] must be an object`);
       const url = str(n, 'url', `hsm.nodes[${i}]`)!;
-      if (!/^https?:\/\//.test(url)) throw bad(`hsm.nodes[${i}].url must be an http(s) URL`);
+      if (!/^tls:\/\/[^/]+:\d{1,5}$/.test(url)) throw bad(`hsm.nodes[${i}].url must be a tls://HOST:PORT URL (as hsm-local nodes serve)`);
       return { url, az: str(n, 'az', `hsm.nodes[${i}]`, false) };
     }),
     az: str(raw, 'az', 'hsm', false),

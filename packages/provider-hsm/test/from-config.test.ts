@@ -22,8 +22,8 @@ describe('loadHsmConfig', () => {
   const cluster = {
     clusterId: 'cluster-1',
     nodes: [
-      { url: 'https://127.0.0.1:7301', az: 'az-a' },
-      { url: 'https://127.0.0.1:7302', az: 'az-b' },
+      { url: 'tls://127.0.0.1:7301', az: 'az-a' },
+      { url: 'tls://127.0.0.1:7302', az: 'az-b' },
     ],
     trustAnchorPath: 'hsm/ca.pem',
     clientCertPath: 'hsm/client.pem',

@@ -5,3 +5,4 @@ export { KmsKeyProvider, kmsKeyProviders, KMS_PROVIDER_ID, type KmsKeyProviderOp
 export { createKmsClientSupplier, cacheClients, limitRegions, excludeRegions, type KmsClientLike, type KmsClientSupplier } from './client-supplier';
 export { isMultiRegionKey, mrkMatch, parseKmsArn, type KmsArn } from './arn';
 export { isRetryable, type RetryOptions } from './retry';
+export { kmsKeyProviderFromConfig, parseKmsConfig, type KmsConfigSection } from './from-config';

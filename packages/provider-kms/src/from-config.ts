@@ -1,0 +1,93 @@
+/**
+ * `kmsKeyProviderFromConfig`: one line from the dev stack's config file (`strongroom dev` writes
+ * `.strongroom/dev.json`) — or any file of the same shape — to a ready KmsKeyProvider.
+ *
+ * ```json
+ * { "kms": { "endpoint": "http://127.0.0.1:4599", "region": "us-east-1",
+ *            "accessKeyId": "…", "secretAccessKey": "…", "keyArn": "arn:aws:kms:…", "alias": "alias/…" } }
+ * ```
+ * Every field but `keyArn`/`alias` is optional: without `endpoint` the real AWS KMS is used, and
+ * without credentials the default AWS credential chain. Against AWS, the same file with only
+ * `region` and `keyArn` is the scale-out path, by configuration only.
+ */
+import { readFile } from 'node:fs/promises';
+import { StrongroomError } from '@strongroom/core';
+import { createKmsClientSupplier } from './client-supplier';
+import { KmsKeyProvider, type KmsKeyProviderOptions } from './kms-key-provider';
+
+const MAX_CONFIG_BYTES = 1 << 20;
+
+export interface KmsConfigSection {
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly accessKeyId?: string;
+  readonly secretAccessKey?: string;
+  readonly keyArn?: string;
+  readonly alias?: string;
+}
+
+function bad(message: string): StrongroomError {
+  return new StrongroomError('INVALID_ARGUMENT', `KMS config: ${message}`);
+}
+
+function optionalString(section: Record<string, unknown>, name: string): string | undefined {
+  const v = section[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length === 0 || v.length > 2048) throw bad(`kms.${name} must be a non-empty string`);
+  return v;
+}
+
+/** Parse the `kms` section of a config object (strict: typed fields, size caps). */
+export function parseKmsConfig(raw: unknown): KmsConfigSection {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('expected a JSON object');
+  const section = (raw as Record<string, unknown>).kms;
+  if (typeof section !== 'object' || section === null || Array.isArray(section)) throw bad('missing the "kms" section');
+  const s = section as Record<string, unknown>;
+  const config = {
+    endpoint: optionalString(s, 'endpoint'),
+    region: optionalString(s, 'region'),
+    accessKeyId: optionalString(s, 'accessKeyId'),
+    secretAccessKey: optionalString(s, 'secretAccessKey'),
+    keyArn: optionalString(s, 'keyArn'),
+    alias: optionalString(s, 'alias'),
+  };
+  if (config.endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(config.endpoint)) throw bad('kms.endpoint must be an http(s) URL');
+  if ((config.accessKeyId === undefined) !== (config.secretAccessKey === undefined)) throw bad('give both kms.accessKeyId and kms.secretAccessKey, or neither');
+  if (config.keyArn === undefined && config.alias === undefined) throw bad('give kms.keyArn or kms.alias');
+  return config;
+}
+
+/**
+ * @param config a path to a JSON file, or the parsed object
+ * @param options extra KmsKeyProvider options; `keyId` picks another key than the file's keyArn/alias
+ * @example
+ * const provider = await kmsKeyProviderFromConfig('.strongroom/dev.json');
+ * @throws StrongroomError INVALID_ARGUMENT for a missing/invalid file or section; IO_ERROR if unreadable.
+ */
+export async function kmsKeyProviderFromConfig(
+  config: string | Record<string, unknown>,
+  options: Omit<KmsKeyProviderOptions, 'clientProvider' | 'region'> & { keyId?: string } = {},
+): Promise<ReturnType<typeof KmsKeyProvider>> {
+  let raw: unknown = config;
+  if (typeof config === 'string') {
+    let text: string;
+    try {
+      text = await readFile(config, 'utf8');
+    } catch (e) {
+      throw new StrongroomError('IO_ERROR', `KMS config: cannot read ${config}`, { cause: e });
+    }
+    if (text.length > MAX_CONFIG_BYTES) throw bad(`${config} is larger than ${MAX_CONFIG_BYTES} bytes`);
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new StrongroomError('MALFORMED', `KMS config: ${config} is not valid JSON`, { cause: e });
+    }
+  }
+  const kms = parseKmsConfig(raw);
+  const { keyId, ...rest } = options;
+  const clientProvider = createKmsClientSupplier({
+    ...(kms.endpoint ? { endpoint: kms.endpoint } : {}),
+    ...(kms.accessKeyId ? { credentials: { accessKeyId: kms.accessKeyId, secretAccessKey: kms.secretAccessKey! } } : {}),
+  });
+  return KmsKeyProvider({ generatorKeyId: rest.generatorKeyId ?? keyId ?? kms.keyArn ?? kms.alias, ...rest, clientProvider, region: kms.region });
+}
