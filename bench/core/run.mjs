@@ -14,12 +14,13 @@ import {
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
 import { createClient, createDataKeyCache, DEFAULT_FRAME_LENGTH, RawAesKeyProvider } from '@strongroom/core';
-import { fmt, rate, table, trials } from '../lib/measure.mjs';
+import { fmt, median, rate, table, trials } from '../lib/measure.mjs';
 
 const TRIAL_MS = Number(process.env.BENCH_TRIAL_MS ?? 1000);
 const STREAM_MIB = Number(process.env.BENCH_STREAM_MIB ?? 64);
 const FRAME_LENGTHS = (process.env.BENCH_FRAME_LENGTHS ?? String(DEFAULT_FRAME_LENGTH)).split(',').map(Number);
 const ONLY = process.env.BENCH_ONLY; // 'small' | 'stream'
+const STREAM_TRIALS = Number(process.env.BENCH_STREAM_TRIALS ?? 7);
 const key = crypto.randomBytes(32);
 const context = { tenant: 'bench' };
 const kib = crypto.randomBytes(1024);
@@ -98,17 +99,23 @@ async function streaming(frameLength) {
     await pipeline(Readable.from(ourMessage), ours.decryptStream(), sink());
     await pipeline(Readable.from(esdkMessage), esdk.decryptUnsignedMessageStream(keyring), sink());
   }
-  return {
-    rawNode: await trials(() => mibPerSecond(async () => {
+  const runs = {
+    rawNode: async () => {
       const c = crypto.createCipheriv('aes-256-gcm', key, crypto.randomBytes(12));
       for (const chunk of chunks) c.update(chunk);
       c.final();
-    }), 5),
-    strongroomEncrypt: await trials(() => mibPerSecond(() => pipeline(Readable.from(chunks), ours.encryptStream({ encryptionContext: context }), sink())), 5),
-    strongroomDecrypt: await trials(() => mibPerSecond(() => pipeline(Readable.from(ourMessage), ours.decryptStream(), sink())), 5),
-    esdkEncrypt: await trials(() => mibPerSecond(() => pipeline(Readable.from(chunks), esdk.encryptStream(keyring, { suiteId: ESDK_SUITE[0x0478], frameLength, encryptionContext: context }), sink())), 5),
-    esdkDecrypt: await trials(() => mibPerSecond(() => pipeline(Readable.from(esdkMessage), esdk.decryptUnsignedMessageStream(keyring), sink())), 5),
+    },
+    strongroomEncrypt: () => pipeline(Readable.from(chunks), ours.encryptStream({ encryptionContext: context }), sink()),
+    esdkEncrypt: () => pipeline(Readable.from(chunks), esdk.encryptStream(keyring, { suiteId: ESDK_SUITE[0x0478], frameLength, encryptionContext: context }), sink()),
+    strongroomDecrypt: () => pipeline(Readable.from(ourMessage), ours.decryptStream(), sink()),
+    esdkDecrypt: () => pipeline(Readable.from(esdkMessage), esdk.decryptUnsignedMessageStream(keyring), sink()),
   };
+  // Interleaved rounds: each round measures every contender once, so drift in machine load hits all.
+  const samples = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
+  for (let round = 0; round < STREAM_TRIALS; round++) {
+    for (const [name, run] of Object.entries(runs)) samples[name].push(await mibPerSecond(run));
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
 }
 
 // --- run ---------------------------------------------------------------------------------------
