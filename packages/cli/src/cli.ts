@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `strongroom` — the command line (docs/cli.md). Every error is one line on stderr and a documented
  * exit code (./exit.ts); `--verbose` adds stacks. Data goes to stdout only when asked (`-o -`).
