@@ -35,6 +35,10 @@ export interface CryptoBackend {
   randomBytes(length: number): Uint8Array;
   /** RFC 5869 HKDF (extract with `salt`, or HashLen zero bytes when undefined; then expand). */
   hkdf(hash: KdfHash, ikm: Uint8Array, salt: Uint8Array | undefined, info: Uint8Array, length: number): Uint8Array;
+  /** RFC 5869 §2.2 HKDF-Extract: the pseudorandom key (caller wipes it). */
+  hkdfExtract(hash: KdfHash, ikm: Uint8Array, salt: Uint8Array | undefined): Uint8Array;
+  /** RFC 5869 §2.3 HKDF-Expand from a pseudorandom key. */
+  hkdfExpand(hash: KdfHash, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
   /** AES-GCM with a 16-byte tag; key length selects AES-128/192/256. */
   gcmEncrypt(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, plaintext: readonly Uint8Array[]): GcmSealed;
   /** Returns plaintext pieces only if the tag verifies; throws AUTHENTICATION_FAILED otherwise. */

@@ -11,7 +11,7 @@ import { MessageDecoder } from './decoder';
 import { MessageEncoder } from './encoder';
 import { checkCallerContext, checkExpectedContext, PUBLIC_KEY_FIELD } from './encryption-context';
 import { StrongroomError, throwIfAborted } from './errors';
-import type { MessageHeader } from './header';
+import type { MessageHeader, ParsedHeader } from './header';
 import { chunksOf, type Input, inMemory, isInput, knownLength } from './input';
 import type { EncryptionContext, KeyProvider } from './key-provider';
 import { type EncryptionMaterials, generateMaterials, unwrapDataKey } from './materials';
@@ -170,20 +170,14 @@ export function createClient(options: ClientOptions): StrongroomClient {
     checkExpectedContext(header.encryptionContext, decryptOptions.expectedEncryptionContext);
   }
 
-  async function open(decoder: MessageDecoder, header: MessageHeader, decryptOptions: DecryptOptions): Promise<void> {
+  async function open(decoder: MessageDecoder, parsed: ParsedHeader, decryptOptions: DecryptOptions): Promise<void> {
+    const { header } = parsed;
     checkOpenable(header, decryptOptions);
     const unwrap = () => unwrapDataKey(providers, header.suite, header.encryptionContext, header.encryptedDataKeys, decryptOptions.abortSignal);
+    // The cache key: partition, suite and the raw context + EDK bytes (the same wrapped key under the
+    // same context is the same data key); latin1 maps each byte to one char, losslessly.
     const dataKey = cache
-      ? await cache.decryptionKey(
-          JSON.stringify([
-            'd',
-            partition,
-            header.suite.id,
-            contextKey(header.encryptionContext),
-            header.encryptedDataKeys.map((k) => [k.providerId, Buffer.from(k.providerInfo).toString('base64'), Buffer.from(k.ciphertext).toString('base64')]),
-          ]),
-          unwrap,
-        )
+      ? await cache.decryptionKey(`d${partition}${header.suite.id}:${Buffer.from(parsed.keySection.buffer, parsed.keySection.byteOffset, parsed.keySection.byteLength).toString('latin1')}`, unwrap)
       : await unwrap();
     try {
       throwIfAborted(decryptOptions.abortSignal);
@@ -222,7 +216,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
     else for await (const c of chunksOf(ciphertext)) decoder.write(c);
     const parsed = decoder.readHeader() ?? (decoder.end(), undefined);
     const header = parsed!.header;
-    await open(decoder, header, decryptOptions);
+    await open(decoder, parsed!, decryptOptions);
     const out = decoder.read();
     out.push(...decoder.end());
     return { plaintext: concatBytes(out), header };
@@ -239,7 +233,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
     const [input, decryptOptions] = splitArgs(inputOrOptions, maybeOptions);
     checkCallerContextShape(decryptOptions.expectedEncryptionContext);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
-    const transform = new DecryptTransform(decoder, (header) => open(decoder, header, decryptOptions));
+    const transform = new DecryptTransform(decoder, (parsed) => open(decoder, parsed, decryptOptions));
     return connect(transform, input, decryptOptions.abortSignal);
   }
 
@@ -356,7 +350,7 @@ class DecryptTransform extends Transform {
 
   constructor(
     private readonly decoder: MessageDecoder,
-    private readonly open: (header: MessageHeader) => Promise<void>,
+    private readonly open: (parsed: ParsedHeader) => Promise<void>,
   ) {
     super();
   }
@@ -376,7 +370,7 @@ class DecryptTransform extends Transform {
       if (this.opened) return this.drain(callback, false);
       const parsed = this.decoder.readHeader();
       if (!parsed) return callback();
-      this.opening ??= this.open(parsed.header).then(() => {
+      this.opening ??= this.open(parsed).then(() => {
         this.opened = true;
         this.emit('header', parsed.header);
       });

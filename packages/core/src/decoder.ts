@@ -13,7 +13,7 @@ import { bodyAad, FINAL_FRAME_MARKER, MAX_NON_FRAMED_LENGTH } from './body';
 import { ByteQueue } from './byte-queue';
 import { malformed, StrongroomError } from './errors';
 import { CONTENT_NON_FRAMED, type MessageHeader, type ParsedHeader, tryParseHeader } from './header';
-import { commitmentKey, contentKey } from './kdf';
+import { commitmentKey, committingPrk, contentKey } from './kdf';
 
 export interface DecoderOptions {
   readonly backend: CryptoBackend;
@@ -86,14 +86,20 @@ export class MessageDecoder {
     if (this.state !== 'key' || !parsed) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
     const { backend } = this.options;
     const { header } = parsed;
-    if (header.suite.committing) {
-      // spec: client-apis/decrypt.md — the derived commitment MUST equal the header's, compared in constant time.
-      const expected = commitmentKey(backend, dataKey, header.messageId);
+    const prk = header.suite.committing ? committingPrk(backend, dataKey, header.messageId) : undefined;
+    if (prk) {
+      // spec: client-apis/decrypt.md — the derived commitment MUST equal the header's, compared in
+      // constant time, before the content key is derived.
+      const expected = commitmentKey(backend, prk);
       const ok = backend.timingSafeEqual(expected, header.commitment!);
       expected.fill(0);
-      if (!ok) throw new StrongroomError('AUTHENTICATION_FAILED', 'Key commitment does not match: the message was not encrypted with this data key');
+      if (!ok) {
+        prk.fill(0);
+        throw new StrongroomError('AUTHENTICATION_FAILED', 'Key commitment does not match: the message was not encrypted with this data key');
+      }
     }
-    const key = contentKey(backend, header.suite, dataKey, header.messageId);
+    const key = contentKey(backend, header.suite, dataKey, header.messageId, prk);
+    prk?.fill(0);
     try {
       backend.gcmDecrypt(key, parsed.headerIv, parsed.headerBody, [], parsed.headerTag);
     } catch (e) {

@@ -9,7 +9,7 @@ import type { CryptoBackend, IncrementalSigner, SigningKeyPair } from './backend
 import { bodyAad, FINAL_FRAME_MARKER, frameIv, MAX_FRAMES, MAX_NON_FRAMED_LENGTH } from './body';
 import { StrongroomError } from './errors';
 import { CONTENT_FRAMED, CONTENT_NON_FRAMED, type MessageHeader, serializeHeaderBody } from './header';
-import { commitmentKey, contentKey } from './kdf';
+import { commitmentKey, committingPrk, contentKey } from './kdf';
 import type { EncryptedDataKey, EncryptionContext } from './key-provider';
 import type { AlgorithmSuite } from './suites';
 
@@ -41,6 +41,7 @@ export class MessageEncoder {
   constructor(private readonly input: EncoderInput) {
     const { backend, suite, dataKey, frameLength } = input;
     const messageId = backend.randomBytes(suite.messageVersion === 2 ? 32 : 16);
+    const prk = suite.committing ? committingPrk(backend, dataKey, messageId) : undefined;
     this.header = {
       version: suite.messageVersion,
       suite,
@@ -49,9 +50,10 @@ export class MessageEncoder {
       encryptedDataKeys: input.encryptedDataKeys,
       contentType: frameLength === 0 ? CONTENT_NON_FRAMED : CONTENT_FRAMED,
       frameLength,
-      commitment: suite.committing ? commitmentKey(backend, dataKey, messageId) : undefined,
+      commitment: prk ? commitmentKey(backend, prk) : undefined,
     };
-    this.key = contentKey(backend, suite, dataKey, messageId);
+    this.key = contentKey(backend, suite, dataKey, messageId, prk);
+    prk?.fill(0);
     this.signer = input.signingKey ? backend.createSigner(input.signingKey) : undefined;
   }
 

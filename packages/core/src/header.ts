@@ -34,6 +34,11 @@ export interface ParsedHeader {
   readonly headerTag: Uint8Array;
   /** Total bytes consumed: header body + header authentication. */
   readonly length: number;
+  /**
+   * The raw bytes of the encryption-context and EDK sections, as read: an exact, cheap identity of
+   * "which data key, bound to which context" (used as the decryption cache key).
+   */
+  readonly keySection: Uint8Array;
 }
 
 export interface HeaderLimits {
@@ -92,6 +97,7 @@ export function tryParseHeader(bytes: Uint8Array, limits: HeaderLimits): ParsedH
       throw malformed(`Algorithm suite 0x${suite.id.toString(16).padStart(4, '0')} is not valid in a version ${version} message`);
     }
     const messageId = copyBytes(r.view_(version === 1 ? 16 : 32));
+    const keySectionStart = r.offset;
     const encryptionContext = parseEncryptionContext(r.lengthPrefixed());
     const edkCount = r.u16();
     if (edkCount === 0) throw malformed('The header has no encrypted data keys');
@@ -108,6 +114,7 @@ export function tryParseHeader(bytes: Uint8Array, limits: HeaderLimits): ParsedH
       const ciphertext = copyBytes(r.lengthPrefixed());
       encryptedDataKeys.push({ providerId, providerInfo, ciphertext });
     }
+    const keySectionEnd = r.offset;
     const contentType = r.u8();
     if (contentType !== CONTENT_FRAMED && contentType !== CONTENT_NON_FRAMED) {
       throw malformed(`Unknown content type ${contentType}`);
@@ -131,6 +138,7 @@ export function tryParseHeader(bytes: Uint8Array, limits: HeaderLimits): ParsedH
       headerIv,
       headerTag,
       length: r.offset,
+      keySection: headerBody.subarray(keySectionStart, keySectionEnd),
     };
   } catch (e) {
     if (e instanceof NeedMoreInput) return r.needed;

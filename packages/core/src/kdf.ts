@@ -18,12 +18,21 @@ function suiteIdBytes(suite: AlgorithmSuite): Uint8Array {
   return Uint8Array.of(suite.id >> 8, suite.id & 0xff);
 }
 
-export function commitmentKey(backend: CryptoBackend, dataKey: Uint8Array, messageId: Uint8Array): Uint8Array {
-  return backend.hkdf('sha512', dataKey, messageId, COMMIT_LABEL, 32);
+/** The v2 pseudorandom key: HKDF-Extract-SHA512(salt = message id, IKM = data key). Caller wipes it. */
+export function committingPrk(backend: CryptoBackend, dataKey: Uint8Array, messageId: Uint8Array): Uint8Array {
+  return backend.hkdfExtract('sha512', dataKey, messageId);
 }
 
-/** Derive the content key (always a fresh buffer the caller owns and must wipe). */
-export function contentKey(backend: CryptoBackend, suite: AlgorithmSuite, dataKey: Uint8Array, messageId: Uint8Array): Uint8Array {
+/** v2 key commitment from the pseudorandom key. */
+export function commitmentKey(backend: CryptoBackend, prk: Uint8Array): Uint8Array {
+  return backend.hkdfExpand('sha512', prk, COMMIT_LABEL, 32);
+}
+
+/**
+ * Derive the content key (always a fresh buffer the caller owns and must wipe). For committing
+ * suites pass the pseudorandom key from committingPrk (one extract serves commitment and content key).
+ */
+export function contentKey(backend: CryptoBackend, suite: AlgorithmSuite, dataKey: Uint8Array, messageId: Uint8Array, prk?: Uint8Array): Uint8Array {
   if (dataKey.length !== suite.keyLength) {
     throw new StrongroomError('PROVIDER_ERROR', `The data key is ${dataKey.length} bytes; suite ${suite.name} needs ${suite.keyLength}`);
   }
@@ -32,6 +41,7 @@ export function contentKey(backend: CryptoBackend, suite: AlgorithmSuite, dataKe
     const info = new Uint8Array(2 + DERIVE_LABEL.length);
     info.set(suiteIdBytes(suite));
     info.set(DERIVE_LABEL, 2);
+    if (prk) return backend.hkdfExpand('sha512', prk, info, suite.keyLength);
     return backend.hkdf('sha512', dataKey, messageId, info, suite.keyLength);
   }
   const info = new Uint8Array(2 + messageId.length);

@@ -6,7 +6,7 @@
 import { gcm } from '@noble/ciphers/aes.js';
 import { randomBytes } from '@noble/ciphers/utils.js';
 import { p256, p384 } from '@noble/curves/nist.js';
-import { hkdf } from '@noble/hashes/hkdf.js';
+import { expand, extract, hkdf } from '@noble/hashes/hkdf.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import type { CryptoBackend, IncrementalSigner, IncrementalVerifier, SigningKeyPair } from './backend';
 import { concatBytes } from './bytes';
@@ -27,6 +27,8 @@ export const nobleBackend: CryptoBackend = {
   name: 'noble',
   randomBytes: (length) => randomBytes(length),
   hkdf: (hash, ikm, salt, info, length) => hkdf(HASH[hash], ikm, salt && salt.length > 0 ? salt : undefined, info, length),
+  hkdfExtract: (hash, ikm, salt) => extract(HASH[hash], ikm, salt && salt.length > 0 ? salt : undefined),
+  hkdfExpand: (hash, prk, info, length) => expand(HASH[hash], prk, info, length),
 
   gcmEncrypt(key, iv, aad, plaintext) {
     const sealed = gcm(key, iv, aad).encrypt(concatBytes(plaintext));

@@ -32,11 +32,24 @@ export const nodeBackend: CryptoBackend = {
   name: 'node',
   randomBytes: (length) => crypto.randomBytes(length),
 
-  // HKDF from two HMACs rather than crypto.hkdfSync: the KeyObject set-up of hkdfSync costs more than
+  // HKDF from HMACs rather than crypto.hkdfSync: the KeyObject set-up of hkdfSync costs more than
   // the hashing for our 32-byte outputs (measured ~5x slower per call).
   hkdf(hash, ikm, salt, info, length) {
+    const prk = nodeBackend.hkdfExtract(hash, ikm, salt);
+    try {
+      return nodeBackend.hkdfExpand(hash, prk, info, length);
+    } finally {
+      prk.fill(0);
+    }
+  },
+
+  hkdfExtract(hash, ikm, salt) {
+    return hmac(hash, salt && salt.length > 0 ? salt : new Uint8Array(HASH_LENGTH[hash]), ikm);
+  },
+
+  hkdfExpand(hash, prk, info, length) {
     const hashLength = HASH_LENGTH[hash];
-    const prk = hmac(hash, salt && salt.length > 0 ? salt : new Uint8Array(hashLength), ikm);
+    if (length > 255 * hashLength) throw new StrongroomError('INVALID_ARGUMENT', `HKDF output of ${length} bytes exceeds 255 × HashLen`);
     const out = Buffer.allocUnsafe(length);
     let previous: Uint8Array = new Uint8Array(0);
     for (let offset = 0, counter = 1; offset < length; counter++) {
@@ -44,7 +57,6 @@ export const nodeBackend: CryptoBackend = {
       out.set(previous.subarray(0, Math.min(hashLength, length - offset)), offset);
       offset += hashLength;
     }
-    prk.fill(0);
     return out;
   },
 
