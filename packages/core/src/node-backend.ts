@@ -28,9 +28,31 @@ function hmac(hash: KdfHash, key: Uint8Array, ...data: Uint8Array[]): Buffer {
   return h.digest();
 }
 
+/**
+ * Small random values (message ids, IVs, data keys) come from a pool filled 8 KiB at a time: one
+ * call into OpenSSL's CSPRNG serves hundreds of messages (as node:crypto's randomUUID does). Every
+ * byte is handed out once, as a copy the caller owns, and the pool slot is zeroed after use.
+ */
+const POOL_SIZE = 8192;
+const pool = Buffer.alloc(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
+function pooledRandomBytes(length: number): Uint8Array {
+  if (length > 256) return crypto.randomBytes(length);
+  if (poolOffset + length > POOL_SIZE) {
+    crypto.randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const slot = pool.subarray(poolOffset, poolOffset + length);
+  const out = new Uint8Array(slot);
+  slot.fill(0);
+  poolOffset += length;
+  return out;
+}
+
 export const nodeBackend: CryptoBackend = {
   name: 'node',
-  randomBytes: (length) => crypto.randomBytes(length),
+  randomBytes: pooledRandomBytes,
 
   // HKDF from HMACs rather than crypto.hkdfSync: the KeyObject set-up of hkdfSync costs more than
   // the hashing for our 32-byte outputs (measured ~5x slower per call).
