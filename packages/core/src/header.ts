@@ -48,19 +48,36 @@ export interface HeaderLimits {
 
 const ZERO_IV = new Uint8Array(12);
 
-/** Serialize a header body (everything the header tag authenticates). */
-export function serializeHeaderBody(h: MessageHeader): Uint8Array {
-  const w = new ByteWriter(512);
-  w.u8(h.version);
-  if (h.version === 1) w.u8(0x80);
-  w.u16(h.suite.id).bytes(h.messageId);
-  w.lengthPrefixed(serializeEncryptionContext(h.encryptionContext), 'the serialized encryption context');
-  w.u16(h.encryptedDataKeys.length);
-  for (const edk of h.encryptedDataKeys) {
+/**
+ * The encryption-context and EDK sections, memoized by the identity of the materials that carry
+ * them: cached materials are reused for many messages, and these bytes are identical each time.
+ * (The SDK builds these arrays and context objects itself and never mutates them.)
+ */
+const keySections = new WeakMap<readonly EncryptedDataKey[], { context: EncryptionContext; bytes: Uint8Array }>();
+
+function keySectionBytes(context: EncryptionContext, edks: readonly EncryptedDataKey[]): Uint8Array {
+  const hit = keySections.get(edks);
+  if (hit && hit.context === context) return hit.bytes;
+  const w = new ByteWriter(256);
+  w.lengthPrefixed(serializeEncryptionContext(context), 'the serialized encryption context');
+  w.u16(edks.length);
+  for (const edk of edks) {
     w.lengthPrefixed(utf8(edk.providerId), 'an EDK provider id');
     w.lengthPrefixed(edk.providerInfo, 'an EDK provider info');
     w.lengthPrefixed(edk.ciphertext, 'an EDK ciphertext');
   }
+  const bytes = w.finish();
+  keySections.set(edks, { context, bytes });
+  return bytes;
+}
+
+/** Serialize a header body (everything the header tag authenticates). */
+export function serializeHeaderBody(h: MessageHeader): Uint8Array {
+  const w = new ByteWriter(128 + h.messageId.length);
+  w.u8(h.version);
+  if (h.version === 1) w.u8(0x80);
+  w.u16(h.suite.id).bytes(h.messageId);
+  w.bytes(keySectionBytes(h.encryptionContext, h.encryptedDataKeys));
   w.u8(h.contentType);
   if (h.version === 1) w.u32(0).u8(12);
   w.u32(h.frameLength);
