@@ -23,6 +23,7 @@ import { startKmsServer } from '@strongroom/kms-local';
 import { KmsKeyProvider } from '@strongroom/provider-kms';
 import { startFaultProxy } from './fault-proxy.mjs';
 import { runHsmFaults } from './hsm-faults.mjs';
+import { capturing } from './capturing.mjs';
 
 const SECONDS = Number(process.env.BENCH_FAULT_SECONDS ?? 60);
 const SEED = Number(process.env.STRONGROOM_FAULT_SEED ?? Date.now() % 1_000_000);
@@ -53,21 +54,7 @@ const RUNS = {
       const keyArn = (await direct.send(new CreateKeyCommand({}))).KeyMetadata.Arn;
       const inner = KmsKeyProvider({ generatorKeyId: keyArn, clientProvider: () => kms, retry: { maxAttempts: 10, baseDelayMs: 5, maxDelayMs: 200 } });
       const keys = [];
-      const provider = {
-        providerId: inner.providerId,
-        cacheId: inner.cacheId,
-        async generateDataKey(r) {
-          const g = await inner.generateDataKey(r);
-          keys.push(g.plaintextKey);
-          return g;
-        },
-        encryptDataKey: (r) => inner.encryptDataKey(r),
-        async decryptDataKey(r) {
-          const k = await inner.decryptDataKey(r);
-          if (k) keys.push(k);
-          return k;
-        },
-      };
+      const provider = capturing(inner, keys);
       const client = createClient({ keyProvider: provider, frameLength: 1024 });
       let ok = 0;
       const failures = {};

@@ -18,6 +18,7 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { createClient, StrongroomError, type KeyProvider } from '@strongroom/core';
 import { startKmsServer, type KmsServer } from '@strongroom/kms-local';
 import { KmsKeyProvider, type RetryOptions } from '@strongroom/provider-kms';
+import { capturing } from '../../bench/faults/capturing.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy } from '../../bench/faults/fault-proxy.mjs';
 
@@ -50,25 +51,6 @@ async function proxied(options: Parameters<typeof startFaultProxy>[0] extends in
   return { proxy, provider };
 }
 
-/** Wrap a provider and keep every plaintext data key it hands out. */
-function capturing(inner: KeyProvider, keys: Uint8Array[]): KeyProvider {
-  return {
-    providerId: inner.providerId,
-    cacheId: inner.cacheId,
-    keyWrap: inner.keyWrap,
-    async generateDataKey(r) {
-      const g = await inner.generateDataKey(r);
-      keys.push(g.plaintextKey);
-      return g;
-    },
-    encryptDataKey: (r) => inner.encryptDataKey(r),
-    async decryptDataKey(r) {
-      const k = await inner.decryptDataKey(r);
-      if (k) keys.push(k);
-      return k;
-    },
-  };
-}
 
 const zeroed = (k: Uint8Array) => k.every((b) => b === 0);
 const typedCode = (e: unknown) => (StrongroomError.isInstance(e) ? e.code : `untyped: ${String(e)}`);
