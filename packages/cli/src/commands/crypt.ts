@@ -6,12 +6,12 @@
  */
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createClient } from '@strongroom/core';
 import { parseContext } from '../args';
 import { UsageError } from '../exit';
-import { createProgress, progressTap } from '../progress';
+import { createProgress, type Progress, progressTap } from '../progress';
 import { keyProviderFromUri } from '../providers';
 import type { CliContext } from './context';
 
@@ -42,6 +42,26 @@ export function openOutput(output: string): { stream: Writable; commit(): Promis
   };
 }
 
+/**
+ * Stream `source` (through `transform`, if any) into `destination` with a progress bar; a file
+ * destination appears under its name only once everything succeeded, and is removed on failure.
+ */
+export async function pipeToOutput(source: Readable, transform: Duplex | undefined, destination: string, progress: Progress, signal: AbortSignal): Promise<void> {
+  try {
+    const output = openOutput(destination);
+    try {
+      const tap = progressTap(progress);
+      await (transform ? pipeline(source, tap, transform, output.stream, { signal }) : pipeline(source, tap, output.stream, { signal }));
+      await output.commit();
+    } catch (error) {
+      await output.discard();
+      throw error;
+    }
+  } finally {
+    progress.stop();
+  }
+}
+
 export async function runCrypt(ctx: CliContext, mode: 'encrypt' | 'decrypt', o: CryptOptions): Promise<void> {
   if (!o.input) throw new UsageError('-i FILE (or - for stdin) is required');
   if (!o.output) throw new UsageError('-o FILE (or - for stdout) is required');
@@ -53,21 +73,12 @@ export async function runCrypt(ctx: CliContext, mode: 'encrypt' | 'decrypt', o: 
   try {
     const client = createClient({ keyProvider: opened.provider });
     const input = openInput(o.input);
-    const output = openOutput(o.output);
     const progress = createProgress(mode === 'encrypt' ? 'encrypting' : 'decrypting', input.size);
     const transform =
       mode === 'encrypt'
         ? client.encryptStream({ encryptionContext, abortSignal: ctx.signal, ...(input.size !== undefined ? { plaintextLength: input.size } : {}) })
         : client.decryptStream({ expectedEncryptionContext: encryptionContext, abortSignal: ctx.signal });
-    try {
-      await pipeline(input.stream, progressTap(progress), transform, output.stream, { signal: ctx.signal });
-      await output.commit();
-    } catch (error) {
-      await output.discard();
-      throw error;
-    } finally {
-      progress.stop();
-    }
+    await pipeToOutput(input.stream, transform, o.output, progress, ctx.signal);
   } finally {
     await opened.close();
   }

@@ -5,16 +5,15 @@
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { EncryptedS3Client } from '@strongroom/s3';
 import { parseContext, parseS3Url } from '../args';
 import { s3ClientFor } from '../clients';
 import { UsageError } from '../exit';
-import { createProgress, progressTap } from '../progress';
+import { createProgress } from '../progress';
 import { parseKeyUri } from '../key-uri';
 import { keyProviderFromUri } from '../providers';
 import type { CliContext } from './context';
-import { openInput, openOutput } from './crypt';
+import { openInput, pipeToOutput } from './crypt';
 
 export interface S3CpOptions {
   key: string;
@@ -61,17 +60,8 @@ export async function runS3Cp(ctx: CliContext, source: string, destination: stri
       const from = src!;
       const out = await s3.send(new GetObjectCommand({ Bucket: from.bucket, Key: from.key }), { encryptionContext, abortSignal: ctx.signal });
       const body = out.Body as Readable;
-      const output = openOutput(destination);
       const progress = createProgress(`download s3://${from.bucket}/${from.key}`, out.ContentLength);
-      try {
-        await pipeline(body, progressTap(progress), output.stream, { signal: ctx.signal });
-        await output.commit();
-      } catch (error) {
-        await output.discard();
-        throw error;
-      } finally {
-        progress.stop();
-      }
+      await pipeToOutput(body, undefined, destination, progress, ctx.signal);
     }
   } finally {
     client.destroy();
