@@ -53,6 +53,15 @@ function mutable(ctx: KmsContext, key: KeyRecord): void {
   if (key.KeyState === 'PendingDeletion') throw invalidState(`${ctx.keyArn(key.KeyId)} is pending deletion.`);
 }
 
+/** The shape of every plain key update: resolve KeyId, refuse a key pending deletion, change it, persist. */
+async function updateKey(ctx: KmsContext, input: Record<string, unknown>, change: (key: KeyRecord) => void): Promise<Record<string, never>> {
+  const key = ctx.resolve(reqString(input, 'KeyId', 2048));
+  mutable(ctx, key);
+  change(key);
+  await ctx.commit();
+  return {};
+}
+
 function symmetricOnly(ctx: KmsContext, key: KeyRecord): void {
   if (key.KeySpec !== 'SYMMETRIC_DEFAULT') {
     throw unsupported(`${ctx.keyArn(key.KeyId)} does not support key rotation: only symmetric encryption keys do.`);
@@ -240,29 +249,20 @@ export const lifecycleOps: Record<string, Op> = {
     };
   },
 
-  async UpdateKeyDescription(ctx, input) {
-    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    mutable(ctx, key);
-    key.Description = optString(input, 'Description', 8192) ?? '';
-    await ctx.commit();
-    return {};
-  },
+  UpdateKeyDescription: (ctx, input) =>
+    updateKey(ctx, input, (key) => {
+      key.Description = optString(input, 'Description', 8192) ?? '';
+    }),
 
-  async EnableKey(ctx, input) {
-    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    mutable(ctx, key);
-    key.KeyState = 'Enabled';
-    await ctx.commit();
-    return {};
-  },
+  EnableKey: (ctx, input) =>
+    updateKey(ctx, input, (key) => {
+      key.KeyState = 'Enabled';
+    }),
 
-  async DisableKey(ctx, input) {
-    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    mutable(ctx, key);
-    key.KeyState = 'Disabled';
-    await ctx.commit();
-    return {};
-  },
+  DisableKey: (ctx, input) =>
+    updateKey(ctx, input, (key) => {
+      key.KeyState = 'Disabled';
+    }),
 
   async ScheduleKeyDeletion(ctx, input) {
     const key = ctx.resolve(reqString(input, 'KeyId', 2048));
@@ -399,25 +399,19 @@ export const lifecycleOps: Record<string, Op> = {
     };
   },
 
-  async TagResource(ctx, input) {
-    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    mutable(ctx, key);
-    const tags = readTags(input);
-    if (Object.keys({ ...key.tags, ...tags }).length > 50) throw tagError('A key can have at most 50 tags.');
-    Object.assign(key.tags, tags);
-    await ctx.commit();
-    return {};
-  },
+  TagResource: (ctx, input) =>
+    updateKey(ctx, input, (key) => {
+      const tags = readTags(input);
+      if (Object.keys({ ...key.tags, ...tags }).length > 50) throw tagError('A key can have at most 50 tags.');
+      Object.assign(key.tags, tags);
+    }),
 
-  async UntagResource(ctx, input) {
-    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    mutable(ctx, key);
-    const keys = optStringList(input, 'TagKeys', 50);
-    if (!keys) throw validation('TagKeys: required');
-    for (const k of keys) delete key.tags[k];
-    await ctx.commit();
-    return {};
-  },
+  UntagResource: (ctx, input) =>
+    updateKey(ctx, input, (key) => {
+      const keys = optStringList(input, 'TagKeys', 50);
+      if (!keys) throw validation('TagKeys: required');
+      for (const k of keys) delete key.tags[k];
+    }),
 
   ListResourceTags(ctx, input) {
     const key = ctx.resolve(reqString(input, 'KeyId', 2048));
