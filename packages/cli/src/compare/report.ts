@@ -73,18 +73,25 @@ export function renderResultsTable(results: readonly CellResult[]): string[] {
   );
 }
 
+const COST_HEADERS = ['backend', 'calls/op', 'per month (no cache)', 'calls/op (cache)', 'per month (cache)', 'what'];
+
+/** The cost table's cells, shared by the text and the HTML report. */
+function costCells(rows: CompareReport['cost']['rows']): string[][] {
+  return rows.map((r) => [
+    r.backend,
+    r.noCache ? r.noCache.callsPerOp.toFixed(3) : '-',
+    r.noCache ? usd(r.noCache.totalPerMonth) : '-',
+    r.withCache ? r.withCache.callsPerOp.toFixed(3) : '-',
+    r.withCache ? usd(r.withCache.totalPerMonth) : '-',
+    (r.noCache ?? r.withCache)?.notes ?? '',
+  ]);
+}
+
 export function renderCostTable(report: Pick<CompareReport, 'cost'>): string[] {
   const { usage, prices, rows } = report.cost;
   const lines = textTable(
-    ['backend', 'calls/op', 'per month (no cache)', 'calls/op (cache)', 'per month (cache)', 'what'],
-    rows.map((r) => [
-      r.backend,
-      r.noCache ? r.noCache.callsPerOp.toFixed(3) : '-',
-      r.noCache ? usd(r.noCache.totalPerMonth) : '-',
-      r.withCache ? r.withCache.callsPerOp.toFixed(3) : '-',
-      r.withCache ? usd(r.withCache.totalPerMonth) : '-',
-      (r.noCache ?? r.withCache)?.notes ?? '',
-    ]),
+    COST_HEADERS,
+    costCells(rows),
     [false, true, true, true, true, false],
   );
   return [
@@ -214,15 +221,8 @@ export function renderHtml(report: CompareReport): string {
     ]),
   );
   const costTable = htmlTable(
-    ['backend', 'calls/op', 'per month (no cache)', 'calls/op (cache)', 'per month (cache)', 'what'],
-    report.cost.rows.map((r) => [
-      r.backend,
-      r.noCache ? r.noCache.callsPerOp.toFixed(3) : '-',
-      r.noCache ? usd(r.noCache.totalPerMonth) : '-',
-      r.withCache ? r.withCache.callsPerOp.toFixed(3) : '-',
-      r.withCache ? usd(r.withCache.totalPerMonth) : '-',
-      (r.noCache ?? r.withCache)?.notes ?? '',
-    ]),
+    COST_HEADERS,
+    costCells(report.cost.rows),
   );
   const allNames = report.backends.map((b) => b.name);
   const matrix = htmlTable(
