@@ -12,18 +12,7 @@
  * Used by test/reliability (KMS and S3 faults) and bench/faults.
  */
 import http from 'node:http';
-
-/** Seeded PRNG (mulberry32). */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@strongroom/testing/servers';
 
 const FAULTS = ['reset', 'reset-mid-response', 'throttle', '5xx', 'delay', 'hang'];
 
@@ -38,7 +27,7 @@ const FAULTS = ['reset', 'reset-mid-response', 'throttle', '5xx', 'delay', 'hang
  */
 export async function startFaultProxy(options) {
   const target = new URL(options.target);
-  const random = seeded(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   let rates = { ...(options.rates ?? {}) };
   const [dMin, dMax] = options.delayMs ?? [50, 400];
   const counts = { requests: 0, passed: 0, ...Object.fromEntries(FAULTS.map((f) => [f, 0])) };

@@ -14,18 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { StrongroomError } from '@strongroom/core';
 import { connectHsmNode } from '@strongroom/hsm-local';
 import { connectHsmCluster } from '@strongroom/provider-hsm';
-import { startHsmCluster } from '@strongroom/testing/servers';
+import { seededRandom, startHsmCluster } from '@strongroom/testing/servers';
 
-/** Small seeded PRNG (mulberry32), so a failing schedule can be replayed with the same seed. */
+/** Seeded draws (numbers, ints, picks), so a failing schedule can be replayed with the same seed. */
 export function prng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return { next, int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)), pick: (xs) => xs[Math.floor(next() * xs.length)] };
 }
 

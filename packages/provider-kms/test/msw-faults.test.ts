@@ -12,21 +12,10 @@ import { setupServer } from 'msw/node';
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KmsKeyProvider } from '../src/index';
+import { seededRandom } from '@strongroom/testing/servers';
 
 const ENDPOINT = 'https://kms.us-east-1.amazonaws.com/';
 const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-
-/** mulberry32: a tiny seeded PRNG so the fault pattern is the same every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const json = (status: number, body: unknown, type?: string) =>
   new HttpResponse(JSON.stringify(body), {
@@ -52,7 +41,7 @@ function fakeKms(body: Record<string, any>, op: string) {
 
 const counts = { requests: 0, faults: 0, throttles: 0, serverErrors: 0 };
 let mode: 'flaky' | 'denied' = 'flaky';
-const random = seeded(20261122);
+const random = seededRandom(20261122);
 
 const server = setupServer(
   http.post(ENDPOINT, async ({ request }) => {

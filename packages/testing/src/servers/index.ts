@@ -1,2 +1,3 @@
 /** Local-server starters (no vitest dependency: usable from benchmarks and scripts too). */
 export * from './hsm-cluster';
+export * from './seeded-random';
