@@ -2,6 +2,8 @@
  * A FIFO of byte chunks for the streaming decoder: append chunks as they arrive, read fixed-size
  * fields and zero-copy views of ciphertext spans.
  */
+import { concatBytes } from './bytes';
+
 export class ByteQueue {
   private chunks: Uint8Array[] = [];
   private head = 0; // offset into chunks[0]
@@ -70,15 +72,7 @@ export class ByteQueue {
 
   /** Remove n bytes from the front as one contiguous buffer. */
   takeBytes(n: number): Uint8Array {
-    const parts = this.take(n);
-    if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(n);
-    let offset = 0;
-    for (const p of parts) {
-      out.set(p, offset);
-      offset += p.length;
-    }
-    return out;
+    return concatBytes(this.take(n), n);
   }
 
   private forEach(n: number, fn: (c: Uint8Array) => void): void {

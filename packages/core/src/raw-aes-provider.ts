@@ -6,7 +6,7 @@
  *   ciphertext   = AES-GCM(wrapping key, IV, AAD = serialized encryption context, data key) ‖ tag
  */
 import type { CryptoBackend } from './backend';
-import { abytes, copyBytes, equalBytes, utf8 } from './bytes';
+import { abytes, concatBytes, copyBytes, equalBytes, utf8 } from './bytes';
 import { serializeEncryptionContext } from './encryption-context';
 import { StrongroomError, throwIfAborted } from './errors';
 import type { DataKeyRequest, EncryptedDataKey, KeyProvider } from './key-provider';
@@ -44,26 +44,13 @@ export function RawAesKeyProvider(options: RawAesKeyProviderOptions): KeyProvide
   function wrap(dataKey: Uint8Array, aad: Uint8Array): { iv: Uint8Array; sealed: Uint8Array } {
     const iv = backend.randomBytes(12);
     const { ciphertext, tag } = backend.gcmEncrypt(wrappingKey, iv, aad, [dataKey]);
-    const sealed = new Uint8Array(dataKey.length + 16);
-    let offset = 0;
-    for (const c of ciphertext) {
-      sealed.set(c, offset);
-      offset += c.length;
-    }
-    sealed.set(tag, offset);
-    return { iv, sealed };
+    return { iv, sealed: concatBytes([...ciphertext, tag], dataKey.length + 16) };
   }
 
   function unwrap(iv: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
     const pieces = backend.gcmDecrypt(wrappingKey, iv, aad, [sealed.subarray(0, sealed.length - 16)], sealed.subarray(sealed.length - 16));
-    if (pieces.length === 1) return pieces[0]!;
-    const out = new Uint8Array(sealed.length - 16);
-    let offset = 0;
-    for (const p of pieces) {
-      out.set(p, offset);
-      offset += p.length;
-      p.fill(0);
-    }
+    const out = concatBytes(pieces, sealed.length - 16);
+    if (pieces.length > 1) for (const p of pieces) p.fill(0); // the copies we own besides `out`
     return out;
   }
 
@@ -107,10 +94,7 @@ export function RawAesKeyProvider(options: RawAesKeyProviderOptions): KeyProvide
       async wrap({ plaintext, aad = new Uint8Array(0), abortSignal }) {
         throwIfAborted(abortSignal);
         const { iv, sealed } = wrap(plaintext, aad);
-        const out = new Uint8Array(12 + sealed.length);
-        out.set(iv);
-        out.set(sealed, 12);
-        return out;
+        return concatBytes([iv, sealed]);
       },
       async unwrap({ wrapped, aad = new Uint8Array(0), abortSignal }) {
         throwIfAborted(abortSignal);
