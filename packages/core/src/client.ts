@@ -209,7 +209,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
   }
 
   async function decrypt(ciphertext: Input, decryptOptions: DecryptOptions = {}): Promise<DecryptResult> {
-    checkCallerContextShape(decryptOptions.expectedEncryptionContext);
+    checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength: Number.POSITIVE_INFINITY });
     const whole = inMemory(ciphertext);
     if (whole) decoder.write(whole);
@@ -231,7 +231,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
 
   function decryptStream(inputOrOptions?: Input | DecryptOptions, maybeOptions?: DecryptOptions): Duplex {
     const [input, decryptOptions] = splitArgs(inputOrOptions, maybeOptions);
-    checkCallerContextShape(decryptOptions.expectedEncryptionContext);
+    checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
     const transform = new DecryptTransform(decoder, (parsed) => open(decoder, parsed, decryptOptions));
     return connect(transform, input, decryptOptions.abortSignal);
@@ -246,13 +246,6 @@ export function createClient(options: ClientOptions): StrongroomClient {
     encryptStream: encryptStream as StrongroomClient['encryptStream'],
     decryptStream: decryptStream as StrongroomClient['decryptStream'],
   };
-}
-
-function checkCallerContextShape(expected: EncryptionContext | undefined): void {
-  if (expected === undefined) return;
-  if (typeof expected !== 'object' || expected === null || Array.isArray(expected)) {
-    throw new StrongroomError('INVALID_ARGUMENT', 'expectedEncryptionContext: expected an object of string values');
-  }
 }
 
 function splitArgs<O extends object>(a: Input | O | undefined, b: O | undefined): [Input | undefined, O] {

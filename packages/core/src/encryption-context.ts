@@ -12,8 +12,11 @@ import type { EncryptionContext } from './key-provider';
 export const RESERVED_PREFIX = 'aws-crypto-';
 export const PUBLIC_KEY_FIELD = 'aws-crypto-public-key';
 
-/** Validate a caller-supplied context: plain string→string map, no reserved keys. */
-export function checkCallerContext(context: unknown, name = 'encryptionContext'): EncryptionContext {
+/**
+ * Validate a caller-supplied context: a plain string→string map, without reserved keys unless
+ * `allowReserved` (an *expected* context may name them, e.g. to pin `aws-crypto-public-key`).
+ */
+export function checkCallerContext(context: unknown, name = 'encryptionContext', allowReserved = false): EncryptionContext {
   if (context === undefined) return {};
   if (typeof context !== 'object' || context === null || Array.isArray(context)) {
     throw new StrongroomError('INVALID_ARGUMENT', `${name}: expected an object of string values`);
@@ -22,7 +25,7 @@ export function checkCallerContext(context: unknown, name = 'encryptionContext')
     if (typeof v !== 'string') {
       throw new StrongroomError('INVALID_ARGUMENT', `${name}: the value of "${k}" must be a string`);
     }
-    if (k.startsWith(RESERVED_PREFIX)) {
+    if (!allowReserved && k.startsWith(RESERVED_PREFIX)) {
       // spec: client-apis/encrypt.md — the caller's context MUST NOT use the reserved prefix.
       throw new StrongroomError('ENCRYPTION_CONTEXT', `${name}: key "${k}" uses the reserved prefix "${RESERVED_PREFIX}"`);
     }

@@ -36,5 +36,10 @@ describe('commitment policy', () => {
     const client = createClient({ keyProvider });
     await expect(client.encrypt('x', { encryptionContext: { 'aws-crypto-public-key': 'forged' } })).rejects.toSatisfy(is('ENCRYPTION_CONTEXT'));
     await expect(client.encrypt('x', { encryptionContext: { a: 1 as never } })).rejects.toSatisfy(is('INVALID_ARGUMENT'));
+    // An expected context is checked the same way, but may name reserved keys.
+    const { ciphertext } = await client.encrypt('x', { encryptionContext: { a: 'b' } });
+    await expect(client.decrypt(ciphertext, { expectedEncryptionContext: { a: 1 as never } })).rejects.toSatisfy(is('INVALID_ARGUMENT'));
+    await expect(client.decrypt(ciphertext, { expectedEncryptionContext: [] as never })).rejects.toSatisfy(is('INVALID_ARGUMENT'));
+    await expect(client.decrypt(ciphertext, { expectedEncryptionContext: { 'aws-crypto-public-key': 'x' } })).rejects.toSatisfy(is('ENCRYPTION_CONTEXT'));
   });
 });
