@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StrongroomError } from '@strongroom/core';
-import { connectHsmNode } from '@strongroom/hsm-local';
+import { connectHsmNode } from '@strongroom/hsm-protocol';
 import { connectHsmCluster } from '@strongroom/provider-hsm';
 import { seededRandom, startHsmCluster } from '@strongroom/testing/servers';
 
@@ -179,7 +179,7 @@ export async function runHsmFaults(options = {}) {
     const bobSessions = await Promise.all([0, 1, 2].map((i) => nodeSession(cluster, i, bob)));
     try {
       await until(async () => {
-        const s = await Promise.all(sessions.map((c) => c.call('status')));
+        const s = await Promise.all(sessions.map((c) => c.call('status', {})));
         return new Set(s.map((x) => x.digest)).size === 1;
       }, 30_000, 'the three nodes to converge');
       result.digestsEqual = true;

@@ -23,7 +23,7 @@ import { sdkStreamMixin } from '@smithy/util-stream';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseKeyUri } from '@strongroom/cli';
 import { parseEncryptionContext, RawAesKeyProvider, serializeEncryptionContext, StrongroomError } from '@strongroom/core';
-import { connectHsmNode, wire, type HsmNodeConnection } from '@strongroom/hsm-local';
+import { connectHsmNode, wire, type HsmNodeConnection } from '@strongroom/hsm-protocol';
 import { KmsError, parseCiphertext, startKmsServer, type KmsServer } from '@strongroom/kms-local';
 import { encodeProviderInfo, parseProviderInfo } from '@strongroom/provider-hsm';
 import { parseKmsArn } from '@strongroom/provider-kms';
@@ -308,7 +308,7 @@ describe('hsm-local node protocol', () => {
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...ops), args, async (op, a) => {
           try {
-            await conn.call(op, a as Record<string, wire.WireValue>, { timeoutMs: 5_000 });
+            await conn.callUnchecked(op, a as Record<string, wire.WireValue>, { timeoutMs: 5_000 });
           } catch (e) {
             typed(e);
             if ((e as StrongroomError).details?.reason === 'CONNECTION') throw e; // the node dropped us: not acceptable
@@ -318,7 +318,7 @@ describe('hsm-local node protocol', () => {
         { numRuns: RUNS, timeout: 10_000 },
       );
       expect(refused).toBeGreaterThan(0);
-      expect(await conn.call('status')).toBeDefined();
+      expect(await conn.call('status', {})).toBeDefined();
     }, FUZZ_TIMEOUT);
 
     // The encoder refuses NaN locally (the decoder refuses it too); a node answers an undecodable

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
-import { connectHsmNode, initCluster, startHsmNode, type HsmNodeConnection, type StartedHsmNode } from '@strongroom/hsm-local';
+import { initCluster, startHsmNode, type StartedHsmNode } from '@strongroom/hsm-local';
+import { connectHsmNode, type HsmNodeConnection } from '@strongroom/hsm-protocol';
 import { ensureHsmLocalBuilt, freePort } from '@strongroom/testing/servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -48,14 +49,15 @@ async function restart(): Promise<StartedHsmNode> {
 }
 
 async function generate(conn: HsmNodeConnection, label: string): Promise<string> {
-  const r = await conn.call<{ key: { handle: string } }>('key.generate', { type: 'aes', bits: 256, template: { label } });
+  const r = await conn.call('key.generate', { type: 'aes', bits: 256, template: { label } });
+  if (!('key' in r)) throw new Error('key.generate answered a key pair for an AES key');
   acked.push(r.key.handle);
   return r.key.handle;
 }
 
 async function expectAllKeys(): Promise<void> {
   const conn = await login('app', 'app-password-1');
-  const have = new Set((await conn.call<Array<{ handle: string }>>('key.find', {})).map((k) => k.handle));
+  const have = new Set((await conn.call('key.find', {})).map((k) => k.handle));
   expect(acked.filter((h) => !have.has(h))).toEqual([]);
 }
 

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectHsmNode, initCluster } from '../dist/index.mjs';
+import { connectHsmNode } from '@strongroom/hsm-protocol';
+import { initCluster } from '../dist/index.mjs';
 
 const prof = process.argv.includes('--cpu-prof-node');
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));

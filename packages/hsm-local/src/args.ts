@@ -1,9 +1,9 @@
 /**
  * Strict argument readers for wire requests: each names the argument it rejects and throws a typed
- * INVALID_ARGUMENT error (STYLE.md rule 3), so no handler ever sees a value of the wrong shape.
+ * INVALID_ARGUMENT error, so no handler ever sees a value of the wrong shape.
  */
 import { StrongroomError } from '@strongroom/core';
-import type { WireValue } from './wire/codec';
+import type { WireValue } from '@strongroom/hsm-protocol';
 
 export type Args = { [key: string]: WireValue | undefined };
 

@@ -4,11 +4,11 @@
 export { initCluster, loadCluster, addNodeFromBackup, type InitClusterOptions, type ClusterInfo, type AddNodeOptions } from './init';
 export { startHsmNode, defaultCliPath, type StartHsmNodeOptions, type StartedHsmNode } from './spawn';
 export { runNode, type RunNodeOptions, type RunningNode } from './node';
-export { connectHsmNode, parseNodeUrl, type HsmNodeConnectOptions, type HsmNodeConnection } from './client';
+// Compatibility re-exports: the connection and the codec live in @strongroom/hsm-protocol.
+export { connectHsmNode, parseNodeUrl, wire, type HsmNodeConnectOptions, type HsmNodeConnection } from '@strongroom/hsm-protocol';
 export { verifyAuditLog, type AuditVerifyResult } from './audit';
 export { encodeBackup, decodeBackup, applyRetention, readBackupFile, writeBackupFile, type RetentionPolicy, type BackupHeader } from './backup';
 export { signQuorumToken } from './quorum';
 export { SHAPING_PROFILES, resolveShaping, type ShapingConfig } from './shaping';
 export { DEFAULT_LIMITS, type ClusterLimits } from './state';
 export { createCertificateAuthority, loadCertificateAuthority, type CertificateAuthority } from './x509';
-export * as wire from './wire/codec';

@@ -1,12 +1,12 @@
 /**
- * Server-side synchronization (reference A.5: "periodically clones keys to every HSM in the
- * cluster"): each node pulls from each peer — compare the (object id, version) digest lists, fetch
+ * Server-side synchronization (CloudHSM "periodically clones keys to every HSM in the cluster":
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-key-sync.html): each node pulls from each peer — compare the (object id, version) digest lists, fetch
  * newer masked objects, unmask, merge (higher version wins; deletions are versioned tombstones so a
  * returning node cannot resurrect a deleted key). A node that was down, or was restored from an older
  * backup, converges without operator action. Peers authenticate with their node certificates.
  */
-import { connectHsmNode, type HsmNodeConnection } from './client';
-import type { Engine, SyncPeerStatus } from './engine';
+import { connectHsmNode, type HsmNodeConnection, type SyncPeerStatus } from '@strongroom/hsm-protocol';
+import type { Engine } from './engine';
 import { asMaskedObject, unmaskObject } from './masked';
 import type { TlsMaterial } from './server';
 
@@ -30,7 +30,7 @@ export function startPeerSync(engine: Engine, maskingKey: () => Buffer, peers: s
       }
       const conn = st.conn;
       // Cheap check first: equal digests mean nothing to pull.
-      const st0 = await conn.call<{ digest: string; state: string }>('status', {}, { timeoutMs: 5000 });
+      const st0 = await conn.call('status', {}, { timeoutMs: 5000 });
       if (st0.state !== 'ACTIVE') throw new Error(`peer is ${st0.state}`);
       if (st0.digest === engine.digestHash()) {
         st.ok = true;
@@ -38,11 +38,11 @@ export function startPeerSync(engine: Engine, maskingKey: () => Buffer, peers: s
         st.lastSyncAt = Date.now();
         return;
       }
-      const remote = await conn.call<Array<[string, number]>>('sync.digest', {}, { timeoutMs: 5000 });
+      const remote = await conn.call('sync.digest', {}, { timeoutMs: 5000 });
       const local = new Map(engine.digestList());
       const want = remote.filter(([id, v]) => (local.get(id) ?? -1) < v).map(([id]) => id);
       for (let i = 0; i < want.length && !stopped; i += 200) {
-        const batch = await conn.call<unknown[]>('sync.get', { ids: want.slice(i, i + 200) }, { timeoutMs: 10_000 });
+        const batch = await conn.call('sync.get', { ids: want.slice(i, i + 200) }, { timeoutMs: 10_000 });
         const objs = batch.map((m) => unmaskObject(maskingKey(), asMaskedObject(m)));
         st.pulled += await engine.mergeObjects(objs);
       }

@@ -1,14 +1,14 @@
 /**
  * The node's network front: TLS 1.3 with client certificates required and verified against the
  * cluster CA (mutual TLS, as hsm2m.medium's client↔HSM mTLS), then pipelined request/response frames
- * (wire/codec.ts). Responses are coalesced per event-loop turn into one write, so a
+ * (@strongroom/hsm-protocol wire codec). Responses are coalesced per event-loop turn into one write, so a
  * burst of small operations costs a handful of TLS records, not one each.
  */
 import { randomUUID } from 'node:crypto';
 import tls from 'node:tls';
 import { StrongroomError } from '@strongroom/core';
 import type { ConnContext, Engine } from './engine';
-import { createFrameReader, encodeFrame, FRAME_ERROR, FRAME_REQUEST, FRAME_RESPONSE, type WireValue } from './wire/codec';
+import { createFrameReader, encodeFrame, FRAME_ERROR, FRAME_REQUEST, FRAME_RESPONSE, type WireValue } from '@strongroom/hsm-protocol';
 
 export interface TlsMaterial {
   caPem: string;

@@ -34,9 +34,9 @@ describe('strongroom-hsm CLI', () => {
     const n1 = await startHsmNode({ dataDir: init.nodes[0]!.dataDir, port, shaping: 'hsm2m.medium' });
     started.push(n1);
     const admin = await connectHsmNode({ url: n1.url, trustAnchor: info.trustAnchor, clientCert: info.clientCert });
-    expect((await admin.call<{ mustChangePassword: boolean }>('login', { user: 'admin', password })).mustChangePassword).toBe(true);
-    await admin.call('user.changePassword', { newPassword: 'admin-pass-1' });
-    await admin.call('user.create', { user: 'app', role: 'crypto-user', password: 'app-pass-1' });
+    expect((await admin.callUnchecked<{ mustChangePassword: boolean }>('login', { user: 'admin', password })).mustChangePassword).toBe(true);
+    await admin.callUnchecked('user.changePassword', { newPassword: 'admin-pass-1' });
+    await admin.callUnchecked('user.create', { user: 'app', role: 'crypto-user', password: 'app-pass-1' });
     admin.close();
     await n1.stop();
 
@@ -47,8 +47,8 @@ describe('strongroom-hsm CLI', () => {
     started.push(n3);
     expect(n3.state).toBe('ACTIVE');
     const app = await connectHsmNode({ url: n3.url, trustAnchor: info.trustAnchor, clientCert: info.clientCert });
-    await app.call('login', { user: 'app', password: 'app-pass-1' });
-    const { bytes } = await app.call<{ bytes: Buffer }>('random', { length: 16 });
+    await app.callUnchecked('login', { user: 'app', password: 'app-pass-1' });
+    const { bytes } = await app.callUnchecked<{ bytes: Buffer }>('random', { length: 16 });
     expect(bytes.length).toBe(16);
     app.close();
     await n3.stop();

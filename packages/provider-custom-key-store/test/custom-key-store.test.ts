@@ -22,7 +22,8 @@ import {
 } from '@aws-sdk/client-kms';
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
 import { createClient, StrongroomError } from '@strongroom/core';
-import { connectHsmNode, createCertificateAuthority } from '@strongroom/hsm-local';
+import { createCertificateAuthority } from '@strongroom/hsm-local';
+import { connectHsmNode } from '@strongroom/hsm-protocol';
 import { startKmsServer, type HsmClusterRegistration, type KmsServer } from '@strongroom/kms-local';
 import { connectHsmCluster } from '@strongroom/provider-hsm';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -136,7 +137,7 @@ describe('custom key stores on kms-local + hsm-local', () => {
       const node = await connectHsmNode({ url: cluster.urls[1]!, trustAnchor: cluster.info.trustAnchor, clientCert: cluster.info.clientCert });
       try {
         await node.call('login', { user: 'kmsuser', password: KMSUSER_PASSWORD });
-        const attrs = await node.call<{ attrs: Record<string, unknown>; owner?: string }>('key.getAttributes', { handle: ref!.handle });
+        const attrs = await node.call('key.getAttributes', { handle: ref!.handle });
         expect(attrs.attrs).toMatchObject({ extractable: false, token: true });
         const exported = await node.call('key.export', { handle: ref!.handle }).then(() => 'exported', (e: unknown) => (e as Error).message);
         expect(exported).not.toBe('exported');

@@ -26,39 +26,15 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
 import type { HsmBackend, HsmCallOptions } from './backend';
+import type { HsmClusterConfig, Pkcs11Config, StrongroomHsmConfig } from './config';
 import { HsmKeyProvider } from './key-provider';
 import { connectHsmClusterFromConfig } from './cluster/index';
 import { openPkcs11 } from './pkcs11/client';
 
+export type { HsmClusterConfig, Pkcs11Config, StrongroomHsmConfig } from './config';
+
 const MAX_CONFIG_BYTES = 1 << 20;
 const MAX_PEM_BYTES = 64 * 1024;
-
-/** The `hsm` section with every PEM and secret resolved: what a cluster client connects with. */
-export interface HsmClusterConfig {
-  readonly clusterId?: string | undefined;
-  readonly nodes: readonly { readonly url: string; readonly az?: string | undefined }[];
-  /** The client's own AZ label, to prefer nodes there. */
-  readonly az?: string | undefined;
-  readonly trustAnchorPem: string;
-  readonly clientCertPem: string;
-  readonly clientKeyPem: string;
-  readonly user: string;
-  readonly password: string;
-}
-
-export interface Pkcs11Config {
-  readonly library: string;
-  readonly tokenLabel?: string | undefined;
-  readonly slot?: number | undefined;
-  readonly pin: string;
-  readonly maxSessions?: number | undefined;
-}
-
-export interface StrongroomHsmConfig {
-  readonly keyLabel?: string | undefined;
-  readonly hsm?: HsmClusterConfig | undefined;
-  readonly pkcs11?: Pkcs11Config | undefined;
-}
 
 export interface HsmKeyProviderFromConfigOptions {
   /** Key label; default the file's `keyLabel`. */

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { connectHsmNode, verifyAuditLog, addNodeFromBackup, loadCluster, type HsmNodeConnection } from '@strongroom/hsm-local';
+import { verifyAuditLog, addNodeFromBackup, loadCluster } from '@strongroom/hsm-local';
+import { connectHsmNode, type HsmNodeConnection, type QuorumService } from '@strongroom/hsm-protocol';
 import { StrongroomError } from '@strongroom/core';
 import { connectDevHsm, hsmPems } from '../clients';
 import type { DevConfig } from '../dev-config';
@@ -36,7 +37,9 @@ function listening(url: string): Promise<boolean> {
   });
 }
 
-function table(ctx: CliContext, rows: Array<Record<string, unknown>>): void {
+const isQuorumService = (s: string): s is QuorumService => s === 'user' || s === 'quorum';
+
+function table(ctx: CliContext, rows: ReadonlyArray<Record<string, unknown>>): void {
   if (rows.length === 0) {
     ctx.print('(none)');
     return;
@@ -60,7 +63,7 @@ async function withNode<T>(config: DevConfig, as: 'admin' | 'crypto', fn: (c: Hs
 export async function hsmUsers(ctx: CliContext, action: string, name: string | undefined, o: { role?: string; passwordEnv?: string }): Promise<void> {
   const config = ctx.config();
   await withNode(config, 'admin', async (c) => {
-    if (action === 'list') return table(ctx, await c.call<Array<Record<string, unknown>>>('user.list'));
+    if (action === 'list') return table(ctx, await c.call('user.list', {}));
     if (!name) throw new UsageError(`hsm users ${action}: a user name is required`);
     if (action === 'create') {
       const role = o.role ?? 'crypto-user';
@@ -81,7 +84,7 @@ export async function hsmKeys(ctx: CliContext, action: string, o: { label?: stri
   const config = ctx.config();
   if (action === 'list') {
     await withNode(config, 'crypto', async (c) => {
-      const keys = await c.call<Array<Record<string, unknown>>>('key.find', {});
+      const keys = await c.call('key.find', {});
       table(ctx, keys.map((k) => ({ handle: k.handle, label: k.label, type: k.type, class: k.class, bits: k.bits })));
     });
     return;
@@ -108,12 +111,13 @@ export async function hsmQuorum(ctx: CliContext, action: string, service: string
   const config = ctx.config();
   await withNode(config, 'admin', async (c) => {
     if (action === 'get') {
-      const q = await c.call<Record<string, number>>('quorum.get');
+      const q = await c.call('quorum.get', {});
       return table(ctx, Object.entries(q).map(([s, v]) => ({ service: s, 'm-of-n': v })));
     }
     if (action === 'set') {
       if (!service || !value || !/^\d$/.test(value)) throw new UsageError('hsm quorum set <service> <value 1-8>');
-      const q = await c.call<Record<string, number>>('quorum.setValue', { service, value: Number(value) });
+      if (!isQuorumService(service)) throw new UsageError(`hsm quorum set: service must be user or quorum (got ${service})`);
+      const q = await c.call('quorum.setValue', { service, value: Number(value) });
       return ctx.print(`quorum: ${JSON.stringify(q)}`);
     }
     throw new UsageError(`hsm quorum: unknown action ${action} (get, set)`);
@@ -123,7 +127,7 @@ export async function hsmQuorum(ctx: CliContext, action: string, service: string
 export async function hsmBackup(ctx: CliContext): Promise<void> {
   const config = ctx.config();
   await withNode(config, 'admin', async (c) => {
-    const b = await c.call<{ path: string; createdAt: number }>('backup.create');
+    const b = await c.call('backup.create', {});
     ctx.print(`backup written: ${b.path}`);
   });
 }

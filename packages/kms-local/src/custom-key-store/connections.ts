@@ -1,5 +1,6 @@
 /**
- * Runtime side of CloudHSM-type custom key stores (reference B.6): which registered hsm-local
+ * Runtime side of CloudHSM-type custom key stores
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/keystore-cloudhsm.html): which registered hsm-local
  * cluster a store names, whether it is connected, and the cluster client (`connectHsmCluster`,
  * logged in as the `kmsuser` crypto user) that performs the store's key operations.
  *
@@ -9,7 +10,7 @@
  * with a ConnectionErrorCode (a FAILED store must be disconnected before it is reconnected).
  */
 import { StrongroomError } from '@strongroom/core';
-import { connectHsmNode } from '@strongroom/hsm-local';
+import { connectHsmNode, failureReason } from '@strongroom/hsm-protocol';
 import { connectHsmCluster, type HsmClusterClient } from '@strongroom/provider-hsm';
 
 /** An hsm-local cluster kms-local may use for custom key stores ("registered" with KMS). */
@@ -69,7 +70,7 @@ export interface CustomKeyStoreConnections {
 /** Map a cluster-client failure to KMS's ConnectionErrorCode. */
 export function connectionErrorCode(e: unknown): ConnectionErrorCode {
   if (StrongroomError.isInstance(e)) {
-    const reason = e.details?.reason;
+    const reason = failureReason(e);
     if (e.code === 'ACCESS_DENIED') {
       if (reason === 'USER_LOCKED') return 'USER_LOCKED_OUT';
       if (reason === 'ALREADY_LOGGED_IN') return 'USER_LOGGED_IN';
@@ -106,7 +107,7 @@ export function createCustomKeyStoreConnections(registrations: readonly HsmClust
         try {
           const c = await connectHsmNode({ url: n.url, trustAnchor: reg.trustAnchorPem, clientCert: { certPem: reg.clientCertPem, keyPem: reg.clientKeyPem }, connectTimeoutMs: 2000 });
           try {
-            const hello = await c.call<{ state: string; clusterId: string }>('hello', {}, { timeoutMs: 3000 });
+            const hello = await c.call('hello', {}, { timeoutMs: 3000 });
             return hello.state === 'ACTIVE' && hello.clusterId === clusterId ? n.az : undefined;
           } finally {
             c.close();

@@ -1,6 +1,9 @@
 /**
  * `connectHsmCluster`: one logical HSM over every node of an hsm-local cluster, implementing the
- * `HsmBackend` seam (DESIGN.md §5; reference cloudhsm-kms-pkcs11.md A.5, A.6).
+ * `HsmBackend` seam, with CloudHSM's client behaviour
+ * (https://docs.aws.amazon.com/cloudhsm/latest/userguide/cluster-hsm-availability.html and
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-key-sync.html).
+ * Every node call goes through the typed operation table of @strongroom/hsm-protocol.
  *
  * - Load balancing: each operation goes to the healthy node with the fewest requests in flight
  *   ("based on each HSM's capacity for additional processing"), preferring nodes in the client's AZ.
@@ -12,8 +15,11 @@
  *   `keyAvailability` nodes (default 2), CloudHSM's key availability check.
  */
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
+import {
+  failureReason, type HsmArgs, type HsmFailureReason, type HsmOp, type HsmResult, type KeyGenerateResult, type KeyTemplate, type NodeKey,
+} from '@strongroom/hsm-protocol';
 import type {
-  HsmBackend, HsmCallOptions, HsmCapabilities, HsmHash, HsmKeyRef, HsmKeyTemplate, HsmKeyType, HsmSignMechanism,
+  HsmBackend, HsmCallOptions, HsmCapabilities, HsmHash, HsmKeyRef, HsmKeyTemplate, HsmSignMechanism,
 } from '../backend';
 import { createNodeLink, isConnectionError, type NodeLink } from './node-link';
 
@@ -66,16 +72,6 @@ export interface HsmClusterClient extends HsmBackend {
   keyReplicaCount(key: HsmKeyRef, options?: HsmCallOptions): Promise<number>;
 }
 
-interface NodeKey {
-  handle: string;
-  label: string;
-  type: HsmKeyType;
-  class: 'secret' | 'private' | 'public';
-  bits: number;
-  pairHandle: string | null;
-  attrs: { token: boolean };
-}
-
 const SESSION_SEP = '@';
 
 function toRef(k: NodeKey, sessionNode?: number): HsmKeyRef {
@@ -94,7 +90,7 @@ function availabilityError(handle: string, have: number, need: number): Strongro
     `Key ${handle} does not meet the availability requirements - The key must be available on at least ${need} HSMs before being used. ` +
       `(It is on ${have}.) Bring more nodes up, or disable the check with keyAvailability: 1 / disableKeyAvailabilityCheck: true ` +
       '(as configure-pkcs11 --disable-key-availability-check), e.g. for a single-node cluster.',
-    { details: { reason: 'KEY_AVAILABILITY', handle, available: have, required: need } },
+    { details: { reason: 'KEY_AVAILABILITY' satisfies HsmFailureReason, handle, available: have, required: need } },
   );
 }
 
@@ -102,8 +98,22 @@ function availabilityError(handle: string, have: number, need: number): Strongro
 function retryable(e: unknown): boolean {
   if (isConnectionError(e)) return true;
   if (!StrongroomError.isInstance(e)) return false;
-  const reason = e.details?.reason;
+  const reason = failureReason(e);
   return reason === 'TAMPERED' || reason === 'THROTTLED' || e.code === 'KEY_UNAVAILABLE' || e.code === 'INTERNAL';
+}
+
+function protocolError(message: string): StrongroomError {
+  return new StrongroomError('PROVIDER_ERROR', `hsm node answered outside the protocol: ${message}`);
+}
+
+/** key.generate answers `{ key }` for secret keys and `{ privateKey, publicKey }` for pairs. */
+function oneKey(r: KeyGenerateResult): NodeKey {
+  if ('key' in r) return r.key;
+  throw protocolError('expected one key, got a key pair');
+}
+function keyPair(r: KeyGenerateResult): { privateKey: NodeKey; publicKey: NodeKey } {
+  if ('privateKey' in r) return r;
+  throw protocolError('expected a key pair, got one key');
 }
 
 /**
@@ -139,7 +149,7 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
   });
 
   const results = await Promise.allSettled(links.map((l) => l.open()));
-  const denied = results.find((r) => r.status === 'rejected' && StrongroomError.isInstance(r.reason, 'ACCESS_DENIED') && r.reason.details?.reason !== 'TAMPERED');
+  const denied = results.find((r) => r.status === 'rejected' && StrongroomError.isInstance(r.reason, 'ACCESS_DENIED') && failureReason(r.reason) !== 'TAMPERED');
   if (denied) {
     links.forEach((l) => l.close());
     throw (denied as PromiseRejectedResult).reason;
@@ -192,7 +202,7 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
   }
 
   /** Run an operation on some node, failing over on retryable errors. */
-  async function run<T>(op: string, args: Record<string, unknown>, o: HsmCallOptions | undefined, only?: NodeLink): Promise<{ value: T; link: NodeLink }> {
+  async function run<Op extends HsmOp>(op: Op, args: HsmArgs<Op>, o: HsmCallOptions | undefined, only?: NodeLink): Promise<{ value: HsmResult<Op>; link: NodeLink }> {
     const signal = o?.abortSignal;
     const tried = new Set<NodeLink>();
     let lastError: unknown;
@@ -211,7 +221,7 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
       }
       tried.add(link);
       try {
-        return { value: await link.call<T>(op, args, signal), link };
+        return { value: await link.call(op, args, signal), link };
       } catch (e) {
         if (!retryable(e)) throw e;
         lastError = e;
@@ -234,14 +244,14 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
 
   async function replicaCount(handle: string, o?: HsmCallOptions): Promise<number> {
     const counts = await Promise.all(
-      links.filter((l) => l.healthy).map((l) => l.call<boolean[]>('sync.has', { ids: [`k:${handle}`] }, o?.abortSignal).then((r) => (r[0] ? 1 : 0), () => 0)),
+      links.filter((l) => l.healthy).map((l) => l.call('sync.has', { ids: [`k:${handle}`] }, o?.abortSignal).then((r) => (r[0] ? 1 : 0), () => 0)),
     );
     return counts.reduce((x: number, y: number) => x + y, 0);
   }
 
   /** Clone a token key's masked object from `origin` to every other healthy node; returns nodes holding it. */
   async function replicate(handle: string, origin: NodeLink, o?: HsmCallOptions): Promise<number> {
-    const masked = await origin.call<Record<string, unknown>>('sync.export', { id: `k:${handle}` }, o?.abortSignal);
+    const masked = await origin.call('sync.export', { id: `k:${handle}` }, o?.abortSignal);
     const others = links.filter((l) => l !== origin && l.healthy);
     const ok = await Promise.all(others.map((l) => l.call('sync.import', { masked }, o?.abortSignal).then(() => 1, () => 0)));
     return 1 + ok.reduce((x: number, y: number) => x + y, 0);
@@ -269,15 +279,16 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
     return p;
   }
 
-  async function useKey<T>(ref: HsmKeyRef, op: string, args: Record<string, unknown>, o?: HsmCallOptions): Promise<T> {
+  /** Run a key operation where the key is: its node for a session key, any node holding it for a token key. */
+  async function useKey<T>(ref: HsmKeyRef, o: HsmCallOptions | undefined, call: (handle: string, only: NodeLink | undefined) => Promise<{ value: T }>): Promise<T> {
     const r = route(ref);
     if (r.link) {
       if (!r.link.healthy) throw new StrongroomError('KEY_UNAVAILABLE', `session key ${ref.handle} lived on a node that is down`);
-      return (await run<T>(op, { ...args, handle: r.handle }, o, r.link)).value;
+      return (await call(r.handle, r.link)).value;
     }
     const gate = ensureAvailable(r.handle, o);
     if (gate) await gate;
-    return (await run<T>(op, { ...args, handle: r.handle }, o)).value;
+    return (await call(r.handle, undefined)).value;
   }
 
   async function created(keys: NodeKey[], link: NodeLink, o?: HsmCallOptions): Promise<HsmKeyRef[]> {
@@ -291,7 +302,7 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
     return keys.map((k) => toRef(k));
   }
 
-  function templateArgs(t: HsmKeyTemplate): Record<string, unknown> {
+  function templateArgs(t: HsmKeyTemplate): KeyTemplate {
     return {
       label: t.label, token: t.token ?? true, extractable: t.extractable ?? false,
       encrypt: t.encrypt, decrypt: t.decrypt, wrap: t.wrap, unwrap: t.unwrap, sign: t.sign, verify: t.verify,
@@ -311,22 +322,24 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
     capabilities,
 
     async findKey(query, o) {
-      const { value } = await run<NodeKey[]>('key.find', { label: query.label, class: query.class }, o);
+      const { value } = await run('key.find', { label: query.label, class: query.class }, o);
       const k = value[0];
       return k ? toRef(k) : undefined;
     },
     async generateAesKey(t, o) {
-      const { value, link } = await run<{ key: NodeKey }>('key.generate', { type: 'aes', bits: t.bits, template: templateArgs(t) }, o);
-      return (await created([value.key], link, o))[0]!;
+      const { value, link } = await run('key.generate', { type: 'aes', bits: t.bits, template: templateArgs(t) }, o);
+      return (await created([oneKey(value)], link, o))[0]!;
     },
     async generateGenericSecret(t, o) {
-      const { value, link } = await run<{ key: NodeKey }>('key.generate', { type: 'generic-secret', bits: t.bits, template: templateArgs(t) }, o);
-      return (await created([value.key], link, o))[0]!;
+      const { value, link } = await run('key.generate', { type: 'generic-secret', bits: t.bits, template: templateArgs(t) }, o);
+      return (await created([oneKey(value)], link, o))[0]!;
     },
     async generateKeyPair(t, o) {
-      const args = t.type === 'rsa' ? { type: 'rsa', bits: t.bits } : { type: 'ec', curve: t.curve };
-      const { value, link } = await run<{ privateKey: NodeKey; publicKey: NodeKey }>('key.generate', { ...args, template: templateArgs(t) }, o);
-      const [privateKey, publicKey] = await created([value.privateKey, value.publicKey], link, o);
+      const template = templateArgs(t);
+      const args: HsmArgs<'key.generate'> = t.type === 'rsa' ? { type: 'rsa', bits: t.bits, template } : { type: 'ec', curve: t.curve, template };
+      const { value, link } = await run('key.generate', args, o);
+      const pair = keyPair(value);
+      const [privateKey, publicKey] = await created([pair.privateKey, pair.publicKey], link, o);
       return { privateKey: privateKey!, publicKey: publicKey! };
     },
     async deleteKey(ref, o) {
@@ -337,31 +350,31 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
       if (!r.link) await replicate(r.handle, link, o).catch(() => undefined);
     },
     async aesGcmEncrypt(key, plaintext, aad, o) {
-      const r = await useKey<{ iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array }>(key, 'aes.gcmEncrypt', { plaintext, aad }, o);
+      const r = await useKey(key, o, (handle, only) => run('aes.gcmEncrypt', { handle, plaintext, aad }, o, only));
       return { iv: r.iv, ciphertext: r.ciphertext, tag: r.tag };
     },
     async aesGcmDecrypt(key, input, o) {
-      return (await useKey<{ plaintext: Uint8Array }>(key, 'aes.gcmDecrypt', { iv: input.iv, ciphertext: input.ciphertext, tag: input.tag, aad: input.aad }, o)).plaintext;
+      return (await useKey(key, o, (handle, only) => run('aes.gcmDecrypt', { handle, iv: input.iv, ciphertext: input.ciphertext, tag: input.tag, aad: input.aad }, o, only))).plaintext;
     },
     async sign(key, mechanism: HsmSignMechanism, data, o) {
-      return (await useKey<{ signature: Uint8Array }>(key, 'sign', { mechanism: mechanism.type, hash: mechanism.hash, data }, o)).signature;
+      return (await useKey(key, o, (handle, only) => run('sign', { handle, mechanism: mechanism.type, hash: mechanism.hash, data }, o, only))).signature;
     },
     async verify(key, mechanism, data, signature, o) {
       try {
-        return (await useKey<{ valid: boolean }>(key, 'verify', { mechanism: mechanism.type, hash: mechanism.hash, data, signature }, o)).valid;
+        return (await useKey(key, o, (handle, only) => run('verify', { handle, mechanism: mechanism.type, hash: mechanism.hash, data, signature }, o, only))).valid;
       } catch (e) {
         if (StrongroomError.isInstance(e, 'AUTHENTICATION_FAILED')) return false;
         throw e;
       }
     },
     async hmac(key, hash: Exclude<HsmHash, 'sha1'>, data, o) {
-      return (await useKey<{ mac: Uint8Array }>(key, 'hmac', { hash, data }, o)).mac;
+      return (await useKey(key, o, (handle, only) => run('hmac', { handle, hash, data }, o, only))).mac;
     },
     async generateRandom(length, o) {
       if (!Number.isInteger(length) || length < 1 || length > 1 << 20) throw new StrongroomError('INVALID_ARGUMENT', 'length: expected an integer in [1, 1 MiB]');
       const parts: Uint8Array[] = [];
       for (let left = length; left > 0; left -= 65536) {
-        parts.push((await run<{ bytes: Uint8Array }>('random', { length: Math.min(left, 65536) }, o)).value.bytes);
+        parts.push((await run('random', { length: Math.min(left, 65536) }, o)).value.bytes);
       }
       return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     },
@@ -369,11 +382,11 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
       const r = route(key);
       let handle = r.handle;
       if (key.class === 'private') {
-        const attrs = (await run<NodeKey>('key.getAttributes', { handle }, o, r.link)).value;
+        const attrs = (await run('key.getAttributes', { handle }, o, r.link)).value;
         if (!attrs.pairHandle) throw new StrongroomError('KEY_UNAVAILABLE', `key ${key.handle} has no public half`);
         handle = attrs.pairHandle;
       }
-      return (await run<{ material: Uint8Array }>('key.export', { handle }, o, r.link)).value.material;
+      return (await run('key.export', { handle }, o, r.link)).value.material;
     },
     health() {
       return links.map((l) => ({ url: l.url, az: l.az, healthy: l.healthy, inFlight: l.inFlight(), lastError: l.lastError }));
@@ -384,7 +397,7 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
           const base: HsmClusterNodeStatus = { url: l.url, az: l.az, nodeId: l.nodeId, healthy: l.healthy, lastError: l.lastError };
           if (!l.healthy) return base;
           try {
-            const s = await l.call<{ state: string; keys: number; digest: string; peers: unknown }>('status', {}, o?.abortSignal);
+            const s = await l.call('status', {}, o?.abortSignal);
             return { ...base, state: s.state, keys: s.keys, digest: s.digest, peers: s.peers };
           } catch {
             return base;

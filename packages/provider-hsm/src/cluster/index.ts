@@ -1,9 +1,9 @@
 /**
- * The hsm-local cluster client (DESIGN.md §5): `connectHsmCluster`, and an adapter with the
- * signature `hsmKeyProviderFromConfig({ connectCluster })` expects.
+ * The cluster client (docs/hsm-cluster.md): `connectHsmCluster`, and an adapter with the signature
+ * `hsmKeyProviderFromConfig({ connectCluster })` expects.
  */
 import type { HsmBackend, HsmCallOptions } from '../backend';
-import type { HsmClusterConfig } from '../from-config';
+import type { HsmClusterConfig } from '../config';
 import { connectHsmCluster, type HsmClusterOptions } from './client';
 
 export { connectHsmCluster, type HsmClusterClient, type HsmClusterNodeStatus, type HsmClusterOptions } from './client';

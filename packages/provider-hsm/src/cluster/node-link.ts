@@ -2,10 +2,11 @@
  * One cluster member as the client sees it: a persistent logged-in connection to an hsm-local node,
  * its health, and automatic rejoin. A link goes `down` the moment its connection drops (in-flight
  * requests fail over to other nodes), and a background loop reconnects and logs in again, so a
- * recovered node rejoins without any caller action (reference A.6).
+ * recovered node rejoins without any caller action (as a CloudHSM client does:
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/cluster-hsm-availability.html).
  */
 import { StrongroomError } from '@strongroom/core';
-import { connectHsmNode, type HsmNodeConnection } from '@strongroom/hsm-local';
+import { connectHsmNode, failureReason, type HsmArgs, type HsmNodeConnection, type HsmOp, type HsmResult } from '@strongroom/hsm-protocol';
 
 export interface NodeLinkOptions {
   url: string;
@@ -27,7 +28,8 @@ export interface NodeLink {
   inFlight(): number;
   /** Connect + log in now. @throws StrongroomError (ACCESS_DENIED for bad credentials). */
   open(): Promise<void>;
-  call<T>(op: string, args?: Record<string, unknown>, abortSignal?: AbortSignal): Promise<T>;
+  /** One operation on this node; logs in again once when the session expired. */
+  call<Op extends HsmOp>(op: Op, args: HsmArgs<Op>, abortSignal?: AbortSignal): Promise<HsmResult<Op>>;
   /** Keep retrying `open()` in the background until the node is back (rejoin). */
   startRejoin(): void;
   /** Called when the link comes up (rejoin) or goes down. */
@@ -36,7 +38,7 @@ export interface NodeLink {
 }
 
 export function isConnectionError(e: unknown): boolean {
-  return StrongroomError.isInstance(e, 'PROVIDER_ERROR') && e.details?.reason === 'CONNECTION';
+  return StrongroomError.isInstance(e, 'PROVIDER_ERROR') && failureReason(e) === 'CONNECTION';
 }
 
 export function createNodeLink(o: NodeLinkOptions): NodeLink {
@@ -61,7 +63,7 @@ export function createNodeLink(o: NodeLinkOptions): NodeLink {
   async function doOpen(): Promise<void> {
     const c = await connectHsmNode({ url: o.url, trustAnchor: o.trustAnchor, clientCert: o.clientCert, connectTimeoutMs: 2000 });
     try {
-      const hello = await c.call<{ nodeId: string; clusterId: string; state: string }>('hello', {}, { timeoutMs: 5000 });
+      const hello = await c.call('hello', {}, { timeoutMs: 5000 });
       link.nodeId = hello.nodeId;
       link.clusterId = hello.clusterId;
       await c.call('login', { user: o.user, password: o.password }, { timeoutMs: 10_000 });
@@ -109,16 +111,16 @@ export function createNodeLink(o: NodeLinkOptions): NodeLink {
         .finally(() => (opening = undefined));
       return opening;
     },
-    async call<T>(op: string, args: Record<string, unknown> = {}, abortSignal?: AbortSignal): Promise<T> {
+    async call<Op extends HsmOp>(op: Op, args: HsmArgs<Op>, abortSignal?: AbortSignal): Promise<HsmResult<Op>> {
       const c = conn;
       if (!c || !healthy) throw new StrongroomError('PROVIDER_ERROR', `hsm node ${o.url} is down`, { details: { reason: 'CONNECTION', node: o.url } });
       try {
-        return await c.call<T>(op, args as never, abortSignal ? { abortSignal } : {});
+        return await c.call(op, args, abortSignal ? { abortSignal } : {});
       } catch (e) {
-        const reason = StrongroomError.isInstance(e) ? e.details?.reason : undefined;
+        const reason = failureReason(e);
         if (reason === 'SESSION_EXPIRED' || reason === 'NOT_LOGGED_IN') {
           await c.call('login', { user: o.user, password: o.password });
-          return c.call<T>(op, args as never, abortSignal ? { abortSignal } : {});
+          return c.call(op, args, abortSignal ? { abortSignal } : {});
         }
         if (reason === 'TAMPERED') {
           // A tampered node refuses service: take it out of rotation until it is restored.

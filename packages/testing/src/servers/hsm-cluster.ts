@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type ClusterInfo, connectHsmNode, initCluster, type StartedHsmNode, startHsmNode } from '@strongroom/hsm-local';
+import { type ClusterInfo, initCluster, type StartedHsmNode, startHsmNode } from '@strongroom/hsm-local';
+import { connectHsmNode } from '@strongroom/hsm-protocol';
 
 function newest(dir: string): number {
   let t = 0;

@@ -8,7 +8,7 @@
  * `kind` is 1 = request, 2 = response (ok), 3 = response (error). The value is a small tagged binary
  * encoding (a strict subset of what CBOR does): binary fields stay bytes (no base64), and every
  * length is checked against a hard cap *before* anything is allocated, because this parser faces
- * the network (STYLE.md rule 13). Decoding never trusts a declared length beyond the bytes present.
+ * the network (as RFC 8949 §10 advises for CBOR decoders). Decoding never trusts a declared length beyond the bytes present.
  */
 import { StrongroomError } from '@strongroom/core';
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { describeKeyProviderConformance } from '@strongroom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HsmKeyProvider } from '../key-provider';
-import { connectHsmCluster, type HsmClusterClient } from './index';
+import { HsmKeyProvider } from '../src/key-provider';
+import { connectHsmCluster, type HsmClusterClient } from '../src/cluster/index';
 import { APP, startProcCluster, type ProcCluster } from './test-cluster';
 
 let c: ProcCluster;

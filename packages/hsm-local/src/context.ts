@@ -1,0 +1,235 @@
+/**
+ * The state every operation of a node works on, and the checks the operations share: the
+ * replicated objects (users, keys, quorum settings), sessions, the connection's session keys, key
+ * lookup with the CloudHSM ownership rules (an owner manages and uses a key, a user it is shared
+ * with only uses it: https://docs.aws.amazon.com/cloudhsm/latest/userguide/share-keys.html), quorum
+ * checks (https://docs.aws.amazon.com/cloudhsm/latest/userguide/quorum-auth-chsm-cli.html) and the
+ * persist path.
+ *
+ * A handler receives an `OpContext`; one whose operation needs a login receives a `LoggedIn`
+ * context, whose type guarantees a session.
+ */
+import { createHash, type KeyObject } from 'node:crypto';
+import type { QuorumService, SyncPeerStatus } from '@strongroom/hsm-protocol';
+import * as a from './args';
+import type { Args } from './args';
+import type { AuditLog } from './audit';
+import { denied, unavailable } from './errors';
+import { maskObject, type MaskedObject } from './masked';
+import { countApprovals, openQuorumToken } from './quorum';
+import type { ClusterLimits, KeyAttributes, KeyObjectRecord, NodeIdentity, NodeStateData, QuorumObject, ReplicatedObject, Role, StateStore, UserObject } from './state';
+
+export interface Session {
+  id: string;
+  user: string;
+  role: Role;
+  mustChangePassword: boolean;
+  loginAt: number;
+  lastUse: number;
+}
+
+/** One authenticated TLS connection. `peer` is the certificate CN: `node:<id>` or `client:<…>`. */
+export interface ConnContext {
+  id: string;
+  peer: string;
+  session?: Session | undefined;
+  /** Session (non-token) keys created on this connection; destroyed when it closes. */
+  sessionKeys: Set<string>;
+}
+
+export interface NodeContextOptions {
+  identity: NodeIdentity;
+  store: StateStore;
+  audit: AuditLog;
+  now?: (() => number) | undefined;
+  peerStatus?: (() => SyncPeerStatus[]) | undefined;
+  createBackup?: (() => Promise<{ path: string; createdAt: number }>) | undefined;
+}
+
+/** The node's shared state and helpers (one per node process). */
+export interface NodeContext {
+  readonly identity: NodeIdentity;
+  readonly store: StateStore;
+  readonly audit: AuditLog;
+  readonly data: NodeStateData;
+  readonly limits: ClusterLimits;
+  readonly sessions: Map<string, Session>;
+  /** Session (non-token) keys of every connection, by handle. */
+  readonly sessionKeyStore: Map<string, KeyObjectRecord>;
+  /** Consecutive failed logins per user name. */
+  readonly failures: Map<string, number>;
+  readonly keyObjectCache: Map<string, KeyObject>;
+  /** Quorum token nonces already accepted on this node → expiry. */
+  readonly usedTokens: Map<string, number>;
+  readonly tampered: boolean;
+  readonly peerStatus: () => SyncPeerStatus[];
+  readonly createBackup: (() => Promise<{ path: string; createdAt: number }>) | undefined;
+  now(): number;
+  objects(): Record<string, ReplicatedObject>;
+  /** A live (not deleted) user. */
+  user(name: string): UserObject | undefined;
+  quorumSettings(): QuorumObject;
+  /** A version for a changed object: greater than the previous one and than any other node's clock-based version. */
+  nextVersion(prev: number | undefined): number;
+  put(obj: ReplicatedObject): void;
+  /** Resolves once the sealed state is durable (group commit). */
+  persist(): Promise<void>;
+  /** A live key by handle (token or session key). @throws KEY_UNAVAILABLE */
+  getKey(handle: string): KeyObjectRecord;
+  /** The sorted (id, version) list and its SHA-256: equal on two nodes means in sync. */
+  digest(): { list: Array<[string, number]>; hash: string };
+  masked(ids: string[]): MaskedObject[];
+  /** Merge objects received from a peer; returns how many changed. */
+  mergeObjects(objs: ReplicatedObject[]): Promise<number>;
+  dropSession(conn: ConnContext): void;
+  /** Zeroize and refuse service from now on. */
+  tamper(reason: string): void;
+}
+
+/** What every handler receives. */
+export interface OpContext {
+  readonly node: NodeContext;
+  readonly conn: ConnContext;
+}
+
+/** What a handler of an operation that needs a login receives. */
+export interface LoggedIn extends OpContext {
+  readonly session: Session;
+}
+
+export function createNodeContext(opts: NodeContextOptions): NodeContext {
+  const { store, audit, identity } = opts;
+  const now = opts.now ?? Date.now;
+  const data = store.data;
+  const sessions = new Map<string, Session>();
+  const sessionKeyStore = new Map<string, KeyObjectRecord>();
+  const keyObjectCache = new Map<string, KeyObject>();
+  let tampered = false;
+  let digestCache: { list: Array<[string, number]>; hash: string } | undefined;
+  const objects = () => data.objects;
+
+  const node: NodeContext = {
+    identity, store, audit, data, limits: data.cluster.limits, sessions, sessionKeyStore, keyObjectCache,
+    failures: new Map(),
+    usedTokens: new Map(),
+    get tampered() {
+      return tampered;
+    },
+    peerStatus: () => opts.peerStatus?.() ?? [],
+    createBackup: opts.createBackup,
+    now,
+    objects,
+    user(name) {
+      const u = objects()[`u:${name}`];
+      return u && u.kind === 'user' && !u.deleted ? u : undefined;
+    },
+    quorumSettings() {
+      const q = objects()['q:settings'];
+      return q && q.kind === 'quorum' ? q : { kind: 'quorum', id: 'q:settings', version: 0, values: { user: 1, quorum: 1 } };
+    },
+    nextVersion: (prev) => Math.max((prev ?? 0) + 1, now() * 1000),
+    put(obj) {
+      objects()[obj.id] = obj;
+      digestCache = undefined;
+    },
+    persist: () => store.persist(),
+    getKey(handle) {
+      const k = sessionKeyStore.get(handle) ?? objects()[`k:${handle}`];
+      if (!k || k.kind !== 'key' || k.deleted) throw unavailable(`key ${handle} not found on node ${identity.nodeId}`);
+      return k;
+    },
+    digest() {
+      if (!digestCache) {
+        const list = Object.values(objects())
+          .map((o): [string, number] => [o.id, o.version])
+          .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+        digestCache = { list, hash: createHash('sha256').update(list.map(([id, v]) => `${id}@${v}`).join('\n')).digest('hex') };
+      }
+      return digestCache;
+    },
+    masked(ids) {
+      const out: MaskedObject[] = [];
+      for (const id of ids) {
+        const o = objects()[id];
+        if (o) out.push(maskObject(data.cluster.maskingKey, o));
+      }
+      return out;
+    },
+    async mergeObjects(objs) {
+      let changed = 0;
+      for (const o of objs) {
+        const cur = objects()[o.id];
+        if (cur && cur.version >= o.version) continue;
+        if (o.kind === 'key' && o.material && !Buffer.isBuffer(o.material)) o.material = Buffer.from(o.material as unknown as Uint8Array);
+        node.put(o);
+        changed++;
+        if (o.kind === 'user' && (o.deleted || o.locked)) for (const s of sessions.values()) if (s.user === o.name) sessions.delete(s.id);
+      }
+      if (changed > 0) {
+        await store.persist();
+        audit.append({ op: 'sync.merge', response: 'SUCCESS', detail: { objects: changed } });
+      }
+      return changed;
+    },
+    dropSession(conn) {
+      if (conn.session) sessions.delete(conn.session.id);
+      conn.session = undefined;
+    },
+    tamper(reason) {
+      if (tampered) return;
+      tampered = true;
+      sessions.clear();
+      for (const k of sessionKeyStore.values()) k.material.fill(0);
+      sessionKeyStore.clear();
+      keyObjectCache.clear();
+      store.zeroize();
+      digestCache = undefined;
+      audit.append({ op: 'tamper.detected', response: 'SUCCESS', detail: { reason } });
+    },
+  };
+  return node;
+}
+
+/** A key the caller may use (owner or shared with), optionally checking one usage attribute. */
+export function mustUse(ctx: LoggedIn, handle: string, attr?: keyof KeyAttributes): KeyObjectRecord {
+  const { node, session: s } = ctx;
+  const k = node.getKey(handle);
+  // Session keys belong to the connection (PKCS#11 session objects) and nobody else sees them.
+  if (!k.attrs.token && !ctx.conn.sessionKeys.has(handle)) throw unavailable(`key ${handle} not found on node ${node.identity.nodeId}`);
+  if (k.owner !== s.user && !k.sharedWith.includes(s.user)) throw unavailable(`key ${handle} not found or not shared with ${s.user}`);
+  if (attr && !k.attrs[attr]) throw denied(`key ${handle} does not permit ${attr} (attribute ${attr}=false)`, 'KEY_FUNCTION_NOT_PERMITTED');
+  return k;
+}
+
+/** A key the caller owns (management: attributes, sharing, deletion, export). */
+export function mustManage(ctx: LoggedIn, handle: string): KeyObjectRecord {
+  const k = mustUse(ctx, handle);
+  if (k.owner !== ctx.session.user) throw denied(`only the owner (${k.owner}) can manage key ${handle}; shared users may only use it`, 'NOT_OWNER');
+  return k;
+}
+
+/** Check the quorum token and approvals in `args` when `service` needs more than one approval. */
+export async function requireQuorum(ctx: LoggedIn, service: QuorumService, args: Args): Promise<void> {
+  const { node } = ctx;
+  const { data } = node;
+  const m = node.quorumSettings().values[service];
+  if (m <= 1) return;
+  const token = a.optBytes(args, 'quorumToken', 4096);
+  if (!token) throw denied(`operation needs quorum: ${m} admin approvals for service "${service}" (generate a token with quorum.tokenGenerate)`, 'QUORUM_REQUIRED');
+  const p = openQuorumToken(data.cluster.maskingKey, token, data.cluster.clusterId, node.now());
+  if (p.service !== service) throw denied(`quorum token is for service ${p.service}, not ${service}`, 'QUORUM_REQUIRED');
+  if (p.requester !== ctx.session.user) throw denied('quorum token was generated for another user', 'QUORUM_REQUIRED');
+  if (node.usedTokens.has(p.nonce)) throw denied('quorum token already used', 'QUORUM_REQUIRED');
+  const approvals = a.list(args, 'approvals', 16).map((x) => {
+    const o = x as Args;
+    return { user: a.str(o, 'user', 31), signature: a.bytes(o, 'signature', 256) };
+  });
+  const got = countApprovals(token, approvals, (name) => {
+    const u = node.user(name);
+    return u && u.role === 'admin' ? u.quorumKey : undefined;
+  });
+  if (got < m) throw denied(`quorum not met for service "${service}": ${got} of ${m} required approvals`, 'QUORUM_REQUIRED');
+  node.usedTokens.set(p.nonce, p.exp);
+  // CloudHSM keeps at most 1,024 tokens; expired ones can be forgotten (they fail on expiry anyway).
+  if (node.usedTokens.size > 1024) for (const [n, exp] of node.usedTokens) if (exp < node.now()) node.usedTokens.delete(n);
+}

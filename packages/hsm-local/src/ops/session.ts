@@ -1,0 +1,78 @@
+/**
+ * Sessions: hello, status, login (with lockout after repeated failures), logout. CloudHSM:
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-login.html and
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-hsm-users.html (lockout).
+ */
+import { randomUUID } from 'node:crypto';
+import * as a from '../args';
+import type { Session } from '../context';
+import { denied, limit } from '../errors';
+import { verifyPassword } from '../passwords';
+import type { KeyObjectRecord } from '../state';
+import type { OpTable } from './table';
+
+export const sessionOps = {
+  hello: {
+    access: 'none',
+    fn: ({ node }) => ({ nodeId: node.identity.nodeId, clusterId: node.identity.clusterId, az: node.identity.az, state: node.tampered ? 'TAMPERED' : 'ACTIVE', protocol: 1 }),
+  },
+  status: {
+    access: 'none',
+    fn: ({ node }) => {
+      const { list, hash } = node.digest();
+      const objects = node.objects();
+      let keys = 0;
+      for (const [id] of list) if (id.startsWith('k:') && !(objects[id] as KeyObjectRecord).deleted) keys++;
+      return {
+        nodeId: node.identity.nodeId, clusterId: node.identity.clusterId, az: node.identity.az, state: node.tampered ? 'TAMPERED' : 'ACTIVE',
+        objects: list.length, keys, digest: hash,
+        sessions: node.sessions.size, auditSeq: node.audit.lastSeq,
+        peers: node.peerStatus().map((p) => ({ ...p })),
+      };
+    },
+  },
+  login: {
+    access: 'none',
+    durable: true,
+    fn: async ({ node, conn }, args) => {
+      const { limits, sessions, failures } = node;
+      const name = a.str(args, 'user', 64);
+      const password = a.str(args, 'password', 64);
+      const u = node.user(name);
+      if (conn.session && sessions.has(conn.session.id)) throw denied('this connection is already logged in; log out first', 'ALREADY_LOGGED_IN');
+      conn.session = undefined;
+      if (!u) {
+        await verifyPassword(password, { salt: Buffer.alloc(16), n: 1 << 14, r: 8, p: 1, hash: Buffer.alloc(32) }); // equalize timing
+        throw denied('login failed: unknown user or wrong password', 'LOGIN_FAILED');
+      }
+      if (u.locked) throw denied(`user ${name} is locked after repeated login failures; an admin must unlock or reset it`, 'USER_LOCKED');
+      const ok = await verifyPassword(password, u.password);
+      if (!ok) {
+        const n = (failures.get(name) ?? 0) + 1;
+        failures.set(name, n);
+        if (n >= limits.lockoutThreshold) {
+          node.put({ ...u, locked: true, version: node.nextVersion(u.version) });
+          failures.delete(name);
+          await node.persist();
+          throw denied(`login failed; user ${name} is now locked after ${limits.lockoutThreshold} failures`, 'USER_LOCKED');
+        }
+        // Same answer as for an unknown user: a client must not learn which user names exist.
+        throw denied('login failed: unknown user or wrong password', 'LOGIN_FAILED');
+      }
+      failures.delete(name);
+      if (sessions.size >= limits.maxSessionsPerNode) throw limit(`session limit reached: at most ${limits.maxSessionsPerNode} sessions per node`);
+      const t = node.now();
+      const s: Session = { id: randomUUID(), user: name, role: u.role, mustChangePassword: u.mustChangePassword, loginAt: t, lastUse: t };
+      sessions.set(s.id, s);
+      conn.session = s;
+      return { session: s.id, role: u.role, mustChangePassword: u.mustChangePassword };
+    },
+  },
+  logout: {
+    access: 'login',
+    fn: ({ node, conn }) => {
+      node.dropSession(conn);
+      return true;
+    },
+  },
+} satisfies OpTable<'hello' | 'status' | 'login' | 'logout'>;
