@@ -1,6 +1,6 @@
 /// <reference path="./s3rver.d.ts" />
 /**
- * The one-command dev stack (DESIGN.md §7), as a library so that `strongroom dev`, `npm start` and
+ * The one-command dev stack (docs/cli.md, `strongroom dev`), as a library so that `strongroom dev`, `npm start` and
  * the examples' tests share one implementation:
  *
  *  - a 3-node hsm-local cluster (AZ labels az-a/az-b/az-c, node processes over mutual TLS), with an

@@ -1,6 +1,7 @@
 /**
  * Custom key stores end to end, through the real @aws-sdk/client-kms against kms-local backed by a
- * 3-process hsm-local cluster (reference B.6): create → connect → create key → envelope
+ * 3-process hsm-local cluster (AWS KMS CloudHSM key stores:
+ * https://docs.aws.amazon.com/kms/latest/developerguide/keystore-cloudhsm.html): create → connect → create key → envelope
  * encryption with CustomKeyStoreKeyProvider → the key in the cluster (non-extractable, ARN label,
  * replicated) → disconnect (KMSInvalidStateException, Unavailable) → reconnect → old ciphertexts
  * decrypt; wrong kmsuser password (INVALID_CREDENTIALS); a node killed under load (no failed call);
@@ -100,7 +101,7 @@ describe('custom key stores on kms-local + hsm-local', () => {
   it('create → connect → create key → envelope encrypt/decrypt; the key is in the cluster, non-extractable, labelled with its ARN', async () => {
     storeId = await admin.createCustomKeyStore({ name: 'dev-store', clusterId: cluster.info.clusterId, trustAnchorPem: cluster.info.trustAnchor, kmsuserPassword: KMSUSER_PASSWORD });
     expect(storeId).toMatch(/^cks-[0-9a-f]{17}$/);
-    // Identical retry answers the same id (reference B.6 retry idempotency).
+    // An identical retry answers the existing store id (see createCustomKeyStore in src/admin.ts).
     expect(await admin.createCustomKeyStore({ name: 'dev-store', clusterId: cluster.info.clusterId, trustAnchorPem: cluster.info.trustAnchor, kmsuserPassword: KMSUSER_PASSWORD })).toBe(storeId);
     expect((await admin.describe(storeId))[0]).toMatchObject({ connectionState: 'DISCONNECTED', clusterId: cluster.info.clusterId, name: 'dev-store' });
     const early = await awsError(client.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: storeId })));
