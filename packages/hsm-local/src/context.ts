@@ -2,8 +2,8 @@
  * The state every operation of a node works on, and the checks the operations share: the
  * replicated objects (users, keys, quorum settings), sessions, the connection's session keys, key
  * lookup with the CloudHSM ownership rules (an owner manages and uses a key, a user it is shared
- * with only uses it: https://docs.aws.amazon.com/cloudhsm/latest/userguide/share-keys.html), quorum
- * checks (https://docs.aws.amazon.com/cloudhsm/latest/userguide/quorum-auth-chsm-cli.html) and the
+ * with only uses it: https://docs.aws.amazon.com/cloudhsm/latest/userguide/user-permissions-table-chsm-cli.html), quorum
+ * checks (https://docs.aws.amazon.com/cloudhsm/latest/userguide/quorum-auth-chsm-cli-service-names.html) and the
  * persist path.
  *
  * A handler receives an `OpContext`; one whose operation needs a login receives a `LoggedIn`

@@ -1,8 +1,8 @@
 /**
  * Key records as the node creates, stores and describes them: the creation template with
  * PKCS#11-style attribute defaults (CKA_TOKEN, CKA_EXTRACTABLE, CKA_ENCRYPT, …; CloudHSM:
- * https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-attributes.html), the
- * cluster key limits (https://docs.aws.amazon.com/cloudhsm/latest/userguide/limits.html), and
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-attributes-table.html), the
+ * cluster key limits (https://docs.aws.amazon.com/general/latest/gr/cloudhsm.html), and
  * cached Node KeyObjects for private and public keys.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';

@@ -1,5 +1,6 @@
 /**
- * Quorum (M of N) approvals, after CloudHSM's token-sign flow (reference A.2):
+ * Quorum (M of N) approvals, after CloudHSM's token-sign flow
+ * (https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-qm-token-gen.html):
  * 1. the requester asks any node for a token for a service (`user`, `quorum`);
  * 2. approvers sign the token bytes off-HSM with their registered ECDSA P-256 key;
  * 3. the requester runs the operation with the token and the signatures.
@@ -9,8 +10,9 @@
  */
 import { createHmac, createPublicKey, hkdfSync, randomBytes, sign, timingSafeEqual, verify } from 'node:crypto';
 import { StrongroomError } from '@strongroom/core';
+import type { QuorumService } from '@strongroom/hsm-protocol';
 
-export type QuorumService = 'user' | 'quorum';
+export type { QuorumService } from '@strongroom/hsm-protocol';
 export const QUORUM_SERVICES: readonly QuorumService[] = ['user', 'quorum'];
 
 export interface QuorumTokenPayload {

@@ -9,11 +9,11 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KeyClass, KeyType, NodeKeyAttributes, Role } from '@strongroom/hsm-protocol';
 import { atomicWrite, fromJsonBytes, seal, toJsonBytes, unseal } from './sealed-file';
 
-export type Role = 'admin' | 'crypto-user';
-export type KeyType = 'aes' | 'rsa' | 'ec' | 'generic-secret';
-export type KeyClass = 'secret' | 'private' | 'public';
+// The key and user vocabulary is the protocol's (one declaration for nodes and clients).
+export type { KeyClass, KeyType, Role } from '@strongroom/hsm-protocol';
 
 export interface PasswordHash {
   salt: Buffer;
@@ -38,22 +38,8 @@ export interface UserObject {
   quorumKey?: string;
 }
 
-export interface KeyAttributes {
-  token: boolean;
-  extractable: boolean;
-  encrypt: boolean;
-  decrypt: boolean;
-  wrap: boolean;
-  unwrap: boolean;
-  sign: boolean;
-  verify: boolean;
-  trusted: boolean;
-  wrapWithTrusted: boolean;
-  /** Read-only: true when the key was never extractable. */
-  neverExtractable: boolean;
-  /** Read-only: generated inside the HSM. */
-  local: boolean;
-}
+/** PKCS#11-style attributes of a stored key (the protocol's `NodeKeyAttributes`). */
+export type KeyAttributes = NodeKeyAttributes;
 
 export interface KeyObjectRecord {
   kind: 'key';

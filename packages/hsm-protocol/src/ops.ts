@@ -4,9 +4,9 @@
  * `call(op, args)` is typed by it, so a client and a node can only disagree at compile time.
  *
  * The operations follow AWS CloudHSM's model: users and roles
- * (https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-hsm-users.html), quorum
- * authentication (https://docs.aws.amazon.com/cloudhsm/latest/userguide/quorum-auth-chsm-cli.html),
- * key attributes (https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-attributes.html),
+ * (https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-hsm-users-chsm-cli.html), quorum
+ * authentication (https://docs.aws.amazon.com/cloudhsm/latest/userguide/quorum-auth-chsm-cli-service-names.html),
+ * key attributes (https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-attributes-table.html),
  * key sharing and synchronization across the HSMs of a cluster
  * (https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-key-sync.html).
  *
@@ -113,7 +113,7 @@ export type KeyFindArgs = {
 
 /** Every operation: `args` is what the caller sends, `result` what a successful node answers. */
 export interface HsmOps {
-  /* session (https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-login.html) */
+  /* session (https://docs.aws.amazon.com/cloudhsm/latest/userguide/understanding-users.html) */
   hello: { args: NoArgs; result: { nodeId: string; clusterId: string; az: string; state: NodeState; protocol: number } };
   status: {
     args: NoArgs;

@@ -18,9 +18,9 @@ export const HSM_FAILURE_REASONS = [
   'ADMIN_ONLY',
   'CRYPTO_USER_ONLY',
   'NODE_ONLY',
-  /* quorum (https://docs.aws.amazon.com/cloudhsm/latest/userguide/quorum-auth-chsm-cli.html) */
+  /* quorum (https://docs.aws.amazon.com/cloudhsm/latest/userguide/quorum-auth-chsm-cli-service-names.html) */
   'QUORUM_REQUIRED',
-  /* keys (https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-attributes.html) */
+  /* keys (https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-attributes-table.html) */
   'KEY_FUNCTION_NOT_PERMITTED',
   'NOT_OWNER',
   'ADMIN_ONLY_ATTRIBUTE',

@@ -101,7 +101,7 @@ describe('custom key stores on kms-local + hsm-local', () => {
   it('create → connect → create key → envelope encrypt/decrypt; the key is in the cluster, non-extractable, labelled with its ARN', async () => {
     storeId = await admin.createCustomKeyStore({ name: 'dev-store', clusterId: cluster.info.clusterId, trustAnchorPem: cluster.info.trustAnchor, kmsuserPassword: KMSUSER_PASSWORD });
     expect(storeId).toMatch(/^cks-[0-9a-f]{17}$/);
-    // An identical retry answers the existing store id (see createCustomKeyStore in src/admin.ts).
+    // An identical retry answers the existing store id, as AWS KMS does (https://docs.aws.amazon.com/kms/latest/developerguide/create-keystore.html).
     expect(await admin.createCustomKeyStore({ name: 'dev-store', clusterId: cluster.info.clusterId, trustAnchorPem: cluster.info.trustAnchor, kmsuserPassword: KMSUSER_PASSWORD })).toBe(storeId);
     expect((await admin.describe(storeId))[0]).toMatchObject({ connectionState: 'DISCONNECTED', clusterId: cluster.info.clusterId, name: 'dev-store' });
     const early = await awsError(client.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: storeId })));

@@ -1,8 +1,8 @@
 /**
  * Key management: generate, import, find, get and set attributes, delete, share and unshare.
  * Crypto users own the keys they create; an owner shares a key with other crypto users for use
- * only. CloudHSM: https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-keys.html and
- * https://docs.aws.amazon.com/cloudhsm/latest/userguide/share-keys.html
+ * only. CloudHSM: https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-keys-chsm-cli.html and
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/user-permissions-table-chsm-cli.html
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import type { NodeKey } from '@strongroom/hsm-protocol';

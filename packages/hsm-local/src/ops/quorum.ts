@@ -1,6 +1,6 @@
 /**
  * Quorum (M of N admin approvals): mint a token, read and change the quorum values. CloudHSM:
- * https://docs.aws.amazon.com/cloudhsm/latest/userguide/quorum-auth-chsm-cli.html
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/quorum-auth-chsm-cli-service-names.html
  * The check itself (`requireQuorum`) lives in context.ts, shared with the user operations.
  */
 import * as a from '../args';

@@ -1,7 +1,7 @@
 /**
  * Sessions: hello, status, login (with lockout after repeated failures), logout. CloudHSM:
- * https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-login.html and
- * https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-hsm-users.html (lockout).
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/understanding-users.html and
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-hsm-users-chsm-cli.html (lockout).
  */
 import { randomUUID } from 'node:crypto';
 import * as a from '../args';

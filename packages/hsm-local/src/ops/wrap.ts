@@ -3,7 +3,7 @@
  * AES key wrap (RFC 3394 / RFC 5649), AES-GCM (CKM_CLOUDHSM_AES_GCM layout IV ‖ ciphertext ‖ tag) or
  * RSA-OAEP (RFC 8017). Non-extractable keys never leave; CKA_WRAP_WITH_TRUSTED keys leave only
  * wrapped by a trusted key. CloudHSM:
- * https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-wrap.html
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-keys-chsm-cli.html
  */
 import type { KeyObject } from 'node:crypto';
 import type { WrapMechanism } from '@strongroom/hsm-protocol';

@@ -1,7 +1,7 @@
 /**
  * `connectHsmCluster`: one logical HSM over every node of an hsm-local cluster, implementing the
  * `HsmBackend` seam, with CloudHSM's client behaviour
- * (https://docs.aws.amazon.com/cloudhsm/latest/userguide/cluster-hsm-availability.html and
+ * (https://docs.aws.amazon.com/cloudhsm/latest/userguide/bp-application-integration.html and
  * https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-key-sync.html).
  * Every node call goes through the typed operation table of @strongroom/hsm-protocol.
  *

@@ -3,7 +3,7 @@
  * its health, and automatic rejoin. A link goes `down` the moment its connection drops (in-flight
  * requests fail over to other nodes), and a background loop reconnects and logs in again, so a
  * recovered node rejoins without any caller action (as a CloudHSM client does:
- * https://docs.aws.amazon.com/cloudhsm/latest/userguide/cluster-hsm-availability.html).
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/bp-application-integration.html).
  */
 import { StrongroomError } from '@strongroom/core';
 import { connectHsmNode, failureReason, type HsmArgs, type HsmNodeConnection, type HsmOp, type HsmResult } from '@strongroom/hsm-protocol';
