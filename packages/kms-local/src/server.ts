@@ -17,7 +17,8 @@ import { openDataDir } from './data-dir';
 import { KmsError } from './errors';
 import type { Input } from './input';
 import { createLocalKeyMaterialStore, type KeyMaterialStore } from './key-material';
-import { emptyState, type KmsState } from './model';
+import { parseJsonDict } from './dict';
+import { emptyState, reviveState } from './model';
 import { asymmetricOps } from './ops/asymmetric';
 import { customKeyStoreOps } from './ops/custom-key-stores';
 import { lifecycleOps, rotateDueKeys } from './ops/lifecycle';
@@ -115,10 +116,14 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   const accountId = options.accountId ?? '111122223333';
   const now = options.now ?? Date.now;
   const dir = await openDataDir(options.dataDir);
-  const state = (await dir.load<KmsState>()) ?? emptyState();
-  if (state.formatVersion !== 1) throw new Error(`${options.dataDir}: unsupported state format ${String(state.formatVersion)}`);
+  const loaded = await dir.load<unknown>();
+  let state;
+  try {
+    state = loaded === undefined ? emptyState() : reviveState(loaded);
+  } catch (e) {
+    throw new Error(`${options.dataDir}: ${(e as Error).message}`);
+  }
   const sealer = createSealer(dir.masterKey);
-  state.customKeyStores ??= {};
   // Registered clusters: the option, plus `hsm-clusters.json` in the data directory when present.
   const fromFile = await readFile(join(options.dataDir, 'hsm-clusters.json'), 'utf8').then(parseHsmClusterRegistrations, (e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [];
@@ -147,13 +152,15 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     const body = await readBody(req);
     const target = req.headers['x-amz-target'];
     const op = typeof target === 'string' && target.startsWith('TrentService.') ? target.slice(13) : undefined;
-    counts[op ?? '(none)'] = (counts[op ?? '(none)'] ?? 0) + 1;
-    verifier?.verify({ method: req.method, url: req.url ?? '/', headers: req.headers, body });
     const handler = op === undefined ? undefined : Object.hasOwn(OPERATIONS, op) ? OPERATIONS[op] : undefined;
+    // Counted by known operation only: a caller's made-up names must not grow the table.
+    const counted = handler ? op! : '(unknown)';
+    counts[counted] = (counts[counted] ?? 0) + 1;
+    verifier?.verify({ method: req.method, url: req.url ?? '/', headers: req.headers, body });
     if (!handler) throw new KmsError('UnknownOperationException', `Unknown operation ${String(target)}`);
     let input: unknown;
     try {
-      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      input = body.length === 0 ? {} : parseJsonDict(body.toString('utf8'));
     } catch {
       throw new KmsError('SerializationException', 'Request body is not valid JSON.');
     }

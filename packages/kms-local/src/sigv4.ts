@@ -57,8 +57,10 @@ function canonicalQuery(query: string): string {
   return pairs.map(([k, v]) => `${k}=${v}`).join('&');
 }
 
-function headerValue(v: string | string[] | undefined): string {
-  const s = Array.isArray(v) ? v.join(',') : (v ?? '');
+/** The trimmed value of an own header; inherited names (`constructor`, `__proto__`) are absent. */
+function headerValue(headers: SignedRequest['headers'], name: string): string {
+  const v = Object.hasOwn(headers, name) ? headers[name] : undefined;
+  const s = Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : '';
   return s.trim().replace(/\s+/g, ' ');
 }
 
@@ -94,7 +96,7 @@ export function createSigV4Verifier(credentials: readonly Credentials[], now: ()
   const signingKey = createSigningKeyCache();
   return {
     verify(request) {
-      const auth = headerValue(request.headers['authorization']);
+      const auth = headerValue(request.headers, 'authorization');
       if (auth === '') throw new KmsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
       const m = AUTH.exec(auth);
       if (!m) throw new KmsError('IncompleteSignatureException', 'Authorization header is not a valid AWS4-HMAC-SHA256 signature.');
@@ -103,7 +105,7 @@ export function createSigV4Verifier(credentials: readonly Credentials[], now: ()
       if (secret === undefined) throw unrecognized();
       if (scopeService !== service) throw badSignature(` Credential should be scoped to correct service: '${service}'.`);
 
-      const amzDate = headerValue(request.headers['x-amz-date']);
+      const amzDate = headerValue(request.headers, 'x-amz-date');
       const d = AMZ_DATE.exec(amzDate);
       if (!d) throw new KmsError('IncompleteSignatureException', 'Missing or malformed X-Amz-Date header.');
       const at = Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +d[4]!, +d[5]!, +d[6]!);
@@ -112,9 +114,9 @@ export function createSigV4Verifier(credentials: readonly Credentials[], now: ()
 
       const signedHeaders = signedHeaderList!.split(';');
       if (!signedHeaders.includes('host')) throw badSignature(' The host header must be signed.');
-      const canonicalHeaders = signedHeaders.map((h) => `${h}:${headerValue(request.headers[h])}\n`).join('');
+      const canonicalHeaders = signedHeaders.map((h) => `${h}:${headerValue(request.headers, h)}\n`).join('');
       const payloadHash = createHash('sha256').update(request.body).digest('hex');
-      const claimed = request.headers['x-amz-content-sha256'];
+      const claimed = Object.hasOwn(request.headers, 'x-amz-content-sha256') ? request.headers['x-amz-content-sha256'] : undefined;
       if (typeof claimed === 'string' && claimed !== payloadHash && claimed !== 'UNSIGNED-PAYLOAD') {
         throw badSignature(' The provided x-amz-content-sha256 does not match the body.');
       }

@@ -23,7 +23,7 @@ const PASSWORD = /^[\x21-\x7e]{7,32}$/;
 const XKS_FIELDS = ['XksProxyUriEndpoint', 'XksProxyUriPath', 'XksProxyVpcEndpointServiceName', 'XksProxyAuthenticationCredential', 'XksProxyConnectivity'];
 
 export function stores(state: KmsState): Record<string, CustomKeyStoreRecord> {
-  return (state.customKeyStores ??= {});
+  return state.customKeyStores;
 }
 
 function storeId(input: Input, name = 'CustomKeyStoreId'): string {
