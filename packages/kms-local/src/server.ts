@@ -1,8 +1,10 @@
 /**
- * The HTTP endpoint: AWS JSON 1.1 as KMS speaks it (reference B.1) — `POST /` with
- * `X-Amz-Target: TrentService.<Op>`, JSON bodies, base64 blobs, epoch-second timestamps, and errors
- * as `{"__type", "message"}` plus `x-amzn-errortype`. SigV4 is verified in strict mode (when
- * credentials are configured); otherwise any (or no) signature is accepted.
+ * The HTTP endpoint: AWS JSON 1.1 as KMS speaks it (AWS KMS API Reference, "Common parameters" and
+ * the Smithy awsJson1_1 protocol) — `POST /` with `X-Amz-Target: TrentService.<Op>`, JSON bodies,
+ * base64 blobs, epoch-second timestamps, and errors as `{"__type", "message"}` plus
+ * `x-amzn-errortype`. SigV4 is verified in strict mode (when credentials are configured), bound to
+ * this server's host, Region and clock; otherwise any (or no) signature is accepted, the server says
+ * so at start, and every response carries `x-strongroom-auth: none` (docs/security.md).
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -24,6 +26,7 @@ import { customKeyStoreOps } from './ops/custom-key-stores';
 import { lifecycleOps, rotateDueKeys } from './ops/lifecycle';
 import { symmetricOps } from './ops/symmetric';
 import { createSealer, type Sealer } from './seal';
+import { ownHost, type OwnHost } from './own-host';
 import { createSigV4Verifier, type Credentials } from './sigv4';
 
 export interface KmsServerOptions {
@@ -45,6 +48,13 @@ export interface KmsServerOptions {
   readonly now?: () => number;
   /** How often automatic key rotation and deletion purges are checked. Default 60 000 ms. */
   readonly maintenanceIntervalMs?: number;
+  /**
+   * Extra host names a signed `Host` header may carry (e.g. behind a proxy); the listen address is
+   * always accepted (and localhost/127.0.0.1/[::1] for a loopback listener).
+   */
+  readonly hostNames?: readonly string[];
+  /** Where operational messages go (one line each); default standard error. */
+  readonly log?: (line: string) => void;
   /**
    * hsm-local clusters that CreateCustomKeyStore may name by CloudHsmClusterId (the local stand-in
    * for "a CloudHSM cluster in this account and Region"). `<dataDir>/hsm-clusters.json` adds more
@@ -71,6 +81,10 @@ type Op = (ctx: KmsContext, input: Input) => unknown;
 const OPERATIONS: Record<string, Op> = { ...lifecycleOps, ...symmetricOps, ...asymmetricOps, ...customKeyStoreOps };
 const MAX_BODY = 256 * 1024;
 const JSON_TYPE = 'application/x-amz-json-1.1';
+
+/** `x-strongroom-auth`: `sigv4` in strict mode, `none` when any signature is accepted. */
+const AUTH_HEADER = 'x-strongroom-auth';
+const defaultLog = (line: string) => void process.stderr.write(`${line}\n`);
 
 function send(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
   res.writeHead(status, {
@@ -141,7 +155,18 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     save: (s) => dir.save(s),
   });
   const credentials = options.credentials === undefined ? [] : Array.isArray(options.credentials) ? options.credentials : [options.credentials as Credentials];
-  const verifier = credentials.length > 0 ? createSigV4Verifier(credentials, now) : undefined;
+  const log = options.log ?? defaultLog;
+  const listenHost = options.host ?? '127.0.0.1';
+  let hosts: OwnHost | undefined; // known once the port is bound
+  const verifier =
+    credentials.length > 0
+      ? createSigV4Verifier(credentials, {
+          region,
+          now,
+          isOwnHost: (h) => hosts?.isOwnHost(h) ?? false,
+          describeHosts: () => hosts?.describeHosts() ?? '',
+        })
+      : undefined;
   let counts: Record<string, number> = Object.create(null);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -174,6 +199,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   }
 
   const server: Server = createServer((req, res) => {
+    res.setHeader(AUTH_HEADER, verifier ? 'sigv4' : 'none');
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) return;
       if (e instanceof KmsError) sendError(res, e);
@@ -189,13 +215,20 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     });
   });
   const port = (server.address() as AddressInfo).port;
+  hosts = ownHost(listenHost, port, 'http', options.hostNames);
+  if (!verifier) {
+    log(
+      `kms-local WARNING: no credentials configured — ${listenHost}:${port} accepts any signature or none, from anyone who can reach it ` +
+        `(every response carries ${AUTH_HEADER}: none). Give credentials (--access-key-id/--secret-access-key or KMS_LOCAL_* env) for strict SigV4.`,
+    );
+  }
   let maintenance: Promise<void> = Promise.resolve();
   const runMaintenance = () => (maintenance = maintenance.then(() => rotateDueKeys(ctx)).catch(() => {}));
   await runMaintenance();
   const timer = setInterval(runMaintenance, options.maintenanceIntervalMs ?? 60_000);
   timer.unref();
   return {
-    endpoint: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    endpoint: `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
     port,
     region,
     accountId,

@@ -28,8 +28,8 @@ describe('durability', () => {
     }
   });
 
-  it('refuses requests signed more than 15 minutes away from the server clock', async () => {
-    const { server, cleanup } = await startTestServer({ now: () => Date.now() + 20 * 60_000 });
+  it('refuses requests signed more than 5 minutes away from the server clock', async () => {
+    const { server, cleanup } = await startTestServer({ now: () => Date.now() + 6 * 60_000 });
     const kms = clientFor(server);
     try {
       await expect(kms.send(new ListKeysCommand({}))).rejects.toMatchObject({ name: 'InvalidSignatureException', message: expect.stringContaining('expired') });

@@ -13,7 +13,7 @@ import { asymmetricOps } from '../src/ops/asymmetric';
 import { customKeyStoreOps } from '../src/ops/custom-key-stores';
 import { lifecycleOps } from '../src/ops/lifecycle';
 import { symmetricOps } from '../src/ops/symmetric';
-import { CREDENTIALS, startTestServer } from './helpers';
+import { afterSigning, CREDENTIALS, startTestServer } from './helpers';
 
 const NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'] as const;
 const OPERATIONS = Object.keys({ ...lifecycleOps, ...symmetricOps, ...asymmetricOps, ...customKeyStoreOps });
@@ -147,14 +147,9 @@ describe('the five special names in every field of every operation', () => {
     for (const name of NAMES) {
       const kms = new KMSClient({ endpoint: strict.endpoint, region: strict.region, credentials: CREDENTIALS, maxAttempts: 1 });
       // After the SDK signed: name the special header in SignedHeaders without sending it.
-      kms.middlewareStack.addRelativeTo(
-        (next: (a: unknown) => Promise<unknown>) => async (args: { request: { headers: Record<string, string> } }) => {
-          const h = args.request.headers;
-          h['authorization'] = h['authorization']!.replace('SignedHeaders=', `SignedHeaders=${name.toLowerCase()};`);
-          return next(args);
-        },
-        { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'specialSignedHeader' },
-      );
+      afterSigning(kms, 'specialSignedHeader', (request) => {
+        request.headers['authorization'] = request.headers['authorization']!.replace('SignedHeaders=', `SignedHeaders=${name.toLowerCase()};`);
+      });
       const e = (await kms.send(new ListKeysCommand({})).catch((x: unknown) => x)) as { name: string; $metadata: { httpStatusCode: number } };
       kms.destroy();
       expect(e.$metadata.httpStatusCode, name).toBeGreaterThanOrEqual(400);
