@@ -200,6 +200,8 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
 
   const server: Server = createServer((req, res) => {
     res.setHeader(AUTH_HEADER, verifier ? 'sigv4' : 'none');
+    // The server clock, as AWS endpoints send it: clients correct their clock skew from it.
+    res.setHeader('date', new Date(now()).toUTCString());
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) return;
       if (e instanceof KmsError) sendError(res, e);
