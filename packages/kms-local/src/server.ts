@@ -20,7 +20,7 @@ import { KmsError } from './errors';
 import type { Input } from './input';
 import { createLocalKeyMaterialStore, type KeyMaterialStore } from './key-material';
 import { parseJsonDict } from './dict';
-import { emptyState, reviveState } from './model';
+import { openStateStore } from './state-store';
 import { asymmetricOps } from './ops/asymmetric';
 import { customKeyStoreOps } from './ops/custom-key-stores';
 import { lifecycleOps, rotateDueKeys } from './ops/lifecycle';
@@ -34,7 +34,7 @@ export interface KmsServerOptions {
   readonly port?: number;
   /** Listen address; default 127.0.0.1. */
   readonly host?: string;
-  /** Directory for `state.json` and `master.key`; created if missing. */
+  /** Directory for `master.key`, `state.json` (snapshot) and `state.log` (changes since); created if missing. See data-dir.ts. */
   readonly dataDir: string;
   /** Strict mode: requests must be SigV4-signed by one of these. Default: accept any. */
   readonly credentials?: readonly Credentials[] | Credentials;
@@ -129,14 +129,16 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '111122223333';
   const now = options.now ?? Date.now;
+  const log = options.log ?? defaultLog;
   const dir = await openDataDir(options.dataDir);
-  const loaded = await dir.load<unknown>();
-  let state;
+  let store;
   try {
-    state = loaded === undefined ? emptyState() : reviveState(loaded);
+    store = await openStateStore(dir, log);
   } catch (e) {
+    await dir.close();
     throw new Error(`${options.dataDir}: ${(e as Error).message}`);
   }
+  const state = store.state;
   const sealer = createSealer(dir.masterKey);
   // Registered clusters: the option, plus `hsm-clusters.json` in the data directory when present.
   const fromFile = await readFile(join(options.dataDir, 'hsm-clusters.json'), 'utf8').then(parseHsmClusterRegistrations, (e: NodeJS.ErrnoException) => {
@@ -152,10 +154,9 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     sealer,
     materialStore: routeMaterialStore((options.materialStore ?? createLocalKeyMaterialStore)(sealer), customKeyStores),
     now,
-    save: (s) => dir.save(s),
+    save: () => store.commit(),
   });
   const credentials = options.credentials === undefined ? [] : Array.isArray(options.credentials) ? options.credentials : [options.credentials as Credentials];
-  const log = options.log ?? defaultLog;
   const listenHost = options.host ?? '127.0.0.1';
   let hosts: OwnHost | undefined; // known once the port is bound
   const verifier =
@@ -245,10 +246,11 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       clearInterval(timer);
       await maintenance;
       await customKeyStores.closeAll();
-      return new Promise<void>((resolve) => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await dir.close();
     },
   };
 }

@@ -133,7 +133,13 @@ async function createCustomStoreKey(ctx: KmsContext, input: Input, storeId: stri
     backing: [{ version: 1, handle: customStoreHandle(storeId, ref.handle), created: ctx.now() }],
   };
   ctx.state.keys[keyId] = key;
-  await ctx.commit();
+  try {
+    await ctx.commit();
+  } catch (e) {
+    // Not durable, so not created: remove the key material from the cluster too.
+    await client.deleteKey(ref).catch(() => {});
+    throw e;
+  }
   return { KeyMetadata: metadata(ctx, key) };
 }
 
