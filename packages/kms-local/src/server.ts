@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createContext, type KmsContext } from './context';
@@ -27,6 +28,7 @@ import { lifecycleOps, rotateDueKeys } from './ops/lifecycle';
 import { symmetricOps } from './ops/symmetric';
 import { createSealer, type Sealer } from './seal';
 import { ownHost, type OwnHost } from './own-host';
+import { tlsMaterial, type TlsOption } from './tls';
 import { createSigV4Verifier, type Credentials } from './sigv4';
 
 export interface KmsServerOptions {
@@ -53,6 +55,12 @@ export interface KmsServerOptions {
    * always accepted (and localhost/127.0.0.1/[::1] for a loopback listener).
    */
   readonly hostNames?: readonly string[];
+  /**
+   * Serve HTTPS: a certificate and key (PEM), or `'dev'` for a self-signed development certificate
+   * kept in the data directory (`tls-dev-cert.pem`; clients trust it as their CA — see
+   * `KmsServer.tlsCertificatePem`). Default: plain HTTP.
+   */
+  readonly tls?: TlsOption;
   /** Where operational messages go (one line each); default standard error. */
   readonly log?: (line: string) => void;
   /**
@@ -64,8 +72,10 @@ export interface KmsServerOptions {
 }
 
 export interface KmsServer {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`, or `https://…` with TLS. */
   readonly endpoint: string;
+  /** With TLS: the served certificate (PEM) — what a client passes as its CA for a dev certificate. */
+  readonly tlsCertificatePem: string | undefined;
   readonly port: number;
   readonly region: string;
   readonly accountId: string;
@@ -199,7 +209,8 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     send(res, 200, JSON.stringify(output));
   }
 
-  const server: Server = createServer((req, res) => {
+  const tls = options.tls === undefined ? undefined : await tlsMaterial(options.tls, options.dataDir, [listenHost, ...(options.hostNames ?? [])]);
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader(AUTH_HEADER, verifier ? 'sigv4' : 'none');
     // The server clock, as AWS endpoints send it: clients correct their clock skew from it.
     res.setHeader('date', new Date(now()).toUTCString());
@@ -208,7 +219,8 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       if (e instanceof KmsError) sendError(res, e);
       else sendError(res, new KmsError('KMSInternalException', 'An internal error occurred.'));
     });
-  });
+  };
+  const server: Server = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, onRequest) : createServer(onRequest);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -218,7 +230,8 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     });
   });
   const port = (server.address() as AddressInfo).port;
-  hosts = ownHost(listenHost, port, 'http', options.hostNames);
+  const scheme = tls ? 'https' : 'http';
+  hosts = ownHost(listenHost, port, scheme, options.hostNames);
   if (!verifier) {
     log(
       `kms-local WARNING: no credentials configured — ${listenHost}:${port} accepts any signature or none, from anyone who can reach it ` +
@@ -231,10 +244,11 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   const timer = setInterval(runMaintenance, options.maintenanceIntervalMs ?? 60_000);
   timer.unref();
   return {
-    endpoint: `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
+    endpoint: `${scheme}://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
     port,
     region,
     accountId,
+    tlsCertificatePem: tls?.certPem,
     get requestCounts() {
       return { ...counts };
     },
