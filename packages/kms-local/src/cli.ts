@@ -3,7 +3,7 @@
  * `strongroom-kms` — run kms-local from the command line.
  *
  *   strongroom-kms --data-dir ./.kms-local [--port 4599] [--host 127.0.0.1] [--region us-east-1]
- *                  [--account-id 111122223333] [--access-key-id AKID --secret-access-key SECRET]
+ *                  [--account-id 111122223333] [--access-key-id AKID --secret-access-key-file FILE]
  *
  *                  [--tls-cert FILE --tls-key FILE | --tls-dev]
  *
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     'account-id': { type: 'string', default: '111122223333' },
     'access-key-id': { type: 'string' },
     'secret-access-key': { type: 'string' },
+    'secret-access-key-file': { type: 'string' },
     'hsm-clusters': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
@@ -39,16 +40,22 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'usage: strongroom-kms [--data-dir DIR] [--port N] [--host ADDR] [--region R] [--account-id ID]\n' +
-      '                      [--access-key-id AKID --secret-access-key SECRET] [--hsm-clusters FILE]\n' +
+      '                      [--access-key-id AKID --secret-access-key-file FILE] [--hsm-clusters FILE]\n' +
       '                      [--tls-cert FILE --tls-key FILE | --tls-dev]\n',
   );
   process.exit(0);
 }
 
 const accessKeyId = values['access-key-id'] ?? process.env.KMS_LOCAL_ACCESS_KEY_ID;
-const secretAccessKey = values['secret-access-key'] ?? process.env.KMS_LOCAL_SECRET_ACCESS_KEY;
+if (values['secret-access-key'] !== undefined) {
+  process.stderr.write('strongroom-kms: warning: --secret-access-key is visible to every local user (ps); use KMS_LOCAL_SECRET_ACCESS_KEY or --secret-access-key-file\n');
+}
+const secretAccessKey =
+  values['secret-access-key'] ??
+  (values['secret-access-key-file'] !== undefined ? readFileSync(values['secret-access-key-file'], 'utf8').trim() : undefined) ??
+  process.env.KMS_LOCAL_SECRET_ACCESS_KEY;
 if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-  process.stderr.write('strongroom-kms: give both --access-key-id and --secret-access-key, or neither\n');
+  process.stderr.write('strongroom-kms: give both an access key id and a secret access key (--secret-access-key-file or KMS_LOCAL_SECRET_ACCESS_KEY), or neither\n');
   process.exit(2);
 }
 const port = Number(values.port);

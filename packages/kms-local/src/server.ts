@@ -235,7 +235,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   if (!verifier) {
     log(
       `kms-local WARNING: no credentials configured — ${listenHost}:${port} accepts any signature or none, from anyone who can reach it ` +
-        `(every response carries ${AUTH_HEADER}: none). Give credentials (--access-key-id/--secret-access-key or KMS_LOCAL_* env) for strict SigV4.`,
+        `(every response carries ${AUTH_HEADER}: none). Give credentials (--access-key-id with --secret-access-key-file, or KMS_LOCAL_ACCESS_KEY_ID/KMS_LOCAL_SECRET_ACCESS_KEY) for strict SigV4.`,
     );
   }
   let maintenance: Promise<void> = Promise.resolve();
