@@ -3,11 +3,16 @@
  * `strongroom-kms` — run kms-local from the command line.
  *
  *   strongroom-kms --data-dir ./.kms-local [--port 4599] [--host 127.0.0.1] [--region us-east-1]
- *                  [--account-id 111122223333] [--access-key-id AKID --secret-access-key SECRET]
+ *                  [--account-id 111122223333] [--access-key-id AKID --secret-access-key-file FILE]
+ *
+ *                  [--tls-cert FILE --tls-key FILE | --tls-dev]
  *
  * With an access key pair (flags, or env KMS_LOCAL_ACCESS_KEY_ID / KMS_LOCAL_SECRET_ACCESS_KEY) the
- * server runs in strict SigV4 mode. `--hsm-clusters FILE` registers hsm-local clusters for custom key
- * stores (format: custom-key-store/registrations.ts; `<data-dir>/hsm-clusters.json` is read too).
+ * server runs in strict SigV4 mode; without one it warns on standard error and marks every response
+ * `x-strongroom-auth: none`. `--tls-cert/--tls-key` serve HTTPS with that PEM pair; `--tls-dev` with a
+ * self-signed development certificate kept in the data directory (`tls-dev-cert.pem`: give it to
+ * clients as their CA). `--hsm-clusters FILE` registers hsm-local clusters for custom key stores
+ * (format: custom-key-store/registrations.ts; `<data-dir>/hsm-clusters.json` is read too).
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
@@ -23,7 +28,11 @@ const { values } = parseArgs({
     'account-id': { type: 'string', default: '111122223333' },
     'access-key-id': { type: 'string' },
     'secret-access-key': { type: 'string' },
+    'secret-access-key-file': { type: 'string' },
     'hsm-clusters': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-dev': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -31,15 +40,22 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'usage: strongroom-kms [--data-dir DIR] [--port N] [--host ADDR] [--region R] [--account-id ID]\n' +
-      '                      [--access-key-id AKID --secret-access-key SECRET] [--hsm-clusters FILE]\n',
+      '                      [--access-key-id AKID --secret-access-key-file FILE] [--hsm-clusters FILE]\n' +
+      '                      [--tls-cert FILE --tls-key FILE | --tls-dev]\n',
   );
   process.exit(0);
 }
 
 const accessKeyId = values['access-key-id'] ?? process.env.KMS_LOCAL_ACCESS_KEY_ID;
-const secretAccessKey = values['secret-access-key'] ?? process.env.KMS_LOCAL_SECRET_ACCESS_KEY;
+if (values['secret-access-key'] !== undefined) {
+  process.stderr.write('strongroom-kms: warning: --secret-access-key is visible to every local user (ps); use KMS_LOCAL_SECRET_ACCESS_KEY or --secret-access-key-file\n');
+}
+const secretAccessKey =
+  values['secret-access-key'] ??
+  (values['secret-access-key-file'] !== undefined ? readFileSync(values['secret-access-key-file'], 'utf8').trim() : undefined) ??
+  process.env.KMS_LOCAL_SECRET_ACCESS_KEY;
 if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-  process.stderr.write('strongroom-kms: give both --access-key-id and --secret-access-key, or neither\n');
+  process.stderr.write('strongroom-kms: give both an access key id and a secret access key (--secret-access-key-file or KMS_LOCAL_SECRET_ACCESS_KEY), or neither\n');
   process.exit(2);
 }
 const port = Number(values.port);
@@ -48,6 +64,16 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined) || (values['tls-dev'] && values['tls-cert'] !== undefined)) {
+  process.stderr.write('strongroom-kms: give both --tls-cert and --tls-key, or --tls-dev, or neither\n');
+  process.exit(2);
+}
+const tls =
+  values['tls-cert'] !== undefined
+    ? { certPem: readFileSync(values['tls-cert'], 'utf8'), keyPem: readFileSync(values['tls-key']!, 'utf8') }
+    : values['tls-dev']
+      ? ('dev' as const)
+      : undefined;
 const hsmClusters = values['hsm-clusters'] === undefined ? [] : parseHsmClusterRegistrations(readFileSync(values['hsm-clusters'], 'utf8'));
 const server = await startKmsServer({
   hsmClusters,
@@ -56,9 +82,11 @@ const server = await startKmsServer({
   host: values.host!,
   region: values.region!,
   accountId: values['account-id']!,
+  ...(tls !== undefined && { tls }),
   ...(accessKeyId !== undefined && { credentials: { accessKeyId, secretAccessKey: secretAccessKey! } }),
 });
 process.stdout.write(`kms-local listening on ${server.endpoint} (region ${server.region}, ${accessKeyId ? 'strict SigV4' : 'any signature'})\n`);
+if (tls === 'dev') process.stdout.write(`kms-local TLS: development certificate ${values['data-dir']}/tls-dev-cert.pem (trust it as the client's CA)\n`);
 const stop = () => void server.close().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

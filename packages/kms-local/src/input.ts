@@ -3,6 +3,7 @@
  * maps are JSON objects of strings. Every problem is a `ValidationException`, like KMS's own
  * input validation ("1 validation error detected: Value … at 'keyId' failed to satisfy constraint").
  */
+import { dict } from './dict';
 import { validation } from './errors';
 
 export type Input = Readonly<Record<string, unknown>>;
@@ -74,7 +75,8 @@ export function optStringMap(input: Input, name: string): Record<string, string>
   const v = input[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'object' || Array.isArray(v)) throw validation(`${name}: expected a map of strings`);
-  const out: Record<string, string> = {};
+  // Null prototype: a context key named `__proto__` is an entry like any other and is bound.
+  const out = dict<string>();
   let count = 0;
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
     if (typeof val !== 'string' || k.length === 0) throw validation(`${name}: keys must be non-empty and values strings`);

@@ -2,6 +2,7 @@
  * The persisted state of kms-local and the KMS vocabulary it uses (reference B.2): key specs,
  * usages, algorithms per spec, key states, and the KeyMetadata shape returned to clients.
  */
+import { dict, dictFrom } from './dict';
 import { epochSeconds } from './input';
 
 export const KEY_SPECS = [
@@ -48,6 +49,7 @@ export interface KeyRecord {
   publicKey?: string;
   /** HMAC: sealed key bytes. */
   hmacKey?: string;
+  /** Tag key → value; a null-prototype dictionary (dict.ts). */
   tags: Record<string, string>;
   /** Absent means AWS_KMS. */
   Origin?: KeyOrigin | undefined;
@@ -73,15 +75,39 @@ export interface AliasRecord {
   LastUpdatedDate: number;
 }
 
+/** The server state. Every map is a null-prototype dictionary keyed by caller-visible ids (dict.ts). */
 export interface KmsState {
   formatVersion: 1;
   keys: Record<string, KeyRecord>;
   aliases: Record<string, AliasRecord>;
   /** Added with custom key stores; absent in older state files (read as empty). */
-  customKeyStores?: Record<string, CustomKeyStoreRecord>;
+  customKeyStores: Record<string, CustomKeyStoreRecord>;
 }
 
-export const emptyState = (): KmsState => ({ formatVersion: 1, keys: {}, aliases: {}, customKeyStores: {} });
+export const emptyState = (): KmsState => ({ formatVersion: 1, keys: dict(), aliases: dict(), customKeyStores: dict() });
+
+/** A key record read back from JSON: its tags become a null-prototype dictionary again. */
+export function reviveKey(value: unknown): KeyRecord {
+  const key = { ...(value as KeyRecord) };
+  key.tags = dictFrom<string>(key.tags);
+  return key;
+}
+
+/**
+ * The state as parsed from JSON, copied into null-prototype dictionaries, so ids such as
+ * `__proto__` are ordinary entries after a reload too.
+ * @throws Error when the document is not a state of a known format.
+ */
+export function reviveState(doc: unknown): KmsState {
+  const d = (typeof doc === 'object' && doc !== null ? doc : {}) as Partial<Record<keyof KmsState, unknown>>;
+  if (d.formatVersion !== 1) throw new Error(`unsupported state format ${String(d.formatVersion)}`);
+  return {
+    formatVersion: 1,
+    keys: dictFrom(d.keys, reviveKey),
+    aliases: dictFrom(d.aliases, (a) => ({ ...(a as AliasRecord) })),
+    customKeyStores: dictFrom(d.customKeyStores, (s) => ({ ...(s as CustomKeyStoreRecord) })),
+  };
+}
 
 export const SIGNING_ALGORITHMS: Partial<Record<KeySpec, readonly string[]>> = {
   RSA_2048: rsaSigning(),

@@ -1,12 +1,15 @@
 /**
- * The HTTP endpoint: AWS JSON 1.1 as KMS speaks it (reference B.1) — `POST /` with
- * `X-Amz-Target: TrentService.<Op>`, JSON bodies, base64 blobs, epoch-second timestamps, and errors
- * as `{"__type", "message"}` plus `x-amzn-errortype`. SigV4 is verified in strict mode (when
- * credentials are configured); otherwise any (or no) signature is accepted.
+ * The HTTP endpoint: AWS JSON 1.1 as KMS speaks it (AWS KMS API Reference, "Common parameters" and
+ * the Smithy awsJson1_1 protocol) — `POST /` with `X-Amz-Target: TrentService.<Op>`, JSON bodies,
+ * base64 blobs, epoch-second timestamps, and errors as `{"__type", "message"}` plus
+ * `x-amzn-errortype`. SigV4 is verified in strict mode (when credentials are configured), bound to
+ * this server's host, Region and clock; otherwise any (or no) signature is accepted, the server says
+ * so at start, and every response carries `x-strongroom-auth: none` (docs/security.md).
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createContext, type KmsContext } from './context';
@@ -17,12 +20,15 @@ import { openDataDir } from './data-dir';
 import { KmsError } from './errors';
 import type { Input } from './input';
 import { createLocalKeyMaterialStore, type KeyMaterialStore } from './key-material';
-import { emptyState, type KmsState } from './model';
+import { parseJsonDict } from './dict';
+import { openStateStore } from './state-store';
 import { asymmetricOps } from './ops/asymmetric';
 import { customKeyStoreOps } from './ops/custom-key-stores';
 import { lifecycleOps, rotateDueKeys } from './ops/lifecycle';
 import { symmetricOps } from './ops/symmetric';
 import { createSealer, type Sealer } from './seal';
+import { ownHost, type OwnHost } from './own-host';
+import { tlsMaterial, type TlsOption } from './tls';
 import { createSigV4Verifier, type Credentials } from './sigv4';
 
 export interface KmsServerOptions {
@@ -30,7 +36,7 @@ export interface KmsServerOptions {
   readonly port?: number;
   /** Listen address; default 127.0.0.1. */
   readonly host?: string;
-  /** Directory for `state.json` and `master.key`; created if missing. */
+  /** Directory for `master.key`, `state.json` (snapshot) and `state.log` (changes since); created if missing. See data-dir.ts. */
   readonly dataDir: string;
   /** Strict mode: requests must be SigV4-signed by one of these. Default: accept any. */
   readonly credentials?: readonly Credentials[] | Credentials;
@@ -45,6 +51,19 @@ export interface KmsServerOptions {
   /** How often automatic key rotation and deletion purges are checked. Default 60 000 ms. */
   readonly maintenanceIntervalMs?: number;
   /**
+   * Extra host names a signed `Host` header may carry (e.g. behind a proxy); the listen address is
+   * always accepted (and localhost/127.0.0.1/[::1] for a loopback listener).
+   */
+  readonly hostNames?: readonly string[];
+  /**
+   * Serve HTTPS: a certificate and key (PEM), or `'dev'` for a self-signed development certificate
+   * kept in the data directory (`tls-dev-cert.pem`; clients trust it as their CA — see
+   * `KmsServer.tlsCertificatePem`). Default: plain HTTP.
+   */
+  readonly tls?: TlsOption;
+  /** Where operational messages go (one line each); default standard error. */
+  readonly log?: (line: string) => void;
+  /**
    * hsm-local clusters that CreateCustomKeyStore may name by CloudHsmClusterId (the local stand-in
    * for "a CloudHSM cluster in this account and Region"). `<dataDir>/hsm-clusters.json` adds more
    * (see parseHsmClusterRegistrations); the option wins for the same cluster id. See docs/custom-key-stores.md.
@@ -53,8 +72,10 @@ export interface KmsServerOptions {
 }
 
 export interface KmsServer {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`, or `https://…` with TLS. */
   readonly endpoint: string;
+  /** With TLS: the served certificate (PEM) — what a client passes as its CA for a dev certificate. */
+  readonly tlsCertificatePem: string | undefined;
   readonly port: number;
   readonly region: string;
   readonly accountId: string;
@@ -70,6 +91,10 @@ type Op = (ctx: KmsContext, input: Input) => unknown;
 const OPERATIONS: Record<string, Op> = { ...lifecycleOps, ...symmetricOps, ...asymmetricOps, ...customKeyStoreOps };
 const MAX_BODY = 256 * 1024;
 const JSON_TYPE = 'application/x-amz-json-1.1';
+
+/** `x-strongroom-auth`: `sigv4` in strict mode, `none` when any signature is accepted. */
+const AUTH_HEADER = 'x-strongroom-auth';
+const defaultLog = (line: string) => void process.stderr.write(`${line}\n`);
 
 function send(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
   res.writeHead(status, {
@@ -114,11 +139,17 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '111122223333';
   const now = options.now ?? Date.now;
+  const log = options.log ?? defaultLog;
   const dir = await openDataDir(options.dataDir);
-  const state = (await dir.load<KmsState>()) ?? emptyState();
-  if (state.formatVersion !== 1) throw new Error(`${options.dataDir}: unsupported state format ${String(state.formatVersion)}`);
+  let store;
+  try {
+    store = await openStateStore(dir, log);
+  } catch (e) {
+    await dir.close();
+    throw new Error(`${options.dataDir}: ${(e as Error).message}`);
+  }
+  const state = store.state;
   const sealer = createSealer(dir.masterKey);
-  state.customKeyStores ??= {};
   // Registered clusters: the option, plus `hsm-clusters.json` in the data directory when present.
   const fromFile = await readFile(join(options.dataDir, 'hsm-clusters.json'), 'utf8').then(parseHsmClusterRegistrations, (e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [];
@@ -133,10 +164,20 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     sealer,
     materialStore: routeMaterialStore((options.materialStore ?? createLocalKeyMaterialStore)(sealer), customKeyStores),
     now,
-    save: (s) => dir.save(s),
+    save: () => store.commit(),
   });
   const credentials = options.credentials === undefined ? [] : Array.isArray(options.credentials) ? options.credentials : [options.credentials as Credentials];
-  const verifier = credentials.length > 0 ? createSigV4Verifier(credentials, now) : undefined;
+  const listenHost = options.host ?? '127.0.0.1';
+  let hosts: OwnHost | undefined; // known once the port is bound
+  const verifier =
+    credentials.length > 0
+      ? createSigV4Verifier(credentials, {
+          region,
+          now,
+          isOwnHost: (h) => hosts?.isOwnHost(h) ?? false,
+          describeHosts: () => hosts?.describeHosts() ?? '',
+        })
+      : undefined;
   let counts: Record<string, number> = Object.create(null);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -147,13 +188,15 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     const body = await readBody(req);
     const target = req.headers['x-amz-target'];
     const op = typeof target === 'string' && target.startsWith('TrentService.') ? target.slice(13) : undefined;
-    counts[op ?? '(none)'] = (counts[op ?? '(none)'] ?? 0) + 1;
-    verifier?.verify({ method: req.method, url: req.url ?? '/', headers: req.headers, body });
     const handler = op === undefined ? undefined : Object.hasOwn(OPERATIONS, op) ? OPERATIONS[op] : undefined;
+    // Counted by known operation only: a caller's made-up names must not grow the table.
+    const counted = handler ? op! : '(unknown)';
+    counts[counted] = (counts[counted] ?? 0) + 1;
+    verifier?.verify({ method: req.method, url: req.url ?? '/', headers: req.headers, body });
     if (!handler) throw new KmsError('UnknownOperationException', `Unknown operation ${String(target)}`);
     let input: unknown;
     try {
-      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      input = body.length === 0 ? {} : parseJsonDict(body.toString('utf8'));
     } catch {
       throw new KmsError('SerializationException', 'Request body is not valid JSON.');
     }
@@ -166,13 +209,18 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     send(res, 200, JSON.stringify(output));
   }
 
-  const server: Server = createServer((req, res) => {
+  const tls = options.tls === undefined ? undefined : await tlsMaterial(options.tls, options.dataDir, [listenHost, ...(options.hostNames ?? [])]);
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader(AUTH_HEADER, verifier ? 'sigv4' : 'none');
+    // The server clock, as AWS endpoints send it: clients correct their clock skew from it.
+    res.setHeader('date', new Date(now()).toUTCString());
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) return;
       if (e instanceof KmsError) sendError(res, e);
       else sendError(res, new KmsError('KMSInternalException', 'An internal error occurred.'));
     });
-  });
+  };
+  const server: Server = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, onRequest) : createServer(onRequest);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -182,16 +230,25 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     });
   });
   const port = (server.address() as AddressInfo).port;
+  const scheme = tls ? 'https' : 'http';
+  hosts = ownHost(listenHost, port, scheme, options.hostNames);
+  if (!verifier) {
+    log(
+      `kms-local WARNING: no credentials configured — ${listenHost}:${port} accepts any signature or none, from anyone who can reach it ` +
+        `(every response carries ${AUTH_HEADER}: none). Give credentials (--access-key-id with --secret-access-key-file, or KMS_LOCAL_ACCESS_KEY_ID/KMS_LOCAL_SECRET_ACCESS_KEY) for strict SigV4.`,
+    );
+  }
   let maintenance: Promise<void> = Promise.resolve();
   const runMaintenance = () => (maintenance = maintenance.then(() => rotateDueKeys(ctx)).catch(() => {}));
   await runMaintenance();
   const timer = setInterval(runMaintenance, options.maintenanceIntervalMs ?? 60_000);
   timer.unref();
   return {
-    endpoint: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    endpoint: `${scheme}://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
     port,
     region,
     accountId,
+    tlsCertificatePem: tls?.certPem,
     get requestCounts() {
       return { ...counts };
     },
@@ -203,10 +260,11 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       clearInterval(timer);
       await maintenance;
       await customKeyStores.closeAll();
-      return new Promise<void>((resolve) => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await dir.close();
     },
   };
 }

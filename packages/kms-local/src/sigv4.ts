@@ -4,8 +4,11 @@
  * sign, signing key derivation) — AWS4-HMAC-SHA256 in the Authorization header.
  *
  * Unknown access key id → UnrecognizedClientException; a signature that does not match →
- * InvalidSignatureException (compared in constant time); a request date more than 15 minutes from
- * the server clock → InvalidSignatureException ("Signature expired"), as KMS answers.
+ * InvalidSignatureException (compared in constant time). The signature is bound to this server: the
+ * signed `host` header must name the server's own address, the credential scope must name the
+ * server's Region and the service `kms`, and `X-Amz-Date` must be within 5 minutes of the server
+ * clock (AWS: "Signature expired" beyond 5 minutes) — each refused as InvalidSignatureException
+ * with a message naming what to fix.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { KmsError } from './errors';
@@ -24,7 +27,8 @@ export interface SignedRequest {
   readonly body: Buffer;
 }
 
-const MAX_SKEW_MS = 15 * 60 * 1000;
+/** AWS refuses a request time more than 5 minutes from its clock. */
+export const MAX_SKEW_MS = 5 * 60 * 1000;
 const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;._-]+),\s*Signature=([0-9a-f]{64})$/;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
@@ -57,8 +61,10 @@ function canonicalQuery(query: string): string {
   return pairs.map(([k, v]) => `${k}=${v}`).join('&');
 }
 
-function headerValue(v: string | string[] | undefined): string {
-  const s = Array.isArray(v) ? v.join(',') : (v ?? '');
+/** The trimmed value of an own header; inherited names (`constructor`, `__proto__`) are absent. */
+function headerValue(headers: SignedRequest['headers'], name: string): string {
+  const v = Object.hasOwn(headers, name) ? headers[name] : undefined;
+  const s = Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : '';
   return s.trim().replace(/\s+/g, ' ');
 }
 
@@ -80,6 +86,23 @@ function createSigningKeyCache() {
   };
 }
 
+export interface SigV4Binding {
+  /** The Region this server serves; the credential scope must name it. */
+  readonly region: string;
+  /** Whether a `Host` header value (`name[:port]`, lower-cased) names this server. */
+  readonly isOwnHost: (host: string) => boolean;
+  /** What isOwnHost accepts, for the error message. */
+  readonly describeHosts: () => string;
+  /** Injectable clock (ms since epoch). */
+  readonly now?: () => number;
+  /** Default `kms`. */
+  readonly service?: string;
+}
+
+function amzDateOf(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
 export interface SigV4Verifier {
   /** @throws KmsError when the request is not signed by a configured credential. */
   verify(request: SignedRequest): { accessKeyId: string; region: string };
@@ -87,14 +110,16 @@ export interface SigV4Verifier {
 
 /**
  * @param credentials accepted key pairs
- * @param now injectable clock (ms since epoch)
+ * @param binding the server a signature must be made for (Region, host, clock)
  */
-export function createSigV4Verifier(credentials: readonly Credentials[], now: () => number = Date.now, service = 'kms'): SigV4Verifier {
+export function createSigV4Verifier(credentials: readonly Credentials[], binding: SigV4Binding): SigV4Verifier {
+  const now = binding.now ?? Date.now;
+  const service = binding.service ?? 'kms';
   const secrets = new Map(credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
   const signingKey = createSigningKeyCache();
   return {
     verify(request) {
-      const auth = headerValue(request.headers['authorization']);
+      const auth = headerValue(request.headers, 'authorization');
       if (auth === '') throw new KmsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
       const m = AUTH.exec(auth);
       if (!m) throw new KmsError('IncompleteSignatureException', 'Authorization header is not a valid AWS4-HMAC-SHA256 signature.');
@@ -102,19 +127,38 @@ export function createSigV4Verifier(credentials: readonly Credentials[], now: ()
       const secret = secrets.get(accessKeyId!);
       if (secret === undefined) throw unrecognized();
       if (scopeService !== service) throw badSignature(` Credential should be scoped to correct service: '${service}'.`);
+      if (region !== binding.region) {
+        throw new KmsError(
+          'InvalidSignatureException',
+          `Credential should be scoped to a valid region: this endpoint serves '${binding.region}', the request is scoped to '${region}'. Configure the client with region '${binding.region}'.`,
+        );
+      }
 
-      const amzDate = headerValue(request.headers['x-amz-date']);
+      const amzDate = headerValue(request.headers, 'x-amz-date');
       const d = AMZ_DATE.exec(amzDate);
       if (!d) throw new KmsError('IncompleteSignatureException', 'Missing or malformed X-Amz-Date header.');
       const at = Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +d[4]!, +d[5]!, +d[6]!);
-      if (Math.abs(now() - at) > MAX_SKEW_MS) throw badSignature(' Signature expired.');
+      const serverNow = now();
+      if (Math.abs(serverNow - at) > MAX_SKEW_MS) {
+        throw new KmsError(
+          'InvalidSignatureException',
+          `Signature expired: the request time ${amzDate} is more than 5 minutes from the server clock (${amzDateOf(serverNow)}). The client's clock is skewed: correct the system clock (the AWS SDK corrects its offset when it may retry).`,
+        );
+      }
       if (amzDate.slice(0, 8) !== scopeDate) throw badSignature(' Credential date does not match X-Amz-Date.');
 
       const signedHeaders = signedHeaderList!.split(';');
       if (!signedHeaders.includes('host')) throw badSignature(' The host header must be signed.');
-      const canonicalHeaders = signedHeaders.map((h) => `${h}:${headerValue(request.headers[h])}\n`).join('');
+      const host = headerValue(request.headers, 'host').toLowerCase();
+      if (!binding.isOwnHost(host)) {
+        throw new KmsError(
+          'InvalidSignatureException',
+          `The signed host '${host}' is not this endpoint (${binding.describeHosts()}): the request was signed for another server. Point the client's endpoint at this server.`,
+        );
+      }
+      const canonicalHeaders = signedHeaders.map((h) => `${h}:${headerValue(request.headers, h)}\n`).join('');
       const payloadHash = createHash('sha256').update(request.body).digest('hex');
-      const claimed = request.headers['x-amz-content-sha256'];
+      const claimed = Object.hasOwn(request.headers, 'x-amz-content-sha256') ? request.headers['x-amz-content-sha256'] : undefined;
       if (typeof claimed === 'string' && claimed !== payloadHash && claimed !== 'UNSIGNED-PAYLOAD') {
         throw badSignature(' The provided x-amz-content-sha256 does not match the body.');
       }

@@ -12,9 +12,10 @@ import { CREDENTIALS, tempDir } from './helpers';
 const cli = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
 let child: ChildProcess | undefined;
 let dir: string | undefined;
+let stderr = '';
 
 afterEach(async () => {
-  if (child && child.exitCode === null) {
+  if (child && child.exitCode === null && child.signalCode === null) {
     child.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
   }
@@ -23,6 +24,8 @@ afterEach(async () => {
 
 function start(args: string[], env: Record<string, string> = {}): Promise<string> {
   child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
     let out = '';
     child!.stdout!.on('data', (d: Buffer) => {
@@ -59,6 +62,29 @@ describe.runIf(existsSync(cli) || process.env.STRONGROOM_REQUIRE_ALL_SUITES === 
     child!.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
+
+  it('takes the secret from a file; warns when it is on argv, and when there are no credentials', async () => {
+    dir = await tempDir();
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(`${dir}/secret`, `${CREDENTIALS.secretAccessKey}\n`, { mode: 0o600 });
+    const stop = async () => {
+      const exited = new Promise((r) => child!.once('exit', r));
+      child!.kill('SIGTERM');
+      await exited; // stderr is complete once the process has exited
+    };
+    const endpoint = await start(['--data-dir', dir, '--port', '0', '--access-key-id', CREDENTIALS.accessKeyId, '--secret-access-key-file', `${dir}/secret`]);
+    const kms = new KMSClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
+    await kms.send(new CreateKeyCommand({}));
+    kms.destroy();
+    await stop();
+    expect(stderr).not.toMatch(/warning/i);
+    await start(['--data-dir', dir, '--port', '0', '--access-key-id', 'A', '--secret-access-key', 'visible-in-ps']);
+    await stop();
+    expect(stderr).toMatch(/warning: --secret-access-key is visible/);
+    await start(['--data-dir', dir, '--port', '0']);
+    await stop();
+    expect(stderr).toMatch(/WARNING: no credentials configured/);
+  }, 90_000);
 
   it('refuses half a credential pair', async () => {
     dir = await tempDir();

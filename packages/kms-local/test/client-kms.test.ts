@@ -384,8 +384,11 @@ describe('persistence', () => {
       await second.close();
     }
     expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600);
-    expect((await stat(join(dataDir, 'state.json'))).mode & 0o777).toBe(0o600);
-    const state = JSON.parse(await readFile(join(dataDir, 'state.json'), 'utf8'));
-    expect(state.keys[KeyId!].backing[0].handle).toMatch(/^kms-local\/backing-key\//);
+    expect((await stat(join(dataDir, 'state.log'))).mode & 0o777).toBe(0o600);
+    // The change log holds the key's record; its material only as a sealed handle.
+    const logText = await readFile(join(dataDir, 'state.log'), 'utf8');
+    const line = logText.split('\n').find((l) => l.includes(`"${KeyId}":{`))!;
+    const record = JSON.parse(line.slice(17)).keys[KeyId!];
+    expect(record.backing[0].handle).toMatch(/^kms-local\/backing-key\//);
   });
 });

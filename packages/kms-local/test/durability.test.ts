@@ -7,14 +7,14 @@ import { startKmsServer } from '../src/index';
 import { clientFor, CREDENTIALS, startTestServer } from './helpers';
 
 describe('durability', () => {
-  it('concurrent CreateKeys are all in state.json, with no temp files left behind', async () => {
+  it('concurrent CreateKeys are all in the change log, with no temp files left behind', async () => {
     const { server, dataDir, cleanup } = await startTestServer();
     const kms = clientFor(server);
     try {
       const created = await Promise.all(Array.from({ length: 25 }, () => kms.send(new CreateKeyCommand({}))));
-      const state = JSON.parse(await readFile(join(dataDir, 'state.json'), 'utf8'));
-      for (const c of created) expect(state.keys[c.KeyMetadata!.KeyId!]).toBeDefined();
-      expect((await readdir(dataDir)).sort()).toEqual(['master.key', 'state.json']);
+      const logText = await readFile(join(dataDir, 'state.log'), 'utf8');
+      for (const c of created) expect(logText).toContain(`"${c.KeyMetadata!.KeyId!}":{`);
+      expect((await readdir(dataDir)).sort()).toEqual(['master.key', 'state.log']);
       // Another server over the same directory sees every key.
       await server.close();
       const again = await startKmsServer({ dataDir, credentials: CREDENTIALS });
@@ -28,8 +28,8 @@ describe('durability', () => {
     }
   });
 
-  it('refuses requests signed more than 15 minutes away from the server clock', async () => {
-    const { server, cleanup } = await startTestServer({ now: () => Date.now() + 20 * 60_000 });
+  it('refuses requests signed more than 5 minutes away from the server clock', async () => {
+    const { server, cleanup } = await startTestServer({ now: () => Date.now() + 6 * 60_000 });
     const kms = clientFor(server);
     try {
       await expect(kms.send(new ListKeysCommand({}))).rejects.toMatchObject({ name: 'InvalidSignatureException', message: expect.stringContaining('expired') });
@@ -53,7 +53,7 @@ describe('crash safety', () => {
       const again = await startKmsServer({ dataDir, credentials: CREDENTIALS });
       const kms2 = clientFor(again);
       expect((await kms2.send(new ListKeysCommand({}))).Keys!.map((k) => k.KeyId)).toEqual([KeyMetadata!.KeyId]);
-      expect((await readdir(dataDir)).sort()).toEqual(['master.key', 'state.json']);
+      expect((await readdir(dataDir)).sort()).toEqual(['master.key', 'state.log']);
       kms2.destroy();
       await again.close();
     } finally {

@@ -27,3 +27,22 @@ export async function startTestServer(options: Partial<KmsServerOptions> = {}): 
 export function clientFor(server: KmsServer, credentials = CREDENTIALS): KMSClient {
   return new KMSClient({ endpoint: server.endpoint, region: server.region, credentials, maxAttempts: 1 });
 }
+
+/** The request as the SDK's HTTP handler sends it (the part tests edit). */
+export interface OutgoingRequest {
+  headers: Record<string, string>;
+  port?: number;
+}
+
+/** Edit each request after the SDK signed it (to send what a signature does not cover, or replay it elsewhere). */
+export function afterSigning(client: KMSClient, name: string, edit: (request: OutgoingRequest) => void): void {
+  const middleware = (next: (args: { request: OutgoingRequest }) => Promise<unknown>) => async (args: { request: OutgoingRequest }) => {
+    edit(args.request);
+    return next(args);
+  };
+  client.middlewareStack.addRelativeTo(middleware as unknown as Parameters<KMSClient['middlewareStack']['addRelativeTo']>[0], {
+    relation: 'after',
+    toMiddleware: 'httpSigningMiddleware',
+    name,
+  });
+}

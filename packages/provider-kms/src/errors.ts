@@ -1,8 +1,9 @@
 /**
  * Mapping of AWS KMS errors to StrongroomError codes. The AWS error is kept intact as `cause`, so
- * `$metadata` (HTTP status, request id, attempts) and `$fault` stay available (STYLE.md rule 10).
+ * `$metadata` (HTTP status, request id, attempts) and `$fault` stay available.
  */
 import { StrongroomError, type StrongroomErrorCode } from '@strongroom/core';
+import { isClockSkewError } from './retry';
 
 const CODES: Readonly<Record<string, StrongroomErrorCode>> = {
   AccessDeniedException: 'ACCESS_DENIED',
@@ -25,6 +26,15 @@ const CODES: Readonly<Record<string, StrongroomErrorCode>> = {
 export function toStrongroomError(error: unknown, operation: string, keyId: string, attempts: number): StrongroomError {
   if (StrongroomError.isInstance(error)) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number; requestId?: string } };
+  if (isClockSkewError(error)) {
+    // Say "clock", not the server's generic "check your secret access key".
+    return new StrongroomError(
+      'ACCESS_DENIED',
+      `KMS ${operation} with key ${keyId} failed: this machine's clock differs from the KMS server's by more than 5 minutes (clock skew, ${e.name ?? 'Error'}), ` +
+        `even after correcting the SDK's clock offset and retrying. Synchronize the system clock (NTP) and retry.`,
+      { cause: error, details: { operation, keyId, attempts, reason: 'CLOCK_SKEW', awsErrorName: e.name, httpStatusCode: e.$metadata?.httpStatusCode, requestId: e.$metadata?.requestId } },
+    );
+  }
   const code = (e.name !== undefined && CODES[e.name]) || 'PROVIDER_ERROR';
   const what = e.name ?? 'Error';
   return new StrongroomError(code, `KMS ${operation} with key ${keyId} failed: ${what}: ${e.message ?? String(error)}`, {

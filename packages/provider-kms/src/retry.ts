@@ -3,6 +3,13 @@
  * (delay = random() × min(maxDelay, base × 2^(attempt−1))), for throttling, KMS internal errors,
  * dependency timeouts, any 5xx and network errors. Wrapping `send` ourselves (rather than relying
  * on the SDK's retry strategy) keeps the behaviour the same for caller-supplied clients.
+ *
+ * Clock skew: AWS refuses a request signed more than 5 minutes from its clock
+ * (InvalidSignatureException "Signature expired"; AWS General Reference, "Signature Version 4
+ * signing process"). The AWS SDK then corrects the client's `systemClockOffset` from the response's
+ * `Date` header (and marks `$metadata.clockSkewCorrected`), but only retries when it has attempts
+ * left — our clients run with `maxAttempts: 1`. So a skew refusal is retried here once, at once,
+ * outside the attempt budget.
  */
 import { StrongroomError } from '@strongroom/core';
 
@@ -33,6 +40,17 @@ const RETRYABLE_NAMES = new Set([
   'TimeoutError',
 ]);
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
+
+const SKEW_NAMES = new Set(['RequestTimeTooSkewed', 'RequestExpired', 'RequestInTheFuture', 'SignatureExpired']);
+
+/** True when a KMS call failed because the request time was too far from the server's clock. */
+export function isClockSkewError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: string; message?: string; $metadata?: { clockSkewCorrected?: unknown } };
+  if (e.$metadata?.clockSkewCorrected === true) return true;
+  if (e.name !== undefined && SKEW_NAMES.has(e.name)) return true;
+  return e.name === 'InvalidSignatureException' && typeof e.message === 'string' && /signature expired|clock|skew/i.test(e.message);
+}
 
 /** True when a failed KMS call may succeed if repeated. */
 export function isRetryable(error: unknown): boolean {
@@ -80,13 +98,21 @@ export async function withRetry<T>(
   const cap = options.maxDelayMs ?? 5000;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? defaultSleep;
+  let skewRetried = false;
+  let maxAttemptsBonus = 0;
   for (let n = 1; ; n++) {
     if (abortSignal?.aborted) throw abortError(abortSignal);
     try {
       return { value: await attempt(), attempts: n };
     } catch (error) {
       if (abortSignal?.aborted) throw abortError(abortSignal);
-      if (n >= maxAttempts || !isRetryable(error)) throw new RetryExhausted(error, n);
+      // Once, whatever the budget: the SDK has corrected its clock offset from the server's Date.
+      if (!skewRetried && isClockSkewError(error)) {
+        skewRetried = true;
+        maxAttemptsBonus++;
+        continue;
+      }
+      if (n >= maxAttempts + maxAttemptsBonus || !isRetryable(error)) throw new RetryExhausted(error, n);
       await sleep(random() * Math.min(cap, base * 2 ** (n - 1)), abortSignal);
     }
   }

@@ -1,5 +1,6 @@
 /**
- * Custom key store operations (reference B.6), CloudHSM type over registered hsm-local clusters:
+ * Custom key store operations (AWS KMS API Reference: CreateCustomKeyStore, ConnectCustomKeyStore,
+ * …; AWS KMS Developer Guide, "AWS CloudHSM key stores"), CloudHSM type over registered hsm-local clusters:
  * Create/Connect/Disconnect/Describe/Update/DeleteCustomKeyStore. Every request field is validated
  * (type, length, pattern) before any lookup, as KMS does; store records persist with the rest of
  * the state (crash-safe), connection state is runtime.
@@ -23,7 +24,7 @@ const PASSWORD = /^[\x21-\x7e]{7,32}$/;
 const XKS_FIELDS = ['XksProxyUriEndpoint', 'XksProxyUriPath', 'XksProxyVpcEndpointServiceName', 'XksProxyAuthenticationCredential', 'XksProxyConnectivity'];
 
 export function stores(state: KmsState): Record<string, CustomKeyStoreRecord> {
-  return (state.customKeyStores ??= {});
+  return state.customKeyStores;
 }
 
 function storeId(input: Input, name = 'CustomKeyStoreId'): string {
@@ -122,17 +123,10 @@ export const customKeyStoreOps: Record<string, Op> = {
     if (password === undefined) throw validation('KeyStorePassword: required for an AWS_CLOUDHSM key store');
 
     const all = Object.values(stores(ctx.state));
-    const sameName = all.find((s) => s.CustomKeyStoreName === name);
-    if (sameName) {
-      // Retry idempotency: identical properties on a disconnected store answer its id.
-      const identical =
-        sameName.CloudHsmClusterId === clusterId &&
-        sameName.TrustAnchorCertificate === anchor &&
-        storePassword(ctx, sameName) === password &&
-        ctx.customKeyStores.get(sameName.CustomKeyStoreId).state === 'DISCONNECTED';
-      if (identical) return { CustomKeyStoreId: sameName.CustomKeyStoreId };
-      throw customKeyStoreNameInUse(`A custom key store named ${name} already exists.`);
-    }
+    // As AWS: a name in use is refused whatever the other properties. The password is never compared
+    // here (nor at UpdateCustomKeyStore): only ConnectCustomKeyStore tests it, by logging in to the
+    // cluster as kmsuser, which counts toward that user's lockout — no answer before is an oracle.
+    if (all.some((s) => s.CustomKeyStoreName === name)) throw customKeyStoreNameInUse(`A custom key store named ${name} already exists.`);
     const reg = ctx.customKeyStores.cluster(clusterId);
     if (!reg) throw clusterNotFound(`CloudHSM cluster ${clusterId} is not registered with kms-local (startKmsServer({ hsmClusters }) or --hsm-clusters).`);
     if (all.some((s) => s.CloudHsmClusterId === clusterId)) throw clusterInUse(`CloudHSM cluster ${clusterId} is already associated with a custom key store.`);

@@ -11,6 +11,7 @@ import { customStoreHandle, unreachable } from '../custom-key-store/material';
 import {
   alreadyExists, clusterInvalidConfiguration, customKeyStoreInvalidState, invalidAliasName, invalidMarker, invalidState, KmsError, notFound, tagError, unsupported, validation,
 } from '../errors';
+import { dict } from '../dict';
 import { findStore, hsmRequirementMessage } from './custom-key-stores';
 import { epochSeconds, optBool, optEnum, optInt, optString, optStringList, reqString, type Input } from '../input';
 import { allowedUsages, HMAC_KEY_BYTES, KEY_SPECS, KEY_USAGES, keyMetadata, type KeyRecord, type KeySpec } from '../model';
@@ -34,9 +35,9 @@ export async function generateDerKeyPair(spec: string): Promise<{ privateKey: Bu
 
 function readTags(input: Input, name = 'Tags'): Record<string, string> {
   const raw = input[name];
-  if (raw === undefined || raw === null) return {};
+  if (raw === undefined || raw === null) return dict();
   if (!Array.isArray(raw) || raw.length > 50) throw validation(`${name}: expected a list of at most 50 tags`);
-  const out: Record<string, string> = {};
+  const out = dict<string>();
   for (const t of raw as unknown[]) {
     const k = (t as Record<string, unknown>)?.TagKey;
     const v = (t as Record<string, unknown>)?.TagValue;
@@ -76,7 +77,7 @@ function rotatable(ctx: KmsContext, key: KeyRecord): void {
 
 /** KeyMetadata, with Unavailable and CloudHsmClusterId for keys in custom key stores. */
 export function metadata(ctx: KmsContext, key: KeyRecord) {
-  const store = key.CustomKeyStoreId === undefined ? undefined : ctx.state.customKeyStores?.[key.CustomKeyStoreId];
+  const store = key.CustomKeyStoreId === undefined ? undefined : ctx.state.customKeyStores[key.CustomKeyStoreId];
   return keyMetadata(
     key,
     ctx.keyArn(key.KeyId),
@@ -132,7 +133,13 @@ async function createCustomStoreKey(ctx: KmsContext, input: Input, storeId: stri
     backing: [{ version: 1, handle: customStoreHandle(storeId, ref.handle), created: ctx.now() }],
   };
   ctx.state.keys[keyId] = key;
-  await ctx.commit();
+  try {
+    await ctx.commit();
+  } catch (e) {
+    // Not durable, so not created: remove the key material from the cluster too.
+    await client.deleteKey(ref).catch(() => {});
+    throw e;
+  }
   return { KeyMetadata: metadata(ctx, key) };
 }
 
