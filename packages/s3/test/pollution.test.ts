@@ -7,7 +7,18 @@
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EncryptedS3Client, parseEnvelope, parseInstructionFile, serializeEnvelope, type Envelope } from '../src/index';
+import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  EncryptedS3Client,
+  generateSseCKey,
+  parseEnvelope,
+  parseInstructionFile,
+  putObjectSseC,
+  recoverSseCKey,
+  serializeEnvelope,
+  storedKeyFromMetadata,
+  type Envelope,
+} from '../src/index';
 import { stripEnvelope } from '../src/envelope';
 import { startKms, type LocalKms } from './helpers/kms';
 import { aesProvider } from './helpers/providers';
@@ -61,6 +72,20 @@ describe('prototype-named keys in envelopes (unit)', () => {
     expect(parsed['__proto__']).toBe('x');
     expect(() => parseInstructionFile(new TextEncoder().encode('{"__proto__":{"polluted":"yes"}}'))).toThrow(expect.objectContaining({ code: 'MALFORMED' }));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('prototype-named keys in SSE-C key metadata', () => {
+  it.each(PROTOTYPE_NAMES)('encryption-context key %s is written to the object metadata and binds the wrapped key', async (name) => {
+    // Capture what would be sent to S3 (the object-metadata encoding is under test, not S3).
+    const sent: { Metadata?: Record<string, string> }[] = [];
+    const capture = { send: async (command: { input: { Metadata?: Record<string, string> } }) => (sent.push(command.input), {}) } as unknown as S3Client;
+    const key = await generateSseCKey(aesProvider(), { encryptionContext: map(name, 'tenant-A') });
+    await putObjectSseC(capture, { Bucket: 'b', Key: 'k', Body: 'x' }, key);
+    const stored = storedKeyFromMetadata(sent[0]!.Metadata);
+    expect(Object.hasOwn(stored.encryptionContext, name) && stored.encryptionContext[name]).toBe('tenant-A');
+    expect(Buffer.from((await recoverSseCKey(aesProvider(), stored)).key)).toEqual(Buffer.from(key.key));
+    await expect(recoverSseCKey(aesProvider(), { ...stored, encryptionContext: map(name, 'tenant-B') })).rejects.toMatchObject({ code: 'NO_DECRYPTION_KEY' });
   });
 });
 
