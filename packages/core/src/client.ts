@@ -169,7 +169,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
     }
   }
 
-  function checkOpenable(header: MessageHeader, decryptOptions: DecryptOptions): void {
+  function checkOpenable(header: MessageHeader, decryptOptions: DecryptOptions & { expected: EncryptionContext }): void {
     // spec: decrypt.md — enforce the policy on the suite before any key is unwrapped.
     checkDecryptSuite(commitmentPolicy, header.suite);
     if (decryptOptions.unsignedOnly && header.suite.signature) {
@@ -182,10 +182,10 @@ export function createClient(options: ClientOptions): StrongroomClient {
         header.suite.signature ? 'A signed message must carry aws-crypto-public-key' : 'An unsigned message must not carry aws-crypto-public-key',
       );
     }
-    checkExpectedContext(header.encryptionContext, decryptOptions.expectedEncryptionContext);
+    checkExpectedContext(header.encryptionContext, decryptOptions.expected);
   }
 
-  async function open(decoder: MessageDecoder, parsed: ParsedHeader, decryptOptions: DecryptOptions): Promise<void> {
+  async function open(decoder: MessageDecoder, parsed: ParsedHeader, decryptOptions: DecryptOptions & { expected: EncryptionContext }): Promise<void> {
     const { header } = parsed;
     checkOpenable(header, decryptOptions);
     const unwrap = () => unwrapDataKey(providers, header.suite, header.encryptionContext, header.encryptedDataKeys, decryptOptions.abortSignal);
@@ -225,14 +225,14 @@ export function createClient(options: ClientOptions): StrongroomClient {
   }
 
   async function decrypt(ciphertext: Input, decryptOptions: DecryptOptions = {}): Promise<DecryptResult> {
-    checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
+    const expected = checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength: Number.POSITIVE_INFINITY });
     const whole = inMemory(ciphertext);
     if (whole) decoder.write(whole);
     else for await (const c of chunksOf(ciphertext)) decoder.write(c);
     const parsed = decoder.readHeader() ?? (decoder.end(), undefined);
     const header = parsed!.header;
-    await open(decoder, parsed!, decryptOptions);
+    await open(decoder, parsed!, { ...decryptOptions, expected });
     const out = decoder.read();
     out.push(...decoder.end());
     return { plaintext: concatBytes(out), header };
@@ -247,9 +247,9 @@ export function createClient(options: ClientOptions): StrongroomClient {
 
   function decryptStream(inputOrOptions?: Input | DecryptOptions, maybeOptions?: DecryptOptions): Duplex {
     const [input, decryptOptions] = splitArgs(inputOrOptions, maybeOptions);
-    checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
+    const expected = checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
-    const transform = new DecryptTransform(decoder, (parsed) => open(decoder, parsed, decryptOptions));
+    const transform = new DecryptTransform(decoder, (parsed) => open(decoder, parsed, { ...decryptOptions, expected }));
     return connect(transform, input, decryptOptions.abortSignal);
   }
 
