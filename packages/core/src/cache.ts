@@ -6,8 +6,9 @@
  * Safety rules:
  *  - every lease is a *copy* of the key, owned (and wiped) by the borrower, so evicting an entry can
  *    wipe its key at once without racing messages that are still using it;
- *  - entries are partitioned by client partition, provider set, suite and encryption context
- *    (decrypt entries also by the exact EDKs);
+ *  - entries are partitioned by client partition, the identity of every provider's wrapping key
+ *    (./cache-identity: never a provider or key name), suite and encryption context (decrypt
+ *    entries also by the exact EDKs); the client builds these keys;
  *  - expired or exhausted entries are evicted and wiped; capacity overflow evicts the least recently used.
  */
 import { copyBytes } from './bytes';

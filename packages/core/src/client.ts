@@ -2,10 +2,12 @@
  * createClient: envelope encryption in the AWS Encryption SDK message format.
  * spec: client-apis/client.md, client-apis/encrypt.md, client-apis/decrypt.md, client-apis/streaming.md.
  */
+import { randomUUID } from 'node:crypto';
 import { Duplex, Readable, Transform, type TransformCallback, pipeline } from 'node:stream';
 import type { CryptoBackend } from './backend';
 import { concatBytes } from './bytes';
 import type { DataKeyCache } from './cache';
+import { providersIdentity } from './cache-identity';
 import { checkDecryptSuite, checkEncryptSuite, checkPolicy, type CommitmentPolicy } from './commitment-policy';
 import { MessageDecoder } from './decoder';
 import { MessageEncoder } from './encoder';
@@ -41,7 +43,10 @@ export interface ClientOptions {
   maxFrameLength?: number;
   /** A data-key cache from createDataKeyCache(). */
   cache?: DataKeyCache;
-  /** Cache partition; entries of other partitions are never used. Default: unique per client. */
+  /**
+   * Cache partition; entries of other partitions are never used. Default: unique per client. Within
+   * one partition an entry is still only used by providers stating the same wrapping-key identity.
+   */
   cachePartition?: string;
   /** Crypto implementation: node:crypto (default) or `nobleBackend`. */
   backend?: CryptoBackend;
@@ -127,10 +132,19 @@ export function createClient(options: ClientOptions): StrongroomClient {
   const maxFrameLength = positiveInteger(options.maxFrameLength, DEFAULT_MAX_FRAME_LENGTH, 'maxFrameLength', 1, 2 ** 36);
   const backend = options.backend ?? nodeBackend;
   const cache = options.cache;
-  const partition = JSON.stringify([
-    options.cachePartition ?? `client-${process.pid}-${++clientCounter}-${Math.random()}`,
-    providers.map((p) => p.cacheId ?? p.providerId),
-  ]);
+  if (options.cachePartition !== undefined && typeof options.cachePartition !== 'string') {
+    throw new StrongroomError('INVALID_ARGUMENT', 'cachePartition: expected a string');
+  }
+  const partition = options.cachePartition ?? `client-${process.pid}-${++clientCounter}-${randomUUID()}`;
+
+  /**
+   * The cache key of an operation: partition, the identity of every provider's wrapping key (never
+   * their names), suite and what the data key is bound to. Undefined: do not cache this call.
+   */
+  async function cacheKey(purpose: 'encrypt' | 'decrypt', suiteId: number, boundTo: string): Promise<string | undefined> {
+    const identity = await providersIdentity(providers, purpose);
+    return identity === undefined ? undefined : JSON.stringify([purpose, partition, identity, suiteId, boundTo]);
+  }
 
   function contextKey(context: EncryptionContext): string {
     return JSON.stringify(Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -144,7 +158,8 @@ export function createClient(options: ClientOptions): StrongroomClient {
     }
     const fresh = () => generateMaterials(providers, suite, callerContext, backend, encryptOptions.abortSignal);
     let materials: EncryptionMaterials | undefined;
-    if (cache) materials = await cache.encryptionMaterials(`e${partition}${suite.id}${contextKey(callerContext)}`, length, fresh);
+    const key = cache && (await cacheKey('encrypt', suite.id, contextKey(callerContext)));
+    if (cache && key !== undefined) materials = await cache.encryptionMaterials(key, length, fresh);
     materials ??= await fresh();
     try {
       throwIfAborted(encryptOptions.abortSignal);
@@ -154,7 +169,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
     }
   }
 
-  function checkOpenable(header: MessageHeader, decryptOptions: DecryptOptions): void {
+  function checkOpenable(header: MessageHeader, decryptOptions: DecryptOptions & { expected: EncryptionContext }): void {
     // spec: decrypt.md — enforce the policy on the suite before any key is unwrapped.
     checkDecryptSuite(commitmentPolicy, header.suite);
     if (decryptOptions.unsignedOnly && header.suite.signature) {
@@ -167,18 +182,19 @@ export function createClient(options: ClientOptions): StrongroomClient {
         header.suite.signature ? 'A signed message must carry aws-crypto-public-key' : 'An unsigned message must not carry aws-crypto-public-key',
       );
     }
-    checkExpectedContext(header.encryptionContext, decryptOptions.expectedEncryptionContext);
+    checkExpectedContext(header.encryptionContext, decryptOptions.expected);
   }
 
-  async function open(decoder: MessageDecoder, parsed: ParsedHeader, decryptOptions: DecryptOptions): Promise<void> {
+  async function open(decoder: MessageDecoder, parsed: ParsedHeader, decryptOptions: DecryptOptions & { expected: EncryptionContext }): Promise<void> {
     const { header } = parsed;
     checkOpenable(header, decryptOptions);
     const unwrap = () => unwrapDataKey(providers, header.suite, header.encryptionContext, header.encryptedDataKeys, decryptOptions.abortSignal);
-    // The cache key: partition, suite and the raw context + EDK bytes (the same wrapped key under the
-    // same context is the same data key); latin1 maps each byte to one char, losslessly.
-    const dataKey = cache
-      ? await cache.decryptionKey(`d${partition}${header.suite.id}:${Buffer.from(parsed.keySection.buffer, parsed.keySection.byteOffset, parsed.keySection.byteLength).toString('latin1')}`, unwrap)
-      : await unwrap();
+    // Bound to the raw context + EDK bytes (the same wrapped key under the same context is the same
+    // data key) and to the identity of the keys that may unwrap it; latin1 maps each byte to one char.
+    const key =
+      cache &&
+      (await cacheKey('decrypt', header.suite.id, Buffer.from(parsed.keySection.buffer, parsed.keySection.byteOffset, parsed.keySection.byteLength).toString('latin1')));
+    const dataKey = cache && key !== undefined ? await cache.decryptionKey(key, unwrap) : await unwrap();
     try {
       throwIfAborted(decryptOptions.abortSignal);
       decoder.begin(dataKey);
@@ -209,14 +225,14 @@ export function createClient(options: ClientOptions): StrongroomClient {
   }
 
   async function decrypt(ciphertext: Input, decryptOptions: DecryptOptions = {}): Promise<DecryptResult> {
-    checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
+    const expected = checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength: Number.POSITIVE_INFINITY });
     const whole = inMemory(ciphertext);
     if (whole) decoder.write(whole);
     else for await (const c of chunksOf(ciphertext)) decoder.write(c);
     const parsed = decoder.readHeader() ?? (decoder.end(), undefined);
     const header = parsed!.header;
-    await open(decoder, parsed!, decryptOptions);
+    await open(decoder, parsed!, { ...decryptOptions, expected });
     const out = decoder.read();
     out.push(...decoder.end());
     return { plaintext: concatBytes(out), header };
@@ -231,9 +247,9 @@ export function createClient(options: ClientOptions): StrongroomClient {
 
   function decryptStream(inputOrOptions?: Input | DecryptOptions, maybeOptions?: DecryptOptions): Duplex {
     const [input, decryptOptions] = splitArgs(inputOrOptions, maybeOptions);
-    checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
+    const expected = checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
-    const transform = new DecryptTransform(decoder, (parsed) => open(decoder, parsed, decryptOptions));
+    const transform = new DecryptTransform(decoder, (parsed) => open(decoder, parsed, { ...decryptOptions, expected }));
     return connect(transform, input, decryptOptions.abortSignal);
   }
 

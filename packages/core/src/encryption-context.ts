@@ -15,9 +15,12 @@ export const PUBLIC_KEY_FIELD = 'aws-crypto-public-key';
 /**
  * Validate a caller-supplied context: a plain string→string map, without reserved keys unless
  * `allowReserved` (an *expected* context may name them, e.g. to pin `aws-crypto-public-key`).
+ * Returns a null-prototype snapshot of its own entries, so keys such as `__proto__` or `toString`
+ * are data, never inherited members, and later changes to the caller's object change nothing.
  */
 export function checkCallerContext(context: unknown, name = 'encryptionContext', allowReserved = false): EncryptionContext {
-  if (context === undefined) return {};
+  const snapshot: Record<string, string> = Object.create(null);
+  if (context === undefined) return snapshot;
   if (typeof context !== 'object' || context === null || Array.isArray(context)) {
     throw new StrongroomError('INVALID_ARGUMENT', `${name}: expected an object of string values`);
   }
@@ -29,8 +32,9 @@ export function checkCallerContext(context: unknown, name = 'encryptionContext',
       // spec: client-apis/encrypt.md — the caller's context MUST NOT use the reserved prefix.
       throw new StrongroomError('ENCRYPTION_CONTEXT', `${name}: key "${k}" uses the reserved prefix "${RESERVED_PREFIX}"`);
     }
+    snapshot[k] = v;
   }
-  return context as EncryptionContext;
+  return snapshot;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

@@ -30,3 +30,4 @@ export type { MessageHeader, ParsedHeader } from './header';
 export { parseHeader, serializeHeaderBody } from './header';
 export { serializeEncryptionContext, parseEncryptionContext, RESERVED_PREFIX } from './encryption-context';
 export type { Input } from './input';
+export { instanceIdentity, publicKeyFingerprint, secretKeyFingerprint, KEY_FINGERPRINT_LABEL } from './cache-identity';

@@ -1,6 +1,7 @@
 /**
- * The KeyProvider seam (DESIGN.md §3): every key backend is one implementation of this interface,
- * and the same conformance suite (`@strongroom/testing`) runs against each.
+ * The KeyProvider seam: every key backend is one implementation of this interface, and the same
+ * conformance suite (`@strongroom/testing`) runs against each. Modelled on the AWS Encryption SDK
+ * keyring interface (aws-encryption-sdk-specification framework/keyring-interface.md).
  *
  * A provider never sees message bytes: it generates, wraps and unwraps data keys, bound to the
  * message's encryption context.
@@ -60,8 +61,18 @@ export interface KeyProvider {
    * it can wrap arbitrary short byte strings under its key.
    */
   readonly keyWrap?: KeyWrapCapability | undefined;
-  /** Optional: a stable identifier of the wrapping key, used to partition caches. Defaults to providerId. */
-  readonly cacheId?: string | undefined;
+  /**
+   * The identity of the wrapping key(s) this provider uses for `purpose`, which the data-key cache
+   * binds every entry to (docs/security.md, "Data-key cache"). It must name the key itself, never a
+   * caller-chosen label: a keyed fingerprint of raw key material, the key ARN KMS resolved plus the
+   * endpoint and principal, the HSM key's handle and HSM. Two providers that return the same
+   * identity must be able to open each other's data keys. Never return key material.
+   *
+   * Resolve `undefined` when the identity is not known yet (e.g. an alias not resolved by a first
+   * call): that call is not cached. A provider without this method is cached only within its own
+   * instance (it gets a random identity), so two instances never share entries.
+   */
+  cacheIdentity?(purpose: 'encrypt' | 'decrypt'): string | undefined | Promise<string | undefined>;
 }
 
 /**

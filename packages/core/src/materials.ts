@@ -35,9 +35,9 @@ export async function generateMaterials(
 ): Promise<EncryptionMaterials> {
   throwIfAborted(abortSignal);
   const signingKey = suite.signature ? backend.generateSigningKey(suite.signature) : undefined;
-  const encryptionContext: EncryptionContext = signingKey
-    ? { ...callerContext, [PUBLIC_KEY_FIELD]: Buffer.from(signingKey.publicKey).toString('base64') }
-    : { ...callerContext };
+  // A null-prototype copy: caller keys such as `__proto__` stay data in every provider's view.
+  const encryptionContext: Record<string, string> = Object.assign(Object.create(null), callerContext);
+  if (signingKey) encryptionContext[PUBLIC_KEY_FIELD] = Buffer.from(signingKey.publicKey).toString('base64');
   const [generator, ...others] = providers;
   let generated;
   try {

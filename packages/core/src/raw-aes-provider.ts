@@ -8,6 +8,7 @@
 import type { CryptoBackend } from './backend';
 import { abytes, concatBytes, copyBytes, equalBytes, utf8 } from './bytes';
 import { serializeEncryptionContext } from './encryption-context';
+import { secretKeyFingerprint } from './cache-identity';
 import { StrongroomError, throwIfAborted } from './errors';
 import type { DataKeyRequest, EncryptedDataKey, KeyProvider } from './key-provider';
 import { nodeBackend } from './node-backend';
@@ -40,6 +41,7 @@ export function RawAesKeyProvider(options: RawAesKeyProviderOptions): KeyProvide
   const wrappingKey = copyBytes(abytes(options.key, 'key', 16, 24, 32));
   const backend = options.backend ?? nodeBackend;
   const nameBytes = utf8(name);
+  const identity = JSON.stringify(['raw-aes', namespace, name, secretKeyFingerprint(wrappingKey)]);
 
   function wrap(dataKey: Uint8Array, aad: Uint8Array): { iv: Uint8Array; sealed: Uint8Array } {
     const iv = backend.randomBytes(12);
@@ -68,7 +70,8 @@ export function RawAesKeyProvider(options: RawAesKeyProviderOptions): KeyProvide
 
   return {
     providerId: namespace,
-    cacheId: `raw-aes:${namespace}:${name}`,
+    // The same namespace and name over other key bytes is another key: bind the cache to the bytes.
+    cacheIdentity: () => identity,
     async generateDataKey(request) {
       const plaintextKey = backend.randomBytes(request.suite.keyLength);
       return { plaintextKey, encryptedDataKey: encryptDataKey({ ...request, plaintextKey }) };

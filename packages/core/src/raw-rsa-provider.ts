@@ -8,6 +8,7 @@
  */
 import * as crypto from 'node:crypto';
 import { equalBytes, utf8 } from './bytes';
+import { instanceIdentity, publicKeyFingerprint } from './cache-identity';
 import { StrongroomError, throwIfAborted } from './errors';
 import type { KeyProvider } from './key-provider';
 
@@ -60,6 +61,14 @@ export function RawRsaKeyProvider(options: RawRsaKeyProviderOptions): KeyProvide
   if (publicKey && publicKey.asymmetricKeyType !== 'rsa') throw new StrongroomError('INVALID_ARGUMENT', 'publicKey: not an RSA key');
   if (privateKey && privateKey.asymmetricKeyType !== 'rsa') throw new StrongroomError('INVALID_ARGUMENT', 'privateKey: not an RSA key');
   const nameBytes = utf8(name);
+  // Cache identities. Decrypt: the key pair of the private key held (only its holder can state it).
+  // Encrypt: the public key used to wrap, plus the private key held — knowing a public key is no
+  // credential, so a public-key-only provider shares its cached data keys with no other instance.
+  const heldPair = privateKey ? publicKeyFingerprint(crypto.createPublicKey(privateKey)) : undefined;
+  const identities = {
+    decrypt: heldPair && JSON.stringify(['raw-rsa', namespace, name, padding, heldPair]),
+    encrypt: publicKey && JSON.stringify(['raw-rsa', namespace, name, padding, publicKeyFingerprint(publicKey), heldPair ?? null]),
+  };
 
   const rsaOptions = (hashPadding: RsaPadding) =>
     hashPadding === 'pkcs1'
@@ -86,7 +95,9 @@ export function RawRsaKeyProvider(options: RawRsaKeyProviderOptions): KeyProvide
 
   return {
     providerId: namespace,
-    cacheId: `raw-rsa:${namespace}:${name}`,
+    cacheIdentity(purpose) {
+      return purpose === 'encrypt' && heldPair === undefined ? identities.encrypt && `${identities.encrypt}${instanceIdentity(identities)}` : identities[purpose];
+    },
     async generateDataKey(request) {
       throwIfAborted(request.abortSignal);
       const plaintextKey = crypto.randomBytes(request.suite.keyLength);

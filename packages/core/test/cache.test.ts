@@ -8,7 +8,7 @@ function counting(inner: KeyProvider) {
   const handedOut: Uint8Array[] = [];
   const provider: KeyProvider = {
     providerId: inner.providerId,
-    cacheId: inner.cacheId,
+    cacheIdentity: inner.cacheIdentity,
     async generateDataKey(r) {
       counts.generate++;
       await new Promise((resolve) => setTimeout(resolve, 5)); // a backend round trip

@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { createClient, parseEncryptionContext, RawAesKeyProvider, serializeEncryptionContext } from '../src/index';
 
 const RUNS = Math.min(Number(process.env.STRONGROOM_FUZZ_RUNS ?? 2_000), 20_000);
+/** Names that collide with Object.prototype members: every name-like generator includes them. */
+const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'];
 const contexts = fc.dictionary(
-  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((k) => !k.startsWith('aws-crypto-')),
+  fc.oneof(fc.constantFrom(...PROTOTYPE_NAMES), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((k) => !k.startsWith('aws-crypto-'))),
   fc.string({ unit: 'grapheme', maxLength: 300 }),
   { maxKeys: 40 },
 );

@@ -12,8 +12,8 @@ export interface StoreFacts {
   readonly connectionErrorCode?: string | undefined;
 }
 
-/** What to do about each ConnectionErrorCode. */
-const FIXES: Readonly<Record<string, string>> = {
+/** What to do about each ConnectionErrorCode (keyed by the endpoint's string: null prototype). */
+const FIXES: Readonly<Record<string, string>> = Object.assign(Object.create(null), {
   INVALID_CREDENTIALS:
     'the kmsuser password the key store holds is wrong: set the current kmsuser password with UpdateCustomKeyStore (KeyStorePassword) while the store is disconnected, then disconnect and connect it',
   USER_LOCKED_OUT:
@@ -25,7 +25,7 @@ const FIXES: Readonly<Record<string, string>> = {
   CLUSTER_NOT_FOUND: 'the KMS endpoint does not know the cluster: register it (kms-local: startKmsServer({ hsmClusters })) or point the store at the right cluster',
   INSUFFICIENT_CLOUDHSM_HSMS: 'the cluster has no active HSMs: add HSMs (start nodes), then disconnect and reconnect the store',
   INTERNAL_ERROR: 'the KMS endpoint hit an internal error while connecting: disconnect and reconnect the store; if it persists, check the endpoint logs',
-};
+});
 
 /** Explain a store that is not CONNECTED. */
 export function storeNotReadyMessage(facts: StoreFacts, keyId?: string): string {
@@ -42,7 +42,8 @@ export function storeNotReadyMessage(facts: StoreFacts, keyId?: string): string 
   return `${subject}${cluster}, which is ${facts.connectionState ?? 'not connected'}: connect it (admin.connect(id) / ConnectCustomKeyStore), or create the provider with connectOnDemand: true.`;
 }
 
-const ADMIN_FIXES: Readonly<Record<string, [StrongroomErrorCode, string]>> = {
+/** Keyed by the exception name the endpoint sends: null prototype. */
+const ADMIN_FIXES: Readonly<Record<string, [StrongroomErrorCode, string]>> = Object.assign(Object.create(null), {
   CustomKeyStoreNotFoundException: ['KEY_UNAVAILABLE', 'no such custom key store: check the id (describe() lists the stores)'],
   CustomKeyStoreNameInUseException: ['INVALID_ARGUMENT', 'another custom key store already has this name: choose another name'],
   CustomKeyStoreInvalidStateException: ['KEY_UNAVAILABLE', 'the custom key store is in the wrong connection state for this operation (connect it before creating keys; disconnect it before updating or deleting it)'],
@@ -53,7 +54,7 @@ const ADMIN_FIXES: Readonly<Record<string, [StrongroomErrorCode, string]>> = {
   CloudHsmClusterInvalidConfigurationException: ['KEY_UNAVAILABLE', 'add HSMs so that at least 2 are active in different AZs'],
   CloudHsmClusterNotRelatedException: ['INVALID_ARGUMENT', 'the new cluster does not share backup history with the store\'s cluster'],
   IncorrectTrustAnchorException: ['INVALID_ARGUMENT', 'the trust anchor is not the cluster\'s CA certificate (customerCA.crt / the cluster\'s trustAnchor): pass that certificate'],
-};
+});
 
 /** The AWS exception name of an error (or of its cause). */
 export function awsErrorName(e: unknown): string | undefined {

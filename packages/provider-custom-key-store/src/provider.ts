@@ -130,7 +130,11 @@ export function CustomKeyStoreKeyProvider(options: CustomKeyStoreKeyProviderOpti
 
   return {
     providerId: inner.providerId,
-    ...(inner.cacheId !== undefined && { cacheId: `custom-key-store:${inner.cacheId}` }),
+    // The key ARNs KMS resolved, with this client's endpoint and principal (KmsKeyProvider's identity).
+    async cacheIdentity(purpose) {
+      const id = await inner.cacheIdentity?.(purpose);
+      return id === undefined ? undefined : JSON.stringify(['custom-key-store', id]);
+    },
     generateDataKey(request: DataKeyRequest): Promise<GeneratedDataKey> {
       return withStore(configured, request.abortSignal, () => inner.generateDataKey(request));
     },

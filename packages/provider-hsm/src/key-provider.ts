@@ -1,5 +1,5 @@
 /**
- * HsmKeyProvider: the core KeyProvider over any HsmBackend (DESIGN.md §3 table, §5).
+ * HsmKeyProvider: the core KeyProvider over any HsmBackend (PKCS#11 v2.40 or the hsm-local cluster).
  *
  *   providerId   = `strongroom-hsm` (configurable)
  *   providerInfo = backend id ‖ key label ‖ IV, length-prefixed (./provider-info)
@@ -14,6 +14,7 @@
  * GCM done inside the HSM.
  */
 import {
+  instanceIdentity,
   StrongroomError,
   throwIfAborted,
   type DataKeyRequest,
@@ -146,7 +147,15 @@ export function HsmKeyProvider(options: HsmKeyProviderOptions): HsmKeyProvider {
     providerId,
     keyLabel,
     backendId,
-    cacheId: `${providerId}:${backendId}:${keyLabel}`,
+    /**
+     * Bound to the key this provider resolved (its handle and label), the HSM it lives in (kind and
+     * id) and this backend connection (its login): a label or a `backendId` override is a name,
+     * and another connection may be another HSM or another user under the same name.
+     */
+    async cacheIdentity() {
+      const key = await withKey(undefined, async (ref) => ref);
+      return JSON.stringify(['hsm', providerId, backendId, backend.kind, backend.id, key.handle, key.label, key.type, instanceIdentity(backend)]);
+    },
     keyWrap,
 
     async generateDataKey(request) {

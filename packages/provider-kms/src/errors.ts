@@ -5,7 +5,8 @@
 import { StrongroomError, type StrongroomErrorCode } from '@strongroom/core';
 import { isClockSkewError } from './retry';
 
-const CODES: Readonly<Record<string, StrongroomErrorCode>> = {
+// Keyed by the error name the endpoint sends: null prototype, so `toString` or `__proto__` finds nothing.
+const CODES: Readonly<Record<string, StrongroomErrorCode>> = Object.assign(Object.create(null), {
   AccessDeniedException: 'ACCESS_DENIED',
   UnrecognizedClientException: 'ACCESS_DENIED',
   InvalidSignatureException: 'ACCESS_DENIED',
@@ -21,7 +22,7 @@ const CODES: Readonly<Record<string, StrongroomErrorCode>> = {
   InvalidCiphertextException: 'AUTHENTICATION_FAILED',
   IncorrectKeyException: 'AUTHENTICATION_FAILED',
   AbortError: 'ABORTED',
-};
+});
 
 export function toStrongroomError(error: unknown, operation: string, keyId: string, attempts: number): StrongroomError {
   if (StrongroomError.isInstance(error)) return error;

@@ -1,6 +1,6 @@
 /**
- * KmsKeyProvider: the KeyProvider seam (DESIGN.md §3) over AWS KMS, interoperable with the AWS
- * Encryption SDK's KMS keyring.
+ * KmsKeyProvider: the core KeyProvider seam over AWS KMS, interoperable with the AWS Encryption
+ * SDK's KMS keyring.
  * spec: aws-encryption-sdk-specification framework/aws-kms/aws-kms-keyring.md and
  * aws-kms-mrk-keyring.md / aws-kms-discovery-keyring.md:
  *  - providerId `aws-kms`, providerInfo = the key ARN KMS returns (UTF-8);
@@ -13,6 +13,7 @@
  */
 import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import {
+  instanceIdentity,
   StrongroomError,
   throwIfAborted,
   type DataKeyRequest,
@@ -21,6 +22,7 @@ import {
   type KeyProvider,
 } from '@strongroom/core';
 import { isMultiRegionKey, mrkMatch, parseKmsArn, regionOf, withRegion } from './arn';
+import { kmsClientIdentity } from './cache-identity';
 import { createKmsClientSupplier, type KmsClientLike, type KmsClientSupplier } from './client-supplier';
 import { toStrongroomError } from './errors';
 import { RetryExhausted, withRetry, type RetryOptions } from './retry';
@@ -148,15 +150,45 @@ export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
       }),
       request.abortSignal,
     );
-    return edkFor(out.KeyId, out.CiphertextBlob, 'Encrypt');
+    const edk = edkFor(out.KeyId, out.CiphertextBlob, 'Encrypt');
+    resolvedArns.set(keyId, out.KeyId as string);
+    return edk;
   }
-  const cacheId = discovery
-    ? `${KMS_PROVIDER_ID}:discovery:${discovery.partition}:${[...discovery.accountIds].sort().join(',')}:${discovery.region ?? ''}`
-    : `${KMS_PROVIDER_ID}:${[generatorKeyId ?? '', ...keyIds].join(',')}`;
+
+  /** Configured key id → the key ARN KMS answered with for it (aliases and bare ids resolve here). */
+  const resolvedArns = new Map<string, string>();
+  const discoveryToken = {};
+
+  /**
+   * Cache identity: per configured key, the key ARN and the identity of the client that calls it
+   * (endpoint and principal). Encrypt: every configured key, known once it is a key ARN or KMS has
+   * resolved it; decrypt: the key ARNs EDKs can match. Undefined (not cached) until then.
+   */
+  async function cacheIdentity(purpose: 'encrypt' | 'decrypt'): Promise<string | undefined> {
+    if (discovery) {
+      if (purpose === 'encrypt') return undefined;
+      // Any account's key through any Region's client: only this provider (or its supplier) shares.
+      return JSON.stringify(['discovery', discovery.partition, [...discovery.accountIds].sort(), discovery.region ?? null, instanceIdentity(options.clientProvider ?? discoveryToken)]);
+    }
+    const configured = [...(generatorKeyId === undefined ? [] : [generatorKeyId]), ...keyIds];
+    const keys: string[][] = [];
+    for (const keyId of configured) {
+      const isKeyArn = parseKmsArn(keyId)?.resourceType === 'key';
+      const arn = purpose === 'decrypt' ? (isKeyArn ? keyId : undefined) : (resolvedArns.get(keyId) ?? (isKeyArn ? keyId : undefined));
+      if (arn === undefined) {
+        if (purpose === 'encrypt') return undefined;
+        continue; // an alias or bare id never matches an EDK on decrypt
+      }
+      const client = clientFor(keyId);
+      if (client === undefined) continue;
+      keys.push([arn, await kmsClientIdentity(client)]);
+    }
+    return keys.length === 0 ? undefined : JSON.stringify(keys);
+  }
 
   return {
     providerId: KMS_PROVIDER_ID,
-    cacheId,
+    cacheIdentity,
 
     async generateDataKey(request: DataKeyRequest): Promise<GeneratedDataKey> {
       if (generatorKeyId === undefined) throw new StrongroomError('UNSUPPORTED', 'This KmsKeyProvider has no generatorKeyId and cannot generate data keys');
@@ -177,6 +209,7 @@ export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
       }
       try {
         const encryptedDataKey = edkFor(out.KeyId, out.CiphertextBlob, 'GenerateDataKey');
+        resolvedArns.set(generatorKeyId, out.KeyId as string);
         // spec: aws-kms-keyring.md#onencrypt — then one Encrypt per additional key id.
         const additionalEncryptedDataKeys: EncryptedDataKey[] = [];
         for (const k of keyIds) additionalEncryptedDataKeys.push(await encryptWith(k, out.Plaintext, request));

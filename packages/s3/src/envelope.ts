@@ -252,7 +252,7 @@ export function serializeEnvelope(env: Envelope, location: 'metadata' | 'instruc
 /** Remove envelope mapkeys from user metadata (what a caller sees on a decrypted GET/HEAD). */
 export function stripEnvelope(metadata: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
   if (!metadata) return metadata;
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null); // caller keys such as `__proto__` stay data
   for (const [k, v] of Object.entries(metadata)) if (!K.ALL_ENVELOPE_KEYS.has(k)) out[k] = v;
   return out;
 }

@@ -70,7 +70,8 @@ export function parseDecimal(value: string, name: string): number {
  * plain ASCII, so it survives HTTP headers (S3 would otherwise RFC 2047-encode it).
  */
 export function stringifyStringMap(map: Readonly<Record<string, string>>): string {
-  const sorted: Record<string, string> = {};
+  // Null prototype: a key named `__proto__` is data here, not the object's prototype (which `{}` would drop).
+  const sorted: Record<string, string> = Object.create(null);
   for (const k of Object.keys(map).sort()) sorted[k] = map[k]!;
   return JSON.stringify(sorted).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -2,7 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { StrongroomError } from '@strongroom/core';
-import { envelopeLocation, parseEnvelope, parseInstructionFile } from '../src/index';
+import { envelopeLocation, parseEnvelope, parseInstructionFile, serializeEnvelope } from '../src/index';
+
+/** Names that collide with Object.prototype members; every name-like generator includes them. */
+const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'];
+const nameLike = fc.oneof(fc.constantFrom(...PROTOTYPE_NAMES), fc.string({ minLength: 1, maxLength: 20 }));
 
 const key44 = Buffer.alloc(60, 1).toString('base64');
 const iv12 = Buffer.alloc(12, 2).toString('base64');
@@ -79,7 +83,7 @@ describe('parseEnvelope', () => {
   });
 
   it('fuzz: any metadata map either parses or throws a typed MALFORMED error', () => {
-    const keys = [...Object.keys(v2), ...Object.keys(v3), 'x-amz-key', 'x-amz-unencrypted-content-length', 'other'];
+    const keys = [...Object.keys(v2), ...Object.keys(v3), 'x-amz-key', 'x-amz-unencrypted-content-length', 'other', ...PROTOTYPE_NAMES];
     const values = fc.oneof(fc.string(), fc.base64String(), fc.constantFrom(...Object.values(v2), ...Object.values(v3), '{}', '128', '12', '22'));
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...keys), values), fc.option(fc.dictionary(fc.constantFrom(...keys), values)), (md, instr) => {
@@ -99,6 +103,18 @@ describe('parseEnvelope', () => {
           if (!StrongroomError.isInstance(e, 'MALFORMED')) throw e;
         }
       }),
+    );
+  });
+
+  it('fuzz: any materials description (prototype-named keys included) round-trips through serialize → parse', () => {
+    fc.assert(
+      fc.property(fc.dictionary(nameLike, fc.string({ maxLength: 30 }), { maxKeys: 8 }), fc.constantFrom(2 as const, 3 as const), (md, version) => {
+        const env = parseEnvelope(version === 2 ? v2 : v3);
+        const out = parseEnvelope(serializeEnvelope({ ...env, materialsDescription: md }, 'metadata').metadata).materialsDescription;
+        expect(Object.keys(out).sort()).toEqual(Object.keys(md).sort());
+        for (const k of Object.keys(md)) expect(Object.hasOwn(out, k) && out[k]).toBe(md[k]);
+      }),
+      { numRuns: 1000 },
     );
   });
 });

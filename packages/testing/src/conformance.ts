@@ -1,7 +1,9 @@
 /**
- * The shared KeyProvider conformance suite (DESIGN.md §3): every provider package runs it, so every
- * backend is held to the same contract — round trips, context binding, foreign EDKs ignored,
- * multi-provider messages, concurrency, tampering and abort.
+ * The shared KeyProvider conformance suite: every provider package runs it, so every backend is held
+ * to the same contract (modelled on the AWS Encryption SDK keyring interface, aws-encryption-sdk-
+ * specification framework/keyring-interface.md) — round trips, context binding (keys named like
+ * Object.prototype members included), foreign EDKs ignored, multi-provider messages, cache
+ * identity, concurrency, tampering and abort.
  *
  * @example
  * describeKeyProviderConformance('RawAesKeyProvider', async () => ({
@@ -42,6 +44,14 @@ export interface ConformanceOptions {
 }
 
 const context = { tenant: 'conformance', purpose: 'key-provider-suite' };
+
+/** Names of Object.prototype members: as context keys they must be bound like any other key. */
+export const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'] as const;
+
+/** The context plus `name: value`; a computed key is an own property even for `__proto__` (as JSON.parse builds it). */
+function contextWith(name: string, value: string): Record<string, string> {
+  return { ...context, [name]: value };
+}
 
 async function rejectsOrUndefined(promise: Promise<Uint8Array | undefined>, notEqualTo?: Uint8Array): Promise<void> {
   let result: Uint8Array | undefined;
@@ -131,7 +141,30 @@ export function describeKeyProviderConformance(
           plaintextKey,
         );
       }, timeout);
+
+      it('binds context keys named like Object.prototype members (__proto__, constructor, …) like any other key', async () => {
+        const suite = suites[0]!;
+        for (const name of PROTOTYPE_NAMES) {
+          const mine = contextWith(name, 'tenant-A');
+          expect(Object.hasOwn(mine, name) && mine[name]).toBe('tenant-A');
+          const { plaintextKey, encryptedDataKey } = await subject.provider.generateDataKey({ suite, encryptionContext: mine });
+          const back = await subject.provider.decryptDataKey({ suite, encryptionContext: contextWith(name, 'tenant-A'), encryptedDataKey });
+          expect(Buffer.from(back!).equals(Buffer.from(plaintextKey)), name).toBe(true);
+          await rejectsOrUndefined(subject.provider.decryptDataKey({ suite, encryptionContext: contextWith(name, 'tenant-B'), encryptedDataKey }), plaintextKey);
+          await rejectsOrUndefined(subject.provider.decryptDataKey({ suite, encryptionContext: { ...context }, encryptedDataKey }), plaintextKey);
+        }
+      }, timeout);
     }
+
+    it('states a cache identity of its key, not of its names: another key never has the same identity', async () => {
+      const { provider, other } = subject;
+      if (typeof provider.cacheIdentity !== 'function') return; // cached per instance only
+      const mine = await provider.cacheIdentity('decrypt');
+      expect(mine === undefined || (typeof mine === 'string' && mine.length > 0)).toBe(true);
+      if (other && typeof other.cacheIdentity === 'function' && mine !== undefined) {
+        expect(await other.cacheIdentity('decrypt')).not.toBe(mine);
+      }
+    }, timeout);
 
     it('ignores EDKs of other providers and other keys', async () => {
       const suite = suites[0]!;

@@ -1,0 +1,55 @@
+/**
+ * Cache identities: what a data-key cache entry is bound to (docs/security.md, "Data-key cache").
+ *
+ * A key's identity is a keyed fingerprint, HMAC-SHA-256 (RFC 2104) keyed with the key material over
+ * a fixed domain label, so it names exactly that key without revealing anything about it; for RSA the
+ * public key is not secret and its identity is the SHA-256 of its SubjectPublicKeyInfo DER
+ * (RFC 5280 §4.1.2.7). A provider that states no identity gets one random identity per instance.
+ */
+import { createHash, createHmac, type KeyObject, randomBytes } from 'node:crypto';
+import type { KeyProvider } from './key-provider';
+
+/** Domain label of the raw-key fingerprint; changing it changes every identity. */
+export const KEY_FINGERPRINT_LABEL = 'strongroom data-key cache identity v1';
+
+/** HMAC-SHA-256(key material, label), hex: names a secret key without revealing it. */
+export function secretKeyFingerprint(keyMaterial: Uint8Array): string {
+  return createHmac('sha256', keyMaterial).update(KEY_FINGERPRINT_LABEL).digest('hex');
+}
+
+/** SHA-256 of the public key's DER SubjectPublicKeyInfo, hex. */
+export function publicKeyFingerprint(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+}
+
+const instanceIdentities = new WeakMap<object, string>();
+
+/** A random identity, the same for one object for its whole life and never shared with another. */
+export function instanceIdentity(owner: object): string {
+  let id = instanceIdentities.get(owner);
+  if (id === undefined) {
+    id = `instance:${randomBytes(16).toString('hex')}`;
+    instanceIdentities.set(owner, id);
+  }
+  return id;
+}
+
+/**
+ * The identity of a list of providers for one purpose, or undefined when any of them cannot state
+ * it now (then the call bypasses the cache). A provider whose identity lookup fails is not cached
+ * either: the operation itself then reports the failure.
+ */
+export async function providersIdentity(providers: readonly KeyProvider[], purpose: 'encrypt' | 'decrypt'): Promise<string | undefined> {
+  const ids: string[] = [];
+  for (const provider of providers) {
+    let id: string | undefined;
+    try {
+      id = typeof provider.cacheIdentity === 'function' ? await provider.cacheIdentity(purpose) : instanceIdentity(provider);
+    } catch {
+      return undefined;
+    }
+    if (typeof id !== 'string' || id.length === 0) return undefined;
+    ids.push(`${provider.providerId}\u0000${id}`);
+  }
+  return JSON.stringify(ids);
+}
