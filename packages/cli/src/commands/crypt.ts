@@ -1,18 +1,20 @@
 /**
  * `strongroom encrypt|decrypt -i FILE|- -o FILE|- --key URI [--context k=v]…` — streams of any size
  * in bounded memory (core's encryptStream/decryptStream: AWS Encryption SDK message format).
- * A file output is written to a temporary name and renamed only on success, so a failed decrypt
- * never leaves a partial plaintext file behind.
+ * A file output is written through ../private-file.ts (unnamed or exclusive 0600, renamed into
+ * place only on success), so a failed or killed decrypt leaves no partial plaintext behind; an
+ * output that is the input is refused (../same-file.ts).
  */
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createReadStream, statSync } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createClient } from '@strongroom/core';
 import { parseContext } from '../args';
 import { UsageError } from '../exit';
+import { openPrivateOutput } from '../private-file';
 import { createProgress, type Progress, progressTap } from '../progress';
 import { keyProviderFromUri } from '../providers';
+import { refuseOutputOverInput } from '../same-file';
 import type { CliContext } from './context';
 
 export interface CryptOptions {
@@ -33,13 +35,7 @@ export function openInput(input: string): { stream: Readable; size: number | und
 /** A file sink that only appears under its name once complete. */
 export function openOutput(output: string): { stream: Writable; commit(): Promise<void>; discard(): Promise<void> } {
   if (output === '-') return { stream: process.stdout, commit: async () => {}, discard: async () => {} };
-  const tmp = `${output}.strongroom-partial-${process.pid}`;
-  const stream = createWriteStream(tmp, { mode: 0o600 });
-  return {
-    stream,
-    commit: () => rename(tmp, output),
-    discard: () => rm(tmp, { force: true }),
-  };
+  return openPrivateOutput(output);
 }
 
 /**
@@ -68,6 +64,7 @@ export async function runCrypt(ctx: CliContext, mode: 'encrypt' | 'decrypt', o: 
   if (mode === 'encrypt' && o.output === '-' && process.stdout.isTTY) {
     throw new UsageError('refusing to write ciphertext to a terminal; use -o FILE or a pipe');
   }
+  refuseOutputOverInput(o.input, o.output);
   const encryptionContext = parseContext(o.context);
   const opened = await keyProviderFromUri(o.key, { config: ctx.optionalConfig(), rawKeyFile: o.keyFile, abortSignal: ctx.signal });
   try {
