@@ -128,7 +128,7 @@ async function pollUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 2
 /**
  * Start (or resume) the dev stack in `dir`.
  * @example
- * const stack = await startDevStack({ dir: '.strongroom' });
+ * const stack = await startDevStack({ dir: userConfigDir() });
  * console.log(stack.endpoints); await stack.stop();
  * @throws StrongroomError IO_ERROR when a port is taken or the directory is unusable; INTERNAL when
  *   a part does not come up.

@@ -10,7 +10,9 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createClient } from '@strongroom/core';
 import { parseContext } from '../args';
+import type { DevConfig } from '../dev-config';
 import { UsageError } from '../exit';
+import { parseKeyUri } from '../key-uri';
 import { openPrivateOutput } from '../private-file';
 import { createProgress, type Progress, progressTap } from '../progress';
 import { keyProviderFromUri } from '../providers';
@@ -58,6 +60,19 @@ export async function pipeToOutput(source: Readable, transform: Duplex | undefin
   }
 }
 
+/**
+ * The config a key URI needs: none for raw-aes://, optional for kms:// (without one: AWS KMS, said
+ * on stderr), required for the others. Loading it says on stderr which file and endpoints are used.
+ */
+export function configFor(ctx: CliContext, key: string): DevConfig | undefined {
+  const kind = parseKeyUri(key).kind;
+  if (kind === 'raw-aes') return undefined;
+  if (kind !== 'kms') return ctx.config();
+  const config = ctx.optionalConfig();
+  if (!config) ctx.notice(`no config file (${ctx.configPath} does not exist); kms:// goes to AWS KMS with the AWS SDK's default credentials and Region`);
+  return config;
+}
+
 export async function runCrypt(ctx: CliContext, mode: 'encrypt' | 'decrypt', o: CryptOptions): Promise<void> {
   if (!o.input) throw new UsageError('-i FILE (or - for stdin) is required');
   if (!o.output) throw new UsageError('-o FILE (or - for stdout) is required');
@@ -66,7 +81,7 @@ export async function runCrypt(ctx: CliContext, mode: 'encrypt' | 'decrypt', o: 
   }
   refuseOutputOverInput(o.input, o.output);
   const encryptionContext = parseContext(o.context);
-  const opened = await keyProviderFromUri(o.key, { config: ctx.optionalConfig(), rawKeyFile: o.keyFile, abortSignal: ctx.signal });
+  const opened = await keyProviderFromUri(o.key, { config: configFor(ctx, o.key), rawKeyFile: o.keyFile, abortSignal: ctx.signal });
   try {
     const client = createClient({ keyProvider: opened.provider });
     const input = openInput(o.input);
