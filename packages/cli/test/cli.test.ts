@@ -3,10 +3,10 @@
  * kms-local, s3rver) on ephemeral ports: round trips for every key-URI kind, s3 cp both ways,
  * pipes, and the one-line errors with their exit codes (docs/cli.md#exit-codes).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -288,6 +288,70 @@ describe('strongroom hsm / kms administration', () => {
     const audit = await runCli(c('hsm', 'audit', 'verify'));
     expect(audit.code).toBe(0);
     expect(audit.stdout.toString().match(/^ok/gm)).toHaveLength(3);
+  });
+
+  /** `hsm keys list` logs in on node 0 as `user`: proves the password the CLI set. */
+  async function loginWorks(user: string, password: string): Promise<boolean> {
+    const raw = JSON.parse(readFileSync(config, 'utf8')) as { hsm: Record<string, unknown> };
+    raw.hsm.user = user;
+    raw.hsm.password = password;
+    const copy = file(`as-${user}.json`);
+    writeFileSync(copy, JSON.stringify(raw), { mode: 0o600 });
+    return (await runCli(['--config', copy, 'hsm', 'keys', 'list'])).code === 0;
+  }
+
+  it('takes a new password from --password-file or env, warns when the file is readable by others, never needs argv', async () => {
+    const pw = file('erin.pw');
+    writeFileSync(pw, 'erin-password-1\n', { mode: 0o600 });
+    const quiet = await runCli(c('hsm', 'users', 'create', 'erin', '--password-file', pw));
+    expect(quiet.code).toBe(0);
+    expect(errorLines(quiet.stderr)).toEqual([]);
+    expect(await loginWorks('erin', 'erin-password-1')).toBe(true);
+    expect(await loginWorks('erin', 'erin-password-1\n')).toBe(false);
+
+    const open = file('gina.pw');
+    writeFileSync(open, 'gina-password-1');
+    chmodSync(open, 0o644);
+    const warned = await runCli(c('hsm', 'users', 'create', 'gina', '--password-file', open));
+    expect(warned.code).toBe(0);
+    expect(errorLines(warned.stderr)).toEqual([`strongroom: warning: --password-file ${open} is readable by every user; chmod 600 ${open}`]);
+
+    const env = await runCli(c('hsm', 'users', 'create', 'hank', '--password-env', 'HANK_PW'), { env: { HANK_PW: 'hank-password-1' } });
+    expect(env.code).toBe(0);
+    expect(await loginWorks('hank', 'hank-password-1')).toBe(true);
+
+    const none = await runCli(c('hsm', 'users', 'create', 'ivan'), { env: { STRONGROOM_HSM_NEW_PASSWORD: '' } });
+    expect(none.code).toBe(EXIT.USAGE);
+    expect(errorLines(none.stderr)).toHaveLength(1);
+    expect(none.stderr).toMatch(/--password-file FILE.*STRONGROOM_HSM_NEW_PASSWORD.*terminal.*never on the command line/);
+  });
+
+  it('prompts for the password on a terminal without echoing it', async (t) => {
+    // util-linux `script` runs the command on a pseudo-terminal and forwards our stdin to it.
+    let script: string;
+    try {
+      script = execFileSync('sh', ['-c', 'command -v script']).toString().trim();
+    } catch {
+      return t.skip('util-linux script is not installed');
+    }
+    const cmd = `node ${join(__dirname, '..', 'dist', 'cli.mjs')} --config ${config} hsm users create jill`;
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(script, ['-qec', cmd, '/dev/null'], { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', STRONGROOM_HSM_NEW_PASSWORD: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let text = '';
+      let typed = false;
+      child.stdout.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (!typed && text.includes('password for the new HSM user jill: ')) {
+          typed = true;
+          child.stdin.write('jill-password-1\r');
+        }
+      });
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`exit ${code}: ${text}`))));
+    });
+    expect(out).toMatch(/created crypto-user jill/);
+    expect(out).not.toContain('jill-password-1');
+    expect(await loginWorks('jill', 'jill-password-1')).toBe(true);
   });
 
   it('audit verify detects an edited log (exit 4)', async () => {
