@@ -7,9 +7,9 @@
  *
  * Keys are raw AES (env STRONGROOM_RAW_AES_KEY): no dev stack is needed.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +128,21 @@ describe('-o never overwrites -i', () => {
     expect(lines(r.stderr)).toHaveLength(1);
     expect(r.stderr).toMatch(/is the input file.*\[INVALID_ARGUMENT\]/);
     expect(readFileSync(input).equals(plain)).toBe(true);
+  });
+});
+
+describe('-o naming a FIFO or device', () => {
+  it('writes into it like -o -, and leaves the FIFO in place', async () => {
+    const fifo = join(tmp, 'out.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      createReadStream(fifo).on('data', (d) => chunks.push(d as Buffer)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+    });
+    const r = await runCli(['decrypt', '-i', cipherFile, '-o', fifo, '--key', URI], { env });
+    expect(r.code).toBe(0);
+    expect((await reader).equals(plain)).toBe(true);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
   });
 });
 

@@ -5,7 +5,7 @@
  * place only on success), so a failed or killed decrypt leaves no partial plaintext behind; an
  * output that is the input is refused (../same-file.ts).
  */
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createClient } from '@strongroom/core';
@@ -37,6 +37,13 @@ export function openInput(input: string): { stream: Readable; size: number | und
 /** A file sink that only appears under its name once complete. */
 export function openOutput(output: string): { stream: Writable; commit(): Promise<void>; discard(): Promise<void> } {
   if (output === '-') return { stream: process.stdout, commit: async () => {}, discard: async () => {} };
+  // A device, FIFO or socket (`-o /dev/stdout`, a named pipe) is a stream, like `-`: renaming a
+  // file over it would replace the device node instead of writing to it.
+  const st = statSync(output, { throwIfNoEntry: false });
+  if (st && !st.isFile() && !st.isDirectory()) {
+    const stream = createWriteStream(output);
+    return { stream, commit: async () => {}, discard: async () => {} };
+  }
   return openPrivateOutput(output);
 }
 
