@@ -189,7 +189,7 @@ describe('killed mid-write', () => {
     // Half the message, then the input stalls: the CLI has written plaintext and waits for more.
     child.stdin.write(ciphertext.subarray(0, ciphertext.length >> 1));
     let seen = 0;
-    for (let i = 0; i < 600 && seen < 1024 * 1024; i++) {
+    for (let i = 0; i < 1800 && seen < 1024 * 1024; i++) {
       seen = Math.max(0, ...openFilesIn(child.pid!, dir).map((f) => f.size));
       if (seen < 1024 * 1024) await new Promise((r) => setTimeout(r, 50));
     }
@@ -215,5 +215,5 @@ describe('killed mid-write', () => {
       expect(leftNow.every((n) => /^\.big\.out\.strongroom-partial-\d+-[0-9a-f]{16}$/.test(n))).toBe(true);
       expect(leftModes.every((m) => m === 0)).toBe(true);
     }
-  }, 120_000);
+  }, 240_000);
 });
