@@ -35,7 +35,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>): Command {
   const program = new Command('strongroom')
     .description('Client-side encryption with keys in KMS, an HSM cluster or a KMS custom key store')
-    .option('--config <path>', 'dev config file (default: env STRONGROOM_CONFIG or ./.strongroom/dev.json)')
+    .option('--config <path>', 'dev config file (default: env STRONGROOM_CONFIG, else $XDG_CONFIG_HOME/strongroom/dev.json or ~/.config/strongroom/dev.json; never ./.strongroom)')
     .option('--verbose', 'print stacks and causes on errors')
     .showHelpAfterError(false)
     .exitOverride()
@@ -70,7 +70,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
   program
     .command('dev')
     .description('start the local dev stack: 3-node HSM cluster, kms-local, custom key store, local S3')
-    .option('--dir <dir>', 'state directory (default: the config file’s directory, .strongroom)')
+    .option('--dir <dir>', 'state directory (default: the config file’s directory, ~/.config/strongroom)')
     .option('--hsm-ports <p1,p2,p3>', 'HSM node ports (default 7301,7302,7303)')
     .option('--kms-port <port>', 'kms-local port (default 4599)')
     .option('--s3-port <port>', 'local S3 port (default 4569)')
@@ -80,9 +80,10 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
   const hsm = program.command('hsm').description('administer the dev HSM cluster');
   hsm
     .command('users <action> [name]')
-    .description('list | create <name> | delete <name> | unlock <name> (create reads the password from env STRONGROOM_HSM_NEW_PASSWORD)')
+    .description('list | create <name> | delete <name> | unlock <name> (create: the password from --password-file, env STRONGROOM_HSM_NEW_PASSWORD or a no-echo prompt)')
     .option('--role <role>', 'crypto-user (default) or admin')
-    .option('--password-env <var>', 'env variable holding the new password')
+    .option('--password-file <file>', 'file holding the new password (one line)')
+    .option('--password-env <var>', 'env variable holding the new password (default STRONGROOM_HSM_NEW_PASSWORD)')
     .action((action: string, name: string | undefined, o) => run((ctx) => hsmUsers(ctx, action, name, o)));
   hsm
     .command('keys <action>')
@@ -125,6 +126,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--alias <alias>', 'alias/<name> for create-key')
     .option('--description <text>', 'key description')
     .option('--custom-key-store <id>', 'create the key in this custom key store')
+    .option('--kmsuser-password-file <file>', 'custom-key-stores create: file holding the kmsuser password (else env STRONGROOM_KMSUSER_PASSWORD or a prompt)')
     .action((action: string, args: string[], o) => run((ctx) => kmsCommand(ctx, action, args, o)));
 
   program

@@ -1,18 +1,33 @@
 /**
- * The dev stack's config file (`<dir>/dev.json`, DESIGN.md §7): endpoints and dev credentials of the
- * local HSM cluster, kms-local and the local S3. `strongroom dev` writes it; the CLI, the examples and
- * the provider helpers read it. The `keyLabel` and `hsm` sections follow the format documented in
+ * The dev stack's config file (`dev.json`): endpoints and dev credentials of the local HSM cluster,
+ * kms-local and the local S3. `strongroom dev` writes it; the CLI, the examples and the provider
+ * helpers read it. The `keyLabel`, `hsm` and `pkcs11` sections follow the format documented in
  * docs/hsm-provider.md ("Configuration file"), so `hsmKeyProviderFromConfig` reads the same file.
  *
+ * Which file (docs/cli.md#which-config-file): the one named by `--config` or env STRONGROOM_CONFIG,
+ * else `dev.json` in the user's config directory — `$XDG_CONFIG_HOME/strongroom`, or
+ * `~/.config/strongroom` (XDG Base Directory Specification,
+ * https://specifications.freedesktop.org/basedir-spec/latest/). Never a file in the working
+ * directory: a config names the endpoints that receive key requests and the PKCS#11 library the
+ * CLI loads, so a cloned repository must not be able to supply one. For the same reason a config
+ * that other users could have written (group/world-writable, owned by someone else, or in such a
+ * directory without the sticky bit) is refused.
+ *
  * The file holds dev-only secrets (written 0600). Reading it is strict: size cap, JSON object, typed
- * fields; a bad file is a one-line INVALID_ARGUMENT/MALFORMED error naming the field.
+ * fields; a bad file is a one-line INVALID_ARGUMENT/MALFORMED error naming the field. Relative paths
+ * in it — PEM files, `hsmClusterDir`, a `pkcs11.library` containing a `/` — resolve against the
+ * file's own directory.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 
-export const DEFAULT_DEV_DIR = '.strongroom';
 export const DEV_CONFIG_FILE = 'dev.json';
+/** The env variable naming a config file. */
+export const CONFIG_ENV = 'STRONGROOM_CONFIG';
+/** Where the config came from: `--config`, env STRONGROOM_CONFIG, or the user's config directory. */
+export type DevConfigSource = 'flag' | 'env' | 'user';
 const MAX_CONFIG_BYTES = 1 << 20;
 
 export interface DevHsmSection {
@@ -86,25 +101,67 @@ function section(path: string, raw: Json, key: string): Json {
   return v;
 }
 
-/**
- * Where the config file is: `explicit`, else env STRONGROOM_CONFIG, else `./.strongroom/dev.json`.
- */
-export function resolveDevConfigPath(explicit?: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return resolve(explicit ?? env.STRONGROOM_CONFIG ?? join(DEFAULT_DEV_DIR, DEV_CONFIG_FILE));
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The user's own strongroom config directory: `$XDG_CONFIG_HOME/strongroom`, else `~/.config/strongroom`. */
+export function userConfigDir(env: Env = process.env): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  // The XDG spec: a relative XDG_CONFIG_HOME is invalid and is ignored.
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'strongroom');
+  return join(env.HOME && isAbsolute(env.HOME) ? env.HOME : homedir(), '.config', 'strongroom');
+}
+
+/** Where the config file is, and why: `explicit`, else env STRONGROOM_CONFIG, else the user's config directory. */
+export function locateDevConfig(explicit?: string, env: Env = process.env): { path: string; source: DevConfigSource } {
+  if (explicit !== undefined) return { path: resolve(explicit), source: 'flag' };
+  const named = env[CONFIG_ENV];
+  if (named) return { path: resolve(named), source: 'env' };
+  return { path: join(userConfigDir(env), DEV_CONFIG_FILE), source: 'user' };
+}
+
+/** Where the config file is (see {@link locateDevConfig}). */
+export function resolveDevConfigPath(explicit?: string, env: Env = process.env): string {
+  return locateDevConfig(explicit, env).path;
+}
+
+/** What a human reads for a source. */
+export function describeSource(source: DevConfigSource): string {
+  return source === 'flag' ? '--config' : source === 'env' ? `env ${CONFIG_ENV}` : 'user config directory';
 }
 
 /**
- * Read and validate a dev config file.
- * @throws StrongroomError KEY_UNAVAILABLE when the file does not exist (the dev stack was never
- *   started there), MALFORMED for bad JSON, INVALID_ARGUMENT for a bad shape.
+ * Refuse a config file other users could have written: group/world-writable, owned by another
+ * user (root excepted), or in a group/world-writable directory without the sticky bit.
  */
-export function loadDevConfig(pathOrUndefined?: string): DevConfig {
+function checkWriters(path: string): void {
+  const uid = process.getuid?.();
+  const refuse = (why: string, fix: string) =>
+    new StrongroomError('ACCESS_DENIED', `dev config ${path}: ${why}, so anyone could have written it; ${fix}`, { details: { reason: 'CONFIG_WRITABLE' } });
+  const file = statSync(path);
+  if ((file.mode & 0o022) !== 0) throw refuse('writable by other users', `chmod go-w ${path}`);
+  if (uid !== undefined && file.uid !== uid && file.uid !== 0) throw refuse(`owned by another user (uid ${file.uid})`, 'use a config file of your own');
+  const dir = statSync(dirname(path));
+  if ((dir.mode & 0o022) !== 0 && (dir.mode & 0o1000) === 0) throw refuse(`in a directory writable by other users (${dirname(path)})`, `chmod go-w ${dirname(path)} or move the file`);
+}
+
+/** The one-line error for a missing config, mentioning a working-directory file that is not read. */
+function noConfig(path: string, source: DevConfigSource): StrongroomError {
+  const local = join(process.cwd(), '.strongroom', DEV_CONFIG_FILE);
+  const hint = existsSync(local) ? ` (${local} is not read from the working directory: pass --config ${local} if you trust it)` : '';
+  const how = source === 'user' ? 'start the dev stack with `strongroom dev`, or pass --config FILE' : 'check the path, or start the dev stack with `strongroom dev`';
+  return new StrongroomError('KEY_UNAVAILABLE', `no dev config at ${path} (${describeSource(source)}); ${how}${hint}`, { details: { reason: 'NO_CONFIG' } });
+}
+
+/**
+ * Read and validate a dev config file (default: {@link locateDevConfig}).
+ * @throws StrongroomError KEY_UNAVAILABLE when the file does not exist (the dev stack was never
+ *   started there), ACCESS_DENIED when other users could have written it, MALFORMED for bad JSON,
+ *   INVALID_ARGUMENT for a bad shape.
+ */
+export function loadDevConfig(pathOrUndefined?: string, source: DevConfigSource = pathOrUndefined === undefined ? locateDevConfig().source : 'flag'): DevConfig {
   const path = resolveDevConfigPath(pathOrUndefined);
-  if (!existsSync(path)) {
-    throw new StrongroomError('KEY_UNAVAILABLE', `no dev config at ${path}; start the dev stack with \`strongroom dev\` or pass --config`, {
-      details: { reason: 'NO_CONFIG' },
-    });
-  }
+  if (!existsSync(path)) throw noConfig(path, source);
+  checkWriters(path);
   const bytes = readFileSync(path);
   if (bytes.length > MAX_CONFIG_BYTES) throw bad(path, `larger than ${MAX_CONFIG_BYTES} bytes`);
   let raw: unknown;
@@ -114,6 +171,17 @@ export function loadDevConfig(pathOrUndefined?: string): DevConfig {
     throw new StrongroomError('MALFORMED', `dev config ${path}: not valid JSON`, { cause: error });
   }
   return parseDevConfig(raw, path);
+}
+
+/**
+ * The `pkcs11` section with its library path made absolute against the config's directory (a bare
+ * file name is left to the dynamic loader's search path, as docs/hsm-provider.md says).
+ */
+function pkcs11Section(path: string, section: Json, abs: (p: string) => string): Json {
+  const library = section.library;
+  if (library === undefined) return section;
+  if (typeof library !== 'string' || library.length === 0) throw bad(path, 'pkcs11.library must be a non-empty string');
+  return { ...section, library: library.includes('/') ? abs(library) : library };
 }
 
 /** Validate an already-parsed config object. @throws StrongroomError INVALID_ARGUMENT. */
@@ -175,7 +243,7 @@ export function parseDevConfig(raw: unknown, path = '(object)'): DevConfig {
     cks,
     hsmAdmin: { user: str(path, a, 'user', 'hsmAdmin'), password: str(path, a, 'password', 'hsmAdmin') },
     hsmClusterDir: abs(str(path, raw, 'hsmClusterDir', 'config')),
-    pkcs11: isObject(raw.pkcs11) ? raw.pkcs11 : undefined,
+    pkcs11: isObject(raw.pkcs11) ? pkcs11Section(path, raw.pkcs11, abs) : undefined,
     path,
   };
 }

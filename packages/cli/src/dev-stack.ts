@@ -16,7 +16,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { writeFile, rename } from 'node:fs/promises';
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -31,6 +30,7 @@ import S3rver from 's3rver';
 import { setUpCustomKeyStore, type CksState } from './cks';
 import { connectDevHsm, kmsClientFor } from './clients';
 import { DEV_CONFIG_FILE, parseDevConfig, type DevCksSection, type DevConfig } from './dev-config';
+import { writePrivateFile } from './private-file';
 
 export const DEV_AZS = ['az-a', 'az-b', 'az-c'] as const;
 export const DEV_KEY_LABEL = 'strongroom-dev-kek';
@@ -99,11 +99,8 @@ export function hsmNodeCliPath(): string {
   return join(dirname(req.resolve('@strongroom/hsm-local/package.json')), 'dist', 'cli.mjs');
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await rename(tmp, path);
-}
+/** dev.json and state.json hold dev secrets: written through ./private-file.ts (0600, exclusive, renamed into place). */
+const writeAtomic = writePrivateFile;
 
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -132,7 +129,7 @@ async function pollUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 2
 /**
  * Start (or resume) the dev stack in `dir`.
  * @example
- * const stack = await startDevStack({ dir: '.strongroom' });
+ * const stack = await startDevStack({ dir: userConfigDir() });
  * console.log(stack.endpoints); await stack.stop();
  * @throws StrongroomError IO_ERROR when a port is taken or the directory is unusable; INTERNAL when
  *   a part does not come up.

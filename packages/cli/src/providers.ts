@@ -4,7 +4,6 @@
  *
  * Each opened provider owns its connections: call `close()`.
  */
-import { readFileSync } from 'node:fs';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { RawAesKeyProvider, StrongroomError, type KeyProvider } from '@strongroom/core';
 import { HsmKeyProvider, hsmKeyProviderFromConfig, type HsmBackend } from '@strongroom/provider-hsm';
@@ -14,6 +13,7 @@ import { cksUnavailable } from './cks';
 import { connectDevHsm, kmsClientFor } from './clients';
 import type { DevConfig } from './dev-config';
 import { parseKeyUri, type KeyUri } from './key-uri';
+import { readSecretFile } from './secret-input';
 
 export const RAW_AES_KEY_ENV = 'STRONGROOM_RAW_AES_KEY';
 
@@ -115,14 +115,10 @@ export async function keyProviderFromUri(input: string | KeyUri, options: Provid
     case 'raw-aes': {
       let key: Uint8Array;
       if (options.rawKeyFile) {
-        let bytes: Buffer;
-        try {
-          bytes = readFileSync(options.rawKeyFile);
-        } catch (error) {
-          throw new StrongroomError('IO_ERROR', `cannot read the key file ${options.rawKeyFile}`, { cause: error });
-        }
+        const bytes = readSecretFile(options.rawKeyFile, '--key-file'); // warns when others may read it
         if (bytes.length > 4096) throw new StrongroomError('INVALID_ARGUMENT', `key file ${options.rawKeyFile} is too large for an AES key`);
         key = decodeRawKey(bytes, `key file ${options.rawKeyFile}`);
+        bytes.fill(0);
       } else if (env[RAW_AES_KEY_ENV]) {
         key = decodeRawKey(Buffer.from(env[RAW_AES_KEY_ENV]!, 'latin1'), `env ${RAW_AES_KEY_ENV}`);
       } else {

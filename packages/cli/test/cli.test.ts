@@ -3,10 +3,10 @@
  * kms-local, s3rver) on ephemeral ports: round trips for every key-URI kind, s3 cp both ways,
  * pipes, and the one-line errors with their exit codes (docs/cli.md#exit-codes).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { openPkcs11 } from '@strongroom/provider-hsm';
 import { startDevStack, type DevStack } from '../src/dev-stack';
 import { softHsmUnavailable } from '../src/compare/softhsm';
 import { EXIT } from '../src/exit';
-import { lines, runCli } from './helpers';
+import { CONFIG_NOTICE, errorLines, lines, runCli } from './helpers';
 
 const execFileAsync = promisify(execFile);
 let stack: DevStack;
@@ -61,7 +61,7 @@ beforeAll(async () => {
   sample = randomBytes(1024 * 1024 + 17); // several 64 KiB frames and a partial one
   sampleFile = file('sample.bin');
   writeFileSync(sampleFile, sample);
-  writeFileSync(file('raw.key'), rawKey.toString('base64'));
+  writeFileSync(file('raw.key'), rawKey.toString('base64'), { mode: 0o600 }); // a readable key file draws a warning
   await setUpPkcs11();
 });
 
@@ -86,11 +86,14 @@ describe.concurrent('strongroom encrypt / decrypt', () => {
     const enc = file(`enc-${_name.replace(/\W/g, '')}`);
     const dec = `${enc}.out`;
     const e = await runCli(c('encrypt', '-i', sampleFile, '-o', enc, '--key', uri(), '--context', 'tenant=acme', ...extra()), { env });
-    expect(e.stderr).toBe(''); // no progress bar off a TTY, no warnings
+    expect(errorLines(e.stderr)).toEqual([]); // no progress bar off a TTY, no warnings
+    // the config file and its endpoints are named (raw-aes:// keys use no config)
+    if (uri().startsWith('raw-aes:')) expect(e.stderr).toBe('');
+    else expect(e.stderr).toMatch(CONFIG_NOTICE);
     expect(e.code).toBe(0);
     expect(readFileSync(enc).subarray(0, 1)[0]).toBe(0x02); // ESDK message format version 2
     const d = await runCli(c('decrypt', '-i', enc, '-o', dec, '--key', uri(), '--context', 'tenant=acme', ...extra()), { env });
-    expect(d.stderr).toBe('');
+    expect(errorLines(d.stderr)).toEqual([]);
     expect(d.code).toBe(0);
     expect(readFileSync(dec).equals(sample)).toBe(true);
   });
@@ -99,7 +102,8 @@ describe.concurrent('strongroom encrypt / decrypt', () => {
     if (!pkcs11Env) return t.skip();
     const cfg = join(stack.dir, 'dev-pkcs11.json');
     const e = await runCli(['--config', cfg, 'encrypt', '-i', sampleFile, '-o', file('p11.enc'), '--key', 'pkcs11://p11-kek'], { env: pkcs11Env });
-    expect(e.stderr).toBe('');
+    expect(errorLines(e.stderr)).toEqual([]);
+    expect(e.stderr).toMatch(/PKCS#11 library \/\S+libsofthsm2\.so$/m);
     expect(e.code).toBe(0);
     const d = await runCli(['--config', cfg, 'decrypt', '-i', file('p11.enc'), '-o', '-', '--key', 'pkcs11://p11-kek'], { env: pkcs11Env });
     expect(d.code).toBe(0);
@@ -115,7 +119,7 @@ describe.concurrent('strongroom encrypt / decrypt', () => {
       expect(d.stdout.equals(sample)).toBe(true);
     } else {
       expect(e.code).toBe(EXIT.UNAVAILABLE);
-      expect(lines(e.stderr)).toHaveLength(1);
+      expect(errorLines(e.stderr)).toHaveLength(1);
       expect(e.stderr).toMatch(/^strongroom: cks: .*(not available|does not create one yet).*\[UNSUPPORTED\]$/m);
       expect(existsSync(file('cks.enc'))).toBe(false);
     }
@@ -152,7 +156,7 @@ describe.concurrent('strongroom errors: one line, documented exit code, no parti
     const out = file(`err-${randomBytes(4).toString('hex')}`);
     const r = await runCli([...args.map((a) => (a === 'OUT' ? out : a))], env ? { env } : {});
     expect(r.code).toBe(code);
-    expect(lines(r.stderr)).toHaveLength(1);
+    expect(errorLines(r.stderr)).toHaveLength(1);
     expect(r.stderr).toMatch(/^strongroom: /);
     expect(r.stderr).toMatch(pattern);
     expect(existsSync(out)).toBe(false);
@@ -227,10 +231,10 @@ describe('strongroom s3 cp', () => {
   it('uploads encrypted and downloads decrypted, both ways, for kms and hsm keys', async () => {
     for (const [uri, name, ctx] of [['hsm://strongroom-dev-kek', 'h.bin', []], ['kms://alias/strongroom-dev', 'k.bin', ['--context', 'purpose=test']]] as const) {
       const up = await runCli(c('s3', 'cp', sampleFile, `s3://strongroom-dev/cli/${name}`, '--key', uri, ...ctx, '--part-size', '512KiB'));
-      expect(up.stderr).toBe('');
+      expect(errorLines(up.stderr)).toEqual([]);
       expect(up.code).toBe(0);
       const down = await runCli(c('s3', 'cp', `s3://strongroom-dev/cli/${name}`, file(`down-${name}`), '--key', uri, ...ctx));
-      expect(down.stderr).toBe('');
+      expect(errorLines(down.stderr)).toEqual([]);
       expect(down.code).toBe(0);
       expect(readFileSync(file(`down-${name}`)).equals(sample)).toBe(true);
     }
@@ -253,16 +257,16 @@ describe('strongroom s3 cp', () => {
   it('refuses --context with keys whose S3 wrap cannot bind it', async () => {
     const r = await runCli(c('s3', 'cp', sampleFile, 's3://strongroom-dev/cli/ctx.bin', '--key', 'hsm://strongroom-dev-kek', '--context', 'a=b'));
     expect(r.code).toBe(EXIT.USAGE);
-    expect(lines(r.stderr)).toHaveLength(1);
+    expect(errorLines(r.stderr)).toHaveLength(1);
   });
 
   it('fails in one line for a missing object or the wrong key', async () => {
     const missing = await runCli(c('s3', 'cp', 's3://strongroom-dev/cli/none', file('none'), '--key', 'hsm://strongroom-dev-kek'));
     expect(missing.code).toBe(EXIT.KEY);
-    expect(lines(missing.stderr)).toHaveLength(1);
+    expect(errorLines(missing.stderr)).toHaveLength(1);
     const wrong = await runCli(c('s3', 'cp', 's3://strongroom-dev/cli/h.bin', file('wrong'), '--key', 'kms://alias/strongroom-dev'));
     expect(wrong.code).not.toBe(0);
-    expect(lines(wrong.stderr)).toHaveLength(1);
+    expect(errorLines(wrong.stderr)).toHaveLength(1);
     expect(existsSync(file('wrong'))).toBe(false);
   });
 });
@@ -284,6 +288,70 @@ describe('strongroom hsm / kms administration', () => {
     const audit = await runCli(c('hsm', 'audit', 'verify'));
     expect(audit.code).toBe(0);
     expect(audit.stdout.toString().match(/^ok/gm)).toHaveLength(3);
+  });
+
+  /** `hsm keys list` logs in on node 0 as `user`: proves the password the CLI set. */
+  async function loginWorks(user: string, password: string): Promise<boolean> {
+    const raw = JSON.parse(readFileSync(config, 'utf8')) as { hsm: Record<string, unknown> };
+    raw.hsm.user = user;
+    raw.hsm.password = password;
+    const copy = file(`as-${user}.json`);
+    writeFileSync(copy, JSON.stringify(raw), { mode: 0o600 });
+    return (await runCli(['--config', copy, 'hsm', 'keys', 'list'])).code === 0;
+  }
+
+  it('takes a new password from --password-file or env, warns when the file is readable by others, never needs argv', async () => {
+    const pw = file('erin.pw');
+    writeFileSync(pw, 'erin-password-1\n', { mode: 0o600 });
+    const quiet = await runCli(c('hsm', 'users', 'create', 'erin', '--password-file', pw));
+    expect(quiet.code).toBe(0);
+    expect(errorLines(quiet.stderr)).toEqual([]);
+    expect(await loginWorks('erin', 'erin-password-1')).toBe(true);
+    expect(await loginWorks('erin', 'erin-password-1\n')).toBe(false);
+
+    const open = file('gina.pw');
+    writeFileSync(open, 'gina-password-1');
+    chmodSync(open, 0o644);
+    const warned = await runCli(c('hsm', 'users', 'create', 'gina', '--password-file', open));
+    expect(warned.code).toBe(0);
+    expect(errorLines(warned.stderr)).toEqual([`strongroom: warning: --password-file ${open} is readable by every user; chmod 600 ${open}`]);
+
+    const env = await runCli(c('hsm', 'users', 'create', 'hank', '--password-env', 'HANK_PW'), { env: { HANK_PW: 'hank-password-1' } });
+    expect(env.code).toBe(0);
+    expect(await loginWorks('hank', 'hank-password-1')).toBe(true);
+
+    const none = await runCli(c('hsm', 'users', 'create', 'ivan'), { env: { STRONGROOM_HSM_NEW_PASSWORD: '' } });
+    expect(none.code).toBe(EXIT.USAGE);
+    expect(errorLines(none.stderr)).toHaveLength(1);
+    expect(none.stderr).toMatch(/--password-file FILE.*STRONGROOM_HSM_NEW_PASSWORD.*terminal.*never on the command line/);
+  });
+
+  it('prompts for the password on a terminal without echoing it', async (t) => {
+    // util-linux `script` runs the command on a pseudo-terminal and forwards our stdin to it.
+    let script: string;
+    try {
+      script = execFileSync('sh', ['-c', 'command -v script']).toString().trim();
+    } catch {
+      return t.skip('util-linux script is not installed');
+    }
+    const cmd = `node ${join(__dirname, '..', 'dist', 'cli.mjs')} --config ${config} hsm users create jill`;
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(script, ['-qec', cmd, '/dev/null'], { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', STRONGROOM_HSM_NEW_PASSWORD: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let text = '';
+      let typed = false;
+      child.stdout.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (!typed && text.includes('password for the new HSM user jill: ')) {
+          typed = true;
+          child.stdin.write('jill-password-1\r');
+        }
+      });
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`exit ${code}: ${text}`))));
+    });
+    expect(out).toMatch(/created crypto-user jill/);
+    expect(out).not.toContain('jill-password-1');
+    expect(await loginWorks('jill', 'jill-password-1')).toBe(true);
   });
 
   it('audit verify detects an edited log (exit 4)', async () => {
@@ -346,7 +414,7 @@ describe('strongroom compare', () => {
   it('rejects bad flags in one line', async () => {
     const r = await runCli(c('compare', '--backends', 'kms,vault'));
     expect(r.code).toBe(EXIT.USAGE);
-    expect(lines(r.stderr)).toHaveLength(1);
+    expect(errorLines(r.stderr)).toHaveLength(1);
     const d = await runCli(c('compare', '--duration', 'forever'));
     expect(d.code).toBe(EXIT.USAGE);
   });

@@ -39,3 +39,11 @@ export function runCli(args: string[], options: { stdin?: Uint8Array | string; e
 export function lines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.length > 0);
 }
+
+/** The line that names the config file in use (docs/cli.md#which-config-file). */
+export const CONFIG_NOTICE = /^strongroom: using config \S+ \((--config|env STRONGROOM_CONFIG|user config directory)\); KMS \S+, S3 \S+, HSM \S+/m;
+
+/** The stderr lines other than the config notice (errors, warnings). */
+export function errorLines(stderr: string): string[] {
+  return lines(stderr).filter((l) => !CONFIG_NOTICE.test(l));
+}

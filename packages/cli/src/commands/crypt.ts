@@ -1,18 +1,22 @@
 /**
  * `strongroom encrypt|decrypt -i FILE|- -o FILE|- --key URI [--context k=v]…` — streams of any size
  * in bounded memory (core's encryptStream/decryptStream: AWS Encryption SDK message format).
- * A file output is written to a temporary name and renamed only on success, so a failed decrypt
- * never leaves a partial plaintext file behind.
+ * A file output is written through ../private-file.ts (unnamed or exclusive 0600, renamed into
+ * place only on success), so a failed or killed decrypt leaves no partial plaintext behind; an
+ * output that is the input is refused (../same-file.ts).
  */
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createClient } from '@strongroom/core';
 import { parseContext } from '../args';
+import type { DevConfig } from '../dev-config';
 import { UsageError } from '../exit';
+import { parseKeyUri } from '../key-uri';
+import { openPrivateOutput } from '../private-file';
 import { createProgress, type Progress, progressTap } from '../progress';
 import { keyProviderFromUri } from '../providers';
+import { refuseOutputOverInput } from '../same-file';
 import type { CliContext } from './context';
 
 export interface CryptOptions {
@@ -33,13 +37,14 @@ export function openInput(input: string): { stream: Readable; size: number | und
 /** A file sink that only appears under its name once complete. */
 export function openOutput(output: string): { stream: Writable; commit(): Promise<void>; discard(): Promise<void> } {
   if (output === '-') return { stream: process.stdout, commit: async () => {}, discard: async () => {} };
-  const tmp = `${output}.strongroom-partial-${process.pid}`;
-  const stream = createWriteStream(tmp, { mode: 0o600 });
-  return {
-    stream,
-    commit: () => rename(tmp, output),
-    discard: () => rm(tmp, { force: true }),
-  };
+  // A device, FIFO or socket (`-o /dev/stdout`, a named pipe) is a stream, like `-`: renaming a
+  // file over it would replace the device node instead of writing to it.
+  const st = statSync(output, { throwIfNoEntry: false });
+  if (st && !st.isFile() && !st.isDirectory()) {
+    const stream = createWriteStream(output);
+    return { stream, commit: async () => {}, discard: async () => {} };
+  }
+  return openPrivateOutput(output);
 }
 
 /**
@@ -62,14 +67,28 @@ export async function pipeToOutput(source: Readable, transform: Duplex | undefin
   }
 }
 
+/**
+ * The config a key URI needs: none for raw-aes://, optional for kms:// (without one: AWS KMS, said
+ * on stderr), required for the others. Loading it says on stderr which file and endpoints are used.
+ */
+export function configFor(ctx: CliContext, key: string): DevConfig | undefined {
+  const kind = parseKeyUri(key).kind;
+  if (kind === 'raw-aes') return undefined;
+  if (kind !== 'kms') return ctx.config();
+  const config = ctx.optionalConfig();
+  if (!config) ctx.notice(`no config file (${ctx.configPath} does not exist); kms:// goes to AWS KMS with the AWS SDK's default credentials and Region`);
+  return config;
+}
+
 export async function runCrypt(ctx: CliContext, mode: 'encrypt' | 'decrypt', o: CryptOptions): Promise<void> {
   if (!o.input) throw new UsageError('-i FILE (or - for stdin) is required');
   if (!o.output) throw new UsageError('-o FILE (or - for stdout) is required');
   if (mode === 'encrypt' && o.output === '-' && process.stdout.isTTY) {
     throw new UsageError('refusing to write ciphertext to a terminal; use -o FILE or a pipe');
   }
+  refuseOutputOverInput(o.input, o.output);
   const encryptionContext = parseContext(o.context);
-  const opened = await keyProviderFromUri(o.key, { config: ctx.optionalConfig(), rawKeyFile: o.keyFile, abortSignal: ctx.signal });
+  const opened = await keyProviderFromUri(o.key, { config: configFor(ctx, o.key), rawKeyFile: o.keyFile, abortSignal: ctx.signal });
   try {
     const client = createClient({ keyProvider: opened.provider });
     const input = openInput(o.input);

@@ -1,6 +1,8 @@
 /**
- * `strongroom dev [--dir .strongroom]`: start the dev stack in the foreground, print the endpoints,
- * run until Ctrl-C, then stop every part (HSM node processes included).
+ * `strongroom dev [--dir DIR]`: start the dev stack in the foreground, print the endpoints, run
+ * until Ctrl-C, then stop every part (HSM node processes included). The default DIR is the config
+ * file's directory (docs/cli.md#which-config-file: the user's config directory), so the other
+ * commands find the dev.json it writes without being told.
  */
 import { dirname } from 'node:path';
 import { parseList, parsePositiveInt } from '../args';
@@ -46,6 +48,7 @@ export async function runDev(ctx: CliContext, o: DevOptions): Promise<void> {
   });
   ctx.print(`strongroom dev stack ${stack.created ? 'created' : 'resumed'} in ${stack.dir}`);
   for (const line of describeStack(stack)) ctx.print(line);
+  if (stack.configPath !== ctx.configPath) ctx.print(`\nother commands read ${ctx.configPath}: pass --config ${stack.configPath} or export STRONGROOM_CONFIG=${stack.configPath}`);
   ctx.print('\nCtrl-C stops it; the next start reuses the state.');
   await new Promise<void>((resolve) => {
     if (ctx.signal.aborted) resolve();

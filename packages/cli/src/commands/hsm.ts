@@ -12,6 +12,7 @@ import { StrongroomError } from '@strongroom/core';
 import { connectDevHsm, hsmPems } from '../clients';
 import type { DevConfig } from '../dev-config';
 import { UsageError } from '../exit';
+import { readSecret } from '../secret-input';
 import type { CliContext } from './context';
 
 async function node(config: DevConfig, as: 'admin' | 'crypto', index = 0): Promise<HsmNodeConnection> {
@@ -60,17 +61,17 @@ async function withNode<T>(config: DevConfig, as: 'admin' | 'crypto', fn: (c: Hs
   }
 }
 
-export async function hsmUsers(ctx: CliContext, action: string, name: string | undefined, o: { role?: string; passwordEnv?: string }): Promise<void> {
+export async function hsmUsers(ctx: CliContext, action: string, name: string | undefined, o: { role?: string; passwordEnv?: string; passwordFile?: string }): Promise<void> {
   const config = ctx.config();
+  // Read before connecting (a prompt may wait); never from argv (docs/cli.md#secrets).
+  const password =
+    action === 'create' && name ? await readSecret({ what: `password for the new HSM user ${name}`, fileFlag: '--password-file', file: o.passwordFile, env: o.passwordEnv ?? 'STRONGROOM_HSM_NEW_PASSWORD' }) : undefined;
   await withNode(config, 'admin', async (c) => {
     if (action === 'list') return table(ctx, await c.call('user.list', {}));
     if (!name) throw new UsageError(`hsm users ${action}: a user name is required`);
     if (action === 'create') {
       const role = o.role ?? 'crypto-user';
       if (role !== 'crypto-user' && role !== 'admin') throw new UsageError('--role: crypto-user or admin');
-      const env = o.passwordEnv ?? 'STRONGROOM_HSM_NEW_PASSWORD';
-      const password = process.env[env];
-      if (!password) throw new UsageError(`hsm users create: set the new user's password in env ${env} (or name another variable with --password-env)`);
       await c.call('user.create', { user: name, role, password });
       return ctx.print(`created ${role} ${name}`);
     }

@@ -7,6 +7,7 @@ import { StrongroomError } from '@strongroom/core';
 import { createCustomKeyStoreAdmin } from '@strongroom/provider-custom-key-store';
 import { kmsClientFor, hsmPems } from '../clients';
 import { UsageError } from '../exit';
+import { readSecret } from '../secret-input';
 import type { CliContext } from './context';
 
 function unsupported(error: unknown): never {
@@ -17,7 +18,7 @@ function unsupported(error: unknown): never {
   throw error;
 }
 
-export async function kmsCommand(ctx: CliContext, action: string, args: string[], o: { description?: string; alias?: string; customKeyStore?: string }): Promise<void> {
+export async function kmsCommand(ctx: CliContext, action: string, args: string[], o: { description?: string; alias?: string; customKeyStore?: string; kmsuserPasswordFile?: string }): Promise<void> {
   const config = ctx.config();
   const kms = kmsClientFor(config.kms);
   const send = <T>(cmd: unknown) => kms.send(cmd as never, { abortSignal: ctx.signal }) as Promise<T>;
@@ -74,9 +75,8 @@ export async function kmsCommand(ctx: CliContext, action: string, args: string[]
           return;
         }
         if (sub === 'create') {
-          if (!id) throw new UsageError('kms custom-key-stores create <name> (uses the dev HSM cluster; env STRONGROOM_KMSUSER_PASSWORD)');
-          const password = process.env.STRONGROOM_KMSUSER_PASSWORD;
-          if (!password) throw new UsageError('set the kmsuser password in env STRONGROOM_KMSUSER_PASSWORD');
+          if (!id) throw new UsageError('kms custom-key-stores create <name> (uses the dev HSM cluster; the kmsuser password from --kmsuser-password-file, env STRONGROOM_KMSUSER_PASSWORD or a prompt)');
+          const password = await readSecret({ what: 'kmsuser password', fileFlag: '--kmsuser-password-file', file: o.kmsuserPasswordFile, env: 'STRONGROOM_KMSUSER_PASSWORD' });
           const storeId = await admin
             .createCustomKeyStore({ name: id, clusterId: config.hsm.clusterId, trustAnchorPem: hsmPems(config.hsm).trustAnchor, kmsuserPassword: password, ...o2 })
             .catch(unsupported);

@@ -1,0 +1,97 @@
+/**
+ * Secrets from a file, the environment or a no-echo prompt (never argv). The file reader runs on
+ * real files; the prompt runs on a fake terminal stream here (the real pseudo-terminal case is in
+ * test/cli.test.ts, through util-linux `script`).
+ */
+import { EventEmitter } from 'node:events';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_SECRET_FILE_BYTES, promptHidden, readSecret, readSecretFile, type PromptInput } from './secret-input';
+
+const tmp = mkdtempSync(join(tmpdir(), 'strongroom-secret-input-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function sink() {
+  let text = '';
+  return { write: (s: string) => (text += s), text: () => text };
+}
+
+/** A fake TTY: records raw-mode changes; `type` delivers keystrokes. */
+function fakeTty(isTTY = true) {
+  const events = new EventEmitter();
+  const rawModes: boolean[] = [];
+  const input: PromptInput & { type(s: string): void } = {
+    isTTY,
+    setRawMode: (m: boolean) => rawModes.push(m),
+    on: (e, l) => events.on(e, l),
+    removeListener: (e, l) => events.removeListener(e, l),
+    resume: () => undefined,
+    pause: () => undefined,
+    type: (s) => events.emit('data', Buffer.from(s)),
+  };
+  return { input, rawModes };
+}
+
+const spec = { what: 'password for the new HSM user carol', fileFlag: '--password-file', env: 'TEST_SECRET' };
+
+describe('readSecret', () => {
+  it('reads --…-file first, dropping one trailing newline, silently when the file is 0600', async () => {
+    const f = join(tmp, 'pw');
+    writeFileSync(f, 'from-file\n', { mode: 0o600 });
+    const out = sink();
+    expect(await readSecret({ ...spec, file: f }, { env: { TEST_SECRET: 'from-env' }, input: fakeTty().input, output: out })).toBe('from-file');
+    expect(out.text()).toBe('');
+  });
+
+  it('warns when the file is readable by others, and says how to fix it', async () => {
+    const f = join(tmp, 'pw-open');
+    writeFileSync(f, 'open');
+    chmodSync(f, 0o644);
+    const out = sink();
+    expect(await readSecret({ ...spec, file: f }, { env: {}, input: fakeTty(false).input, output: out })).toBe('open');
+    expect(out.text()).toBe(`strongroom: warning: --password-file ${f} is readable by every user; chmod 600 ${f}\n`);
+    chmodSync(f, 0o640);
+    const out2 = sink();
+    readSecretFile(f, '--password-file', out2);
+    expect(out2.text()).toMatch(/readable by its group/);
+  });
+
+  it('refuses a file over the size cap, and an empty secret', async () => {
+    const big = join(tmp, 'big');
+    writeFileSync(big, Buffer.alloc(MAX_SECRET_FILE_BYTES + 1, 0x61), { mode: 0o600 });
+    await expect(readSecret({ ...spec, file: big }, { env: {}, input: fakeTty(false).input, output: sink() })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const empty = join(tmp, 'empty');
+    writeFileSync(empty, '\n', { mode: 0o600 });
+    await expect(readSecret({ ...spec, file: empty }, { env: {}, input: fakeTty(false).input, output: sink() })).rejects.toThrow(/empty/);
+    await expect(readSecret({ ...spec, file: join(tmp, 'missing') }, { env: {}, input: fakeTty(false).input, output: sink() })).rejects.toMatchObject({ code: 'IO_ERROR' });
+  });
+
+  it('reads the environment variable next', async () => {
+    expect(await readSecret(spec, { env: { TEST_SECRET: 'from-env' }, input: fakeTty().input, output: sink() })).toBe('from-env');
+  });
+
+  it('prompts on a TTY with echo off (raw mode), handling backspace', async () => {
+    const { input, rawModes } = fakeTty();
+    const out = sink();
+    const p = readSecret(spec, { env: {}, input, output: out });
+    input.type('hunter');
+    input.type('x\u007f2\r');
+    expect(await p).toBe('hunter2');
+    expect(rawModes).toEqual([true, false]);
+    expect(out.text()).toBe('password for the new HSM user carol: \n'); // the prompt, never the typed characters
+  });
+
+  it('Ctrl-C at the prompt aborts', async () => {
+    const { input, rawModes } = fakeTty();
+    const p = promptHidden('pw: ', { input, output: sink() });
+    input.type('abc\u0003');
+    await expect(p).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(rawModes).toEqual([true, false]);
+  });
+
+  it('without a file, env or TTY: a usage error listing the ways, none of them argv', async () => {
+    await expect(readSecret(spec, { env: {}, input: fakeTty(false).input, output: sink() })).rejects.toThrow(/--password-file FILE.*env TEST_SECRET.*terminal.*never on the command line/);
+  });
+});

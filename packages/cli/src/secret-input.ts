@@ -1,0 +1,122 @@
+/**
+ * How the CLI takes a secret (docs/cli.md#secrets): never from its own command line, where every
+ * user sees it (`ps`, /proc/<pid>/cmdline — proc(5), https://man7.org/linux/man-pages/man5/proc.5.html).
+ * In this order:
+ *
+ * 1. a file named by a `--…-file` flag: at most 64 KiB, one trailing newline dropped, and a warning on
+ *    stderr when group or other users may read it (fstat(2) mode bits);
+ * 2. an environment variable;
+ * 3. a prompt on the terminal, with echo off (raw mode: termios(3) without ECHO), when stdin is a TTY.
+ *
+ * Otherwise a usage error lists the three ways.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { StrongroomError } from '@strongroom/core';
+import { UsageError } from './exit';
+
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
+/** The terminal a prompt reads from (process.stdin, or a fake one in tests). */
+export interface PromptInput {
+  readonly isTTY?: boolean;
+  setRawMode?(mode: boolean): unknown;
+  on(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  removeListener(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  resume(): unknown;
+  pause(): unknown;
+}
+
+export interface SecretIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly input: PromptInput;
+  /** stderr: prompts and warnings. */
+  readonly output: { write(text: string): unknown };
+}
+
+export interface SecretSpec {
+  /** For messages and the prompt: "the new password of HSM user carol". */
+  readonly what: string;
+  /** The `--…-file` flag and its value, if given. */
+  readonly fileFlag: string;
+  readonly file?: string | undefined;
+  /** The environment variable to read. */
+  readonly env: string;
+}
+
+const defaultIo = (): SecretIo => ({ env: process.env, input: process.stdin, output: process.stderr });
+
+/**
+ * Read a secret file: size-capped, warning on stderr when other users may read it.
+ * @throws StrongroomError IO_ERROR (unreadable), INVALID_ARGUMENT (too large, empty).
+ */
+export function readSecretFile(path: string, flag: string, output: SecretIo['output'] = process.stderr): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new StrongroomError('IO_ERROR', `${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: is a directory`);
+    if (st.isFile() && (st.mode & 0o044) !== 0) {
+      output.write(`strongroom: warning: ${flag} ${path} is readable by ${st.mode & 0o004 ? 'every user' : 'its group'}; chmod 600 ${path}\n`);
+    }
+    const buf = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+      if (n > MAX_SECRET_FILE_BYTES) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+    }
+    const out = Buffer.from(buf.subarray(0, n));
+    buf.fill(0);
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Read one line from a terminal without echo. Ctrl-C aborts (ABORTED), Ctrl-D/Enter ends. */
+export function promptHidden(prompt: string, io: Pick<SecretIo, 'input' | 'output'>): Promise<string> {
+  const { input, output } = io;
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const raw = typeof input.setRawMode === 'function';
+    const finish = (error?: Error) => {
+      input.removeListener('data', onData);
+      if (raw) input.setRawMode!(false);
+      input.pause();
+      output.write('\n');
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of typeof chunk === 'string' ? chunk : chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
+        if (ch === '\u0003') return finish(new StrongroomError('ABORTED', 'interrupted at the password prompt'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    output.write(prompt);
+    if (raw) input.setRawMode!(true);
+    input.on('data', onData);
+    input.resume();
+  });
+}
+
+/**
+ * The secret from `--…-file`, else env, else a no-echo prompt on a TTY.
+ * @throws UsageError when none is available; StrongroomError from {@link readSecretFile}.
+ */
+export async function readSecret(spec: SecretSpec, io: SecretIo = defaultIo()): Promise<string> {
+  let value: string | undefined;
+  if (spec.file !== undefined) value = readSecretFile(spec.file, spec.fileFlag, io.output).toString('utf8').replace(/\r?\n$/, '');
+  else if (io.env[spec.env]) value = io.env[spec.env]!;
+  else if (io.input.isTTY) value = await promptHidden(`${spec.what}: `, io);
+  else throw new UsageError(`${spec.what}: give it in a file (${spec.fileFlag} FILE), in env ${spec.env}, or run on a terminal to be prompted — never on the command line`);
+  if (value.length === 0) throw new UsageError(`${spec.what}: empty`);
+  return value;
+}
