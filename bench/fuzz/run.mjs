@@ -74,7 +74,7 @@ for (const target of chosen) {
   console.log(`bench/fuzz: ${target}: ${result ? `${result.cases} cases, ${result.failures} failures` : 'no result (crashed?)'}, ${wall.toFixed(0)} s wall`);
 }
 
-console.log('\n| target | cases | wall time (s) | failures | slowest case (ms) | first failing input |');
+console.log('\n| target | cases | wall time (s) | failures | slowest case, wall ms (CPU ms) | first failing input |');
 console.log('| --- | ---: | ---: | ---: | ---: | --- |');
 for (const { target, wall, result } of rows) {
   if (!result) {
@@ -83,6 +83,6 @@ for (const { target, wall, result } of rows) {
   }
   const first = result.examples[0];
   const note = result.stoppedByTimeLimit ? ' (time limit)' : '';
-  console.log(`| ${target} | ${result.cases.toLocaleString('en-US')}${note} | ${(result.ms / 1000).toFixed(0)} | ${result.failures}${result.failures ? ` (${Object.entries(result.byKind).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''} | ${result.slowestMs.toFixed(0)} | ${first ? `${first.message.replace(/\|/g, '\\|').slice(0, 120)}; hex ${first.hex.slice(0, 96)}${first.hex.length > 96 ? '…' : ''}` : ''} |`);
+  console.log(`| ${target} | ${result.cases.toLocaleString('en-US')}${note} | ${(result.ms / 1000).toFixed(0)} | ${result.failures}${result.failures ? ` (${Object.entries(result.byKind).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''} | ${result.slowestMs.toFixed(0)}${result.slowestCpuMs ? ` (${result.slowestCpuMs.toFixed(0)})` : ''} | ${first ? `${first.message.replace(/\|/g, '\\|').slice(0, 120)}; hex ${first.hex.slice(0, 96)}${first.hex.length > 96 ? '…' : ''}` : ''} |`);
 }
 process.exit(rows.some((r) => r.status !== 0 || !r.result || r.result.failures > 0) ? 1 : 0);
