@@ -1,7 +1,8 @@
 /**
- * Custom key store failures as StrongroomErrors that say what to fix (reference B.6: the
- * ConnectionErrorCode values and the custom key store exceptions are the contract). The AWS error
- * stays the `cause`, so `$metadata` and the exception name remain available.
+ * Custom key store failures as StrongroomErrors that say what to fix (AWS KMS Developer Guide,
+ * "Troubleshooting a custom key store": the ConnectionErrorCode values and the custom key store
+ * exceptions are the contract). The AWS error stays the `cause`, so `$metadata` and the exception
+ * name remain available.
  */
 import { StrongroomError, type StrongroomErrorCode } from '@strongroom/core';
 

@@ -1,7 +1,7 @@
 /**
- * CustomKeyStoreKeyProvider (DESIGN.md §3): the KMS provider (`aws-kms` EDKs, interoperable with
+ * CustomKeyStoreKeyProvider: the KMS provider (`aws-kms` EDKs, interoperable with
  * the AWS Encryption SDK's KMS keyring) for keys that live in a CloudHSM custom key store, plus
- * store awareness (reference B.6):
+ * store awareness (AWS KMS Developer Guide, "Troubleshooting a custom key store"):
  *  - when a call fails the way a store problem fails (KMSInvalidStateException,
  *    CustomKeyStoreInvalidStateException, CloudHsmCluster*), it looks the key's store up
  *    (DescribeKey → DescribeCustomKeyStores) and reports the ConnectionState/ConnectionErrorCode
@@ -78,7 +78,7 @@ export function CustomKeyStoreKeyProvider(options: CustomKeyStoreKeyProviderOpti
       let p = connecting.get(storeId);
       if (!p) {
         p = (async () => {
-          // A FAILED store must be disconnected before it can be reconnected (reference B.6).
+          // A FAILED store must be disconnected before it can be reconnected (AWS KMS Developer Guide, "Connecting and disconnecting a CloudHSM key store").
           if (store.connectionState === 'FAILED') await admin.disconnect(storeId, { abortSignal });
           return admin.connect(storeId, { timeoutMs: connectTimeoutMs, abortSignal });
         })().finally(() => connecting.delete(storeId));

@@ -1,6 +1,6 @@
 /**
  * HsmKeyProvider over SoftHSMv2: EDKs are checked against node:crypto with a wrapping key planted
- * at a known value (wire format = AES-GCM(key, iv, AAD = serialized context) per DESIGN.md §3),
+ * at a known value (wire format = AES-GCM(key, iv, AAD = serialized context) as documented in src/key-provider.ts),
  * and end to end through core's createClient.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Strict decoders for envelope values (STYLE.md rule 13): every length is capped before anything is
+ * Strict decoders for envelope values: every length is capped before anything is
  * allocated, and every failure is a typed `MALFORMED` error naming the offending mapkey — never the
  * value, which may be attacker-controlled and large.
  */
