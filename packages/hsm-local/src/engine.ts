@@ -11,7 +11,7 @@ import { createHash, randomBytes, randomUUID, type KeyObject } from 'node:crypto
 import { StrongroomError } from '@strongroom/core';
 import * as a from './args';
 import type { Args } from './args';
-import type { AuditLog } from './audit';
+import { idChunks, importedId, type AuditLog } from './audit';
 import { pooledRandomBytes } from './random-pool';
 import { asMaskedObject, maskObject, unmaskObject, type MaskedObject } from './masked';
 import * as mech from './mechanisms';
@@ -879,17 +879,19 @@ export function createEngine(opts: EngineOptions): Engine {
 
   async function mergeObjects(objs: ReplicatedObject[]): Promise<number> {
     let changed = 0;
+    const changedIds: string[] = [];
     for (const o of objs) {
       const cur = objects()[o.id];
       if (cur && cur.version >= o.version) continue;
       if (o.kind === 'key' && o.material && !Buffer.isBuffer(o.material)) o.material = Buffer.from(o.material as unknown as Uint8Array);
       put(o);
       changed++;
+      changedIds.push(o.id);
       if (o.kind === 'user' && (o.deleted || o.locked)) for (const s of sessions.values()) if (s.user === o.name) sessions.delete(s.id);
     }
     if (changed > 0) {
       await store.persist();
-      audit.append({ op: 'sync.merge', response: 'SUCCESS', detail: { objects: changed } });
+      for (const detail of idChunks(changedIds, { objects: changed })) audit.append({ op: 'sync.merge', response: 'SUCCESS', detail });
     }
     return changed;
   }
@@ -934,6 +936,7 @@ export function createEngine(opts: EngineOptions): Engine {
       const t = args.template as Args | undefined;
       if (t && typeof t.label === 'string') d.label = t.label;
     }
+    if (op === 'sync.import') d.ids = [importedId(args) ?? '(none)'];
     return Object.keys(d).length ? d : undefined;
   }
 
