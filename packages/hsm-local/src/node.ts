@@ -102,7 +102,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   }, options.auditFlushMs ?? 50);
   let sealedHeadSeq = sealedAudit?.head?.seq ?? 0;
   async function sealAuditHead(): Promise<void> {
-    if (!sealedAudit || engine.tampered) return;
+    if (!sealedAudit || engine.tampered || audit.lastSeq <= sealedHeadSeq) return;
     await audit.sync();
     if ((sealedAudit.head?.seq ?? 0) > sealedHeadSeq) {
       sealedHeadSeq = sealedAudit.head!.seq;
