@@ -111,11 +111,13 @@ describe('audit log attacks', () => {
     sock.destroy();
     const conn = await connect();
     await conn.call('no.such.op', {}).catch(() => undefined);
+    await conn.call('user.list', {}).catch(() => undefined); // refused: not logged in
     conn.close();
     await node!.stop();
-    const text = readFileSync(log(), 'utf8');
-    expect(text).toContain('"op":"request.malformed"');
-    expect(text).toContain('"op":"no.such.op"');
+    const recs = readFileSync(log(), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { op: string; response: string });
+    expect(recs.find((r) => r.op === 'request.malformed')?.response).toBe('ERROR:MALFORMED');
+    expect(recs.find((r) => r.op === 'no.such.op')?.response).toBe('ERROR:UNSUPPORTED');
+    expect(recs.filter((r) => r.op === 'user.list').at(-1)?.response).toBe('ERROR:NOT_LOGGED_IN');
   });
 
   it('every sync.import record names the imported object', async () => {
