@@ -46,6 +46,19 @@ function eachLineBackward(fd: number, end: number, visit: (line: string) => bool
   if (first.length > 0) visit(first.toString('utf8'));
 }
 
+/** Offset just past the last newline of the first `size` bytes (0 when there is none). */
+function endOfLastLine(fd: number, size: number): number {
+  for (let pos = size; pos > 0; ) {
+    const n = Math.min(BLOCK, pos);
+    pos -= n;
+    const buf = Buffer.alloc(n);
+    readSync(fd, buf, 0, n, pos);
+    const i = buf.lastIndexOf(0x0a);
+    if (i >= 0) return pos + i + 1;
+  }
+  return 0;
+}
+
 function parse(line: string): { seq: number; mac: string } | undefined {
   try {
     const r = JSON.parse(line) as { seq?: unknown; mac?: unknown };
@@ -65,26 +78,12 @@ export function recoverTail(path: string, head?: AuditHead | null): TailState {
   const fd = openSync(path, 'r+');
   try {
     let size = fstatSync(fd).size;
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      readSync(fd, last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) {
-        let cut = 0;
-        // Everything after the last newline is a torn record.
-        for (let pos = size; pos > 0 && cut === 0; ) {
-          const n = Math.min(BLOCK, pos);
-          pos -= n;
-          const buf = Buffer.alloc(n);
-          readSync(fd, buf, 0, n, pos);
-          const i = buf.lastIndexOf(0x0a);
-          if (i >= 0) cut = pos + i + 1;
-          else if (pos === 0) cut = -1;
-        }
-        const keep = cut < 0 ? 0 : cut;
-        out.tornBytes = size - keep;
-        ftruncateSync(fd, keep);
-        size = keep;
-      }
+    const keep = endOfLastLine(fd, size);
+    if (keep < size) {
+      // Everything after the last newline is a torn record (a crash mid-append).
+      out.tornBytes = size - keep;
+      ftruncateSync(fd, keep);
+      size = keep;
     }
     let found = false;
     let headChecked = !head || head.seq === 0;

@@ -76,7 +76,9 @@ export function boundString(s: string): string {
 
 function boundValue(v: unknown, depth: number): unknown {
   if (typeof v === 'string') return boundString(v);
-  if (v === null || typeof v !== 'object') return typeof v === 'number' || typeof v === 'boolean' ? v : v === null ? null : String(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'object') return boundString(String(v));
   if (depth >= MAX_DEPTH) return '[nested]';
   if (Array.isArray(v)) {
     const items = v.slice(0, MAX_LIST_ITEMS).map((x) => boundValue(x, depth + 1));
