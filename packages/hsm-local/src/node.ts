@@ -142,6 +142,9 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     markTampered(dataDir, tamperReason);
   }
   audit.append({ op: 'node.start', response: tamperReason ? 'ERROR:TAMPERED' : 'SUCCESS', detail: { reboot: state.rebootCounter, az: identity.az } });
+  // Seal the head at once: a cut found at start-up (audit.truncated) is then recorded durably, and the
+  // next start compares against the new head instead of reporting the same cut again.
+  await sealAuditHead();
 
   // Tamper watch: the sealed file on disk must always authenticate (atomic renames mean a reader
   // sees the old or the new file, never a partial one).
