@@ -17,7 +17,7 @@ describe('unseal secret', () => {
     expect(deriveUnsealKey(SECRET, { nodeId: 'n2', clusterId: 'c1' })).not.toEqual(a);
     expect(deriveUnsealKey(SECRET, { nodeId: 'n1', clusterId: 'c2' })).not.toEqual(a);
     expect(() => deriveUnsealKey('short', { nodeId: 'n1', clusterId: 'c1' })).toThrow(/at least 16/);
-  });
+  }, 60_000);
 
   it('reads the secret from a file descriptor or a file outside the data directory, never inside it', () => {
     const dataDir = join(tmp, 'node');

@@ -92,7 +92,7 @@ describe('an operator with disk access', () => {
     expect(opened).toEqual([]);
     // The node's own secret opens it: the test can tell success from failure.
     expect(unsealState(deriveUnsealKey(SECRET, identity), identity, sealed).objects[`k:${keyHandle}`]).toBeDefined();
-  });
+  }, 180_000); // one scrypt derivation per candidate file
 
   it('a backup restores with a donor of its own cluster, never into or through another cluster', () => {
     const restored = addNodeFromBackup({ clusterDir: info.dir, dataDir: join(tmp, 'n3'), backupFile, donorDataDir: info.nodes[1]!.dataDir, az: 'az-c', unsealSecret: SECRET, donorUnsealSecret: SECRET });
@@ -118,7 +118,7 @@ describe('an operator with disk access', () => {
     const bad = readFileSync(backupFile);
     bad[bad.length - 30]! ^= 1;
     expect(code(() => decodeBackup(backupKey, bad))).toBe('AUTHENTICATION_FAILED');
-  });
+  }, 120_000);
 
   it('a node with an external secret refuses to start without it', async () => {
     const saved = process.env.STRONGROOM_HSM_UNSEAL_SECRET;
