@@ -103,7 +103,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .action((o) => run((ctx) => hsmRestore(ctx, o)));
   hsm
     .command('audit <action> [file]')
-    .description('verify [file]: check the audit logs’ hash chains (every node by default)')
+    .description('verify [file]: check the audit logs’ MAC chains and sealed heads (every node by default)')
     .action((action: string, file?: string) =>
       run(async (ctx) => {
         if (action !== 'verify') throw new CommanderError(EXIT.USAGE, 'strongroom.usage', `hsm audit: unknown action ${action} (verify)`);

@@ -74,7 +74,7 @@ export interface DevConfig {
   readonly cks: DevCksSection;
   /** HSM admin (dev only: `strongroom hsm users …` uses it). */
   readonly hsmAdmin: { readonly user: string; readonly password: string };
-  /** The cluster (operator) directory: CA, client certificate, backup key. */
+  /** The cluster (operator) directory: CA, client certificate (the backup key lives only in the nodes' sealed states). */
   readonly hsmClusterDir: string;
   /** Optional PKCS#11 section (docs/hsm-provider.md format), for pkcs11:// keys. */
   readonly pkcs11?: Readonly<Record<string, unknown>> | undefined;

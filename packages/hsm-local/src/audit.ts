@@ -1,20 +1,35 @@
 /**
- * The per-node audit log (reference A.9: CloudHSM's gap-free 64-bit sequence numbers and reboot
- * counter), as JSON lines with a SHA-256 hash chain:
+ * The per-node audit log, modelled on CloudHSM's audit logs (gap-free sequence numbers and a reboot
+ * counter: https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm-audit-log-reference.html),
+ * as JSON lines chained with HMAC-SHA-256 (RFC 2104) under an audit key sealed in the node's state:
  *
  *   {"seq":n,"time":"…","reboot":r,"node":"…","op":"…","user":"…","session":"…","response":"SUCCESS",
- *    "detail":{…},"prev":"<hash of record n-1>","hash":"<sha256(prev ‖ record without hash)>"}
+ *    "detail":{…},"prev":"<mac of record n-1>","mac":"<HMAC(auditKey, record without mac)>"}
+ *
+ * Without the audit key nobody can write a record that verifies, so an edit, a deletion or a
+ * reordering shows. Dropping the *last* records is caught by the chain head (sequence + MAC) sealed in
+ * the node's state (audit-tail.ts at start-up, audit-verify.ts offline).
  *
  * Group commit: records are buffered and written every `flushMs`; state-changing operations await a
- * durable flush (write + fdatasync) before they are acknowledged, and concurrent ones share it. Crypto
- * operations do not wait, so a crash can lose up to `flushMs` of *crypto* records but never a record
- * of an acknowledged state change; sequence numbers stay gap-free because they resume from the last
- * record on disk. A torn final line (crash mid-write) is cut off at start-up and the cut is logged.
+ * durable flush (write + fdatasync) before they are acknowledged, and concurrent ones share it.
+ * After each fdatasync the log reports its durable head (`onDurable`); the node copies it into the
+ * state it seals next, so the sealed head only ever names a record already on disk: after a kill -9
+ * at any instant the log is at or ahead of the sealed head, never behind it.
+ *
+ * Bounded records: every logged string is cut to 256 bytes with a visible marker, lists to 64 items,
+ * so what any request (logged in or not) can add to the log is a few KiB per request.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync, promises as fsp } from 'node:fs';
+import { createHmac, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { recoverTail } from './audit-tail';
+import type { AuditHead } from './state';
 
-export const GENESIS = '0'.repeat(64);
+export { GENESIS } from './audit-tail';
+
+export const MAX_FIELD_BYTES = 256;
+export const MAX_LIST_ITEMS = 64;
+const MAX_DETAIL_KEYS = 32;
+const MAX_DEPTH = 3;
 
 export interface AuditEntry {
   op: string;
@@ -29,52 +44,81 @@ export interface AuditLog {
   /** Append and resolve when the record is durable (group commit). */
   appendDurable(entry: AuditEntry): Promise<void>;
   flush(): Promise<void>;
+  /** Write everything buffered and fdatasync it (reports the durable head). */
+  sync(): Promise<void>;
   close(): Promise<void>;
   readonly lastSeq: number;
 }
 
-function hashRecord(prev: string, body: string): string {
-  return createHash('sha256').update(prev).update(body).digest('hex');
+export interface AuditLogMeta {
+  node: string;
+  reboot: number;
+  /** The audit MAC key from the sealed state (default: a random key nobody can verify with later). */
+  key?: Buffer | undefined;
+  /** The chain head sealed in the node's state, checked against the log at start-up. */
+  head?: AuditHead | null | undefined;
+  /** Called after every fdatasync with the last durable record. */
+  onDurable?: ((head: AuditHead) => void) | undefined;
 }
 
-/** Read the tail of an existing log: last seq and hash; truncate a torn final line. */
-function recoverTail(path: string): { seq: number; hash: string; truncated: number } {
-  if (!existsSync(path)) return { seq: 0, hash: GENESIS, truncated: 0 };
-  const fd = openSync(path, 'r+');
-  try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return { seq: 0, hash: GENESIS, truncated: 0 };
-    const window = Math.min(size, 256 * 1024);
-    const buf = Buffer.alloc(window);
-    readSync(fd, buf, 0, window, size - window);
-    let text = buf.toString('utf8');
-    let truncated = 0;
-    if (!text.endsWith('\n')) {
-      const cut = text.lastIndexOf('\n');
-      truncated = text.length - (cut + 1);
-      ftruncateSync(fd, size - Buffer.byteLength(text.slice(cut + 1)));
-      text = text.slice(0, cut + 1);
-    }
-    const lines = text.split('\n').filter((l) => l.length > 0);
-    const last = lines[lines.length - 1];
-    if (!last) return { seq: 0, hash: GENESIS, truncated };
-    const rec = JSON.parse(last) as { seq: number; hash: string };
-    return { seq: rec.seq, hash: rec.hash, truncated };
-  } finally {
-    closeSync(fd);
+export function macRecord(key: Buffer, body: string): string {
+  return createHmac('sha256', key).update(body).digest('hex');
+}
+
+/** Cut a string to `MAX_FIELD_BYTES` UTF-8 bytes, saying how long it was. */
+export function boundString(s: string): string {
+  if (s.length <= MAX_FIELD_BYTES / 4) return s;
+  const bytes = Buffer.byteLength(s, 'utf8');
+  if (bytes <= MAX_FIELD_BYTES) return s;
+  const head = Buffer.from(s, 'utf8').subarray(0, MAX_FIELD_BYTES).toString('utf8').replace(/\uFFFD$/, '');
+  return `${head}…[truncated, ${bytes} bytes]`;
+}
+
+function boundValue(v: unknown, depth: number): unknown {
+  if (typeof v === 'string') return boundString(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'object') return boundString(String(v));
+  if (depth >= MAX_DEPTH) return '[nested]';
+  if (Array.isArray(v)) {
+    const items = v.slice(0, MAX_LIST_ITEMS).map((x) => boundValue(x, depth + 1));
+    if (v.length > MAX_LIST_ITEMS) items.push(`…[${v.length - MAX_LIST_ITEMS} more]`);
+    return items;
   }
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(v);
+  for (const k of keys.slice(0, MAX_DETAIL_KEYS)) out[boundString(k)] = boundValue((v as Record<string, unknown>)[k], depth + 1);
+  if (keys.length > MAX_DETAIL_KEYS) out['…'] = `${keys.length - MAX_DETAIL_KEYS} more fields`;
+  return out;
 }
 
-export function openAuditLog(path: string, meta: { node: string; reboot: number }, flushMs = 50): AuditLog {
-  const tail = recoverTail(path);
-  let seq = tail.seq;
-  let prev = tail.hash;
+/** Split a list of object ids into record details of at most `MAX_LIST_ITEMS` ids each. */
+export function idChunks(ids: string[], extra: Record<string, unknown> = {}): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < ids.length; i += MAX_LIST_ITEMS) out.push({ ...extra, ids: ids.slice(i, i + MAX_LIST_ITEMS) });
+  return out;
+}
+
+/** The id a `sync.import` request names (audited even when the import fails). */
+export function importedId(args: Record<string, unknown>): string | undefined {
+  const m = args.masked as { id?: unknown } | null | undefined;
+  return m && typeof m === 'object' && typeof m.id === 'string' ? m.id : undefined;
+}
+
+export function openAuditLog(path: string, meta: AuditLogMeta, flushMs = 50): AuditLog {
+  const key = meta.key ?? randomBytes(32);
+  const tail = recoverTail(path, meta.head);
+  // Continue after the sealed head when the log was cut before it, so the cut stays visible as a gap.
+  const resumeFromHead = meta.head && tail.headMissing && meta.head.seq > tail.seq;
+  let seq = resumeFromHead ? meta.head!.seq : tail.seq;
+  let prev = resumeFromHead ? meta.head!.mac : tail.mac;
   let pending: string[] = [];
   let durableWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   let flushing: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let handle: Promise<fsp.FileHandle> | null = null;
   let closed = false;
+  let forceSync = false;
 
   let lastMs = 0;
   let lastIso = '';
@@ -94,16 +138,16 @@ export function openAuditLog(path: string, meta: { node: string; reboot: number 
       time: isoNow(),
       reboot: meta.reboot,
       node: meta.node,
-      op: entry.op,
-      user: entry.user ?? null,
-      session: entry.session ?? null,
-      response: entry.response,
-      detail: entry.detail ?? null,
+      op: boundString(entry.op),
+      user: entry.user === undefined ? null : boundString(entry.user),
+      session: entry.session === undefined ? null : boundString(entry.session),
+      response: boundString(entry.response),
+      detail: entry.detail === undefined ? null : boundValue(entry.detail, 0),
       prev,
     });
-    const hash = hashRecord(prev, body);
-    prev = hash;
-    pending.push(`${body.slice(0, -1)},"hash":"${hash}"}\n`);
+    const mac = macRecord(key, body);
+    prev = mac;
+    pending.push(`${body.slice(0, -1)},"mac":"${mac}"}\n`);
     if (!timer && !closed) {
       timer = setTimeout(() => {
         timer = null;
@@ -117,9 +161,12 @@ export function openAuditLog(path: string, meta: { node: string; reboot: number 
     while (flushing) await flushing.catch(() => undefined);
     const lines = pending;
     const waiters = durableWaiters;
+    const sync = forceSync || waiters.length > 0;
+    const head = { seq, mac: prev };
     pending = [];
     durableWaiters = [];
-    if (lines.length === 0) {
+    forceSync = false;
+    if (lines.length === 0 && !sync) {
       for (const w of waiters) w.resolve();
       return;
     }
@@ -127,8 +174,11 @@ export function openAuditLog(path: string, meta: { node: string; reboot: number 
       try {
         handle ??= fsp.open(path, 'a', 0o600);
         const fh = await handle;
-        await fh.write(lines.join(''));
-        if (waiters.length > 0) await fh.datasync();
+        if (lines.length > 0) await fh.write(lines.join(''));
+        if (sync) {
+          await fh.datasync();
+          meta.onDurable?.(head);
+        }
         for (const w of waiters) w.resolve();
       } catch (e) {
         for (const w of waiters) w.reject(e);
@@ -140,7 +190,12 @@ export function openAuditLog(path: string, meta: { node: string; reboot: number 
     return flushing;
   }
 
-  if (tail.truncated > 0) record({ op: 'audit.recover', response: 'SUCCESS', detail: { truncatedBytes: tail.truncated } });
+  if (tail.tornBytes > 0 || tail.unparsable > 0) {
+    record({ op: 'audit.recover', response: 'SUCCESS', detail: { truncatedBytes: tail.tornBytes, unparsableLines: tail.unparsable } });
+  }
+  if (tail.headMissing) {
+    record({ op: 'audit.truncated', response: 'ERROR:AUDIT_TRUNCATED', detail: { sealedHeadSeq: tail.headMissing.headSeq, lastSeqOnDisk: tail.headMissing.lastSeq } });
+  }
 
   return {
     get lastSeq() {
@@ -159,48 +214,15 @@ export function openAuditLog(path: string, meta: { node: string; reboot: number 
       await doFlush();
       if (flushing) await flushing;
     },
+    async sync() {
+      forceSync = true;
+      await this.flush();
+    },
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      await this.flush();
+      await this.sync();
       if (handle) await (await handle).close();
     },
   };
-}
-
-export interface AuditVerifyResult {
-  ok: boolean;
-  records: number;
-  problems: Array<{ line: number; seq?: number; problem: 'edited' | 'gap' | 'reordered' | 'broken-chain' | 'unparsable' }>;
-}
-
-/**
- * Verify an audit log: every record's hash, the chain links, and gap-free ascending sequence numbers.
- * Edits show as `edited`, deletions as `gap` (+ `broken-chain`), reordering as `reordered`.
- */
-export async function verifyAuditLog(path: string): Promise<AuditVerifyResult> {
-  const text = await fsp.readFile(path, 'utf8');
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const problems: AuditVerifyResult['problems'] = [];
-  let expectedSeq = 1;
-  let prevHash = GENESIS;
-  lines.forEach((line, i) => {
-    let rec: Record<string, unknown>;
-    try {
-      rec = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      problems.push({ line: i + 1, problem: 'unparsable' });
-      return;
-    }
-    const { hash, ...rest } = rec;
-    const seq = typeof rec.seq === 'number' ? rec.seq : -1;
-    if (hashRecord(String(rec.prev), JSON.stringify(rest)) !== hash) problems.push({ line: i + 1, seq, problem: 'edited' });
-    if (seq < expectedSeq) problems.push({ line: i + 1, seq, problem: 'reordered' });
-    else if (seq > expectedSeq) problems.push({ line: i + 1, seq, problem: 'gap' });
-    if (rec.prev !== prevHash) problems.push({ line: i + 1, seq, problem: 'broken-chain' });
-    expectedSeq = seq + 1;
-    prevHash = String(hash);
-  });
-  return { ok: problems.length === 0, records: lines.length, problems };
 }

@@ -5,26 +5,42 @@
  *   strongroom-hsm init --dir C --node AZ [--node AZ …]
  *   strongroom-hsm node --data-dir D --port P [--az A] [--peers url,url] [--shaping hsm2m.medium] [--latency-ms N]
  *                       [--backup-keep N] [--backup-max-age-days D]
- *   strongroom-hsm add-node --cluster-dir C --data-dir D --backup F [--az A]     (also: restore a tampered node)
+ *   strongroom-hsm add-node --cluster-dir C --data-dir D --backup F --donor-data-dir N [--az A]  (also: restore a tampered node)
  *   strongroom-hsm backup --data-dir D [--out DIR]                                (offline, node stopped)
- *   strongroom-hsm audit verify FILE
+ *   strongroom-hsm audit verify --data-dir D [FILE]
+ *
+ * Unseal secret (unseal.ts): STRONGROOM_HSM_UNSEAL_SECRET, or `--unseal-fd N` / `--unseal-file PATH`
+ * (outside the data directory) for `node` and `backup`; `init` and `add-node` seal new nodes under
+ * the environment variable when it is set. Never on the command line: argv is visible to every user.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { verifyAuditLog } from './audit';
+import { verifyNodeAuditLog } from './audit-verify';
 import { writeBackupFile } from './backup';
-import { addNodeFromBackup, initCluster } from './init';
+import { initCluster } from './init';
 import { runNode } from './node';
+import { addNodeFromBackup } from './restore';
 import { resolveShaping } from './shaping';
-import { loadStateFile, readIdentity, readUnsealKey } from './state';
+import { loadStateFile, readIdentity } from './state';
+import { readUnsealSecret, resolveUnsealKey, unsealSecretFromEnv } from './unseal';
+
+const UNSEAL_OPTIONS = { 'unseal-fd': { type: 'string' }, 'unseal-file': { type: 'string' } } as const;
+
+/** The unseal secret from --unseal-fd / --unseal-file, else the environment, else none (key file). */
+function unsealSecret(values: { 'unseal-fd'?: string | undefined; 'unseal-file'?: string | undefined }, dataDir: string): string | undefined {
+  if (values['unseal-fd'] !== undefined) return readUnsealSecret({ fd: Number(values['unseal-fd']) }, dataDir);
+  if (values['unseal-file'] !== undefined) return readUnsealSecret({ file: values['unseal-file'] }, dataDir);
+  return unsealSecretFromEnv();
+}
 
 const USAGE = `usage:
   strongroom-hsm init --dir C --node AZ [--node AZ ...] [--admin-password P]
-  strongroom-hsm node --data-dir D [--port P] [--az A] [--peers url,url] [--shaping hsm1.medium|hsm2m.medium] [--latency-ms N] [--sync-interval-ms N] [--backup-keep N] [--backup-max-age-days D]
-  strongroom-hsm add-node --cluster-dir C --data-dir D --backup F [--az A] [--node-id ID]
-  strongroom-hsm backup --data-dir D [--out DIR]
-  strongroom-hsm audit verify FILE`;
+  strongroom-hsm node --data-dir D [--port P] [--az A] [--peers url,url] [--shaping hsm1.medium|hsm2m.medium] [--latency-ms N] [--sync-interval-ms N] [--backup-keep N] [--backup-max-age-days D] [--unseal-fd N | --unseal-file PATH]
+  strongroom-hsm add-node --cluster-dir C --data-dir D --backup F --donor-data-dir N [--az A] [--node-id ID]
+  strongroom-hsm backup --data-dir D [--out DIR] [--unseal-fd N | --unseal-file PATH]
+  strongroom-hsm audit verify --data-dir D [FILE] [--unseal-fd N | --unseal-file PATH]
+The unseal secret may also come from STRONGROOM_HSM_UNSEAL_SECRET; without one, nodes use unseal.key in their data directory (development only).`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -33,7 +49,11 @@ async function main(argv: string[]): Promise<number> {
     case 'init': {
       const { values } = parseArgs({ args: rest, options: { dir: { type: 'string' }, node: { type: 'string', multiple: true }, 'admin-password': { type: 'string' } } });
       if (!values.dir || !values.node?.length) throw new Error('init needs --dir and at least one --node AZ');
-      const info = await initCluster({ dir: values.dir, nodes: values.node.map((az) => ({ az })), ...(values['admin-password'] ? { initialAdminPassword: values['admin-password'] } : {}) });
+      const secret = unsealSecretFromEnv();
+      const info = await initCluster({
+        dir: values.dir, nodes: values.node.map((az) => ({ az })),
+        ...(values['admin-password'] ? { initialAdminPassword: values['admin-password'] } : {}), ...(secret ? { unsealSecret: secret } : {}),
+      });
       out({ clusterId: info.clusterId, dir: info.dir, nodes: info.nodes, initialAdminPasswordFile: values['admin-password'] ? null : join(info.dir, 'initial-admin-password') });
       return 0;
     }
@@ -43,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
         options: {
           'data-dir': { type: 'string' }, port: { type: 'string' }, az: { type: 'string' }, peers: { type: 'string' },
           shaping: { type: 'string' }, 'latency-ms': { type: 'string' }, 'sync-interval-ms': { type: 'string' },
-          'backup-keep': { type: 'string' }, 'backup-max-age-days': { type: 'string' },
+          'backup-keep': { type: 'string' }, 'backup-max-age-days': { type: 'string' }, ...UNSEAL_OPTIONS,
         },
       });
       if (!values['data-dir']) throw new Error('node needs --data-dir');
@@ -54,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
           writeFileSync(join(values['data-dir'], 'node.json'), JSON.stringify(id, null, 2));
         }
       }
+      const secret = unsealSecret(values, values['data-dir']);
       const shaping = resolveShaping(values.shaping, values['latency-ms'] !== undefined ? Number(values['latency-ms']) : undefined);
       const node = await runNode({
         dataDir: values['data-dir'],
@@ -61,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
         peers: values.peers ? values.peers.split(',').filter(Boolean) : [],
         ...(shaping ? { shaping } : {}),
         ...(values['sync-interval-ms'] ? { syncIntervalMs: Number(values['sync-interval-ms']) } : {}),
+        ...(secret ? { unsealSecret: secret } : {}),
         backupRetention: {
           ...(values['backup-keep'] ? { keepLast: Number(values['backup-keep']) } : {}),
           ...(values['backup-max-age-days'] ? { maxAgeDays: Number(values['backup-max-age-days']) } : {}),
@@ -73,17 +95,25 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keep running
     }
     case 'add-node': {
-      const { values } = parseArgs({ args: rest, options: { 'cluster-dir': { type: 'string' }, 'data-dir': { type: 'string' }, backup: { type: 'string' }, az: { type: 'string' }, 'node-id': { type: 'string' } } });
-      if (!values['cluster-dir'] || !values['data-dir'] || !values.backup) throw new Error('add-node needs --cluster-dir, --data-dir and --backup');
-      out(addNodeFromBackup({ clusterDir: values['cluster-dir'], dataDir: values['data-dir'], backupFile: values.backup, ...(values.az ? { az: values.az } : {}), ...(values['node-id'] ? { nodeId: values['node-id'] } : {}) }));
+      const { values } = parseArgs({
+        args: rest,
+        options: { 'cluster-dir': { type: 'string' }, 'data-dir': { type: 'string' }, backup: { type: 'string' }, 'donor-data-dir': { type: 'string' }, az: { type: 'string' }, 'node-id': { type: 'string' } },
+      });
+      if (!values['cluster-dir'] || !values['data-dir'] || !values.backup || !values['donor-data-dir']) {
+        throw new Error('add-node needs --cluster-dir, --data-dir, --backup and --donor-data-dir (a healthy node of the cluster: only its sealed state holds the backup key)');
+      }
+      out(addNodeFromBackup({
+        clusterDir: values['cluster-dir'], dataDir: values['data-dir'], backupFile: values.backup, donorDataDir: values['donor-data-dir'],
+        ...(values.az ? { az: values.az } : {}), ...(values['node-id'] ? { nodeId: values['node-id'] } : {}),
+      }));
       return 0;
     }
     case 'backup': {
-      const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' }, out: { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' }, out: { type: 'string' }, ...UNSEAL_OPTIONS } });
       const dataDir = values['data-dir'];
       if (!dataDir) throw new Error('backup needs --data-dir');
       const identity = readIdentity(dataDir);
-      const data = loadStateFile(dataDir, readUnsealKey(dataDir), identity);
+      const data = loadStateFile(dataDir, resolveUnsealKey(dataDir, identity, unsealSecret(values, dataDir)), identity);
       const path = await writeBackupFile(values.out ?? join(dataDir, 'backups'), data.cluster.backupKey,
         { format: 1, clusterId: identity.clusterId, sourceNodeId: identity.nodeId, createdAt: Date.now(), objects: Object.keys(data.objects).length },
         { cluster: data.cluster, objects: data.objects });
@@ -91,9 +121,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'audit': {
-      if (rest[0] !== 'verify' || !rest[1]) throw new Error('usage: strongroom-hsm audit verify FILE');
-      readFileSync(rest[1]); // existence check with a clear error
-      const r = await verifyAuditLog(rest[1]);
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'data-dir': { type: 'string' }, ...UNSEAL_OPTIONS } });
+      const dataDir = values['data-dir'];
+      if (positionals[0] !== 'verify' || !dataDir) throw new Error('usage: strongroom-hsm audit verify --data-dir D [FILE] (the node\'s sealed state holds the audit key and chain head)');
+      const file = positionals[1] ?? join(dataDir, 'audit.log');
+      readFileSync(file); // existence check with a clear error
+      const secret = unsealSecret(values, dataDir);
+      const r = await verifyNodeAuditLog(dataDir, { file, ...(secret ? { unsealSecret: secret } : {}) });
       out(r);
       return r.ok ? 0 : 2;
     }

@@ -13,7 +13,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import type { QuorumService, SyncPeerStatus } from '@strongroom/hsm-protocol';
 import * as a from './args';
 import type { Args } from './args';
-import type { AuditLog } from './audit';
+import { idChunks, type AuditLog } from './audit';
 import { denied, unavailable } from './errors';
 import { maskObject, type MaskedObject } from './masked';
 import { countApprovals, openQuorumToken } from './quorum';
@@ -157,17 +157,19 @@ export function createNodeContext(opts: NodeContextOptions): NodeContext {
     },
     async mergeObjects(objs) {
       let changed = 0;
+      const changedIds: string[] = [];
       for (const o of objs) {
         const cur = objects()[o.id];
         if (cur && cur.version >= o.version) continue;
         if (o.kind === 'key' && o.material && !Buffer.isBuffer(o.material)) o.material = Buffer.from(o.material as unknown as Uint8Array);
         node.put(o);
         changed++;
+        changedIds.push(o.id);
         if (o.kind === 'user' && (o.deleted || o.locked)) for (const s of sessions.values()) if (s.user === o.name) sessions.delete(s.id);
       }
       if (changed > 0) {
         await store.persist();
-        audit.append({ op: 'sync.merge', response: 'SUCCESS', detail: { objects: changed } });
+        for (const detail of idChunks(changedIds, { objects: changed })) audit.append({ op: 'sync.merge', response: 'SUCCESS', detail });
       }
       return changed;
     },

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openAuditLog, verifyAuditLog } from './audit';
+import { openAuditLog } from './audit';
+import { verifyAuditLog } from './audit-verify';
 import { applyRetention, decodeBackup, encodeBackup } from './backup';
 import { atomicWrite, seal, TamperError, unseal } from './sealed-file';
 import { createShaper } from './shaping';
@@ -34,17 +35,19 @@ describe('sealed files', () => {
 describe('audit log', () => {
   it('resumes sequence numbers after restart, cuts a torn final line, and still verifies', async () => {
     const p = join(tmp, 'audit.log');
-    const a = openAuditLog(p, { node: 'n1', reboot: 1 });
+    const key = randomBytes(32);
+    const a = openAuditLog(p, { node: 'n1', reboot: 1, key });
     a.append({ op: 'x', response: 'SUCCESS' });
     await a.appendDurable({ op: 'key.generate', user: 'alice', response: 'SUCCESS', detail: { handle: 'h' } });
     await a.close();
     appendFileSync(p, '{"seq":3,"time":"tor'); // a crash mid-write
-    const b = openAuditLog(p, { node: 'n1', reboot: 2 });
+    const b = openAuditLog(p, { node: 'n1', reboot: 2, key });
     expect(b.lastSeq).toBe(3); // 2 records + the recovery note
     await b.appendDurable({ op: 'y', response: 'SUCCESS' });
     await b.close();
-    const r = await verifyAuditLog(p);
-    expect(r).toMatchObject({ ok: true, records: 4 });
+    const r = await verifyAuditLog(p, { key, head: null });
+    expect(r).toMatchObject({ ok: true, records: 4, authenticated: true });
+    expect(await verifyAuditLog(p)).toMatchObject({ ok: false, authenticated: false, problems: [] });
     expect(readFileSync(p, 'utf8')).toContain('"op":"audit.recover"');
   });
 });

@@ -13,7 +13,7 @@ import { StrongroomError } from '@strongroom/core';
 import type { HsmOp, SyncPeerStatus } from '@strongroom/hsm-protocol';
 import { checkAccess } from './access';
 import type { Args } from './args';
-import type { AuditLog } from './audit';
+import { importedId, type AuditLog } from './audit';
 import { createNodeContext, type ConnContext, type LoggedIn, type OpContext } from './context';
 import { tamperedError } from './errors';
 import type { MaskedObject } from './masked';
@@ -75,6 +75,7 @@ function auditDetail(op: string, args: Args): Record<string, unknown> | undefine
     const t = args.template as Args | undefined;
     if (t && typeof t.label === 'string') d.label = t.label;
   }
+  if (op === 'sync.import') d.ids = [importedId(args) ?? '(none)'];
   return Object.keys(d).length ? d : undefined;
 }
 

@@ -2,29 +2,33 @@
  * Cluster initialization and node provisioning (reference A.8: create cluster → sign → initialize →
  * activate with the admin password). `initCluster` creates, in one step:
  * - the cluster CA (trust anchor) and a client certificate, in the cluster (operator) directory;
- * - per node: a data directory with its node certificate, a fresh 0600 unseal key, and the sealed
- *   initial state holding the cluster masking key, the backup key (PBK) and the unactivated `admin`
- *   user, whose password must be changed at first login.
- * `addNodeFromBackup` provisions a new node (or re-provisions a tampered one) from a backup.
+ * - per node: a data directory with its node certificate and the sealed initial state holding the
+ *   cluster masking key, the cluster backup key (PBK), the node's audit key and the unactivated
+ *   `admin` user, whose password must be changed at first login. The state is sealed under a key
+ *   derived from an external unseal secret (unseal.ts) when one is given, else under a fresh 0600
+ *   `unseal.key` in the data directory (development only: whoever reads the directory can unseal it).
+ * The backup key is written to no file: it lives only inside the nodes' sealed states (restore.ts).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
-import { readBackupFile } from './backup';
+import { writeNodeDir } from './node-dir';
 import { hashPassword } from './passwords';
 import { atomicWriteSync } from './sealed-file';
-import {
-  DEFAULT_LIMITS, IDENTITY_FILE, sealState, STATE_FILE, TAMPER_MARKER, UNSEAL_KEY_FILE,
-  type ClusterLimits, type NodeIdentity, type NodeStateData, type ReplicatedObject,
-} from './state';
-import { createCertificateAuthority, loadCertificateAuthority, type CertificateAuthority } from './x509';
+import { DEFAULT_LIMITS, type ClusterLimits, type NodeStateData, type ReplicatedObject } from './state';
+import { createCertificateAuthority } from './x509';
 
 export interface InitClusterOptions {
-  /** The cluster (operator) directory: CA key, client certificate, backup key. Created if missing. */
+  /** The cluster (operator) directory: CA key, client certificate. Created if missing. */
   dir: string;
   /** One entry per node. `dataDir` defaults to `<dir>/nodes/<nodeId>`. */
-  nodes: Array<{ az: string; nodeId?: string; dataDir?: string }>;
+  nodes: Array<{ az: string; nodeId?: string; dataDir?: string; unsealSecret?: string }>;
+  /**
+   * External unseal secret for every node without its own (unseal.ts). Without one, each node gets
+   * an `unseal.key` file in its data directory (development only).
+   */
+  unsealSecret?: string;
   /** Initial admin password (default: random, written to `<dir>/initial-admin-password`). */
   initialAdminPassword?: string;
   limits?: Partial<ClusterLimits>;
@@ -38,21 +42,6 @@ export interface ClusterInfo {
   clientCert: { certPem: string; keyPem: string };
   nodes: Array<{ nodeId: string; az: string; dataDir: string }>;
   initialAdmin: { user: 'admin'; password: string };
-  /** Path of the cluster backup key (PBK) file. */
-  backupKeyPath: string;
-}
-
-function writeNodeDir(ca: CertificateAuthority, dataDir: string, identity: NodeIdentity, state: NodeStateData): void {
-  mkdirSync(join(dataDir, 'tls'), { recursive: true, mode: 0o700 });
-  const cert = ca.issue(`node:${identity.nodeId}`, 'server+client', { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-  atomicWriteSync(join(dataDir, 'tls', 'ca.crt'), ca.certPem, 0o644);
-  atomicWriteSync(join(dataDir, 'tls', 'node.crt'), cert.certPem, 0o644);
-  atomicWriteSync(join(dataDir, 'tls', 'node.key'), cert.keyPem, 0o600);
-  atomicWriteSync(join(dataDir, IDENTITY_FILE), JSON.stringify(identity, null, 2), 0o644);
-  const unsealKey = randomBytes(32);
-  atomicWriteSync(join(dataDir, UNSEAL_KEY_FILE), unsealKey, 0o600);
-  atomicWriteSync(join(dataDir, STATE_FILE), sealState(unsealKey, { ...state, nodeId: identity.nodeId }), 0o600);
-  unsealKey.fill(0);
 }
 
 /**
@@ -82,19 +71,22 @@ export async function initCluster(options: InitClusterOptions): Promise<ClusterI
     const nodeId = n.nodeId ?? `hsm-${i + 1}-${randomBytes(3).toString('hex')}`;
     return { nodeId, az: n.az, dataDir: resolve(n.dataDir ?? join(dir, 'nodes', nodeId)) };
   });
-  for (const n of nodes) {
-    const state: NodeStateData = { format: 1, nodeId: n.nodeId, rebootCounter: 0, cluster: { clusterId, maskingKey, backupKey, limits }, objects: { [admin.id]: admin } };
-    writeNodeDir(ca, n.dataDir, { nodeId: n.nodeId, clusterId, az: n.az }, state);
-  }
+  nodes.forEach((n, i) => {
+    const state: NodeStateData = {
+      format: 1, nodeId: n.nodeId, rebootCounter: 0, cluster: { clusterId, maskingKey, backupKey, limits }, objects: { [admin.id]: admin },
+      audit: { key: randomBytes(32), head: null },
+    };
+    writeNodeDir(ca, n.dataDir, { nodeId: n.nodeId, clusterId, az: n.az }, state, options.nodes[i]!.unsealSecret ?? options.unsealSecret);
+  });
   atomicWriteSync(join(dir, 'ca.crt'), ca.certPem, 0o644);
   atomicWriteSync(join(dir, 'ca.key'), ca.keyPem, 0o600);
   atomicWriteSync(join(dir, 'client.crt'), client.certPem, 0o644);
   atomicWriteSync(join(dir, 'client.key'), client.keyPem, 0o600);
-  atomicWriteSync(join(dir, 'backup.key'), backupKey, 0o600);
   if (!options.initialAdminPassword) atomicWriteSync(join(dir, 'initial-admin-password'), `${password}\n`, 0o600);
   atomicWriteSync(join(dir, 'cluster.json'), JSON.stringify({ clusterId, createdAt: new Date().toISOString(), nodes }, null, 2), 0o644);
   maskingKey.fill(0);
-  return { clusterId, dir, trustAnchor: ca.certPem, clientCert: client, nodes, initialAdmin: { user: 'admin', password }, backupKeyPath: join(dir, 'backup.key') };
+  backupKey.fill(0);
+  return { clusterId, dir, trustAnchor: ca.certPem, clientCert: client, nodes, initialAdmin: { user: 'admin', password } };
 }
 
 /** Read a cluster directory written by initCluster (trust anchor, client certificate, node list). */
@@ -106,41 +98,5 @@ export function loadCluster(dir: string): Omit<ClusterInfo, 'initialAdmin'> {
     trustAnchor: readFileSync(join(dir, 'ca.crt'), 'utf8'),
     clientCert: { certPem: readFileSync(join(dir, 'client.crt'), 'utf8'), keyPem: readFileSync(join(dir, 'client.key'), 'utf8') },
     nodes: meta.nodes,
-    backupKeyPath: join(dir, 'backup.key'),
   };
-}
-
-export interface AddNodeOptions {
-  clusterDir: string;
-  dataDir: string;
-  backupFile: string;
-  /** Required for a new node; for a tampered node being restored, its existing identity is kept. */
-  az?: string;
-  nodeId?: string;
-}
-
-/**
- * Provision a node from a backup: a new node joining the cluster (CloudHSM restores every new HSM
- * from a backup), or a tampered node being restored in place. The node gets a fresh unseal key and
- * node certificate; once started with peers it converges to the cluster's current key set.
- * @throws StrongroomError AUTHENTICATION_FAILED if the backup is altered or from another cluster.
- */
-export function addNodeFromBackup(options: AddNodeOptions): { nodeId: string; az: string; dataDir: string } {
-  const clusterDir = resolve(options.clusterDir);
-  const dataDir = resolve(options.dataDir);
-  const pbk = readFileSync(join(clusterDir, 'backup.key'));
-  const { contents } = readBackupFile(options.backupFile, pbk);
-  const ca = loadCertificateAuthority(readFileSync(join(clusterDir, 'ca.crt'), 'utf8'), readFileSync(join(clusterDir, 'ca.key'), 'utf8'));
-  let identity: NodeIdentity;
-  if (existsSync(join(dataDir, IDENTITY_FILE))) {
-    identity = JSON.parse(readFileSync(join(dataDir, IDENTITY_FILE), 'utf8')) as NodeIdentity;
-    if (identity.clusterId !== contents.cluster.clusterId) throw new StrongroomError('INVALID_ARGUMENT', 'backup belongs to another cluster than this node');
-  } else {
-    if (!options.az) throw new StrongroomError('INVALID_ARGUMENT', 'az is required for a new node');
-    identity = { nodeId: options.nodeId ?? `hsm-${randomUUID().slice(0, 8)}`, clusterId: contents.cluster.clusterId, az: options.az };
-  }
-  if (options.az) identity.az = options.az;
-  rmSync(join(dataDir, TAMPER_MARKER), { force: true });
-  writeNodeDir(ca, dataDir, identity, { format: 1, nodeId: identity.nodeId, rebootCounter: 0, cluster: contents.cluster, objects: contents.objects });
-  return { nodeId: identity.nodeId, az: identity.az, dataDir };
 }

@@ -3,6 +3,7 @@
  * audit log, serve mutual TLS, pull from peers, and watch the sealed state for tampering
  * (docs/hsm-cluster.md). The `strongroom-hsm node` command runs this in its own process.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
@@ -14,9 +15,10 @@ import { TamperError } from './sealed-file';
 import { startServer, type TlsMaterial } from './server';
 import { createShaper, type ShapingConfig } from './shaping';
 import {
-  createStateStore, DEFAULT_LIMITS, isTamperMarked, loadStateFile, markTampered, readIdentity, readUnsealKey, STATE_FILE, unsealState,
+  createStateStore, DEFAULT_LIMITS, isTamperMarked, loadStateFile, markTampered, readIdentity, STATE_FILE, unsealState,
   type NodeStateData, type StateStore,
 } from './state';
+import { resolveUnsealKey } from './unseal';
 
 export interface RunNodeOptions {
   dataDir: string;
@@ -30,6 +32,10 @@ export interface RunNodeOptions {
   auditFlushMs?: number;
   tamperCheckMs?: number;
   backupRetention?: RetentionPolicy;
+  /** The node's external unseal secret (unseal.ts); default: STRONGROOM_HSM_UNSEAL_SECRET, else the key file. */
+  unsealSecret?: string;
+  /** How often a newer durable audit head is sealed into the state (default 1000 ms). */
+  auditHeadMs?: number;
 }
 
 export interface RunningNode {
@@ -56,7 +62,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   if (!existsSync(join(dataDir, 'node.json'))) throw new StrongroomError('IO_ERROR', `${dataDir} is not an hsm-local node directory (run strongroom-hsm init)`);
   const identity = readIdentity(dataDir);
   const creds = readTls(dataDir);
-  const unsealKey = readUnsealKey(dataDir);
+  const unsealKey = resolveUnsealKey(dataDir, identity, options.unsealSecret);
 
   let data: NodeStateData | undefined;
   let tamperReason: string | undefined;
@@ -76,9 +82,33 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   };
   const state = data ?? empty;
   if (data) state.rebootCounter += 1;
+  const auditPath = join(dataDir, 'audit.log');
+  if (data && !data.audit) {
+    // A state from before keyed audit logs: start a keyed log, keep the old one beside it.
+    data.audit = { key: randomBytes(32), head: null };
+    if (existsSync(auditPath)) renameSync(auditPath, `${auditPath}.unkeyed-${Date.now()}`);
+  }
   const store: StateStore = createStateStore(dataDir, unsealKey, state);
   if (data) await store.persist();
-  const audit = openAuditLog(join(dataDir, 'audit.log'), { node: identity.nodeId, reboot: state.rebootCounter }, options.auditFlushMs ?? 50);
+  const sealedAudit = data?.audit;
+  const audit = openAuditLog(auditPath, {
+    node: identity.nodeId,
+    reboot: state.rebootCounter,
+    key: sealedAudit?.key,
+    head: sealedAudit?.head,
+    onDurable: (head) => {
+      if (sealedAudit && !engine.tampered && (!sealedAudit.head || head.seq > sealedAudit.head.seq)) sealedAudit.head = head;
+    },
+  }, options.auditFlushMs ?? 50);
+  let sealedHeadSeq = sealedAudit?.head?.seq ?? 0;
+  async function sealAuditHead(): Promise<void> {
+    if (!sealedAudit || engine.tampered || audit.lastSeq <= sealedHeadSeq) return;
+    await audit.sync();
+    if ((sealedAudit.head?.seq ?? 0) > sealedHeadSeq) {
+      sealedHeadSeq = sealedAudit.head!.seq;
+      await store.persist();
+    }
+  }
   let sync: PeerSync | undefined;
   const engine = createEngine({
     identity,
@@ -112,6 +142,9 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     markTampered(dataDir, tamperReason);
   }
   audit.append({ op: 'node.start', response: tamperReason ? 'ERROR:TAMPERED' : 'SUCCESS', detail: { reboot: state.rebootCounter, az: identity.az } });
+  // Seal the head at once: a cut found at start-up (audit.truncated) is then recorded durably, and the
+  // next start compares against the new head instead of reporting the same cut again.
+  await sealAuditHead();
 
   // Tamper watch: the sealed file on disk must always authenticate (atomic renames mean a reader
   // sees the old or the new file, never a partial one).
@@ -124,11 +157,20 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     }
   }, options.tamperCheckMs ?? 1000);
   watch.unref();
+  // Seal the durable audit head regularly, so that dropping records from the end of the log shows.
+  let sealingHead = false;
+  const headTimer = setInterval(() => {
+    if (sealingHead) return;
+    sealingHead = true;
+    void sealAuditHead().catch(() => undefined).finally(() => (sealingHead = false));
+  }, options.auditHeadMs ?? 1000);
+  headTimer.unref();
 
   const server = await startServer(engine, creds, {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
     maxConnections: state.cluster.limits.maxConnectionsPerNode,
+    audit,
   });
   if (!engine.tampered && options.peers?.length) {
     sync = startPeerSync(engine, () => state.cluster.maskingKey, options.peers, creds, options.syncIntervalMs ?? 2000);
@@ -144,10 +186,11 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     engine,
     async close() {
       clearInterval(watch);
+      clearInterval(headTimer);
       sync?.stop();
       await server.close();
-      if (!engine.tampered) await store.persist().catch(() => undefined);
       await audit.close();
+      if (!engine.tampered) await store.persist().catch(() => undefined);
     },
   } as RunningNode;
 }

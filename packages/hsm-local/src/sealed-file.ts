@@ -5,7 +5,8 @@
  * AAD = everything before the IV plus a caller binding (node id, cluster id), so a file cannot be moved
  * between nodes or purposes. A file that fails authentication is reported as TAMPERED, never parsed.
  *
- * Atomic replace: write a temp file in the same directory, fsync it, rename over the target, fsync the
+ * Atomic replace: create a temp file with an unpredictable name exclusively (O_CREAT|O_EXCL, so a planted
+ * file or symlink is never followed), fsync it, rename over the target, fsync the
  * directory (POSIX rename is atomic; the directory fsync makes the rename itself durable). A crash at
  * any instant leaves either the old file or the new one.
  */
@@ -61,7 +62,7 @@ export function unseal(key: Uint8Array, purpose: string, binding: string, blob: 
 export async function atomicWrite(path: string, data: Uint8Array, mode = 0o600): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await fsp.open(tmp, 'w', mode);
+  const fh = await fsp.open(tmp, 'wx', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();
@@ -81,7 +82,7 @@ export async function atomicWrite(path: string, data: Uint8Array, mode = 0o600):
 export function atomicWriteSync(path: string, data: Uint8Array | string, mode = 0o600): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'w', mode);
+  const fd = openSync(tmp, 'wx', mode);
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;

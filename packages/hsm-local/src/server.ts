@@ -3,10 +3,15 @@
  * cluster CA (mutual TLS, as hsm2m.medium's client↔HSM mTLS), then pipelined request/response frames
  * (@strongroom/hsm-protocol wire codec). Responses are coalesced per event-loop turn into one write, so a
  * burst of small operations costs a handful of TLS records, not one each.
+ *
+ * Requests the engine never sees — frames that do not decode, values that are not `{ op, args }`,
+ * connections that break framing — are audited here as `request.malformed` / `connection.malformed`
+ * (audit.ts bounds every field, so a malformed request adds at most a few hundred bytes to the log).
  */
 import { randomUUID } from 'node:crypto';
 import tls from 'node:tls';
 import { StrongroomError } from '@strongroom/core';
+import type { AuditLog } from './audit';
 import type { ConnContext, Engine } from './engine';
 import { createFrameReader, encodeFrame, FRAME_ERROR, FRAME_REQUEST, FRAME_RESPONSE, type WireValue } from '@strongroom/hsm-protocol';
 
@@ -50,7 +55,15 @@ export function errorValue(e: unknown): WireValue {
   return { code: 'INTERNAL', message: 'internal error in the HSM node', reason: null };
 }
 
-export function startServer(engine: Engine, creds: TlsMaterial, opts: { host: string; port: number; maxConnections: number }): Promise<NodeServer> {
+export interface ServerOptions {
+  host: string;
+  port: number;
+  maxConnections: number;
+  /** Where requests that never reach the engine are recorded. */
+  audit?: Pick<AuditLog, 'append'>;
+}
+
+export function startServer(engine: Engine, creds: TlsMaterial, opts: ServerOptions): Promise<NodeServer> {
   const sockets = new Set<tls.TLSSocket>();
   const server = tls.createServer({
     ca: creds.caPem,
@@ -70,6 +83,8 @@ export function startServer(engine: Engine, creds: TlsMaterial, opts: { host: st
     socket.setNoDelay(true);
     const cn = String(socket.getPeerCertificate()?.subject?.CN ?? '');
     const ctx: ConnContext = { id: randomUUID(), peer: cn, sessionKeys: new Set() };
+    const logMalformed = (op: string, reason: string, requestId?: number) =>
+      opts.audit?.append({ op, user: ctx.session?.user ?? cn, session: ctx.session?.id, response: 'ERROR:MALFORMED', detail: { reason, ...(requestId === undefined ? {} : { requestId }) } });
     // Coalesce every response produced in one event-loop turn into a single write: one TLS record
     // batch instead of one per response (writev of many small buffers dominated profiles).
     let queue: Buffer[] = [];
@@ -93,6 +108,7 @@ export function startServer(engine: Engine, creds: TlsMaterial, opts: { host: st
       const id = frame.id;
       const v = frame.value as { op?: unknown; args?: unknown } | null;
       if (!v || typeof v !== 'object' || typeof v.op !== 'string' || (v.args !== undefined && (typeof v.args !== 'object' || v.args === null || Array.isArray(v.args)))) {
+        logMalformed('request.malformed', 'request must be { op, args }', id);
         send(encodeFrame(FRAME_ERROR, id, errorValue(new StrongroomError('MALFORMED', 'request must be { op, args }'))));
         return;
       }
@@ -103,12 +119,16 @@ export function startServer(engine: Engine, creds: TlsMaterial, opts: { host: st
       } catch (e) {
         send(encodeFrame(FRAME_ERROR, id, errorValue(e)));
       }
-    }, undefined, (id, error) => send(encodeFrame(FRAME_ERROR, id, errorValue(error))));
+    }, undefined, (id, error) => {
+      logMalformed('request.malformed', error.message, id);
+      send(encodeFrame(FRAME_ERROR, id, errorValue(error)));
+    });
     socket.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk);
-      } catch {
+      } catch (e) {
         // A peer that breaks framing cannot be resynchronised: drop the connection.
+        logMalformed('connection.malformed', StrongroomError.isInstance(e) ? e.message : 'framing error');
         socket.destroy();
       }
     });

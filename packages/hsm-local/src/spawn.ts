@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StrongroomError } from '@strongroom/core';
+import { UNSEAL_SECRET_ENV } from './unseal';
 
 export interface StartHsmNodeOptions {
   dataDir: string;
@@ -17,6 +18,8 @@ export interface StartHsmNodeOptions {
   shaping?: string;
   latencyMs?: number;
   syncIntervalMs?: number;
+  /** The node's external unseal secret, passed in the child's environment (never on argv). */
+  unsealSecret?: string;
   /** Path to the built CLI (default: this package's dist/cli.mjs). */
   cliPath?: string;
   startTimeoutMs?: number;
@@ -61,7 +64,9 @@ export function startHsmNode(options: StartHsmNodeOptions): Promise<StartedHsmNo
   if (options.shaping) args.push('--shaping', options.shaping);
   if (options.latencyMs !== undefined) args.push('--latency-ms', String(options.latencyMs));
   if (options.syncIntervalMs !== undefined) args.push('--sync-interval-ms', String(options.syncIntervalMs));
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env };
+  if (options.unsealSecret !== undefined) env[UNSEAL_SECRET_ENV] = options.unsealSecret;
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let exited = false;
   const exitPromise = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
   let stderr = '';

@@ -105,7 +105,10 @@ export interface ClusterSecrets {
   clusterId: string;
   /** The cluster masking key: masked objects are AES-256-GCM under it. */
   maskingKey: Buffer;
-  /** The persistent backup key (PBK) that wraps each backup's ephemeral key. */
+  /**
+   * The persistent backup key (PBK) that wraps each backup's ephemeral key. It exists only inside
+   * sealed node states (and, wrapped, inside backups); no file and no operation ever carries it.
+   */
   backupKey: Buffer;
   limits: ClusterLimits;
 }
@@ -116,27 +119,36 @@ export interface NodeStateData {
   nodeId: string;
   rebootCounter: number;
   objects: Record<string, ReplicatedObject>;
+  /** This node's audit MAC key and the last durable record of its log (audit.ts). */
+  audit?: AuditSealed | undefined;
+}
+
+/** The audit chain key (HMAC-SHA-256) and head, sealed so that the log cannot be cut silently. */
+export interface AuditSealed {
+  key: Buffer;
+  head: AuditHead | null;
+}
+
+export interface AuditHead {
+  seq: number;
+  mac: string;
 }
 
 export interface NodeIdentity {
   nodeId: string;
   clusterId: string;
   az: string;
+  /** Where the unseal key comes from (unseal.ts); absent = the key file. */
+  unseal?: 'file' | 'external' | undefined;
 }
 
 export const STATE_FILE = 'state.sealed';
 export const TAMPER_MARKER = 'TAMPERED';
 export const IDENTITY_FILE = 'node.json';
-export const UNSEAL_KEY_FILE = 'unseal.key';
+export { UNSEAL_KEY_FILE } from './unseal';
 
 export function readIdentity(dataDir: string): NodeIdentity {
   return JSON.parse(readFileSync(join(dataDir, IDENTITY_FILE), 'utf8')) as NodeIdentity;
-}
-
-export function readUnsealKey(dataDir: string): Buffer {
-  const key = readFileSync(join(dataDir, UNSEAL_KEY_FILE));
-  if (key.length !== 32) throw new RangeError('unseal.key must be 32 bytes');
-  return key;
 }
 
 export function sealState(unsealKey: Buffer, data: NodeStateData): Buffer {
@@ -200,6 +212,7 @@ export function createStateStore(dataDir: string, unsealKey: Buffer, data: NodeS
     zeroize() {
       data.cluster.maskingKey.fill(0);
       data.cluster.backupKey.fill(0);
+      // The audit key stays: a tampered node keeps logging under it (its log must stay verifiable).
       for (const o of Object.values(data.objects)) if (o.kind === 'key') o.material.fill(0);
       data.objects = {};
       unsealKey.fill(0);

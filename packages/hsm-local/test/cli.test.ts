@@ -3,7 +3,7 @@
  * offline backup, add-node from that backup, audit verify.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,7 +25,8 @@ describe('strongroom-hsm CLI', () => {
     const dir = join(tmp, 'cluster');
     const init = JSON.parse((await cli('init', '--dir', dir, '--node', 'az-a', '--node', 'az-b')).stdout) as { clusterId: string; nodes: Array<{ dataDir: string; az: string }>; initialAdminPasswordFile: string };
     expect(init.nodes.map((n) => n.az)).toEqual(['az-a', 'az-b']);
-    for (const f of ['ca.key', 'client.key', 'backup.key', 'initial-admin-password']) expect(statSync(join(dir, f)).mode & 0o077).toBe(0);
+    for (const f of ['ca.key', 'client.key', 'initial-admin-password']) expect(statSync(join(dir, f)).mode & 0o077).toBe(0);
+    expect(existsSync(join(dir, 'backup.key'))).toBe(false); // the backup key lives only in sealed node states
     for (const f of ['unseal.key', 'state.sealed', 'tls/node.key']) expect(statSync(join(init.nodes[0]!.dataDir, f)).mode & 0o077).toBe(0);
     const password = readFileSync(init.initialAdminPasswordFile, 'utf8').trim();
     const info = loadCluster(dir);
@@ -41,7 +42,7 @@ describe('strongroom-hsm CLI', () => {
     await n1.stop();
 
     const backup = JSON.parse((await cli('backup', '--data-dir', init.nodes[0]!.dataDir, '--out', join(tmp, 'backups'))).stdout) as { backup: string };
-    const added = JSON.parse((await cli('add-node', '--cluster-dir', dir, '--data-dir', join(tmp, 'n3'), '--backup', backup.backup, '--az', 'az-c')).stdout) as { az: string; nodeId: string };
+    const added = JSON.parse((await cli('add-node', '--cluster-dir', dir, '--data-dir', join(tmp, 'n3'), '--backup', backup.backup, '--donor-data-dir', init.nodes[1]!.dataDir, '--az', 'az-c')).stdout) as { az: string; nodeId: string };
     expect(added.az).toBe('az-c');
     const n3 = await startHsmNode({ dataDir: join(tmp, 'n3'), port: await freePort() });
     started.push(n3);
@@ -52,7 +53,7 @@ describe('strongroom-hsm CLI', () => {
     expect(bytes.length).toBe(16);
     app.close();
     await n3.stop();
-    const verify = JSON.parse((await cli('audit', 'verify', join(tmp, 'n3', 'audit.log'))).stdout) as { ok: boolean };
+    const verify = JSON.parse((await cli('audit', 'verify', '--data-dir', join(tmp, 'n3'))).stdout) as { ok: boolean };
     expect(verify.ok).toBe(true);
   });
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StrongroomError } from '@strongroom/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addNodeFromBackup, defaultCliPath, signQuorumToken, startHsmNode, verifyAuditLog, type HsmNodeConnection } from '../src/index';
+import { addNodeFromBackup, defaultCliPath, signQuorumToken, startHsmNode, verifyNodeAuditLog, type HsmNodeConnection } from '../src/index';
 import { eventually, freePort, startTestCluster, type TestCluster } from './helpers';
 
 type Key = { handle: string; label: string; attrs: Record<string, boolean>; owner: string; sharedWith: string[]; pairHandle: string | null };
@@ -296,7 +296,7 @@ describe('replication, durability, tamper, backups and audit', () => {
     const { path } = await admin.callUnchecked<{ path: string }>('backup.create');
     const later = (await alice.callUnchecked<{ key: Key }>('key.generate', { type: 'aes', bits: 256, template: { label: 'after-backup' } })).key;
     const dataDir = join(c.tmp, 'node-4');
-    addNodeFromBackup({ clusterDir: c.info.dir, dataDir, backupFile: path, az: 'us-east-1d' });
+    addNodeFromBackup({ clusterDir: c.info.dir, dataDir, backupFile: path, donorDataDir: c.info.nodes[0]!.dataDir, az: 'us-east-1d' });
     const port = await freePort();
     const n4 = await startHsmNode({ dataDir, port, peers: c.urls, syncIntervalMs: 300 });
     c.nodes.push(n4);
@@ -326,7 +326,7 @@ describe('replication, durability, tamper, backups and audit', () => {
     expect((await conn.callUnchecked<{ state: string }>('status')).state).toBe('TAMPERED');
     expect(await reason(conn.callUnchecked('login', { user: 'alice', password: PW.alice }))).toBe('PROVIDER_ERROR:TAMPERED');
     await n.stop();
-    addNodeFromBackup({ clusterDir: c.info.dir, dataDir: c.info.nodes[2]!.dataDir, backupFile: path });
+    addNodeFromBackup({ clusterDir: c.info.dir, dataDir: c.info.nodes[2]!.dataDir, backupFile: path, donorDataDir: c.info.nodes[0]!.dataDir });
     const back = await c.start(2);
     expect(back.state).toBe('ACTIVE');
     const a2 = await c.login(2, 'alice', PW.alice);
@@ -338,12 +338,14 @@ describe('replication, durability, tamper, backups and audit', () => {
     await eventually(async () => (await (await c.connect(2)).callUnchecked<{ state: string }>('status')).state === 'TAMPERED');
     expect(await reason(a2.callUnchecked('random', { length: 4 }))).toBe('PROVIDER_ERROR:TAMPERED');
     await c.nodes[2]!.stop();
-    addNodeFromBackup({ clusterDir: c.info.dir, dataDir: c.info.nodes[2]!.dataDir, backupFile: path });
+    addNodeFromBackup({ clusterDir: c.info.dir, dataDir: c.info.nodes[2]!.dataDir, backupFile: path, donorDataDir: c.info.nodes[0]!.dataDir });
     expect((await c.start(2)).state).toBe('ACTIVE');
   });
 
   it('the audit log verifies, and edits, deletions and reordering are reported', async () => {
-    const log = join(c.info.nodes[0]!.dataDir, 'audit.log');
+    const dataDir = c.info.nodes[0]!.dataDir;
+    const log = join(dataDir, 'audit.log');
+    const verifyAuditLog = (file: string) => verifyNodeAuditLog(dataDir, { file });
     await new Promise((r) => setTimeout(r, 200)); // let the group commit write buffered records
     const copy = join(c.tmp, 'audit-copy.log');
     copyFileSync(log, copy);
@@ -367,9 +369,9 @@ describe('replication, durability, tamper, backups and audit', () => {
     expect((await verifyAuditLog(copy)).problems.map((p) => p.problem)).toContain('reordered');
     // The CLI reports the same and exits non-zero.
     const run = promisify(execFile);
-    const good = await run(process.execPath, [defaultCliPath(), 'audit', 'verify', log]);
+    const good = await run(process.execPath, [defaultCliPath(), 'audit', 'verify', '--data-dir', dataDir, log]);
     expect(JSON.parse(good.stdout).ok).toBe(true);
-    const bad = await run(process.execPath, [defaultCliPath(), 'audit', 'verify', copy]).then(() => 0, (e: { code: number }) => e.code);
+    const bad = await run(process.execPath, [defaultCliPath(), 'audit', 'verify', '--data-dir', dataDir, copy]).then(() => 0, (e: { code: number }) => e.code);
     expect(bad).toBe(2);
   });
 });

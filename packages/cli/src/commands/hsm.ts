@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { verifyAuditLog, addNodeFromBackup, loadCluster } from '@strongroom/hsm-local';
+import { verifyNodeAuditLog, addNodeFromBackup, loadCluster, type AuditVerifyResult } from '@strongroom/hsm-local';
 import { connectHsmNode, type HsmNodeConnection, type QuorumService } from '@strongroom/hsm-protocol';
 import { StrongroomError } from '@strongroom/core';
 import { connectDevHsm, hsmPems } from '../clients';
@@ -72,6 +72,7 @@ export async function hsmUsers(ctx: CliContext, action: string, name: string | u
     if (action === 'create') {
       const role = o.role ?? 'crypto-user';
       if (role !== 'crypto-user' && role !== 'admin') throw new UsageError('--role: crypto-user or admin');
+      if (password === undefined) throw new UsageError('hsm users create: a password is required');
       await c.call('user.create', { user: name, role, password });
       return ctx.print(`created ${role} ${name}`);
     }
@@ -143,15 +144,36 @@ export async function hsmRestore(ctx: CliContext, o: { backup: string; node?: st
   // Restoring rewrites the node's sealed state: never under a running node.
   const url = config.hsm.nodes[i]?.url;
   if (url && (await listening(url))) throw new UsageError(`node ${i} is running at ${url}; stop the dev stack (Ctrl-C) before restoring it`);
-  const r = addNodeFromBackup({ clusterDir: config.hsmClusterDir, dataDir: n.dataDir, backupFile: o.backup });
+  // The backup key exists only in the nodes' sealed states: another node of the cluster lends it.
+  const donor = cluster.nodes.find((d, j) => j !== i && !existsSync(join(d.dataDir, 'TAMPERED')));
+  if (!donor) throw new UsageError('no healthy node of the cluster is left to open the backup (its sealed state holds the backup key)');
+  const r = addNodeFromBackup({ clusterDir: config.hsmClusterDir, dataDir: n.dataDir, backupFile: o.backup, donorDataDir: donor.dataDir });
   ctx.print(`node ${r.nodeId} (${r.az}) restored from ${o.backup}; start the dev stack again and it rejoins the cluster`);
 }
 
 export async function hsmAuditVerify(ctx: CliContext, file: string | undefined): Promise<boolean> {
-  const files = file ? [file] : loadCluster(ctx.config().hsmClusterDir).nodes.map((n) => join(n.dataDir, 'audit.log'));
+  // Each log is checked with the audit key and chain head sealed in its node's state; a file given
+  // by path is checked against every node and reported for the node whose key fits it best.
+  const nodes = loadCluster(ctx.config().hsmClusterDir).nodes;
+  const files = file ? [file] : nodes.map((n) => join(n.dataDir, 'audit.log'));
   let ok = true;
   for (const f of files) {
-    const r = await verifyAuditLog(f);
+    const candidates = file ? nodes : nodes.filter((n) => join(n.dataDir, 'audit.log') === f);
+    let r: AuditVerifyResult | undefined;
+    let why = 'no node of the cluster to verify it against';
+    for (const n of candidates) {
+      try {
+        const x = await verifyNodeAuditLog(n.dataDir, { file: f });
+        if (!r || x.problems.length < r.problems.length) r = x;
+      } catch (e) {
+        why = `node state unreadable: ${(e as Error).message}`;
+      }
+    }
+    if (!r) {
+      ok = false;
+      ctx.print(`BROKEN  ${f}  ${why}`);
+      continue;
+    }
     ok &&= r.ok;
     ctx.print(`${r.ok ? 'ok     ' : 'BROKEN '} ${f}  ${JSON.stringify({ ...r, ok: undefined })}`);
   }
