@@ -49,12 +49,21 @@ function canonicalPath(path: string): string {
   return path.split('/').map((seg) => rfc3986(seg)).join('/');
 }
 
+/** decodeURIComponent, with a broken escape (`%zz`, lone surrogate) as the caller's error, not a crash. */
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new KmsError('InvalidSignatureException', 'The request query string is not valid percent-encoding (RFC 3986 §2.1).');
+  }
+}
+
 function canonicalQuery(query: string): string {
   if (query === '') return '';
   const pairs = query.split('&').filter(Boolean).map((p) => {
     const i = p.indexOf('=');
-    const k = decodeURIComponent(i < 0 ? p : p.slice(0, i));
-    const v = i < 0 ? '' : decodeURIComponent(p.slice(i + 1).replace(/\+/g, '%20'));
+    const k = decode(i < 0 ? p : p.slice(0, i));
+    const v = i < 0 ? '' : decode(p.slice(i + 1).replace(/\+/g, '%20'));
     return [rfc3986(k), rfc3986(v)] as const;
   });
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));

@@ -84,7 +84,7 @@ describe.skipIf(!version)(`AWS CLI (${version ?? 'missing'}) against kms-local`,
     await writeFile(dkFile, Buffer.from(dk.CiphertextBlob, 'base64'));
     const dkDec = await json(['decrypt', '--ciphertext-blob', `fileb://${dkFile}`]);
     expect(dkDec.Plaintext).toBe(dk.Plaintext);
-  });
+  }, 180_000); // each `aws` run starts a Python interpreter: seconds apiece on a loaded machine
 
   it('reports KMS errors by their exception name', async () => {
     await expect(aws(['describe-key', '--key-id', '00000000-1111-2222-3333-444444444444'])).rejects.toMatchObject({
@@ -102,5 +102,5 @@ describe.skipIf(!version)(`AWS CLI (${version ?? 'missing'}) against kms-local`,
     await expect(aws(['list-keys'], { ...CREDENTIALS, secretAccessKey: 'wrong' })).rejects.toMatchObject({
       stderr: expect.stringContaining('(InvalidSignatureException)'),
     });
-  });
+  }, 180_000);
 });

@@ -62,9 +62,11 @@ describe('CreateCustomKeyStore does not test the password', () => {
       const guess = (KeyStorePassword: string) =>
         answer(kms.send(new CreateCustomKeyStoreCommand({ CustomKeyStoreName: 'victim', CloudHsmClusterId: CLUSTER, TrustAnchorCertificate: anchor, KeyStorePassword })));
       const right = await guess(PASSWORD);
-      const wrong = await Promise.all(['wrong-password', 'right-passwor', 'Right-password', 'password1'].map(guess));
-      for (const w of wrong) expect(w).toBe(right);
-      expect(right).toMatch(/^400 CustomKeyStoreNameInUseException/);
+      for (const w of ['wrong-password', 'right-passwor', 'Right-password', 'password1']) expect(await guess(w)).toBe(right);
+      // An identical retry answers the store's id whatever the password; a different cluster is refused.
+      expect(right).toBe(`200 ${JSON.stringify({ CustomKeyStoreId: STORE })}`);
+      const other = await answer(kms.send(new CreateCustomKeyStoreCommand({ CustomKeyStoreName: 'victim', CloudHsmClusterId: 'cluster-other0', TrustAnchorCertificate: anchor, KeyStorePassword: PASSWORD })));
+      expect(other).toMatch(/^400 CustomKeyStoreNameInUseException/);
     } finally {
       kms.destroy();
     }

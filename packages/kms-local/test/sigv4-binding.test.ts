@@ -72,6 +72,24 @@ describe('a signature is bound to the server', () => {
   });
 });
 
+describe('malformed signed parts', () => {
+  it('a query with a broken percent-escape is a typed 4xx, not a 500', async () => {
+    const s = await start();
+    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const res = await fetch(`${s.endpoint}/?a=%zz`, {
+      method: 'POST',
+      headers: {
+        'x-amz-target': 'TrentService.ListKeys',
+        'x-amz-date': amzDate,
+        authorization: `AWS4-HMAC-SHA256 Credential=${CREDENTIALS.accessKeyId}/${amzDate.slice(0, 8)}/${s.region}/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+      },
+      body: '{}',
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { __type: string }).__type).toMatch(/Signature/);
+  });
+});
+
 describe('clock skew window: 5 minutes, as AWS', () => {
   it('refuses a request 6 minutes behind the server clock with a message about the clock', async () => {
     const s = await start();

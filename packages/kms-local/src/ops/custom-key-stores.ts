@@ -123,10 +123,21 @@ export const customKeyStoreOps: Record<string, Op> = {
     if (password === undefined) throw validation('KeyStorePassword: required for an AWS_CLOUDHSM key store');
 
     const all = Object.values(stores(ctx.state));
-    // As AWS: a name in use is refused whatever the other properties. The password is never compared
-    // here (nor at UpdateCustomKeyStore): only ConnectCustomKeyStore tests it, by logging in to the
-    // cluster as kmsuser, which counts toward that user's lockout — no answer before is an oracle.
-    if (all.some((s) => s.CustomKeyStoreName === name)) throw customKeyStoreNameInUse(`A custom key store named ${name} already exists.`);
+    const sameName = all.find((s) => s.CustomKeyStoreName === name);
+    if (sameName) {
+      // Retry idempotency: the same name, cluster and trust anchor on a disconnected store answer its
+      // id. The password is never compared (here or at UpdateCustomKeyStore) — the retry's password
+      // replaces the stored one, as UpdateCustomKeyStore would — so no answer depends on it: only
+      // ConnectCustomKeyStore tests it, by logging in to the cluster as kmsuser (counts toward lockout).
+      const retry =
+        sameName.CloudHsmClusterId === clusterId &&
+        sameName.TrustAnchorCertificate === anchor &&
+        ctx.customKeyStores.get(sameName.CustomKeyStoreId).state === 'DISCONNECTED';
+      if (!retry) throw customKeyStoreNameInUse(`A custom key store named ${name} already exists.`);
+      sameName.sealedPassword = ctx.sealer.seal(Buffer.from(password, 'utf8'), `kms-local/cks-password/${sameName.CustomKeyStoreId}`);
+      await ctx.commit();
+      return { CustomKeyStoreId: sameName.CustomKeyStoreId };
+    }
     const reg = ctx.customKeyStores.cluster(clusterId);
     if (!reg) throw clusterNotFound(`CloudHSM cluster ${clusterId} is not registered with kms-local (startKmsServer({ hsmClusters }) or --hsm-clusters).`);
     if (all.some((s) => s.CloudHsmClusterId === clusterId)) throw clusterInUse(`CloudHSM cluster ${clusterId} is already associated with a custom key store.`);
