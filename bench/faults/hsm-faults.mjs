@@ -195,7 +195,7 @@ export async function runHsmFaults(options = {}) {
           }
           if (mine.length !== 1) result.lost.push(`node ${i}: acknowledged key ${handle} missing`);
           if (k.shared) {
-            const theirs = await bobSessions[i].call('key.find', { handle });
+            const theirs = await bobSessions[i].call('key.find', { handle, includeShared: true });
             result.checks++;
             if (theirs.length !== 1) result.lost.push(`node ${i}: acknowledged share of ${handle} with bob missing`);
           }

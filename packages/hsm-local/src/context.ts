@@ -16,12 +16,15 @@ import type { Args } from './args';
 import { idChunks, type AuditLog } from './audit';
 import { denied, unavailable } from './errors';
 import { maskObject, type MaskedObject } from './masked';
+import { mayUse, ownedBy, ownerIdOf, userIdOf } from './ownership';
 import { countApprovals, openQuorumToken } from './quorum';
 import type { ClusterLimits, KeyAttributes, KeyObjectRecord, NodeIdentity, NodeStateData, QuorumObject, ReplicatedObject, Role, StateStore, UserObject } from './state';
 
 export interface Session {
   id: string;
   user: string;
+  /** The user's immutable id (ownership.ts). */
+  uid: string;
   role: Role;
   mustChangePassword: boolean;
   loginAt: number;
@@ -68,6 +71,10 @@ export interface NodeContext {
   objects(): Record<string, ReplicatedObject>;
   /** A live (not deleted) user. */
   user(name: string): UserObject | undefined;
+  /** A live user by immutable id. */
+  userById(uid: string): UserObject | undefined;
+  /** The live token key an owner created with a client-chosen request id (replicated with the key). */
+  keyByRequest(ownerId: string, requestId: string): KeyObjectRecord | undefined;
   quorumSettings(): QuorumObject;
   /** A version for a changed object: greater than the previous one and than any other node's clock-based version. */
   nextVersion(prev: number | undefined): number;
@@ -106,6 +113,12 @@ export function createNodeContext(opts: NodeContextOptions): NodeContext {
   const keyObjectCache = new Map<string, KeyObject>();
   let tampered = false;
   let digestCache: { list: Array<[string, number]>; hash: string } | undefined;
+  let usersById: Map<string, UserObject> | undefined;
+  let keysByRequest: Map<string, string> | undefined;
+  const requestKey = (ownerId: string, requestId: string) => `${ownerId}\n${requestId}`;
+  const indexRequest = (o: ReplicatedObject) => {
+    if (keysByRequest && o.kind === 'key' && o.requestId && !o.deleted) keysByRequest.set(requestKey(ownerIdOf(o), o.requestId), o.id);
+  };
   const objects = () => data.objects;
 
   const node: NodeContext = {
@@ -123,6 +136,21 @@ export function createNodeContext(opts: NodeContextOptions): NodeContext {
       const u = objects()[`u:${name}`];
       return u && u.kind === 'user' && !u.deleted ? u : undefined;
     },
+    userById(uid) {
+      if (!usersById) {
+        usersById = new Map();
+        for (const o of Object.values(objects())) if (o.kind === 'user' && !o.deleted) usersById.set(userIdOf(o), o);
+      }
+      return usersById.get(uid);
+    },
+    keyByRequest(ownerId, requestId) {
+      if (!keysByRequest) {
+        keysByRequest = new Map();
+        for (const o of Object.values(objects())) indexRequest(o);
+      }
+      const o = objects()[keysByRequest.get(requestKey(ownerId, requestId)) ?? ''];
+      return o && o.kind === 'key' && !o.deleted ? o : undefined;
+    },
     quorumSettings() {
       const q = objects()['q:settings'];
       return q && q.kind === 'quorum' ? q : { kind: 'quorum', id: 'q:settings', version: 0, values: { user: 1, quorum: 1 } };
@@ -131,6 +159,8 @@ export function createNodeContext(opts: NodeContextOptions): NodeContext {
     put(obj) {
       objects()[obj.id] = obj;
       digestCache = undefined;
+      if (obj.kind === 'user') usersById = undefined;
+      indexRequest(obj);
     },
     persist: () => store.persist(),
     getKey(handle) {
@@ -165,7 +195,8 @@ export function createNodeContext(opts: NodeContextOptions): NodeContext {
         node.put(o);
         changed++;
         changedIds.push(o.id);
-        if (o.kind === 'user' && (o.deleted || o.locked)) for (const s of sessions.values()) if (s.user === o.name) sessions.delete(s.id);
+        // A deleted or locked user, or a new user under the same name, ends the old sessions.
+        if (o.kind === 'user') for (const s of sessions.values()) if (s.user === o.name && (o.deleted || o.locked || userIdOf(o) !== s.uid)) sessions.delete(s.id);
       }
       if (changed > 0) {
         await store.persist();
@@ -198,7 +229,7 @@ export function mustUse(ctx: LoggedIn, handle: string, attr?: keyof KeyAttribute
   const k = node.getKey(handle);
   // Session keys belong to the connection (PKCS#11 session objects) and nobody else sees them.
   if (!k.attrs.token && !ctx.conn.sessionKeys.has(handle)) throw unavailable(`key ${handle} not found on node ${node.identity.nodeId}`);
-  if (k.owner !== s.user && !k.sharedWith.includes(s.user)) throw unavailable(`key ${handle} not found or not shared with ${s.user}`);
+  if (!mayUse(k, s)) throw unavailable(`key ${handle} not found or not shared with ${s.user}`);
   if (attr && !k.attrs[attr]) throw denied(`key ${handle} does not permit ${attr} (attribute ${attr}=false)`, 'KEY_FUNCTION_NOT_PERMITTED');
   return k;
 }
@@ -206,7 +237,7 @@ export function mustUse(ctx: LoggedIn, handle: string, attr?: keyof KeyAttribute
 /** A key the caller owns (management: attributes, sharing, deletion, export). */
 export function mustManage(ctx: LoggedIn, handle: string): KeyObjectRecord {
   const k = mustUse(ctx, handle);
-  if (k.owner !== ctx.session.user) throw denied(`only the owner (${k.owner}) can manage key ${handle}; shared users may only use it`, 'NOT_OWNER');
+  if (!ownedBy(k, ctx.session)) throw denied(`only the owner (${k.owner}) can manage key ${handle}; shared users may only use it`, 'NOT_OWNER');
   return k;
 }
 

@@ -18,6 +18,7 @@ import { hashPassword } from './passwords';
 import { atomicWriteSync } from './sealed-file';
 import { DEFAULT_LIMITS, type ClusterLimits, type NodeStateData, type ReplicatedObject } from './state';
 import { createCertificateAuthority } from './x509';
+import { newUserId } from './ownership';
 
 export interface InitClusterOptions {
   /** The cluster (operator) directory: CA key, client certificate. Created if missing. */
@@ -64,7 +65,7 @@ export async function initCluster(options: InitClusterOptions): Promise<ClusterI
   const backupKey = randomBytes(32);
   const password = options.initialAdminPassword ?? randomBytes(12).toString('base64url');
   const admin: ReplicatedObject = {
-    kind: 'user', id: 'u:admin', version: 1, name: 'admin', role: 'admin', password: await hashPassword(password), mustChangePassword: true, locked: false,
+    kind: 'user', id: 'u:admin', uid: newUserId(), version: 1, name: 'admin', role: 'admin', password: await hashPassword(password), mustChangePassword: true, locked: false,
   };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const nodes = options.nodes.map((n, i) => {

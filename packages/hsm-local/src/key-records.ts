@@ -12,15 +12,21 @@ import type { Args } from './args';
 import type { LoggedIn, NodeContext } from './context';
 import { denied, invalid, limit } from './errors';
 import * as mech from './mechanisms';
+import { userIdOf } from './ownership';
 import type { KeyAttributes, KeyObjectRecord } from './state';
 
 export type KeyTemplateValues = { label: string; keyId: string; attrs: KeyAttributes; sharedWith: string[] };
 
-/** The protocol's description of a key (never its material). */
-export function describe(k: KeyObjectRecord): NodeKey {
+/** The protocol's description of a key (never its material); shares are reported by current user name. */
+export function describe(node: NodeContext, k: KeyObjectRecord): NodeKey {
+  const names: string[] = [];
+  for (const uid of k.sharedWith) {
+    const u = node.userById(uid);
+    if (u) names.push(u.name);
+  }
   return {
     handle: k.handle, label: k.label, id: k.keyId, type: k.type, class: k.class, bits: k.bits, curve: k.curve ?? null,
-    owner: k.owner, sharedWith: [...k.sharedWith], pairHandle: k.pairHandle ?? null, version: k.version,
+    owner: k.owner, sharedWith: names, pairHandle: k.pairHandle ?? null, version: k.version,
     attrs: { ...k.attrs }, createdAt: k.createdAt,
   };
 }
@@ -89,9 +95,32 @@ export function template(node: NodeContext, args: Args, type: KeyObjectRecord['t
   const sharedWith = a.list(t, 'shareWith', 64).map((x) => {
     const u = typeof x === 'string' ? node.user(x) : undefined;
     if (typeof x !== 'string' || !u || u.role !== 'crypto-user') throw invalid(`shareWith: ${String(x)} is not a crypto user`);
-    return x;
+    return userIdOf(u);
   });
   return { label, keyId, attrs, sharedWith };
+}
+
+/**
+ * The optional client-chosen `requestId` of a creation request, and the key(s) an earlier request
+ * with the same id created (this node holds it once it has replicated here): a retry of a creation
+ * whose answer was lost returns the same key instead of making a second one under the same label.
+ * @throws INVALID_ARGUMENT when the id was used for a different key.
+ */
+export function priorCreation(ctx: LoggedIn, args: Args, label: string, type: KeyObjectRecord['type']): { requestId: string | undefined; keys: KeyObjectRecord[] | undefined } {
+  const requestId = a.optStr(args, 'requestId', 64);
+  if (requestId === undefined) return { requestId, keys: undefined };
+  if (requestId.length < 8) throw invalid('requestId: at least 8 characters (use a random UUID per creation)');
+  const k = ctx.node.keyByRequest(ctx.session.uid, requestId);
+  if (!k) return { requestId, keys: undefined };
+  if (k.label !== label || k.type !== type) throw invalid(`requestId ${requestId} already created key ${k.handle} with another label or type; use a new id per creation`);
+  const pair = k.pairHandle ? ctx.node.objects()[`k:${k.pairHandle}`] : undefined;
+  if (!pair || pair.kind !== 'key' || pair.deleted) return { requestId, keys: [k] };
+  return { requestId, keys: k.class === 'private' ? [k, pair] : [pair, k] };
+}
+
+/** The record fields that remember a creation's request id (none when the caller sent none). */
+export function withRequest(requestId: string | undefined): Partial<KeyObjectRecord> {
+  return requestId === undefined ? {} : { requestId };
 }
 
 /** A new key record owned by the caller, with a fresh random handle. */
@@ -103,7 +132,7 @@ export function baseKey(
   const { node } = ctx;
   return {
     kind: 'key', id: `k:${handle}`, version: node.nextVersion(0), handle, label: t.label, keyId: t.keyId, type, class: klass, bits,
-    owner: ctx.session.user, sharedWith: t.sharedWith, attrs: { ...t.attrs }, material, createdAt: node.now(), ...extra,
+    owner: ctx.session.user, ownerId: ctx.session.uid, sharedWith: t.sharedWith, attrs: { ...t.attrs }, material, createdAt: node.now(), ...extra,
   };
 }
 

@@ -34,6 +34,8 @@ export interface UserObject {
   /** CloudHSM's unactivated admin: must change the password before anything else. */
   mustChangePassword: boolean;
   locked: boolean;
+  /** Immutable random id (ownership.ts); absent in state written before ids existed. */
+  uid?: string;
   /** SPKI PEM of the user's quorum approval key (ECDSA P-256). */
   quorumKey?: string;
 }
@@ -55,8 +57,13 @@ export interface KeyObjectRecord {
   /** AES/generic: key bits; RSA: modulus bits; EC: curve bits. */
   bits: number;
   curve?: 'P-256' | 'P-384';
+  /** The owner's name (as reported) and immutable user id (ownership checks use the id). */
   owner: string;
+  ownerId?: string;
+  /** User ids (never names) of the crypto users the key is shared with. */
   sharedWith: string[];
+  /** The client-chosen id of the request that created the key: a retry with it returns this key. */
+  requestId?: string;
   attrs: KeyAttributes;
   /** The other half of a key pair. */
   pairHandle?: string;

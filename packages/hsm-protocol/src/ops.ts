@@ -97,14 +97,25 @@ export type MaskedObjectWire = { id: string; version: number; kind: string; iv: 
 type Handle = { handle: string };
 type NoArgs = Record<string, never>;
 
-export type KeyGenerateArgs =
+/**
+ * `requestId`: a client-chosen id (8…64 characters, random per creation) kept with the key and
+ * replicated: a retry with the same id, on any node that holds the key, returns that key instead of
+ * creating a second one under the same label.
+ */
+export type KeyGenerateArgs = { requestId?: string | undefined } & (
   | { type: 'aes' | 'generic-secret'; bits: number; template: KeyTemplate }
   | { type: 'rsa'; bits: number; template: KeyTemplate }
-  | { type: 'ec'; curve: Curve; template: KeyTemplate };
+  | { type: 'ec'; curve: Curve; template: KeyTemplate }
+);
 export type KeyGenerateResult = { key: NodeKey } | { privateKey: NodeKey; publicKey: NodeKey };
 
 export type KeyFindArgs = {
   label?: string | undefined;
+  /**
+   * Crypto users: also return keys other users shared with the caller. Off by default, so a label
+   * lookup never picks a key another user created under the caller's label (label squatting).
+   */
+  includeShared?: boolean | undefined;
   handle?: string | undefined;
   class?: KeyClass | undefined;
   type?: KeyType | undefined;
@@ -115,11 +126,17 @@ export type KeyFindArgs = {
 export interface HsmOps {
   /* session (https://docs.aws.amazon.com/cloudhsm/latest/userguide/understanding-users.html) */
   hello: { args: NoArgs; result: { nodeId: string; clusterId: string; az: string; state: NodeState; protocol: number } };
+  /**
+   * Liveness for everyone. A crypto user also gets `keys` and `digest` over the keys it may see;
+   * an admin or a node of the cluster gets the whole node view (object counts, audit sequence,
+   * sessions, peers). An unauthenticated caller learns nothing about what the node holds.
+   */
   status: {
     args: NoArgs;
     result: {
-      nodeId: string; clusterId: string; az: string; state: NodeState; objects: number; keys: number; digest: string;
-      sessions: number; auditSeq: number; peers: SyncPeerStatus[];
+      nodeId: string; clusterId: string; az: string; state: NodeState;
+      keys?: number | undefined; digest?: string | undefined;
+      objects?: number | undefined; sessions?: number | undefined; auditSeq?: number | undefined; peers?: SyncPeerStatus[] | undefined;
     };
   };
   login: { args: { user: string; password: string }; result: { session: string; role: Role; mustChangePassword: boolean } };

@@ -22,6 +22,8 @@ export interface HsmKeyRef {
   readonly bits: number;
   /** Key class: secret for AES/generic, private/public for asymmetric halves. */
   readonly class: 'secret' | 'private' | 'public';
+  /** The owning user, on backends with per-user key ownership (the hsm-local cluster). */
+  readonly owner?: string | undefined;
 }
 
 export interface HsmKeyTemplate {
@@ -59,7 +61,19 @@ export interface HsmBackend {
   readonly id: string;
   readonly capabilities: HsmCapabilities;
 
-  findKey(query: { label: string; class?: 'secret' | 'private' | 'public' }, options?: HsmCallOptions): Promise<HsmKeyRef | undefined>;
+  /**
+   * The key with this label owned by the logged-in user; with `owner`, the key of that owner (shared
+   * with the logged-in user). Never a key of another owner than the one asked for.
+   */
+  findKey(query: { label: string; class?: 'secret' | 'private' | 'public'; owner?: string | undefined }, options?: HsmCallOptions): Promise<HsmKeyRef | undefined>;
+  /** The logged-in user, on backends with per-user key ownership. */
+  readonly principal?: string | undefined;
+  /**
+   * Optional: the key with this stable handle (undefined when it does not exist or the user may not
+   * use it). Backends whose handles are stable implement it; HsmKeyProvider then names the exact
+   * key in each encrypted data key.
+   */
+  keyByHandle?(handle: string, options?: HsmCallOptions): Promise<HsmKeyRef | undefined>;
   generateAesKey(template: HsmKeyTemplate & { bits: 128 | 192 | 256 }, options?: HsmCallOptions): Promise<HsmKeyRef>;
   generateGenericSecret(template: HsmKeyTemplate & { bits: number }, options?: HsmCallOptions): Promise<HsmKeyRef>;
   generateKeyPair(

@@ -15,7 +15,7 @@ export interface KeyCache {
 
 export function createKeyCache(
   backend: HsmBackend,
-  query: { label: string; class: 'secret' | 'private' | 'public' },
+  query: { label: string; class: 'secret' | 'private' | 'public'; owner?: string | undefined },
   check: (key: HsmKeyRef) => void,
 ): KeyCache {
   let current: Promise<HsmKeyRef> | undefined;

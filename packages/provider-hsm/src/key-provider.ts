@@ -2,7 +2,8 @@
  * HsmKeyProvider: the core KeyProvider over any HsmBackend (PKCS#11 v2.40 or the hsm-local cluster).
  *
  *   providerId   = `strongroom-hsm` (configurable)
- *   providerInfo = backend id ‖ key label ‖ IV, length-prefixed (./provider-info)
+ *   providerInfo = backend id ‖ key label ‖ key handle ‖ key owner ‖ IV, length-prefixed (./provider-info);
+ *                  label-only version 1 on backends without stable handles (PKCS#11)
  *   ciphertext   = AES-GCM(HSM key, IV, AAD = serialized encryption context, data key) ‖ tag
  *
  * Data keys come from the HSM's RNG and are wrapped and unwrapped inside the HSM; the wrapping key
@@ -12,6 +13,10 @@
  *
  * `keyWrap` ('aes-gcm') gives the S3 Encryption Client `AES/GCM` layout iv ‖ ct ‖ tag with the
  * GCM done inside the HSM.
+ *
+ * The key is pinned: the label resolves only to a key owned by the logged-in user (or, with
+ * `keyOwner`, by that user and shared with the caller), never to a key another user created under
+ * the same label; each EDK names that exact key, and decryption opens it by handle and owner.
  */
 import {
   instanceIdentity,
@@ -23,10 +28,10 @@ import {
   type KeyWrapCapability,
   serializeEncryptionContext,
 } from '@strongroom/core';
-import type { HsmBackend } from './backend';
+import type { HsmBackend, HsmKeyRef } from './backend';
 import { createKeyCache } from './key-cache';
 
-import { encodeProviderInfo, MAX_BACKEND_ID_BYTES, MAX_KEY_LABEL_BYTES, parseProviderInfo } from './provider-info';
+import { encodeProviderInfo, MAX_BACKEND_ID_BYTES, MAX_KEY_LABEL_BYTES, MAX_KEY_OWNER_BYTES, parseProviderInfo } from './provider-info';
 
 export const DEFAULT_HSM_PROVIDER_ID = 'strongroom-hsm';
 /** The largest byte string `keyWrap` accepts (S3EC wraps 32-byte keys; this leaves room). */
@@ -45,6 +50,11 @@ export interface HsmKeyProviderOptions {
    * example a restored cluster or a cloned token with a new serial).
    */
   readonly backendId?: string | undefined;
+  /**
+   * Use a key another crypto user owns and shared with the logged-in user. Default: only a key the
+   * logged-in user owns. (Backends without per-user ownership, such as PKCS#11 tokens, ignore it.)
+   */
+  readonly keyOwner?: string | undefined;
 }
 
 export interface HsmKeyProvider extends KeyProvider {
@@ -86,13 +96,53 @@ export function HsmKeyProvider(options: HsmKeyProviderOptions): HsmKeyProvider {
     throw new StrongroomError('INVALID_ARGUMENT', `backendId: must be 1…${MAX_BACKEND_ID_BYTES} UTF-8 bytes`);
   }
 
-  const wrappingKey = createKeyCache(backend, { label: keyLabel, class: 'secret' }, (key) => {
+  const keyOwner = options.keyOwner;
+  if (keyOwner !== undefined && (typeof keyOwner !== 'string' || keyOwner.length === 0 || utf8Length(keyOwner) > MAX_KEY_OWNER_BYTES)) {
+    throw new StrongroomError('INVALID_ARGUMENT', `keyOwner: must be 1…${MAX_KEY_OWNER_BYTES} UTF-8 bytes`);
+  }
+  /** The owner every key this provider uses must have (undefined on backends without ownership). */
+  const owner = keyOwner ?? backend.principal;
+  function checkKey(key: HsmKeyRef): void {
     if (key.type !== 'aes') throw new StrongroomError('KEY_UNAVAILABLE', `HSM key ${JSON.stringify(keyLabel)} is not an AES key`);
-  });
+    if (owner !== undefined && key.owner !== owner) {
+      throw new StrongroomError('KEY_UNAVAILABLE', `HSM key ${key.handle} is owned by ${String(key.owner)}, not ${owner}; refusing a key this provider did not pin`);
+    }
+  }
+  const wrappingKey = createKeyCache(backend, { label: keyLabel, class: 'secret', owner: keyOwner }, checkKey);
   const withKey = wrappingKey.withKey;
 
+  /** Keys resolved by handle for decryption (the exact key an EDK names). */
+  const byHandle = new Map<string, Promise<HsmKeyRef | undefined>>();
+  function pinnedKey(lookupByHandle: NonNullable<HsmBackend['keyByHandle']>, handle: string): Promise<HsmKeyRef | undefined> {
+    let p = byHandle.get(handle);
+    if (!p) {
+      // Shared by concurrent callers, so no one caller's abortSignal cancels it (as in key-cache.ts).
+      p = lookupByHandle(handle).then((key) => {
+        if (key) checkKey(key);
+        return key;
+      });
+      const pending = p;
+      pending.then(
+        (key) => {
+          if (!key && byHandle.get(handle) === pending) byHandle.delete(handle);
+        },
+        () => {
+          if (byHandle.get(handle) === pending) byHandle.delete(handle);
+        },
+      );
+      if (byHandle.size >= 256) byHandle.clear();
+      byHandle.set(handle, p);
+    }
+    return p;
+  }
+
+  /** Version 2 (exact key) when the backend has stable handles and ownership, else version 1 (label). */
+  function exactKey(key: HsmKeyRef): { keyHandle?: string; keyOwner?: string } {
+    return backend.keyByHandle && key.owner !== undefined ? { keyHandle: key.handle, keyOwner: key.owner } : {};
+  }
+
   async function seal(plaintext: Uint8Array, aad: Uint8Array, abortSignal: AbortSignal | undefined) {
-    const sealed = await withKey(abortSignal, (key) => backend.aesGcmEncrypt(key, plaintext, aad, { abortSignal }));
+    const sealed = await withKey(abortSignal, async (key) => ({ key, ...(await backend.aesGcmEncrypt(key, plaintext, aad, { abortSignal })) }));
     if (sealed.iv.length !== 12 || sealed.tag.length !== 16 || sealed.ciphertext.length !== plaintext.length) {
       throw new StrongroomError('PROVIDER_ERROR', 'HSM returned an AES-GCM result of unexpected shape');
     }
@@ -106,11 +156,11 @@ export function HsmKeyProvider(options: HsmKeyProviderOptions): HsmKeyProvider {
       throw new StrongroomError('INVALID_ARGUMENT', `plaintextKey: must be ${suite.keyLength} bytes for suite ${suite.name}`);
     }
     const aad = serializeEncryptionContext(request.encryptionContext);
-    const { iv, ciphertext, tag } = await seal(plaintextKey, aad, request.abortSignal);
+    const { key, iv, ciphertext, tag } = await seal(plaintextKey, aad, request.abortSignal);
     const wrapped = new Uint8Array(ciphertext.length + 16);
     wrapped.set(ciphertext);
     wrapped.set(tag, ciphertext.length);
-    return { providerId, providerInfo: encodeProviderInfo({ backendId, keyLabel, iv }), ciphertext: wrapped };
+    return { providerId, providerInfo: encodeProviderInfo({ backendId, keyLabel, ...exactKey(key), iv }), ciphertext: wrapped };
   }
 
   const keyWrap: KeyWrapCapability = {
@@ -182,17 +232,24 @@ export function HsmKeyProvider(options: HsmKeyProviderOptions): HsmKeyProvider {
       const info = parseProviderInfo(edk.providerInfo);
       // Another HSM or another key: not this provider's to open, let the next one try.
       if (info.backendId !== backendId || info.keyLabel !== keyLabel) return undefined;
+      // A version-2 EDK names its exact key: one of another owner than this provider's is not ours.
+      if (info.keyHandle !== undefined && owner !== undefined && info.keyOwner !== owner) return undefined;
       if (edk.ciphertext.length !== suite.keyLength + 16) {
         throw new StrongroomError('MALFORMED', `HSM EDK ciphertext is ${edk.ciphertext.length} bytes; expected ${suite.keyLength + 16}`);
       }
       const aad = serializeEncryptionContext(encryptionContext);
-      const plaintext = await withKey(abortSignal, (key) =>
-        backend.aesGcmDecrypt(
-          key,
-          { iv: info.iv, ciphertext: edk.ciphertext.subarray(0, suite.keyLength), tag: edk.ciphertext.subarray(suite.keyLength), aad },
-          { abortSignal },
-        ),
-      );
+      const input = { iv: info.iv, ciphertext: edk.ciphertext.subarray(0, suite.keyLength), tag: edk.ciphertext.subarray(suite.keyLength), aad };
+      let plaintext: Uint8Array;
+      const { keyHandle } = info;
+      if (keyHandle !== undefined && backend.keyByHandle) {
+        // Open the exact key by handle; never resolve the label again.
+        const key = await pinnedKey(backend.keyByHandle.bind(backend), keyHandle);
+        throwIfAborted(abortSignal);
+        if (!key) throw new StrongroomError('KEY_UNAVAILABLE', `HSM ${backendId}: key ${keyHandle} (owner ${String(info.keyOwner)}) that wrapped this data key is not available; restore it or its cluster backup`);
+        plaintext = await backend.aesGcmDecrypt(key, input, { abortSignal });
+      } else {
+        plaintext = await withKey(abortSignal, (key) => backend.aesGcmDecrypt(key, input, { abortSignal }));
+      }
       if (plaintext.length !== suite.keyLength) {
         plaintext.fill(0);
         throw new StrongroomError('PROVIDER_ERROR', 'HSM returned a data key of the wrong length');

@@ -15,6 +15,17 @@ describe('HSM providerInfo layout', () => {
     expect(parseProviderInfo(bytes)).toEqual({ backendId: 'ab', keyLabel: 'k€', iv });
   });
 
+  it('encodes version 2 with the exact key (handle and owner)', () => {
+    const bytes = encodeProviderInfo({ backendId: 'ab', keyLabel: 'k', keyHandle: '0f', keyOwner: 'app', iv });
+    expect(Buffer.from(bytes).toString('hex')).toBe(
+      '02' + '0002' + '6162' + '0001' + '6b' + '0002' + '3066' + '0003' + '617070' + '10' + '0c' + Buffer.from(iv).toString('hex'),
+    );
+    expect(parseProviderInfo(bytes)).toEqual({ backendId: 'ab', keyLabel: 'k', keyHandle: '0f', keyOwner: 'app', iv });
+    for (let n = 0; n < bytes.length; n++) expect(() => parseProviderInfo(bytes.subarray(0, n))).toThrow(expect.objectContaining({ code: 'MALFORMED' }));
+    expect(() => parseProviderInfo(Uint8Array.of(...bytes, 0))).toThrow(expect.objectContaining({ code: 'MALFORMED' }));
+    expect(() => encodeProviderInfo({ backendId: 'ab', keyLabel: 'k', keyHandle: '0f', iv })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
   it('round-trips arbitrary ids and labels', () => {
     const field = fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' });
     fc.assert(
@@ -34,7 +45,9 @@ describe('HSM providerInfo layout', () => {
       b[i] = v;
       return b;
     };
-    expect(() => parseProviderInfo(mutate(0, 2))).toThrow(/version/);
+    expect(() => parseProviderInfo(mutate(0, 3))).toThrow(/version/);
+    // A version-1 body read as version 2 has no handle/owner fields: malformed, never misread.
+    expect(() => parseProviderInfo(mutate(0, 2))).toThrow(expect.objectContaining({ code: 'MALFORMED' }));
     expect(() => parseProviderInfo(mutate(2, 10))).toThrow(expect.objectContaining({ code: 'MALFORMED' })); // id length
     expect(() => parseProviderInfo(mutate(2, 0))).toThrow(expect.objectContaining({ code: 'MALFORMED' }));
     const tagAt = 1 + 2 + 9 + 2 + 3;

@@ -5,29 +5,38 @@
  * https://docs.aws.amazon.com/cloudhsm/latest/userguide/user-permissions-table-chsm-cli.html
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
-import type { NodeKey } from '@strongroom/hsm-protocol';
+import type { KeyGenerateResult, NodeKey } from '@strongroom/hsm-protocol';
 import * as a from '../args';
 import type { Args } from '../args';
 import { mustManage, mustUse, type LoggedIn } from '../context';
 import { denied, invalid } from '../errors';
-import { baseKey, describe, saveKey, storeKeys, template } from '../key-records';
+import { baseKey, describe, priorCreation, saveKey, storeKeys, template, withRequest } from '../key-records';
 import * as mech from '../mechanisms';
+import { ownedBy, sharedWith, userIdOf } from '../ownership';
 import type { KeyObjectRecord } from '../state';
 import type { OpTable } from './table';
 
 const MODIFIABLE = ['label', 'encrypt', 'decrypt', 'wrap', 'unwrap', 'sign', 'verify'] as const;
 
+/** Shares name the user's immutable id, so a later user with the same name is not the same user. */
 async function shareOp(ctx: LoggedIn, args: Args, share: boolean): Promise<NodeKey> {
   const k = mustManage(ctx, a.str(args, 'handle', 64));
   const target = a.str(args, 'user', 64);
   const u = ctx.node.user(target);
   if (!u || u.role !== 'crypto-user') throw invalid(`${target} is not a crypto user`);
   const set = new Set(k.sharedWith);
-  if (share) set.add(target);
-  else set.delete(target);
+  if (share) set.add(userIdOf(u));
+  else set.delete(userIdOf(u));
   const next = { ...k, sharedWith: [...set], version: ctx.node.nextVersion(k.version) };
   await saveKey(ctx.node, next);
-  return describe(next);
+  return describe(ctx.node, next);
+}
+
+/** The answer to a creation: one key, or a private/public pair. */
+function created(ctx: LoggedIn, keys: KeyObjectRecord[]): KeyGenerateResult {
+  const [first, second] = keys;
+  if (second) return { privateKey: describe(ctx.node, first!), publicKey: describe(ctx.node, second) };
+  return { key: describe(ctx.node, first!) };
 }
 
 export const keyOps = {
@@ -43,11 +52,15 @@ export const keyOps = {
         if (type === 'aes' && ![128, 192, 256].includes(bits)) throw invalid('AES keys are 128, 192 or 256 bits');
         if (type === 'generic-secret' && (bits % 8 !== 0 || bits < 128)) throw invalid('generic secrets are a multiple of 8 bits, at least 128');
         const t = template(node, args, type, 'secret');
-        const rec = baseKey(ctx, t, type, 'secret', bits, randomBytes(bits / 8));
+        const prior = priorCreation(ctx, args, t.label, type);
+        if (prior.keys) return created(ctx, prior.keys);
+        const rec = baseKey(ctx, t, type, 'secret', bits, randomBytes(bits / 8), withRequest(prior.requestId));
         await storeKeys(ctx, [rec]);
-        return { key: describe(rec) };
+        return { key: describe(node, rec) };
       }
       const tPriv = template(node, args, type, 'private');
+      const prior = priorCreation(ctx, args, tPriv.label, type);
+      if (prior.keys) return created(ctx, prior.keys);
       const tPub = template(node, { template: { ...a.map(args, 'template'), extractable: true } }, type, 'public');
       tPub.attrs.token = tPriv.attrs.token;
       let pair: { privateDer: Buffer; publicDer: Buffer };
@@ -62,12 +75,12 @@ export const keyOps = {
         bits = curve === 'P-256' ? 256 : 384;
         pair = await mech.generateEc(curve);
       }
-      const priv = baseKey(ctx, tPriv, type, 'private', bits, pair.privateDer, curve ? { curve } : {});
+      const priv = baseKey(ctx, tPriv, type, 'private', bits, pair.privateDer, { ...(curve ? { curve } : {}), ...withRequest(prior.requestId) });
       const pub = baseKey(ctx, tPub, type, 'public', bits, pair.publicDer, curve ? { curve } : {});
       priv.pairHandle = pub.handle;
       pub.pairHandle = priv.handle;
       await storeKeys(ctx, [priv, pub]);
-      return { privateKey: describe(priv), publicKey: describe(pub) };
+      return { privateKey: describe(node, priv), publicKey: describe(node, pub) };
     },
   },
   'key.import': {
@@ -96,38 +109,43 @@ export const keyOps = {
       rec.attrs.local = false;
       rec.attrs.neverExtractable = false;
       await storeKeys(ctx, [rec]);
-      return { key: describe(rec) };
+      return { key: describe(node, rec) };
     },
   },
   'key.find': {
     access: 'login',
-    fn: ({ node, session: s }, args) => {
+    fn: (ctx, args) => {
+      const { node, session: s } = ctx;
       const label = a.optStr(args, 'label', 256);
       const handle = a.optStr(args, 'handle', 64);
       const klass = a.optStr(args, 'class', 16);
       const type = a.optStr(args, 'type', 32);
+      const includeShared = a.optBool(args, 'includeShared') ?? false;
       const attrs = a.map(args, 'attributes');
-      const out: NodeKey[] = [];
+      const found: KeyObjectRecord[] = [];
       const all = [...Object.values(node.objects()), ...node.sessionKeyStore.values()];
       for (const o of all) {
         if (o.kind !== 'key' || o.deleted) continue;
-        if (s.role === 'crypto-user' && o.owner !== s.user && !o.sharedWith.includes(s.user)) continue;
+        // Crypto users see their own keys, and keys shared with them only when they ask for those.
+        if (s.role === 'crypto-user' && !ownedBy(o, s) && !(includeShared && sharedWith(o, s))) continue;
+        if (!o.attrs.token && !ctx.conn.sessionKeys.has(o.handle)) continue;
         if (label !== undefined && o.label !== label) continue;
         if (handle !== undefined && o.handle !== handle) continue;
         if (klass !== undefined && o.class !== klass) continue;
         if (type !== undefined && o.type !== type) continue;
         if (Object.entries(attrs).some(([k, v]) => (o.attrs as unknown as Record<string, unknown>)[k] !== v)) continue;
-        out.push(describe(o));
-        if (out.length >= 1000) break;
+        found.push(o);
       }
-      return out;
+      // Oldest first (then by handle): every node that holds the same keys answers the same first key.
+      found.sort((x, y) => x.createdAt - y.createdAt || (x.handle < y.handle ? -1 : x.handle > y.handle ? 1 : 0));
+      return found.slice(0, 1000).map((o) => describe(node, o));
     },
   },
   'key.getAttributes': {
     access: 'login',
     fn: (ctx, args) => {
       const handle = a.str(args, 'handle', 64);
-      return describe(ctx.session.role === 'admin' ? ctx.node.getKey(handle) : mustUse(ctx, handle));
+      return describe(ctx.node, ctx.session.role === 'admin' ? ctx.node.getKey(handle) : mustUse(ctx, handle));
     },
   },
   'key.setAttributes': {
@@ -172,7 +190,7 @@ export const keyOps = {
         ctx.conn.sessionKeys.delete(handle);
       }
       await saveKey(node, next);
-      return describe(next);
+      return describe(node, next);
     },
   },
   'key.delete': {

@@ -3,10 +3,11 @@
  * https://docs.aws.amazon.com/cloudhsm/latest/userguide/understanding-users.html and
  * https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-hsm-users-chsm-cli.html (lockout).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as a from '../args';
 import type { Session } from '../context';
 import { denied, limit } from '../errors';
+import { mayUse, userIdOf } from '../ownership';
 import { verifyPassword } from '../passwords';
 import type { KeyObjectRecord } from '../state';
 import type { OpTable } from './table';
@@ -18,17 +19,26 @@ export const sessionOps = {
   },
   status: {
     access: 'none',
-    fn: ({ node }) => {
-      const { list, hash } = node.digest();
+    fn: ({ node, conn }) => {
+      const live = { nodeId: node.identity.nodeId, clusterId: node.identity.clusterId, az: node.identity.az, state: node.tampered ? 'TAMPERED' as const : 'ACTIVE' as const };
+      const s = conn.session && node.sessions.has(conn.session.id) && !conn.session.mustChangePassword ? conn.session : undefined;
       const objects = node.objects();
-      let keys = 0;
-      for (const [id] of list) if (id.startsWith('k:') && !(objects[id] as KeyObjectRecord).deleted) keys++;
-      return {
-        nodeId: node.identity.nodeId, clusterId: node.identity.clusterId, az: node.identity.az, state: node.tampered ? 'TAMPERED' : 'ACTIVE',
-        objects: list.length, keys, digest: hash,
-        sessions: node.sessions.size, auditSeq: node.audit.lastSeq,
-        peers: node.peerStatus().map((p) => ({ ...p })),
-      };
+      if (conn.peer.startsWith('node:') || s?.role === 'admin') {
+        const { list, hash } = node.digest();
+        let keys = 0;
+        for (const [id] of list) if (id.startsWith('k:') && !(objects[id] as KeyObjectRecord).deleted) keys++;
+        return {
+          ...live, objects: list.length, keys, digest: hash,
+          sessions: node.sessions.size, auditSeq: node.audit.lastSeq,
+          peers: node.peerStatus().map((p) => ({ ...p })),
+        };
+      }
+      if (!s) return live;
+      // A crypto user: only the token keys it may use, and a digest over exactly those.
+      const mine: string[] = [];
+      for (const o of Object.values(objects)) if (o.kind === 'key' && !o.deleted && mayUse(o, s)) mine.push(`${o.id}@${o.version}`);
+      mine.sort();
+      return { ...live, keys: mine.length, digest: createHash('sha256').update(mine.join('\n')).digest('hex') };
     },
   },
   login: {
@@ -62,7 +72,7 @@ export const sessionOps = {
       failures.delete(name);
       if (sessions.size >= limits.maxSessionsPerNode) throw limit(`session limit reached: at most ${limits.maxSessionsPerNode} sessions per node`);
       const t = node.now();
-      const s: Session = { id: randomUUID(), user: name, role: u.role, mustChangePassword: u.mustChangePassword, loginAt: t, lastUse: t };
+      const s: Session = { id: randomUUID(), user: name, uid: userIdOf(u), role: u.role, mustChangePassword: u.mustChangePassword, loginAt: t, lastUse: t };
       sessions.set(s.id, s);
       conn.session = s;
       return { session: s.id, role: u.role, mustChangePassword: u.mustChangePassword };

@@ -7,6 +7,7 @@
 import type { MaskedObjectWire } from '@strongroom/hsm-protocol';
 import * as a from '../args';
 import { denied, unavailable } from '../errors';
+import { mayUse } from '../ownership';
 import { asMaskedObject, maskObject, unmaskObject } from '../masked';
 import type { OpTable } from './table';
 
@@ -19,7 +20,7 @@ export const syncOps = {
       if (!o) throw unavailable(`object ${id} not found on node ${node.identity.nodeId}`);
       const s = conn.session;
       if (s) {
-        if (o.kind === 'key' && s.role === 'crypto-user' && o.owner !== s.user && !o.sharedWith.includes(s.user)) throw unavailable(`object ${id} not found`);
+        if (o.kind === 'key' && s.role === 'crypto-user' && !mayUse(o, s)) throw unavailable(`object ${id} not found`);
         if (o.kind !== 'key' && s.role !== 'admin') throw denied('only admins can extract user and quorum objects', 'ADMIN_ONLY');
       }
       return maskObject(node.data.cluster.maskingKey, o);
@@ -34,9 +35,10 @@ export const syncOps = {
       return { changed: (await node.mergeObjects([obj])) > 0 };
     },
   },
-  'sync.digest': { access: 'node-or-login', fn: ({ node }) => node.digest().list },
+  // The (id, version) list and which objects a node has name every user and key handle: nodes only.
+  'sync.digest': { access: 'node', fn: ({ node }) => node.digest().list },
   'sync.has': {
-    access: 'node-or-login',
+    access: 'node',
     fn: ({ node }, args) => {
       const objects = node.objects();
       return a.list(args, 'ids', 1000).map((id) => typeof id === 'string' && !!objects[id] && !objects[id]!.deleted);

@@ -7,6 +7,7 @@ import * as a from '../args';
 import { requireQuorum } from '../context';
 import { denied, invalid, limit } from '../errors';
 import * as mech from '../mechanisms';
+import { newUserId, ownedBy, sharedWith, userIdOf } from '../ownership';
 import { checkPassword, checkUserName, hashPassword } from '../passwords';
 import type { UserObject } from '../state';
 import type { OpTable } from './table';
@@ -51,7 +52,7 @@ export const userOps = {
       if (count >= node.limits.maxUsers) throw limit(`user limit reached: a cluster holds at most ${node.limits.maxUsers} users`);
       await requireQuorum(ctx, 'user', args);
       const prev = node.objects()[`u:${name}`];
-      node.put({ kind: 'user', id: `u:${name}`, version: node.nextVersion(prev?.version), name, role, password: await hashPassword(pw), mustChangePassword: false, locked: false });
+      node.put({ kind: 'user', id: `u:${name}`, uid: newUserId(), version: node.nextVersion(prev?.version), name, role, password: await hashPassword(pw), mustChangePassword: false, locked: false });
       await node.persist();
       return { user: name, role, id: `u:${name}` };
     },
@@ -65,11 +66,17 @@ export const userOps = {
       const u = node.user(name);
       if (!u) throw invalid(`no user ${name}`);
       if (name === ctx.session.user) throw invalid('an admin cannot delete itself');
-      const owned = Object.values(node.objects()).some((o) => o.kind === 'key' && !o.deleted && o.owner === name);
+      const who = { uid: userIdOf(u) };
+      const owned = Object.values(node.objects()).some((o) => o.kind === 'key' && !o.deleted && ownedBy(o, who));
       if (owned) throw invalid(`user ${name} still owns keys; delete them first`);
       await requireQuorum(ctx, 'user', args);
       node.put({ ...u, deleted: true, version: node.nextVersion(u.version), password: { ...u.password, hash: Buffer.alloc(32) } });
       for (const s of node.sessions.values()) if (s.user === name) node.sessions.delete(s.id);
+      // Remove the user's shares everywhere: each key changed here replicates with a new version.
+      for (const o of Object.values(node.objects())) {
+        if (o.kind === 'key' && !o.deleted && sharedWith(o, who)) node.put({ ...o, sharedWith: o.sharedWith.filter((x) => x !== who.uid), version: node.nextVersion(o.version) });
+      }
+      for (const k of node.sessionKeyStore.values()) if (sharedWith(k, who)) k.sharedWith = k.sharedWith.filter((x) => x !== who.uid);
       await node.persist();
       return true as const;
     },

@@ -55,7 +55,8 @@ export const wrapOps = {
     fn: (ctx, args) => {
       const mechanism = a.oneOf(args, 'mechanism', WRAP_MECHS);
       const wk = mustUse(ctx, a.str(args, 'wrappingHandle', 64), 'wrap');
-      const target = mustUse(ctx, a.str(args, 'handle', 64));
+      // Wrapping a key out is exporting it: the owner's right only, never a user it is shared with for use.
+      const target = mustManage(ctx, a.str(args, 'handle', 64));
       if (target.class === 'public') throw invalid('public keys are exported, not wrapped');
       if (!target.attrs.extractable) throw denied(`key ${target.handle} is not extractable`, 'KEY_UNEXTRACTABLE');
       if (target.attrs.wrapWithTrusted && !wk.attrs.trusted) throw denied(`key ${target.handle} can only be wrapped by a trusted key`, 'KEY_NOT_WRAPPABLE');
@@ -90,7 +91,7 @@ export const wrapOps = {
       rec.attrs.local = false;
       rec.attrs.neverExtractable = false;
       await storeKeys(ctx, [rec]);
-      return { key: describe(rec) };
+      return { key: describe(node, rec) };
     },
   },
 } satisfies OpTable<'key.export' | 'key.wrap' | 'key.unwrap'>;

@@ -14,6 +14,7 @@
  *   object to the other nodes. A token key is usable only once it exists on at least
  *   `keyAvailability` nodes (default 2), CloudHSM's key availability check.
  */
+import { randomUUID } from 'node:crypto';
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
 import {
   failureReason, type HsmArgs, type HsmFailureReason, type HsmOp, type HsmResult, type KeyGenerateResult, type KeyTemplate, type NodeKey,
@@ -81,6 +82,7 @@ function toRef(k: NodeKey, sessionNode?: number): HsmKeyRef {
     type: k.type,
     bits: k.bits,
     class: k.class,
+    owner: k.owner,
   };
 }
 
@@ -242,9 +244,10 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
     return { handle: ref.handle.slice(0, at), link: links[Number(ref.handle.slice(at + 1))] };
   }
 
+  /** Nodes on which the caller can see the key (sync.has is for nodes only; this asks per key, within the caller's rights). */
   async function replicaCount(handle: string, o?: HsmCallOptions): Promise<number> {
     const counts = await Promise.all(
-      links.filter((l) => l.healthy).map((l) => l.call('sync.has', { ids: [`k:${handle}`] }, o?.abortSignal).then((r) => (r[0] ? 1 : 0), () => 0)),
+      links.filter((l) => l.healthy).map((l) => l.call('key.getAttributes', { handle }, o?.abortSignal).then(() => 1, () => 0)),
     );
     return counts.reduce((x: number, y: number) => x + y, 0);
   }
@@ -295,11 +298,34 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
     const token = keys[0]!.attrs.token;
     if (!token) return keys.map((k) => toRef(k, links.indexOf(link)));
     for (const k of keys) {
-      const n = await replicate(k.handle, link, o);
-      if (n < need) throw availabilityError(k.handle, n, need);
+      const n = await replicate(k.handle, link, o).catch(() => 0);
+      if (n < need) {
+        // Refused: the key must not linger on the node that made it and replicate later.
+        await discard(keys, link, o);
+        throw availabilityError(k.handle, Math.max(n, 1), need);
+      }
       available.set(k.handle, true);
     }
     return keys.map((k) => toRef(k));
+  }
+
+  /** Delete new keys the availability check refused (best effort: a node that died keeps its copy until deleted by hand). */
+  async function discard(keys: NodeKey[], link: NodeLink, o?: HsmCallOptions): Promise<void> {
+    for (const k of keys) {
+      available.delete(k.handle);
+      await link.call('key.delete', { handle: k.handle }, o?.abortSignal).then(
+        () => replicate(k.handle, link, o),
+        () => 0,
+      ).catch(() => 0);
+    }
+  }
+
+  /**
+   * Run a key creation with a fresh request id: the failover retry in `run` resends the same id, so a
+   * node that already holds the key created by a lost answer returns it rather than making a second.
+   */
+  function generate(args: HsmArgs<'key.generate'>, o: HsmCallOptions | undefined) {
+    return run('key.generate', { ...args, requestId: randomUUID() }, o);
   }
 
   function templateArgs(t: HsmKeyTemplate): KeyTemplate {
@@ -321,23 +347,36 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
     id: clusterId,
     capabilities,
 
+    principal: options.user,
     async findKey(query, o) {
-      const { value } = await run('key.find', { label: query.label, class: query.class }, o);
-      const k = value[0];
+      // Own keys only, unless the caller names another owner: then that owner's keys shared with it.
+      const owner = query.owner ?? options.user;
+      const { value } = await run('key.find', { label: query.label, class: query.class, includeShared: owner !== options.user }, o);
+      // Nodes answer oldest first, so every node resolves a duplicated label to the same key.
+      const k = value.find((x) => x.owner === owner);
       return k ? toRef(k) : undefined;
     },
+    async keyByHandle(handle, o) {
+      try {
+        const k = (await run('key.getAttributes', { handle }, o)).value;
+        return k.attrs.token ? toRef(k) : undefined;
+      } catch (e) {
+        if (StrongroomError.isInstance(e, 'KEY_UNAVAILABLE')) return undefined;
+        throw e;
+      }
+    },
     async generateAesKey(t, o) {
-      const { value, link } = await run('key.generate', { type: 'aes', bits: t.bits, template: templateArgs(t) }, o);
+      const { value, link } = await generate({ type: 'aes', bits: t.bits, template: templateArgs(t) }, o);
       return (await created([oneKey(value)], link, o))[0]!;
     },
     async generateGenericSecret(t, o) {
-      const { value, link } = await run('key.generate', { type: 'generic-secret', bits: t.bits, template: templateArgs(t) }, o);
+      const { value, link } = await generate({ type: 'generic-secret', bits: t.bits, template: templateArgs(t) }, o);
       return (await created([oneKey(value)], link, o))[0]!;
     },
     async generateKeyPair(t, o) {
       const template = templateArgs(t);
       const args: HsmArgs<'key.generate'> = t.type === 'rsa' ? { type: 'rsa', bits: t.bits, template } : { type: 'ec', curve: t.curve, template };
-      const { value, link } = await run('key.generate', args, o);
+      const { value, link } = await generate(args, o);
       const pair = keyPair(value);
       const [privateKey, publicKey] = await created([pair.privateKey, pair.publicKey], link, o);
       return { privateKey: privateKey!, publicKey: publicKey! };
