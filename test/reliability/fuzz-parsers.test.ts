@@ -25,15 +25,6 @@ const only = env.STRONGROOM_FUZZ_TARGET?.split(',').filter(Boolean);
 const SEED = Number(env.STRONGROOM_FUZZ_SEED ?? 20261130);
 const bench = env.STRONGROOM_FUZZ_CASES !== undefined;
 
-/**
- * Failures these targets find on this tree that are filed and fixed on another branch (issue 18): the
- * CI run counts them apart (and prints them) until the fix is merged; then delete the entry. The
- * bench run (STRONGROOM_FUZZ_CASES set) counts them as failures.
- */
-const KNOWN: Record<string, Array<{ pattern: RegExp; issue: string }>> = {
-  'kms-local-ciphertext': [{ pattern: /^Untyped: decrypted under encryption context/, issue: 'issue 18 item 2: encryption-context keys named like Object.prototype members are not bound' }],
-};
-
 describe('fuzzing every parser', () => {
   for (const target of FUZZ_TARGETS) {
     const cases = bench ? Number(env.STRONGROOM_FUZZ_CASES) : target.ciCases;
@@ -43,7 +34,6 @@ describe('fuzzing every parser', () => {
         seed: SEED,
         ...(env.STRONGROOM_FUZZ_TIME_LIMIT_MS ? { timeLimitMs: Number(env.STRONGROOM_FUZZ_TIME_LIMIT_MS) } : {}),
         progress: (line) => console.log(line),
-        ...(!bench && KNOWN[target.name] ? { known: KNOWN[target.name] } : {}),
       });
       console.log(formatFuzzResult(result));
       if (env.STRONGROOM_FUZZ_OUT) appendFileSync(env.STRONGROOM_FUZZ_OUT, `${JSON.stringify(result)}\n`);

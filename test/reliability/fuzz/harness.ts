@@ -67,8 +67,6 @@ export interface FuzzResult {
   readonly cases: number;
   readonly ms: number;
   readonly failures: number;
-  /** Failures matching `known`, by issue. */
-  readonly known: Readonly<Record<string, number>>;
   readonly byKind: Readonly<Record<string, number>>;
   /** The first failure, and up to four more with distinct messages. */
   readonly examples: readonly FuzzFailure[];
@@ -89,11 +87,6 @@ export interface FuzzRunOptions {
   /** Called with a progress line every `progressEvery` cases. */
   readonly progress?: (line: string) => void;
   readonly progressEvery?: number;
-  /**
-   * Failures already filed and being fixed elsewhere: counted under `known`, not `failures`, so a CI
-   * run stays meaningful for everything else. The long bench run passes none.
-   */
-  readonly known?: ReadonlyArray<{ readonly pattern: RegExp; readonly issue: string }>;
 }
 
 /** A synchronous case using more CPU than this is a hang or a blow-up. */
@@ -140,7 +133,6 @@ export async function runFuzzTarget(target: FuzzTarget, options: FuzzRunOptions)
   const progressEvery = options.progressEvery ?? 100_000;
   const byKind: Record<string, number> = Object.create(null) as Record<string, number>;
   const examples: FuzzFailure[] = [];
-  const known: Record<string, number> = Object.create(null) as Record<string, number>;
   let failures = 0;
   let slowestCpu = 0;
   let n = 0;
@@ -149,11 +141,6 @@ export async function runFuzzTarget(target: FuzzTarget, options: FuzzRunOptions)
   const started = performance.now();
 
   function fail(kind: FuzzFailure['kind'], message: string, input: unknown): void {
-    const k = options.known?.find((x) => x.pattern.test(message));
-    if (k) {
-      known[k.issue] = (known[k.issue] ?? 0) + 1;
-      return;
-    }
     failures++;
     byKind[kind] = (byKind[kind] ?? 0) + 1;
     if (examples.length < 5 && (examples.length === 0 || !examples.some((x) => x.message === message))) {
@@ -250,7 +237,6 @@ export async function runFuzzTarget(target: FuzzTarget, options: FuzzRunOptions)
     cases: n,
     ms,
     failures,
-    known: { ...known },
     byKind: { ...byKind },
     examples,
     stoppedByTimeLimit: n < options.cases,
@@ -261,6 +247,6 @@ export async function runFuzzTarget(target: FuzzTarget, options: FuzzRunOptions)
 
 /** One line per result, for logs. */
 export function formatFuzzResult(r: FuzzResult): string {
-  const head = `${r.target}: ${r.cases.toLocaleString('en-US')} cases${r.stoppedByTimeLimit ? ` (of ${r.requested.toLocaleString('en-US')}, time limit)` : ''} in ${(r.ms / 1000).toFixed(1)} s, ${r.failures} failures${Object.keys(r.known).length ? ` (+ known, filed: ${JSON.stringify(r.known)})` : ''}, slowest case ${r.slowestMs.toFixed(1)} ms${r.slowestCpuMs ? ` (CPU ${r.slowestCpuMs.toFixed(1)} ms)` : ''}, seed ${r.seed}`;
+  const head = `${r.target}: ${r.cases.toLocaleString('en-US')} cases${r.stoppedByTimeLimit ? ` (of ${r.requested.toLocaleString('en-US')}, time limit)` : ''} in ${(r.ms / 1000).toFixed(1)} s, ${r.failures} failures, slowest case ${r.slowestMs.toFixed(1)} ms${r.slowestCpuMs ? ` (CPU ${r.slowestCpuMs.toFixed(1)} ms)` : ''}, seed ${r.seed}`;
   return [head, ...r.examples.map((x) => `  ${x.kind} at case ${x.caseIndex}: ${x.message}\n    input hex: ${x.hex.slice(0, 4000)}`)].join('\n');
 }
