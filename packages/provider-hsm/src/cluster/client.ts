@@ -10,8 +10,8 @@
  * - Failover: a connection failure, a tampered or throttled node, or a key not yet replicated to the
  *   chosen node makes the client retry on another node, so the caller sees no error while any node
  *   that holds the key is up. Down nodes are reconnected in the background and rejoin the rotation.
- * - Client-side key replication (SDK 5): after creating a token key the client clones the masked
- *   object to the other nodes. A token key is usable only once it exists on at least
+ * - Client-side key replication (SDK 5): after creating a token key the client asks the node that
+ *   created it to push it to its peers (`key.replicate`) before using it. A token key is usable only once it exists on at least
  *   `keyAvailability` nodes (default 2), CloudHSM's key availability check.
  */
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
@@ -244,17 +244,17 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
 
   async function replicaCount(handle: string, o?: HsmCallOptions): Promise<number> {
     const counts = await Promise.all(
-      links.filter((l) => l.healthy).map((l) => l.call('sync.has', { ids: [`k:${handle}`] }, o?.abortSignal).then((r) => (r[0] ? 1 : 0), () => 0)),
+      links.filter((l) => l.healthy).map((l) => l.call('key.getAttributes', { handle }, o?.abortSignal).then(() => 1, () => 0)),
     );
     return counts.reduce((x: number, y: number) => x + y, 0);
   }
 
-  /** Clone a token key's masked object from `origin` to every other healthy node; returns nodes holding it. */
+  /**
+   * Have `origin` push a token key (or its deletion) to its peers now; returns the nodes holding it.
+   * The node talks to its peers with its own certificate: replication is never a user's operation.
+   */
   async function replicate(handle: string, origin: NodeLink, o?: HsmCallOptions): Promise<number> {
-    const masked = await origin.call('sync.export', { id: `k:${handle}` }, o?.abortSignal);
-    const others = links.filter((l) => l !== origin && l.healthy);
-    const ok = await Promise.all(others.map((l) => l.call('sync.import', { masked }, o?.abortSignal).then(() => 1, () => 0)));
-    return 1 + ok.reduce((x: number, y: number) => x + y, 0);
+    return (await origin.call('key.replicate', { handle }, o?.abortSignal)).nodes;
   }
 
   function ensureAvailable(handle: string, o?: HsmCallOptions): Promise<void> | undefined {
