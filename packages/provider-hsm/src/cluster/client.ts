@@ -117,13 +117,14 @@ function keyPair(r: KeyGenerateResult): { privateKey: NodeKey; publicKey: NodeKe
 }
 
 /**
- * Connect to an hsm-local cluster and log in on every reachable node.
+ * Connect to an hsm-local cluster and log in on every reachable node. It succeeds when at least one
+ * node accepts the login; the others are retried in the background and join when they accept it.
  *
  * @example
  * const hsm = await connectHsmCluster({ nodes, trustAnchor, clientCert, user: 'app', password, az: 'us-east-1a' });
  * const kek = await hsm.generateAesKey({ label: 'app-kek', bits: 256 });
  * const { iv, ciphertext, tag } = await hsm.aesGcmEncrypt(kek, dataKey, aad);
- * @throws StrongroomError ACCESS_DENIED for bad credentials or a locked user; PROVIDER_ERROR when no node is reachable.
+ * @throws StrongroomError ACCESS_DENIED when no node accepts the credentials (bad password, locked user); PROVIDER_ERROR when no node is reachable.
  */
 export async function connectHsmCluster(options: HsmClusterOptions): Promise<HsmClusterClient> {
   if (!options || !Array.isArray(options.nodes) || options.nodes.length === 0) throw new StrongroomError('INVALID_ARGUMENT', 'nodes: at least one node is required');
@@ -149,8 +150,10 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
   });
 
   const results = await Promise.allSettled(links.map((l) => l.open()));
+  // One node accepting the login is enough: a user created a moment ago may not have reached every
+  // node yet. Nodes that refused it are retried in the background (node-link.ts backs off).
   const denied = results.find((r) => r.status === 'rejected' && StrongroomError.isInstance(r.reason, 'ACCESS_DENIED') && failureReason(r.reason) !== 'TAMPERED');
-  if (denied) {
+  if (denied && !links.some((l) => l.healthy)) {
     links.forEach((l) => l.close());
     throw (denied as PromiseRejectedResult).reason;
   }
