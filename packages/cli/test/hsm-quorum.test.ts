@@ -34,7 +34,7 @@ async function ok(args: string[], env: Record<string, string> = {}): Promise<str
 }
 
 describe('strongroom hsm quorum', () => {
-  it('register-key, set user 2, and quorum-governed commands with and without approvals', async () => {
+  it('register-key, set user 2, and quorum-governed commands with and without approvals', { timeout: 300_000 }, async () => {
     const k1 = join(tmp, 'admin.quorum.pem');
     const k2 = join(tmp, 'admin2.quorum.pem');
     const out1 = await ok(['hsm', 'quorum', 'register-key', '--key-file', k1]);
