@@ -55,9 +55,9 @@ export const syncOps = {
       const handle = a.str(args, 'handle', 128);
       const id = `k:${handle}`;
       const o = node.objects()[id];
-      // A live key the caller may use, or the tombstone of one it owned (a deletion to propagate).
-      const mayPush = o && o.kind === 'key' && (o.deleted ? o.owner === session.user : (mustUse(ctx, handle), true));
-      if (!mayPush) throw unavailable(`key ${handle} not found on node ${node.identity.nodeId}`);
+      // A live key the caller may use (mustUse throws otherwise), or the tombstone of one it owned (a deletion to propagate).
+      if (!o || o.kind !== 'key' || (o.deleted && o.owner !== session.user)) throw unavailable(`key ${handle} not found on node ${node.identity.nodeId}`);
+      if (!o.deleted) mustUse(ctx, handle);
       return { nodes: 1 + (await node.pushToPeers([id])) };
     },
   },
