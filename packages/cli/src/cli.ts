@@ -84,6 +84,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--role <role>', 'crypto-user (default) or admin')
     .option('--password-file <file>', 'file holding the new password (one line)')
     .option('--password-env <var>', 'env variable holding the new password (default STRONGROOM_HSM_NEW_PASSWORD)')
+    .option('--approver <admin=keyfile>', 'quorum approval: an admin and its quorum key file (repeat for M of N)', collect, [])
     .action((action: string, name: string | undefined, o) => run((ctx) => hsmUsers(ctx, action, name, o)));
   hsm
     .command('keys <action>')
@@ -92,8 +93,12 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .action((action: string, o) => run((ctx) => hsmKeys(ctx, action, o)));
   hsm
     .command('quorum <action> [service] [value]')
-    .description('get | set <service> <m>')
-    .action((action: string, service?: string, value?: string) => run((ctx) => hsmQuorum(ctx, action, service, value)));
+    .description('get | set <service> <m> | register-key --key-file F (generate or read an admin quorum key and register its public key)')
+    .option('--key-file <path>', 'register-key: the admin\'s quorum private key (created 0600 when missing, never overwritten)')
+    .option('--user <admin>', 'act as this admin instead of the config\'s (password from --password-env)')
+    .option('--password-env <var>', 'env variable holding that admin\'s password (default STRONGROOM_HSM_ADMIN_PASSWORD)')
+    .option('--approver <admin=keyfile>', 'quorum approval: an admin and its quorum key file (repeat for M of N)', collect, [])
+    .action((action: string, service: string | undefined, value: string | undefined, o) => run((ctx) => hsmQuorum(ctx, action, service, value, o)));
   hsm.command('backup').description('write an encrypted backup on a node').action(() => run((ctx) => hsmBackup(ctx)));
   hsm
     .command('restore')

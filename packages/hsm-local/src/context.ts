@@ -10,14 +10,14 @@
  * context, whose type guarantees a session.
  */
 import { createHash, type KeyObject } from 'node:crypto';
-import type { QuorumService, SyncPeerStatus } from '@strongroom/hsm-protocol';
+import { quorumServiceOf, type QuorumOp, type SyncPeerStatus } from '@strongroom/hsm-protocol';
 import * as a from './args';
 import type { Args } from './args';
 import { idChunks, type AuditLog } from './audit';
 import { denied, unavailable } from './errors';
 import { maskObject, type MaskedObject } from './masked';
 import { mayUse, ownedBy, ownerIdOf, userIdOf } from './ownership';
-import { countApprovals, openQuorumToken } from './quorum';
+import { countApprovals, openQuorumToken, quorumArgsDigest } from './quorum';
 import type { ClusterLimits, KeyAttributes, KeyObjectRecord, NodeIdentity, NodeStateData, QuorumObject, ReplicatedObject, Role, StateStore, UserObject } from './state';
 
 export interface Session {
@@ -47,6 +47,8 @@ export interface NodeContextOptions {
   now?: (() => number) | undefined;
   peerStatus?: (() => SyncPeerStatus[]) | undefined;
   createBackup?: (() => Promise<{ path: string; createdAt: number }>) | undefined;
+  /** Send masked objects to every peer now (node-to-node `sync.import`); resolves with how many peers took all of them. */
+  pushToPeers?: ((objs: MaskedObject[]) => Promise<number>) | undefined;
 }
 
 /** The node's shared state and helpers (one per node process). */
@@ -61,8 +63,10 @@ export interface NodeContext {
   readonly sessionKeyStore: Map<string, KeyObjectRecord>;
   /** Consecutive failed logins per user name. */
   readonly failures: Map<string, number>;
+  /** Per user name: the tail of the queue of login attempts (attempts for one user never overlap). */
+  readonly loginQueue: Map<string, Promise<void>>;
   readonly keyObjectCache: Map<string, KeyObject>;
-  /** Quorum token nonces already accepted on this node → expiry. */
+  /** Ids (`t:<nonce>`) of accepted quorum tokens → expiry; an index over the replicated used-token objects. */
   readonly usedTokens: Map<string, number>;
   readonly tampered: boolean;
   readonly peerStatus: () => SyncPeerStatus[];
@@ -86,6 +90,8 @@ export interface NodeContext {
   /** The sorted (id, version) list and its SHA-256: equal on two nodes means in sync. */
   digest(): { list: Array<[string, number]>; hash: string };
   masked(ids: string[]): MaskedObject[];
+  /** Push objects to the peers now; resolves with how many peers took them (0 without peers). */
+  pushToPeers(ids: string[]): Promise<number>;
   /** Merge objects received from a peer; returns how many changed. */
   mergeObjects(objs: ReplicatedObject[]): Promise<number>;
   dropSession(conn: ConnContext): void;
@@ -108,6 +114,20 @@ export function createNodeContext(opts: NodeContextOptions): NodeContext {
   const { store, audit, identity } = opts;
   const now = opts.now ?? Date.now;
   const data = store.data;
+  // Object ids come from callers (handles, user names): a null-prototype map, also for state read from disk.
+  if (Object.getPrototypeOf(data.objects) !== null) data.objects = Object.assign(Object.create(null) as Record<string, ReplicatedObject>, data.objects);
+  const usedTokens = new Map<string, number>();
+  for (const o of Object.values(data.objects)) if (o.kind === 'used-token') usedTokens.set(o.id, o.exp);
+  /** Forget accepted tokens that have expired (they fail on expiry anyway). Every node prunes on its own clock. */
+  const pruneUsedTokens = (): void => {
+    const t = now();
+    for (const [id, exp] of usedTokens) {
+      if (exp >= t) continue;
+      usedTokens.delete(id);
+      delete data.objects[id];
+      digestCache = undefined;
+    }
+  };
   const sessions = new Map<string, Session>();
   const sessionKeyStore = new Map<string, KeyObjectRecord>();
   const keyObjectCache = new Map<string, KeyObject>();
@@ -124,7 +144,8 @@ export function createNodeContext(opts: NodeContextOptions): NodeContext {
   const node: NodeContext = {
     identity, store, audit, data, limits: data.cluster.limits, sessions, sessionKeyStore, keyObjectCache,
     failures: new Map(),
-    usedTokens: new Map(),
+    loginQueue: new Map(),
+    usedTokens,
     get tampered() {
       return tampered;
     },
@@ -158,6 +179,7 @@ export function createNodeContext(opts: NodeContextOptions): NodeContext {
     nextVersion: (prev) => Math.max((prev ?? 0) + 1, now() * 1000),
     put(obj) {
       objects()[obj.id] = obj;
+      if (obj.kind === 'used-token') usedTokens.set(obj.id, obj.exp);
       digestCache = undefined;
       if (obj.kind === 'user') usersById = undefined;
       indexRequest(obj);
@@ -169,6 +191,7 @@ export function createNodeContext(opts: NodeContextOptions): NodeContext {
       return k;
     },
     digest() {
+      pruneUsedTokens();
       if (!digestCache) {
         const list = Object.values(objects())
           .map((o): [string, number] => [o.id, o.version])
@@ -185,12 +208,17 @@ export function createNodeContext(opts: NodeContextOptions): NodeContext {
       }
       return out;
     },
+    async pushToPeers(ids) {
+      if (!opts.pushToPeers) return 0;
+      return opts.pushToPeers(node.masked(ids)).catch(() => 0);
+    },
     async mergeObjects(objs) {
       let changed = 0;
       const changedIds: string[] = [];
       for (const o of objs) {
         const cur = objects()[o.id];
         if (cur && cur.version >= o.version) continue;
+        if (o.kind === 'used-token' && o.exp < now()) continue;
         if (o.kind === 'key' && o.material && !Buffer.isBuffer(o.material)) o.material = Buffer.from(o.material as unknown as Uint8Array);
         node.put(o);
         changed++;
@@ -241,18 +269,27 @@ export function mustManage(ctx: LoggedIn, handle: string): KeyObjectRecord {
   return k;
 }
 
-/** Check the quorum token and approvals in `args` when `service` needs more than one approval. */
-export async function requireQuorum(ctx: LoggedIn, service: QuorumService, args: Args): Promise<void> {
+/**
+ * Check the quorum token and approvals in `args` for operation `op` when its service needs more than
+ * one approval (`needed` overrides the service's value: changing a quorum value needs the higher of
+ * both). The token must name `op`, carry the digest of exactly these arguments, not be expired, and
+ * not have been accepted before on any node: the accepted nonce becomes a replicated object, persisted
+ * with the operation and pushed to the peers before the operation runs.
+ */
+export async function requireQuorum(ctx: LoggedIn, op: QuorumOp, args: Args, needed?: number): Promise<void> {
   const { node } = ctx;
   const { data } = node;
-  const m = node.quorumSettings().values[service];
+  const service = quorumServiceOf(op);
+  const m = needed ?? node.quorumSettings().values[service];
   if (m <= 1) return;
   const token = a.optBytes(args, 'quorumToken', 4096);
-  if (!token) throw denied(`operation needs quorum: ${m} admin approvals for service "${service}" (generate a token with quorum.tokenGenerate)`, 'QUORUM_REQUIRED');
+  if (!token) throw denied(`operation needs quorum: ${m} admin approvals for service "${service}" (generate a token for ${op} with quorum.tokenGenerate)`, 'QUORUM_REQUIRED');
   const p = openQuorumToken(data.cluster.maskingKey, token, data.cluster.clusterId, node.now());
-  if (p.service !== service) throw denied(`quorum token is for service ${p.service}, not ${service}`, 'QUORUM_REQUIRED');
+  if (p.op !== op) throw denied(`quorum token was approved for ${p.op}, not ${op}`, 'QUORUM_REQUIRED');
+  if (p.args !== quorumArgsDigest(data.cluster.maskingKey, op, args)) throw denied(`quorum token was approved for other arguments of ${op}`, 'QUORUM_REQUIRED');
   if (p.requester !== ctx.session.user) throw denied('quorum token was generated for another user', 'QUORUM_REQUIRED');
-  if (node.usedTokens.has(p.nonce)) throw denied('quorum token already used', 'QUORUM_REQUIRED');
+  const usedId = `t:${p.nonce}`;
+  if (node.usedTokens.has(usedId) || node.objects()[usedId]) throw denied('quorum token already used', 'QUORUM_REQUIRED');
   const approvals = a.list(args, 'approvals', 16).map((x) => {
     const o = x as Args;
     return { user: a.str(o, 'user', 31), signature: a.bytes(o, 'signature', 256) };
@@ -262,7 +299,8 @@ export async function requireQuorum(ctx: LoggedIn, service: QuorumService, args:
     return u && u.role === 'admin' ? u.quorumKey : undefined;
   });
   if (got < m) throw denied(`quorum not met for service "${service}": ${got} of ${m} required approvals`, 'QUORUM_REQUIRED');
-  node.usedTokens.set(p.nonce, p.exp);
-  // CloudHSM keeps at most 1,024 tokens; expired ones can be forgotten (they fail on expiry anyway).
-  if (node.usedTokens.size > 1024) for (const [n, exp] of node.usedTokens) if (exp < node.now()) node.usedTokens.delete(n);
+  // From here on the token is spent (no await between the check above and this put).
+  node.put({ kind: 'used-token', id: usedId, version: node.nextVersion(undefined), exp: p.exp });
+  await node.persist();
+  await node.pushToPeers([usedId]);
 }

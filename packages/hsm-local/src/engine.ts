@@ -41,6 +41,8 @@ export interface EngineOptions {
   now?: () => number;
   peerStatus?: () => SyncPeerStatus[];
   createBackup?: () => Promise<{ path: string; createdAt: number }>;
+  /** Node-to-node push of masked objects (peer-sync.ts); resolves with how many peers took them. */
+  pushToPeers?: (objs: MaskedObject[]) => Promise<number>;
 }
 
 export interface Engine {

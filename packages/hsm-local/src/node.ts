@@ -116,6 +116,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     audit,
     shaper: createShaper(options.shaping),
     peerStatus: () => sync?.status() ?? [],
+    pushToPeers: async (objs) => (sync ? sync.push(objs) : 0),
     createBackup: async () => {
       const createdAt = Date.now();
       const path = await writeBackupFile(

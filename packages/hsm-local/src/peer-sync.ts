@@ -7,11 +7,13 @@
  */
 import { connectHsmNode, type HsmNodeConnection, type SyncPeerStatus } from '@strongroom/hsm-protocol';
 import type { Engine } from './engine';
-import { asMaskedObject, unmaskObject } from './masked';
+import { asMaskedObject, unmaskObject, type MaskedObject } from './masked';
 import type { TlsMaterial } from './server';
 
 export interface PeerSync {
   status(): SyncPeerStatus[];
+  /** Send masked objects to every peer now (`sync.import` as this node); resolves with how many peers took all of them. */
+  push(objs: MaskedObject[]): Promise<number>;
   syncNow(): Promise<void>;
   stop(): void;
 }
@@ -22,13 +24,29 @@ export function startPeerSync(engine: Engine, maskingKey: () => Buffer, peers: s
   let stopped = false;
   let running: Promise<void> | null = null;
 
+  async function connection(st: SyncPeerStatus & { conn?: HsmNodeConnection | undefined }): Promise<HsmNodeConnection> {
+    if (!st.conn || st.conn.closed) {
+      st.conn = await connectHsmNode({ url: st.url, trustAnchor: creds.caPem, clientCert: { certPem: creds.certPem, keyPem: creds.keyPem }, connectTimeoutMs: 1000 });
+    }
+    return st.conn;
+  }
+
+  async function pushTo(url: string, objs: MaskedObject[]): Promise<boolean> {
+    const st = state.get(url)!;
+    try {
+      const conn = await connection(st);
+      for (const m of objs) await conn.call('sync.import', { masked: m }, { timeoutMs: 2000 });
+      return true;
+    } catch {
+      // The peer catches up through its own pulls.
+      return false;
+    }
+  }
+
   async function syncPeer(url: string): Promise<void> {
     const st = state.get(url)!;
     try {
-      if (!st.conn || st.conn.closed) {
-        st.conn = await connectHsmNode({ url, trustAnchor: creds.caPem, clientCert: { certPem: creds.certPem, keyPem: creds.keyPem }, connectTimeoutMs: 1000 });
-      }
-      const conn = st.conn;
+      const conn = await connection(st);
       // Cheap check first: equal digests mean nothing to pull.
       const st0 = await conn.call('status', {}, { timeoutMs: 5000 });
       if (st0.state !== 'ACTIVE') throw new Error(`peer is ${st0.state}`);
@@ -69,6 +87,11 @@ export function startPeerSync(engine: Engine, maskingKey: () => Buffer, peers: s
   if (peers.length) running = round().finally(() => (running = null));
 
   return {
+    async push(objs) {
+      if (stopped || objs.length === 0) return 0;
+      const ok = await Promise.all(peers.map((p) => pushTo(p, objs)));
+      return ok.filter(Boolean).length;
+    },
     status: () => [...state.values()].map(({ url, ok, lastSyncAt, lastError, pulled }) => ({ url, ok, lastSyncAt, lastError, pulled })),
     async syncNow() {
       if (running) await running;

@@ -1,27 +1,53 @@
 /**
  * Quorum (M of N) approvals, after CloudHSM's token-sign flow
- * (https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-qm-token-gen.html):
- * 1. the requester asks any node for a token for a service (`user`, `quorum`);
+ * (https://docs.aws.amazon.com/cloudhsm/latest/userguide/quorum-auth-chsm-cli.html):
+ * 1. the requester asks any node for a token for one operation and its arguments;
  * 2. approvers sign the token bytes off-HSM with their registered ECDSA P-256 key;
- * 3. the requester runs the operation with the token and the signatures.
+ * 3. the requester runs that operation, with those arguments, the token and the signatures.
  * A token is `payload JSON ‖ "." ‖ HMAC-SHA256(k_q, payload)` where k_q is derived from the cluster
- * masking key, so every node of the cluster accepts it and nobody outside can mint one. Tokens
- * expire (default 10 minutes, as CloudHSM) and each is accepted once per node.
+ * masking key, so every node of the cluster accepts it and nobody outside can mint one. The payload
+ * names the operation and carries a keyed digest of its arguments (HMAC under k_q, so a token shown
+ * to approvers reveals nothing guessable such as a password). Tokens expire (default 10 minutes, as
+ * CloudHSM) and are single-use across the cluster: the node that accepts one records its nonce as a
+ * replicated, persisted object (context.ts).
  */
 import { createHmac, createPublicKey, hkdfSync, randomBytes, sign, timingSafeEqual, verify } from 'node:crypto';
 import { StrongroomError } from '@strongroom/core';
-import type { QuorumService } from '@strongroom/hsm-protocol';
+import type { QuorumOp, QuorumService, WireValue } from '@strongroom/hsm-protocol';
 
 export type { QuorumService } from '@strongroom/hsm-protocol';
 export const QUORUM_SERVICES: readonly QuorumService[] = ['user', 'quorum'];
 
 export interface QuorumTokenPayload {
-  v: 1;
+  v: 2;
   cluster: string;
   service: QuorumService;
+  op: QuorumOp;
+  /** HMAC-SHA256(k_q, canonical(op, args)), hex. */
+  args: string;
   requester: string;
   nonce: string;
   exp: number;
+}
+
+/** Arguments that carry the approval itself, not part of what is approved. */
+const APPROVAL_FIELDS = new Set(['quorumToken', 'approvals']);
+
+/** One deterministic text for a wire value: keys sorted, bytes as hex, undefined fields dropped. */
+function canonical(v: WireValue | undefined, top = false): string {
+  if (v === null || v === undefined) return 'null';
+  if (v instanceof Uint8Array) return `b:${Buffer.from(v).toString('hex')}`;
+  if (Array.isArray(v)) return `[${v.map((x) => canonical(x)).join(',')}]`;
+  if (typeof v === 'object') {
+    const keys = Object.keys(v).filter((k) => v[k] !== undefined && !(top && APPROVAL_FIELDS.has(k))).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** The keyed digest a token binds: the operation name and its arguments minus the approval fields. */
+export function quorumArgsDigest(maskingKey: Buffer, op: QuorumOp, args: { [k: string]: WireValue | undefined }): string {
+  return createHmac('sha256', tokenKey(maskingKey)).update(`${op}\u0000${canonical(args as WireValue, true)}`).digest('hex');
 }
 
 function tokenKey(maskingKey: Buffer): Buffer {
@@ -29,7 +55,7 @@ function tokenKey(maskingKey: Buffer): Buffer {
 }
 
 export function mintQuorumToken(maskingKey: Buffer, payload: Omit<QuorumTokenPayload, 'v' | 'nonce'>): Buffer {
-  const body = Buffer.from(JSON.stringify({ v: 1, ...payload, nonce: randomBytes(16).toString('hex') }), 'utf8');
+  const body = Buffer.from(JSON.stringify({ v: 2, ...payload, nonce: randomBytes(16).toString('hex') }), 'utf8');
   const mac = createHmac('sha256', tokenKey(maskingKey)).update(body).digest('hex');
   return Buffer.concat([body, Buffer.from(`.${mac}`, 'ascii')]);
 }
@@ -48,6 +74,7 @@ export function openQuorumToken(maskingKey: Buffer, token: Uint8Array, clusterId
   const want = createHmac('sha256', tokenKey(maskingKey)).update(body).digest();
   if (mac.length !== want.length || !timingSafeEqual(mac, want)) throw denied('quorum token was not issued by this cluster');
   const p = JSON.parse(body.toString('utf8')) as QuorumTokenPayload;
+  if (p.v !== 2 || typeof p.nonce !== 'string' || typeof p.op !== 'string' || typeof p.args !== 'string') throw denied('quorum token has an old format; generate a new one');
   if (p.cluster !== clusterId) throw denied('quorum token is for another cluster');
   if (p.exp < now) throw denied('quorum token expired');
   return p;

@@ -81,7 +81,16 @@ export interface QuorumObject {
   values: { user: number; quorum: number };
 }
 
-export type ReplicatedObject = UserObject | KeyObjectRecord | QuorumObject;
+/** A quorum token that was accepted (its nonce), kept until it expires so no node accepts it again. */
+export interface UsedTokenObject {
+  kind: 'used-token';
+  id: string; // "t:<nonce>"
+  version: number;
+  deleted?: boolean;
+  exp: number;
+}
+
+export type ReplicatedObject = UserObject | KeyObjectRecord | QuorumObject | UsedTokenObject;
 
 export interface ClusterLimits {
   maxUsers: number;

@@ -236,7 +236,7 @@ describe('quorum (M of N admin approvals)', () => {
     await admin2.callUnchecked('user.registerQuorumKey', { publicKeyPem: k2.publicKey.export({ type: 'spki', format: 'pem' }) as string });
     await admin.callUnchecked('quorum.setValue', { service: 'user', value: 2 });
     expect(await reason(admin.callUnchecked('user.create', { user: 'carol', role: 'crypto-user', password: 'carol-pass-1' }))).toBe('ACCESS_DENIED:QUORUM_REQUIRED');
-    const { token } = await admin.callUnchecked<{ token: Buffer }>('quorum.tokenGenerate', { service: 'user' });
+    const { token } = await admin.callUnchecked<{ token: Buffer }>('quorum.tokenGenerate', { op: 'user.create', args: { user: 'carol', role: 'crypto-user', password: 'carol-pass-1' } });
     const sig1 = signQuorumToken(token, k1.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
     const sig2 = signQuorumToken(token, k2.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
     const forged = signQuorumToken(token, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);

@@ -6,10 +6,10 @@
  */
 export { connectHsmNode, connectionError, parseNodeUrl, type HsmCallOptions, type HsmNodeConnectOptions, type HsmNodeConnection } from './connection';
 export {
-  HSM_OPS,
+  HSM_OPS, QUORUM_OPS, quorumServiceOf,
   type Curve, type HashName, type HsmArgs, type HsmOp, type HsmOps, type HsmResult, type KeyClass, type KeyFindArgs, type KeyGenerateArgs,
   type KeyGenerateResult, type KeyTemplate, type KeyType, type MaskedObjectWire, type NodeKey, type NodeKeyAttributes, type NodeState,
-  type OaepHash, type QuorumArgs, type QuorumService, type QuorumValues, type Role, type SignMechanismName, type SyncPeerStatus, type WrapMechanism,
+  type OaepHash, type QuorumArgs, type QuorumOp, type QuorumService, type QuorumTokenRequest, type QuorumValues, type Role, type SignMechanismName, type SyncPeerStatus, type WrapMechanism,
 } from './ops';
 export { failureReason, hasFailureReason, HSM_FAILURE_REASONS, reasonError, type HsmFailureReason } from './reasons';
 export * as wire from './wire/codec';

@@ -87,6 +87,22 @@ export type QuorumArgs = {
 
 export type QuorumValues = { user: number; quorum: number };
 
+/** The operations that need quorum approval when the quorum value of their service is above 1. */
+export type QuorumOp = 'user.create' | 'user.delete' | 'user.unlock' | 'user.changePassword' | 'quorum.setValue';
+export const QUORUM_OPS = ['user.create', 'user.delete', 'user.unlock', 'user.changePassword', 'quorum.setValue'] as const satisfies readonly QuorumOp[];
+
+/** The quorum service whose value governs an operation (`quorum.setValue` needs the higher of both). */
+export function quorumServiceOf(op: QuorumOp): QuorumService {
+  return op === 'quorum.setValue' ? 'quorum' : 'user';
+}
+
+/**
+ * What a quorum token is asked for: the exact operation and its arguments (without `quorumToken` and
+ * `approvals`). The node binds the token to a keyed digest of both, so approvals for one operation
+ * never authorize another one or other arguments.
+ */
+export type QuorumTokenRequest = { [Op in QuorumOp]: { op: Op; args: Omit<HsmOps[Op]['args'], keyof QuorumArgs>; service?: QuorumService | undefined } }[QuorumOp];
+
 export type SyncPeerStatus = { url: string; ok: boolean; lastSyncAt: number | null; lastError: string | null; pulled: number };
 
 export type NodeState = 'ACTIVE' | 'TAMPERED';
@@ -151,7 +167,7 @@ export interface HsmOps {
   'user.registerQuorumKey': { args: { publicKeyPem: string }; result: true };
 
   /* quorum */
-  'quorum.tokenGenerate': { args: { service: QuorumService }; result: { token: Uint8Array } };
+  'quorum.tokenGenerate': { args: QuorumTokenRequest; result: { token: Uint8Array; service: QuorumService; expiresAt: number } };
   'quorum.get': { args: NoArgs; result: QuorumValues };
   'quorum.setValue': { args: { service: QuorumService; value: number } & QuorumArgs; result: QuorumValues };
 
@@ -186,6 +202,8 @@ export interface HsmOps {
   /* replication of masked objects */
   'sync.export': { args: { id: string }; result: MaskedObjectWire };
   'sync.import': { args: { masked: MaskedObjectWire }; result: { changed: boolean } };
+  /** Replicate a token key (or its deletion) from this node to its peers now; `nodes` = nodes holding it. */
+  'key.replicate': { args: Handle; result: { nodes: number } };
   'sync.digest': { args: NoArgs; result: Array<[string, number]> };
   'sync.has': { args: { ids: string[] }; result: boolean[] };
   'sync.get': { args: { ids: string[] }; result: MaskedObjectWire[] };
@@ -206,7 +224,7 @@ export const HSM_OPS = [
   'key.generate', 'key.import', 'key.find', 'key.getAttributes', 'key.setAttributes', 'key.delete', 'key.share', 'key.unshare',
   'key.export', 'key.wrap', 'key.unwrap',
   'aes.gcmEncrypt', 'aes.gcmDecrypt', 'rsa.encrypt', 'rsa.decrypt', 'sign', 'verify', 'hmac', 'hmac.verify', 'digest', 'random',
-  'sync.export', 'sync.import', 'sync.digest', 'sync.has', 'sync.get',
+  'sync.export', 'sync.import', 'sync.digest', 'sync.has', 'sync.get', 'key.replicate',
   'backup.create',
 ] as const satisfies readonly HsmOp[];
 

@@ -20,8 +20,11 @@ async function misuse(conn: HsmNodeConnection): Promise<void> {
   await conn.call('key.generate', { type: 'ec', bits: 256, template: { label: 'k' } });
   // @ts-expect-error plaintext is bytes, not a string
   await conn.call('aes.gcmEncrypt', { handle: 'h', plaintext: 'secret' });
-  // @ts-expect-error quorum services are user and quorum
-  await conn.call('quorum.tokenGenerate', { service: 'keys' });
+  // @ts-expect-error a quorum token is for one quorum-governed operation (key.generate is not one)
+  await conn.call('quorum.tokenGenerate', { op: 'key.generate', args: {} });
+  // @ts-expect-error the token's arguments are those of the named operation
+  await conn.call('quorum.tokenGenerate', { op: 'user.unlock', args: { service: 'user', value: 1 } });
+  await conn.call('quorum.tokenGenerate', { op: 'quorum.setValue', args: { service: 'user', value: 1 } });
 
   const enc = await conn.call('aes.gcmEncrypt', { handle: 'h', plaintext: new Uint8Array(1) });
   // @ts-expect-error the result has iv, ciphertext and tag, no plaintext

@@ -7,6 +7,7 @@ import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
+import { connectHsmNode } from '@strongroom/hsm-protocol';
 import { describeKeyProviderConformance } from '@strongroom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HsmKeyProvider } from '../src/key-provider';
@@ -60,6 +61,31 @@ describe('connectHsmCluster', () => {
   it('rejects bad credentials with ACCESS_DENIED', async () => {
     const err = await connectHsmCluster({ nodes: c.urls.map((url) => ({ url })), trustAnchor: c.info.trustAnchor, clientCert: c.info.clientCert, user: APP.user, password: 'wrong-password' }).catch((e: unknown) => e);
     expect(StrongroomError.isInstance(err, 'ACCESS_DENIED')).toBe(true);
+  });
+
+  it('succeeds when one node accepts the login although others do not know the user yet, and they join later', async () => {
+    // Node 2 restarts isolated (no peers to pull from), so a user created now exists on nodes 0 and 1 only.
+    await c.kill(2);
+    await c.start(2, { peers: [] });
+    const admin = await connectHsmNode({ url: c.urls[0]!, trustAnchor: c.info.trustAnchor, clientCert: c.info.clientCert });
+    try {
+      await admin.call('login', { user: 'admin', password: c.adminPassword });
+      await admin.call('user.create', { user: 'fresh', role: 'crypto-user', password: 'fresh-password-1' });
+    } finally {
+      admin.close();
+    }
+    const hsm = await connectHsmCluster({
+      nodes: [...c.urls].reverse().map((url) => ({ url })), trustAnchor: c.info.trustAnchor, clientCert: c.info.clientCert,
+      user: 'fresh', password: 'fresh-password-1', reconnectIntervalMs: 50,
+    });
+    open.push(hsm);
+    expect(hsm.health().filter((h) => h.healthy).length).toBeGreaterThanOrEqual(1);
+    expect(hsm.health().find((h) => h.url === c.urls[2])!.healthy).toBe(false);
+    expect((await hsm.generateRandom(8)).length).toBe(8);
+    // Back with its peers, node 2 pulls the user and the client's background retry logs it in.
+    await c.kill(2);
+    await c.start(2);
+    await until(async () => hsm.health().every((h) => h.healthy), 30_000);
   });
 
   it('creates keys replicated to every node and runs every HsmBackend operation', async () => {

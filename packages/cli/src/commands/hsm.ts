@@ -14,13 +14,28 @@ import type { DevConfig } from '../dev-config';
 import { UsageError } from '../exit';
 import { readSecret } from '../secret-input';
 import type { CliContext } from './context';
+import { collectApprovals, loadOrCreateQuorumKey, parseApprovers } from './quorum-keys';
 
-async function node(config: DevConfig, as: 'admin' | 'crypto', index = 0): Promise<HsmNodeConnection> {
+/** Log in as another admin than the config's: the name, and the env variable holding its password. */
+export interface AdminOverride {
+  user?: string | undefined;
+  passwordEnv?: string | undefined;
+}
+
+function adminCredentials(config: DevConfig, o: AdminOverride | undefined): { user: string; password: string } {
+  if (!o?.user) return { user: config.hsmAdmin.user, password: config.hsmAdmin.password };
+  const env = o.passwordEnv ?? 'STRONGROOM_HSM_ADMIN_PASSWORD';
+  const password = process.env[env];
+  if (!password) throw new UsageError(`--user ${o.user}: set that admin's password in env ${env} (or name another variable with --password-env)`);
+  return { user: o.user, password };
+}
+
+async function node(config: DevConfig, as: 'admin' | 'crypto', index = 0, admin?: AdminOverride): Promise<HsmNodeConnection> {
   const n = config.hsm.nodes[index];
   if (!n) throw new UsageError(`--node ${index}: the cluster has ${config.hsm.nodes.length} nodes (0-${config.hsm.nodes.length - 1})`);
   const conn = await connectHsmNode({ url: n.url, ...hsmPems(config.hsm) });
   try {
-    if (as === 'admin') await conn.call('login', { user: config.hsmAdmin.user, password: config.hsmAdmin.password });
+    if (as === 'admin') await conn.call('login', adminCredentials(config, admin));
     else await conn.call('login', { user: config.hsm.user, password: config.hsm.password });
   } catch (error) {
     conn.close();
@@ -52,8 +67,8 @@ function table(ctx: CliContext, rows: ReadonlyArray<Record<string, unknown>>): v
   for (const r of rows) ctx.print(cols.map((c, i) => cell(r[c]).padEnd(widths[i]!)).join('  '));
 }
 
-async function withNode<T>(config: DevConfig, as: 'admin' | 'crypto', fn: (c: HsmNodeConnection) => Promise<T>): Promise<T> {
-  const c = await node(config, as);
+async function withNode<T>(config: DevConfig, as: 'admin' | 'crypto', fn: (c: HsmNodeConnection) => Promise<T>, admin?: AdminOverride): Promise<T> {
+  const c = await node(config, as, 0, admin);
   try {
     return await fn(c);
   } finally {
@@ -61,8 +76,9 @@ async function withNode<T>(config: DevConfig, as: 'admin' | 'crypto', fn: (c: Hs
   }
 }
 
-export async function hsmUsers(ctx: CliContext, action: string, name: string | undefined, o: { role?: string; passwordEnv?: string; passwordFile?: string }): Promise<void> {
+export async function hsmUsers(ctx: CliContext, action: string, name: string | undefined, o: { role?: string; passwordEnv?: string; passwordFile?: string; approver?: string[] }): Promise<void> {
   const config = ctx.config();
+  const approvers = parseApprovers(o.approver);
   // Read before connecting (a prompt may wait); never from argv (docs/cli.md#secrets).
   const password =
     action === 'create' && name ? await readSecret({ what: `password for the new HSM user ${name}`, fileFlag: '--password-file', file: o.passwordFile, env: o.passwordEnv ?? 'STRONGROOM_HSM_NEW_PASSWORD' }) : undefined;
@@ -73,11 +89,15 @@ export async function hsmUsers(ctx: CliContext, action: string, name: string | u
       const role = o.role ?? 'crypto-user';
       if (role !== 'crypto-user' && role !== 'admin') throw new UsageError('--role: crypto-user or admin');
       if (password === undefined) throw new UsageError('hsm users create: a password is required');
-      await c.call('user.create', { user: name, role, password });
+      const args = { user: name, role, password } as const;
+      await c.call('user.create', { ...args, ...(await collectApprovals(c, { op: 'user.create', args }, approvers)) });
       return ctx.print(`created ${role} ${name}`);
     }
-    if (action === 'delete') return (await c.call('user.delete', { user: name }), ctx.print(`deleted ${name}`));
-    if (action === 'unlock') return (await c.call('user.unlock', { user: name }), ctx.print(`unlocked ${name}`));
+    if (action === 'delete' || action === 'unlock') {
+      const op = action === 'delete' ? 'user.delete' : 'user.unlock';
+      await c.call(op, { user: name, ...(await collectApprovals(c, { op, args: { user: name } }, approvers)) });
+      return ctx.print(`${action === 'delete' ? 'deleted' : 'unlocked'} ${name}`);
+    }
     throw new UsageError(`hsm users: unknown action ${action} (list, create, delete, unlock)`);
   });
 }
@@ -109,21 +129,36 @@ export async function hsmKeys(ctx: CliContext, action: string, o: { label?: stri
   }
 }
 
-export async function hsmQuorum(ctx: CliContext, action: string, service: string | undefined, value: string | undefined): Promise<void> {
+export async function hsmQuorum(
+  ctx: CliContext, action: string, service: string | undefined, value: string | undefined,
+  o: { keyFile?: string; user?: string; passwordEnv?: string; approver?: string[] } = {},
+): Promise<void> {
   const config = ctx.config();
+  const approvers = parseApprovers(o.approver);
+  if (action === 'register-key') {
+    if (!o.keyFile) throw new UsageError('hsm quorum register-key --key-file <path> [--user <admin> --password-env <VAR>]');
+    const { publicKeyPem, created } = loadOrCreateQuorumKey(o.keyFile);
+    await withNode(config, 'admin', async (c) => {
+      await c.call('user.registerQuorumKey', { publicKeyPem });
+      const who = o.user ?? config.hsmAdmin.user;
+      ctx.print(`${created ? 'generated' : 'read'} the quorum key ${o.keyFile} and registered its public key for admin ${who}; keep the file private (mode 0600)`);
+    }, o);
+    return;
+  }
   await withNode(config, 'admin', async (c) => {
     if (action === 'get') {
       const q = await c.call('quorum.get', {});
       return table(ctx, Object.entries(q).map(([s, v]) => ({ service: s, 'm-of-n': v })));
     }
     if (action === 'set') {
-      if (!service || !value || !/^\d$/.test(value)) throw new UsageError('hsm quorum set <service> <value 1-8>');
+      if (!service || !value || !/^\d$/.test(value)) throw new UsageError('hsm quorum set <service> <value 1-8> [--approver <admin>=<key file> …]');
       if (!isQuorumService(service)) throw new UsageError(`hsm quorum set: service must be user or quorum (got ${service})`);
-      const q = await c.call('quorum.setValue', { service, value: Number(value) });
+      const args = { service, value: Number(value) };
+      const q = await c.call('quorum.setValue', { ...args, ...(await collectApprovals(c, { op: 'quorum.setValue', args }, approvers)) });
       return ctx.print(`quorum: ${JSON.stringify(q)}`);
     }
-    throw new UsageError(`hsm quorum: unknown action ${action} (get, set)`);
-  });
+    throw new UsageError(`hsm quorum: unknown action ${action} (get, set, register-key)`);
+  }, o);
 }
 
 export async function hsmBackup(ctx: CliContext): Promise<void> {

@@ -26,7 +26,7 @@ export const userOps = {
       if (!u) throw invalid(`no user ${target}`);
       if (target !== s.user) {
         if (s.role !== 'admin') throw denied('only admins can change another user\'s password', 'ADMIN_ONLY');
-        await requireQuorum(ctx, 'user', args);
+        await requireQuorum(ctx, 'user.changePassword', args);
       }
       node.put({ ...u, password: await hashPassword(pw), mustChangePassword: false, locked: target === s.user ? u.locked : false, version: node.nextVersion(u.version) });
       if (target === s.user) s.mustChangePassword = false;
@@ -50,7 +50,7 @@ export const userOps = {
       if (node.user(name)) throw invalid(`user ${name} already exists`);
       const count = Object.values(node.objects()).filter((o) => o.kind === 'user' && !o.deleted).length;
       if (count >= node.limits.maxUsers) throw limit(`user limit reached: a cluster holds at most ${node.limits.maxUsers} users`);
-      await requireQuorum(ctx, 'user', args);
+      await requireQuorum(ctx, 'user.create', args);
       const prev = node.objects()[`u:${name}`];
       node.put({ kind: 'user', id: `u:${name}`, uid: newUserId(), version: node.nextVersion(prev?.version), name, role, password: await hashPassword(pw), mustChangePassword: false, locked: false });
       await node.persist();
@@ -69,7 +69,7 @@ export const userOps = {
       const who = { uid: userIdOf(u) };
       const owned = Object.values(node.objects()).some((o) => o.kind === 'key' && !o.deleted && ownedBy(o, who));
       if (owned) throw invalid(`user ${name} still owns keys; delete them first`);
-      await requireQuorum(ctx, 'user', args);
+      await requireQuorum(ctx, 'user.delete', args);
       node.put({ ...u, deleted: true, version: node.nextVersion(u.version), password: { ...u.password, hash: Buffer.alloc(32) } });
       for (const s of node.sessions.values()) if (s.user === name) node.sessions.delete(s.id);
       // Remove the user's shares everywhere: each key changed here replicates with a new version.
@@ -89,7 +89,7 @@ export const userOps = {
       const name = a.str(args, 'user', 64);
       const u = node.user(name);
       if (!u) throw invalid(`no user ${name}`);
-      await requireQuorum(ctx, 'user', args);
+      await requireQuorum(ctx, 'user.unlock', args);
       node.put({ ...u, locked: false, version: node.nextVersion(u.version) });
       node.failures.delete(name);
       await node.persist();

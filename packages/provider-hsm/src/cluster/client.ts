@@ -10,8 +10,8 @@
  * - Failover: a connection failure, a tampered or throttled node, or a key not yet replicated to the
  *   chosen node makes the client retry on another node, so the caller sees no error while any node
  *   that holds the key is up. Down nodes are reconnected in the background and rejoin the rotation.
- * - Client-side key replication (SDK 5): after creating a token key the client clones the masked
- *   object to the other nodes. A token key is usable only once it exists on at least
+ * - Client-side key replication (SDK 5): after creating a token key the client asks the node that
+ *   created it to push it to its peers (`key.replicate`) before using it. A token key is usable only once it exists on at least
  *   `keyAvailability` nodes (default 2), CloudHSM's key availability check.
  */
 import { randomUUID } from 'node:crypto';
@@ -119,13 +119,14 @@ function keyPair(r: KeyGenerateResult): { privateKey: NodeKey; publicKey: NodeKe
 }
 
 /**
- * Connect to an hsm-local cluster and log in on every reachable node.
+ * Connect to an hsm-local cluster and log in on every reachable node. It succeeds when at least one
+ * node accepts the login; the others are retried in the background and join when they accept it.
  *
  * @example
  * const hsm = await connectHsmCluster({ nodes, trustAnchor, clientCert, user: 'app', password, az: 'us-east-1a' });
  * const kek = await hsm.generateAesKey({ label: 'app-kek', bits: 256 });
  * const { iv, ciphertext, tag } = await hsm.aesGcmEncrypt(kek, dataKey, aad);
- * @throws StrongroomError ACCESS_DENIED for bad credentials or a locked user; PROVIDER_ERROR when no node is reachable.
+ * @throws StrongroomError ACCESS_DENIED when no node accepts the credentials (bad password, locked user); PROVIDER_ERROR when no node is reachable.
  */
 export async function connectHsmCluster(options: HsmClusterOptions): Promise<HsmClusterClient> {
   if (!options || !Array.isArray(options.nodes) || options.nodes.length === 0) throw new StrongroomError('INVALID_ARGUMENT', 'nodes: at least one node is required');
@@ -151,8 +152,10 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
   });
 
   const results = await Promise.allSettled(links.map((l) => l.open()));
+  // One node accepting the login is enough: a user created a moment ago may not have reached every
+  // node yet. Nodes that refused it are retried in the background (node-link.ts backs off).
   const denied = results.find((r) => r.status === 'rejected' && StrongroomError.isInstance(r.reason, 'ACCESS_DENIED') && failureReason(r.reason) !== 'TAMPERED');
-  if (denied) {
+  if (denied && !links.some((l) => l.healthy)) {
     links.forEach((l) => l.close());
     throw (denied as PromiseRejectedResult).reason;
   }
@@ -252,12 +255,12 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
     return counts.reduce((x: number, y: number) => x + y, 0);
   }
 
-  /** Clone a token key's masked object from `origin` to every other healthy node; returns nodes holding it. */
+  /**
+   * Have `origin` push a token key (or its deletion) to its peers now; returns the nodes holding it.
+   * The node talks to its peers with its own certificate: replication is never a user's operation.
+   */
   async function replicate(handle: string, origin: NodeLink, o?: HsmCallOptions): Promise<number> {
-    const masked = await origin.call('sync.export', { id: `k:${handle}` }, o?.abortSignal);
-    const others = links.filter((l) => l !== origin && l.healthy);
-    const ok = await Promise.all(others.map((l) => l.call('sync.import', { masked }, o?.abortSignal).then(() => 1, () => 0)));
-    return 1 + ok.reduce((x: number, y: number) => x + y, 0);
+    return (await origin.call('key.replicate', { handle }, o?.abortSignal)).nodes;
   }
 
   function ensureAvailable(handle: string, o?: HsmCallOptions): Promise<void> | undefined {

@@ -51,12 +51,22 @@ export function createNodeLink(o: NodeLinkOptions): NodeLink {
   const listeners: Array<() => void> = [];
   const changed = () => listeners.forEach((l) => l());
 
+  /** Consecutive refused logins: retried ever more slowly, so a stale password cannot lock the user quickly. */
+  let refusals = 0;
+
   function scheduleReconnect(): void {
     if (closed || timer) return;
+    const delay = refusals === 0 ? o.reconnectIntervalMs : Math.min(30_000, 1000 * 2 ** (refusals - 1));
     timer = setTimeout(() => {
       timer = undefined;
-      link.open().catch(() => scheduleReconnect());
-    }, o.reconnectIntervalMs);
+      link.open().then(
+        () => (refusals = 0),
+        (e: unknown) => {
+          if (StrongroomError.isInstance(e, 'ACCESS_DENIED')) refusals++;
+          scheduleReconnect();
+        },
+      );
+    }, delay);
     timer.unref();
   }
 

@@ -61,8 +61,8 @@ export interface LocalHsmCluster {
   nodes: Array<StartedHsmNode | undefined>;
   cryptoUser: { user: string; password: string };
   adminPassword: string;
-  /** (Re)start node i on its original port. */
-  start(i: number): Promise<StartedHsmNode>;
+  /** (Re)start node i on its original port; `peers: []` starts it isolated (it pulls from nobody). */
+  start(i: number, opts?: { peers?: string[] }): Promise<StartedHsmNode>;
   /** SIGKILL node i. */
   kill(i: number): Promise<void>;
   /** Kill every node and delete the cluster directory. */
@@ -84,11 +84,11 @@ export async function startHsmCluster(options: StartHsmClusterOptions = {}): Pro
     nodes: [],
     cryptoUser,
     adminPassword: 'admin-password-1',
-    async start(i) {
+    async start(i, opts) {
       const n = await startHsmNode({
         dataDir: info.nodes[i]!.dataDir,
         port: ports[i]!,
-        peers: urls.filter((_, j) => j !== i),
+        peers: opts?.peers ?? urls.filter((_, j) => j !== i),
         syncIntervalMs: options.syncIntervalMs ?? 300,
       });
       c.nodes[i] = n;
