@@ -1,8 +1,10 @@
 /**
  * The dev stack: first start creates, a second start reuses the state (keys and ciphertexts survive),
  * stop() ends every HSM node process; and `strongroom dev` as a real child process prints the
- * endpoints, writes dev.json, and stops everything cleanly on Ctrl-C (SIGINT).
+ * endpoints, writes dev.json, and stops everything cleanly on Ctrl-C (SIGINT). Its kms-local always
+ * runs strict SigV4 (unsigned and wrongly signed requests refused).
  */
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -46,6 +48,29 @@ async function roundTrip(uri: string, config: ReturnType<typeof loadDevConfig>, 
   }
 }
 
+/** The dev stack's kms-local runs strict: unsigned and wrongly signed requests are refused, a signed one works. */
+async function expectStrictKms(kms: ReturnType<typeof loadDevConfig>['kms']): Promise<void> {
+  const unsigned = await fetch(kms.endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.ListKeys' },
+    body: '{}',
+  });
+  expect(unsigned.status).toBe(400);
+  expect(unsigned.headers.get('x-strongroom-auth')).not.toBe('none');
+  expect(((await unsigned.json()) as { __type: string }).__type).toMatch(/MissingAuthenticationToken/);
+  const client = (secretAccessKey: string) =>
+    new KMSClient({ endpoint: kms.endpoint, region: kms.region, credentials: { accessKeyId: kms.accessKeyId, secretAccessKey }, maxAttempts: 1 });
+  const wrong = client(`${kms.secretAccessKey}x`);
+  const right = client(kms.secretAccessKey);
+  try {
+    await expect(wrong.send(new DescribeKeyCommand({ KeyId: kms.keyArn }))).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+    expect((await right.send(new DescribeKeyCommand({ KeyId: kms.keyArn }))).KeyMetadata?.Arn).toBe(kms.keyArn);
+  } finally {
+    wrong.destroy();
+    right.destroy();
+  }
+}
+
 describe('startDevStack', () => {
   it('creates on the first start, reuses on the second, and stop() ends every node process', async () => {
     const dir = join(tmp, 'lib');
@@ -71,6 +96,7 @@ describe('startDevStack', () => {
       expect(second.config.kms.keyArn).toBe(first.config.kms.keyArn);
       expect(second.config.hsm.clusterId).toBe(first.config.hsm.clusterId);
       for (const [i, u] of uris.entries()) expect(Buffer.from(await roundTrip(u, second.config, sealed[i])).toString()).toBe('survives a restart');
+      await expectStrictKms(second.config.kms);
     } finally {
       await second.stop();
     }

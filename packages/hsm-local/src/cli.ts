@@ -2,7 +2,7 @@
 /**
  * `strongroom-hsm` — run and administer hsm-local nodes (docs/hsm-cluster.md).
  *
- *   strongroom-hsm init --dir C --node AZ [--node AZ …]
+ *   strongroom-hsm init --dir C --node AZ [--node AZ …] [--admin-password-file F | --admin-password-prompt]
  *   strongroom-hsm node --data-dir D --port P [--az A] [--peers url,url] [--shaping hsm2m.medium] [--latency-ms N]
  *                       [--backup-keep N] [--backup-max-age-days D]
  *   strongroom-hsm add-node --cluster-dir C --data-dir D --backup F --donor-data-dir N [--az A]  (also: restore a tampered node)
@@ -12,6 +12,9 @@
  * Unseal secret (unseal.ts): STRONGROOM_HSM_UNSEAL_SECRET, or `--unseal-fd N` / `--unseal-file PATH`
  * (outside the data directory) for `node` and `backup`; `init` and `add-node` seal new nodes under
  * the environment variable when it is set. Never on the command line: argv is visible to every user.
+ * The initial admin password (`init`): `--admin-password-file F`, STRONGROOM_HSM_ADMIN_PASSWORD, or
+ * `--admin-password-prompt` (no echo, on a terminal); `--admin-password P` still works but warns
+ * (server-secret.ts). Without any, `init` writes a random one to `C/initial-admin-password` (0600).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,9 +24,13 @@ import { writeBackupFile } from './backup';
 import { initCluster } from './init';
 import { runNode } from './node';
 import { addNodeFromBackup } from './restore';
+import { readServerSecret } from './server-secret';
 import { resolveShaping } from './shaping';
 import { loadStateFile, readIdentity } from './state';
 import { readUnsealSecret, resolveUnsealKey, unsealSecretFromEnv } from './unseal';
+
+/** The initial admin password for `init` (else `--admin-password-file`, `--admin-password-prompt`). */
+const ADMIN_PASSWORD_ENV = 'STRONGROOM_HSM_ADMIN_PASSWORD';
 
 const UNSEAL_OPTIONS = { 'unseal-fd': { type: 'string' }, 'unseal-file': { type: 'string' } } as const;
 
@@ -35,11 +42,12 @@ function unsealSecret(values: { 'unseal-fd'?: string | undefined; 'unseal-file'?
 }
 
 const USAGE = `usage:
-  strongroom-hsm init --dir C --node AZ [--node AZ ...] [--admin-password P]
+  strongroom-hsm init --dir C --node AZ [--node AZ ...] [--admin-password-file F | --admin-password-prompt]
   strongroom-hsm node --data-dir D [--port P] [--az A] [--peers url,url] [--shaping hsm1.medium|hsm2m.medium] [--latency-ms N] [--sync-interval-ms N] [--backup-keep N] [--backup-max-age-days D] [--unseal-fd N | --unseal-file PATH]
   strongroom-hsm add-node --cluster-dir C --data-dir D --backup F --donor-data-dir N [--az A] [--node-id ID]
   strongroom-hsm backup --data-dir D [--out DIR] [--unseal-fd N | --unseal-file PATH]
   strongroom-hsm audit verify --data-dir D [FILE] [--unseal-fd N | --unseal-file PATH]
+The initial admin password may also come from STRONGROOM_HSM_ADMIN_PASSWORD (default: random, written to C/initial-admin-password).
 The unseal secret may also come from STRONGROOM_HSM_UNSEAL_SECRET; without one, nodes use unseal.key in their data directory (development only).`;
 
 async function main(argv: string[]): Promise<number> {
@@ -47,14 +55,28 @@ async function main(argv: string[]): Promise<number> {
   const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v)}\n`);
   switch (cmd) {
     case 'init': {
-      const { values } = parseArgs({ args: rest, options: { dir: { type: 'string' }, node: { type: 'string', multiple: true }, 'admin-password': { type: 'string' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          dir: { type: 'string' }, node: { type: 'string', multiple: true },
+          'admin-password': { type: 'string' }, 'admin-password-file': { type: 'string' }, 'admin-password-prompt': { type: 'boolean' },
+        },
+      });
       if (!values.dir || !values.node?.length) throw new Error('init needs --dir and at least one --node AZ');
       const secret = unsealSecretFromEnv();
+      const adminPassword = await readServerSecret(
+        {
+          what: 'initial admin password', argvFlag: '--admin-password', argv: values['admin-password'],
+          fileFlag: '--admin-password-file', file: values['admin-password-file'], env: ADMIN_PASSWORD_ENV, prompt: values['admin-password-prompt'] === true,
+        },
+        { program: 'strongroom-hsm', env: process.env, input: process.stdin, output: process.stderr },
+      );
+      if (values['admin-password-prompt'] && adminPassword === undefined) throw new Error('--admin-password-prompt needs a terminal on standard input');
       const info = await initCluster({
         dir: values.dir, nodes: values.node.map((az) => ({ az })),
-        ...(values['admin-password'] ? { initialAdminPassword: values['admin-password'] } : {}), ...(secret ? { unsealSecret: secret } : {}),
+        ...(adminPassword ? { initialAdminPassword: adminPassword } : {}), ...(secret ? { unsealSecret: secret } : {}),
       });
-      out({ clusterId: info.clusterId, dir: info.dir, nodes: info.nodes, initialAdminPasswordFile: values['admin-password'] ? null : join(info.dir, 'initial-admin-password') });
+      out({ clusterId: info.clusterId, dir: info.dir, nodes: info.nodes, initialAdminPasswordFile: adminPassword ? null : join(info.dir, 'initial-admin-password') });
       return 0;
     }
     case 'node': {

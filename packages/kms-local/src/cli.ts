@@ -4,19 +4,21 @@
  *
  *   strongroom-kms --data-dir ./.kms-local [--port 4599] [--host 127.0.0.1] [--region us-east-1]
  *                  [--account-id 111122223333] [--access-key-id AKID --secret-access-key-file FILE]
- *
  *                  [--tls-cert FILE --tls-key FILE | --tls-dev]
  *
- * With an access key pair (flags, or env KMS_LOCAL_ACCESS_KEY_ID / KMS_LOCAL_SECRET_ACCESS_KEY) the
- * server runs in strict SigV4 mode; without one it warns on standard error and marks every response
- * `x-strongroom-auth: none`. `--tls-cert/--tls-key` serve HTTPS with that PEM pair; `--tls-dev` with a
- * self-signed development certificate kept in the data directory (`tls-dev-cert.pem`: give it to
+ * With an access key pair the server runs in strict SigV4 mode. The id comes from `--access-key-id` or
+ * env KMS_LOCAL_ACCESS_KEY_ID; the secret from `--secret-access-key-file FILE`, env
+ * KMS_LOCAL_SECRET_ACCESS_KEY, or a no-echo prompt on a terminal (server-secret.ts) — `--secret-access-key`
+ * still works for scripts but warns, as `ps` shows it to every local user. Without a pair the server
+ * warns on standard error and marks every response `x-strongroom-auth: none`. `--tls-cert/--tls-key`
+ * serve HTTPS with that PEM pair; `--tls-dev` with a self-signed development certificate kept in the data directory (`tls-dev-cert.pem`: give it to
  * clients as their CA). `--hsm-clusters FILE` registers hsm-local clusters for custom key stores
  * (format: custom-key-store/registrations.ts; `<data-dir>/hsm-clusters.json` is read too).
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { parseHsmClusterRegistrations } from './custom-key-store/registrations';
+import { readServerSecret } from './server-secret';
 import { startKmsServer } from './server';
 
 const { values } = parseArgs({
@@ -47,15 +49,24 @@ if (values.help) {
 }
 
 const accessKeyId = values['access-key-id'] ?? process.env.KMS_LOCAL_ACCESS_KEY_ID;
-if (values['secret-access-key'] !== undefined) {
-  process.stderr.write('strongroom-kms: warning: --secret-access-key is visible to every local user (ps); use KMS_LOCAL_SECRET_ACCESS_KEY or --secret-access-key-file\n');
+let secretAccessKey: string | undefined;
+try {
+  secretAccessKey = await readServerSecret(
+    {
+      what: `secret access key for ${accessKeyId ?? 'the access key id'}`,
+      argvFlag: '--secret-access-key', argv: values['secret-access-key'],
+      fileFlag: '--secret-access-key-file', file: values['secret-access-key-file'],
+      env: 'KMS_LOCAL_SECRET_ACCESS_KEY',
+      prompt: accessKeyId !== undefined,
+    },
+    { program: 'strongroom-kms', env: process.env, input: process.stdin, output: process.stderr },
+  );
+} catch (error) {
+  process.stderr.write(`strongroom-kms: ${(error as Error).message}\n`);
+  process.exit(2);
 }
-const secretAccessKey =
-  values['secret-access-key'] ??
-  (values['secret-access-key-file'] !== undefined ? readFileSync(values['secret-access-key-file'], 'utf8').trim() : undefined) ??
-  process.env.KMS_LOCAL_SECRET_ACCESS_KEY;
 if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-  process.stderr.write('strongroom-kms: give both an access key id and a secret access key (--secret-access-key-file or KMS_LOCAL_SECRET_ACCESS_KEY), or neither\n');
+  process.stderr.write('strongroom-kms: give both an access key id and a secret access key (KMS_LOCAL_SECRET_ACCESS_KEY, --secret-access-key-file FILE, or a prompt on a terminal), or neither\n');
   process.exit(2);
 }
 const port = Number(values.port);

@@ -19,14 +19,18 @@
  *   "pkcs11": { "library": "/usr/lib/softhsm/libsofthsm2.so", "tokenLabel": "strongroom", "pin": "…" }
  * }
  * ```
- * Relative paths are resolved against the config file's directory. Secrets may be given inline or
- * through an environment variable name (`pinEnv`, `passwordEnv`).
+ * Which file (config-location.ts, the CLI's rule): the path given, else env STRONGROOM_CONFIG, else
+ * `dev.json` in the user's config directory — never a file picked up from the working directory.
+ * Relative paths inside (PEM files, a `pkcs11.library` containing a `/`) resolve against the config
+ * file's directory; an already-parsed object with relative paths needs an explicit absolute `baseDir`.
+ * Secrets may be given inline or through an environment variable name (`pinEnv`, `passwordEnv`).
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
 import type { HsmBackend, HsmCallOptions } from './backend';
 import type { HsmClusterConfig, Pkcs11Config, StrongroomHsmConfig } from './config';
+import { checkConfigWriters, locateConfig } from './config-location';
 import { HsmKeyProvider } from './key-provider';
 import { connectHsmClusterFromConfig } from './cluster/index';
 import { openPkcs11 } from './pkcs11/client';
@@ -44,8 +48,10 @@ export interface HsmKeyProviderFromConfigOptions {
   readonly providerId?: string | undefined;
   /** Connects to the cluster named in the `hsm` section; default `connectHsmClusterFromConfig` (hsm-local cluster client). */
   readonly connectCluster?: ((config: HsmClusterConfig, options?: HsmCallOptions) => Promise<HsmBackend>) | undefined;
-  /** Environment for `*Env` secret references; default process.env. */
+  /** Environment for `*Env` secret references and STRONGROOM_CONFIG; default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** For a config given as an object: the absolute directory its relative paths resolve from. */
+  readonly baseDir?: string | undefined;
   readonly abortSignal?: AbortSignal | undefined;
 }
 
@@ -53,6 +59,19 @@ export interface HsmKeyProviderFromConfigOptions {
 export type OwnedHsmKeyProvider = HsmKeyProvider & { readonly backend: HsmBackend; close(): Promise<void> };
 
 type Json = Record<string, unknown>;
+
+/** Makes a path from the config absolute, or refuses a relative one when there is no base. */
+type PathResolver = (path: string, field: string) => string;
+
+function pathResolver(baseDir: string | undefined): PathResolver {
+  return (path, field) => {
+    if (isAbsolute(path)) return path;
+    if (baseDir === undefined) {
+      throw new StrongroomError('INVALID_ARGUMENT', `HSM config: ${field} is the relative path ${JSON.stringify(path)} in a config given as an object; pass { baseDir } (an absolute directory) or make the path absolute — it is never resolved from the working directory`, { details: { reason: 'RELATIVE_PATH_WITHOUT_BASE_DIR' } });
+    }
+    return resolve(baseDir, path);
+  };
+}
 
 function bad(message: string): StrongroomError {
   return new StrongroomError('INVALID_ARGUMENT', `HSM config: ${message}`);
@@ -80,7 +99,7 @@ function secret(obj: Json, key: string, where: string, env: Readonly<Record<stri
 }
 
 /** Inline `<base>Pem`, or `<base>Path` to a PEM file (relative to the config file). */
-async function pem(obj: Json, base: string, where: string, dir: string): Promise<string> {
+async function pem(obj: Json, base: string, where: string, abs: PathResolver): Promise<string> {
   const inline = obj[`${base}Pem`];
   if (inline !== undefined) {
     if (typeof inline !== 'string' || !inline.includes('-----BEGIN ')) throw bad(`${where}.${base}Pem must be a PEM string`);
@@ -88,9 +107,10 @@ async function pem(obj: Json, base: string, where: string, dir: string): Promise
   }
   const path = str(obj, `${base}Path`, where, false);
   if (!path) throw bad(`${where}.${base}Pem or ${base}Path is required`);
+  const file = abs(path, `${where}.${base}Path`);
   let text: string;
   try {
-    const bytes = await readFile(resolve(dir, path));
+    const bytes = await readFile(file);
     if (bytes.length > MAX_PEM_BYTES) throw bad(`${where}.${base}Path is larger than ${MAX_PEM_BYTES} bytes`);
     text = bytes.toString('utf8');
   } catch (error) {
@@ -101,7 +121,7 @@ async function pem(obj: Json, base: string, where: string, dir: string): Promise
   return text;
 }
 
-async function parseCluster(raw: unknown, dir: string, env: Readonly<Record<string, string | undefined>>): Promise<HsmClusterConfig> {
+async function parseCluster(raw: unknown, abs: PathResolver, env: Readonly<Record<string, string | undefined>>): Promise<HsmClusterConfig> {
   if (!isObject(raw)) throw bad('hsm must be an object');
   const nodes = raw.nodes;
   if (!Array.isArray(nodes) || nodes.length === 0 || nodes.length > 64) throw bad('hsm.nodes must be a non-empty array (≤ 64)');
@@ -114,15 +134,15 @@ async function parseCluster(raw: unknown, dir: string, env: Readonly<Record<stri
       return { url, az: str(n, 'az', `hsm.nodes[${i}]`, false) };
     }),
     az: str(raw, 'az', 'hsm', false),
-    trustAnchorPem: await pem(raw, 'trustAnchor', 'hsm', dir),
-    clientCertPem: await pem(raw, 'clientCert', 'hsm', dir),
-    clientKeyPem: await pem(raw, 'clientKey', 'hsm', dir),
+    trustAnchorPem: await pem(raw, 'trustAnchor', 'hsm', abs),
+    clientCertPem: await pem(raw, 'clientCert', 'hsm', abs),
+    clientKeyPem: await pem(raw, 'clientKey', 'hsm', abs),
     user: str(raw, 'user', 'hsm')!,
     password: secret(raw, 'password', 'hsm', env),
   };
 }
 
-function parsePkcs11(raw: unknown, dir: string, env: Readonly<Record<string, string | undefined>>): Pkcs11Config {
+function parsePkcs11(raw: unknown, abs: PathResolver, env: Readonly<Record<string, string | undefined>>): Pkcs11Config {
   if (!isObject(raw)) throw bad('pkcs11 must be an object');
   const library = str(raw, 'library', 'pkcs11')!;
   const slot = raw.slot;
@@ -131,7 +151,7 @@ function parsePkcs11(raw: unknown, dir: string, env: Readonly<Record<string, str
   if (maxSessions !== undefined && (!Number.isInteger(maxSessions) || (maxSessions as number) < 1)) throw bad('pkcs11.maxSessions must be a positive integer');
   return {
     // A bare file name is left to the dynamic loader's search path; anything with a slash is a path.
-    library: library.includes('/') ? resolve(dir, library) : library,
+    library: library.includes('/') ? abs(library, 'pkcs11.library') : library,
     tokenLabel: str(raw, 'tokenLabel', 'pkcs11', false),
     slot: slot as number | undefined,
     pin: secret(raw, 'pin', 'pkcs11', env),
@@ -139,19 +159,34 @@ function parsePkcs11(raw: unknown, dir: string, env: Readonly<Record<string, str
   };
 }
 
+export interface LoadHsmConfigOptions {
+  /** Environment for `*Env` secret references and STRONGROOM_CONFIG; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** For a config given as an object: the absolute directory its relative paths resolve from. */
+  readonly baseDir?: string | undefined;
+}
+
 /**
- * Read and validate a Strongroom HSM config (file path or already-parsed object).
- * @throws StrongroomError `INVALID_ARGUMENT` for a bad shape, `MALFORMED` for bad JSON, `IO_ERROR` for unreadable files.
+ * Read and validate a Strongroom HSM config: a file path (relative paths inside resolve from its
+ * directory), an already-parsed object (relative paths need `baseDir`), or nothing — then the file
+ * named by STRONGROOM_CONFIG, else the user's `~/.config/strongroom/dev.json` (never the working
+ * directory's `.strongroom/dev.json`).
+ * @throws StrongroomError `INVALID_ARGUMENT` for a bad shape or a relative path without a base,
+ *   `MALFORMED` for bad JSON, `IO_ERROR` for unreadable files, `ACCESS_DENIED` for a config file
+ *   other users could have written.
  */
-export async function loadHsmConfig(
-  configPathOrObject: string | object,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): Promise<StrongroomHsmConfig> {
+export async function loadHsmConfig(configPathOrObject?: string | object, options: LoadHsmConfigOptions = {}): Promise<StrongroomHsmConfig> {
+  const env = options.env ?? process.env;
   let raw: unknown = configPathOrObject;
-  let dir = process.cwd();
-  if (typeof configPathOrObject === 'string') {
-    const path = resolve(configPathOrObject);
-    dir = dirname(path);
+  let baseDir: string | undefined;
+  if (options.baseDir !== undefined) {
+    if (!isAbsolute(options.baseDir)) throw bad(`baseDir must be an absolute directory, not ${JSON.stringify(options.baseDir)}`);
+    baseDir = options.baseDir;
+  }
+  if (configPathOrObject === undefined || typeof configPathOrObject === 'string') {
+    const path = configPathOrObject === undefined ? locateConfig(env).path : resolve(configPathOrObject);
+    baseDir = dirname(path);
+    checkConfigWriters(path, 'HSM config');
     let text: string;
     try {
       const bytes = await readFile(path);
@@ -172,27 +207,27 @@ export async function loadHsmConfig(
   if (raw.hsm === undefined && raw.pkcs11 === undefined) throw bad('neither an "hsm" nor a "pkcs11" section is present');
   return {
     keyLabel: str(raw, 'keyLabel', 'config', false),
-    hsm: raw.hsm === undefined ? undefined : await parseCluster(raw.hsm, dir, env),
-    pkcs11: raw.pkcs11 === undefined ? undefined : parsePkcs11(raw.pkcs11, dir, env),
+    hsm: raw.hsm === undefined ? undefined : await parseCluster(raw.hsm, pathResolver(baseDir), env),
+    pkcs11: raw.pkcs11 === undefined ? undefined : parsePkcs11(raw.pkcs11, pathResolver(baseDir), env),
   };
 }
 
 /**
- * Open the HSM named in a config file and return a key provider over it; `close()` closes the
- * connection.
+ * Open the HSM named in a config (see {@link loadHsmConfig}: without one, STRONGROOM_CONFIG or the
+ * user's config directory) and return a key provider over it; `close()` closes the connection.
  *
  * @example
- * const provider = await hsmKeyProviderFromConfig('.strongroom/dev.json', { label: 'app-kek' });
+ * const provider = await hsmKeyProviderFromConfig(undefined, { label: 'app-kek' }); // ~/.config/strongroom/dev.json
  * const client = createClient({ keyProvider: provider });
  * @throws StrongroomError as {@link loadHsmConfig}, `UNSUPPORTED` when pkcs11js is missing for a
  *   `pkcs11` section, and the backend's connection errors.
  */
 export async function hsmKeyProviderFromConfig(
-  configPathOrObject: string | object,
+  configPathOrObject?: string | object,
   options: HsmKeyProviderFromConfigOptions = {},
 ): Promise<OwnedHsmKeyProvider> {
   throwIfAborted(options.abortSignal);
-  const config = await loadHsmConfig(configPathOrObject, options.env);
+  const config = await loadHsmConfig(configPathOrObject, { env: options.env, baseDir: options.baseDir });
   const keyLabel = options.label ?? config.keyLabel;
   if (!keyLabel) throw bad('no key label: pass { label } or set "keyLabel" in the file');
   const which = options.backend ?? (config.hsm ? 'cluster' : 'pkcs11');

@@ -35,7 +35,7 @@ describe('loadHsmConfig', () => {
   it('resolves PEM paths relative to the file and secrets from the environment', async () => {
     const file = join(dir, 'dev.json');
     writeFileSync(file, JSON.stringify({ version: 1, keyLabel: 'dev-kek', hsm: cluster }));
-    const config = await loadHsmConfig(file, { TEST_HSM_PASSWORD: 's3cret' });
+    const config = await loadHsmConfig(file, { env: { TEST_HSM_PASSWORD: 's3cret' } });
     expect(config.keyLabel).toBe('dev-kek');
     expect(config.hsm).toMatchObject({ clusterId: 'cluster-1', user: 'crypto-user', password: 's3cret', trustAnchorPem: PEM('CERTIFICATE') });
     expect(config.hsm!.clientKeyPem).toBe(PEM('PRIVATE KEY'));
@@ -78,11 +78,11 @@ describe('loadHsmConfig', () => {
     await expect(loadHsmConfig(join(dir, 'missing.json'))).rejects.toMatchObject({ code: 'IO_ERROR' });
     await expect(loadHsmConfig({})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(loadHsmConfig({ version: 2, pkcs11: {} })).rejects.toThrow(/version/);
-    await expect(loadHsmConfig({ hsm: { ...cluster, nodes: [] } }, { TEST_HSM_PASSWORD: 'x' })).rejects.toThrow(/nodes/);
-    await expect(loadHsmConfig({ hsm: { ...cluster, nodes: [{ url: 'ftp://x' }] } }, { TEST_HSM_PASSWORD: 'x' })).rejects.toThrow(/URL/);
-    await expect(loadHsmConfig({ hsm: inline }, {})).rejects.toThrow(/TEST_HSM_PASSWORD/);
-    await expect(loadHsmConfig({ hsm: { ...inline, clientKeyPem: 'not a pem' } }, { TEST_HSM_PASSWORD: 'x' })).rejects.toThrow(/clientKeyPem/);
-    await expect(loadHsmConfig({ hsm: inline }, { TEST_HSM_PASSWORD: 'x' })).resolves.toMatchObject({ hsm: { password: 'x' } });
+    await expect(loadHsmConfig({ hsm: { ...cluster, nodes: [] } }, { env: { TEST_HSM_PASSWORD: 'x' } })).rejects.toThrow(/nodes/);
+    await expect(loadHsmConfig({ hsm: { ...cluster, nodes: [{ url: 'ftp://x' }] } }, { env: { TEST_HSM_PASSWORD: 'x' } })).rejects.toThrow(/URL/);
+    await expect(loadHsmConfig({ hsm: inline }, { env: {} })).rejects.toThrow(/TEST_HSM_PASSWORD/);
+    await expect(loadHsmConfig({ hsm: { ...inline, clientKeyPem: 'not a pem' } }, { env: { TEST_HSM_PASSWORD: 'x' } })).rejects.toThrow(/clientKeyPem/);
+    await expect(loadHsmConfig({ hsm: inline }, { env: { TEST_HSM_PASSWORD: 'x' } })).resolves.toMatchObject({ hsm: { password: 'x' } });
     await expect(loadHsmConfig({ pkcs11: { library: '/x.so', tokenLabel: 't' } })).rejects.toThrow(/pin/);
     await expect(loadHsmConfig({ pkcs11: { library: '/x.so', pin: '1', slot: -1 } })).rejects.toThrow(/slot/);
     await expect(hsmKeyProviderFromConfig({ pkcs11: { library: '/x.so', tokenLabel: 't', pin: '1' } })).rejects.toThrow(/key label/);

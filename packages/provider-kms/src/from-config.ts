@@ -1,6 +1,9 @@
 /**
  * `kmsKeyProviderFromConfig`: one line from the dev stack's config file (`strongroom dev` writes
- * `.strongroom/dev.json`) — or any file of the same shape — to a ready KmsKeyProvider.
+ * `~/.config/strongroom/dev.json`) — or any file of the same shape — to a ready KmsKeyProvider.
+ * Which file (config-location.ts, the CLI's rule): the path given, else env STRONGROOM_CONFIG, else
+ * `dev.json` in the user's config directory — never a file picked up from the working directory,
+ * which would let a cloned repository choose the endpoint that receives every key request.
  *
  * ```json
  * { "kms": { "endpoint": "http://127.0.0.1:4599", "region": "us-east-1",
@@ -13,6 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import { StrongroomError } from '@strongroom/core';
 import { createKmsClientSupplier } from './client-supplier';
+import { checkConfigWriters, locateConfig } from './config-location';
 import { KmsKeyProvider, type KmsKeyProviderOptions } from './kms-key-provider';
 
 const MAX_CONFIG_BYTES = 1 << 20;
@@ -58,33 +62,38 @@ export function parseKmsConfig(raw: unknown): KmsConfigSection {
 }
 
 /**
- * @param config a path to a JSON file, or the parsed object
- * @param options extra KmsKeyProvider options; `keyId` picks another key than the file's keyArn/alias
+ * @param config a path to a JSON file, the parsed object, or nothing: then the file named by env
+ *   STRONGROOM_CONFIG, else the user's `~/.config/strongroom/dev.json` (never the working directory's)
+ * @param options extra KmsKeyProvider options; `keyId` picks another key than the file's keyArn/alias;
+ *   `env` is where STRONGROOM_CONFIG and XDG_CONFIG_HOME are looked up (default process.env)
  * @example
- * const provider = await kmsKeyProviderFromConfig('.strongroom/dev.json');
- * @throws StrongroomError INVALID_ARGUMENT for a missing/invalid file or section; IO_ERROR if unreadable.
+ * const provider = await kmsKeyProviderFromConfig(); // ~/.config/strongroom/dev.json
+ * @throws StrongroomError INVALID_ARGUMENT for an invalid file or section; IO_ERROR if missing or
+ *   unreadable; ACCESS_DENIED for a config file other users could have written.
  */
 export async function kmsKeyProviderFromConfig(
-  config: string | Record<string, unknown>,
-  options: Omit<KmsKeyProviderOptions, 'clientProvider' | 'region'> & { keyId?: string } = {},
+  config?: string | Record<string, unknown>,
+  options: Omit<KmsKeyProviderOptions, 'clientProvider' | 'region'> & { keyId?: string; env?: Readonly<Record<string, string | undefined>> } = {},
 ): Promise<ReturnType<typeof KmsKeyProvider>> {
+  const { keyId, env, ...rest } = options;
   let raw: unknown = config;
-  if (typeof config === 'string') {
+  if (config === undefined || typeof config === 'string') {
+    const path = config === undefined ? locateConfig(env ?? process.env).path : config;
+    checkConfigWriters(path, 'KMS config');
     let text: string;
     try {
-      text = await readFile(config, 'utf8');
+      text = await readFile(path, 'utf8');
     } catch (e) {
-      throw new StrongroomError('IO_ERROR', `KMS config: cannot read ${config}`, { cause: e });
+      throw new StrongroomError('IO_ERROR', `KMS config: cannot read ${path}`, { cause: e });
     }
-    if (text.length > MAX_CONFIG_BYTES) throw bad(`${config} is larger than ${MAX_CONFIG_BYTES} bytes`);
+    if (text.length > MAX_CONFIG_BYTES) throw bad(`${path} is larger than ${MAX_CONFIG_BYTES} bytes`);
     try {
       raw = JSON.parse(text);
     } catch (e) {
-      throw new StrongroomError('MALFORMED', `KMS config: ${config} is not valid JSON`, { cause: e });
+      throw new StrongroomError('MALFORMED', `KMS config: ${path} is not valid JSON`, { cause: e });
     }
   }
   const kms = parseKmsConfig(raw);
-  const { keyId, ...rest } = options;
   const clientProvider = createKmsClientSupplier({
     ...(kms.endpoint ? { endpoint: kms.endpoint } : {}),
     ...(kms.accessKeyId ? { credentials: { accessKeyId: kms.accessKeyId, secretAccessKey: kms.secretAccessKey! } } : {}),

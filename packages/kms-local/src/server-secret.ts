@@ -1,0 +1,124 @@
+/**
+ * How a server binary takes a secret from its operator without putting it on its own command line,
+ * where every local user can read it (`ps`, /proc/<pid>/cmdline — proc(5),
+ * https://man7.org/linux/man-pages/man5/proc.5.html). In this order:
+ *
+ * 1. a file named by the `--…-file` flag: at most 64 KiB, one trailing newline dropped, a warning on
+ *    stderr when its group or other users may read it (fstat(2) mode bits);
+ * 2. the argv flag itself, kept for scripts, with a warning on stderr that `ps` shows it;
+ * 3. an environment variable;
+ * 4. a prompt on the terminal with echo off (raw mode: termios(3) without ECHO), when the caller asks
+ *    for one and stdin is a TTY.
+ *
+ * The same file, byte for byte, is in packages/kms-local/src and packages/hsm-local/src (neither
+ * server depends on the other at run time; a test keeps the copies identical).
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { StrongroomError } from '@strongroom/core';
+
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
+export interface ServerSecretSpec {
+  /** For messages and the prompt: "the secret access key". */
+  readonly what: string;
+  /** The argv flag (`--secret-access-key`) and its value, if given. */
+  readonly argvFlag: string;
+  readonly argv?: string | undefined;
+  /** The file flag (`--secret-access-key-file`) and its value, if given. */
+  readonly fileFlag: string;
+  readonly file?: string | undefined;
+  /** The environment variable read when neither flag is given. */
+  readonly env: string;
+  /** Prompt on a TTY when nothing else gives the secret. */
+  readonly prompt: boolean;
+}
+
+export interface ServerSecretIo {
+  readonly program: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly input: NodeJS.ReadStream;
+  readonly output: { write(text: string): unknown };
+}
+
+/**
+ * Read a secret file: size-capped, warning when other users may read it.
+ * @throws StrongroomError IO_ERROR (unreadable), INVALID_ARGUMENT (a directory, too large).
+ */
+export function readServerSecretFile(path: string, flag: string, io: Pick<ServerSecretIo, 'program' | 'output'>): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new StrongroomError('IO_ERROR', `${flag} ${path}: cannot read it (${code}${code === 'ELOOP' ? ': a symbolic link; name the file itself' : ''})`, { cause: error });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: is a directory`);
+    if (st.isFile() && (st.mode & 0o044) !== 0) {
+      io.output.write(`${io.program}: warning: ${flag} ${path} is readable by ${st.mode & 0o004 ? 'every user' : 'its group'}; chmod 600 ${path}\n`);
+    }
+    const buf = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
+    let n = 0;
+    try {
+      for (;;) {
+        const r = readSync(fd, buf, n, buf.length - n, null);
+        if (r === 0) break;
+        n += r;
+        if (n > MAX_SECRET_FILE_BYTES) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+      }
+      return buf.toString('utf8', 0, n).replace(/\r?\n$/, '');
+    } finally {
+      buf.fill(0);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** One line from the terminal without echo. Ctrl-C aborts (ABORTED); Enter or Ctrl-D ends. */
+export function promptHiddenLine(prompt: string, io: Pick<ServerSecretIo, 'input' | 'output'>): Promise<string> {
+  const { input, output } = io;
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const finish = (error?: Error) => {
+      input.removeListener('data', onData);
+      input.setRawMode(false);
+      input.pause();
+      output.write('\n');
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of typeof chunk === 'string' ? chunk : chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
+        if (ch === '\u0003') return finish(new StrongroomError('ABORTED', 'interrupted at the prompt'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    output.write(prompt);
+    input.setRawMode(true);
+    input.on('data', onData);
+    input.resume();
+  });
+}
+
+/**
+ * The secret, or undefined when none was given (and no prompt was asked for or possible).
+ * @throws StrongroomError INVALID_ARGUMENT (both flags, or an empty secret), IO_ERROR (file).
+ */
+export async function readServerSecret(spec: ServerSecretSpec, io: ServerSecretIo = { program: 'strongroom', env: process.env, input: process.stdin, output: process.stderr }): Promise<string | undefined> {
+  if (spec.file !== undefined && spec.argv !== undefined) {
+    throw new StrongroomError('INVALID_ARGUMENT', `give ${spec.fileFlag} or ${spec.argvFlag}, not both`);
+  }
+  let value: string | undefined;
+  if (spec.file !== undefined) value = readServerSecretFile(spec.file, spec.fileFlag, io);
+  else if (spec.argv !== undefined) {
+    io.output.write(`${io.program}: warning: ${spec.argvFlag} is visible to every local user (ps); use ${spec.env} or ${spec.fileFlag} FILE\n`);
+    value = spec.argv;
+  } else if (io.env[spec.env]) value = io.env[spec.env];
+  else if (spec.prompt && io.input.isTTY) value = await promptHiddenLine(`${spec.what}: `, io);
+  if (value !== undefined && value.length === 0) throw new StrongroomError('INVALID_ARGUMENT', `${spec.what}: empty`);
+  return value;
+}
