@@ -23,7 +23,11 @@ export interface InitClusterOptions {
   /** The cluster (operator) directory: CA key, client certificate. Created if missing. */
   dir: string;
   /** One entry per node. `dataDir` defaults to `<dir>/nodes/<nodeId>`. */
-  nodes: Array<{ az: string; nodeId?: string; dataDir?: string; unsealSecret?: string }>;
+  nodes: Array<{
+    az: string; nodeId?: string; dataDir?: string; unsealSecret?: string;
+    /** Host names / addresses clients and peers dial this node at; its certificate names exactly these (default localhost, 127.0.0.1). */
+    hosts?: string[];
+  }>;
   /**
    * External unseal secret for every node without its own (unseal.ts). Without one, each node gets
    * an `unseal.key` file in its data directory (development only).
@@ -76,7 +80,7 @@ export async function initCluster(options: InitClusterOptions): Promise<ClusterI
       format: 1, nodeId: n.nodeId, rebootCounter: 0, cluster: { clusterId, maskingKey, backupKey, limits }, objects: { [admin.id]: admin },
       audit: { key: randomBytes(32), head: null },
     };
-    writeNodeDir(ca, n.dataDir, { nodeId: n.nodeId, clusterId, az: n.az }, state, options.nodes[i]!.unsealSecret ?? options.unsealSecret);
+    writeNodeDir(ca, n.dataDir, { nodeId: n.nodeId, clusterId, az: n.az }, state, options.nodes[i]!.unsealSecret ?? options.unsealSecret, options.nodes[i]!.hosts);
   });
   atomicWriteSync(join(dir, 'ca.crt'), ca.certPem, 0o644);
   atomicWriteSync(join(dir, 'ca.key'), ca.keyPem, 0o600);
