@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
-import { writeNodeDir } from './node-dir';
+import { nodeCertNames, writeNodeDir } from './node-dir';
 import { hashPassword } from './passwords';
 import { atomicWriteSync } from './sealed-file';
 import { DEFAULT_LIMITS, type ClusterLimits, type NodeStateData, type ReplicatedObject } from './state';
@@ -60,6 +60,7 @@ export async function initCluster(options: InitClusterOptions): Promise<ClusterI
   const dir = resolve(options.dir);
   if (existsSync(join(dir, 'cluster.json'))) throw new StrongroomError('IO_ERROR', `${dir} already holds a cluster`);
   if (options.nodes.length < 1) throw new StrongroomError('INVALID_ARGUMENT', 'nodes: at least one node is required');
+  for (const n of options.nodes) if (n.hosts) nodeCertNames(n.hosts); // refuse bad names before anything is written
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const clusterId = `cluster-${randomBytes(6).toString('hex')}`;
   const ca = createCertificateAuthority(`strongroom-hsm ${clusterId} CA`);
