@@ -5,8 +5,9 @@
 #   awscli            AWS CLI against kms-local (kms-local)
 #   chromium          renders the `strongroom compare --html` report in a test (cli)
 #   openssl           `openssl speed` baseline in bench/core
+#   iproute2          `ip netns` / veth / bridge for the cross-host cluster test (test/netns)
 set -euo pipefail
-PACKAGES=(softhsm2 ruby ruby-aws-sdk-s3 ruby-aws-sdk-kms awscli chromium openssl)
+PACKAGES=(softhsm2 ruby ruby-aws-sdk-s3 ruby-aws-sdk-kms awscli chromium openssl iproute2)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,6 +22,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
+import { parseNodeUrl } from '@strongroom/hsm-protocol';
 
 export const DEV_CONFIG_FILE = 'dev.json';
 /** The env variable naming a config file. */
@@ -198,7 +199,11 @@ export function parseDevConfig(raw: unknown, path = '(object)'): DevConfig {
     nodes: nodes.map((n, i) => {
       if (!isObject(n)) throw bad(path, `hsm.nodes[${i}] must be an object`);
       const url = str(path, n, 'url', `hsm.nodes[${i}]`);
-      if (!/^tls:\/\/127\.0\.0\.1:\d{1,5}$/.test(url)) throw bad(path, `hsm.nodes[${i}].url must be tls://127.0.0.1:PORT`);
+      try {
+        parseNodeUrl(url);
+      } catch {
+        throw bad(path, `hsm.nodes[${i}].url must be a tls://HOST:PORT URL with a host name, an IPv4 address or an [IPv6] address (the name the node's certificate carries)`);
+      }
       return { url, az: str(path, n, 'az', `hsm.nodes[${i}]`) };
     }),
     az: str(path, h, 'az', 'hsm'),

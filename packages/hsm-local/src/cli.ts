@@ -2,10 +2,10 @@
 /**
  * `strongroom-hsm` — run and administer hsm-local nodes (docs/hsm-cluster.md).
  *
- *   strongroom-hsm init --dir C --node AZ [--node AZ …] [--admin-password-file F | --admin-password-prompt]
- *   strongroom-hsm node --data-dir D --port P [--az A] [--peers url,url] [--shaping hsm2m.medium] [--latency-ms N]
+ *   strongroom-hsm init --dir C --node AZ[=HOST,HOST…] [--node AZ[=HOST,…] …] [--admin-password-file F | --admin-password-prompt]
+ *   strongroom-hsm node --data-dir D --port P [--host ADDR] [--az A] [--peers url,url] [--shaping hsm2m.medium] [--latency-ms N]
  *                       [--backup-keep N] [--backup-max-age-days D]
- *   strongroom-hsm add-node --cluster-dir C --data-dir D --backup F --donor-data-dir N [--az A]  (also: restore a tampered node)
+ *   strongroom-hsm add-node --cluster-dir C --data-dir D --backup F --donor-data-dir N [--az A] [--hosts HOST,HOST…]  (also: restore a tampered node)
  *   strongroom-hsm backup --data-dir D [--out DIR]                                (offline, node stopped)
  *   strongroom-hsm audit verify --data-dir D [FILE]
  *
@@ -41,13 +41,25 @@ function unsealSecret(values: { 'unseal-fd'?: string | undefined; 'unseal-file'?
   return unsealSecretFromEnv();
 }
 
+function splitList(v: string): string[] {
+  return v.split(',').map((h) => h.trim()).filter(Boolean);
+}
+
+/** `--node AZ` or `--node AZ=HOST,HOST`: the node's AZ and the names its certificate carries. */
+function parseNodeSpec(spec: string): { az: string; hosts?: string[] } {
+  const eq = spec.indexOf('=');
+  if (eq < 0) return { az: spec };
+  return { az: spec.slice(0, eq), hosts: splitList(spec.slice(eq + 1)) };
+}
+
 const USAGE = `usage:
-  strongroom-hsm init --dir C --node AZ [--node AZ ...] [--admin-password-file F | --admin-password-prompt]
-  strongroom-hsm node --data-dir D [--port P] [--az A] [--peers url,url] [--shaping hsm1.medium|hsm2m.medium] [--latency-ms N] [--sync-interval-ms N] [--backup-keep N] [--backup-max-age-days D] [--unseal-fd N | --unseal-file PATH]
-  strongroom-hsm add-node --cluster-dir C --data-dir D --backup F --donor-data-dir N [--az A] [--node-id ID]
+  strongroom-hsm init --dir C --node AZ[=HOST,HOST...] [--node AZ[=HOST,...] ...] [--admin-password-file F | --admin-password-prompt]
+  strongroom-hsm node --data-dir D [--host ADDR] [--port P] [--az A] [--peers url,url] [--shaping hsm1.medium|hsm2m.medium] [--latency-ms N] [--sync-interval-ms N] [--backup-keep N] [--backup-max-age-days D] [--unseal-fd N | --unseal-file PATH]
+  strongroom-hsm add-node --cluster-dir C --data-dir D --backup F --donor-data-dir N [--az A] [--node-id ID] [--hosts HOST,HOST...]
   strongroom-hsm backup --data-dir D [--out DIR] [--unseal-fd N | --unseal-file PATH]
   strongroom-hsm audit verify --data-dir D [FILE] [--unseal-fd N | --unseal-file PATH]
 The initial admin password may also come from STRONGROOM_HSM_ADMIN_PASSWORD (default: random, written to C/initial-admin-password).
+HOST: the names/addresses a node is dialed at, written into its certificate (default localhost,127.0.0.1); --host: the address a node listens on (default 127.0.0.1).
 The unseal secret may also come from STRONGROOM_HSM_UNSEAL_SECRET; without one, nodes use unseal.key in their data directory (development only).`;
 
 async function main(argv: string[]): Promise<number> {
@@ -73,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
       );
       if (values['admin-password-prompt'] && adminPassword === undefined) throw new Error('--admin-password-prompt needs a terminal on standard input');
       const info = await initCluster({
-        dir: values.dir, nodes: values.node.map((az) => ({ az })),
+        dir: values.dir, nodes: values.node.map(parseNodeSpec),
         ...(adminPassword ? { initialAdminPassword: adminPassword } : {}), ...(secret ? { unsealSecret: secret } : {}),
       });
       out({ clusterId: info.clusterId, dir: info.dir, nodes: info.nodes, initialAdminPasswordFile: adminPassword ? null : join(info.dir, 'initial-admin-password') });
@@ -83,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({
         args: rest,
         options: {
-          'data-dir': { type: 'string' }, port: { type: 'string' }, az: { type: 'string' }, peers: { type: 'string' },
+          'data-dir': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, az: { type: 'string' }, peers: { type: 'string' },
           shaping: { type: 'string' }, 'latency-ms': { type: 'string' }, 'sync-interval-ms': { type: 'string' },
           'backup-keep': { type: 'string' }, 'backup-max-age-days': { type: 'string' }, ...UNSEAL_OPTIONS,
         },
@@ -100,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
       const shaping = resolveShaping(values.shaping, values['latency-ms'] !== undefined ? Number(values['latency-ms']) : undefined);
       const node = await runNode({
         dataDir: values['data-dir'],
+        ...(values.host ? { host: values.host } : {}),
         port: Number(values.port ?? 0),
         peers: values.peers ? values.peers.split(',').filter(Boolean) : [],
         ...(shaping ? { shaping } : {}),
@@ -119,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
     case 'add-node': {
       const { values } = parseArgs({
         args: rest,
-        options: { 'cluster-dir': { type: 'string' }, 'data-dir': { type: 'string' }, backup: { type: 'string' }, 'donor-data-dir': { type: 'string' }, az: { type: 'string' }, 'node-id': { type: 'string' } },
+        options: { 'cluster-dir': { type: 'string' }, 'data-dir': { type: 'string' }, backup: { type: 'string' }, 'donor-data-dir': { type: 'string' }, az: { type: 'string' }, 'node-id': { type: 'string' }, hosts: { type: 'string' } },
       });
       if (!values['cluster-dir'] || !values['data-dir'] || !values.backup || !values['donor-data-dir']) {
         throw new Error('add-node needs --cluster-dir, --data-dir, --backup and --donor-data-dir (a healthy node of the cluster: only its sealed state holds the backup key)');
@@ -127,6 +140,7 @@ async function main(argv: string[]): Promise<number> {
       out(addNodeFromBackup({
         clusterDir: values['cluster-dir'], dataDir: values['data-dir'], backupFile: values.backup, donorDataDir: values['donor-data-dir'],
         ...(values.az ? { az: values.az } : {}), ...(values['node-id'] ? { nodeId: values['node-id'] } : {}),
+        ...(values.hosts ? { hosts: splitList(values.hosts) } : {}),
       }));
       return 0;
     }

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
-import { writeNodeDir } from './node-dir';
+import { nodeCertNames, writeNodeDir } from './node-dir';
 import { hashPassword } from './passwords';
 import { atomicWriteSync } from './sealed-file';
 import { DEFAULT_LIMITS, type ClusterLimits, type NodeStateData, type ReplicatedObject } from './state';
@@ -24,7 +24,11 @@ export interface InitClusterOptions {
   /** The cluster (operator) directory: CA key, client certificate. Created if missing. */
   dir: string;
   /** One entry per node. `dataDir` defaults to `<dir>/nodes/<nodeId>`. */
-  nodes: Array<{ az: string; nodeId?: string; dataDir?: string; unsealSecret?: string }>;
+  nodes: Array<{
+    az: string; nodeId?: string; dataDir?: string; unsealSecret?: string;
+    /** Host names / addresses clients and peers dial this node at; its certificate names exactly these (default localhost, 127.0.0.1). */
+    hosts?: string[];
+  }>;
   /**
    * External unseal secret for every node without its own (unseal.ts). Without one, each node gets
    * an `unseal.key` file in its data directory (development only).
@@ -57,6 +61,7 @@ export async function initCluster(options: InitClusterOptions): Promise<ClusterI
   const dir = resolve(options.dir);
   if (existsSync(join(dir, 'cluster.json'))) throw new StrongroomError('IO_ERROR', `${dir} already holds a cluster`);
   if (options.nodes.length < 1) throw new StrongroomError('INVALID_ARGUMENT', 'nodes: at least one node is required');
+  for (const n of options.nodes) if (n.hosts) nodeCertNames(n.hosts); // refuse bad names before anything is written
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const clusterId = `cluster-${randomBytes(6).toString('hex')}`;
   const ca = createCertificateAuthority(`strongroom-hsm ${clusterId} CA`);
@@ -77,7 +82,7 @@ export async function initCluster(options: InitClusterOptions): Promise<ClusterI
       format: 1, nodeId: n.nodeId, rebootCounter: 0, cluster: { clusterId, maskingKey, backupKey, limits }, objects: { [admin.id]: admin },
       audit: { key: randomBytes(32), head: null },
     };
-    writeNodeDir(ca, n.dataDir, { nodeId: n.nodeId, clusterId, az: n.az }, state, options.nodes[i]!.unsealSecret ?? options.unsealSecret);
+    writeNodeDir(ca, n.dataDir, { nodeId: n.nodeId, clusterId, az: n.az }, state, options.nodes[i]!.unsealSecret ?? options.unsealSecret, options.nodes[i]!.hosts);
   });
   atomicWriteSync(join(dir, 'ca.crt'), ca.certPem, 0o644);
   atomicWriteSync(join(dir, 'ca.key'), ca.keyPem, 0o600);

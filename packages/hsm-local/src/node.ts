@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { openAuditLog } from './audit';
@@ -22,6 +23,7 @@ import { resolveUnsealKey } from './unseal';
 
 export interface RunNodeOptions {
   dataDir: string;
+  /** The address to listen on (IPv4 or IPv6 literal, default 127.0.0.1); its certificate must name it (node-dir.ts). */
   host?: string;
   /** 0 = ephemeral. */
   port?: number;
@@ -54,6 +56,12 @@ export function readTls(dataDir: string): TlsMaterial {
     certPem: readFileSync(join(dataDir, 'tls', 'node.crt'), 'utf8'),
     keyPem: readFileSync(join(dataDir, 'tls', 'node.key'), 'utf8'),
   };
+}
+
+/** `tls://HOST:PORT` for a listening address; a wildcard bind is reported as loopback, IPv6 in brackets (RFC 3986 §3.2.2). */
+export function nodeUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `tls://${isIP(h) === 6 ? `[${h}]` : h}:${port}`;
 }
 
 /** @throws StrongroomError IO_ERROR when the data directory is not an initialized node. */
@@ -167,8 +175,9 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   }, options.auditHeadMs ?? 1000);
   headTimer.unref();
 
+  const host = options.host ?? '127.0.0.1';
   const server = await startServer(engine, creds, {
-    host: options.host ?? '127.0.0.1',
+    host,
     port: options.port ?? 0,
     maxConnections: state.cluster.limits.maxConnectionsPerNode,
     audit,
@@ -180,7 +189,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     nodeId: identity.nodeId,
     az: identity.az,
     port: server.port,
-    url: `tls://127.0.0.1:${server.port}`,
+    url: nodeUrl(host, server.port),
     get state() {
       return engine.tampered ? 'TAMPERED' : 'ACTIVE';
     },

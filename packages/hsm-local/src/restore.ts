@@ -13,7 +13,7 @@
  * A node restored in place gets a new audit key, so its previous log (whose key was lost with the
  * tampered state) is kept beside the new one as `audit.log.before-restore-<time>`.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
@@ -36,6 +36,21 @@ export interface AddNodeOptions {
   /** Required for a new node; for a tampered node being restored, its existing identity is kept. */
   az?: string;
   nodeId?: string;
+  /** Host names / addresses the node's certificate names (node-dir.ts); default: those of the node's current certificate, else localhost and 127.0.0.1. */
+  hosts?: string[];
+}
+
+/** The DNS names and IP addresses of an existing node certificate, to keep them across a restore in place. */
+function currentCertHosts(dataDir: string): string[] | undefined {
+  const path = join(dataDir, 'tls', 'node.crt');
+  if (!existsSync(path)) return undefined;
+  try {
+    const san = new X509Certificate(readFileSync(path)).subjectAltName ?? '';
+    const hosts = san.split(', ').map((e) => /^(?:DNS|IP Address):(.+)$/.exec(e)?.[1]).filter((h): h is string => !!h);
+    return hosts.length ? hosts : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function notSameCluster(what: string): StrongroomError {
@@ -83,10 +98,11 @@ export function addNodeFromBackup(options: AddNodeOptions): { nodeId: string; az
     identity = { nodeId: options.nodeId ?? `hsm-${randomUUID().slice(0, 8)}`, clusterId: contents.cluster.clusterId, az: options.az };
   }
   if (options.az) identity.az = options.az;
+  const hosts = options.hosts ?? currentCertHosts(dataDir);
   rmSync(join(dataDir, TAMPER_MARKER), { force: true });
   writeNodeDir(ca, dataDir, identity, {
     format: 1, nodeId: identity.nodeId, rebootCounter: 0, cluster: contents.cluster, objects: contents.objects,
     audit: { key: randomBytes(32), head: null },
-  }, options.unsealSecret ?? unsealSecretFromEnv());
+  }, options.unsealSecret ?? unsealSecretFromEnv(), hosts);
   return { nodeId: identity.nodeId, az: identity.az, dataDir };
 }

@@ -11,6 +11,13 @@ import { UNSEAL_SECRET_ENV } from './unseal';
 
 export interface StartHsmNodeOptions {
   dataDir: string;
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /**
+   * A command the node is started under, e.g. `['ip', 'netns', 'exec', 'az-a']` to run it in a
+   * network namespace (ip-netns(8)); the node command line is appended to it.
+   */
+  launcher?: string[];
   /** Fixed port (recommended: a node must come back at the same URL after a restart). 0 = ephemeral. */
   port?: number;
   peers?: string[];
@@ -60,13 +67,15 @@ export function defaultCliPath(): string {
  */
 export function startHsmNode(options: StartHsmNodeOptions): Promise<StartedHsmNode> {
   const args = [options.cliPath ?? defaultCliPath(), 'node', '--data-dir', options.dataDir, '--port', String(options.port ?? 0)];
+  if (options.host !== undefined) args.push('--host', options.host);
   if (options.peers?.length) args.push('--peers', options.peers.join(','));
   if (options.shaping) args.push('--shaping', options.shaping);
   if (options.latencyMs !== undefined) args.push('--latency-ms', String(options.latencyMs));
   if (options.syncIntervalMs !== undefined) args.push('--sync-interval-ms', String(options.syncIntervalMs));
   const env = { ...process.env };
   if (options.unsealSecret !== undefined) env[UNSEAL_SECRET_ENV] = options.unsealSecret;
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const [command, ...prefix] = [...(options.launcher ?? []), process.execPath];
+  const child: ChildProcess = spawn(command!, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let exited = false;
   const exitPromise = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
   let stderr = '';

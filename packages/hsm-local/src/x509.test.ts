@@ -21,6 +21,16 @@ describe('x509 issuer', () => {
     expect(new X509Certificate(stranger.certPem).verify(caCert.publicKey)).toBe(false);
   });
 
+  it('names IPv4 and IPv6 addresses and host names in subjectAltName (RFC 5280 §4.2.1.6)', () => {
+    const c = ca.issue('node:n2', 'server+client', { dnsNames: ['hsm-a.internal'], ipAddresses: ['198.18.1.2', '2001:db8::7', '::ffff:198.18.0.1'] });
+    const san = new X509Certificate(c.certPem).subjectAltName ?? '';
+    expect(san).toContain('DNS:hsm-a.internal');
+    expect(san).toContain('IP Address:198.18.1.2');
+    expect(san).toContain('IP Address:2001:DB8:0:0:0:0:0:7');
+    expect(san).toContain('IP Address:0:0:0:0:0:FFFF:C612:1');
+    expect(() => ca.issue('node:n3', 'server', { ipAddresses: ['198.18.1'] })).toThrow(RangeError);
+  });
+
   function handshake(clientId: { certPem: string; keyPem: string }) {
     return new Promise<string>((resolve, reject) => {
       const server = tls.createServer(

@@ -5,6 +5,7 @@
  * ecdsa-with-SHA256 signatures (RFC 5758 §3.2), basicConstraints, keyUsage, extKeyUsage,
  * subjectAltName (DNS + IP), and subject/authority key identifiers.
  */
+import { isIP } from 'node:net';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 
 /* ------------------------------------------------------------- DER helpers */
@@ -95,9 +96,22 @@ export interface IssueCertInput {
 }
 
 function ipBytes(ip: string): Buffer {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new RangeError(`ipAddresses: only IPv4 is supported, got ${ip}`);
-  return Buffer.from(parts);
+  // RFC 5280 §4.2.1.6: an iPAddress is 4 octets (IPv4) or 16 octets (IPv6), network byte order.
+  if (isIP(ip) === 4) return Buffer.from(ip.split('.').map(Number));
+  if (isIP(ip) !== 6) throw new RangeError(`ipAddresses: not an IPv4 or IPv6 address: ${ip}`);
+  let text = ip;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const b = v4[1]!.split('.').map(Number);
+    text = `${text.slice(0, v4.index)}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
 }
 
 /**

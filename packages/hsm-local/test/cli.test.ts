@@ -3,6 +3,7 @@
  * offline backup, add-node from that backup, audit verify.
  */
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,30 @@ describe('strongroom-hsm CLI', () => {
     await n3.stop();
     const verify = JSON.parse((await cli('audit', 'verify', '--data-dir', join(tmp, 'n3'))).stdout) as { ok: boolean };
     expect(verify.ok).toBe(true);
+  });
+
+  it('init --node AZ=HOST names the host in the node certificate; node --host listens there; add-node --hosts', async () => {
+    const dir = join(tmp, 'hosts');
+    const init = JSON.parse((await cli('init', '--dir', dir, '--node', 'az-a=127.0.0.2,hsm-a.internal', '--node', 'az-b')).stdout) as { nodes: Array<{ dataDir: string }> };
+    const san = (d: string) => new X509Certificate(readFileSync(join(d, 'tls', 'node.crt'))).subjectAltName;
+    expect(san(init.nodes[0]!.dataDir)).toBe('DNS:hsm-a.internal, IP Address:127.0.0.2');
+    expect(san(init.nodes[1]!.dataDir)).toBe('DNS:localhost, IP Address:127.0.0.1');
+    const info = loadCluster(dir);
+    const n = await startHsmNode({ dataDir: init.nodes[0]!.dataDir, host: '127.0.0.2', port: await freePort() });
+    started.push(n);
+    expect(n.url).toBe(`tls://127.0.0.2:${n.port}`);
+    const conn = await connectHsmNode({ url: n.url, trustAnchor: info.trustAnchor, clientCert: info.clientCert });
+    expect((await conn.call('hello', {})).az).toBe('az-a');
+    conn.close();
+    await n.stop();
+    const backup = JSON.parse((await cli('backup', '--data-dir', init.nodes[0]!.dataDir, '--out', join(tmp, 'hosts-backups'))).stdout) as { backup: string };
+    await cli('add-node', '--cluster-dir', dir, '--data-dir', join(tmp, 'hosts-n3'), '--backup', backup.backup, '--donor-data-dir', init.nodes[1]!.dataDir, '--az', 'az-c', '--hosts', '2001:db8::3,hsm-c.internal');
+    expect(san(join(tmp, 'hosts-n3'))).toBe('DNS:hsm-c.internal, IP Address:2001:DB8:0:0:0:0:0:3');
+    // Restored in place without --hosts: the node keeps the names of its certificate.
+    await cli('add-node', '--cluster-dir', dir, '--data-dir', join(tmp, 'hosts-n3'), '--backup', backup.backup, '--donor-data-dir', init.nodes[1]!.dataDir);
+    expect(san(join(tmp, 'hosts-n3'))).toBe('DNS:hsm-c.internal, IP Address:2001:DB8:0:0:0:0:0:3');
+    const bad = await cli('init', '--dir', join(tmp, 'hosts-bad'), '--node', 'az-a=not a host').then(() => '', (e: { stderr: string }) => e.stderr);
+    expect(bad).toMatch(/neither a DNS name nor an IP address/);
   });
 
   it('rejects an unknown shaping profile and a wrong command', async () => {

@@ -49,11 +49,12 @@ const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?
 const IPV6 = /^\[([0-9A-Fa-f:.]{2,45})\]$/;
 
 /**
- * Split `tls://HOST:PORT`. `localhost` maps to 127.0.0.1 (the nodes listen on IPv4); an IPv6
- * address loses its brackets (as `net.connect` wants it).
+ * Split `tls://HOST:PORT`. `host` is what to dial: `localhost` maps to 127.0.0.1 (the nodes listen
+ * on IPv4), an IPv6 address loses its brackets (as `net.connect` wants it). `name` is what the node
+ * certificate must name (RFC 6125: the reference identity is the host as written, lower-cased).
  * @throws StrongroomError INVALID_ARGUMENT for anything else.
  */
-export function parseNodeUrl(url: string): { host: string; port: number } {
+export function parseNodeUrl(url: string): { host: string; port: number; name: string } {
   const bad = () => new StrongroomError('INVALID_ARGUMENT', `node url must be tls://HOST:PORT with a host name, an IPv4 address or [IPv6] address and a port 1-65535 (got ${String(url).slice(0, 300)})`);
   if (typeof url !== 'string') throw bad();
   const m = /^tls:\/\/(.+):(\d{1,5})$/.exec(url);
@@ -64,11 +65,12 @@ export function parseNodeUrl(url: string): { host: string; port: number } {
   const v6 = IPV6.exec(raw);
   if (v6) {
     if (isIP(v6[1]!) !== 6) throw bad();
-    return { host: v6[1]!, port };
+    return { host: v6[1]!, port, name: v6[1]!.toLowerCase() };
   }
-  if (isIP(raw) === 4) return { host: raw, port };
+  if (isIP(raw) === 4) return { host: raw, port, name: raw };
   if (!HOST_NAME.test(raw) || /^[0-9.]+$/.test(raw)) throw bad();
-  return { host: raw.toLowerCase() === 'localhost' ? '127.0.0.1' : raw, port };
+  const name = raw.toLowerCase();
+  return { host: name === 'localhost' ? '127.0.0.1' : raw, port, name };
 }
 
 export function connectionError(url: string, message: string, cause?: unknown): StrongroomError {
@@ -85,20 +87,23 @@ export function connectionError(url: string, message: string, cause?: unknown): 
  * @throws StrongroomError PROVIDER_ERROR (reason CONNECTION) if the node is unreachable or the TLS handshake fails.
  */
 export function connectHsmNode(options: HsmNodeConnectOptions): Promise<HsmNodeConnection> {
-  const { host, port } = parseNodeUrl(options.url);
+  const { host, port, name } = parseNodeUrl(options.url);
   const url = options.url;
   return new Promise((resolve, reject) => {
+    // The node certificate must name the host this URL dials (a DNS name or an IP address in its
+    // subjectAltName, RFC 6125 §6): a certificate of the cluster issued to another node or host is refused.
+    // SNI carries DNS names only (RFC 6066 §3), never address literals.
     const socket = tls.connect({
       host,
       port,
-      servername: 'localhost',
+      ...(isIP(name) ? {} : { servername: name }),
       ca: options.trustAnchor,
       cert: options.clientCert.certPem,
       key: options.clientCert.keyPem,
       minVersion: 'TLSv1.3',
-      checkServerIdentity: (hostname, cert) => {
+      checkServerIdentity: (_servername, cert) => {
         if (!String(cert.subject?.CN ?? '').startsWith('node:')) return new Error('peer is not an HSM node certificate');
-        return tls.checkServerIdentity(hostname, cert);
+        return tls.checkServerIdentity(name, cert);
       },
     });
     socket.setNoDelay(true);

@@ -24,12 +24,12 @@ describe('failureReason', () => {
 
 describe('parseNodeUrl', () => {
   it('accepts host names, IPv4 and bracketed IPv6 addresses', () => {
-    expect(parseNodeUrl('tls://127.0.0.1:2223')).toEqual({ host: '127.0.0.1', port: 2223 });
-    expect(parseNodeUrl('tls://localhost:2223')).toEqual({ host: '127.0.0.1', port: 2223 });
-    expect(parseNodeUrl('tls://hsm-a.az1.internal:443')).toEqual({ host: 'hsm-a.az1.internal', port: 443 });
-    expect(parseNodeUrl('tls://198.18.0.11:7301')).toEqual({ host: '198.18.0.11', port: 7301 });
-    expect(parseNodeUrl('tls://[::1]:7301')).toEqual({ host: '::1', port: 7301 });
-    expect(parseNodeUrl('tls://[2001:db8::11]:7301')).toEqual({ host: '2001:db8::11', port: 7301 });
+    expect(parseNodeUrl('tls://127.0.0.1:2223')).toEqual({ host: '127.0.0.1', port: 2223, name: '127.0.0.1' });
+    expect(parseNodeUrl('tls://localhost:2223')).toEqual({ host: '127.0.0.1', port: 2223, name: 'localhost' });
+    expect(parseNodeUrl('tls://hsm-a.az1.internal:443')).toEqual({ host: 'hsm-a.az1.internal', port: 443, name: 'hsm-a.az1.internal' });
+    expect(parseNodeUrl('tls://198.18.0.11:7301')).toEqual({ host: '198.18.0.11', port: 7301, name: '198.18.0.11' });
+    expect(parseNodeUrl('tls://[::1]:7301')).toEqual({ host: '::1', port: 7301, name: '::1' });
+    expect(parseNodeUrl('tls://[2001:db8::11]:7301')).toEqual({ host: '2001:db8::11', port: 7301, name: '2001:db8::11' });
   });
 
   it('refuses anything else with INVALID_ARGUMENT', () => {

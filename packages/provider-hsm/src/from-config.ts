@@ -28,6 +28,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
+import { parseNodeUrl } from '@strongroom/hsm-protocol';
 import type { HsmBackend, HsmCallOptions } from './backend';
 import type { HsmClusterConfig, Pkcs11Config, StrongroomHsmConfig } from './config';
 import { checkConfigWriters, locateConfig } from './config-location';
@@ -130,7 +131,11 @@ async function parseCluster(raw: unknown, abs: PathResolver, env: Readonly<Recor
     nodes: nodes.map((n, i) => {
       if (!isObject(n)) throw bad(`hsm.nodes[${i}] must be an object`);
       const url = str(n, 'url', `hsm.nodes[${i}]`)!;
-      if (!/^tls:\/\/[^/]+:\d{1,5}$/.test(url)) throw bad(`hsm.nodes[${i}].url must be a tls://HOST:PORT URL (as hsm-local nodes serve)`);
+      try {
+        parseNodeUrl(url);
+      } catch {
+        throw bad(`hsm.nodes[${i}].url must be a tls://HOST:PORT URL with a host name, an IPv4 address or an [IPv6] address (the name the node's certificate carries)`);
+      }
       return { url, az: str(n, 'az', `hsm.nodes[${i}]`, false) };
     }),
     az: str(raw, 'az', 'hsm', false),

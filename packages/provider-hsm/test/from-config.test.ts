@@ -81,6 +81,13 @@ describe('loadHsmConfig', () => {
     await expect(loadHsmConfig({ hsm: { ...cluster, nodes: [] } }, { env: { TEST_HSM_PASSWORD: 'x' } })).rejects.toThrow(/nodes/);
     await expect(loadHsmConfig({ hsm: { ...cluster, nodes: [{ url: 'ftp://x' }] } }, { env: { TEST_HSM_PASSWORD: 'x' } })).rejects.toThrow(/URL/);
     await expect(loadHsmConfig({ hsm: inline }, { env: {} })).rejects.toThrow(/TEST_HSM_PASSWORD/);
+    // Nodes on other hosts: any host name, IPv4 or bracketed IPv6 address; junk hosts and ports are refused.
+    for (const url of ['tls://hsm-a.az1.internal:7301', 'tls://198.18.0.1:7301', 'tls://[2001:db8::1]:7301']) {
+      await expect(loadHsmConfig({ hsm: { ...inline, nodes: [{ url }] } }, { env: { TEST_HSM_PASSWORD: 'x' } }), url).resolves.toMatchObject({ hsm: { nodes: [{ url }] } });
+    }
+    for (const url of ['tls://a b:7301', 'tls://[zz::1]:7301', 'tls://2001:db8::1:7301', 'tls://hsm-a:70000', 'tls://hsm-a:7301/x']) {
+      await expect(loadHsmConfig({ hsm: { ...inline, nodes: [{ url }] } }, { env: { TEST_HSM_PASSWORD: 'x' } }), url).rejects.toThrow(/URL/);
+    }
     await expect(loadHsmConfig({ hsm: { ...inline, clientKeyPem: 'not a pem' } }, { env: { TEST_HSM_PASSWORD: 'x' } })).rejects.toThrow(/clientKeyPem/);
     await expect(loadHsmConfig({ hsm: inline }, { env: { TEST_HSM_PASSWORD: 'x' } })).resolves.toMatchObject({ hsm: { password: 'x' } });
     await expect(loadHsmConfig({ pkcs11: { library: '/x.so', tokenLabel: 't' } })).rejects.toThrow(/pin/);

@@ -45,6 +45,12 @@ export interface HsmClusterOptions {
   failoverTimeoutMs?: number;
   /** Background reconnect interval for down nodes (default 250 ms). */
   reconnectIntervalMs?: number;
+  /**
+   * A node that has left requests unanswered this long is probed, and declared down (its requests
+   * retried elsewhere) when the probe gets no answer within twice as long — how a cut network link
+   * is noticed (default 1000 ms).
+   */
+  livenessMs?: number;
   abortSignal?: AbortSignal | undefined;
 }
 
@@ -140,6 +146,7 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
     createNodeLink({
       url: n.url, az: n.az, trustAnchor: options.trustAnchor, clientCert: options.clientCert, user: options.user, password: options.password,
       reconnectIntervalMs: options.reconnectIntervalMs ?? 250,
+      ...(options.livenessMs ? { livenessMs: options.livenessMs } : {}),
     }),
   );
   let waiters: Array<() => void> = [];

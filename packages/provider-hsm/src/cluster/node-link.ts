@@ -4,6 +4,13 @@
  * requests fail over to other nodes), and a background loop reconnects and logs in again, so a
  * recovered node rejoins without any caller action (as a CloudHSM client does:
  * https://docs.aws.amazon.com/cloudhsm/latest/userguide/bp-application-integration.html).
+ *
+ * A link that is cut (a network partition, a pulled cable) does not close: TCP neither resets nor
+ * times out for minutes (RFC 9293 §3.8.3 leaves user timeouts to the application). So the link
+ * watches itself: when requests are in flight and nothing has come back for `livenessMs`, it sends
+ * a `hello`; no answer within another 2 × `livenessMs` and the connection is declared dead and
+ * closed, its in-flight requests fail with reason CONNECTION (the cluster client retries them on
+ * other nodes) and the rejoin loop takes over.
  */
 import { StrongroomError } from '@strongroom/core';
 import { connectHsmNode, failureReason, type HsmArgs, type HsmNodeConnection, type HsmOp, type HsmResult } from '@strongroom/hsm-protocol';
@@ -16,6 +23,8 @@ export interface NodeLinkOptions {
   user: string;
   password: string;
   reconnectIntervalMs: number;
+  /** Silence (with requests in flight) after which the link probes the node; see the module comment. Default 1000 ms. */
+  livenessMs?: number;
 }
 
 export interface NodeLink {
@@ -48,6 +57,9 @@ export function createNodeLink(o: NodeLinkOptions): NodeLink {
   let closed = false;
   let opening: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let lastAnswerAt = Date.now();
+  let probing = false;
+  const livenessMs = o.livenessMs ?? 1000;
   const listeners: Array<() => void> = [];
   const changed = () => listeners.forEach((l) => l());
 
@@ -88,6 +100,7 @@ export function createNodeLink(o: NodeLinkOptions): NodeLink {
     conn = c;
     healthy = true;
     lastError = undefined;
+    lastAnswerAt = Date.now();
     c.onClose((err) => {
       if (conn !== c) return;
       conn = undefined;
@@ -98,6 +111,31 @@ export function createNodeLink(o: NodeLinkOptions): NodeLink {
     });
     changed();
   }
+
+  /** Answers (and errors: the node spoke) prove the connection alive. */
+  function answered<T>(p: Promise<T>): Promise<T> {
+    return p.then(
+      (v) => ((lastAnswerAt = Date.now()), v),
+      (e: unknown) => {
+        if (!isConnectionError(e)) lastAnswerAt = Date.now();
+        throw e;
+      },
+    );
+  }
+
+  const watchdog = setInterval(() => {
+    const c = conn;
+    if (!c || probing || c.inFlight() === 0 || Date.now() - lastAnswerAt < livenessMs) return;
+    probing = true;
+    c.call('hello', {}, { timeoutMs: 2 * livenessMs }).then(
+      () => void (lastAnswerAt = Date.now()),
+      () => {
+        // No answer: the path to the node is gone. Closing fails every pending request over.
+        if (conn === c) c.close();
+      },
+    ).finally(() => (probing = false));
+  }, Math.max(50, Math.floor(livenessMs / 4)));
+  watchdog.unref();
 
   const link: NodeLink = {
     url: o.url,
@@ -125,7 +163,7 @@ export function createNodeLink(o: NodeLinkOptions): NodeLink {
       const c = conn;
       if (!c || !healthy) throw new StrongroomError('PROVIDER_ERROR', `hsm node ${o.url} is down`, { details: { reason: 'CONNECTION', node: o.url } });
       try {
-        return await c.call(op, args, abortSignal ? { abortSignal } : {});
+        return await answered(c.call(op, args, abortSignal ? { abortSignal } : {}));
       } catch (e) {
         const reason = failureReason(e);
         if (reason === 'SESSION_EXPIRED' || reason === 'NOT_LOGGED_IN') {
@@ -147,6 +185,7 @@ export function createNodeLink(o: NodeLinkOptions): NodeLink {
     startRejoin: () => scheduleReconnect(),
     close() {
       closed = true;
+      clearInterval(watchdog);
       if (timer) clearTimeout(timer);
       healthy = false;
       conn?.close();

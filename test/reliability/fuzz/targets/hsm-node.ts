@@ -57,7 +57,7 @@ export const hsmLiveNode = defineTarget({
       return c;
     };
     let conn: HsmNodeConnection = await connect();
-    const { key } = await conn.call('key.generate', { type: 'aes', bits: 256, template: { label: 'fuzz-kek' } });
+    const { key } = await conn.callUnchecked<{ key: { handle: string } }>('key.generate', { type: 'aes', bits: 256, template: { label: 'fuzz-kek' } });
     const handle = key.handle;
     const enc = await conn.call('aes.gcmEncrypt', { handle, plaintext: Buffer.from('fuzz'), aad: Buffer.alloc(0) });
     const templates: Array<[string, Args]> = [
