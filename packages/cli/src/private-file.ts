@@ -178,13 +178,16 @@ export function openPrivateOutput(target: string): PrivateOutput {
   }
   const stream = createWriteStream('', { fd, autoClose: false });
   let done = false;
-  const close = () => {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-  };
+  // The stream owns the descriptor: destroying it closes `fd` (whether or not it was already destroyed
+  // by a failed pipeline), so nothing here closes the number a second time — a second close could hit a
+  // descriptor the process has reused meanwhile.
+  const close = () =>
+    new Promise<void>((res) => {
+      if (stream.closed) return res();
+      stream.once('close', () => res());
+      stream.on('error', () => undefined); // a close error after commit/discard changes nothing
+      stream.destroy();
+    });
   return {
     stream,
     mode: unnamed !== undefined ? 'unnamed' : 'named',
@@ -203,15 +206,14 @@ export function openPrivateOutput(target: string): PrivateOutput {
         if (name !== undefined) unlinkQuietly(name);
         throw ioError('write', path, error);
       } finally {
-        close();
+        await close();
       }
       syncDir(dir);
     },
     async discard() {
       if (done) return;
       done = true;
-      stream.destroy();
-      close();
+      await close();
       if (named !== undefined) unlinkQuietly(named);
     },
   };
