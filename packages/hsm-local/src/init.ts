@@ -10,7 +10,7 @@
  * The backup key is written to no file: it lives only inside the nodes' sealed states (restore.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { nodeCertNames, writeNodeDir } from './node-dir';
