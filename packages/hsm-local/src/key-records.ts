@@ -5,7 +5,7 @@
  * cluster key limits (https://docs.aws.amazon.com/general/latest/gr/cloudhsm.html), and
  * cached Node KeyObjects for private and public keys.
  */
-import { randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { NodeKey } from '@strongroom/hsm-protocol';
 import * as a from './args';
 import type { Args } from './args';
@@ -101,21 +101,37 @@ export function template(node: NodeContext, args: Args, type: KeyObjectRecord['t
 }
 
 /**
- * The optional client-chosen `requestId` of a creation request, and the key(s) an earlier request
- * with the same id created (this node holds it once it has replicated here): a retry of a creation
- * whose answer was lost returns the same key instead of making a second one under the same label.
+ * The optional client-chosen `requestId` of a creation request (key.generate, key.import,
+ * key.unwrap), and the key(s) an earlier request with the same id created (this node holds it once it
+ * has replicated here): a retry of a creation whose answer was lost returns the same key instead of
+ * making a second one under the same label. For imports and unwraps the caller supplies the key
+ * material, so a retry must carry the same material (compared in constant time): an id reused for
+ * other material is a caller bug, not a retry.
  * @throws INVALID_ARGUMENT when the id was used for a different key.
  */
-export function priorCreation(ctx: LoggedIn, args: Args, label: string, type: KeyObjectRecord['type']): { requestId: string | undefined; keys: KeyObjectRecord[] | undefined } {
+export function priorCreation(
+  ctx: LoggedIn,
+  args: Args,
+  label: string,
+  type: KeyObjectRecord['type'],
+  material?: Uint8Array,
+): { requestId: string | undefined; keys: KeyObjectRecord[] | undefined } {
   const requestId = a.optStr(args, 'requestId', 64);
   if (requestId === undefined) return { requestId, keys: undefined };
   if (requestId.length < 8) throw invalid('requestId: at least 8 characters (use a random UUID per creation)');
   const k = ctx.node.keyByRequest(ctx.session.uid, requestId);
   if (!k) return { requestId, keys: undefined };
-  if (k.label !== label || k.type !== type) throw invalid(`requestId ${requestId} already created key ${k.handle} with another label or type; use a new id per creation`);
+  const otherKey = `requestId ${requestId} already created key ${k.handle}`;
+  if (k.label !== label || k.type !== type) throw invalid(`${otherKey} with another label or type; use a new id per creation`);
+  if (material !== undefined && !sameBytes(k.material, material)) throw invalid(`${otherKey} from other key material; use a new id per creation`);
   const pair = k.pairHandle ? ctx.node.objects()[`k:${k.pairHandle}`] : undefined;
   if (!pair || pair.kind !== 'key' || pair.deleted) return { requestId, keys: [k] };
   return { requestId, keys: k.class === 'private' ? [k, pair] : [pair, k] };
+}
+
+/** Constant-time equality of two byte strings (their lengths are not secret). */
+function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** The record fields that remember a creation's request id (none when the caller sent none). */

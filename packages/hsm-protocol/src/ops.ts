@@ -114,11 +114,13 @@ type Handle = { handle: string };
 type NoArgs = Record<string, never>;
 
 /**
- * `requestId`: a client-chosen id (8…64 characters, random per creation) kept with the key and
- * replicated: a retry with the same id, on any node that holds the key, returns that key instead of
- * creating a second one under the same label.
+ * `requestId` (key.generate, key.import, key.unwrap): a client-chosen id (8…64 characters, random per
+ * creation) kept with the key and replicated: a retry with the same id, on any node that holds the key,
+ * returns that key instead of creating a second one under the same label. An import or unwrap retried
+ * with the same id must carry the same key material (else INVALID_ARGUMENT).
  */
-export type KeyGenerateArgs = { requestId?: string | undefined } & (
+type CreationRequest = { requestId?: string | undefined };
+export type KeyGenerateArgs = CreationRequest & (
   | { type: 'aes' | 'generic-secret'; bits: number; template: KeyTemplate }
   | { type: 'rsa'; bits: number; template: KeyTemplate }
   | { type: 'ec'; curve: Curve; template: KeyTemplate }
@@ -173,7 +175,7 @@ export interface HsmOps {
 
   /* key management */
   'key.generate': { args: KeyGenerateArgs; result: KeyGenerateResult };
-  'key.import': { args: { format: 'raw-aes' | 'raw-secret' | 'pkcs8' | 'spki'; material: Uint8Array; template: KeyTemplate }; result: { key: NodeKey } };
+  'key.import': { args: CreationRequest & { format: 'raw-aes' | 'raw-secret' | 'pkcs8' | 'spki'; material: Uint8Array; template: KeyTemplate }; result: { key: NodeKey } };
   'key.find': { args: KeyFindArgs; result: NodeKey[] };
   'key.getAttributes': { args: Handle; result: NodeKey };
   'key.setAttributes': { args: Handle & { attributes: Partial<NodeKeyAttributes> & { label?: string } }; result: NodeKey };
@@ -183,7 +185,7 @@ export interface HsmOps {
   'key.export': { args: Handle; result: { material: Uint8Array; format: 'raw' | 'pkcs8' | 'spki' } };
   'key.wrap': { args: Handle & { mechanism: WrapMechanism; wrappingHandle: string }; result: { wrapped: Uint8Array } };
   'key.unwrap': {
-    args: { mechanism: WrapMechanism; unwrappingHandle: string; keyType: KeyType; wrapped: Uint8Array; template: KeyTemplate };
+    args: CreationRequest & { mechanism: WrapMechanism; unwrappingHandle: string; keyType: KeyType; wrapped: Uint8Array; template: KeyTemplate };
     result: { key: NodeKey };
   };
 

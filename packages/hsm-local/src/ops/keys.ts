@@ -90,11 +90,18 @@ export const keyOps = {
       const { node } = ctx;
       const format = a.oneOf(args, 'format', ['raw-aes', 'raw-secret', 'pkcs8', 'spki'] as const);
       const material = Buffer.from(a.bytes(args, 'material', 16384));
+      let t: ReturnType<typeof template>;
       let rec: KeyObjectRecord;
       if (format === 'raw-aes' || format === 'raw-secret') {
         if (format === 'raw-aes' && ![16, 24, 32].includes(material.length)) throw invalid('AES keys are 16, 24 or 32 bytes');
         const type = format === 'raw-aes' ? 'aes' : 'generic-secret';
-        rec = baseKey(ctx, template(node, args, type, 'secret'), type, 'secret', material.length * 8, material);
+        t = template(node, args, type, 'secret');
+        const prior = priorCreation(ctx, args, t.label, type, material);
+        if (prior.keys) {
+          material.fill(0); // the retry's copy: the stored key keeps its own
+          return { key: describe(node, prior.keys[0]!) };
+        }
+        rec = baseKey(ctx, t, type, 'secret', material.length * 8, material, withRequest(prior.requestId));
       } else {
         let ko: KeyObject;
         try {
@@ -104,7 +111,13 @@ export const keyOps = {
         }
         const d = mech.describeAsymmetric(ko);
         const klass = format === 'pkcs8' ? 'private' : 'public';
-        rec = baseKey(ctx, template(node, args, d.type, klass), d.type, klass, d.bits, material, d.curve ? { curve: d.curve } : {});
+        t = template(node, args, d.type, klass);
+        const prior = priorCreation(ctx, args, t.label, d.type, material);
+        if (prior.keys) {
+          material.fill(0); // the retry's copy: the stored key keeps its own
+          return { key: describe(node, prior.keys.find((k) => k.class === klass) ?? prior.keys[0]!) };
+        }
+        rec = baseKey(ctx, t, d.type, klass, d.bits, material, { ...(d.curve ? { curve: d.curve } : {}), ...withRequest(prior.requestId) });
       }
       rec.attrs.local = false;
       rec.attrs.neverExtractable = false;

@@ -10,7 +10,7 @@ import type { WrapMechanism } from '@strongroom/hsm-protocol';
 import * as a from '../args';
 import { mustManage, mustUse, type NodeContext } from '../context';
 import { denied, invalid } from '../errors';
-import { baseKey, describe, privateKey, publicKey, secret, storeKeys, template } from '../key-records';
+import { baseKey, describe, priorCreation, privateKey, publicKey, secret, storeKeys, template, withRequest } from '../key-records';
 import * as mech from '../mechanisms';
 import type { KeyObjectRecord } from '../state';
 import type { OpTable } from './table';
@@ -76,7 +76,13 @@ export const wrapOps = {
       let rec: KeyObjectRecord;
       if (type === 'aes' || type === 'generic-secret') {
         if (type === 'aes' && ![16, 24, 32].includes(material.length)) throw invalid('unwrapped AES key must be 16, 24 or 32 bytes');
-        rec = baseKey(ctx, template(node, args, type, 'secret'), type, 'secret', material.length * 8, material);
+        const t = template(node, args, type, 'secret');
+        const prior = priorCreation(ctx, args, t.label, type, material);
+        if (prior.keys) {
+          material.fill(0); // the retry's copy: the stored key keeps its own
+          return { key: describe(node, prior.keys[0]!) };
+        }
+        rec = baseKey(ctx, t, type, 'secret', material.length * 8, material, withRequest(prior.requestId));
       } else {
         let ko: KeyObject;
         try {
@@ -86,7 +92,13 @@ export const wrapOps = {
         }
         const d = mech.describeAsymmetric(ko);
         if (d.type !== type) throw invalid(`unwrapped key is ${d.type}, not ${type}`);
-        rec = baseKey(ctx, template(node, args, type, 'private'), type, 'private', d.bits, material, d.curve ? { curve: d.curve } : {});
+        const t = template(node, args, type, 'private');
+        const prior = priorCreation(ctx, args, t.label, type, material);
+        if (prior.keys) {
+          material.fill(0); // the retry's copy: the stored key keeps its own
+          return { key: describe(node, prior.keys.find((k) => k.class === 'private') ?? prior.keys[0]!) };
+        }
+        rec = baseKey(ctx, t, type, 'private', d.bits, material, { ...(d.curve ? { curve: d.curve } : {}), ...withRequest(prior.requestId) });
       }
       rec.attrs.local = false;
       rec.attrs.neverExtractable = false;

@@ -6,6 +6,7 @@
  * (https://docs.aws.amazon.com/cloudhsm/latest/userguide/share-keys.html): an owner manages a key,
  * a user it is shared with only uses it.
  */
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { StrongroomError } from '@strongroom/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HsmNodeConnection } from '../../src/index';
@@ -126,6 +127,29 @@ describe('retried key creation (issue 17 §2.11)', () => {
     const admins = await loginEverywhere('admin', PW.admin);
     await eventually(async () => new Set(await Promise.all(admins.map(async (x) => (await x.call('status', {})).digest))).size === 1);
     for (const conn of conns) expect((await conn.callUnchecked<Key[]>('key.find', { label: 'retried' })).length).toBe(1);
+  });
+
+  it('a retried import or unwrap with the same request id returns the same key on any node; other material under that id is refused', async () => {
+    const conns = await loginEverywhere('alice', PW.alice);
+    const material = randomBytes(32);
+    const imp = { format: 'raw-aes', material, requestId: 'req-import-0001', template: { label: 'imported-once', unwrap: true } };
+    const first = await conns[0]!.callUnchecked<{ key: Key }>('key.import', imp);
+    await eventually(async () => (await conns[1]!.callUnchecked<Key[]>('key.find', { label: 'imported-once' })).length === 1);
+    expect((await conns[1]!.callUnchecked<{ key: Key }>('key.import', imp)).key.handle).toBe(first.key.handle);
+    expect(await reason(conns[1]!.callUnchecked('key.import', { ...imp, material: randomBytes(32) }))).toBe('INVALID_ARGUMENT:');
+    expect((await conns[1]!.callUnchecked<Key[]>('key.find', { label: 'imported-once' })).length).toBe(1);
+
+    // Unwrap under the imported key: RFC 3394 AES key wrap computed here, outside the HSM.
+    const kw = createCipheriv('id-aes256-wrap', material, Buffer.from('A6A6A6A6A6A6A6A6', 'hex'));
+    const wrapped = Buffer.concat([kw.update(randomBytes(32)), kw.final()]);
+    const unw = { mechanism: 'aes-kw', unwrappingHandle: first.key.handle, keyType: 'aes', wrapped, requestId: 'req-unwrap-0001', template: { label: 'unwrapped-once' } };
+    const u1 = await conns[1]!.callUnchecked<{ key: Key }>('key.unwrap', unw);
+    await eventually(async () => (await conns[2]!.callUnchecked<Key[]>('key.find', { label: 'unwrapped-once' })).length === 1);
+    expect((await conns[2]!.callUnchecked<{ key: Key }>('key.unwrap', unw)).key.handle).toBe(u1.key.handle);
+    const kw2 = createCipheriv('id-aes256-wrap', material, Buffer.from('A6A6A6A6A6A6A6A6', 'hex'));
+    const other = Buffer.concat([kw2.update(randomBytes(32)), kw2.final()]);
+    expect(await reason(conns[2]!.callUnchecked('key.unwrap', { ...unw, wrapped: other }))).toBe('INVALID_ARGUMENT:');
+    for (const conn of conns) expect((await conn.callUnchecked<Key[]>('key.find', { label: 'unwrapped-once' })).length).toBe(1);
   });
 
   it('duplicate labels resolve to the same key on every node (oldest first)', async () => {
