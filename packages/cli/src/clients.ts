@@ -5,6 +5,7 @@
  * no aws-chunked request bodies.
  */
 import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { connectHsmCluster, type HsmClusterClient } from '@strongroom/provider-hsm';
@@ -23,13 +24,18 @@ export function s3ClientFor(s3: DevS3Section): S3Client {
   });
 }
 
-/** A KMSClient for kms-local (SigV4 with the dev credentials; SDK retries left to the provider). */
+/**
+ * A KMSClient for kms-local (SigV4 with the dev credentials; SDK retries left to the provider). Over
+ * HTTPS the section's `caPath` is the only certificate trusted: the dev stack's kms-local serves a
+ * certificate it generated, and no public CA can vouch for 127.0.0.1.
+ */
 export function kmsClientFor(kms: DevKmsSection): KMSClient {
   return new KMSClient({
     endpoint: kms.endpoint,
     region: kms.region,
     credentials: { accessKeyId: kms.accessKeyId, secretAccessKey: kms.secretAccessKey },
     maxAttempts: 1,
+    ...(kms.caPath === undefined ? {} : { requestHandler: { httpsAgent: new Agent({ ca: readFileSync(kms.caPath, 'utf8'), keepAlive: true }) } }),
   });
 }
 

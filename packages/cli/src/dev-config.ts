@@ -50,6 +50,8 @@ export interface DevKmsSection {
   /** ARN of the plain (AWS_KMS origin) symmetric key. */
   readonly keyArn: string;
   readonly alias: string;
+  /** PEM file of the certificate kms-local serves HTTPS with (the dev stack's own, trusted as a CA). */
+  readonly caPath?: string | undefined;
 }
 
 export interface DevS3Section {
@@ -221,6 +223,7 @@ export function parseDevConfig(raw: unknown, path = '(object)'): DevConfig {
     secretAccessKey: str(path, k, 'secretAccessKey', 'kms'),
     keyArn: str(path, k, 'keyArn', 'kms'),
     alias: str(path, k, 'alias', 'kms'),
+    ...(k.caPath === undefined ? {} : { caPath: abs(str(path, k, 'caPath', 'kms')) }),
   };
   const s = section(path, raw, 's3');
   const s3: DevS3Section = {

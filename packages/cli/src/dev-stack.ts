@@ -24,7 +24,7 @@ import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand } from '@aws-s
 import { StrongroomError } from '@strongroom/core';
 import { initCluster, loadCluster, startHsmNode, type StartedHsmNode } from '@strongroom/hsm-local';
 import { connectHsmNode } from '@strongroom/hsm-protocol';
-import { startKmsServer, type KmsServer } from '@strongroom/kms-local';
+import { KMS_DEV_CERT_FILE, startKmsServer, type KmsServer } from '@strongroom/kms-local';
 import type { HsmClusterClient } from '@strongroom/provider-hsm';
 import S3rver from 's3rver';
 import { setUpCustomKeyStore, type CksState } from './cks';
@@ -293,6 +293,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         dataDir: join(dir, 'kms'),
         port: kmsPort,
         credentials: { accessKeyId: state.kmsAccessKeyId, secretAccessKey: state.kmsSecretAccessKey },
+        // HTTPS with a certificate generated once into kms-local's data directory; dev.json names it
+        // (kms.caPath) and the stack's clients trust only it.
+        tls: 'dev',
         // The cluster as KMS sees it ("a CloudHSM cluster in this account"), at this start's node URLs.
         hsmClusters: [
           {
@@ -314,6 +317,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       secretAccessKey: state.kmsSecretAccessKey,
       keyArn: state.kmsKeyArn ?? '',
       alias: DEV_KMS_ALIAS,
+      caPath: join(dir, 'kms', KMS_DEV_CERT_FILE),
     };
     const kmsClient = kmsClientFor(kmsSection);
     try {

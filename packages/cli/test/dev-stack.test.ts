@@ -2,11 +2,12 @@
  * The dev stack: first start creates, a second start reuses the state (keys and ciphertexts survive),
  * stop() ends every HSM node process; and `strongroom dev` as a real child process prints the
  * endpoints, writes dev.json, and stops everything cleanly on Ctrl-C (SIGINT). Its kms-local always
- * runs strict SigV4 (unsigned and wrongly signed requests refused).
+ * runs strict SigV4 (unsigned and wrongly signed requests refused) over HTTPS with its own certificate.
  */
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ import { createClient } from '@strongroom/core';
 import { freePort, startDevStack } from '../src/dev-stack';
 import { loadDevConfig } from '../src/dev-config';
 import { keyProviderFromUri } from '../src/providers';
+import { kmsClientFor } from '../src/clients';
+import { kmsKeyProviderFromConfig } from '@strongroom/provider-kms';
 import { CLI, ROOT, errorLines, runCli } from './helpers';
 
 const tmp = mkdtempSync(join(tmpdir(), 'strongroom-devstack-test-'));
@@ -48,26 +51,43 @@ async function roundTrip(uri: string, config: ReturnType<typeof loadDevConfig>, 
   }
 }
 
-/** The dev stack's kms-local runs strict: unsigned and wrongly signed requests are refused, a signed one works. */
-async function expectStrictKms(kms: ReturnType<typeof loadDevConfig>['kms']): Promise<void> {
-  const unsigned = await fetch(kms.endpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.ListKeys' },
-    body: '{}',
+/** A POST over HTTPS trusting only `ca` (fetch cannot take a CA). */
+function postJson(url: string, ca: string, headers: Record<string, string>, body: string): Promise<{ status: number; auth: string | undefined; json: { __type?: string } }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: 'POST', headers, ca }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, auth: res.headers['x-strongroom-auth'] as string | undefined, json: JSON.parse(text) as { __type?: string } }));
+    });
+    req.on('error', reject);
+    req.end(body);
   });
+}
+
+/**
+ * The dev stack's kms-local runs strict SigV4 over HTTPS with its own certificate: unsigned and wrongly
+ * signed requests are refused, a signed one works, and a client that does not trust the certificate
+ * named in dev.json (kms.caPath) does not connect at all.
+ */
+async function expectStrictKms(kms: ReturnType<typeof loadDevConfig>['kms']): Promise<void> {
+  expect(kms.endpoint).toMatch(/^https:\/\//);
+  const ca = readFileSync(kms.caPath!, 'utf8');
+  const unsigned = await postJson(kms.endpoint, ca, { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.ListKeys' }, '{}');
   expect(unsigned.status).toBe(400);
-  expect(unsigned.headers.get('x-strongroom-auth')).not.toBe('none');
-  expect(((await unsigned.json()) as { __type: string }).__type).toMatch(/MissingAuthenticationToken/);
-  const client = (secretAccessKey: string) =>
-    new KMSClient({ endpoint: kms.endpoint, region: kms.region, credentials: { accessKeyId: kms.accessKeyId, secretAccessKey }, maxAttempts: 1 });
+  expect(unsigned.auth).not.toBe('none');
+  expect(unsigned.json.__type).toMatch(/MissingAuthenticationToken/);
+  const client = (secretAccessKey: string) => kmsClientFor({ ...kms, secretAccessKey });
   const wrong = client(`${kms.secretAccessKey}x`);
   const right = client(kms.secretAccessKey);
+  const untrusting = new KMSClient({ endpoint: kms.endpoint, region: kms.region, credentials: { accessKeyId: kms.accessKeyId, secretAccessKey: kms.secretAccessKey }, maxAttempts: 1 });
   try {
     await expect(wrong.send(new DescribeKeyCommand({ KeyId: kms.keyArn }))).rejects.toMatchObject({ name: 'InvalidSignatureException' });
     expect((await right.send(new DescribeKeyCommand({ KeyId: kms.keyArn }))).KeyMetadata?.Arn).toBe(kms.keyArn);
+    await expect(untrusting.send(new DescribeKeyCommand({ KeyId: kms.keyArn }))).rejects.toThrow(/self-signed certificate/);
   } finally {
     wrong.destroy();
     right.destroy();
+    untrusting.destroy();
   }
 }
 
@@ -97,6 +117,10 @@ describe('startDevStack', () => {
       expect(second.config.hsm.clusterId).toBe(first.config.hsm.clusterId);
       for (const [i, u] of uris.entries()) expect(Buffer.from(await roundTrip(u, second.config, sealed[i])).toString()).toBe('survives a restart');
       await expectStrictKms(second.config.kms);
+      // The library's one-line loader reads the same dev.json, CA included.
+      const fromConfig = await kmsKeyProviderFromConfig(second.configPath);
+      const sealedByLib = await createClient({ keyProvider: fromConfig }).encrypt('via kmsKeyProviderFromConfig', { encryptionContext: { t: '2' } });
+      expect(Buffer.from((await createClient({ keyProvider: fromConfig }).decrypt(sealedByLib.ciphertext)).plaintext).toString()).toBe('via kmsKeyProviderFromConfig');
     } finally {
       await second.stop();
     }
@@ -160,7 +184,7 @@ describe('strongroom dev (child process)', () => {
         child.on('exit', () => reject(new Error(`strongroom dev exited: ${err}`)));
       });
       expect(out).toContain(`tls://127.0.0.1:${ports[0]}`);
-      expect(out).toContain(`http://127.0.0.1:${ports[3]}`);
+      expect(out).toContain(`https://127.0.0.1:${ports[3]}`);
       expect(out).toContain(`http://127.0.0.1:${ports[4]}`);
       const config = loadDevConfig(join(dir, 'dev.json'));
       expect(config.s3.endpoint).toBe(`http://127.0.0.1:${ports[4]}`);

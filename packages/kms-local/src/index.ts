@@ -3,7 +3,7 @@
  */
 export { startKmsServer, type KmsServer, type KmsServerOptions } from './server';
 export { createDevCertificate, type DevCertificate } from './dev-certificate';
-export type { TlsOption } from './tls';
+export { DEV_CERT_FILE as KMS_DEV_CERT_FILE, type TlsOption } from './tls';
 export { createLocalKeyMaterialStore, type KeyMaterialStore, type GcmParts } from './key-material';
 export { createSigV4Verifier, type Credentials, type SigV4Verifier, type SignedRequest } from './sigv4';
 export { parseCiphertext, CIPHERTEXT_VERSION, MAX_CIPHERTEXT_BLOB, type ParsedCiphertext } from './ciphertext';

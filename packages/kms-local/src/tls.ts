@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './data-dir';
 import { createDevCertificate } from './dev-certificate';
 
+/** The development certificate's file in the data directory (clients trust it as their CA). */
+export const DEV_CERT_FILE = 'tls-dev-cert.pem';
+
 export type TlsOption = { readonly certPem: string; readonly keyPem: string } | 'dev';
 
 export interface TlsMaterial {
@@ -34,7 +37,7 @@ export async function tlsMaterial(option: TlsOption, dataDir: string, names: rea
     new X509Certificate(option.certPem); // fail at start, with Node's message, on a malformed certificate
     return option;
   }
-  const certPath = join(dataDir, 'tls-dev-cert.pem');
+  const certPath = join(dataDir, DEV_CERT_FILE);
   const keyPath = join(dataDir, 'tls-dev-key.pem');
   const wildcard = names.filter((n) => n !== '0.0.0.0' && n !== '::' && n !== '');
   const existing = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]).catch(() => undefined);

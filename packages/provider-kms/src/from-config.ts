@@ -6,14 +6,17 @@
  * which would let a cloned repository choose the endpoint that receives every key request.
  *
  * ```json
- * { "kms": { "endpoint": "http://127.0.0.1:4599", "region": "us-east-1",
+ * { "kms": { "endpoint": "https://127.0.0.1:4599", "region": "us-east-1", "caPath": "/…/kms/tls-dev-cert.pem",
  *            "accessKeyId": "…", "secretAccessKey": "…", "keyArn": "arn:aws:kms:…", "alias": "alias/…" } }
  * ```
  * Every field but `keyArn`/`alias` is optional: without `endpoint` the real AWS KMS is used, and
+ * `caPath` (an HTTPS endpoint's only trusted certificate) pins kms-local's own certificate, and
  * without credentials the default AWS credential chain. Against AWS, the same file with only
  * `region` and `keyArn` is the scale-out path, by configuration only.
  */
 import { readFile } from 'node:fs/promises';
+import { Agent } from 'node:https';
+import { isAbsolute } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { createKmsClientSupplier } from './client-supplier';
 import { checkConfigWriters, locateConfig } from './config-location';
@@ -28,6 +31,8 @@ export interface KmsConfigSection {
   readonly secretAccessKey?: string;
   readonly keyArn?: string;
   readonly alias?: string;
+  /** Absolute path of a PEM certificate: over HTTPS, the only CA trusted for `endpoint` (kms-local's own). */
+  readonly caPath?: string;
 }
 
 function bad(message: string): StrongroomError {
@@ -39,6 +44,14 @@ function optionalString(section: Record<string, unknown>, name: string): string 
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || v.length === 0 || v.length > 2048) throw bad(`kms.${name} must be a non-empty string`);
   return v;
+}
+
+async function readCa(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new StrongroomError('IO_ERROR', `KMS config: cannot read kms.caPath ${path} (the certificate kms-local serves; start the dev stack again to recreate it)`, { cause: e });
+  }
 }
 
 /** Parse the `kms` section of a config object (strict: typed fields, size caps). */
@@ -54,7 +67,10 @@ export function parseKmsConfig(raw: unknown): KmsConfigSection {
     secretAccessKey: optionalString(s, 'secretAccessKey'),
     keyArn: optionalString(s, 'keyArn'),
     alias: optionalString(s, 'alias'),
+    caPath: optionalString(s, 'caPath'),
   };
+  if (config.caPath !== undefined && !isAbsolute(config.caPath)) throw bad('kms.caPath must be an absolute path');
+  if (config.caPath !== undefined && !config.endpoint?.startsWith('https://')) throw bad('kms.caPath needs an https:// kms.endpoint');
   if (config.endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(config.endpoint)) throw bad('kms.endpoint must be an http(s) URL');
   if ((config.accessKeyId === undefined) !== (config.secretAccessKey === undefined)) throw bad('give both kms.accessKeyId and kms.secretAccessKey, or neither');
   if (config.keyArn === undefined && config.alias === undefined) throw bad('give kms.keyArn or kms.alias');
@@ -97,6 +113,7 @@ export async function kmsKeyProviderFromConfig(
   const clientProvider = createKmsClientSupplier({
     ...(kms.endpoint ? { endpoint: kms.endpoint } : {}),
     ...(kms.accessKeyId ? { credentials: { accessKeyId: kms.accessKeyId, secretAccessKey: kms.secretAccessKey! } } : {}),
+    ...(kms.caPath ? { requestHandler: { httpsAgent: new Agent({ ca: await readCa(kms.caPath), keepAlive: true }) } } : {}),
   });
   return KmsKeyProvider({ generatorKeyId: rest.generatorKeyId ?? keyId ?? kms.keyArn ?? kms.alias, ...rest, clientProvider, region: kms.region });
 }
