@@ -100,6 +100,22 @@ describe('KmsRsaKeyProvider: encrypt offline, decrypt with KMS', () => {
     expect(await codeOf(symmetric.generateDataKey({ suite, encryptionContext: context }))).toBe('UNSUPPORTED');
   });
 
+  it('grant tokens go on GetPublicKey and Decrypt; Decrypt carries the configured key and algorithm and no encryption context', async () => {
+    const inputs: { name: string; input: Record<string, unknown> }[] = [];
+    const recording: KmsClientLike = {
+      send: (command, options) => {
+        inputs.push({ name: (command as object).constructor.name, input: (command as { input: Record<string, unknown> }).input });
+        return client.send(command as never, options ?? {});
+      },
+    };
+    const options = { keyId: rsa.arn, encryptionAlgorithm: 'RSAES_OAEP_SHA_1' as const, grantTokens: ['grant-1', 'grant-2'], clientProvider: () => recording };
+    const { ciphertext } = await createClient({ keyProvider: KmsRsaKeyProvider({ ...options, fetchPublicKey: true }) }).encrypt('granted', { encryptionContext: context });
+    await createClient({ keyProvider: KmsRsaKeyProvider(options) }).decrypt(ciphertext);
+    expect(inputs.map((i) => i.name)).toEqual(['GetPublicKeyCommand', 'DecryptCommand']);
+    expect(inputs[0]!.input).toEqual({ KeyId: rsa.arn, GrantTokens: ['grant-1', 'grant-2'] });
+    expect(inputs[1]!.input).toEqual({ KeyId: rsa.arn, CiphertextBlob: expect.any(Uint8Array), EncryptionAlgorithm: 'RSAES_OAEP_SHA_1', GrantTokens: ['grant-1', 'grant-2'] });
+  });
+
   it('without a public key it cannot encrypt (UNSUPPORTED) and asks KMS nothing', async () => {
     server.resetRequestCounts();
     expect(await codeOf(consumer(rsa.arn).generateDataKey({ suite, encryptionContext: context }))).toBe('UNSUPPORTED');
