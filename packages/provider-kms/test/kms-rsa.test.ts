@@ -116,6 +116,22 @@ describe('KmsRsaKeyProvider: encrypt offline, decrypt with KMS', () => {
     expect(inputs[1]!.input).toEqual({ KeyId: rsa.arn, CiphertextBlob: expect.any(Uint8Array), EncryptionAlgorithm: 'RSAES_OAEP_SHA_1', GrantTokens: ['grant-1', 'grant-2'] });
   });
 
+  it('fetchPublicKey and abort: a caller that aborts stops waiting (ABORTED); the shared fetch still serves the others', async () => {
+    const provider = KmsRsaKeyProvider({ keyId: rsa.arn, encryptionAlgorithm: 'RSAES_OAEP_SHA_256', fetchPublicKey: true, clientProvider });
+    const aborted = new AbortController();
+    aborted.abort(new Error('stop'));
+    server.resetRequestCounts();
+    expect(await codeOf(provider.generateDataKey({ suite, encryptionContext: context, abortSignal: aborted.signal }))).toBe('ABORTED');
+    expect(server.requestCounts).toEqual({});
+    const later = new AbortController();
+    const first = provider.generateDataKey({ suite, encryptionContext: context, abortSignal: later.signal });
+    const second = provider.generateDataKey({ suite, encryptionContext: context });
+    later.abort(new Error('changed my mind'));
+    expect(await codeOf(first)).toBe('ABORTED');
+    expect((await second).plaintextKey).toHaveLength(32);
+    expect(server.requestCounts).toEqual({ GetPublicKey: 1 });
+  });
+
   it('without a public key it cannot encrypt (UNSUPPORTED) and asks KMS nothing', async () => {
     server.resetRequestCounts();
     expect(await codeOf(consumer(rsa.arn).generateDataKey({ suite, encryptionContext: context }))).toBe('UNSUPPORTED');
