@@ -21,6 +21,10 @@ const CODES: Readonly<Record<string, StrongroomErrorCode>> = Object.assign(Objec
   InvalidArnException: 'KEY_UNAVAILABLE',
   InvalidCiphertextException: 'AUTHENTICATION_FAILED',
   IncorrectKeyException: 'AUTHENTICATION_FAILED',
+  // The configured key is of the wrong kind for the call (e.g. a SIGN_VERIFY key asked to Decrypt).
+  InvalidKeyUsageException: 'INVALID_ARGUMENT',
+  // e.g. GetPublicKey of a symmetric key.
+  UnsupportedOperationException: 'UNSUPPORTED',
   AbortError: 'ABORTED',
 });
 

@@ -15,7 +15,6 @@ import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand } from '@aws-sdk
 import {
   instanceIdentity,
   StrongroomError,
-  throwIfAborted,
   type DataKeyRequest,
   type EncryptedDataKey,
   type GeneratedDataKey,
@@ -24,8 +23,8 @@ import {
 import { isMultiRegionKey, mrkMatch, parseKmsArn, regionOf, withRegion } from './arn';
 import { kmsClientIdentity } from './cache-identity';
 import { createKmsClientSupplier, type KmsClientLike, type KmsClientSupplier } from './client-supplier';
-import { toStrongroomError } from './errors';
-import { RetryExhausted, withRetry, type RetryOptions } from './retry';
+import { callKms } from './call';
+import type { RetryOptions } from './retry';
 
 export const KMS_PROVIDER_ID = 'aws-kms';
 
@@ -102,17 +101,7 @@ export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
   };
 
   async function call<T>(operation: string, keyId: string, command: unknown, abortSignal: AbortSignal | undefined, client = requireClient(keyId)): Promise<T> {
-    throwIfAborted(abortSignal);
-    try {
-      const { value } = await withRetry(() => client.send(command, abortSignal ? { abortSignal } : undefined) as Promise<T>, options.retry, abortSignal);
-      return value;
-    } catch (e) {
-      if (e instanceof RetryExhausted) {
-        if (abortSignal?.aborted) throw new StrongroomError('ABORTED', 'The operation was aborted', { cause: e.error });
-        throw toStrongroomError(e.error, operation, keyId, e.attempts);
-      }
-      throw toStrongroomError(e, operation, keyId, 1);
-    }
+    return callKms<T>(client, operation, keyId, command, abortSignal, options.retry);
   }
 
   function edkFor(arn: unknown, blob: unknown, operation: string): EncryptedDataKey {

@@ -1,5 +1,5 @@
 /** Test helpers: kms-local in a temp dir, and KMS clients pointed at it. */
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { startKmsServer, type KmsServer } from '@strongroom/kms-local';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,4 +25,16 @@ export async function startKms(): Promise<{ server: KmsServer; client: KMSClient
 export async function createKeyArn(client: KMSClient, multiRegion = false): Promise<string> {
   const out = await client.send(new CreateKeyCommand({ MultiRegion: multiRegion }));
   return out.KeyMetadata!.Arn!;
+}
+
+/** An RSA ENCRYPT_DECRYPT key: its ARN and its public key (DER SubjectPublicKeyInfo, from GetPublicKey). */
+export async function createRsaKey(
+  client: KMSClient,
+  spec: 'RSA_2048' | 'RSA_3072' | 'RSA_4096' = 'RSA_2048',
+  multiRegion = false,
+): Promise<{ arn: string; publicKey: Uint8Array }> {
+  const out = await client.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: 'ENCRYPT_DECRYPT', MultiRegion: multiRegion }));
+  const arn = out.KeyMetadata!.Arn!;
+  const { PublicKey } = await client.send(new GetPublicKeyCommand({ KeyId: arn }));
+  return { arn, publicKey: PublicKey! };
 }
