@@ -22,6 +22,12 @@ export interface RetryOptions {
   readonly maxDelayMs?: number;
   /** Injectable randomness in [0, 1) for the jitter. */
   readonly random?: () => number;
+  /**
+   * Deadline of one attempt in ms (default 10,000): a KMS endpoint that accepted the connection and
+   * never answers (a hung or stopped peer) fails that attempt with `TimeoutError`, which is retried
+   * like a network error — KMS's cryptographic calls change nothing, so a repeat is safe.
+   */
+  readonly attemptTimeoutMs?: number;
   /** Injectable sleep (tests make it instant). */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
