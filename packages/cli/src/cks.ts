@@ -1,5 +1,5 @@
 /**
- * The custom key store part of the dev stack (DESIGN.md §6, docs/custom-key-stores.md): a KMS custom
+ * The custom key store part of the dev stack (docs/custom-key-stores.md, docs/architecture.md#the-dev-stack-and-the-main-job): a KMS custom
  * key store on the dev HSM cluster, connected, with one KMS key (Origin AWS_CLOUDHSM) and an alias.
  *
  * kms-local learns the cluster through its `hsmClusters` registration (dev-stack.ts passes the

@@ -1,6 +1,6 @@
 /**
  * Key URIs: one string names a key and the backend that holds it (routing by URI prefix, after
- * tink-go's `core/registry/kms_client.go`; STYLE.md rule 5). docs/cli.md#key-uris.
+ * tink-go's `core/registry/kms_client.go`). docs/cli.md#key-uris.
  *
  *   kms://<key-id | key ARN | alias/name | alias ARN>   AWS KMS or kms-local
  *   hsm://<label>                                       an AES key in the HSM cluster

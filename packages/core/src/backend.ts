@@ -1,7 +1,7 @@
 /**
  * The crypto backend seam: every primitive the message format needs, so the same encoder/decoder
  * runs on node:crypto (default, OpenSSL, fastest) or on @noble/* (pure JS, audited, no node:crypto).
- * Primitives bind key, IV and AAD per call (STYLE.md rule 2); plaintext may arrive in pieces so
+ * Primitives bind key, IV and AAD per call (after noble-ciphers' `gcm(key, nonce, aad)`); plaintext may arrive in pieces so
  * streaming frames are never concatenated just to be encrypted.
  */
 import type { KdfHash, SignatureCurve } from './suites';

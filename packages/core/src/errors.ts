@@ -1,5 +1,6 @@
 /**
- * One error class for the whole SDK (STYLE.md rule 10, after vercel/ai's AISDKError).
+ * One error class for the whole SDK (after vercel/ai's AISDKError: a stable `code`, `cause`, and
+ * `isInstance` through a `Symbol.for` marker).
  *
  * `code` is stable and documented; `message` is for humans and may change. `isInstance` works
  * across duplicate copies of this package (ESM + CJS, or two versions in one tree) because it

@@ -1,5 +1,6 @@
 /**
- * Encrypted node backups (reference A.7, modelled on CloudHSM's EBK/PBK scheme):
+ * Encrypted node backups (modelled on CloudHSM's EBK/PBK scheme,
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/backups.html; docs/hsm-cluster.md#9-backups-and-restore):
  * each backup is encrypted with a fresh ephemeral backup key (EBK, AES-256-GCM); the EBK is wrapped
  * with AES key wrap (RFC 3394, SP 800-38F) under the cluster's persistent backup key (PBK), which the
  * operator keeps in the cluster directory and every node holds inside its sealed state.

@@ -1,6 +1,7 @@
 /**
- * Cluster initialization and node provisioning (reference A.8: create cluster → sign → initialize →
- * activate with the admin password). `initCluster` creates, in one step:
+ * Cluster initialization and node provisioning (as AWS CloudHSM: create cluster → sign the CSR →
+ * initialize → activate with the admin password;
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/initialize-cluster.html). `initCluster` creates, in one step:
  * - the cluster CA (trust anchor) and a client certificate, in the cluster (operator) directory;
  * - per node: a data directory with its node certificate and the sealed initial state holding the
  *   cluster masking key, the cluster backup key (PBK), the node's audit key and the unactivated

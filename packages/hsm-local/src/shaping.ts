@@ -1,7 +1,8 @@
 /**
  * Optional per-node shaping so a local cluster can emulate real hardware (off by default).
  *
- * Profiles carry the figures AWS publishes per cluster size (reference A.11), divided per HSM:
+ * Profiles carry the figures AWS publishes per cluster size
+ * (https://docs.aws.amazon.com/cloudhsm/latest/userguide/performance.html), divided per HSM:
  * RSA-2048 sign ≈ 1,000/s per HSM on both types; EC P-256 sign ≈ 250/s (hsm1.medium) or ≈ 1,500/s
  * (hsm2m.medium). AWS publishes no AES, wrap, RSA-decrypt or latency figures: the `symmetric` rates and
  * `latencyMs` below are *assumptions* (documented as such in docs/hsm-cluster.md) — override them.

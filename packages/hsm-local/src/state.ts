@@ -105,7 +105,7 @@ export interface ClusterLimits {
 }
 
 export const DEFAULT_LIMITS: ClusterLimits = {
-  // hsm2m.medium figures (reference A.12): 1,024 users; 16,666 keys of which ≤ 3,333 asymmetric.
+  // hsm2m.medium quotas (https://docs.aws.amazon.com/cloudhsm/latest/userguide/limits.html): 1,024 users; 16,666 keys of which ≤ 3,333 asymmetric.
   maxUsers: 1024,
   maxKeys: 16_666,
   maxAsymmetricKeys: 3_333,

@@ -2,7 +2,7 @@
  * Custom key store administration over any KMS endpoint (AWS KMS or kms-local): create a
  * CloudHSM key store, connect (and wait for CONNECTED or FAILED — ConnectCustomKeyStore is
  * asynchronous), disconnect, describe, update, delete, and create keys in a store
- * (reference B.6). Every failure is a StrongroomError whose message says what to fix.
+ * (docs/custom-key-stores.md). Every failure is a StrongroomError whose message says what to fix.
  */
 import {
   ConnectCustomKeyStoreCommand,

@@ -2,7 +2,7 @@
  * The HSM backend seam: one interface over "an HSM" that both the hsm-local cluster client
  * (`connectHsmCluster`) and the PKCS#11 client (`openPkcs11`) implement, so `HsmKeyProvider`,
  * `HsmSigner` and `HsmMac` work over either. Capability flags describe differences instead of
- * vendor branches (DESIGN.md §5; reference cloudhsm-kms-pkcs11.md D.7).
+ * vendor branches (docs/hsm-provider.md#capability-flags-instead-of-vendor-branches).
  *
  * Every method takes an optional `{ abortSignal }` and rejects with StrongroomError codes:
  * KEY_UNAVAILABLE (no such key / not usable), ACCESS_DENIED (login, permissions, attributes),

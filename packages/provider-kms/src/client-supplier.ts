@@ -1,6 +1,6 @@
 /**
- * KMS client suppliers: a function from Region to a client (STYLE.md rule 8, after the ESDK's
- * kms_client_supplier). The default supplier creates one `KMSClient` per Region and caches it, with
+ * KMS client suppliers: a function from Region to a client (after the ESDK's
+ * kms_client_supplier, aws-encryption-sdk-javascript modules/kms-keyring/src/kms_client_supplier.ts). The default supplier creates one `KMSClient` per Region and caches it, with
  * the SDK's own retries off (`maxAttempts: 1`) because the provider retries with backoff itself.
  */
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';

@@ -1,5 +1,6 @@
 /**
- * @strongroom/provider-kms — KeyProvider over @aws-sdk/client-kms (DESIGN.md §3).
+ * @strongroom/provider-kms — KeyProvider over @aws-sdk/client-kms
+ * (docs/architecture.md#keyprovider).
  */
 export { KmsKeyProvider, kmsKeyProviders, KMS_PROVIDER_ID, type KmsKeyProviderOptions, type KmsDiscoveryFilter } from './kms-key-provider';
 export { createKmsClientSupplier, cacheClients, limitRegions, excludeRegions, type KmsClientLike, type KmsClientSupplier } from './client-supplier';
