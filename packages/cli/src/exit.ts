@@ -1,5 +1,5 @@
 /**
- * Exit codes and one-line error messages of the `strongroom` command (docs/cli.md#exit-codes).
+ * Exit codes and one-line error messages of the `strongroom` command (docs/cli.md#errors-and-exit-codes).
  * Every failure prints one line — what went wrong and what to do — and `--verbose` adds the stack
  * and the cause chain.
  */

@@ -174,7 +174,7 @@ export async function keyProviderFromUri(input: string | KeyUri, options: Provid
     case 'pkcs11': {
       const config = needConfig(options.config, 'pkcs11://');
       const section = config.pkcs11;
-      if (!section) throw new StrongroomError('KEY_UNAVAILABLE', 'pkcs11:// keys need a "pkcs11" section in the config (docs/hsm-provider.md#configuration-file)');
+      if (!section) throw new StrongroomError('KEY_UNAVAILABLE', 'pkcs11:// keys need a "pkcs11" section in the config (docs/hsm-provider.md#configuration-file-hsmkeyproviderfromconfig)');
       const owned = await hsmKeyProviderFromConfig({ pkcs11: section }, { backend: 'pkcs11', label: uri.label, env });
       return { uri, provider: owned, backendCalls: () => 0, close: () => owned.close() };
     }

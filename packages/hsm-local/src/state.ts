@@ -1,7 +1,7 @@
 /**
  * A node's durable state: the replicated object set (users, token keys, quorum settings) plus the
  * cluster secrets, sealed under the node's unseal key and replaced atomically on every change
- * (docs/hsm-cluster.md#durability).
+ * (docs/hsm-cluster.md#10-durability-and-tamper-response).
  *
  * Group commit: mutations apply in memory and call `persist()`, which resolves once a snapshot that
  * includes them is on disk. Concurrent mutations share one write + fsync, so a burst of key creations

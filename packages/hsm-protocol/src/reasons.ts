@@ -2,7 +2,7 @@
  * Typed failure reasons: the `details.reason` a node (or the connection) attaches to a
  * `StrongroomError`, so that callers decide retries and messages on a closed set of values rather
  * than on free strings. The node sends `{ code, message, reason }` in an error frame
- * (docs/hsm-cluster.md#wire-protocol); the connection rebuilds the StrongroomError with
+ * (docs/hsm-cluster.md#14-wire-protocol-and-performance); the connection rebuilds the StrongroomError with
  * `details.reason` and `details.node`.
  */
 import { StrongroomError } from '@strongroom/core';

@@ -1,5 +1,5 @@
 /**
- * hsm-local wire codec (docs/hsm-cluster.md#wire-protocol).
+ * hsm-local wire codec (docs/hsm-cluster.md#14-wire-protocol-and-performance).
  *
  * One frame per request or response, pipelined and multiplexed on one TLS connection:
  *
