@@ -13,7 +13,9 @@ import { StrongroomError } from '@strongroom/core';
 import { createCustomKeyStoreAdmin } from '@strongroom/provider-custom-key-store';
 import type { DevCksSection } from './dev-config';
 
+/** Name of the dev stack's custom key store in kms-local. */
 export const DEV_CKS_NAME = 'strongroom-dev';
+/** Alias of the KMS key the dev stack creates in its custom key store (`cks://alias/strongroom-dev-cks`). */
 export const DEV_CKS_ALIAS = 'alias/strongroom-dev-cks';
 
 /** What previous starts created (kept in the dev stack's state.json). */

@@ -18,6 +18,7 @@ import type { ClusterSecrets, ReplicatedObject } from './state';
 
 const MAGIC = Buffer.from('SRHB', 'ascii');
 
+/** The authenticated, unencrypted header of a backup file: format, cluster, source node, time, object count. */
 export interface BackupHeader {
   format: 1;
   clusterId: string;
@@ -31,6 +32,7 @@ export interface BackupContents {
   objects: Record<string, ReplicatedObject>;
 }
 
+/** Encrypt a backup under a fresh ephemeral key wrapped by the cluster's backup key `pbk`. */
 export function encodeBackup(pbk: Buffer, header: BackupHeader, contents: BackupContents): Buffer {
   const h = Buffer.from(JSON.stringify(header), 'utf8');
   const ebk = randomBytes(32);
@@ -68,6 +70,7 @@ export function decodeBackup(pbk: Buffer, blob: Buffer): { header: BackupHeader;
   }
 }
 
+/** How many backups to keep and for how long; the newest is never removed. */
 export interface RetentionPolicy {
   /** Keep at most this many backups (default 10). */
   keepLast?: number;
@@ -94,6 +97,7 @@ export function applyRetention(dir: string, policy: RetentionPolicy = {}, now = 
   return deleted;
 }
 
+/** Write an encrypted backup file into `dir` (exclusively created, then renamed) and apply the retention policy. */
 export async function writeBackupFile(dir: string, pbk: Buffer, header: BackupHeader, contents: BackupContents, retention?: RetentionPolicy): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const name = `${header.clusterId}-${header.sourceNodeId}-${new Date(header.createdAt).toISOString().replace(/[:.]/g, '')}-${randomBytes(3).toString('hex')}.hsmbackup`;
@@ -103,6 +107,11 @@ export async function writeBackupFile(dir: string, pbk: Buffer, header: BackupHe
   return path;
 }
 
+/**
+ * Read and decrypt a backup file with the cluster's backup key.
+ *
+ * @throws StrongroomError `MALFORMED` or `AUTHENTICATION_FAILED` for a damaged, altered or foreign backup.
+ */
 export function readBackupFile(path: string, pbk: Buffer) {
   return decodeBackup(pbk, readFileSync(path));
 }

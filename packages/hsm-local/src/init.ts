@@ -21,6 +21,9 @@ import { DEFAULT_LIMITS, type ClusterLimits, type NodeStateData, type Replicated
 import { createCertificateAuthority } from './x509';
 import { newUserId } from './ownership';
 
+/**
+ * Options of {@link initCluster}: the cluster directory, nodes with their AZs and hosts, unseal secret, initial admin password, limits.
+ */
 export interface InitClusterOptions {
   /** The cluster (operator) directory: CA key, client certificate. Created if missing. */
   dir: string;
@@ -40,6 +43,9 @@ export interface InitClusterOptions {
   limits?: Partial<ClusterLimits>;
 }
 
+/**
+ * What {@link initCluster} created: the cluster id and directory, trust anchor, client certificate, nodes and the initial admin.
+ */
 export interface ClusterInfo {
   clusterId: string;
   dir: string;

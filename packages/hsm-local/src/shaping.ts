@@ -13,6 +13,9 @@ import { StrongroomError } from '@strongroom/core';
 
 export type OpClass = 'rsa-sign' | 'ec-sign' | 'asymmetric' | 'symmetric' | 'keygen' | 'other';
 
+/**
+ * Optional emulation of real hardware: operation rates, added latency and queueing limit (docs/hsm-cluster.md#13-shaping-emulating-real-hardware).
+ */
 export interface ShapingConfig {
   /** Added latency per operation, milliseconds. */
   latencyMs: number;
@@ -21,6 +24,7 @@ export interface ShapingConfig {
   maxQueueMs: number;
 }
 
+/** Named shaping profiles with AWS's published figures per HSM type. */
 export const SHAPING_PROFILES: Record<string, ShapingConfig> = {
   'hsm1.medium': { latencyMs: 1, rates: { 'rsa-sign': 1000, 'ec-sign': 250, asymmetric: 1000, symmetric: 10_000, keygen: 100 }, maxQueueMs: 2000 },
   'hsm2m.medium': { latencyMs: 1, rates: { 'rsa-sign': 1000, 'ec-sign': 1500, asymmetric: 1500, symmetric: 10_000, keygen: 200 }, maxQueueMs: 2000 },
@@ -53,6 +57,7 @@ export function createShaper(config: ShapingConfig | undefined): Shaper {
   };
 }
 
+/** The shaping config of a profile name, with an optional latency override; `undefined` for none. */
 export function resolveShaping(profile: string | undefined, latencyMs?: number): ShapingConfig | undefined {
   if (!profile && latencyMs === undefined) return undefined;
   const base = profile ? SHAPING_PROFILES[profile] : { latencyMs: 0, rates: {}, maxQueueMs: 2000 };

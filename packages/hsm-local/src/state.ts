@@ -92,6 +92,7 @@ export interface UsedTokenObject {
 
 export type ReplicatedObject = UserObject | KeyObjectRecord | QuorumObject | UsedTokenObject;
 
+/** Capacity limits of a cluster (users, keys, asymmetric keys). */
 export interface ClusterLimits {
   maxUsers: number;
   maxKeys: number;
@@ -104,6 +105,7 @@ export interface ClusterLimits {
   quorumTokenTtlMs: number;
 }
 
+/** Default limits: AWS CloudHSM hsm2m.medium's quotas. */
 export const DEFAULT_LIMITS: ClusterLimits = {
   // hsm2m.medium quotas (https://docs.aws.amazon.com/cloudhsm/latest/userguide/limits.html): 1,024 users; 16,666 keys of which ≤ 3,333 asymmetric.
   maxUsers: 1024,

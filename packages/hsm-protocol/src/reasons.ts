@@ -7,6 +7,7 @@
  */
 import { StrongroomError } from '@strongroom/core';
 
+/** Every failure reason a node or connection may attach to an error (`details.reason`). */
 export const HSM_FAILURE_REASONS = [
   /* sessions and roles (https://docs.aws.amazon.com/cloudhsm/latest/userguide/understanding-users.html) */
   'NOT_LOGGED_IN',
@@ -37,6 +38,7 @@ export const HSM_FAILURE_REASONS = [
   'CONNECTION',
 ] as const;
 
+/** One of {@link HSM_FAILURE_REASONS}. */
 export type HsmFailureReason = (typeof HSM_FAILURE_REASONS)[number];
 
 const KNOWN: ReadonlySet<string> = new Set(HSM_FAILURE_REASONS);

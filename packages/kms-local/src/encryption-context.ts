@@ -11,6 +11,7 @@ import { validation } from './errors';
 
 const MAX_CONTEXT_BYTES = 8192;
 
+/** The canonical, unambiguous bytes of an encryption context, used as AES-GCM additional data. */
 export function serializeEncryptionContext(context: Readonly<Record<string, string>> | undefined): Buffer {
   const entries = Object.entries(context ?? {}).map(([k, v]) => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')] as const);
   entries.sort((a, b) => Buffer.compare(a[0], b[0]));

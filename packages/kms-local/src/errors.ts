@@ -15,6 +15,7 @@ const STATUS: Readonly<Record<string, number>> = {
   UnknownOperationException: 400,
 };
 
+/** A KMS wire error: its exception name (`__type`), message and HTTP status. */
 export class KmsError extends Error {
   readonly type: string;
   readonly status: number;

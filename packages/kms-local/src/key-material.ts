@@ -11,12 +11,16 @@ import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type Ke
 import { KmsError } from './errors';
 import type { Sealer } from './seal';
 
+/** IV, ciphertext and tag of one AES-GCM encryption. */
 export interface GcmParts {
   readonly iv: Uint8Array;
   readonly ciphertext: Uint8Array;
   readonly tag: Uint8Array;
 }
 
+/**
+ * Where symmetric key material lives and runs: in-process (sealed at rest) or in an HSM cluster (custom key stores).
+ */
 export interface KeyMaterialStore {
   /** Stable name, e.g. `local` or a custom key store id. */
   readonly kind: string;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './data-dir';
 import { createDevCertificate } from './dev-certificate';
 
+/** HTTPS for kms-local: a PEM certificate and key, or `'dev'` for a self-signed development certificate. */
 export type TlsOption = { readonly certPem: string; readonly keyPem: string } | 'dev';
 
 export interface TlsMaterial {

@@ -1,6 +1,8 @@
 /**
- * @strongroom/provider-kms — KeyProvider over @aws-sdk/client-kms
+ * `@strongroom/provider-kms` — KeyProvider over @aws-sdk/client-kms
  * (docs/architecture.md#keyprovider).
+ *
+ * @module \@strongroom/provider-kms
  */
 export { KmsKeyProvider, kmsKeyProviders, KMS_PROVIDER_ID, type KmsKeyProviderOptions, type KmsDiscoveryFilter } from './kms-key-provider';
 export { createKmsClientSupplier, cacheClients, limitRegions, excludeRegions, type KmsClientLike, type KmsClientSupplier } from './client-supplier';

@@ -53,11 +53,15 @@ export function destroyBody(body: unknown): void {
 
 /** The SDK's stream mixin, so decrypted bodies behave like GetObject's `Body`. */
 export interface SdkStreamMixin {
+  /** Read the whole body as bytes. */
   transformToByteArray(): Promise<Uint8Array>;
+  /** Read the whole body as a string. */
   transformToString(encoding?: string): Promise<string>;
+  /** The body as a Web stream. */
   transformToWebStream(): ReadableStream;
 }
 
+/** A Node stream with the SDK's `transformTo…` helpers, as `GetObject` returns its `Body`. */
 export type SdkReadable = Readable & SdkStreamMixin;
 
 /** Wrap a Readable with the SDK stream mixin. */

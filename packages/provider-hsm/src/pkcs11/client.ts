@@ -31,6 +31,9 @@ import { createSessionPool } from './session-pool';
 
 type Handle = Buffer;
 
+/**
+ * Options of {@link openPkcs11}: the module path, token label or slot, PIN, session pool size, capability overrides.
+ */
 export interface OpenPkcs11Options {
   /** Path of the PKCS#11 module, e.g. `/usr/lib/softhsm/libsofthsm2.so` or `/opt/cloudhsm/lib/libcloudhsm_pkcs11.so`. */
   readonly library: string;
