@@ -1,7 +1,8 @@
 /**
  * Shared tsdown settings. Every package builds its library entry as ESM + CJS + types for Node 20;
- * a package with a binary builds it as a *separate* config (STYLE.md gotcha 4: a library entry and
- * a bin entry in one config made `require()` of the library run the CLI).
+ * a package with a binary builds it as a *separate* config (a library entry and a bin entry in one
+ * config made `require()` of the library run the CLI: rolldown put its shared runtime helpers in the
+ * CLI chunk, and the CJS library entry required it).
  */
 import type { UserConfig } from 'tsdown';
 

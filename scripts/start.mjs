@@ -1,4 +1,4 @@
-// `npm start`: the main job, end to end, on the embedded dev stack (DESIGN.md §7).
+// `npm start`: the main job, end to end, on the embedded dev stack (docs/architecture.md#the-dev-stack-and-the-main-job).
 //
 //  1. boot the dev stack in-process: a 3-node HSM cluster (3 AZ labels, node processes over mutual
 //     TLS), kms-local with a connected custom key store on that cluster, and a local S3 (s3rver);

@@ -1,6 +1,6 @@
 /**
  * bench/hsm — data-key throughput and latency of HSM backends, against raw node:crypto as the
- * ceiling, measured in the same run (DESIGN.md §8: benchmarks print ratios against peers).
+ * ceiling, measured in the same run (docs/architecture.md#testing: benchmarks print ratios against peers).
  *
  * One "op" = generateDataKey + decryptDataKey of that key (suite 0x0478, a small encryption
  * context): what one encrypt plus one decrypt of a message costs the key backend.

@@ -1,7 +1,7 @@
 /**
  * The built packages load as published: `import` (and `require`, where the package exports a CJS
  * build) of every package's dist entry, in a child process without the source condition, printing
- * nothing (STYLE.md gotcha 4: a library entry must never run a CLI).
+ * nothing (a library entry must never run a CLI: see tsdown.shared.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

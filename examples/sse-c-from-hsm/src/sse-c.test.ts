@@ -1,6 +1,6 @@
 /**
  * SSE-C with HSM-generated keys against the dev stack. The local S3 (s3rver) stores SSE-C objects
- * but does not enforce the headers (reference s3ec-format.md "s3rver behaviour"), so this test checks
+ * but does not enforce the headers (docs/s3.md#testing-against-s3rver), so this test checks
  * what the example controls: the exact SSE-C headers on the wire (SSECustomerKey, its MD5) recovered
  * through the HSM, the wrapped key in metadata and sidecar, and that no other key can recover it.
  * @strongroom/s3's own suite checks S3's enforcement with an msw double.

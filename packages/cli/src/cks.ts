@@ -1,5 +1,5 @@
 /**
- * The custom key store part of the dev stack (DESIGN.md §6, docs/custom-key-stores.md): a KMS custom
+ * The custom key store part of the dev stack (docs/custom-key-stores.md, docs/architecture.md#the-dev-stack-and-the-main-job): a KMS custom
  * key store on the dev HSM cluster, connected, with one KMS key (Origin AWS_CLOUDHSM) and an alias.
  *
  * kms-local learns the cluster through its `hsmClusters` registration (dev-stack.ts passes the
@@ -13,7 +13,9 @@ import { StrongroomError } from '@strongroom/core';
 import { createCustomKeyStoreAdmin } from '@strongroom/provider-custom-key-store';
 import type { DevCksSection } from './dev-config';
 
+/** Name of the dev stack's custom key store in kms-local. */
 export const DEV_CKS_NAME = 'strongroom-dev';
+/** Alias of the KMS key the dev stack creates in its custom key store (`cks://alias/strongroom-dev-cks`). */
 export const DEV_CKS_ALIAS = 'alias/strongroom-dev-cks';
 
 /** What previous starts created (kept in the dev stack's state.json). */

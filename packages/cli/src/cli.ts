@@ -15,7 +15,8 @@ import { hsmAuditVerify, hsmBackup, hsmKeys, hsmQuorum, hsmRestore, hsmSyncStatu
 import { kmsCommand } from './commands/kms';
 import { runS3Cp } from './commands/s3';
 
-// The AWS SDK warns on every run under Node 20 (STYLE.md gotcha 11); a CLI user cannot act on it.
+// The AWS SDK prints a NodeVersionSupportWarning on every run under Node 20 (its releases after early
+// January 2027 need Node 22; docs/compatibility.md#nodejs); a CLI user cannot act on it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const controller = new AbortController();

@@ -1,7 +1,7 @@
 /**
  * SDK clients and backend connections for the dev stack's endpoints (dev.json). Kept in one place
  * so the CLI, `npm start` and the examples configure the AWS SDK the same way — including the
- * s3rver settings from the reference notes (s3ec-format.md "s3rver behaviour"): path-style URLs and
+ * s3rver settings of docs/s3.md#testing-against-s3rver: path-style URLs and
  * no aws-chunked request bodies.
  */
 import { readFileSync } from 'node:fs';

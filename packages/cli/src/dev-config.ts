@@ -24,6 +24,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { parseNodeUrl } from '@strongroom/hsm-protocol';
 
+/** File name of the dev stack's config (endpoints, cluster, credentials) in its directory. */
 export const DEV_CONFIG_FILE = 'dev.json';
 /** The env variable naming a config file. */
 export const CONFIG_ENV = 'STRONGROOM_CONFIG';
@@ -31,6 +32,7 @@ export const CONFIG_ENV = 'STRONGROOM_CONFIG';
 export type DevConfigSource = 'flag' | 'env' | 'user';
 const MAX_CONFIG_BYTES = 1 << 20;
 
+/** The dev config's HSM cluster: node URLs, AZs, the crypto user, certificate paths. */
 export interface DevHsmSection {
   readonly clusterId: string;
   readonly nodes: ReadonlyArray<{ readonly url: string; readonly az: string }>;
@@ -42,6 +44,7 @@ export interface DevHsmSection {
   readonly password: string;
 }
 
+/** The dev config's kms-local endpoint, credentials and custom key store. */
 export interface DevKmsSection {
   readonly endpoint: string;
   readonly region: string;
@@ -54,6 +57,7 @@ export interface DevKmsSection {
   readonly caPath?: string | undefined;
 }
 
+/** The dev config's local S3 endpoint and bucket. */
 export interface DevS3Section {
   readonly endpoint: string;
   readonly region: string;
@@ -67,6 +71,9 @@ export type DevCksSection =
   | { readonly available: true; readonly customKeyStoreId: string; readonly keyArn: string; readonly alias: string }
   | { readonly available: false; readonly reason: string };
 
+/**
+ * The config file `strongroom dev` writes and the CLI, `npm start` and the examples read (docs/cli.md#which-config-file).
+ */
 export interface DevConfig {
   readonly version: 1;
   /** Default HSM key label (docs/hsm-provider.md config format). */

@@ -32,13 +32,18 @@ import { connectDevHsm, kmsClientFor } from './clients';
 import { DEV_CONFIG_FILE, parseDevConfig, type DevCksSection, type DevConfig } from './dev-config';
 import { writePrivateFile } from './private-file';
 
+/** The AZ labels of the dev cluster's three nodes. */
 export const DEV_AZS = ['az-a', 'az-b', 'az-c'] as const;
+/** Label of the AES key the dev stack creates in the HSM cluster (`hsm://strongroom-dev-kek`). */
 export const DEV_KEY_LABEL = 'strongroom-dev-kek';
+/** Alias of the KMS key the dev stack creates in kms-local (`kms://alias/strongroom-dev`). */
 export const DEV_KMS_ALIAS = 'alias/strongroom-dev';
+/** The bucket the dev stack creates in its local S3. */
 export const DEV_BUCKET = 'strongroom-dev';
 /** Fixed ports `strongroom dev` uses by default. */
 export const DEFAULT_DEV_PORTS = { hsm: [7301, 7302, 7303], kms: 4599, s3: 4569 } as const;
 
+/** Ports of the dev stack's servers (0 picks a free port). */
 export interface DevStackPorts {
   /** One port per HSM node; 0 picks a free port. */
   hsm?: readonly [number, number, number] | readonly number[];
@@ -46,6 +51,7 @@ export interface DevStackPorts {
   s3?: number;
 }
 
+/** Options of {@link startDevStack}: its directory, ports, HSM shaping profile, log, abort signal. */
 export interface DevStackOptions {
   /** State directory (created on first start). */
   dir: string;
@@ -58,6 +64,7 @@ export interface DevStackOptions {
   abortSignal?: AbortSignal;
 }
 
+/** A running dev stack: its directory, config and config path, endpoints, and its kms-local and HSM nodes. */
 export interface DevStack {
   readonly dir: string;
   /** `<dir>/dev.json` */
@@ -102,6 +109,7 @@ export function hsmNodeCliPath(): string {
 /** dev.json and state.json hold dev secrets: written through ./private-file.ts (0600, exclusive, renamed into place). */
 const writeAtomic = writePrivateFile;
 
+/** A TCP port that was free on 127.0.0.1 a moment ago (the OS picked it). */
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = net.createServer();

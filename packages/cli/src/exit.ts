@@ -1,10 +1,11 @@
 /**
- * Exit codes and one-line error messages of the `strongroom` command (docs/cli.md#exit-codes).
+ * Exit codes and one-line error messages of the `strongroom` command (docs/cli.md#errors-and-exit-codes).
  * Every failure prints one line — what went wrong and what to do — and `--verbose` adds the stack
  * and the cause chain.
  */
 import { StrongroomError } from '@strongroom/core';
 
+/** The CLI's exit codes, stable across releases (docs/cli.md#errors-and-exit-codes). */
 export const EXIT = {
   OK: 0,
   /** Unexpected failure (a bug): report it with --verbose output. */
@@ -23,6 +24,7 @@ export const EXIT = {
   INTERRUPTED: 130,
 } as const;
 
+/** One of the values of {@link EXIT}. */
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** A command-line usage error (exit 2). */
@@ -41,6 +43,14 @@ const HINTS: Partial<Record<string, string>> = {
   COMMITMENT_POLICY: 'the message uses a suite the commitment policy refuses',
 };
 
+/**
+ * The exit code for an error, from its `StrongroomError` code (anything else is `INTERNAL`).
+ *
+ * @example
+ * ```ts
+ * try { await run(); } catch (error) { process.exitCode = exitCodeFor(error); }
+ * ```
+ */
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof UsageError) return EXIT.USAGE;
   if ((error as { code?: string })?.code?.startsWith?.('commander.')) return EXIT.USAGE;

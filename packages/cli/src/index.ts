@@ -1,6 +1,8 @@
 /**
- * @strongroom/cli — the `strongroom` command's library half (DESIGN.md §7): the dev stack, its
+ * `@strongroom/cli` — the `strongroom` command's library half (docs/architecture.md#the-dev-stack-and-the-main-job): the dev stack, its
  * config file, key URIs, and the backend comparison, shared by the CLI, `npm start` and the examples.
+ *
+ * @module \@strongroom/cli
  */
 export {
   startDevStack,

@@ -1,6 +1,6 @@
 /**
  * Key URIs: one string names a key and the backend that holds it (routing by URI prefix, after
- * tink-go's `core/registry/kms_client.go`; STYLE.md rule 5). docs/cli.md#key-uris.
+ * tink-go's `core/registry/kms_client.go`). docs/cli.md#key-uris.
  *
  *   kms://<key-id | key ARN | alias/name | alias ARN>   AWS KMS or kms-local
  *   hsm://<label>                                       an AES key in the HSM cluster
@@ -15,6 +15,7 @@
  */
 import { StrongroomError } from '@strongroom/core';
 
+/** A parsed key URI: which backend holds the key and how it is named there (docs/cli.md#key-uris). */
 export type KeyUri =
   | { readonly kind: 'kms'; readonly keyId: string }
   | { readonly kind: 'cks'; readonly keyId: string }
@@ -22,6 +23,7 @@ export type KeyUri =
   | { readonly kind: 'pkcs11'; readonly label: string }
   | { readonly kind: 'raw-aes'; readonly namespace: string; readonly name: string };
 
+/** The backend a key URI names: `kms`, `cks`, `hsm`, `pkcs11` or `raw-aes`. */
 export type KeyUriKind = KeyUri['kind'];
 
 /** The schemes, in the order the CLI documents them. */

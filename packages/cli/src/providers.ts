@@ -15,8 +15,10 @@ import type { DevConfig } from './dev-config';
 import { parseKeyUri, type KeyUri } from './key-uri';
 import { readSecretFile } from './secret-input';
 
+/** Environment variable that can hold a `raw-aes://` key (base64 or hex), instead of a key file. */
 export const RAW_AES_KEY_ENV = 'STRONGROOM_RAW_AES_KEY';
 
+/** A key provider opened from a key URI, with its backend request counter; `close()` releases its connections. */
 export interface OpenedProvider {
   readonly uri: KeyUri;
   readonly provider: KeyProvider;
@@ -24,9 +26,11 @@ export interface OpenedProvider {
   readonly kmsKeyArn?: string;
   /** Backend requests made so far (KMS API calls, HSM operations). */
   backendCalls(): number;
+  /** Release the backend connections (HSM sessions, KMS clients). */
   close(): Promise<void>;
 }
 
+/** Where {@link keyProviderFromUri} finds what a key URI needs: the dev config, a raw key file, the environment. */
 export interface ProviderOptions {
   /** The dev config; needed for hsm:// and cks://, optional for kms://. */
   config?: DevConfig | undefined;
@@ -69,7 +73,11 @@ function counting(client: KMSClient): { client: KmsClientLike; calls: () => numb
 }
 
 /** An HsmBackend proxy that counts operations (not metadata reads or close). */
-export function countingHsmBackend(backend: HsmBackend): { backend: HsmBackend; calls: () => number } {
+export function countingHsmBackend(backend: HsmBackend): {
+  readonly backend: HsmBackend;
+  /** Operations counted so far. */
+  calls: () => number;
+} {
   let n = 0;
   const skip = new Set(['close', 'id', 'kind', 'capabilities', 'then']);
   const proxy = new Proxy(backend, {
@@ -174,7 +182,7 @@ export async function keyProviderFromUri(input: string | KeyUri, options: Provid
     case 'pkcs11': {
       const config = needConfig(options.config, 'pkcs11://');
       const section = config.pkcs11;
-      if (!section) throw new StrongroomError('KEY_UNAVAILABLE', 'pkcs11:// keys need a "pkcs11" section in the config (docs/hsm-provider.md#configuration-file)');
+      if (!section) throw new StrongroomError('KEY_UNAVAILABLE', 'pkcs11:// keys need a "pkcs11" section in the config (docs/hsm-provider.md#configuration-file-hsmkeyproviderfromconfig)');
       const owned = await hsmKeyProviderFromConfig({ pkcs11: section }, { backend: 'pkcs11', label: uri.label, env });
       return { uri, provider: owned, backendCalls: () => 0, close: () => owned.close() };
     }

@@ -1,7 +1,7 @@
 /**
  * The real `strongroom` binary as a child process against a real dev stack (HSM node processes,
  * kms-local, s3rver) on ephemeral ports: round trips for every key-URI kind, s3 cp both ways,
- * pipes, and the one-line errors with their exit codes (docs/cli.md#exit-codes).
+ * pipes, and the one-line errors with their exit codes (docs/cli.md#errors-and-exit-codes).
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';

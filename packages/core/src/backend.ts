@@ -1,16 +1,18 @@
 /**
  * The crypto backend seam: every primitive the message format needs, so the same encoder/decoder
  * runs on node:crypto (default, OpenSSL, fastest) or on @noble/* (pure JS, audited, no node:crypto).
- * Primitives bind key, IV and AAD per call (STYLE.md rule 2); plaintext may arrive in pieces so
+ * Primitives bind key, IV and AAD per call (after noble-ciphers' `gcm(key, nonce, aad)`); plaintext may arrive in pieces so
  * streaming frames are never concatenated just to be encrypted.
  */
 import type { KdfHash, SignatureCurve } from './suites';
 
+/** AES-GCM output: ciphertext and 16-byte tag, separately. */
 export interface GcmSealed {
   readonly ciphertext: Uint8Array[];
   readonly tag: Uint8Array;
 }
 
+/** An ECDSA key pair for the signed suites, as the backend represents it. */
 export interface SigningKeyPair {
   /** SEC1 compressed public point (as carried in `aws-crypto-public-key`). */
   readonly publicKey: Uint8Array;
@@ -19,19 +21,28 @@ export interface SigningKeyPair {
   readonly curve: SignatureCurve;
 }
 
+/** An ECDSA signer fed in pieces (the message is signed as it streams). */
 export interface IncrementalSigner {
+  /** Add the next piece of the signed data. */
   update(data: Uint8Array): void;
   /** DER-encoded ECDSA signature over everything passed to update(). */
   sign(): Uint8Array;
 }
 
+/** An ECDSA verifier fed in pieces. */
 export interface IncrementalVerifier {
+  /** Add the next piece of the signed data. */
   update(data: Uint8Array): void;
+  /** True if the DER-encoded signature matches the data fed so far. */
   verify(derSignature: Uint8Array): boolean;
 }
 
+/**
+ * The cryptographic primitives the message format needs. Pass one as `ClientOptions.backend`: {@link nodeBackend} (default) or {@link nobleBackend}.
+ */
 export interface CryptoBackend {
   readonly name: string;
+  /** Cryptographically secure random bytes. */
   randomBytes(length: number): Uint8Array;
   /** RFC 5869 HKDF (extract with `salt`, or HashLen zero bytes when undefined; then expand). */
   hkdf(hash: KdfHash, ikm: Uint8Array, salt: Uint8Array | undefined, info: Uint8Array, length: number): Uint8Array;
@@ -43,7 +54,9 @@ export interface CryptoBackend {
   gcmEncrypt(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, plaintext: readonly Uint8Array[]): GcmSealed;
   /** Returns plaintext pieces only if the tag verifies; throws AUTHENTICATION_FAILED otherwise. */
   gcmDecrypt(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, ciphertext: readonly Uint8Array[], tag: Uint8Array): Uint8Array[];
+  /** A fresh ECDSA key pair on `curve` (one per signed message). */
   generateSigningKey(curve: SignatureCurve): SigningKeyPair;
+  /** An incremental signer with the key pair's private key. */
   createSigner(key: SigningKeyPair): IncrementalSigner;
   /** Throws MALFORMED when the compressed point is not a valid point of the curve. */
   createVerifier(curve: SignatureCurve, compressedPublicKey: Uint8Array): IncrementalVerifier;

@@ -48,7 +48,7 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Check a caller-supplied byte argument, naming it in the error (STYLE.md rule 3). */
+/** Check a caller-supplied byte argument, naming it in the error (after noble-ciphers' `abytes`). */
 export function abytes(value: unknown, name: string, ...lengths: number[]): Uint8Array {
   if (!(value instanceof Uint8Array)) {
     throw new StrongroomError('INVALID_ARGUMENT', `${name}: expected a Uint8Array, got ${describe(value)}`);

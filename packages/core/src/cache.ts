@@ -15,6 +15,9 @@ import { copyBytes } from './bytes';
 import { StrongroomError } from './errors';
 import type { EncryptionMaterials } from './materials';
 
+/**
+ * Limits of a {@link DataKeyCache}: entries expire after `maxAge` ms and retire after `maxMessagesEncrypted` messages or `maxBytesEncrypted` bytes (docs/security.md#limits-per-data-key).
+ */
 export interface DataKeyCacheOptions {
   /** Maximum number of entries (encrypt + decrypt). Default 100. */
   capacity?: number;
@@ -28,6 +31,7 @@ export interface DataKeyCacheOptions {
   now?: () => number;
 }
 
+/** Counters of a {@link DataKeyCache}: hits, misses, collapsed concurrent misses, evictions. */
 export interface DataKeyCacheStats {
   hits: number;
   misses: number;
@@ -45,6 +49,9 @@ interface Entry {
   bytes: number;
 }
 
+/**
+ * A data-key cache (from {@link createDataKeyCache}): reuses data keys across messages within its limits, so a backend is called once per entry instead of once per message.
+ */
 export interface DataKeyCache {
   readonly stats: Readonly<DataKeyCacheStats>;
   readonly size: number;

@@ -27,6 +27,9 @@ export const DEFAULT_MAX_ENCRYPTED_DATA_KEYS = 10;
 /** Default cap on the frame (or non-framed body) decryptStream holds while authenticating it. */
 export const DEFAULT_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
 
+/**
+ * Options of {@link createClient}: the key provider(s), commitment policy, frame length, caps, data-key cache, crypto backend.
+ */
 export interface ClientOptions {
   /** The key provider (or use `keyProviders`). */
   keyProvider?: KeyProvider;
@@ -52,6 +55,9 @@ export interface ClientOptions {
   backend?: CryptoBackend;
 }
 
+/**
+ * Options of one encryption: the encryption context (non-secret, authenticated, stored in the header), the plaintext length if known, abort signal.
+ */
 export interface EncryptOptions {
   encryptionContext?: EncryptionContext;
   abortSignal?: AbortSignal;
@@ -59,6 +65,9 @@ export interface EncryptOptions {
   plaintextLength?: number;
 }
 
+/**
+ * Options of one decryption: the encryption context the caller expects, whether to refuse signed suites, abort signal.
+ */
 export interface DecryptOptions {
   /** Entries that must be present, with these values, in the message's encryption context. */
   expectedEncryptionContext?: EncryptionContext;
@@ -67,16 +76,19 @@ export interface DecryptOptions {
   unsignedOnly?: boolean;
 }
 
+/** The encrypted message and its parsed header. */
 export interface EncryptResult {
   readonly ciphertext: Uint8Array;
   readonly header: MessageHeader;
 }
 
+/** The plaintext and the message's header (encryption context, suite, encrypted data keys). */
 export interface DecryptResult {
   readonly plaintext: Uint8Array;
   readonly header: MessageHeader;
 }
 
+/** An encrypt/decrypt client bound to its key providers (from {@link createClient}). */
 export interface StrongroomClient {
   readonly suite: AlgorithmSuite;
   readonly frameLength: number;
@@ -91,6 +103,7 @@ export interface StrongroomClient {
   encryptStream(input: Input, options?: EncryptOptions): Duplex;
   /** A transform: write the message, read plaintext released frame by frame after authentication. */
   decryptStream(options?: DecryptOptions): Duplex;
+  /** Decrypt `input` as a stream; returns the readable plaintext, each frame released after authentication. */
   decryptStream(input: Input, options?: DecryptOptions): Duplex;
 }
 

@@ -5,6 +5,15 @@
 import { StrongroomError } from './errors';
 import type { AlgorithmSuite } from './suites';
 
+/**
+ * The commitment policies, as in the AWS Encryption SDK (spec: framework/commitment-policy.md).
+ *
+ * @example
+ * ```ts
+ * // While migrating from v1 messages: write committing messages, still read old ones.
+ * createClient({ keyProvider, commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT });
+ * ```
+ */
 export const CommitmentPolicy = {
   /** Write committing (v2) messages; read only committing messages. The default. */
   REQUIRE_ENCRYPT_REQUIRE_DECRYPT: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT',
@@ -13,6 +22,7 @@ export const CommitmentPolicy = {
   /** Write legacy v1 messages (for readers that predate commitment); read both. */
   FORBID_ENCRYPT_ALLOW_DECRYPT: 'FORBID_ENCRYPT_ALLOW_DECRYPT',
 } as const;
+/** One of the {@link CommitmentPolicy} values. */
 export type CommitmentPolicy = (typeof CommitmentPolicy)[keyof typeof CommitmentPolicy];
 
 export function checkPolicy(policy: unknown): CommitmentPolicy {

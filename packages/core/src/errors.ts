@@ -1,5 +1,6 @@
 /**
- * One error class for the whole SDK (STYLE.md rule 10, after vercel/ai's AISDKError).
+ * One error class for the whole SDK (after vercel/ai's AISDKError: a stable `code`, `cause`, and
+ * `isInstance` through a `Symbol.for` marker).
  *
  * `code` is stable and documented; `message` is for humans and may change. `isInstance` works
  * across duplicate copies of this package (ESM + CJS, or two versions in one tree) because it
@@ -38,12 +39,26 @@ export type StrongroomErrorCode =
   /** Anything that should not happen; please report. */
   | 'INTERNAL';
 
+/** Options of a {@link StrongroomError}: the underlying `cause` and machine-readable `details`. */
 export interface StrongroomErrorOptions {
   cause?: unknown;
   /** Extra machine-readable detail; never contains key material or plaintext. */
   details?: Record<string, unknown>;
 }
 
+/**
+ * The one error class of the SDK: a stable `code` (docs/errors.md), a message that says the next step, and the backend's error as `cause`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.decrypt(ciphertext);
+ * } catch (error) {
+ *   if (StrongroomError.isInstance(error, 'AUTHENTICATION_FAILED')) console.error('tampered or wrong key');
+ *   else throw error;
+ * }
+ * ```
+ */
 export class StrongroomError extends Error {
   readonly code: StrongroomErrorCode;
   readonly details: Record<string, unknown> | undefined;

@@ -11,6 +11,7 @@ import { type AlgorithmSuite, getSuite } from './suites';
 export const CONTENT_NON_FRAMED = 1;
 export const CONTENT_FRAMED = 2;
 
+/** The fields of a message header. */
 export interface MessageHeader {
   readonly version: 1 | 2;
   readonly suite: AlgorithmSuite;
@@ -25,6 +26,7 @@ export interface MessageHeader {
   readonly commitment: Uint8Array | undefined;
 }
 
+/** A parsed message header: its fields, serialized body, IV and tag, and length. */
 export interface ParsedHeader {
   readonly header: MessageHeader;
   /** The raw header body bytes, authenticated as read (never re-serialized). */

@@ -1,6 +1,8 @@
 /**
- * @strongroom/core — envelope encryption in the AWS Encryption SDK message format, with pluggable
+ * `@strongroom/core` — envelope encryption in the AWS Encryption SDK message format, with pluggable
  * key providers. See README.md and docs/format.md.
+ *
+ * @module \@strongroom/core
  */
 export * from './errors';
 export * from './suites';

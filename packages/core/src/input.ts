@@ -7,6 +7,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { describe, utf8 } from './bytes';
 import { StrongroomError } from './errors';
 
+/** What encrypt and decrypt accept: bytes, a string (UTF-8), or a Node/Web stream or async iterable of bytes. */
 export type Input =
   | Uint8Array
   | string

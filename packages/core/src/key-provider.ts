@@ -21,6 +21,9 @@ export interface EncryptedDataKey {
   readonly ciphertext: Uint8Array;
 }
 
+/**
+ * What a provider gets for one data-key operation: the suite, the message's full encryption context, an abort signal.
+ */
 export interface DataKeyRequest {
   readonly suite: AlgorithmSuite;
   /** The full encryption context of the message (including reserved `aws-crypto-` entries). */
@@ -28,6 +31,7 @@ export interface DataKeyRequest {
   readonly abortSignal?: AbortSignal | undefined;
 }
 
+/** A fresh data key and its wrapped copies. */
 export interface GeneratedDataKey {
   /** `suite.keyLength` bytes. Ownership passes to the caller, which wipes it after use. */
   readonly plaintextKey: Uint8Array;
@@ -39,6 +43,16 @@ export interface GeneratedDataKey {
   readonly additionalEncryptedDataKeys?: readonly EncryptedDataKey[];
 }
 
+/**
+ * The seam every key backend implements (docs/architecture.md#keyprovider): generate, wrap and unwrap data keys bound to the encryption context.
+ *
+ * @example
+ * ```ts
+ * // A provider that wraps with a key it fetched elsewhere, delegating to the raw AES provider.
+ * const provider: KeyProvider = RawAesKeyProvider({ namespace: 'my-app', name: 'key-1', key: await fetchKey() });
+ * const client = createClient({ keyProvider: provider });
+ * ```
+ */
 export interface KeyProvider {
   /** Written into each encrypted data key; used to route EDKs on decrypt. */
   readonly providerId: string;
@@ -81,6 +95,7 @@ export interface KeyProvider {
  */
 export interface KeyWrapCapability {
   readonly algorithm: 'aes-gcm' | 'rsa-oaep-sha1';
+  /** Wrap `plaintext` under the provider's key, binding `aad`. */
   wrap(request: { plaintext: Uint8Array; aad?: Uint8Array; abortSignal?: AbortSignal }): Promise<Uint8Array>;
   /** Rejects with an AUTHENTICATION_FAILED error when the wrapped bytes do not verify. */
   unwrap(request: { wrapped: Uint8Array; aad?: Uint8Array; abortSignal?: AbortSignal }): Promise<Uint8Array>;

@@ -23,6 +23,14 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+/**
+ * The crypto backend on @noble/ciphers, @noble/hashes and @noble/curves (pure JavaScript, audited, no node:crypto).
+ *
+ * @example
+ * ```ts
+ * const client = createClient({ keyProvider, backend: nobleBackend });
+ * ```
+ */
 export const nobleBackend: CryptoBackend = {
   name: 'noble',
   randomBytes: (length) => randomBytes(length),

@@ -50,6 +50,7 @@ function pooledRandomBytes(length: number): Uint8Array {
   return out;
 }
 
+/** The crypto backend on node:crypto (OpenSSL): the default and the fastest. */
 export const nodeBackend: CryptoBackend = {
   name: 'node',
   randomBytes: pooledRandomBytes,

@@ -13,6 +13,9 @@ import { StrongroomError, throwIfAborted } from './errors';
 import type { DataKeyRequest, EncryptedDataKey, KeyProvider } from './key-provider';
 import { nodeBackend } from './node-backend';
 
+/**
+ * Options of {@link RawAesKeyProvider}: key namespace and name (written into each encrypted data key) and the 16, 24 or 32-byte wrapping key.
+ */
 export interface RawAesKeyProviderOptions {
   /** Key namespace, written as the EDK provider id. Must not start with `aws-kms`. */
   namespace: string;

@@ -12,9 +12,13 @@ import { instanceIdentity, publicKeyFingerprint } from './cache-identity';
 import { StrongroomError, throwIfAborted } from './errors';
 import type { KeyProvider } from './key-provider';
 
+/** RSA padding of {@link RawRsaKeyProvider}: OAEP with SHA-1…512 (MGF1 with the same hash), or PKCS#1 v1.5 (legacy). */
 export type RsaPadding = 'oaep-sha1' | 'oaep-sha256' | 'oaep-sha384' | 'oaep-sha512' | 'pkcs1';
 type KeyInput = crypto.KeyObject | string | Uint8Array;
 
+/**
+ * Options of {@link RawRsaKeyProvider}: namespace and name, padding, and the public key (to encrypt) and/or private key (to decrypt).
+ */
 export interface RawRsaKeyProviderOptions {
   namespace: string;
   name: string;

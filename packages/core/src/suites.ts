@@ -7,10 +7,14 @@
  */
 import { StrongroomError } from './errors';
 
+/** An AWS Encryption SDK algorithm suite id (spec: framework/algorithm-suites.md); `0x0478` is the default. */
 export type SuiteId = 0x0014 | 0x0046 | 0x0078 | 0x0114 | 0x0146 | 0x0178 | 0x0214 | 0x0346 | 0x0378 | 0x0478 | 0x0578;
+/** Hash of a suite's HKDF. */
 export type KdfHash = 'sha256' | 'sha384' | 'sha512';
+/** Curve of a signed suite's ECDSA signature. */
 export type SignatureCurve = 'P-256' | 'P-384';
 
+/** An algorithm suite's parameters: message version, key, IV and tag lengths, key derivation, commitment, signature. */
 export interface AlgorithmSuite {
   readonly id: SuiteId;
   /** Human name, as in the spec (e.g. `AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384`). */

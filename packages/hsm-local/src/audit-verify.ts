@@ -16,8 +16,12 @@ import { GENESIS, macRecord } from './audit';
 import { loadStateFile, readIdentity, type AuditSealed } from './state';
 import { resolveUnsealKey } from './unseal';
 
+/** What `audit verify` found wrong with a record. */
 export type AuditProblem = 'edited' | 'gap' | 'reordered' | 'broken-chain' | 'unparsable' | 'truncated';
 
+/**
+ * The outcome of verifying a node's audit log: whether it is intact, records checked and authenticated, problems found.
+ */
 export interface AuditVerifyResult {
   ok: boolean;
   records: number;

@@ -1,5 +1,6 @@
 /**
- * Encrypted node backups (reference A.7, modelled on CloudHSM's EBK/PBK scheme):
+ * Encrypted node backups (modelled on CloudHSM's EBK/PBK scheme,
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/backups.html; docs/hsm-cluster.md#9-backups-and-restore):
  * each backup is encrypted with a fresh ephemeral backup key (EBK, AES-256-GCM); the EBK is wrapped
  * with AES key wrap (RFC 3394, SP 800-38F) under the cluster's persistent backup key (PBK), which the
  * operator keeps in the cluster directory and every node holds inside its sealed state.
@@ -17,6 +18,7 @@ import type { ClusterSecrets, ReplicatedObject } from './state';
 
 const MAGIC = Buffer.from('SRHB', 'ascii');
 
+/** The authenticated, unencrypted header of a backup file: format, cluster, source node, time, object count. */
 export interface BackupHeader {
   format: 1;
   clusterId: string;
@@ -30,6 +32,7 @@ export interface BackupContents {
   objects: Record<string, ReplicatedObject>;
 }
 
+/** Encrypt a backup under a fresh ephemeral key wrapped by the cluster's backup key `pbk`. */
 export function encodeBackup(pbk: Buffer, header: BackupHeader, contents: BackupContents): Buffer {
   const h = Buffer.from(JSON.stringify(header), 'utf8');
   const ebk = randomBytes(32);
@@ -67,6 +70,7 @@ export function decodeBackup(pbk: Buffer, blob: Buffer): { header: BackupHeader;
   }
 }
 
+/** How many backups to keep and for how long; the newest is never removed. */
 export interface RetentionPolicy {
   /** Keep at most this many backups (default 10). */
   keepLast?: number;
@@ -93,6 +97,7 @@ export function applyRetention(dir: string, policy: RetentionPolicy = {}, now = 
   return deleted;
 }
 
+/** Write an encrypted backup file into `dir` (exclusively created, then renamed) and apply the retention policy. */
 export async function writeBackupFile(dir: string, pbk: Buffer, header: BackupHeader, contents: BackupContents, retention?: RetentionPolicy): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const name = `${header.clusterId}-${header.sourceNodeId}-${new Date(header.createdAt).toISOString().replace(/[:.]/g, '')}-${randomBytes(3).toString('hex')}.hsmbackup`;
@@ -102,6 +107,11 @@ export async function writeBackupFile(dir: string, pbk: Buffer, header: BackupHe
   return path;
 }
 
+/**
+ * Read and decrypt a backup file with the cluster's backup key.
+ *
+ * @throws StrongroomError `MALFORMED` or `AUTHENTICATION_FAILED` for a damaged, altered or foreign backup.
+ */
 export function readBackupFile(path: string, pbk: Buffer) {
   return decodeBackup(pbk, readFileSync(path));
 }

@@ -1,5 +1,7 @@
 /**
- * @strongroom/hsm-local — a local HSM cluster in the style of AWS CloudHSM (docs/hsm-cluster.md).
+ * `@strongroom/hsm-local` — a local HSM cluster in the style of AWS CloudHSM (docs/hsm-cluster.md).
+ *
+ * @module \@strongroom/hsm-local
  */
 export { initCluster, loadCluster, type InitClusterOptions, type ClusterInfo } from './init';
 export { addNodeFromBackup, type AddNodeOptions } from './restore';

@@ -1,6 +1,7 @@
 /**
- * Cluster initialization and node provisioning (reference A.8: create cluster → sign → initialize →
- * activate with the admin password). `initCluster` creates, in one step:
+ * Cluster initialization and node provisioning (as AWS CloudHSM: create cluster → sign the CSR →
+ * initialize → activate with the admin password;
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/initialize-cluster.html). `initCluster` creates, in one step:
  * - the cluster CA (trust anchor) and a client certificate, in the cluster (operator) directory;
  * - per node: a data directory with its node certificate and the sealed initial state holding the
  *   cluster masking key, the cluster backup key (PBK), the node's audit key and the unactivated
@@ -20,6 +21,9 @@ import { DEFAULT_LIMITS, type ClusterLimits, type NodeStateData, type Replicated
 import { createCertificateAuthority } from './x509';
 import { newUserId } from './ownership';
 
+/**
+ * Options of {@link initCluster}: the cluster directory, nodes with their AZs and hosts, unseal secret, initial admin password, limits.
+ */
 export interface InitClusterOptions {
   /** The cluster (operator) directory: CA key, client certificate. Created if missing. */
   dir: string;
@@ -39,6 +43,9 @@ export interface InitClusterOptions {
   limits?: Partial<ClusterLimits>;
 }
 
+/**
+ * What {@link initCluster} created: the cluster id and directory, trust anchor, client certificate, nodes and the initial admin.
+ */
 export interface ClusterInfo {
   clusterId: string;
   dir: string;

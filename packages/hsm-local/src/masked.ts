@@ -1,5 +1,5 @@
 /**
- * Masked objects (reference A.5): a replicated object encrypted under the cluster masking key
+ * Masked objects (https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-key-sync.html): a replicated object encrypted under the cluster masking key
  * before it leaves a node, so only a node of the same cluster can unmask it. AES-256-GCM with
  * AAD = object id ‖ version ‖ kind, so a blob cannot be relabelled or rolled back silently.
  */

@@ -1,5 +1,6 @@
 /**
- * The node's mechanisms (reference A.10), on node:crypto:
+ * The node's mechanisms (a subset of CloudHSM's,
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/pkcs11-mechanisms.html), on node:crypto:
  * AES-GCM with the IV generated inside the node (CKM_AES_GCM as CloudHSM does it), AES key wrap
  * RFC 3394 (IV A6A6A6A6A6A6A6A6) and RFC 5649 (AIV A65959A6), RSA-OAEP with SHA-1/256/384/512
  * (MGF1 with the same hash), RSA-PSS (salt length = hash length) and PKCS#1 v1.5 signatures,

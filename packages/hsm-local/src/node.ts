@@ -21,6 +21,7 @@ import {
 } from './state';
 import { resolveUnsealKey } from './unseal';
 
+/** Options of {@link runNode}: data directory, address, peers, unseal secret, shaping, timers, backup retention. */
 export interface RunNodeOptions {
   dataDir: string;
   /** The address to listen on (IPv4 or IPv6 literal, default 127.0.0.1); its certificate must name it (node-dir.ts). */
@@ -40,6 +41,7 @@ export interface RunNodeOptions {
   auditHeadMs?: number;
 }
 
+/** A node serving in this process. */
 export interface RunningNode {
   nodeId: string;
   az: string;
@@ -47,6 +49,7 @@ export interface RunningNode {
   url: string;
   state: 'ACTIVE' | 'TAMPERED';
   engine: Engine;
+  /** Stop serving and close the node's files. */
   close(): Promise<void>;
 }
 

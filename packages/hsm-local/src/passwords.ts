@@ -27,7 +27,7 @@ export async function verifyPassword(password: string, stored: PasswordHash): Pr
   return ok;
 }
 
-/** CloudHSM rules (reference A.12): usernames ≤ 31 characters, passwords 8–32 characters. */
+/** CloudHSM rules (https://docs.aws.amazon.com/cloudhsm/latest/userguide/limits.html): usernames ≤ 31 characters, passwords 8–32 characters. */
 export function checkUserName(name: unknown): string | undefined {
   if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,31}$/.test(name)) return 'user names are 1–31 characters of [A-Za-z0-9_-]';
   return undefined;

@@ -23,6 +23,9 @@ import { IDENTITY_FILE, isTamperMarked, loadStateFile, readIdentity, TAMPER_MARK
 import { resolveUnsealKey, unsealSecretFromEnv } from './unseal';
 import { loadCertificateAuthority } from './x509';
 
+/**
+ * Options of {@link addNodeFromBackup}: the cluster directory, the new node's directory and AZ, the backup file and a donor node of the same cluster.
+ */
 export interface AddNodeOptions {
   clusterDir: string;
   dataDir: string;

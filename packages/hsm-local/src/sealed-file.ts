@@ -1,5 +1,5 @@
 /**
- * Sealed, atomically replaced files (docs/hsm-cluster.md#durability).
+ * Sealed, atomically replaced files (docs/hsm-cluster.md#10-durability-and-tamper-response).
  *
  * Seal: `SRHS` | u8 version | u8 purpose-length | purpose | 12-byte IV | AES-256-GCM ciphertext | 16-byte tag,
  * AAD = everything before the IV plus a caller binding (node id, cluster id), so a file cannot be moved

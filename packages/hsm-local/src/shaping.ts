@@ -1,7 +1,8 @@
 /**
  * Optional per-node shaping so a local cluster can emulate real hardware (off by default).
  *
- * Profiles carry the figures AWS publishes per cluster size (reference A.11), divided per HSM:
+ * Profiles carry the figures AWS publishes per cluster size
+ * (https://docs.aws.amazon.com/cloudhsm/latest/userguide/performance.html), divided per HSM:
  * RSA-2048 sign ≈ 1,000/s per HSM on both types; EC P-256 sign ≈ 250/s (hsm1.medium) or ≈ 1,500/s
  * (hsm2m.medium). AWS publishes no AES, wrap, RSA-decrypt or latency figures: the `symmetric` rates and
  * `latencyMs` below are *assumptions* (documented as such in docs/hsm-cluster.md) — override them.
@@ -12,6 +13,9 @@ import { StrongroomError } from '@strongroom/core';
 
 export type OpClass = 'rsa-sign' | 'ec-sign' | 'asymmetric' | 'symmetric' | 'keygen' | 'other';
 
+/**
+ * Optional emulation of real hardware: operation rates, added latency and queueing limit (docs/hsm-cluster.md#13-shaping-emulating-real-hardware).
+ */
 export interface ShapingConfig {
   /** Added latency per operation, milliseconds. */
   latencyMs: number;
@@ -20,6 +24,7 @@ export interface ShapingConfig {
   maxQueueMs: number;
 }
 
+/** Named shaping profiles with AWS's published figures per HSM type. */
 export const SHAPING_PROFILES: Record<string, ShapingConfig> = {
   'hsm1.medium': { latencyMs: 1, rates: { 'rsa-sign': 1000, 'ec-sign': 250, asymmetric: 1000, symmetric: 10_000, keygen: 100 }, maxQueueMs: 2000 },
   'hsm2m.medium': { latencyMs: 1, rates: { 'rsa-sign': 1000, 'ec-sign': 1500, asymmetric: 1500, symmetric: 10_000, keygen: 200 }, maxQueueMs: 2000 },
@@ -52,6 +57,7 @@ export function createShaper(config: ShapingConfig | undefined): Shaper {
   };
 }
 
+/** The shaping config of a profile name, with an optional latency override; `undefined` for none. */
 export function resolveShaping(profile: string | undefined, latencyMs?: number): ShapingConfig | undefined {
   if (!profile && latencyMs === undefined) return undefined;
   const base = profile ? SHAPING_PROFILES[profile] : { latencyMs: 0, rates: {}, maxQueueMs: 2000 };

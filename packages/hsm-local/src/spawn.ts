@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { StrongroomError } from '@strongroom/core';
 import { UNSEAL_SECRET_ENV } from './unseal';
 
+/** Options of {@link startHsmNode}: data directory, address, peers, shaping, unseal secret, start timeout. */
 export interface StartHsmNodeOptions {
   dataDir: string;
   /** Address to listen on (default 127.0.0.1). */
@@ -32,6 +33,7 @@ export interface StartHsmNodeOptions {
   startTimeoutMs?: number;
 }
 
+/** A node running as a child process: its URL, port, AZ, node id, pid and state. */
 export interface StartedHsmNode {
   url: string;
   port: number;
@@ -50,6 +52,7 @@ function here(): string {
   return typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
 }
 
+/** Path of the `strongroom-hsm` command in this installation. */
 export function defaultCliPath(): string {
   const d = dirname(here());
   for (const c of [join(d, 'cli.mjs'), join(d, '..', 'dist', 'cli.mjs')]) if (existsSync(c)) return c;

@@ -1,7 +1,7 @@
 /**
  * A node's durable state: the replicated object set (users, token keys, quorum settings) plus the
  * cluster secrets, sealed under the node's unseal key and replaced atomically on every change
- * (docs/hsm-cluster.md#durability).
+ * (docs/hsm-cluster.md#10-durability-and-tamper-response).
  *
  * Group commit: mutations apply in memory and call `persist()`, which resolves once a snapshot that
  * includes them is on disk. Concurrent mutations share one write + fsync, so a burst of key creations
@@ -92,6 +92,7 @@ export interface UsedTokenObject {
 
 export type ReplicatedObject = UserObject | KeyObjectRecord | QuorumObject | UsedTokenObject;
 
+/** Capacity limits of a cluster (users, keys, asymmetric keys). */
 export interface ClusterLimits {
   maxUsers: number;
   maxKeys: number;
@@ -104,8 +105,9 @@ export interface ClusterLimits {
   quorumTokenTtlMs: number;
 }
 
+/** Default limits: AWS CloudHSM hsm2m.medium's quotas. */
 export const DEFAULT_LIMITS: ClusterLimits = {
-  // hsm2m.medium figures (reference A.12): 1,024 users; 16,666 keys of which ≤ 3,333 asymmetric.
+  // hsm2m.medium quotas (https://docs.aws.amazon.com/cloudhsm/latest/userguide/limits.html): 1,024 users; 16,666 keys of which ≤ 3,333 asymmetric.
   maxUsers: 1024,
   maxKeys: 16_666,
   maxAsymmetricKeys: 3_333,

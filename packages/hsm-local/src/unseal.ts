@@ -17,6 +17,7 @@ import { join, relative, resolve, isAbsolute } from 'node:path';
 import { scryptSync } from 'node:crypto';
 import { StrongroomError } from '@strongroom/core';
 
+/** Environment variable holding a node's unseal secret. */
 export const UNSEAL_SECRET_ENV = 'STRONGROOM_HSM_UNSEAL_SECRET';
 export const UNSEAL_KEY_FILE = 'unseal.key';
 const MIN_SECRET_CHARS = 16;

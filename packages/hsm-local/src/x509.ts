@@ -180,6 +180,7 @@ export interface IssuedIdentity {
   keyPem: string;
 }
 
+/** The cluster's certificate authority (the trust anchor): certificate, key and common name, PEM. */
 export interface CertificateAuthority {
   certPem: string;
   keyPem: string;

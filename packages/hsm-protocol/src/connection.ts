@@ -10,6 +10,9 @@ import { StrongroomError, type StrongroomErrorCode } from '@strongroom/core';
 import type { HsmArgs, HsmOp, HsmResult } from './ops';
 import { createFrameReader, encodeFrame, FRAME_ERROR, FRAME_REQUEST, type WireValue } from './wire/codec';
 
+/**
+ * Options of {@link connectHsmNode}: node URL, the cluster CA (trust anchor), client certificate, connect timeout, abort signal.
+ */
 export interface HsmNodeConnectOptions {
   /** `tls://HOST:PORT`: a host name, an IPv4 address or a bracketed IPv6 address. */
   url: string;
@@ -22,6 +25,7 @@ export interface HsmNodeConnectOptions {
   abortSignal?: AbortSignal;
 }
 
+/** A connection to one HSM node: typed `call(op, args)` by the operation table. */
 export interface HsmNodeConnection {
   readonly url: string;
   readonly closed: boolean;
@@ -34,10 +38,13 @@ export interface HsmNodeConnection {
   callUnchecked<T = WireValue>(op: string, args?: Record<string, WireValue | undefined>, options?: HsmCallOptions): Promise<T>;
   /** Requests sent and not yet answered. */
   inFlight(): number;
+  /** Register a listener for the connection's close (with the error that closed it, if any). */
   onClose(listener: (error?: Error) => void): void;
+  /** Close the connection; calls in flight reject. */
   close(): void;
 }
 
+/** Options of one call: abort signal and timeout. */
 export interface HsmCallOptions {
   abortSignal?: AbortSignal | undefined;
   /** Fail the call (reason CONNECTION) when the node has not answered within this many ms. */
@@ -73,6 +80,7 @@ export function parseNodeUrl(url: string): { host: string; port: number; name: s
   return { host: name === 'localhost' ? '127.0.0.1' : raw, port, name };
 }
 
+/** A `PROVIDER_ERROR` StrongroomError naming the node URL, with reason `CONNECTION`. */
 export function connectionError(url: string, message: string, cause?: unknown): StrongroomError {
   return new StrongroomError('PROVIDER_ERROR', `hsm node ${url}: ${message}`, { cause, details: { reason: 'CONNECTION', node: url } });
 }

@@ -1,8 +1,10 @@
 /**
- * @strongroom/hsm-protocol — how a client talks to an HSM node of a Strongroom / hsm-local cluster:
+ * `@strongroom/hsm-protocol` — how a client talks to an HSM node of a Strongroom / hsm-local cluster:
  * the wire codec, one node connection (`connectHsmNode`), the typed table of every operation
  * (`HsmOps`) and the typed failure reasons. Depends only on @strongroom/core: a client of a cluster
  * installs this, never the node emulator.
+ *
+ * @module \@strongroom/hsm-protocol
  */
 export { connectHsmNode, connectionError, parseNodeUrl, type HsmCallOptions, type HsmNodeConnectOptions, type HsmNodeConnection } from './connection';
 export {

@@ -14,14 +14,23 @@
  */
 import type { WireValue } from './wire/codec';
 
+/** An HSM user's role: `admin` manages users and quorum, `crypto-user` manages and uses keys. */
 export type Role = 'admin' | 'crypto-user';
+/** Type of key material held by a node. */
 export type KeyType = 'aes' | 'rsa' | 'ec' | 'generic-secret';
+/** PKCS#11-style object class of a key. */
 export type KeyClass = 'secret' | 'private' | 'public';
+/** An elliptic curve a node supports. */
 export type Curve = 'P-256' | 'P-384';
+/** A SHA-2 hash a node supports for signatures and HMAC. */
 export type HashName = 'sha256' | 'sha384' | 'sha512';
+/** A hash for RSA-OAEP (SHA-1 included, as PKCS#11 modules support it). */
 export type OaepHash = 'sha1' | HashName;
+/** A signature mechanism: ECDSA, RSA-PSS or RSA PKCS#1 v1.5. */
 export type SignMechanismName = 'ecdsa' | 'rsa-pss' | 'rsa-pkcs1';
+/** A key wrapping mechanism: AES key wrap (RFC 3394, RFC 5649), AES-GCM, RSA-OAEP. */
 export type WrapMechanism = 'aes-kw' | 'aes-kwp' | 'aes-gcm' | 'rsa-oaep-sha1' | 'rsa-oaep-sha256' | 'rsa-oaep-sha384' | 'rsa-oaep-sha512';
+/** A service whose operations can require quorum approval. */
 export type QuorumService = 'user' | 'quorum';
 
 /** PKCS#11-style key attributes as the node reports them (CKA_TOKEN, CKA_EXTRACTABLE, …). */
@@ -85,10 +94,12 @@ export type QuorumArgs = {
   approvals?: Array<{ user: string; signature: Uint8Array }> | undefined;
 };
 
+/** Quorum (M of N) values per service. */
 export type QuorumValues = { user: number; quorum: number };
 
 /** The operations that need quorum approval when the quorum value of their service is above 1. */
 export type QuorumOp = 'user.create' | 'user.delete' | 'user.unlock' | 'user.changePassword' | 'quorum.setValue';
+/** The operations that need quorum approval when their service's quorum value is above 1. */
 export const QUORUM_OPS = ['user.create', 'user.delete', 'user.unlock', 'user.changePassword', 'quorum.setValue'] as const satisfies readonly QuorumOp[];
 
 /** The quorum service whose value governs an operation (`quorum.setValue` needs the higher of both). */
@@ -103,8 +114,10 @@ export function quorumServiceOf(op: QuorumOp): QuorumService {
  */
 export type QuorumTokenRequest = { [Op in QuorumOp]: { op: Op; args: Omit<HsmOps[Op]['args'], keyof QuorumArgs>; service?: QuorumService | undefined } }[QuorumOp];
 
+/** A node's view of one peer's synchronization. */
 export type SyncPeerStatus = { url: string; ok: boolean; lastSyncAt: number | null; lastError: string | null; pulled: number };
 
+/** A node's state: `ACTIVE`, or `TAMPERED` (refuses service until restored). */
 export type NodeState = 'ACTIVE' | 'TAMPERED';
 
 /** A replicated object encrypted under the cluster masking key (only nodes of the cluster can open it). */
@@ -125,8 +138,10 @@ export type KeyGenerateArgs = CreationRequest & (
   | { type: 'rsa'; bits: number; template: KeyTemplate }
   | { type: 'ec'; curve: Curve; template: KeyTemplate }
 );
+/** The result of `key.generate`: one key, or a private/public pair. */
 export type KeyGenerateResult = { key: NodeKey } | { privateKey: NodeKey; publicKey: NodeKey };
 
+/** Arguments of `key.find`: a label, optionally a key id, an owner, or shared keys too. */
 export type KeyFindArgs = {
   label?: string | undefined;
   /**
@@ -214,8 +229,11 @@ export interface HsmOps {
   'backup.create': { args: NoArgs; result: { path: string; createdAt: number } };
 }
 
+/** The name of an HSM node operation (a key of {@link HsmOps}). */
 export type HsmOp = keyof HsmOps;
+/** The argument type of operation `Op`. */
 export type HsmArgs<Op extends HsmOp> = HsmOps[Op]['args'];
+/** The result type of operation `Op`. */
 export type HsmResult<Op extends HsmOp> = HsmOps[Op]['result'];
 
 /** Every operation name, for code that must enumerate them (dispatch tables, docs). */

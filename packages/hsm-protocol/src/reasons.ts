@@ -2,11 +2,12 @@
  * Typed failure reasons: the `details.reason` a node (or the connection) attaches to a
  * `StrongroomError`, so that callers decide retries and messages on a closed set of values rather
  * than on free strings. The node sends `{ code, message, reason }` in an error frame
- * (docs/hsm-cluster.md#wire-protocol); the connection rebuilds the StrongroomError with
+ * (docs/hsm-cluster.md#14-wire-protocol-and-performance); the connection rebuilds the StrongroomError with
  * `details.reason` and `details.node`.
  */
 import { StrongroomError } from '@strongroom/core';
 
+/** Every failure reason a node or connection may attach to an error (`details.reason`). */
 export const HSM_FAILURE_REASONS = [
   /* sessions and roles (https://docs.aws.amazon.com/cloudhsm/latest/userguide/understanding-users.html) */
   'NOT_LOGGED_IN',
@@ -37,6 +38,7 @@ export const HSM_FAILURE_REASONS = [
   'CONNECTION',
 ] as const;
 
+/** One of {@link HSM_FAILURE_REASONS}. */
 export type HsmFailureReason = (typeof HSM_FAILURE_REASONS)[number];
 
 const KNOWN: ReadonlySet<string> = new Set(HSM_FAILURE_REASONS);

@@ -16,13 +16,16 @@
  */
 import { invalidCiphertext } from './errors';
 
+/** Version byte of kms-local's ciphertext blobs (docs/kms-local.md#ciphertext-blobs). */
 export const CIPHERTEXT_VERSION = 1;
 export const IV_LENGTH = 12;
 export const TAG_LENGTH = 16;
+/** Largest ciphertext blob accepted, as KMS (6144 bytes). */
 export const MAX_CIPHERTEXT_BLOB = 6144;
 const MAX_KEY_ID = 64;
 const KEY_ID = /^[A-Za-z0-9-]+$/;
 
+/** The parts of a ciphertext blob: key id, backing-key version, IV, ciphertext, tag. */
 export interface ParsedCiphertext {
   readonly keyId: string;
   readonly version: number;

@@ -108,7 +108,7 @@ export function createContext(options: {
       if (key.KeyState === 'Disabled') throw disabled(`${ctx.keyArn(key.KeyId)} is disabled.`);
       if (key.KeyState === 'PendingDeletion') throw invalidState(`${ctx.keyArn(key.KeyId)} is pending deletion.`);
       if (key.CustomKeyStoreId !== undefined && options.customKeyStores.get(key.CustomKeyStoreId).state !== 'CONNECTED') {
-        // reference B.6: keys of a disconnected store are Unavailable; crypto fails with KMSInvalidStateException.
+        // As KMS (docs/custom-key-stores.md): keys of a disconnected store are Unavailable; crypto fails with KMSInvalidStateException.
         throw invalidState(`${ctx.keyArn(key.KeyId)} is unavailable: its custom key store ${key.CustomKeyStoreId} is not connected.`);
       }
     },

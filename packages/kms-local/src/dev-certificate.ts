@@ -54,6 +54,7 @@ function ipBytes(ip: string): Buffer {
 const extension = (id: string, critical: boolean, value: Buffer) =>
   seq(oid(id), ...(critical ? [tlv(0x01, Buffer.from([0xff]))] : []), tlv(0x04, value));
 
+/** A self-signed development certificate and its key, PEM. */
 export interface DevCertificate {
   readonly certPem: string;
   readonly keyPem: string;

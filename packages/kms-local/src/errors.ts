@@ -1,7 +1,8 @@
 /**
  * KMS wire errors (AWS JSON 1.1 protocol): a JSON body `{"__type": "<Name>", "message": "…"}`
  * plus the `x-amzn-errortype` header, with the HTTP status KMS uses for that exception.
- * The SDK resolves the exception class from `x-amzn-errortype` / `__type` (reference B.1), and takes
+ * The SDK resolves the exception class from `x-amzn-errortype` / `__type`
+ * (https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html), and takes
  * `$fault` from the model; unmodeled errors (ThrottlingException, ValidationException, …) fall
  * back to the status: 4xx → client, 5xx → server.
  */
@@ -14,6 +15,7 @@ const STATUS: Readonly<Record<string, number>> = {
   UnknownOperationException: 400,
 };
 
+/** A KMS wire error: its exception name (`__type`), message and HTTP status. */
 export class KmsError extends Error {
   readonly type: string;
   readonly status: number;
@@ -43,7 +45,7 @@ export const invalidMarker = make('InvalidMarkerException');
 export const tagError = make('TagException');
 export const internal = make('KMSInternalException');
 
-// Custom key stores (reference B.6). All are HTTP 400 client faults in @aws-sdk/client-kms's models.
+// Custom key stores (docs/custom-key-stores.md). All are HTTP 400 client faults in @aws-sdk/client-kms's models.
 export const customKeyStoreNotFound = make('CustomKeyStoreNotFoundException');
 export const customKeyStoreNameInUse = make('CustomKeyStoreNameInUseException');
 export const customKeyStoreInvalidState = make('CustomKeyStoreInvalidStateException');

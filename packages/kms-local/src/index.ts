@@ -1,5 +1,7 @@
 /**
- * @strongroom/kms-local — a local AWS KMS-compatible endpoint (docs/kms-local.md).
+ * `@strongroom/kms-local` — a local AWS KMS-compatible endpoint (docs/kms-local.md).
+ *
+ * @module \@strongroom/kms-local
  */
 export { startKmsServer, type KmsServer, type KmsServerOptions } from './server';
 export { createDevCertificate, type DevCertificate } from './dev-certificate';

@@ -4,18 +4,23 @@
  * AES-256-GCM under it. The default store keeps the material in-process, sealed at rest under the
  * server master key; a custom key store backed by an HSM cluster implements the same interface by
  * delegating to provider-hsm's `HsmBackend` (`aesGcmEncrypt`/`aesGcmDecrypt`), with the handle
- * being the HSM key label (reference B.6: CKA_LABEL is the KMS key ARN).
+ * being the HSM key label (KMS labels a CloudHSM key store's key with its ARN:
+ * https://docs.aws.amazon.com/kms/latest/developerguide/find-key-material.html).
  */
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { KmsError } from './errors';
 import type { Sealer } from './seal';
 
+/** IV, ciphertext and tag of one AES-GCM encryption. */
 export interface GcmParts {
   readonly iv: Uint8Array;
   readonly ciphertext: Uint8Array;
   readonly tag: Uint8Array;
 }
 
+/**
+ * Where symmetric key material lives and runs: in-process (sealed at rest) or in an HSM cluster (custom key stores).
+ */
 export interface KeyMaterialStore {
   /** Stable name, e.g. `local` or a custom key store id. */
   readonly kind: string;

@@ -1,5 +1,6 @@
 /**
- * The persisted state of kms-local and the KMS vocabulary it uses (reference B.2): key specs,
+ * The persisted state of kms-local and the KMS vocabulary it uses
+ * (https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyMetadata.html): key specs,
  * usages, algorithms per spec, key states, and the KeyMetadata shape returned to clients.
  */
 import { dict, dictFrom } from './dict';
@@ -20,7 +21,7 @@ export type KeySpec = (typeof KEY_SPECS)[number];
 export const KEY_USAGES = ['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC'] as const;
 export type KeyUsage = (typeof KEY_USAGES)[number];
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
-/** Where a key's material came from (reference B.2): kms-local itself, or a CloudHSM key store. */
+/** Where a key's material came from (CreateKey's `Origin`): kms-local itself, or a CloudHSM key store. */
 export type KeyOrigin = 'AWS_KMS' | 'AWS_CLOUDHSM';
 
 export interface BackingKey {
@@ -57,7 +58,7 @@ export interface KeyRecord {
   CustomKeyStoreId?: string | undefined;
 }
 
-/** A CloudHSM-type custom key store (reference B.6); connection state is runtime, not persisted. */
+/** A CloudHSM-type custom key store (docs/custom-key-stores.md); connection state is runtime, not persisted. */
 export interface CustomKeyStoreRecord {
   CustomKeyStoreId: string;
   CustomKeyStoreName: string;
@@ -145,7 +146,7 @@ export function encryptionAlgorithms(key: KeyRecord): string[] | undefined {
 
 /**
  * KeyMetadata as KMS returns it. `unavailable`: the key's custom key store is not connected, so
- * KMS reports `KeyState: Unavailable` (reference B.6).
+ * KMS reports `KeyState: Unavailable` (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).
  */
 export function keyMetadata(key: KeyRecord, arn: string, accountId: string, region: string, store?: { unavailable: boolean; clusterId: string | undefined }) {
   const unavailable = store?.unavailable === true;

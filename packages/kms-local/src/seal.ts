@@ -6,7 +6,9 @@
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
 import { KmsError } from './errors';
 
+/** Seals secrets at rest under the server's master key, bound to a label. */
 export interface Sealer {
+  /** Seal `plaintext` under the master key, bound to `label`; returns a JSON-safe string. */
   seal(plaintext: Uint8Array, label: string): string;
   /** @throws KmsError KMSInternalException when the sealed value does not authenticate. */
   unseal(sealed: string, label: string): Buffer;

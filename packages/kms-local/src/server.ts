@@ -31,6 +31,9 @@ import { ownHost, type OwnHost } from './own-host';
 import { tlsMaterial, type TlsOption } from './tls';
 import { createSigV4Verifier, type Credentials } from './sigv4';
 
+/**
+ * Options of {@link startKmsServer}: address, data directory, credentials, Region and account, key material store, TLS, HSM clusters.
+ */
 export interface KmsServerOptions {
   /** TCP port; 0 (default) picks a free one. */
   readonly port?: number;
@@ -71,6 +74,7 @@ export interface KmsServerOptions {
   readonly hsmClusters?: readonly HsmClusterRegistration[];
 }
 
+/** A running kms-local: endpoint, port, Region, account, TLS certificate, request counts, `close()`. */
 export interface KmsServer {
   /** `http://127.0.0.1:<port>`, or `https://…` with TLS. */
   readonly endpoint: string;
@@ -81,9 +85,11 @@ export interface KmsServer {
   readonly accountId: string;
   /** Requests answered per operation (successes and errors), e.g. `GenerateDataKey`. */
   readonly requestCounts: Readonly<Record<string, number>>;
+  /** Reset the per-operation request counters. */
   resetRequestCounts(): void;
   /** Perform due automatic rotations and purge keys past their deletion date now (also runs on a timer). */
   runMaintenance(): Promise<void>;
+  /** Stop accepting requests, finish the ones in flight, and close the state. */
   close(): Promise<void>;
 }
 

@@ -13,11 +13,13 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { KmsError } from './errors';
 
+/** An access key id and its secret. */
 export interface Credentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
 }
 
+/** The parts of an HTTP request a SigV4 signature covers. */
 export interface SignedRequest {
   readonly method: string;
   /** Path and query as sent, e.g. `/` or `/a/b?x=1`. */
@@ -112,12 +114,14 @@ function amzDateOf(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
+/** Verifies AWS Signature Version 4 on requests for this server's host and Region. */
 export interface SigV4Verifier {
   /** @throws KmsError when the request is not signed by a configured credential. */
   verify(request: SignedRequest): { accessKeyId: string; region: string };
 }
 
 /**
+ * A SigV4 verifier over `credentials`, bound to the server's host, Region and clock.
  * @param credentials accepted key pairs
  * @param binding the server a signature must be made for (Region, host, clock)
  */

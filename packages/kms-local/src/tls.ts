@@ -14,6 +14,7 @@ import { createDevCertificate } from './dev-certificate';
 /** The development certificate's file in the data directory (clients trust it as their CA). */
 export const DEV_CERT_FILE = 'tls-dev-cert.pem';
 
+/** HTTPS for kms-local: a PEM certificate and key, or `'dev'` for a self-signed development certificate. */
 export type TlsOption = { readonly certPem: string; readonly keyPem: string } | 'dev';
 
 export interface TlsMaterial {

@@ -2,7 +2,7 @@
  * Custom key store administration over any KMS endpoint (AWS KMS or kms-local): create a
  * CloudHSM key store, connect (and wait for CONNECTED or FAILED — ConnectCustomKeyStore is
  * asynchronous), disconnect, describe, update, delete, and create keys in a store
- * (reference B.6). Every failure is a StrongroomError whose message says what to fix.
+ * (docs/custom-key-stores.md). Every failure is a StrongroomError whose message says what to fix.
  */
 import {
   ConnectCustomKeyStoreCommand,
@@ -21,6 +21,7 @@ export interface CallOptions {
   readonly abortSignal?: AbortSignal | undefined;
 }
 
+/** A custom key store as `DescribeCustomKeyStores` reports it. */
 export interface CustomKeyStoreDescription {
   readonly customKeyStoreId: string;
   readonly name: string;
@@ -31,6 +32,7 @@ export interface CustomKeyStoreDescription {
   readonly creationDate: Date | undefined;
 }
 
+/** Input of `create`: store name, cluster id, trust anchor certificate and the `kmsuser` password. */
 export interface CreateCustomKeyStoreInput extends CallOptions {
   readonly name: string;
   /** The CloudHSM (hsm-local) cluster id. */
@@ -41,6 +43,7 @@ export interface CreateCustomKeyStoreInput extends CallOptions {
   readonly kmsuserPassword: string;
 }
 
+/** Options of `connect`: whether and how long to wait for `CONNECTED` or `FAILED`. */
 export interface ConnectOptions extends CallOptions {
   /** Wait for CONNECTED (default true). */
   readonly wait?: boolean;
@@ -50,15 +53,19 @@ export interface ConnectOptions extends CallOptions {
   readonly pollMs?: number;
 }
 
+/** Administration of CloudHSM key stores (from {@link createCustomKeyStoreAdmin}). */
 export interface CustomKeyStoreAdmin {
   /** @returns the new (or, for an identical retry, the existing) store id. */
   createCustomKeyStore(input: CreateCustomKeyStoreInput): Promise<string>;
   /** Connect; by default waits until CONNECTED. @throws StrongroomError KEY_UNAVAILABLE with the ConnectionErrorCode and its fix when it FAILS. */
   connect(customKeyStoreId: string, options?: ConnectOptions): Promise<CustomKeyStoreDescription>;
+  /** Disconnect a store (its keys become unavailable). */
   disconnect(customKeyStoreId: string, options?: CallOptions): Promise<void>;
   /** One store (by id) or all stores. */
   describe(customKeyStoreId?: string, options?: CallOptions): Promise<CustomKeyStoreDescription[]>;
+  /** Change a disconnected store's name, `kmsuser` password or cluster. */
   update(customKeyStoreId: string, changes: { name?: string; kmsuserPassword?: string; clusterId?: string } & CallOptions): Promise<void>;
+  /** Delete a store that holds no KMS keys. */
   delete(customKeyStoreId: string, options?: CallOptions): Promise<void>;
   /** Create a symmetric KMS key in the store (Origin AWS_CLOUDHSM). @returns the key ARN. */
   createKey(customKeyStoreId: string, options?: { description?: string } & CallOptions): Promise<string>;

@@ -6,6 +6,7 @@
  */
 import { StrongroomError, type StrongroomErrorCode } from '@strongroom/core';
 
+/** What is known about a store when an error is explained: its id, cluster, connection state and error code. */
 export interface StoreFacts {
   readonly customKeyStoreId: string;
   readonly clusterId?: string | undefined;

@@ -16,6 +16,9 @@ import { KmsKeyProvider, parseKmsArn, type KmsClientLike, type KmsKeyProviderOpt
 import { createCustomKeyStoreAdmin, type CustomKeyStoreAdmin, type CustomKeyStoreDescription } from './admin';
 import { awsErrorName, storeNotReadyMessage } from './errors';
 
+/**
+ * Options of {@link CustomKeyStoreKeyProvider}: those of `KmsKeyProvider`, plus the KMS client and whether to connect the store on demand.
+ */
 export interface CustomKeyStoreKeyProviderOptions extends Omit<KmsKeyProviderOptions, 'discovery' | 'clientProvider'> {
   /** The KMS client (one Region: custom key stores are Regional). */
   readonly client: KmsClientLike;
@@ -25,6 +28,7 @@ export interface CustomKeyStoreKeyProviderOptions extends Omit<KmsKeyProviderOpt
   readonly connectTimeoutMs?: number;
 }
 
+/** A KMS key provider for keys in a custom key store, which explains a disconnected store. */
 export interface CustomKeyStoreKeyProvider extends KeyProvider {
   /**
    * Check every configured key's store; with `connectOnDemand`, connect those that are not.

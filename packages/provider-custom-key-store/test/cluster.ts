@@ -1,6 +1,6 @@
 /**
  * Test helper: a 3-node hsm-local cluster of real processes (3 AZ labels) with an activated admin and
- * the `kmsuser` crypto user a CloudHSM key store logs in as (reference B.6) — the shared starter
+ * the `kmsuser` crypto user a CloudHSM key store logs in as (docs/custom-key-stores.md) — the shared starter
  * from @strongroom/testing.
  */
 import { DEFAULT_AZS, type LocalHsmCluster, startHsmCluster } from '@strongroom/testing/servers';

@@ -2,7 +2,7 @@
  * The HSM backend seam: one interface over "an HSM" that both the hsm-local cluster client
  * (`connectHsmCluster`) and the PKCS#11 client (`openPkcs11`) implement, so `HsmKeyProvider`,
  * `HsmSigner` and `HsmMac` work over either. Capability flags describe differences instead of
- * vendor branches (DESIGN.md §5; reference cloudhsm-kms-pkcs11.md D.7).
+ * vendor branches (docs/hsm-provider.md#capability-flags-instead-of-vendor-branches).
  *
  * Every method takes an optional `{ abortSignal }` and rejects with StrongroomError codes:
  * KEY_UNAVAILABLE (no such key / not usable), ACCESS_DENIED (login, permissions, attributes),
@@ -10,6 +10,7 @@
  */
 
 export type HsmKeyType = 'aes' | 'rsa' | 'ec' | 'generic-secret';
+/** A hash an HSM backend supports. */
 export type HsmHash = 'sha1' | 'sha256' | 'sha384' | 'sha512';
 
 /** An opaque reference to a key inside the HSM. */
@@ -26,6 +27,7 @@ export interface HsmKeyRef {
   readonly owner?: string | undefined;
 }
 
+/** Attributes of a key to generate: label, persistence, extractability, permitted uses. */
 export interface HsmKeyTemplate {
   readonly label: string;
   /** Default true: persistent (token) key, replicated across a cluster. */
@@ -40,10 +42,12 @@ export interface HsmKeyTemplate {
   readonly verify?: boolean;
 }
 
+/** Options of every backend call: an abort signal. */
 export interface HsmCallOptions {
   readonly abortSignal?: AbortSignal | undefined;
 }
 
+/** What a backend does differently (docs/hsm-provider.md#capability-flags-instead-of-vendor-branches). */
 export interface HsmCapabilities {
   /** Who chooses the AES-GCM IV: the HSM (CloudHSM, hsm-local) or the caller (SoftHSMv2). */
   readonly gcmIv: 'hsm' | 'caller';
@@ -55,6 +59,9 @@ export interface HsmCapabilities {
   readonly keyAvailabilityCheck: boolean;
 }
 
+/**
+ * One interface over an HSM, implemented by the cluster client and the PKCS#11 client (docs/architecture.md#hsmbackend).
+ */
 export interface HsmBackend {
   readonly kind: 'cluster' | 'pkcs11';
   /** Identifies the HSM (cluster id, or PKCS#11 token serial); written into HSM provider info. */
@@ -74,21 +81,34 @@ export interface HsmBackend {
    * key in each encrypted data key.
    */
   keyByHandle?(handle: string, options?: HsmCallOptions): Promise<HsmKeyRef | undefined>;
+  /** Generate an AES key of `bits` inside the HSM. */
   generateAesKey(template: HsmKeyTemplate & { bits: 128 | 192 | 256 }, options?: HsmCallOptions): Promise<HsmKeyRef>;
+  /** Generate a generic secret (an HMAC key) of `bits` inside the HSM. */
   generateGenericSecret(template: HsmKeyTemplate & { bits: number }, options?: HsmCallOptions): Promise<HsmKeyRef>;
+  /** Generate an RSA or EC key pair inside the HSM. */
   generateKeyPair(
     template: HsmKeyTemplate & ({ type: 'rsa'; bits: 2048 | 3072 | 4096 } | { type: 'ec'; curve: 'P-256' | 'P-384' }),
     options?: HsmCallOptions,
   ): Promise<{ privateKey: HsmKeyRef; publicKey: HsmKeyRef }>;
+  /** Delete a key. */
   deleteKey(key: HsmKeyRef, options?: HsmCallOptions): Promise<void>;
 
   /** AES-GCM inside the HSM, 16-byte tag. The IV is chosen by the HSM (or by the backend on caller-IV modules). */
   aesGcmEncrypt(key: HsmKeyRef, plaintext: Uint8Array, aad: Uint8Array, options?: HsmCallOptions): Promise<{ iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array }>;
+  /**
+   * AES-GCM decryption inside the HSM.
+   *
+   * @throws StrongroomError `AUTHENTICATION_FAILED` when the tag does not verify.
+   */
   aesGcmDecrypt(key: HsmKeyRef, input: { iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array; aad: Uint8Array }, options?: HsmCallOptions): Promise<Uint8Array>;
 
+  /** Sign `data` with a private key inside the HSM. */
   sign(key: HsmKeyRef, mechanism: HsmSignMechanism, data: Uint8Array, options?: HsmCallOptions): Promise<Uint8Array>;
+  /** Verify a signature with a public key inside the HSM. */
   verify(key: HsmKeyRef, mechanism: HsmSignMechanism, data: Uint8Array, signature: Uint8Array, options?: HsmCallOptions): Promise<boolean>;
+  /** HMAC of `data` with a generic-secret key inside the HSM. */
   hmac(key: HsmKeyRef, hash: Exclude<HsmHash, 'sha1'>, data: Uint8Array, options?: HsmCallOptions): Promise<Uint8Array>;
+  /** Random bytes from the HSM. */
   generateRandom(length: number, options?: HsmCallOptions): Promise<Uint8Array>;
   /**
    * Optional: the public half of an asymmetric key as DER SubjectPublicKeyInfo, so signatures made
@@ -97,6 +117,7 @@ export interface HsmBackend {
    */
   exportPublicKey?(key: HsmKeyRef, options?: HsmCallOptions): Promise<Uint8Array>;
 
+  /** Close sessions and connections. */
   close(): Promise<void>;
 }
 

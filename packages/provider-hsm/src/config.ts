@@ -16,6 +16,7 @@ export interface HsmClusterConfig {
   readonly password: string;
 }
 
+/** The `pkcs11` section of an HSM config file (docs/hsm-provider.md#configuration-file-hsmkeyproviderfromconfig). */
 export interface Pkcs11Config {
   readonly library: string;
   readonly tokenLabel?: string | undefined;
@@ -24,6 +25,7 @@ export interface Pkcs11Config {
   readonly maxSessions?: number | undefined;
 }
 
+/** An HSM config file: the key label and a `pkcs11` or `hsm` (cluster) section. */
 export interface StrongroomHsmConfig {
   readonly keyLabel?: string | undefined;
   readonly hsm?: HsmClusterConfig | undefined;

@@ -41,6 +41,9 @@ export type { HsmClusterConfig, Pkcs11Config, StrongroomHsmConfig } from './conf
 const MAX_CONFIG_BYTES = 1 << 20;
 const MAX_PEM_BYTES = 64 * 1024;
 
+/**
+ * Options of {@link hsmKeyProviderFromConfig}: key label, provider id, a ready backend or cluster connector, environment, base directory.
+ */
 export interface HsmKeyProviderFromConfigOptions {
   /** Key label; default the file's `keyLabel`. */
   readonly label?: string | undefined;
@@ -57,7 +60,11 @@ export interface HsmKeyProviderFromConfigOptions {
 }
 
 /** A provider that owns its backend connection. */
-export type OwnedHsmKeyProvider = HsmKeyProvider & { readonly backend: HsmBackend; close(): Promise<void> };
+export type OwnedHsmKeyProvider = HsmKeyProvider & {
+  readonly backend: HsmBackend;
+  /** Close the backend the provider opened. */
+  close(): Promise<void>;
+};
 
 type Json = Record<string, unknown>;
 

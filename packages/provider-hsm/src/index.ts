@@ -1,7 +1,9 @@
 /**
- * @strongroom/provider-hsm — key providers and helpers over an HSM: the PKCS#11 client
+ * `@strongroom/provider-hsm` — key providers and helpers over an HSM: the PKCS#11 client
  * (`openPkcs11`, SoftHSMv2 / AWS CloudHSM / any PKCS#11 module) and the hsm-local cluster client,
  * both behind the `HsmBackend` seam. See docs/hsm-provider.md.
+ *
+ * @module \@strongroom/provider-hsm
  */
 export type * from './backend';
 export * from './pkcs11/index';

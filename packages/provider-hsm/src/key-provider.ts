@@ -33,10 +33,12 @@ import { createKeyCache } from './key-cache';
 
 import { encodeProviderInfo, MAX_BACKEND_ID_BYTES, MAX_KEY_LABEL_BYTES, MAX_KEY_OWNER_BYTES, parseProviderInfo } from './provider-info';
 
+/** Default `providerId` of {@link HsmKeyProvider}. */
 export const DEFAULT_HSM_PROVIDER_ID = 'strongroom-hsm';
 /** The largest byte string `keyWrap` accepts (S3EC wraps 32-byte keys; this leaves room). */
 const MAX_WRAP_PLAINTEXT = 4096;
 
+/** Options of {@link HsmKeyProvider}: the backend, the key label and owner, the provider id and backend id. */
 export interface HsmKeyProviderOptions {
   /** Any HsmBackend: `openPkcs11(...)` or the hsm-local cluster client. */
   readonly backend: HsmBackend;
@@ -57,6 +59,7 @@ export interface HsmKeyProviderOptions {
   readonly keyOwner?: string | undefined;
 }
 
+/** A key provider whose data keys are wrapped by AES-GCM inside an HSM. */
 export interface HsmKeyProvider extends KeyProvider {
   readonly keyLabel: string;
   readonly backendId: string;

@@ -8,9 +8,11 @@ import { StrongroomError, throwIfAborted } from '@strongroom/core';
 import type { HsmBackend, HsmHash } from './backend';
 import { createKeyCache } from './key-cache';
 
+/** A hash {@link HsmMac} supports (SHA-2). */
 export type HsmMacHash = Exclude<HsmHash, 'sha1'>;
 const TAG_BYTES: Record<HsmMacHash, number> = { sha256: 32, sha384: 48, sha512: 64 };
 
+/** Options of {@link HsmMac}: backend, key label, hash. */
 export interface HsmMacOptions {
   readonly backend: HsmBackend;
   /** Label of a generic-secret key (`backend.generateGenericSecret`); at least as long as the hash output. */
@@ -18,11 +20,13 @@ export interface HsmMacOptions {
   readonly hash: HsmMacHash;
 }
 
+/** HMAC with a key that never leaves the HSM. */
 export interface HsmMac {
   readonly keyLabel: string;
   readonly hash: HsmMacHash;
   /** Tag length in bytes. */
   readonly tagLength: number;
+  /** The HMAC of `data`. */
   mac(data: Uint8Array, options?: { abortSignal?: AbortSignal }): Promise<Uint8Array>;
   /** Constant-time comparison of the full tag; resolves false on mismatch or wrong length. */
   verify(data: Uint8Array, tag: Uint8Array, options?: { abortSignal?: AbortSignal }): Promise<boolean>;

@@ -34,6 +34,9 @@ export const MAX_KEY_LABEL_BYTES = 256;
 const TAG_LENGTH = 16;
 const IV_LENGTH = 12;
 
+/**
+ * The fields of an `HsmKeyProvider` encrypted data key's provider info (docs/hsm-provider.md#hsmkeyprovider-format).
+ */
 export interface HsmProviderInfo {
   readonly backendId: string;
   readonly keyLabel: string;

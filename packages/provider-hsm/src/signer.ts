@@ -8,6 +8,7 @@ import { StrongroomError, throwIfAborted } from '@strongroom/core';
 import type { HsmBackend, HsmKeyRef, HsmSignMechanism } from './backend';
 import { createKeyCache } from './key-cache';
 
+/** Options of {@link HsmSigner}: backend, key label, mechanism. */
 export interface HsmSignerOptions {
   readonly backend: HsmBackend;
   /** Label of the key pair (both halves carry it). */
@@ -15,9 +16,11 @@ export interface HsmSignerOptions {
   readonly mechanism: HsmSignMechanism;
 }
 
+/** Signatures with a private key that never leaves the HSM. */
 export interface HsmSigner {
   readonly keyLabel: string;
   readonly mechanism: HsmSignMechanism;
+  /** The signature of `data`. */
   sign(data: Uint8Array, options?: { abortSignal?: AbortSignal }): Promise<Uint8Array>;
   /** Resolves false for a signature that does not verify (never rejects for a bad signature). */
   verify(data: Uint8Array, signature: Uint8Array, options?: { abortSignal?: AbortSignal }): Promise<boolean>;

@@ -1,5 +1,5 @@
 /**
- * SoftHSMv2 fixtures for the PKCS#11 tests (reference cloudhsm-kms-pkcs11.md D.7).
+ * SoftHSMv2 fixtures for the PKCS#11 tests (docs/hsm-provider.md#softhsmv2-for-development-and-tests).
  *
  * SOFTHSM2_CONF is read once per process at C_Initialize, so each test file (vitest runs every
  * file in its own forked process) gets one temporary token directory, set before the first

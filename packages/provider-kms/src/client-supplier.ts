@@ -1,12 +1,13 @@
 /**
- * KMS client suppliers: a function from Region to a client (STYLE.md rule 8, after the ESDK's
- * kms_client_supplier). The default supplier creates one `KMSClient` per Region and caches it, with
+ * KMS client suppliers: a function from Region to a client (after the ESDK's
+ * kms_client_supplier, aws-encryption-sdk-javascript modules/kms-keyring/src/kms_client_supplier.ts). The default supplier creates one `KMSClient` per Region and caches it, with
  * the SDK's own retries off (`maxAttempts: 1`) because the provider retries with backoff itself.
  */
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 
 /** The part of a KMS client the provider uses. */
 export interface KmsClientLike {
+  /** Send a command, as `KMSClient.send` does. */
   send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
@@ -18,7 +19,10 @@ export type KmsClientSupplier = (region: string) => KmsClientLike | undefined;
  * @example
  * const clientProvider = createKmsClientSupplier({ endpoint: 'http://127.0.0.1:4599', credentials });
  */
-export function createKmsClientSupplier(config: Omit<KMSClientConfig, 'region'> = {}): KmsClientSupplier & { destroy(): void } {
+export function createKmsClientSupplier(config: Omit<KMSClientConfig, 'region'> = {}): KmsClientSupplier & {
+  /** Destroy every cached client (their sockets). */
+  destroy(): void;
+} {
   const clients = new Map<string, KMSClient>();
   const supplier = (region: string) => {
     let client = clients.get(region);

@@ -24,6 +24,7 @@ import { KmsKeyProvider, type KmsKeyProviderOptions } from './kms-key-provider';
 
 const MAX_CONFIG_BYTES = 1 << 20;
 
+/** The `kms` section of a config file: endpoint, Region, credentials, key ARN or alias. */
 export interface KmsConfigSection {
   readonly endpoint?: string;
   readonly region?: string;

@@ -1,6 +1,8 @@
 /**
- * @strongroom/provider-kms — KeyProviders over @aws-sdk/client-kms: the AWS KMS keyring and the AWS KMS
- * RSA keyring (aws-encryption-sdk-specification framework/aws-kms/).
+ * `@strongroom/provider-kms` — KeyProviders over @aws-sdk/client-kms: the AWS KMS keyring and the AWS KMS
+ * RSA keyring (aws-encryption-sdk-specification framework/aws-kms/; docs/architecture.md#keyprovider).
+ *
+ * @module \@strongroom/provider-kms
  */
 export { KmsKeyProvider, kmsKeyProviders, KMS_PROVIDER_ID, type KmsKeyProviderOptions, type KmsDiscoveryFilter } from './kms-key-provider';
 export { createKmsClientSupplier, cacheClients, limitRegions, excludeRegions, type KmsClientLike, type KmsClientSupplier } from './client-supplier';

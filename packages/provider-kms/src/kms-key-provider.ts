@@ -26,8 +26,10 @@ import { createKmsClientSupplier, type KmsClientLike, type KmsClientSupplier } f
 import { callKms } from './call';
 import type { RetryOptions } from './retry';
 
+/** The `providerId` of KMS encrypted data keys, as in the AWS Encryption SDK. */
 export const KMS_PROVIDER_ID = 'aws-kms';
 
+/** Discovery mode's limit: only keys of these accounts in this partition (and optionally Region). */
 export interface KmsDiscoveryFilter {
   /** Only decrypt with keys owned by these accounts. */
   readonly accountIds: readonly string[];
@@ -37,6 +39,9 @@ export interface KmsDiscoveryFilter {
   readonly region?: string;
 }
 
+/**
+ * Options of {@link KmsKeyProvider}: the generator and extra key ids (or discovery), grant tokens, the client supplier, Region, retries.
+ */
 export interface KmsKeyProviderOptions {
   /** Key (ARN, id or alias) that generates data keys. Required to encrypt. */
   readonly generatorKeyId?: string;

@@ -13,6 +13,7 @@
  */
 import { StrongroomError } from '@strongroom/core';
 
+/** Retry settings: attempts and backoff bounds (full jitter); random source and sleep are injectable. */
 export interface RetryOptions {
   /** Total attempts including the first. Default 5. */
   readonly maxAttempts?: number;

@@ -1,5 +1,5 @@
 /**
- * Wire-level faults KMS produces that no local server does (DESIGN.md §8): msw answers the SDK's
+ * Wire-level faults KMS produces that no local server does (docs/architecture.md#testing): msw answers the SDK's
  * requests to https://kms.us-east-1.amazonaws.com with a small fake KMS, and 30% of calls (seeded,
  * so the run is reproducible) with ThrottlingException (400) or a 5xx. Every encrypt and decrypt
  * through core's client must still succeed; a permanent AccessDeniedException must surface as a

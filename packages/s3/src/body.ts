@@ -44,7 +44,8 @@ export async function collect(body: AsyncIterable<Uint8Array>, limit: number, wh
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
-/** Release an upstream body we will not finish reading (STYLE.md rule 12). */
+/** Release an upstream body we will not finish reading, so its socket is freed
+ * (the AWS SDK for JavaScript v3 keeps a response's socket until its body is read or destroyed). */
 export function destroyBody(body: unknown): void {
   if (body instanceof Readable) body.destroy();
   else if (typeof (body as ReadableStream)?.cancel === 'function') void (body as ReadableStream).cancel().catch(() => {});
@@ -52,11 +53,15 @@ export function destroyBody(body: unknown): void {
 
 /** The SDK's stream mixin, so decrypted bodies behave like GetObject's `Body`. */
 export interface SdkStreamMixin {
+  /** Read the whole body as bytes. */
   transformToByteArray(): Promise<Uint8Array>;
+  /** Read the whole body as a string. */
   transformToString(encoding?: string): Promise<string>;
+  /** The body as a Web stream. */
   transformToWebStream(): ReadableStream;
 }
 
+/** A Node stream with the SDK's `transformTo…` helpers, as `GetObject` returns its `Body`. */
 export type SdkReadable = Readable & SdkStreamMixin;
 
 /** Wrap a Readable with the SDK stream mixin. */

@@ -1,7 +1,7 @@
 /**
  * `EncryptedS3Client`: a drop-in wrapper around `S3Client` that encrypts before upload and decrypts
- * after download in the Amazon S3 Encryption Client formats (STYLE.md rule 11: real Command objects
- * in, SDK output shapes out, `client.config` never read).
+ * after download in the Amazon S3 Encryption Client formats (real Command objects in, SDK output shapes
+ * out, `client.config` never read, as aws-sdk-js-v3's lib-storage `Upload` does).
  * spec: s3-encryption/client.md; data-format/content-metadata.md; data-format/metadata-strategy.md.
  */
 import {

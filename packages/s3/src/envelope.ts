@@ -12,10 +12,12 @@ import * as K from './metadata-keys';
 import type { WrapAlgorithm } from './metadata-keys';
 import { checkStringMap, decodeBase64, parseDecimal, parseStringMap, stringifyStringMap } from './strict';
 
+/** S3 Encryption Client object format version. */
 export type FormatVersion = 1 | 2 | 3;
 /** `gcm` = AES/GCM/NoPadding (V2), `cbc` = AES/CBC/PKCS5Padding (V1/V2 legacy), `committing` = suite 115 (V3). */
 export type ContentAlgorithm = 'gcm' | 'cbc' | 'committing';
 
+/** A parsed S3 Encryption Client envelope (object metadata or instruction file). */
 export interface Envelope {
   readonly version: FormatVersion;
   readonly wrapAlgorithm: WrapAlgorithm;

@@ -9,6 +9,15 @@ import { INSTRUCTION_SUFFIX } from './metadata-keys';
 /** spec: key-commitment.md — which formats may be written and read. */
 export type CommitmentPolicy = 'FORBID_ENCRYPT_ALLOW_DECRYPT' | 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' | 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT';
 
+/**
+ * Options of {@link EncryptedS3Client}: the S3 client, key providers, format, envelope location, legacy flags.
+ *
+ * @example
+ * ```ts
+ * const s3 = new EncryptedS3Client({ client: new S3Client({}), keyProvider, format: 'v3' });
+ * await s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'secret' }));
+ * ```
+ */
 export interface EncryptedS3ClientConfig {
   /** The S3 client every request goes through. Its configuration is never read. */
   readonly client: S3Client;
@@ -59,6 +68,7 @@ export interface ResolvedConfig {
   readonly kmsKeyIds: string[];
 }
 
+/** Largest object the buffered (authenticated) download mode holds in memory by default: 64 MiB. */
 export const DEFAULT_BUFFER_SIZE = 64 * 1024 * 1024;
 
 /** Per-call options accepted by `send` and the helpers. */

@@ -36,12 +36,14 @@ import { checkStringMap, decodeBase64, parseStringMap, stringifyStringMap } from
 
 /** Metadata keys (without the `x-amz-meta-` prefix). */
 export const SSE_C_KEY_METADATA = 'x-strongroom-sse-c-key';
+/** Metadata key holding the encryption context of an object's wrapped SSE-C key. */
 export const SSE_C_CONTEXT_METADATA = 'x-strongroom-sse-c-context';
 /** Suffix of the sidecar object holding the wrapped key. */
 export const SSE_C_SIDECAR_SUFFIX = '.sse-c-key';
 const MAX_WRAPPED_BYTES = 4096;
 const MAX_SIDECAR_BYTES = 16 * 1024;
 
+/** An SSE-C key: the key (for the SSE-C headers), its wrapped copy to store, and the encryption context bound to it. */
 export interface SseCKey {
   /** The 256-bit key. Owned by the caller: wipe with `key.fill(0)` when done. */
   readonly key: Uint8Array;
@@ -55,6 +57,7 @@ export interface SseCKey {
   readonly encryptionContext: EncryptionContext;
 }
 
+/** Options of SSE-C key generation: encryption context, abort signal. */
 export interface SseCOptions {
   readonly encryptionContext?: EncryptionContext;
   readonly abortSignal?: AbortSignal;
@@ -132,7 +135,8 @@ export async function generateSseCKey(provider: KeyProvider, options: SseCOption
 
 /**
  * Recover an SSE-C key from its wrapped copy with any of `providers`.
- * @param expectedMD5 when given (from the sidecar), the recovered key must match it.
+ * @param stored the wrapped key and its encryption context; when `keyMD5` is given (from the sidecar),
+ *   the recovered key must match it.
  * @throws StrongroomError NO_DECRYPTION_KEY, MALFORMED, AUTHENTICATION_FAILED (MD5 mismatch).
  */
 export async function recoverSseCKey(
@@ -248,6 +252,9 @@ export async function putObjectSseC(client: S3Client, input: PutObjectCommandInp
   return out;
 }
 
+/**
+ * Options of reading an SSE-C object: the key itself, or the providers that can unwrap its stored copy; abort signal.
+ */
 export interface SseCReadOptions {
   /** The key, if you have it; otherwise it is recovered from the sidecar with `providers`. */
   readonly key?: SseCKey;
@@ -273,6 +280,7 @@ export async function headObjectSseC(client: S3Client, input: HeadObjectCommandI
   return client.send(new HeadObjectCommand({ ...input, ...sseCParams(key) }), options.abortSignal ? { abortSignal: options.abortSignal } : {});
 }
 
+/** Input of {@link copyObjectSseC}: a `CopyObject` input with the source bucket and key. */
 export interface CopySseCInput extends Omit<CopyObjectCommandInput, 'CopySource'> {
   /** Source bucket and key. */
   readonly SourceBucket: string;

@@ -36,6 +36,7 @@ export interface Progress {
   Bucket?: string;
 }
 
+/** Input of `upload()`: a `PutObject` input plus part size, queue size, encryption context and abort signal. */
 export interface UploadParams extends PutObjectCommandInput {
   /** Bytes per part: a multiple of 16; S3 needs ≥ 5 MiB for all but the last. Default 8 MiB. */
   readonly partSize?: number;
@@ -45,10 +46,22 @@ export interface UploadParams extends PutObjectCommandInput {
   readonly encryptionContext?: EncryptionContext;
 }
 
+/** Default multipart part size: 8 MiB. */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/** Default number of parts in flight. */
 export const DEFAULT_QUEUE_SIZE = 4;
 const MAX_PARTS = 10_000;
 
+/**
+ * A running encrypted multipart upload, emitting `httpUploadProgress` like `@aws-sdk/lib-storage`'s `Upload`.
+ *
+ * @example
+ * ```ts
+ * const upload = s3.upload({ Bucket: 'b', Key: 'big.bin', Body: createReadStream('big.bin') });
+ * upload.on('httpUploadProgress', (p) => console.log(p.loaded, p.total));
+ * await upload.done();
+ * ```
+ */
 export class EncryptedUpload extends EventEmitter {
   readonly #cfg: ResolvedConfig;
   readonly #params: UploadParams;

@@ -1,5 +1,5 @@
 /**
- * `strongroom hsm …`: administration of the dev HSM cluster (docs/cli.md#hsm).
+ * `strongroom hsm …`: administration of the dev HSM cluster (docs/cli.md#strongroom-hsm).
  * Admin operations (users, quorum, backups) go to one node as the cluster admin and replicate;
  * key operations go through the cluster client as the crypto user.
  */

@@ -11,6 +11,7 @@ export interface MatrixRow {
   readonly pkcs11: string;
 }
 
+/** Display title of each `strongroom compare` backend, by backend name. */
 export const BACKEND_TITLES: Readonly<Record<string, string>> = {
   kms: 'AWS KMS',
   hsm: 'HSM cluster (CloudHSM-style)',
@@ -25,6 +26,9 @@ export const LOCAL_STAND_INS: Readonly<Record<string, string>> = {
   pkcs11: 'SoftHSMv2 through pkcs11js',
 };
 
+/**
+ * The qualitative comparison matrix (tenancy, FIPS level, who holds the keys, availability) that `strongroom compare` prints next to its measurements.
+ */
 export const MATRIX: readonly MatrixRow[] = [
   {
     aspect: 'tenancy',

@@ -9,6 +9,7 @@
  */
 import { StrongroomError } from '@strongroom/core';
 
+/** Unit prices the cost model uses (USD); override them with current AWS prices for your Region. */
 export interface PriceInputs {
   /** USD per KMS key per month. */
   kmsKeyMonth: number;
@@ -22,6 +23,9 @@ export interface PriceInputs {
   recordedOn: string;
 }
 
+/**
+ * Default unit prices of the cost model (public AWS list prices, us-east-1; check them before relying on the totals).
+ */
 export const DEFAULT_PRICES: Readonly<PriceInputs> = Object.freeze({
   kmsKeyMonth: 1,
   kmsPer10kRequests: 0.03,
@@ -32,6 +36,7 @@ export const DEFAULT_PRICES: Readonly<PriceInputs> = Object.freeze({
   recordedOn: '2026-11-22',
 });
 
+/** The workload the cost model prices: requests per month, number of keys, HSMs in the cluster. */
 export interface UsageInputs {
   /** Application encrypt+decrypt operations per month. */
   requestsPerMonth: number;
@@ -41,8 +46,10 @@ export interface UsageInputs {
   hsmCount: number;
 }
 
+/** Default workload of the cost model: 10 million requests a month, 10 keys, 2 HSMs. */
 export const DEFAULT_USAGE: Readonly<UsageInputs> = Object.freeze({ requestsPerMonth: 10_000_000, keys: 10, hsmCount: 2 });
 
+/** One backend's monthly cost, itemised. */
 export interface CostLine {
   backend: string;
   /** Backend requests per application operation used (measured). */

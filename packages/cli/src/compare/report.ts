@@ -6,6 +6,7 @@ import type { CostLine, PriceInputs, UsageInputs } from './pricing';
 import { BACKEND_TITLES, LOCAL_STAND_INS, MATRIX, type MatrixRow } from './matrix';
 import type { CellResult } from './workload';
 
+/** Whether a backend could be measured in this run, and why not. */
 export interface BackendStatus {
   readonly name: string;
   readonly title: string;
@@ -14,12 +15,16 @@ export interface BackendStatus {
   readonly reason?: string;
 }
 
+/** A backend's monthly cost with and without the data-key cache. */
 export interface CostRow {
   readonly backend: string;
   readonly noCache?: CostLine;
   readonly withCache?: CostLine;
 }
 
+/**
+ * The full result of `strongroom compare`: host, profile, backends, measured cells and costs. Its shape is what `--json` prints (`version` changes when it does).
+ */
 export interface CompareReport {
   readonly tool: 'strongroom compare';
   readonly version: 1;
@@ -87,6 +92,7 @@ function costCells(rows: CompareReport['cost']['rows']): string[][] {
   ]);
 }
 
+/** The cost table of a report as text lines. */
 export function renderCostTable(report: Pick<CompareReport, 'cost'>): string[] {
   const { usage, prices, rows } = report.cost;
   const lines = textTable(
@@ -102,6 +108,7 @@ export function renderCostTable(report: Pick<CompareReport, 'cost'>): string[] {
   ];
 }
 
+/** The qualitative matrix for the given backends as text lines. */
 export function renderMatrix(backends: readonly string[]): string[] {
   const out: string[] = [];
   for (const row of MATRIX) {

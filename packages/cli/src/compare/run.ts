@@ -15,7 +15,9 @@ import type { BackendStatus, CompareReport, CostRow } from './report';
 import { openSoftHsmProvider } from './softhsm';
 import { runCell, type CellResult } from './workload';
 
+/** The backends `strongroom compare` knows, in report order. */
 export const COMPARE_BACKENDS = ['kms', 'hsm', 'cks', 'pkcs11'] as const;
+/** One of {@link COMPARE_BACKENDS}. */
 export type CompareBackend = (typeof COMPARE_BACKENDS)[number];
 
 /** `--profile` names: which shaping the embedded stack's HSM nodes get. */
@@ -25,6 +27,9 @@ export const COMPARE_PROFILES: Readonly<Record<string, { hsmShaping?: string; de
   'cloudhsm-hsm2m': { hsmShaping: 'hsm2m.medium', description: 'HSM nodes shaped like CloudHSM hsm2m.medium (hsm-local SHAPING_PROFILES)' },
 };
 
+/**
+ * Options of {@link runComparison}: the dev config, backends, payload sizes, concurrency, cache, duration per cell, profile, usage and prices.
+ */
 export interface CompareOptions {
   readonly config: DevConfig;
   readonly backends?: readonly CompareBackend[];
@@ -37,6 +42,7 @@ export interface CompareOptions {
   readonly usage?: Partial<UsageInputs>;
   readonly prices?: PriceInputs;
   readonly abortSignal?: AbortSignal;
+  /** Progress lines (one per measured cell); default: none. */
   readonly log?: (line: string) => void;
 }
 

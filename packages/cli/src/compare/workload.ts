@@ -9,12 +9,15 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, createDataKeyCache, StrongroomError, type KeyProvider } from '@strongroom/core';
 
+/** A key provider under measurement, with a counter of the backend requests it made. */
 export interface WorkloadBackend {
   readonly name: string;
   readonly provider: KeyProvider;
+  /** Backend requests made so far (KMS API calls, HSM operations). */
   backendCalls(): number;
 }
 
+/** One measured cell: payload size, concurrency, data-key cache on or off, duration. */
 export interface CellSpec {
   readonly payloadBytes: number;
   readonly concurrency: number;
@@ -22,6 +25,7 @@ export interface CellSpec {
   readonly durationMs: number;
 }
 
+/** What one cell measured: operations, latency percentiles, throughput and backend calls. */
 export interface CellResult {
   readonly backend: string;
   readonly payloadBytes: number;

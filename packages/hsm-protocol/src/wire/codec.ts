@@ -1,5 +1,5 @@
 /**
- * hsm-local wire codec (docs/hsm-cluster.md#wire-protocol).
+ * hsm-local wire codec (docs/hsm-cluster.md#14-wire-protocol-and-performance).
  *
  * One frame per request or response, pipelined and multiplexed on one TLS connection:
  *
@@ -12,17 +12,24 @@
  */
 import { StrongroomError } from '@strongroom/core';
 
+/** Version byte of every frame; a frame of another version is refused. */
 export const WIRE_VERSION = 1;
 /** Hard cap on one frame (a page of masked objects during sync is the largest thing sent). */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Hard caps inside a value. */
 export const MAX_DEPTH = 16;
+/** Most items in one array or map. */
 export const MAX_CONTAINER_ITEMS = 65_536;
+/** Longest string or byte string. */
 export const MAX_STRING_BYTES = 1024 * 1024;
 
+/** Frame kind: a request (client to node). */
 export const FRAME_REQUEST = 1;
+/** Frame kind: a successful response. */
 export const FRAME_RESPONSE = 2;
+/** Frame kind: an error response (`{ code, message, reason }`). */
 export const FRAME_ERROR = 3;
+/** One of the frame kinds. */
 export type FrameKind = typeof FRAME_REQUEST | typeof FRAME_RESPONSE | typeof FRAME_ERROR;
 
 /** Values the codec carries. Numbers are IEEE-754 doubles (integers are exact below 2^53). */
@@ -225,6 +232,7 @@ function readValue(c: Cursor, depth: number): WireValue {
   }
 }
 
+/** A decoded frame: kind, request id, value. */
 export interface Frame {
   kind: FrameKind;
   id: number;
@@ -261,6 +269,8 @@ function frameIdOf(body: Uint8Array): number | undefined {
 }
 
 /**
+ * A push parser of length-prefixed frames: feed it bytes as they arrive, it calls `onFrame` for each
+ * complete, valid frame.
  * @param onBadValue called (instead of throwing) for a frame whose length, version, kind and id are
  *   valid but whose value does not decode: the length prefix keeps the stream in sync, so only that
  *   one request fails, not the whole connection. Without it, such a frame throws like any other.

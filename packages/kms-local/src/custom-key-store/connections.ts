@@ -26,7 +26,9 @@ export interface HsmClusterRegistration {
   readonly clientKeyPem: string;
 }
 
+/** A custom key store's `ConnectionState`, as KMS reports it. */
 export type ConnectionState = 'CONNECTED' | 'CONNECTING' | 'DISCONNECTED' | 'DISCONNECTING' | 'FAILED';
+/** A custom key store's `ConnectionErrorCode` (docs/custom-key-stores.md#connectionerrorcode). */
 export type ConnectionErrorCode =
   | 'CLUSTER_NOT_FOUND'
   | 'INSUFFICIENT_CLOUDHSM_HSMS'

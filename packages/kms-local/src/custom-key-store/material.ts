@@ -1,5 +1,6 @@
 /**
- * Key material in a CloudHSM-type custom key store (reference B.6): a 256-bit, persistent,
+ * Key material in a CloudHSM-type custom key store
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/keystore-cloudhsm.html): a 256-bit, persistent,
  * non-extractable AES key generated inside the hsm-local cluster, owned by `kmsuser`, whose label
  * is the KMS key ARN. AES-256-GCM runs inside the HSM (the HSM picks the IV); the ciphertext blob
  * format and its AAD are the same as for kms-local's own keys.
@@ -26,7 +27,7 @@ function parseHandle(handle: string): { storeId: string; ref: HsmKeyRef } {
   return { storeId: rest.slice(0, sep), ref: { handle: rest.slice(sep + 1), label: '', type: 'aes', bits: 256, class: 'secret' } };
 }
 
-/** KMS's answer when the store's cluster cannot do the operation (reference B.6). */
+/** KMS's answer when the store's cluster cannot do the operation (docs/custom-key-stores.md). */
 export function unreachable(storeId: string, cause?: unknown): KmsError {
   const detail = cause instanceof Error ? ` (${cause.message})` : '';
   return new KmsError(

@@ -1,5 +1,5 @@
 /**
- * Signing and MAC operations (reference B.2): Sign, Verify, GetPublicKey, GenerateMac, VerifyMac.
+ * Signing and MAC operations (https://docs.aws.amazon.com/kms/latest/APIReference/API_Sign.html and siblings): Sign, Verify, GetPublicKey, GenerateMac, VerifyMac.
  * RSA-PSS uses a salt as long as the digest (as KMS does); ECDSA signatures are DER.
  * MessageType DIGEST (the caller hashed): PKCS#1 v1.5 = DigestInfo + the RSA private-key
  * operation; PSS = EMSA-PSS encoding (pss.ts) + RSA_NO_PADDING; ECDSA = @noble/curves with

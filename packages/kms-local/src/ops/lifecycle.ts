@@ -1,5 +1,5 @@
 /**
- * Key lifecycle operations (reference B.2): CreateKey, DescribeKey, ListKeys, UpdateKeyDescription,
+ * Key lifecycle operations (https://docs.aws.amazon.com/kms/latest/APIReference/API_Operations.html): CreateKey, DescribeKey, ListKeys, UpdateKeyDescription,
  * Enable/DisableKey, Schedule/CancelKeyDeletion, aliases, rotation and tags.
  * Mutations persist (ctx.commit) before they answer.
  */
@@ -69,7 +69,7 @@ function symmetricOnly(ctx: KmsContext, key: KeyRecord): void {
   }
 }
 
-/** Rotation is not available for keys in custom key stores (reference B.6). */
+/** Rotation is not available for keys in custom key stores (https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html). */
 function rotatable(ctx: KmsContext, key: KeyRecord): void {
   symmetricOnly(ctx, key);
   if (key.CustomKeyStoreId !== undefined) throw unsupported(`${ctx.keyArn(key.KeyId)} is in a custom key store; KMS cannot rotate its key material.`);
@@ -90,7 +90,7 @@ export function metadata(ctx: KmsContext, key: KeyRecord) {
 }
 
 /**
- * CreateKey in a CloudHSM key store (reference B.6): the store must be CONNECTED and its cluster
+ * CreateKey in a CloudHSM key store (https://docs.aws.amazon.com/kms/latest/developerguide/create-cmk-keystore.html): the store must be CONNECTED and its cluster
  * must have ≥2 active HSMs in different AZs; the key is a 256-bit persistent non-extractable AES
  * key generated in the cluster (owned by kmsuser, replicated by the cluster client) labelled with
  * the key ARN.

@@ -1,5 +1,5 @@
 /**
- * Encryption operations (reference B.2/B.3): Encrypt, Decrypt (KeyId optional for symmetric
+ * Encryption operations (https://docs.aws.amazon.com/kms/latest/APIReference/API_Operations.html): Encrypt, Decrypt (KeyId optional for symmetric
  * ciphertexts), ReEncrypt, GenerateDataKey[WithoutPlaintext], GenerateDataKeyPair[WithoutPlaintext],
  * GenerateRandom. The encryption context is bound as AAD (serialized order-independently) and
  * rejected for asymmetric keys; RSA keys encrypt with RSAES_OAEP_SHA_1/256.
@@ -215,7 +215,7 @@ export const symmetricOps: Record<string, Op> = {
     if (n === undefined) throw validation('NumberOfBytes: required');
     const storeId = optString(input, 'CustomKeyStoreId', 64);
     if (storeId === undefined) return { Plaintext: randomBytes(n).toString('base64') };
-    // Random bytes from the store's HSM cluster (reference B.2).
+    // Random bytes from the store's HSM cluster (GenerateRandom's CustomKeyStoreId).
     findStore(ctx, storeId);
     const client = ctx.customKeyStores.client(storeId);
     if (!client) throw customKeyStoreInvalidState(`Custom key store ${storeId} is ${ctx.customKeyStores.get(storeId).state}; GenerateRandom requires it to be CONNECTED.`);

@@ -24,6 +24,9 @@ import type {
 } from '../backend';
 import { createNodeLink, isConnectionError, type NodeLink } from './node-link';
 
+/**
+ * Options of {@link connectHsmCluster}: node URLs, trust anchor and client certificate, crypto user and password, the client's AZ, key availability, failover and liveness timings.
+ */
 export interface HsmClusterOptions {
   nodes: ReadonlyArray<{ url: string; az?: string | undefined }>;
   /** The cluster CA certificate (PEM). */
@@ -54,6 +57,7 @@ export interface HsmClusterOptions {
   abortSignal?: AbortSignal | undefined;
 }
 
+/** One node as the cluster client sees it: URL, AZ, node id, health, last error, and its sync status. */
 export interface HsmClusterNodeStatus {
   url: string;
   az: string | undefined;
@@ -69,6 +73,7 @@ export interface HsmClusterNodeStatus {
   peers?: unknown;
 }
 
+/** The hsm-local cluster client: an {@link HsmBackend} that balances load across nodes and fails over. */
 export interface HsmClusterClient extends HsmBackend {
   readonly kind: 'cluster';
   /** Snapshot of link health (no network). */

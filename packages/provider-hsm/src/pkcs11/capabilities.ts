@@ -1,12 +1,14 @@
 /**
- * Capability flags of a PKCS#11 module (DESIGN.md §5: flags instead of vendor branches).
+ * Capability flags of a PKCS#11 module (flags instead of vendor branches:
+ * docs/hsm-provider.md#capability-flags-instead-of-vendor-branches).
  *
  * - `ecdsaHashesInside` is probed from C_GetMechanismList (CKM_ECDSA_SHA256/384/512 present).
  * - `gcmIv` and `oaepHashes` cannot be probed without side effects, so they come from a small
  *   table of known module profiles matched on the manufacturer ID, with the PKCS#11 v2.40 default
  *   (caller-supplied IV, OAEP SHA-1) for unknown modules; callers override any flag explicitly.
- *   - SoftHSMv2: caller IV, OAEP SHA-1 only (reference D.7).
- *   - AWS CloudHSM: HSM-generated IV written back into CK_GCM_PARAMS.pIv, OAEP SHA-1…512 (A.10).
+ *   - SoftHSMv2: caller IV, OAEP SHA-1 only (docs/hsm-provider.md#softhsmv2-for-development-and-tests).
+ *   - AWS CloudHSM: HSM-generated IV written back into CK_GCM_PARAMS.pIv, OAEP SHA-1…512
+ *     (https://docs.aws.amazon.com/cloudhsm/latest/userguide/pkcs11-mechanisms.html).
  */
 import type { HsmCapabilities, HsmHash } from '../backend';
 import type { Pkcs11Module } from './load';

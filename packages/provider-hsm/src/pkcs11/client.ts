@@ -1,7 +1,7 @@
 /**
  * `openPkcs11`: the HsmBackend over any PKCS#11 v2.40 module through `pkcs11js` — SoftHSMv2 in
- * tests, AWS CloudHSM's PKCS#11 library or another HSM in production (DESIGN.md §5; reference
- * cloudhsm-kms-pkcs11.md A.10, D.7).
+ * tests, AWS CloudHSM's PKCS#11 library or another HSM in production (docs/hsm-provider.md;
+ * https://docs.aws.amazon.com/cloudhsm/latest/userguide/pkcs11-mechanisms.html).
  *
  * - One C_Initialize(CKF_OS_LOCKING_OK) and one login per token per process (./library).
  * - A session pool; the heavy calls use the pkcs11js `*Async` variants, which run on the libuv
@@ -31,6 +31,9 @@ import { createSessionPool } from './session-pool';
 
 type Handle = Buffer;
 
+/**
+ * Options of {@link openPkcs11}: the module path, token label or slot, PIN, session pool size, capability overrides.
+ */
 export interface OpenPkcs11Options {
   /** Path of the PKCS#11 module, e.g. `/usr/lib/softhsm/libsofthsm2.so` or `/opt/cloudhsm/lib/libcloudhsm_pkcs11.so`. */
   readonly library: string;

@@ -4,7 +4,7 @@
  * error stays as `cause`.
  *
  * AES-GCM tag failures have no dedicated CKR in v2.40: modules return CKR_ENCRYPTED_DATA_INVALID,
- * CKR_GENERAL_ERROR (SoftHSMv2, reference D.7) or, in v3.0, CKR_AEAD_DECRYPT_FAILED; callers of
+ * CKR_GENERAL_ERROR (SoftHSMv2, docs/hsm-provider.md) or, in v3.0, CKR_AEAD_DECRYPT_FAILED; callers of
  * authenticated decryption pass `authenticating: true` so those become AUTHENTICATION_FAILED.
  */
 import { StrongroomError, type StrongroomErrorCode } from '@strongroom/core';

@@ -59,7 +59,8 @@ export function acquireLibrary(mod: Pkcs11Module, path: string): LoadedLibrary {
   }
   let ownsInit = true;
   try {
-    // CKF_OS_LOCKING_OK: the *Async calls run on several threadpool threads at once (DESIGN.md §5).
+    // CKF_OS_LOCKING_OK: the *Async calls run on several threadpool threads at once
+    // (PKCS#11 v2.40 §5.4 C_Initialize; without it concurrent calls crash).
     p11.C_Initialize({ flags: mod.CKF_OS_LOCKING_OK });
   } catch (error) {
     if (ckrOf(error, names) === 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {

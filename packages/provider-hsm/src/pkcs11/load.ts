@@ -1,5 +1,5 @@
 /**
- * Loading `pkcs11js`, the optional native dependency behind `openPkcs11` (DESIGN.md §5).
+ * Loading `pkcs11js`, the optional native dependency behind `openPkcs11` (docs/hsm-provider.md#installing-the-pkcs11-client).
  *
  * It is loaded lazily with a dynamic import so that `@strongroom/provider-hsm` imports and works
  * (cluster client, provider, helpers) on installs where the native addon was not built.

@@ -19,7 +19,7 @@ export function s3ClientFor(endpoint: string): S3Client {
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    // s3rver stores aws-chunked stream bodies verbatim (see reference notes).
+    // s3rver stores aws-chunked stream bodies verbatim (docs/s3.md#testing-against-s3rver).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });

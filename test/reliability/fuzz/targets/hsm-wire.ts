@@ -1,5 +1,5 @@
 /**
- * The hsm-local wire codec (docs/hsm-cluster.md#wire-protocol): the frame-body decoder and the
+ * The hsm-local wire codec (docs/hsm-cluster.md#14-wire-protocol-and-performance): the frame-body decoder and the
  * streaming frame reader on arbitrary bytes and on mutated real frames (maps keyed by the prototype
  * names included), plus a round-trip check: what decodes equals what was encoded.
  *
