@@ -141,7 +141,9 @@ export function recommend(w: Workload, p: PriceInputs, l: LimitInputs): Recommen
       change.push(`${SHORT[o.backend]} is ruled out by: ${o.blockers.join('; ')} — without that it would cost ${usd(o.cost.totalPerMonth)}/month`);
       continue;
     }
-    const x = crossings.find((c) => c.between.includes(chosen.backend) && c.between.includes(o.backend));
+    // Step costs (HSMs come in whole units) can cross more than once: the crossing nearest the reader's volume matters.
+    const dist = (c: { opsPerMonth: number }) => Math.abs(Math.log10(c.opsPerMonth) - Math.log10(w.opsPerMonth));
+    const x = crossings.filter((c) => c.between.includes(chosen.backend) && c.between.includes(o.backend)).sort((a, b) => dist(a) - dist(b))[0];
     if (x) {
       const above = x.cheaperAbove === o.backend;
       change.push(`${SHORT[o.backend]} becomes cheaper ${above ? 'above' : 'below'} ${fmtCount(x.opsPerMonth)} operations/month (break-even at ${usd(x.costPerMonth)}/month; you have ${fmtCount(w.opsPerMonth)})`);

@@ -38,7 +38,7 @@ export interface Workload {
   requirements: Requirements;
 }
 
-export const DEFAULT_WORKLOAD: Readonly<Workload> = Object.freeze({
+export const DEFAULT_WORKLOAD: Readonly<Workload> = Object.freeze<Workload>({
   peakOpsPerSecond: 100,
   opsPerMonth: 10_000_000,
   messageBytes: 1024,
