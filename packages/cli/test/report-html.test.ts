@@ -26,6 +26,24 @@ const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-g
 if (missing && process.env.STRONGROOM_REQUIRE_ALL_SUITES === '1') throw new Error(`report-html: ${missing} (STRONGROOM_REQUIRE_ALL_SUITES=1)`);
 if (missing) console.warn(`[skip] report-html: ${missing}`);
 
+/** The few DOM shapes the in-page check uses (the package compiles without the DOM library). */
+interface Box {
+  left: number;
+  right: number;
+  top: number;
+  width: number;
+  height: number;
+}
+interface El {
+  id: string;
+  textContent: string | null;
+  getBoundingClientRect(): Box;
+  querySelector(selector: string): El | null;
+  querySelectorAll(selector: string): Iterable<El>;
+}
+declare const document: El & { scrollingElement: { scrollWidth: number } | null };
+declare const window: { innerWidth: number };
+
 interface Layout {
   width: number;
   innerWidth: number;

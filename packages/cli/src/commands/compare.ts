@@ -151,7 +151,10 @@ export function workloadFromOptions(o: CompareCliOptions): Workload {
     if (perMonth) raw.opsPerMonth = parseCount(perMonth, o.opsPerMonth ? 'ops-per-month' : 'requests-per-month', 1, 1e13);
     if (o.keys) raw.keys = parseCount(o.keys, 'keys', 1, 1e6);
     if (o.regions) raw.regions = parseRegions(o.regions, 'regions');
-    if (o.keyType) raw.keyType = o.keyType;
+    if (o.keyType) {
+      if (!['symmetric', 'rsa', 'ecc'].includes(o.keyType)) throw new UsageError(`--key-type ${o.keyType.slice(0, 40)}: one of symmetric, rsa, ecc`);
+      raw.keyType = o.keyType;
+    }
     if (o.messageSize) raw.messageBytes = parseSize(o.messageSize, '--message-size');
   });
   const requirements: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
@@ -161,7 +164,10 @@ export function workloadFromOptions(o: CompareCliOptions): Workload {
       requirements[r === 'fips-140-3-l3' ? 'fips140Level3' : r === 'single-tenancy' ? 'singleTenancy' : r === 'pkcs11' ? 'pkcs11' : 'awsIntegration'] = true;
     }
   }
-  if (o.keyHolder) requirements.keyHolder = o.keyHolder;
+  if (o.keyHolder) {
+    if (!['aws', 'own-hsm', 'only-us'].includes(o.keyHolder)) throw new UsageError(`--key-holder ${o.keyHolder.slice(0, 40)}: one of aws, own-hsm, only-us`);
+    requirements.keyHolder = o.keyHolder;
+  }
   if (Object.keys(requirements).length) raw.requirements = { ...requirements };
   const cache: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (o.workloadCache) {

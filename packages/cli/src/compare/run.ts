@@ -111,6 +111,7 @@ export async function runComparison(options: CompareOptions): Promise<CompareRep
       continue;
     }
     statuses.push({ ...base, available: true });
+    const before = done;
     try {
       for (const payloadBytes of payloads) {
         for (const c of concurrency) {
@@ -124,8 +125,17 @@ export async function runComparison(options: CompareOptions): Promise<CompareRep
           }
         }
       }
+    } catch (error) {
+      // A backend that fails mid-run (its node stopped, a stopped stack behind a lazy client) is
+      // reported as skipped with the reason; the others still run. Ctrl-C is not a backend failure.
+      if (options.abortSignal?.aborted || (StrongroomError.isInstance(error) && error.code === 'ABORTED')) throw error;
+      const reason = StrongroomError.isInstance(error) ? error.message : String((error as Error)?.message ?? error);
+      log(`${name}: skipped — ${reason}`);
+      statuses[statuses.length - 1] = { ...base, available: false, reason };
+      for (let i = results.length - 1; i >= 0; i--) if (results[i]!.backend === name) results.splice(i, 1);
+      total -= perBackend - (done - before);
     } finally {
-      await opened.close();
+      await opened.close().catch(() => {});
     }
   }
   progress('done');
