@@ -148,7 +148,7 @@ describe.skipIf(!!missing)('compare --html report in headless Chromium', () => {
   });
 
   it('the check catches a chart with a fixed pixel width (the old 2,644 px latency chart)', async () => {
-    const fixed = renderHtml(report).replace('<svg class="chart" id="chart-latency-uncached" ', '<svg class="chart" id="chart-latency-uncached" style="width:2644px" ');
+    const fixed = renderHtml(report).replace('<svg class="chart" id="chart-latency-uncached" ', '<svg class="chart" id="chart-latency-uncached" style="width:2644px;max-width:none" ');
     const p = join(tmp, 'fixed.html');
     writeFileSync(p, fixed);
     for (const width of WIDTHS) {
