@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { parseSize } from './args';
 import { EXIT, exitCodeFor, formatError, formatVerbose } from './exit';
-import { runCompareCommand } from './commands/compare';
+import { registerCompare, runCompareCommand } from './commands/compare';
 import { createCliContext, type CliContext } from './commands/context';
 import { runCrypt } from './commands/crypt';
 import { runDev } from './commands/dev';
@@ -135,26 +135,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--kmsuser-password-file <file>', 'custom-key-stores create: file holding the kmsuser password (else env STRONGROOM_KMSUSER_PASSWORD or a prompt)')
     .action((action: string, args: string[], o) => run((ctx) => kmsCommand(ctx, action, args, o)));
 
-  program
-    .command('compare')
-    .description('run the same envelope workload through each backend; print latency, throughput, calls, cost and the matrix')
-    .option('--backends <list>', 'kms,hsm,cks,pkcs11 (default kms,hsm,cks)')
-    .option('--payload <sizes>', 'payload sizes (default 1KiB)')
-    .option('--concurrency <list>', 'concurrent operations (default 1,16)')
-    .option('--cache <list>', 'data-key cache off,on (default off,on)')
-    .option('--duration <time>', 'per cell (default 10s)')
-    .option('--profile <name>', 'local | cloudhsm-hsm1 | cloudhsm-hsm2m (shaped HSM nodes)')
-    .option('--stack <which>', 'running (dev.json) or embedded (default: running if dev.json exists)')
-    .option('--html <file>', 'write a self-contained HTML report with charts')
-    .option('--json', 'print the report as JSON')
-    .option('--requests-per-month <n>', 'cost model: operations per month (default 10000000)')
-    .option('--keys <n>', 'cost model: keys (default 10)')
-    .option('--hsm-count <n>', 'cost model: HSMs (default 2)')
-    .option('--prices <file>', 'cost model: JSON price overrides')
-    .option('--price-kms-key-month <usd>', 'override: KMS key-month')
-    .option('--price-kms-per-10k <usd>', 'override: KMS per 10,000 requests')
-    .option('--price-cloudhsm-hour <usd>', 'override: CloudHSM HSM-hour')
-    .action((o) => run((ctx) => runCompareCommand(ctx, o)));
+  registerCompare(program, (o) => run((ctx) => runCompareCommand(ctx, o)));
   return program;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StrongroomError } from '@strongroom/core';
-import { DEFAULT_PRICES, mergePrices, monthlyCost } from './pricing';
+import { DEFAULT_PRICES, hsmHourIn, mergePrices, monthlyCost } from './pricing';
 
 describe('cost model', () => {
   const usage = { requestsPerMonth: 10_000_000, keys: 10, hsmCount: 2 };
@@ -18,8 +18,22 @@ describe('cost model', () => {
     expect(p.cloudHsmHour).toBe(2);
     expect(p.source).toMatch(/overridden/);
     expect(monthlyCost('hsm', 0, usage, p).totalPerMonth).toBe(2 * 2 * 730);
-    for (const bad of [{ cloudHsmHour: -1 }, { nope: 1 }, [], 'x', { kmsKeyMonth: '1' }]) {
+    for (const bad of [{ cloudHsmHour: -1 }, { nope: 1 }, [], 'x', { kmsKeyMonth: '1' }, { cloudHsmHour: Infinity }, { region: 'Mars' }, { cloudHsmHourByRegion: { __proto__x: 1 } }, { cloudHsmHourByRegion: { 'eu-west-1': -2 } }, JSON.parse('{"__proto__": {"kmsKeyMonth": 0}}')]) {
       expect(() => mergePrices(bad)).toThrow(StrongroomError);
+    }
+    expect(DEFAULT_PRICES.kmsKeyMonth).toBe(1);
+  });
+
+  it('prices HSMs by Region; a Region without a recorded price uses the flat one and says so', () => {
+    const p = mergePrices({ cloudHsmHourByRegion: { 'eu-central-1': 2 } });
+    expect(hsmHourIn(p, 'eu-central-1')).toEqual({ usd: 2, recorded: true });
+    expect(hsmHourIn(p, 'us-east-1')).toEqual({ usd: 1.45, recorded: true });
+    expect(hsmHourIn(p, 'sa-east-1')).toEqual({ usd: 1.45, recorded: false });
+    expect(hsmHourIn(p, 'toString')).toEqual({ usd: 1.45, recorded: false }); // no inherited keys
+    // every default figure names its page and the day it was read
+    for (const s of DEFAULT_PRICES.sources) {
+      expect(s.url).toMatch(/^https:\/\/aws\.amazon\.com\//);
+      expect(s.readOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     }
   });
 });

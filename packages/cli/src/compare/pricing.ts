@@ -1,44 +1,91 @@
 /**
- * The monthly cost model of `strongroom compare`. Prices are documented *inputs*, not live data:
- * recorded from the AWS pricing pages on the date below, for us-east-1, and overridable by flags
+ * The price inputs of `strongroom compare`. Prices are documented *inputs*, not live data: each one
+ * carries the public page it was read from and the date, and every one is overridable by flags
  * (`--price-kms-key-month`, …) or a JSON file (`--prices prices.json`).
  *
- *   KMS:         keys × key-month price + backend requests × request price
- *   HSM cluster: HSMs × hourly price × hours per month (requests are not billed)
- *   custom key store: the HSM cluster (≥ 2 HSMs) + KMS keys and requests as KMS
+ * Sources (read on the dates in PRICE_SOURCES):
+ * - AWS KMS pricing, https://aws.amazon.com/kms/pricing/ — $1 per KMS key per month (each primary
+ *   and each replica multi-Region key, and keys in custom key stores, alike); 20,000 free requests a
+ *   month across all Regions; $0.03 per 10,000 symmetric requests; asymmetric requests cost more.
+ * - AWS CloudHSM pricing, https://aws.amazon.com/cloudhsm/pricing/ — billed per HSM-hour, by Region;
+ *   a custom key store "does require you to maintain an AWS CloudHSM cluster that contains at least
+ *   two HSMs" (the KMS pricing page).
  */
 import { StrongroomError } from '@strongroom/core';
 
+/** Where a default price came from: what it is, the public page, and the date it was read. */
+export interface PriceSource {
+  readonly what: string;
+  readonly url: string;
+  readonly readOn: string;
+  readonly note?: string;
+}
+
 /** Unit prices the cost model uses (USD); override them with current AWS prices for your Region. */
 export interface PriceInputs {
-  /** USD per KMS key per month. */
+  /** USD per KMS key per month (multi-Region: per primary and per replica). */
   kmsKeyMonth: number;
   /** USD per 10,000 symmetric KMS requests. */
   kmsPer10kRequests: number;
-  /** USD per CloudHSM HSM hour (hsm2m.medium). */
+  /** USD per 10,000 asymmetric (RSA/ECC) KMS requests. */
+  kmsPer10kAsymmetric: number;
+  /** Free KMS requests per month (account-wide, all Regions). */
+  kmsFreeRequestsPerMonth: number;
+  /** USD per HSM-hour where the Region has no entry in cloudHsmHourByRegion. */
   cloudHsmHour: number;
+  /** USD per HSM-hour by Region code. */
+  cloudHsmHourByRegion: Record<string, number>;
   hoursPerMonth: number;
   region: string;
   source: string;
   recordedOn: string;
+  sources: PriceSource[];
 }
 
-/**
- * Default unit prices of the cost model (public AWS list prices, us-east-1; check them before relying on the totals).
- */
+/** The public sources of the default prices, with the dates they were read. */
+export const PRICE_SOURCES: readonly PriceSource[] = Object.freeze([
+  { what: 'KMS key-month $1; 20,000 free requests/month', url: 'https://aws.amazon.com/kms/pricing/', readOn: '2026-11-30' },
+  { what: 'KMS $0.03 per 10,000 symmetric requests', url: 'https://aws.amazon.com/kms/pricing/', readOn: '2026-11-30' },
+  {
+    what: 'KMS asymmetric requests $0.15 per 10,000 (5× symmetric)',
+    url: 'https://aws.amazon.com/kms/pricing/',
+    readOn: '2026-11-30',
+    note: 'the request-price table was cut from the copy read; 5× symmetric as summarised by factualminds.com (2026-06-13) — verify for RSA 2048',
+  },
+  {
+    what: 'CloudHSM hsm2m.medium $1.45/HSM-hour, us-east-1',
+    url: 'https://aws.amazon.com/cloudhsm/pricing/',
+    readOn: '2026-11-22',
+    note: 'recorded earlier in this project; not re-read on 2026-11-30 (the page was not reachable from here) — other Regions: supply your own with --prices',
+  },
+  { what: 'custom key store: a CloudHSM cluster of at least two HSMs + KMS prices', url: 'https://aws.amazon.com/kms/pricing/', readOn: '2026-11-30' },
+]);
+
+/** Default unit prices of the cost model (public AWS list prices, us-east-1; check them before relying on the totals). */
 export const DEFAULT_PRICES: Readonly<PriceInputs> = Object.freeze({
   kmsKeyMonth: 1,
   kmsPer10kRequests: 0.03,
+  kmsPer10kAsymmetric: 0.15,
+  kmsFreeRequestsPerMonth: 20_000,
   cloudHsmHour: 1.45,
+  cloudHsmHourByRegion: Object.freeze(Object.assign(Object.create(null) as Record<string, number>, { 'us-east-1': 1.45 })) as Record<string, number>,
   hoursPerMonth: 730,
   region: 'us-east-1',
-  source: 'AWS pricing pages (aws.amazon.com/kms/pricing, aws.amazon.com/cloudhsm/pricing), hsm2m.medium, as recorded on 2026-11-22',
-  recordedOn: '2026-11-22',
+  source: 'AWS pricing pages (aws.amazon.com/kms/pricing, aws.amazon.com/cloudhsm/pricing), hsm2m.medium, as recorded on 2026-11-30 (CloudHSM hourly: 2026-11-22)',
+  recordedOn: '2026-11-30',
+  sources: PRICE_SOURCES as PriceSource[],
 });
 
-/** The workload the cost model prices: requests per month, number of keys, HSMs in the cluster. */
+/** The hourly HSM price in a Region, and whether it was recorded for that Region. */
+export function hsmHourIn(prices: PriceInputs, region: string): { usd: number; recorded: boolean } {
+  const v = Object.hasOwn(prices.cloudHsmHourByRegion, region) ? prices.cloudHsmHourByRegion[region] : undefined;
+  return v === undefined ? { usd: prices.cloudHsmHour, recorded: false } : { usd: v, recorded: true };
+}
+
+/* ------------------------------------------------------- the older per-run cost table */
+
 export interface UsageInputs {
-  /** Application encrypt+decrypt operations per month. */
+  /** Application operations per month. */
   requestsPerMonth: number;
   /** Number of KMS keys (or HSM keys; HSM keys are not billed). */
   keys: number;
@@ -63,13 +110,14 @@ export interface CostLine {
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
- * Monthly cost for one backend, given its measured backend calls per application operation.
+ * Monthly cost for one backend, given its measured backend calls per application operation (the
+ * table under the measurements; the recommendation uses model.ts). The free tier is not deducted here.
  */
 export function monthlyCost(backend: string, callsPerOp: number, usage: UsageInputs, prices: PriceInputs): CostLine {
   const backendRequests = usage.requestsPerMonth * callsPerOp;
   const kmsRequests = (backendRequests / 10_000) * prices.kmsPer10kRequests;
   const kmsKeys = usage.keys * prices.kmsKeyMonth;
-  const hsms = (n: number) => n * prices.cloudHsmHour * prices.hoursPerMonth;
+  const hsms = (n: number) => n * hsmHourIn(prices, prices.region).usd * prices.hoursPerMonth;
   let fixed: number;
   let requests: number;
   let notes: string;
@@ -77,7 +125,7 @@ export function monthlyCost(backend: string, callsPerOp: number, usage: UsageInp
     case 'kms':
       fixed = kmsKeys;
       requests = kmsRequests;
-      notes = `${usage.keys} keys, ${Math.round(backendRequests).toLocaleString('en-US')} KMS requests`;
+      notes = `${usage.keys} ${usage.keys === 1 ? 'key' : 'keys'}, ${Math.round(backendRequests).toLocaleString('en-US')} KMS requests`;
       break;
     case 'hsm':
     case 'pkcs11':
@@ -89,7 +137,7 @@ export function monthlyCost(backend: string, callsPerOp: number, usage: UsageInp
       const n = Math.max(2, usage.hsmCount);
       fixed = hsms(n) + kmsKeys;
       requests = kmsRequests;
-      notes = `${n} HSMs (store minimum 2) + ${usage.keys} KMS keys + KMS requests`;
+      notes = `${n} HSMs (store minimum 2) + ${usage.keys} KMS ${usage.keys === 1 ? 'key' : 'keys'} + KMS requests`;
       break;
     }
     default:
@@ -98,26 +146,59 @@ export function monthlyCost(backend: string, callsPerOp: number, usage: UsageInp
   return { backend, callsPerOp, fixedPerMonth: round2(fixed), requestsPerMonth: round2(requests), totalPerMonth: round2(fixed + requests), notes };
 }
 
-const NUMERIC: ReadonlyArray<keyof PriceInputs> = ['kmsKeyMonth', 'kmsPer10kRequests', 'cloudHsmHour', 'hoursPerMonth'];
+const NUMERIC = ['kmsKeyMonth', 'kmsPer10kRequests', 'kmsPer10kAsymmetric', 'kmsFreeRequestsPerMonth', 'cloudHsmHour', 'hoursPerMonth'] as const;
+const STRINGS = ['region', 'source', 'recordedOn'] as const;
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const MAX_PRICE = 1e6;
 
-/** Merge overrides (from a JSON file or flags) onto the defaults, strictly. @throws StrongroomError INVALID_ARGUMENT. */
+function isNumeric(k: string): k is (typeof NUMERIC)[number] {
+  return (NUMERIC as readonly string[]).includes(k);
+}
+
+function checkedNumber(v: unknown, where: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_PRICE) {
+    throw new StrongroomError('INVALID_ARGUMENT', `${where}: expected a number from 0 to ${MAX_PRICE} — fix it in the --prices file or flag`);
+  }
+  return v;
+}
+
+/**
+ * Merge overrides (from a JSON file or flags) onto the defaults, strictly: unknown fields, wrong
+ * types, negative or non-finite numbers and malformed Region codes are refused.
+ * @throws StrongroomError INVALID_ARGUMENT.
+ */
 export function mergePrices(overrides: unknown): PriceInputs {
-  const out: PriceInputs = { ...DEFAULT_PRICES };
+  const byRegion = Object.assign(Object.create(null) as Record<string, number>, DEFAULT_PRICES.cloudHsmHourByRegion);
+  const out: PriceInputs = { ...DEFAULT_PRICES, cloudHsmHourByRegion: byRegion, sources: [...DEFAULT_PRICES.sources] };
   if (overrides === undefined) return out;
-  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) throw new StrongroomError('INVALID_ARGUMENT', 'prices: expected a JSON object');
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) throw new StrongroomError('INVALID_ARGUMENT', 'prices: expected a JSON object — see docs/cli.md#strongroom-compare');
+  let changed = false;
   for (const [k, v] of Object.entries(overrides)) {
-    if ((NUMERIC as readonly string[]).includes(k)) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new StrongroomError('INVALID_ARGUMENT', `prices.${k}: expected a non-negative number`);
+    if (isNumeric(k)) {
+      out[k] = checkedNumber(v, `prices.${k}`);
+      changed = true;
+    } else if ((STRINGS as readonly string[]).includes(k)) {
+      if (typeof v !== 'string' || v.length > 500) throw new StrongroomError('INVALID_ARGUMENT', `prices.${k}: expected a string of at most 500 characters`);
+      if (k === 'region' && !REGION.test(v)) throw new StrongroomError('INVALID_ARGUMENT', `prices.region ${JSON.stringify(v.slice(0, 40))}: expected a Region code such as us-east-1`);
       (out as unknown as Record<string, unknown>)[k] = v;
-    } else if (k === 'region' || k === 'source' || k === 'recordedOn') {
-      if (typeof v !== 'string' || v.length > 500) throw new StrongroomError('INVALID_ARGUMENT', `prices.${k}: expected a string`);
-      (out as unknown as Record<string, unknown>)[k] = v;
+    } else if (k === 'cloudHsmHourByRegion') {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new StrongroomError('INVALID_ARGUMENT', 'prices.cloudHsmHourByRegion: expected an object of Region code → USD per HSM-hour');
+      const entries = Object.entries(v);
+      if (entries.length > 64) throw new StrongroomError('INVALID_ARGUMENT', 'prices.cloudHsmHourByRegion: at most 64 Regions');
+      for (const [region, usd] of entries) {
+        if (!REGION.test(region)) throw new StrongroomError('INVALID_ARGUMENT', `prices.cloudHsmHourByRegion: ${JSON.stringify(region.slice(0, 40))} is not a Region code such as eu-west-1`);
+        byRegion[region] = checkedNumber(usd, `prices.cloudHsmHourByRegion.${region}`);
+      }
+      changed = true;
     } else {
-      throw new StrongroomError('INVALID_ARGUMENT', `prices: unknown field ${k} (known: ${[...NUMERIC, 'region', 'source', 'recordedOn'].join(', ')})`);
+      throw new StrongroomError('INVALID_ARGUMENT', `prices: unknown field ${JSON.stringify(k.slice(0, 40))} (known: ${[...NUMERIC, 'cloudHsmHourByRegion', ...STRINGS].join(', ')})`);
     }
   }
-  if (Object.keys(overrides).some((k) => (NUMERIC as readonly string[]).includes(k)) && !('source' in overrides)) {
+  // A flat cloudHsmHour override is the price in the chosen Region unless the Region table says otherwise.
+  if ('cloudHsmHour' in overrides && !('cloudHsmHourByRegion' in overrides)) byRegion[out.region] = out.cloudHsmHour;
+  if (changed && !('source' in overrides)) {
     out.source = `overridden by the user (defaults: ${DEFAULT_PRICES.source})`;
+    out.sources = [{ what: 'user overrides', url: '--prices / --price-* flags', readOn: new Date().toISOString().slice(0, 10) }, ...out.sources];
   }
   return out;
 }

@@ -1,10 +1,20 @@
 /**
- * Rendering of a comparison: a text table for terminals, JSON for machines, and a self-contained
- * HTML page (inline CSS and SVG charts, no scripts or external resources) for people.
+ * A comparison's report: its shape (what `--json` prints) and the text rendering for terminals,
+ * recommendation first. The HTML page is html.ts.
  */
 import type { CostLine, PriceInputs, UsageInputs } from './pricing';
-import { BACKEND_TITLES, LOCAL_STAND_INS, MATRIX, type MatrixRow } from './matrix';
+import { BACKEND_TITLES, MATRIX, type MatrixRow } from './matrix';
+import type { LimitInputs } from './limits';
+import type { BreakEven, CapacityRow, CloudBackend, CostCurve } from './model';
+import { fmtCount } from './model';
+import type { Recommendation } from './recommend';
+import type { LatencyRow, RttInputs } from './latency';
+import type { Workload } from './workload-spec';
 import type { CellResult } from './workload';
+import { cellLabel, formatBytes, usd } from './labels';
+
+export { cellLabel, formatBytes } from './labels';
+export { renderHtml } from './html';
 
 /** Whether a backend could be measured in this run, and why not. */
 export interface BackendStatus {
@@ -27,39 +37,42 @@ export interface CostRow {
  */
 export interface CompareReport {
   readonly tool: 'strongroom compare';
-  readonly version: 1;
+  readonly version: 2;
   readonly generatedAt: string;
   readonly host: { readonly node: string; readonly platform: string; readonly cpus: number };
   readonly profile: string;
   readonly durationMs: number;
+  readonly trials: number;
   readonly backends: readonly BackendStatus[];
+  readonly workload: Workload;
+  readonly recommendation: Recommendation;
+  readonly model: {
+    readonly prices: PriceInputs;
+    readonly limits: LimitInputs;
+    /** Cost over volume: [without the cache, with it]. */
+    readonly curves: readonly CostCurve[];
+    readonly breakEvens: readonly BreakEven[];
+    readonly capacity: readonly CapacityRow[];
+    readonly backends: readonly CloudBackend[];
+  };
+  readonly latency: { readonly rtt: RttInputs; readonly rows: readonly LatencyRow[] };
   readonly results: readonly CellResult[];
   readonly cost: { readonly usage: UsageInputs; readonly prices: PriceInputs; readonly rows: readonly CostRow[] };
   readonly matrix: readonly MatrixRow[];
 }
 
-export function formatBytes(n: number): string {
-  if (n >= 1048576 && n % 1048576 === 0) return `${n / 1048576}MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024}KiB`;
-  return `${n}B`;
-}
 
-const usd = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-
-function textTable(header: string[], rows: string[][], rightAlign: boolean[] = []): string[] {
+export function textTable(header: string[], rows: string[][], rightAlign: boolean[] = []): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (rightAlign[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
 }
 
-export function cellLabel(r: Pick<CellResult, 'payloadBytes' | 'concurrency' | 'cache'>): string {
-  return `${formatBytes(r.payloadBytes)} c${r.concurrency}${r.cache ? ' cache' : ''}`;
-}
 
 /** The measurement table alone (what `npm start` prints). */
 export function renderResultsTable(results: readonly CellResult[]): string[] {
   return textTable(
-    ['backend', 'payload', 'conc', 'cache', 'ops', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'calls/op', 'cache hit', 'errors'],
+    ['backend', 'payload', 'conc', 'cache', 'ops', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'calls/op', 'cache hit', 'errors', 'ops/s min–max', 'trials'],
     results.map((r) => [
       r.backend,
       formatBytes(r.payloadBytes),
@@ -73,15 +86,17 @@ export function renderResultsTable(results: readonly CellResult[]): string[] {
       r.backendCallsPerOp.toFixed(3),
       r.cacheHitRate === null ? '-' : `${(r.cacheHitRate * 100).toFixed(1)}%`,
       String(r.errors),
+      r.trials ? `${r.trials.opsPerSec.min.toFixed(1)}–${r.trials.opsPerSec.max.toFixed(1)}` : '-',
+      String(r.trials?.count ?? 1),
     ]),
-    [false, true, true, false, true, true, true, true, true, true, true, true],
+    [false, true, true, false, true, true, true, true, true, true, true, true, true, true],
   );
 }
 
-const COST_HEADERS = ['backend', 'calls/op', 'per month (no cache)', 'calls/op (cache)', 'per month (cache)', 'what'];
+export const COST_HEADERS = ['backend', 'calls/op', 'per month (no cache)', 'calls/op (cache)', 'per month (cache)', 'what'];
 
 /** The cost table's cells, shared by the text and the HTML report. */
-function costCells(rows: CompareReport['cost']['rows']): string[][] {
+export function costCells(rows: CompareReport['cost']['rows']): string[][] {
   return rows.map((r) => [
     r.backend,
     r.noCache ? r.noCache.callsPerOp.toFixed(3) : '-',
@@ -101,7 +116,7 @@ export function renderCostTable(report: Pick<CompareReport, 'cost'>): string[] {
     [false, true, true, true, true, false],
   );
   return [
-    `cost per month for ${usage.requestsPerMonth.toLocaleString('en-US')} operations, ${usage.keys} keys, ${usage.hsmCount} HSMs`,
+    `cost per month from the measured calls, for ${usage.requestsPerMonth.toLocaleString('en-US')} measured operations (encrypt + decrypt), ${usage.keys} ${usage.keys === 1 ? 'key' : 'keys'}, ${usage.hsmCount} HSMs`,
     ...lines,
     `prices (inputs, ${prices.region}): KMS ${usd(prices.kmsKeyMonth)}/key-month, ${usd(prices.kmsPer10kRequests)}/10k requests; CloudHSM ${usd(prices.cloudHsmHour)}/HSM-hour × ${prices.hoursPerMonth} h`,
     `source: ${prices.source}`,
@@ -118,148 +133,78 @@ export function renderMatrix(backends: readonly string[]): string[] {
   return out;
 }
 
-/** The full text report. */
-export function renderText(report: CompareReport): string {
-  const out: string[] = [];
-  out.push(`strongroom compare — ${report.generatedAt} — profile ${report.profile}, ${report.durationMs} ms per cell, ${report.host.cpus} CPUs, Node ${report.host.node}`);
-  for (const b of report.backends) out.push(`  ${b.name.padEnd(7)} ${b.available ? b.localStandIn : `skipped: ${b.reason}`}`);
-  out.push('', ...renderResultsTable(report.results), '', ...renderCostTable(report), '', ...renderMatrix(report.backends.map((b) => b.name)));
-  out.push('', 'op = encrypt + decrypt of one message; calls/op = backend requests per op; latencies on this machine, local stand-ins for the cloud services.');
-  return `${out.join('\n')}\n`;
+function requirementsText(w: Workload): string {
+  const r = w.requirements;
+  const list = [
+    r.fips140Level3 ? 'FIPS 140-3 Level 3' : '',
+    r.singleTenancy ? 'single tenancy' : '',
+    r.keyHolder === 'own-hsm' ? 'key material in your own HSMs' : r.keyHolder === 'only-us' ? 'keys usable by you alone' : '',
+    r.pkcs11 ? 'PKCS#11/JCE' : '',
+    r.awsIntegration ? 'AWS service integration' : '',
+  ].filter(Boolean);
+  return list.length ? list.join(', ') : 'none';
 }
 
-/* ---------------------------------------------------------------- HTML + SVG */
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const COLORS: Record<string, string> = { kms: '#1f77b4', hsm: '#d62728', cks: '#2ca02c', pkcs11: '#9467bd' };
-const SERIES = ['#4c78a8', '#f58518', '#e45756'];
-
-interface Bar {
-  group: string;
-  label: string;
-  value: number;
-  color: string;
+export function workloadText(w: Workload): string {
+  const cache = w.cache.enabled ? `cache on (${(w.cache.hitRate * 100).toFixed(1)} % hits)` : 'cache off';
+  return `peak ${w.peakOpsPerSecond.toLocaleString('en-US')} ops/s, ${fmtCount(w.opsPerMonth)} ops/month, ${formatBytes(w.messageBytes)} messages, ${cache}, ${w.keys} ${w.keys === 1 ? 'key' : 'keys'}, ${w.keyType}, ${w.regions.join(' + ')}; requirements: ${requirementsText(w)}`;
 }
 
-/** A grouped vertical bar chart as SVG. */
-function barChart(id: string, title: string, unit: string, bars: readonly Bar[], legend: ReadonlyArray<[string, string]>): string {
-  const groups = [...new Set(bars.map((b) => b.group))];
-  const perGroup = Math.max(1, ...groups.map((g) => bars.filter((b) => b.group === g).length));
-  const barW = 18;
-  const gap = 26;
-  const left = 64;
-  const top = 36;
-  const plotH = 220;
-  const groupW = perGroup * barW + gap;
-  const width = Math.max(420, left + groups.length * groupW + 20);
-  const height = top + plotH + 90;
-  const max = Math.max(1e-9, ...bars.map((b) => b.value));
-  const y = (v: number) => top + plotH - (v / max) * plotH;
-  const parts: string[] = [];
-  parts.push(`<svg class="chart" id="${esc(id)}" data-bars="${bars.length}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(title)}">`);
-  parts.push(`<text x="${left}" y="20" class="title">${esc(title)}</text>`);
-  for (let i = 0; i <= 4; i++) {
-    const v = (max * i) / 4;
-    parts.push(`<line x1="${left}" x2="${width - 10}" y1="${y(v)}" y2="${y(v)}" class="grid"/>`);
-    parts.push(`<text x="${left - 6}" y="${y(v) + 4}" class="axis" text-anchor="end">${v >= 100 ? v.toFixed(0) : v.toFixed(v >= 10 ? 1 : 2)}</text>`);
+export const SHORT_NAMES: Readonly<Record<string, string>> = { kms: 'KMS', hsm: 'HSM cluster', cks: 'custom key store', pkcs11: 'PKCS#11' };
+
+/** The decision block: recommendation, reasons, what would change it, cost, break-even, capacity. */
+export function renderDecision(report: CompareReport): string[] {
+  const rec = report.recommendation;
+  const out: string[] = [`RECOMMENDATION — ${rec.headline}`, '  why:', ...rec.reasons.map((r) => `    - ${r}`), '  what would change it:', ...rec.whatWouldChangeIt.map((r) => `    - ${r}`)];
+  out.push('', `your workload: ${workloadText(report.workload)}`, '');
+  out.push('cost per month at your volume (model; one operation = one message encrypted or decrypted):');
+  out.push(
+    ...textTable(
+      ['backend', 'total', 'keys', 'requests', 'HSMs', 'ok?', 'what'],
+      rec.assessments.map((a) => [SHORT_NAMES[a.backend]!, usd(a.cost.totalPerMonth), usd(a.cost.keysPerMonth), usd(a.cost.requestsPerMonth), usd(a.cost.hsmsPerMonth), a.eligible ? 'yes' : 'no', a.cost.notes]),
+      [false, true, true, true, true, false, false],
+    ).map((l) => `  ${l}`),
+  );
+  const be = report.model.breakEvens.filter((b) => b.between[0] === 'kms' || b.between[1] === 'kms' || b.between.join() === 'hsm,cks');
+  out.push('', 'break-even points (monthly operations where two backends cost the same):');
+  if (be.length === 0) out.push('  none between 10 k and 100 B operations a month');
+  for (const b of be) out.push(`  ${b.cache ? 'with cache   ' : 'without cache'}  ${SHORT_NAMES[b.between[0]]} = ${SHORT_NAMES[b.between[1]]} at ${fmtCount(b.opsPerMonth)} ops/month (${usd(b.costPerMonth)}/month); above it ${SHORT_NAMES[b.cheaperAbove]} is cheaper`);
+  out.push('', 'capacity at your peak (per Region):');
+  for (const c of report.model.capacity) {
+    out.push(`  ${SHORT_NAMES[c.backend]!.padEnd(16)} ${c.peakBackendRps.toLocaleString('en-US', { maximumFractionDigits: 1 })}/s ${c.limitRps === null ? `→ ${c.hsms} HSMs (${c.limit})` : `of ${c.limitRps.toLocaleString('en-US')}/s (${c.limit})${c.fits ? '' : ' — OVER'}`}${c.backend === 'cks' ? `; ${c.hsms} HSMs` : ''}`);
   }
-  parts.push(`<text x="14" y="${top + plotH / 2}" class="axis" transform="rotate(-90 14 ${top + plotH / 2})" text-anchor="middle">${esc(unit)}</text>`);
-  groups.forEach((g, gi) => {
-    const x0 = left + gi * groupW + gap / 2;
-    bars.filter((b) => b.group === g).forEach((b, bi) => {
-      const h = Math.max(0, top + plotH - y(b.value));
-      parts.push(`<rect class="bar" x="${x0 + bi * barW}" y="${y(b.value)}" width="${barW - 2}" height="${h}" fill="${b.color}"><title>${esc(`${g} ${b.label}: ${b.value} ${unit}`)}</title></rect>`);
-    });
-    const cx = x0 + (perGroup * barW) / 2;
-    parts.push(`<text x="${cx}" y="${top + plotH + 14}" class="axis" text-anchor="end" transform="rotate(-35 ${cx} ${top + plotH + 14})">${esc(g)}</text>`);
-  });
-  legend.forEach(([name, color], i) => {
-    const lx = left + i * 110;
-    parts.push(`<rect x="${lx}" y="${height - 16}" width="10" height="10" fill="${color}"/><text x="${lx + 14}" y="${height - 7}" class="axis">${esc(name)}</text>`);
-  });
-  parts.push('</svg>');
-  return parts.join('');
+  const local = report.results.filter((r) => r.ops > 0);
+  if (local.length) {
+    const best = (b: string) => Math.max(0, ...local.filter((r) => r.backend === b).map((r) => r.opsPerSec));
+    out.push(`  measured here (this machine's shape, not the cloud's): ${[...new Set(local.map((r) => r.backend))].map((b) => `${b} up to ${best(b).toLocaleString('en-US')} ops/s`).join(', ')}`);
+  }
+  return out;
 }
 
-function htmlTable(header: string[], rows: string[][]): string {
-  return `<table><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
+export function renderLatency(report: CompareReport): string[] {
+  const rows = report.latency.rows;
+  if (rows.length === 0) return [];
+  return [
+    `latency per operation: local p50 (median, min–max of ${report.trials} trials) + calls × assumed round trip = what the cloud adds`,
+    ...textTable(
+      ['backend', 'cell', 'local p50 ms', 'min–max', 'calls/op', 'rtt ms', '+cloud ms', '≈ cloud p50 ms'],
+      rows.map((r) => [r.backend, r.cell, r.localP50Ms.median.toFixed(2), `${r.localP50Ms.min.toFixed(2)}–${r.localP50Ms.max.toFixed(2)}`, r.callsPerOp.toFixed(3), String(r.rttMs), r.addedMs.toFixed(2), r.estimatedCloudP50Ms.toFixed(2)]),
+      [false, false, true, true, true, true, true, true],
+    ),
+    `round trips: ${report.latency.rtt.source}`,
+  ];
 }
 
-/** A self-contained HTML report with SVG charts (throughput, latency percentiles, monthly cost). */
-export function renderHtml(report: CompareReport): string {
-  const names = report.backends.filter((b) => b.available).map((b) => b.name);
-  const legendBackends = names.map((n): [string, string] => [n, COLORS[n] ?? '#777']);
-  const throughput = barChart(
-    'chart-throughput',
-    'Throughput (encrypt + decrypt operations per second)',
-    'ops/s',
-    report.results.map((r) => ({ group: cellLabel(r), label: r.backend, value: r.opsPerSec, color: COLORS[r.backend] ?? '#777' })),
-    legendBackends,
-  );
-  const latency = barChart(
-    'chart-latency',
-    'Latency per operation: p50 / p95 / p99',
-    'ms',
-    report.results.flatMap((r) => [
-      { group: `${r.backend} ${cellLabel(r)}`, label: 'p50', value: r.p50Ms, color: SERIES[0]! },
-      { group: `${r.backend} ${cellLabel(r)}`, label: 'p95', value: r.p95Ms, color: SERIES[1]! },
-      { group: `${r.backend} ${cellLabel(r)}`, label: 'p99', value: r.p99Ms, color: SERIES[2]! },
-    ]),
-    [['p50', SERIES[0]!], ['p95', SERIES[1]!], ['p99', SERIES[2]!]],
-  );
-  const cost = barChart(
-    'chart-cost',
-    `Cost per month (USD) for ${report.cost.usage.requestsPerMonth.toLocaleString('en-US')} operations`,
-    'USD',
-    report.cost.rows.flatMap((r) => [
-      ...(r.noCache ? [{ group: r.backend, label: 'no cache', value: r.noCache.totalPerMonth, color: SERIES[0]! }] : []),
-      ...(r.withCache ? [{ group: r.backend, label: 'cache', value: r.withCache.totalPerMonth, color: SERIES[1]! }] : []),
-    ]),
-    [['no cache', SERIES[0]!], ['with cache', SERIES[1]!]],
-  );
-  const results = htmlTable(
-    ['backend', 'payload', 'concurrency', 'cache', 'ops', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'calls/op', 'cache hit', 'errors'],
-    report.results.map((r) => [
-      r.backend, formatBytes(r.payloadBytes), String(r.concurrency), r.cache ? 'on' : 'off', String(r.ops), r.opsPerSec.toFixed(1),
-      r.p50Ms.toFixed(2), r.p95Ms.toFixed(2), r.p99Ms.toFixed(2), r.backendCallsPerOp.toFixed(3),
-      r.cacheHitRate === null ? '-' : `${(r.cacheHitRate * 100).toFixed(1)}%`, String(r.errors),
-    ]),
-  );
-  const costTable = htmlTable(
-    COST_HEADERS,
-    costCells(report.cost.rows),
-  );
-  const allNames = report.backends.map((b) => b.name);
-  const matrix = htmlTable(
-    ['', ...allNames.map((n) => BACKEND_TITLES[n] ?? n)],
-    MATRIX.map((row) => [row.aspect, ...allNames.map((n) => row[n as keyof MatrixRow])]),
-  );
-  const p = report.cost.prices;
-  const status = report.backends
-    .map((b) => `<li><b>${esc(b.name)}</b>: ${b.available ? esc(`${b.title} — measured on ${LOCAL_STAND_INS[b.name] ?? b.localStandIn}`) : esc(`skipped — ${b.reason ?? ''}`)}</li>`)
-    .join('');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Strongroom backend comparison</title>
-<style>
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1200px;color:#222;padding:0 16px}
-h1{font-size:22px}h2{font-size:17px;margin-top:28px}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}
-svg.chart{display:block;margin:10px 0;background:#fff;border:1px solid #e3e3e3}
-svg .title{font-weight:600;font-size:13px}svg .axis{font-size:11px;fill:#444}svg .grid{stroke:#eee}
-.note{color:#555;font-size:12px}
-</style></head><body>
-<h1>Strongroom backend comparison</h1>
-<p class="note">Generated ${esc(report.generatedAt)} · profile ${esc(report.profile)} · ${report.durationMs} ms per cell · ${report.host.cpus} CPUs · Node ${esc(report.host.node)} (${esc(report.host.platform)}).
-One operation = encrypt + decrypt of one message. Local stand-ins for the cloud services: absolute numbers are this machine's; compare the shapes.</p>
-<ul>${status}</ul>
-<h2>Throughput</h2>${throughput}
-<h2>Latency</h2>${latency}
-<h2>Measurements</h2>${results}
-<h2>Cost per month</h2>${cost}${costTable}
-<p class="note">Prices are inputs (${esc(p.region)}): KMS ${usd(p.kmsKeyMonth)}/key-month and ${usd(p.kmsPer10kRequests)} per 10,000 requests; CloudHSM ${usd(p.cloudHsmHour)}/HSM-hour × ${p.hoursPerMonth} h. Source: ${esc(p.source)}. Override with --prices FILE or the --price-* flags.</p>
-<h2>What you get</h2>${matrix}
-</body></html>
-`;
+export function renderSources(report: CompareReport): string[] {
+  return ['sources (override with --prices FILE and --limits FILE):', ...[...report.model.prices.sources, ...report.model.limits.sources].map((s) => `  ${s.what} — ${s.url}, read ${s.readOn}${s.note ? ` (${s.note})` : ''}`)];
+}
+
+/** The full text report: the decision first, then the measurements and the matrix. */
+export function renderText(report: CompareReport): string {
+  const out: string[] = [...renderDecision(report), ''];
+  out.push(`measured — ${report.generatedAt} — profile ${report.profile}, ${report.durationMs} ms per cell in ${report.trials} trials, ${report.host.cpus} CPUs, Node ${report.host.node}`);
+  for (const b of report.backends) out.push(`  ${b.name.padEnd(7)} ${b.available ? b.localStandIn : `skipped: ${b.reason}`}`);
+  out.push('', ...renderResultsTable(report.results), '', ...renderLatency(report), '', ...renderCostTable(report), '', ...renderMatrix(report.backends.map((b) => b.name)), '', ...renderSources(report));
+  out.push('', 'measured op = encrypt + decrypt of one message; calls/op = backend requests per measured op; latencies on this machine, local stand-ins for the cloud services.');
+  return `${out.join('\n')}\n`;
 }

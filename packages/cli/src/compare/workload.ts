@@ -42,6 +42,22 @@ export interface CellResult {
   /** Hits / (hits + misses) of the data-key cache; null without a cache. */
   readonly cacheHitRate: number | null;
   readonly firstError?: string;
+  /** Median and spread across repeated trials (trials.ts); absent for a single run. */
+  readonly trials?: TrialSummary;
+}
+
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface TrialSummary {
+  readonly count: number;
+  readonly opsPerSec: Spread;
+  readonly p50Ms: Spread;
+  readonly p95Ms: Spread;
+  readonly p99Ms: Spread;
 }
 
 /** Nearest-rank percentile of sorted samples. */
