@@ -34,7 +34,9 @@ beforeAll(async () => {
   const config = { endpoint: kms.endpoint, credentials: kms.credentials, maxAttempts: 1 };
   // The ESDK's own client factory, pointed at kms-local; it sets the Region from each key ARN.
   const esdkClientFor = getClient(KMS, config);
-  esdkKms = esdkClientFor('us-west-2');
+  const client = esdkClientFor('us-west-2');
+  if (!client) throw new Error('getClient declined us-west-2');
+  esdkKms = client;
   sdkClients = new Map();
   for (const mk of kmsScenarios.flatMap((s) => s.masterKeys)) {
     if (keyArnOf.has(mk.key.keyId)) continue;
