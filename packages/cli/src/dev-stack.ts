@@ -53,6 +53,11 @@ export interface DevStackOptions {
   ports?: DevStackPorts;
   /** hsm-local shaping profile for the nodes (e.g. `hsm2m.medium`); off by default. */
   hsmShaping?: string;
+  /**
+   * A kms-local seed file (docs/kms-local.md "Seed file"): its keys and aliases are created with
+   * fixed ids, and kms-local takes its account and Region. Pass the same file on every start.
+   */
+  kmsSeed?: string;
   /** Progress lines ("starting HSM node az-a …"). */
   log?: (line: string) => void;
   abortSignal?: AbortSignal;
@@ -292,6 +297,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       kms = await startKmsServer({
         dataDir: join(dir, 'kms'),
         port: kmsPort,
+        ...(options.kmsSeed !== undefined && { seed: options.kmsSeed, log }),
         credentials: { accessKeyId: state.kmsAccessKeyId, secretAccessKey: state.kmsSecretAccessKey },
         // The cluster as KMS sees it ("a CloudHSM cluster in this account"), at this start's node URLs.
         hsmClusters: [
@@ -305,6 +311,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         ],
       });
     } catch (error) {
+      // A refused seed file says why itself; anything else here is the port.
+      if (StrongroomError.isInstance(error) && (error.details as { source?: unknown } | undefined)?.source !== undefined) throw error;
       throw portError('kms-local', kmsPort, error);
     }
     const kmsSection = {

@@ -155,7 +155,9 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     options.seed === undefined ? undefined : typeof options.seed === 'string' ? await readSeedFile(options.seed, log) : validateSeed(options.seed, '<options.seed>');
   for (const [name, given, seeded] of [['region', options.region, seed?.region], ['accountId', options.accountId, seed?.account]] as const) {
     if (given !== undefined && seeded !== undefined && given !== seeded) {
-      throw new StrongroomError('INVALID_ARGUMENT', `kms-local: ${name} ${given} differs from the seed's ${seeded} (${seed!.source}); give the same value or leave ${name} out`);
+      throw new StrongroomError('INVALID_ARGUMENT', `kms-local: ${name} ${given} differs from the seed's ${seeded} (${seed!.source}); give the same value or leave ${name} out`, {
+        details: { source: seed!.source, path: name === 'region' ? 'region' : 'account', problem: 'arn-mismatch' },
+      });
     }
   }
   const region = options.region ?? seed?.region ?? 'us-east-1';
