@@ -3,6 +3,7 @@
  * prototype-named document is refused with a typed error naming the file and the path in it.
  */
 import { StrongroomError } from '@strongroom/core';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MAX_SEED_BYTES, MAX_SEED_KEYS, parseSeed, validateSeed } from '../src/index';
 
@@ -159,6 +160,19 @@ describe('seed parser', () => {
     refused(`${head}keys: []\n#${'x'.repeat(MAX_SEED_BYTES)}\n`, '', 'too-large');
     const keys = Array.from({ length: MAX_SEED_KEYS + 1 }, (_, i) => `  - id: 00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`).join('\n');
     refused(`${head}keys:\n${keys}\n`, 'keys', 'too-many');
+  });
+
+  it('the example in docs/kms-local.md "Seed file" is a valid seed', () => {
+    const doc = readFileSync(new URL('../../../docs/kms-local.md', import.meta.url), 'utf8');
+    const example = /## Seed file[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const seed = parseSeed(example, 'docs/kms-local.md');
+    expect(seed.keys.map((k) => [k.spec, k.state])).toEqual([
+      ['SYMMETRIC_DEFAULT', 'Enabled'],
+      ['RSA_3072', 'Enabled'],
+      ['HMAC_256', 'Disabled'],
+      ['SYMMETRIC_DEFAULT', 'PendingDeletion'],
+    ]);
+    expect(seed.keys[0]!.material).toHaveLength(32);
   });
 
   it('syntax errors name a line', () => {
