@@ -200,18 +200,25 @@ export function validateSeed(tree: unknown, source: string): KmsSeed {
   if (list.length > MAX_SEED_KEYS) throw seedError(source, 'keys', 'too-many', `at most ${MAX_SEED_KEYS} keys`);
   const ids = new Map<string, string>();
   const aliases = new Map<string, string>();
-  const keys = list.map((k: unknown, i: number) => {
-    const key = parseKey(source, `keys[${i}]`, k, account, region);
-    const first = ids.get(key.keyId);
-    if (first !== undefined) throw seedError(source, `keys[${i}]`, 'duplicate', `key ${key.keyId} is already defined at ${first}`);
-    ids.set(key.keyId, `keys[${i}]`);
-    key.aliases.forEach((a, j) => {
-      const other = aliases.get(a);
-      if (other !== undefined) throw seedError(source, `keys[${i}].aliases[${j}]`, 'duplicate', `${a} is already given at ${other}`);
-      aliases.set(a, `keys[${i}].aliases[${j}]`);
+  const keys: SeedKey[] = [];
+  try {
+    list.forEach((k: unknown, i: number) => {
+      const key = parseKey(source, `keys[${i}]`, k, account, region);
+      keys.push(key);
+      const first = ids.get(key.keyId);
+      if (first !== undefined) throw seedError(source, `keys[${i}]`, 'duplicate', `key ${key.keyId} is already defined at ${first}`);
+      ids.set(key.keyId, `keys[${i}]`);
+      key.aliases.forEach((a, j) => {
+        const other = aliases.get(a);
+        if (other !== undefined) throw seedError(source, `keys[${i}].aliases[${j}]`, 'duplicate', `${a} is already given at ${other}`);
+        aliases.set(a, `keys[${i}].aliases[${j}]`);
+      });
     });
-    return key;
-  });
+  } catch (e) {
+    // A refused seed keeps no key material in memory.
+    for (const key of keys) key.material?.fill(0);
+    throw e;
+  }
   return { source, account, region, keys };
 }
 
