@@ -76,6 +76,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--kms-port <port>', 'kms-local port (default 4599)')
     .option('--s3-port <port>', 'local S3 port (default 4569)')
     .option('--hsm-shaping <profile>', 'shape the HSM nodes like hsm1.medium or hsm2m.medium')
+    .option('--kms-seed <file>', 'kms-local seed file: keys with fixed ids/aliases, account and Region (docs/kms-local.md)')
     .action((o) => run((ctx) => runDev(ctx, o)));
 
   const hsm = program.command('hsm').description('administer the dev HSM cluster');

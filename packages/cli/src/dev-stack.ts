@@ -59,6 +59,11 @@ export interface DevStackOptions {
   ports?: DevStackPorts;
   /** hsm-local shaping profile for the nodes (e.g. `hsm2m.medium`); off by default. */
   hsmShaping?: string;
+  /**
+   * A kms-local seed file (docs/kms-local.md "Seed file"): its keys and aliases are created with
+   * fixed ids, and kms-local takes its account and Region. Pass the same file on every start.
+   */
+  kmsSeed?: string;
   /** Progress lines ("starting HSM node az-a …"). */
   log?: (line: string) => void;
   abortSignal?: AbortSignal;
@@ -300,6 +305,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       kms = await startKmsServer({
         dataDir: join(dir, 'kms'),
         port: kmsPort,
+        ...(options.kmsSeed !== undefined && { seed: options.kmsSeed, log }),
         credentials: { accessKeyId: state.kmsAccessKeyId, secretAccessKey: state.kmsSecretAccessKey },
         // HTTPS with a certificate generated once into kms-local's data directory; dev.json names it
         // (kms.caPath) and the stack's clients trust only it.
@@ -316,6 +322,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         ],
       });
     } catch (error) {
+      // A refused seed file says why itself; anything else here is the port.
+      if (StrongroomError.isInstance(error) && (error.details as { source?: unknown } | undefined)?.source !== undefined) throw error;
       throw portError('kms-local', kmsPort, error);
     }
     const kmsSection = {

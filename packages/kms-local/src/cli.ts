@@ -4,7 +4,7 @@
  *
  *   strongroom-kms --data-dir ./.kms-local [--port 4599] [--host 127.0.0.1] [--region us-east-1]
  *                  [--account-id 111122223333] [--access-key-id AKID --secret-access-key-file FILE]
- *                  [--tls-cert FILE --tls-key FILE | --tls-dev]
+ *                  [--tls-cert FILE --tls-key FILE | --tls-dev] [--seed FILE]
  *
  * With an access key pair the server runs in strict SigV4 mode. The id comes from `--access-key-id` or
  * env KMS_LOCAL_ACCESS_KEY_ID; the secret from `--secret-access-key-file FILE`, env
@@ -14,9 +14,13 @@
  * serve HTTPS with that PEM pair; `--tls-dev` with a self-signed development certificate kept in the data directory (`tls-dev-cert.pem`: give it to
  * clients as their CA). `--hsm-clusters FILE` registers hsm-local clusters for custom key stores
  * (format: custom-key-store/registrations.ts; `<data-dir>/hsm-clusters.json` is read too).
+ * `--seed FILE` makes the seed file's keys and aliases exist (YAML, or JSON for `.json`; see
+ * docs/kms-local.md "Seed file") and takes its account and Region (`--region`/`--account-id`, when
+ * given too, must agree). A refused seed exits with status 2 and the reason, changing nothing.
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { StrongroomError } from '@strongroom/core';
 import { parseHsmClusterRegistrations } from './custom-key-store/registrations';
 import { readServerSecret } from './server-secret';
 import { startKmsServer } from './server';
@@ -26,8 +30,9 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: '.kms-local' },
     port: { type: 'string', default: '4599' },
     host: { type: 'string', default: '127.0.0.1' },
-    region: { type: 'string', default: 'us-east-1' },
-    'account-id': { type: 'string', default: '111122223333' },
+    region: { type: 'string' },
+    'account-id': { type: 'string' },
+    seed: { type: 'string' },
     'access-key-id': { type: 'string' },
     'secret-access-key': { type: 'string' },
     'secret-access-key-file': { type: 'string' },
@@ -43,7 +48,9 @@ if (values.help) {
   process.stdout.write(
     'usage: strongroom-kms [--data-dir DIR] [--port N] [--host ADDR] [--region R] [--account-id ID]\n' +
       '                      [--access-key-id AKID --secret-access-key-file FILE] [--hsm-clusters FILE]\n' +
-      '                      [--tls-cert FILE --tls-key FILE | --tls-dev]\n',
+      '                      [--tls-cert FILE --tls-key FILE | --tls-dev] [--seed FILE]\n' +
+      '  --region, --account-id   default us-east-1 / 111122223333, or the seed file\'s\n' +
+      '  --seed FILE              keys, aliases, account and Region to create (YAML or .json; chmod 600 when it holds key material)\n',
   );
   process.exit(0);
 }
@@ -86,17 +93,28 @@ const tls =
       ? ('dev' as const)
       : undefined;
 const hsmClusters = values['hsm-clusters'] === undefined ? [] : parseHsmClusterRegistrations(readFileSync(values['hsm-clusters'], 'utf8'));
-const server = await startKmsServer({
-  hsmClusters,
-  dataDir: values['data-dir']!,
-  port,
-  host: values.host!,
-  region: values.region!,
-  accountId: values['account-id']!,
-  ...(tls !== undefined && { tls }),
-  ...(accessKeyId !== undefined && { credentials: { accessKeyId, secretAccessKey: secretAccessKey! } }),
-});
-process.stdout.write(`kms-local listening on ${server.endpoint} (region ${server.region}, ${accessKeyId ? 'strict SigV4' : 'any signature'})\n`);
+let server;
+try {
+  server = await startKmsServer({
+    hsmClusters,
+    dataDir: values['data-dir']!,
+    port,
+    host: values.host!,
+    ...(values.region !== undefined && { region: values.region }),
+    ...(values['account-id'] !== undefined && { accountId: values['account-id'] }),
+    ...(values.seed !== undefined && { seed: values.seed }),
+    ...(tls !== undefined && { tls }),
+    ...(accessKeyId !== undefined && { credentials: { accessKeyId, secretAccessKey: secretAccessKey! } }),
+  });
+} catch (error) {
+  if (!StrongroomError.isInstance(error)) throw error;
+  process.stderr.write(`strongroom-kms: ${error.message}\n`);
+  process.exit(2);
+}
+if (server.seeded) {
+  process.stdout.write(`kms-local seed ${values.seed}: created ${server.seeded.createdKeys.length} key(s) and ${server.seeded.createdAliases.length} alias(es)\n`);
+}
+process.stdout.write(`kms-local listening on ${server.endpoint} (account ${server.accountId}, region ${server.region}, ${accessKeyId ? 'strict SigV4' : 'any signature'})\n`);
 if (tls === 'dev') process.stdout.write(`kms-local TLS: development certificate ${values['data-dir']}/tls-dev-cert.pem (trust it as the client's CA)\n`);
 const stop = () => void server.close().then(() => process.exit(0));
 process.on('SIGINT', stop);

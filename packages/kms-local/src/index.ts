@@ -19,3 +19,6 @@ export {
   type ConnectionErrorCode,
 } from './custom-key-store/connections';
 export { parseHsmClusterRegistrations } from './custom-key-store/registrations';
+export { parseSeed, validateSeed, MAX_SEED_BYTES, MAX_SEED_KEYS, type KmsSeed, type SeedKey } from './seed/parse';
+export { readSeedFile } from './seed/file';
+export type { SeedOutcome } from './seed/apply';

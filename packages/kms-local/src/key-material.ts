@@ -29,6 +29,12 @@ export interface KeyMaterialStore {
    * JSON-safe handle that the KMS layer persists with the key's metadata.
    */
   createSymmetricKey(keyId: string, version: number): Promise<string>;
+  /**
+   * Optional: take given 256-bit AES key material (a seed file's `material`) as the backing key of
+   * `keyId` at `version` and return its handle, as createSymmetricKey does. The caller zeroes
+   * `material` afterwards; the store keeps no reference to it.
+   */
+  importSymmetricKey?(keyId: string, version: number, material: Uint8Array): Promise<string>;
   /** AES-256-GCM with a 12-byte IV chosen by the store, 16-byte tag. */
   encrypt(handle: string, plaintext: Uint8Array, aad: Uint8Array): Promise<GcmParts>;
   /** @throws when the tag does not verify (mapped to InvalidCiphertextException by the caller). */
@@ -64,6 +70,11 @@ export function createLocalKeyMaterialStore(sealer: Sealer): KeyMaterialStore {
       const handle = `${l}:${sealer.seal(raw, l)}`;
       raw.fill(0);
       return handle;
+    },
+    async importSymmetricKey(keyId, version, material) {
+      if (material.length !== 32) throw new RangeError('material: expected 32 bytes');
+      const l = label(keyId, version);
+      return `${l}:${sealer.seal(material, l)}`;
     },
     async encrypt(handle, plaintext, aad) {
       const iv = randomBytes(12);

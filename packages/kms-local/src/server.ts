@@ -7,6 +7,7 @@
  * so at start, and every response carries `x-strongroom-auth: none` (docs/security.md).
  */
 import { randomUUID } from 'node:crypto';
+import { StrongroomError } from '@strongroom/core';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -27,6 +28,9 @@ import { customKeyStoreOps } from './ops/custom-key-stores';
 import { lifecycleOps, rotateDueKeys } from './ops/lifecycle';
 import { symmetricOps } from './ops/symmetric';
 import { createSealer, type Sealer } from './seal';
+import { applySeed, type SeedOutcome } from './seed/apply';
+import { readSeedFile } from './seed/file';
+import { validateSeed, type KmsSeed } from './seed/parse';
 import { ownHost, type OwnHost } from './own-host';
 import { tlsMaterial, type TlsOption } from './tls';
 import { createSigV4Verifier, type Credentials } from './sigv4';
@@ -43,10 +47,18 @@ export interface KmsServerOptions {
   readonly dataDir: string;
   /** Strict mode: requests must be SigV4-signed by one of these. Default: accept any. */
   readonly credentials?: readonly Credentials[] | Credentials;
-  /** Default `us-east-1`. */
+  /** Default: the seed's, else `us-east-1`. */
   readonly region?: string;
-  /** Default `111122223333`. */
+  /** Default: the seed's, else `111122223333`. */
   readonly accountId?: string;
+  /**
+   * Keys, aliases, account and Region to make exist before the server answers (docs/kms-local.md,
+   * "Seed file"): a seed file path (YAML, or JSON when it ends in `.json`), or the seed document
+   * itself. The server takes the seed's account and Region; `region`/`accountId`, when also given,
+   * must be the same. Seeding is idempotent and never changes an existing key: a conflict is a
+   * StrongroomError and the server does not start.
+   */
+  readonly seed?: string | Record<string, unknown>;
   /** Where symmetric key material lives; default in-process, sealed under `master.key`. */
   readonly materialStore?: (sealer: Sealer) => KeyMaterialStore;
   /** Injectable clock (ms since epoch). */
@@ -83,6 +95,8 @@ export interface KmsServer {
   readonly port: number;
   readonly region: string;
   readonly accountId: string;
+  /** With a seed: the keys and aliases this start created (empty when the data directory had them all). */
+  readonly seeded: SeedOutcome | undefined;
   /** Requests answered per operation (successes and errors), e.g. `GenerateDataKey`. */
   readonly requestCounts: Readonly<Record<string, number>>;
   /** Reset the per-operation request counters. */
@@ -142,10 +156,19 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
  * const client = new KMSClient({ endpoint: kms.endpoint, region: 'us-east-1', credentials });
  */
 export async function startKmsServer(options: KmsServerOptions): Promise<KmsServer> {
-  const region = options.region ?? 'us-east-1';
-  const accountId = options.accountId ?? '111122223333';
-  const now = options.now ?? Date.now;
   const log = options.log ?? defaultLog;
+  const seed: KmsSeed | undefined =
+    options.seed === undefined ? undefined : typeof options.seed === 'string' ? await readSeedFile(options.seed, log) : validateSeed(options.seed, '<options.seed>');
+  for (const [name, given, seeded] of [['region', options.region, seed?.region], ['accountId', options.accountId, seed?.account]] as const) {
+    if (given !== undefined && seeded !== undefined && given !== seeded) {
+      throw new StrongroomError('INVALID_ARGUMENT', `kms-local: ${name} ${given} differs from the seed's ${seeded} (${seed!.source}); give the same value or leave ${name} out`, {
+        details: { source: seed!.source, path: name === 'region' ? 'region' : 'account', problem: 'arn-mismatch' },
+      });
+    }
+  }
+  const region = options.region ?? seed?.region ?? 'us-east-1';
+  const accountId = options.accountId ?? seed?.account ?? '111122223333';
+  const now = options.now ?? Date.now;
   const dir = await openDataDir(options.dataDir);
   let store;
   try {
@@ -172,6 +195,16 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     now,
     save: () => store.commit(),
   });
+  let seeded: SeedOutcome | undefined;
+  if (seed) {
+    try {
+      seeded = await applySeed(ctx, seed, options.dataDir, log);
+    } catch (e) {
+      await customKeyStores.closeAll().catch(() => {});
+      await dir.close();
+      throw e;
+    }
+  }
   const credentials = options.credentials === undefined ? [] : Array.isArray(options.credentials) ? options.credentials : [options.credentials as Credentials];
   const listenHost = options.host ?? '127.0.0.1';
   let hosts: OwnHost | undefined; // known once the port is bound
@@ -254,6 +287,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     port,
     region,
     accountId,
+    seeded,
     tlsCertificatePem: tls?.certPem,
     get requestCounts() {
       return { ...counts };

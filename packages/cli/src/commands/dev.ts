@@ -16,6 +16,7 @@ export interface DevOptions {
   kmsPort?: string;
   s3Port?: string;
   hsmShaping?: string;
+  kmsSeed?: string;
 }
 
 export function describeStack(stack: { configPath: string; endpoints: { hsm: readonly string[]; kms: string; s3: string }; config: { kms: { alias: string; keyArn: string }; keyLabel: string; s3: { bucket: string }; cks: { available: boolean; reason?: string; alias?: string } } }): string[] {
@@ -44,6 +45,7 @@ export async function runDev(ctx: CliContext, o: DevOptions): Promise<void> {
     dir,
     ports: { hsm, kms: o.kmsPort ? port(o.kmsPort, '--kms-port') : DEFAULT_DEV_PORTS.kms, s3: o.s3Port ? port(o.s3Port, '--s3-port') : DEFAULT_DEV_PORTS.s3 },
     ...(o.hsmShaping ? { hsmShaping: o.hsmShaping } : {}),
+    ...(o.kmsSeed ? { kmsSeed: o.kmsSeed } : {}),
     log: (line) => process.stderr.write(`  ${line}\n`),
   });
   ctx.print(`strongroom dev stack ${stack.created ? 'created' : 'resumed'} in ${stack.dir}`);

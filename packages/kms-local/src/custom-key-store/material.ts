@@ -46,6 +46,7 @@ export function routeMaterialStore(local: KeyMaterialStore, connections: CustomK
   return {
     kind: local.kind,
     createSymmetricKey: (keyId, version) => local.createSymmetricKey(keyId, version),
+    ...(local.importSymmetricKey && { importSymmetricKey: local.importSymmetricKey.bind(local) }),
     async encrypt(handle, plaintext, aad) {
       if (!handle.startsWith(PREFIX)) return local.encrypt(handle, plaintext, aad);
       const { storeId, ref } = parseHandle(handle);
