@@ -78,7 +78,7 @@ describe('requiredEncryptionContextKeys on encrypt, reproduced encryptionContext
     for (const provider of [aes(), rsa()]) {
       const client = createClient({ keyProvider: provider });
       const { ciphertext } = await client.encrypt(plaintext, { encryptionContext: { tenant: 'acme', stage: 'prod' }, requiredEncryptionContextKeys: ['tenant'] });
-      const attempts = [
+      const attempts: Record<string, string>[] = [
         {}, // missing
         { tenant: 'evil' }, // wrong value
         { tenant: 'acme', region: 'eu' }, // an extra pair the writer did not authenticate
