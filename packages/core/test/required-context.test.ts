@@ -160,6 +160,20 @@ describe('requiredEncryptionContextKeys on encrypt, reproduced encryptionContext
     }
   });
 
+  it('context keys named like Object.prototype members are data, as required and as reproduced pairs', async () => {
+    const client = createClient({ keyProvider: rsa() });
+    const context = JSON.parse('{"__proto__":"tenant-a","toString":"x","constructor":"y"}') as Record<string, string>;
+    const { ciphertext, header } = await client.encrypt(plaintext, { encryptionContext: context, requiredEncryptionContextKeys: ['__proto__', 'toString'] });
+    expect(Object.keys(header.encryptionContext)).toEqual(['constructor']);
+    const out = await client.decrypt(ciphertext, { encryptionContext: JSON.parse('{"__proto__":"tenant-a","toString":"x"}') });
+    expect(Object.hasOwn(out.encryptionContext, '__proto__')).toBe(true);
+    expect(out.encryptionContext['__proto__']).toBe('tenant-a');
+    for (const wrong of ['{"__proto__":"tenant-b","toString":"x"}', '{"toString":"x"}', '{"__proto__":"tenant-a","toString":"x","constructor":"z"}']) {
+      const error = await rejection(client.decrypt(ciphertext, { encryptionContext: JSON.parse(wrong) }));
+      expect(['AUTHENTICATION_FAILED', 'ENCRYPTION_CONTEXT']).toContain(error.code);
+    }
+  });
+
   it('moving a stored pair out of the header and reproducing it does not authenticate', async () => {
     const client = createClient({ keyProvider: rsa() });
     const { ciphertext } = await client.encrypt(plaintext, { encryptionContext: { tenant: 'acme' } });
