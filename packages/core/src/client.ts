@@ -18,6 +18,7 @@ import { chunksOf, type Input, inMemory, isInput, knownLength } from './input';
 import type { EncryptionContext, KeyProvider } from './key-provider';
 import { type EncryptionMaterials, generateMaterials, unwrapDataKey } from './materials';
 import { nodeBackend } from './node-backend';
+import { checkRequiredKeys, mergeReproduced, onlyAuthenticateAad } from './required-context';
 import { type AlgorithmSuite, resolveSuite, SUITES } from './suites';
 
 /** Default frame length: 64 KiB (the ESDKs use 4 KiB, which costs throughput; see docs/performance.md). */
@@ -53,6 +54,12 @@ export interface ClientOptions {
   cachePartition?: string;
   /** Crypto implementation: node:crypto (default) or `nobleBackend`. */
   backend?: CryptoBackend;
+  /**
+   * Encryption-context keys every call must carry (the MPL's Required Encryption Context CMM):
+   * encrypt authenticates these pairs without storing them in the message, and decrypt refuses to
+   * start unless its `encryptionContext` reproduces each of them. Per-call lists add to this one.
+   */
+  requiredEncryptionContextKeys?: readonly string[];
 }
 
 /**
@@ -60,6 +67,12 @@ export interface ClientOptions {
  */
 export interface EncryptOptions {
   encryptionContext?: EncryptionContext;
+  /**
+   * Keys of `encryptionContext` to authenticate but not store in the message ("encryption context to
+   * only authenticate", ESDK specification client-apis/encrypt.md). Whoever decrypts must pass these
+   * pairs in decrypt's `encryptionContext`. Each key must be in `encryptionContext`.
+   */
+  requiredEncryptionContextKeys?: readonly string[];
   abortSignal?: AbortSignal;
   /** For streams: the plaintext length if known (lets a byte-limited cache be used). */
   plaintextLength?: number;
@@ -71,6 +84,14 @@ export interface EncryptOptions {
 export interface DecryptOptions {
   /** Entries that must be present, with these values, in the message's encryption context. */
   expectedEncryptionContext?: EncryptionContext;
+  /**
+   * The reproduced encryption context (ESDK specification client-apis/decrypt.md): a pair whose key
+   * the message stores must equal the stored value; a pair the message does not store is one the
+   * writer required, and is authenticated by the header tag (a wrong or extra one fails decryption).
+   */
+  encryptionContext?: EncryptionContext;
+  /** Keys that must be present in `encryptionContext` (added to the client's list). */
+  requiredEncryptionContextKeys?: readonly string[];
   abortSignal?: AbortSignal;
   /** Refuse signed messages (as the ESDK's decryptUnsignedMessageStream does). */
   unsignedOnly?: boolean;
@@ -85,7 +106,10 @@ export interface EncryptResult {
 /** The plaintext and the message's header (encryption context, suite, encrypted data keys). */
 export interface DecryptResult {
   readonly plaintext: Uint8Array;
+  /** The header as stored (its encryptionContext holds the stored pairs only). */
   readonly header: MessageHeader;
+  /** The authenticated encryption context: the stored pairs plus the reproduced required pairs. */
+  readonly encryptionContext: EncryptionContext;
 }
 
 /** An encrypt/decrypt client bound to its key providers (from {@link createClient}). */
@@ -101,7 +125,10 @@ export interface StrongroomClient {
   encryptStream(options?: EncryptOptions): Duplex;
   /** Encrypt `input` as a stream; returns the readable message. */
   encryptStream(input: Input, options?: EncryptOptions): Duplex;
-  /** A transform: write the message, read plaintext released frame by frame after authentication. */
+  /**
+   * A transform: write the message, read plaintext released frame by frame after authentication.
+   * Emits 'header' (header, authenticated encryption context) once the header tag has verified.
+   */
   decryptStream(options?: DecryptOptions): Duplex;
   /** Decrypt `input` as a stream; returns the readable plaintext, each frame released after authentication. */
   decryptStream(input: Input, options?: DecryptOptions): Duplex;
@@ -149,6 +176,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
     throw new StrongroomError('INVALID_ARGUMENT', 'cachePartition: expected a string');
   }
   const partition = options.cachePartition ?? `client-${process.pid}-${++clientCounter}-${randomUUID()}`;
+  const clientRequiredKeys = checkRequiredKeys([options.requiredEncryptionContextKeys]);
 
   /**
    * The cache key of an operation: partition, the identity of every provider's wrapping key (never
@@ -165,13 +193,24 @@ export function createClient(options: ClientOptions): StrongroomClient {
 
   async function encoderFor(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<MessageEncoder> {
     const callerContext = checkCallerContext(encryptOptions.encryptionContext);
+    const requiredKeys = checkRequiredKeys([clientRequiredKeys, encryptOptions.requiredEncryptionContextKeys]);
+    for (const k of requiredKeys) {
+      if (!Object.hasOwn(callerContext, k)) {
+        throw new StrongroomError(
+          'ENCRYPTION_CONTEXT',
+          `Required encryption context key "${k}" is missing: add it to encrypt's encryptionContext`,
+          { details: { missingKey: k } },
+        );
+      }
+    }
     throwIfAborted(encryptOptions.abortSignal);
     if (streaming && frameLength === 0) {
       throw new StrongroomError('INVALID_ARGUMENT', 'frameLength 0 (non-framed) can only be written by encrypt(), not encryptStream()');
     }
-    const fresh = () => generateMaterials(providers, suite, callerContext, backend, encryptOptions.abortSignal);
+    const fresh = () => generateMaterials(providers, suite, callerContext, requiredKeys, backend, encryptOptions.abortSignal);
     let materials: EncryptionMaterials | undefined;
-    const key = cache && (await cacheKey('encrypt', suite.id, contextKey(callerContext)));
+    // Partitioned by the whole context and by which of its keys are only authenticated.
+    const key = cache && (await cacheKey('encrypt', suite.id, JSON.stringify([contextKey(callerContext), requiredKeys])));
     if (cache && key !== undefined) materials = await cache.encryptionMaterials(key, length, fresh);
     materials ??= await fresh();
     try {
@@ -182,7 +221,10 @@ export function createClient(options: ClientOptions): StrongroomClient {
     }
   }
 
-  function checkOpenable(header: MessageHeader, decryptOptions: DecryptOptions & { expected: EncryptionContext }): void {
+  type Opening = DecryptOptions & { expected: EncryptionContext; reproduced: EncryptionContext; requiredKeys: readonly string[] };
+
+  /** Checks that need no key; returns the full context (stored + reproduced required pairs). */
+  function checkOpenable(header: MessageHeader, decryptOptions: Opening): { full: EncryptionContext; onlyAuthenticate: EncryptionContext } {
     // spec: decrypt.md — enforce the policy on the suite before any key is unwrapped.
     checkDecryptSuite(commitmentPolicy, header.suite);
     if (decryptOptions.unsignedOnly && header.suite.signature) {
@@ -195,25 +237,39 @@ export function createClient(options: ClientOptions): StrongroomClient {
         header.suite.signature ? 'A signed message must carry aws-crypto-public-key' : 'An unsigned message must not carry aws-crypto-public-key',
       );
     }
-    checkExpectedContext(header.encryptionContext, decryptOptions.expected);
+    // spec: cmm-interface.md — reproduced pairs the message stores must match; the others are required.
+    const merged = mergeReproduced(header.encryptionContext, decryptOptions.reproduced, decryptOptions.requiredKeys);
+    // Checked against the full context: a reproduced pair is authenticated by the header tag below.
+    checkExpectedContext(merged.full, decryptOptions.expected);
+    return merged;
   }
 
-  async function open(decoder: MessageDecoder, parsed: ParsedHeader, decryptOptions: DecryptOptions & { expected: EncryptionContext }): Promise<void> {
+  async function open(decoder: MessageDecoder, parsed: ParsedHeader, decryptOptions: Opening): Promise<EncryptionContext> {
     const { header } = parsed;
-    checkOpenable(header, decryptOptions);
-    const unwrap = () => unwrapDataKey(providers, header.suite, header.encryptionContext, header.encryptedDataKeys, decryptOptions.abortSignal);
+    const { full, onlyAuthenticate } = checkOpenable(header, decryptOptions);
+    const authenticatedOnly = onlyAuthenticateAad(onlyAuthenticate);
+    // Providers unwrap under the full context (spec: decrypt.md, the decryption materials' context).
+    const unwrap = () => unwrapDataKey(providers, header.suite, full, header.encryptedDataKeys, decryptOptions.abortSignal);
     // Bound to the raw context + EDK bytes (the same wrapped key under the same context is the same
-    // data key) and to the identity of the keys that may unwrap it; latin1 maps each byte to one char.
-    const key =
-      cache &&
-      (await cacheKey('decrypt', header.suite.id, Buffer.from(parsed.keySection.buffer, parsed.keySection.byteOffset, parsed.keySection.byteLength).toString('latin1')));
+    // data key), to the reproduced pairs the message does not store, and to the identity of the keys
+    // that may unwrap it; latin1 maps each byte to one char.
+    const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+    const key = cache && (await cacheKey('decrypt', header.suite.id, JSON.stringify([latin1(parsed.keySection), latin1(authenticatedOnly)])));
     const dataKey = cache && key !== undefined ? await cache.decryptionKey(key, unwrap) : await unwrap();
     try {
       throwIfAborted(decryptOptions.abortSignal);
-      decoder.begin(dataKey);
+      decoder.begin(dataKey, authenticatedOnly);
     } finally {
       dataKey.fill(0);
     }
+    return full;
+  }
+
+  function openingOptions(decryptOptions: DecryptOptions): Opening {
+    const expected = checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
+    const reproduced = checkCallerContext(decryptOptions.encryptionContext, 'encryptionContext');
+    const requiredKeys = checkRequiredKeys([clientRequiredKeys, decryptOptions.requiredEncryptionContextKeys]);
+    return { ...decryptOptions, expected, reproduced, requiredKeys };
   }
 
   async function encrypt(plaintext: Input, encryptOptions: EncryptOptions = {}): Promise<EncryptResult> {
@@ -238,17 +294,17 @@ export function createClient(options: ClientOptions): StrongroomClient {
   }
 
   async function decrypt(ciphertext: Input, decryptOptions: DecryptOptions = {}): Promise<DecryptResult> {
-    const expected = checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
+    const opening = openingOptions(decryptOptions);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength: Number.POSITIVE_INFINITY });
     const whole = inMemory(ciphertext);
     if (whole) decoder.write(whole);
     else for await (const c of chunksOf(ciphertext)) decoder.write(c);
     const parsed = decoder.readHeader() ?? (decoder.end(), undefined);
     const header = parsed!.header;
-    await open(decoder, parsed!, { ...decryptOptions, expected });
+    const encryptionContext = await open(decoder, parsed!, opening);
     const out = decoder.read();
     out.push(...decoder.end());
-    return { plaintext: concatBytes(out), header };
+    return { plaintext: concatBytes(out), header, encryptionContext };
   }
 
   function encryptStream(inputOrOptions?: Input | EncryptOptions, maybeOptions?: EncryptOptions): Duplex {
@@ -260,9 +316,9 @@ export function createClient(options: ClientOptions): StrongroomClient {
 
   function decryptStream(inputOrOptions?: Input | DecryptOptions, maybeOptions?: DecryptOptions): Duplex {
     const [input, decryptOptions] = splitArgs(inputOrOptions, maybeOptions);
-    const expected = checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
+    const opening = openingOptions(decryptOptions);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
-    const transform = new DecryptTransform(decoder, (parsed) => open(decoder, parsed, { ...decryptOptions, expected }));
+    const transform = new DecryptTransform(decoder, (parsed) => open(decoder, parsed, opening));
     return connect(transform, input, decryptOptions.abortSignal);
   }
 
@@ -372,7 +428,7 @@ class DecryptTransform extends Transform {
 
   constructor(
     private readonly decoder: MessageDecoder,
-    private readonly open: (parsed: ParsedHeader) => Promise<void>,
+    private readonly open: (parsed: ParsedHeader) => Promise<EncryptionContext>,
   ) {
     super();
   }
@@ -392,9 +448,9 @@ class DecryptTransform extends Transform {
       if (this.opened) return this.drain(callback, false);
       const parsed = this.decoder.readHeader();
       if (!parsed) return callback();
-      this.opening ??= this.open(parsed).then(() => {
+      this.opening ??= this.open(parsed).then((encryptionContext) => {
         this.opened = true;
-        this.emit('header', parsed.header);
+        this.emit('header', parsed.header, encryptionContext);
       });
       this.opening.then(
         () => this.drain(callback, false),

@@ -11,6 +11,7 @@
 import type { CryptoBackend, IncrementalVerifier } from './backend';
 import { bodyAad, FINAL_FRAME_MARKER, MAX_NON_FRAMED_LENGTH } from './body';
 import { ByteQueue } from './byte-queue';
+import { concatBytes } from './bytes';
 import { malformed, StrongroomError } from './errors';
 import { CONTENT_NON_FRAMED, type MessageHeader, type ParsedHeader, tryParseHeader } from './header';
 import { commitmentKey, committingPrk, contentKey } from './kdf';
@@ -80,8 +81,10 @@ export class MessageDecoder {
   /**
    * Supply the unwrapped data key. Checks the key commitment (v2, constant time, before the content
    * key is derived or used) and the header tag. The data key is not retained.
+   * `onlyAuthenticate` is the serialized encryption context the message authenticates without
+   * storing it (spec: client-apis/decrypt.md: header AAD = header body ‖ these bytes; empty if none).
    */
-  begin(dataKey: Uint8Array): void {
+  begin(dataKey: Uint8Array, onlyAuthenticate: Uint8Array = new Uint8Array(0)): void {
     const parsed = this.parsed;
     if (this.state !== 'key' || !parsed) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
     const { backend } = this.options;
@@ -101,11 +104,16 @@ export class MessageDecoder {
     const key = contentKey(backend, header.suite, dataKey, header.messageId, prk);
     prk?.fill(0);
     try {
-      backend.gcmDecrypt(key, parsed.headerIv, parsed.headerBody, [], parsed.headerTag);
+      const aad = onlyAuthenticate.length === 0 ? parsed.headerBody : concatBytes([parsed.headerBody, onlyAuthenticate]);
+      backend.gcmDecrypt(key, parsed.headerIv, aad, [], parsed.headerTag);
     } catch (e) {
       key.fill(0);
       if (StrongroomError.isInstance(e, 'AUTHENTICATION_FAILED')) {
-        throw new StrongroomError('AUTHENTICATION_FAILED', 'The message header failed authentication');
+        throw new StrongroomError(
+          'AUTHENTICATION_FAILED',
+          'The message header failed authentication: the message was altered, or it was written with requiredEncryptionContextKeys ' +
+            "and decrypt's encryptionContext does not reproduce exactly those pairs (pass every required key with its value, and no other key the message does not store)",
+        );
       }
       throw e;
     }

@@ -7,10 +7,12 @@
  */
 import type { CryptoBackend, IncrementalSigner, SigningKeyPair } from './backend';
 import { bodyAad, FINAL_FRAME_MARKER, frameIv, MAX_FRAMES, MAX_NON_FRAMED_LENGTH } from './body';
+import { concatBytes } from './bytes';
 import { StrongroomError } from './errors';
 import { CONTENT_FRAMED, CONTENT_NON_FRAMED, type MessageHeader, serializeHeaderBody } from './header';
 import { commitmentKey, committingPrk, contentKey } from './kdf';
 import type { EncryptedDataKey, EncryptionContext } from './key-provider';
+import { onlyAuthenticateAad, splitForEncrypt } from './required-context';
 import type { AlgorithmSuite } from './suites';
 
 export interface EncoderInput {
@@ -21,6 +23,11 @@ export interface EncoderInput {
   readonly encryptedDataKeys: readonly EncryptedDataKey[];
   /** The full context, including `aws-crypto-public-key` for signing suites. */
   readonly encryptionContext: EncryptionContext;
+  /**
+   * Keys of encryptionContext authenticated by the header tag but not stored in the header
+   * (spec: client-apis/encrypt.md, "encryption context to only authenticate").
+   */
+  readonly requiredEncryptionContextKeys?: readonly string[];
   readonly signingKey: SigningKeyPair | undefined;
   /** 0 writes a non-framed body (only for in-memory input). */
   readonly frameLength: number;
@@ -30,6 +37,8 @@ export class MessageEncoder {
   readonly header: MessageHeader;
   private readonly key: Uint8Array;
   private readonly signer: IncrementalSigner | undefined;
+  /** Appended to the header body in the header tag's AAD (zero bytes when nothing is required). */
+  private readonly headerAadTail: Uint8Array;
   private pending: Uint8Array[] = [];
   private pendingLength = 0;
   private sequence = 1;
@@ -42,11 +51,13 @@ export class MessageEncoder {
     const { backend, suite, dataKey, frameLength } = input;
     const messageId = backend.randomBytes(suite.messageVersion === 2 ? 32 : 16);
     const prk = suite.committing ? committingPrk(backend, dataKey, messageId) : undefined;
+    const { stored, onlyAuthenticate } = splitForEncrypt(input.encryptionContext, input.requiredEncryptionContextKeys ?? []);
+    this.headerAadTail = onlyAuthenticateAad(onlyAuthenticate);
     this.header = {
       version: suite.messageVersion,
       suite,
       messageId,
-      encryptionContext: input.encryptionContext,
+      encryptionContext: stored,
       encryptedDataKeys: input.encryptedDataKeys,
       contentType: frameLength === 0 ? CONTENT_NON_FRAMED : CONTENT_FRAMED,
       frameLength,
@@ -63,7 +74,9 @@ export class MessageEncoder {
     this.started = true;
     const body = serializeHeaderBody(this.header);
     const iv = new Uint8Array(12);
-    const { tag } = this.input.backend.gcmEncrypt(this.key, iv, body, []);
+    // spec: client-apis/encrypt.md — AAD = header body ‖ serialized encryption context to only authenticate.
+    const aad = this.headerAadTail.length === 0 ? body : concatBytes([body, this.headerAadTail]);
+    const { tag } = this.input.backend.gcmEncrypt(this.key, iv, aad, []);
     const out = this.header.version === 1 ? [body, iv, tag] : [body, tag];
     return this.emit(out);
   }

@@ -26,7 +26,10 @@ export interface EncryptedDataKey {
  */
 export interface DataKeyRequest {
   readonly suite: AlgorithmSuite;
-  /** The full encryption context of the message (including reserved `aws-crypto-` entries). */
+  /**
+   * The full encryption context of the message (including reserved `aws-crypto-` entries, and the
+   * required pairs the message authenticates without storing them).
+   */
   readonly encryptionContext: EncryptionContext;
   readonly abortSignal?: AbortSignal | undefined;
 }

@@ -14,8 +14,13 @@ export interface EncryptionMaterials {
   /** Owned by whoever holds these materials; wiped when they are released. */
   readonly dataKey: Uint8Array;
   readonly encryptedDataKeys: readonly EncryptedDataKey[];
-  /** The caller's context plus the reserved entries (the signing public key). */
+  /**
+   * The caller's full context plus the reserved entries (the signing public key): what every
+   * provider wraps the data key under, including the pairs named in requiredEncryptionContextKeys.
+   */
   readonly encryptionContext: EncryptionContext;
+  /** Keys of encryptionContext the message authenticates but does not store (sorted). */
+  readonly requiredEncryptionContextKeys: readonly string[];
   readonly signingKey: SigningKeyPair | undefined;
 }
 
@@ -30,6 +35,7 @@ export async function generateMaterials(
   providers: readonly KeyProvider[],
   suite: AlgorithmSuite,
   callerContext: EncryptionContext,
+  requiredEncryptionContextKeys: readonly string[],
   backend: CryptoBackend,
   abortSignal: AbortSignal | undefined,
 ): Promise<EncryptionMaterials> {
@@ -59,7 +65,7 @@ export async function generateMaterials(
         throw providerFailure(provider, 'wrap the data key', e);
       }
     }
-    return { suite, dataKey, encryptedDataKeys, encryptionContext, signingKey };
+    return { suite, dataKey, encryptedDataKeys, encryptionContext, requiredEncryptionContextKeys, signingKey };
   } catch (e) {
     dataKey.fill(0);
     throw e;
@@ -97,7 +103,8 @@ export async function unwrapDataKey(
     'NO_DECRYPTION_KEY',
     errors.length === 0
       ? `None of the configured key providers can open this message (its data key is wrapped for: ${ids})`
-      : `No key provider could unwrap the data key (${errors.length} attempt(s) failed; see cause)`,
+      : `No key provider could unwrap the data key (${errors.length} attempt(s) failed; see cause). If the message was written with ` +
+        `requiredEncryptionContextKeys, pass exactly those pairs, with their values, in decrypt's encryptionContext`,
     { cause: errors.length === 1 ? errors[0] : errors.length > 1 ? new AggregateError(errors, 'every unwrap attempt failed') : undefined },
   );
 }

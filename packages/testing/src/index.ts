@@ -1,3 +1,4 @@
 export * from './esdk-vectors';
 export * from './conformance';
 export * from './servers/index';
+export * from './required-ec-vectors';
