@@ -32,12 +32,34 @@ describe('built entries', () => {
     });
   }
   it('@strongroom/core exports the documented API from both builds', () => {
-    const names = ['createClient', 'createDataKeyCache', 'RawAesKeyProvider', 'RawRsaKeyProvider', 'StrongroomError', 'CommitmentPolicy', 'nobleBackend'];
+    const names = ['createClient', 'createDataKeyCache', 'RawAesKeyProvider', 'RawRsaKeyProvider', 'StrongroomError', 'CommitmentPolicy', 'nodeBackend'];
     const script = `const c = require('@strongroom/core'); import('@strongroom/core').then((e) => process.stdout.write(JSON.stringify(${JSON.stringify(names)}.map((n) => [typeof c[n], typeof e[n]]))));`;
     const types = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })) as string[][];
     for (const [cjs, esm] of types) {
       expect(cjs).not.toBe('undefined');
       expect(esm).toBe(cjs);
+    }
+  });
+  it('@strongroom/core/noble exports nobleBackend from both builds; the main entry does not', () => {
+    const script = `const c = require('@strongroom/core/noble'); import('@strongroom/core/noble').then(async (e) => {
+      const main = await import('@strongroom/core');
+      process.stdout.write(JSON.stringify([typeof c.nobleBackend, typeof e.nobleBackend, e.nobleBackend.name, typeof main.nobleBackend]));
+    });`;
+    expect(JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' }))).toEqual(['object', 'object', 'noble', 'undefined']);
+  });
+  it("@strongroom/core's main entry never loads @noble (every file it imports, ESM and CJS)", () => {
+    const dist = join(root, 'packages', 'core', 'dist');
+    for (const entry of ['index.mjs', 'index.cjs']) {
+      const seen = new Set<string>();
+      const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const text = readFileSync(join(dist, file), 'utf8');
+        expect(text, `${file} (from ${entry})`).not.toMatch(/@noble\//);
+        for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*|require\(\s*)["']\.\/([^"']+)["']/g)) visit(m[1]!);
+      };
+      visit(entry);
+      expect(seen.size).toBeGreaterThan(1); // it does import its shared chunk: the walk followed it
     }
   });
   it('StrongroomError.isInstance recognises errors from the other build (ESM vs CJS copies)', () => {

@@ -48,7 +48,7 @@ export interface ClientOptions {
    * one partition an entry is still only used by providers stating the same wrapping-key identity.
    */
   cachePartition?: string;
-  /** Crypto implementation: node:crypto (default) or `nobleBackend`. */
+  /** Crypto implementation: node:crypto (default) or `nobleBackend` from `@strongroom/core/noble`. */
   backend?: CryptoBackend;
 }
 
