@@ -16,9 +16,18 @@ export interface LocalS3 {
 
 /** What the dev stack says when s3rver is not installed. */
 export const S3RVER_MISSING =
-  'the local S3 needs the optional package s3rver, which is not installed: install s3rver (npm install s3rver) or point --s3-endpoint at a real S3';
+  'the local S3 needs the optional package s3rver, which is not installed: install s3rver or point --s3-endpoint at a real S3 (npm install s3rver)';
 
-type S3rverClass = typeof import('s3rver').default;
+/**
+ * The part of s3rver's class the dev stack uses, declared here so that the shipped .d.ts never names the
+ * optional package (a consumer without it must still type-check).
+ */
+export interface S3rverConstructor {
+  new (options: { port?: number; address?: string; silent?: boolean; directory: string; configureBuckets?: { name: string }[] }): {
+    run(): Promise<{ address: string; port: number }>;
+    close(): Promise<void>;
+  };
+}
 
 function isMissingS3rver(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
@@ -29,15 +38,15 @@ function isMissingS3rver(error: unknown): boolean {
  * Load s3rver.
  * @throws StrongroomError UNSUPPORTED when it is not installed (any other load failure is rethrown).
  */
-export async function loadS3rver(): Promise<S3rverClass> {
-  let mod: { default?: S3rverClass } | S3rverClass;
+export async function loadS3rver(): Promise<S3rverConstructor> {
+  let mod: { default?: S3rverConstructor } | S3rverConstructor;
   try {
-    mod = (await import('s3rver')) as { default?: S3rverClass } | S3rverClass;
+    mod = (await import('s3rver')) as { default?: S3rverConstructor } | S3rverConstructor;
   } catch (error) {
     if (isMissingS3rver(error)) throw new StrongroomError('UNSUPPORTED', S3RVER_MISSING, { cause: error });
     throw error;
   }
-  return (typeof mod === 'function' ? mod : mod.default) as S3rverClass;
+  return (typeof mod === 'function' ? mod : mod.default) as S3rverConstructor;
 }
 
 /**
