@@ -35,7 +35,8 @@ export function externalS3(o: DevOptions, env: NodeJS.ProcessEnv = process.env):
   try {
     url = new URL(o.s3Endpoint);
   } catch {
-    throw new UsageError(`--s3-endpoint: not a URL: ${JSON.stringify(o.s3Endpoint.slice(0, 200))} (e.g. https://s3.eu-west-1.amazonaws.com)`);
+    // Not echoed: a mistyped value may hold a credential (https://KEY:SECRET@host with a / in the secret).
+    throw new UsageError('--s3-endpoint: not a URL (e.g. https://s3.eu-west-1.amazonaws.com)');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--s3-endpoint: give an http:// or https:// URL');
   if (url.username || url.password) throw new UsageError('--s3-endpoint: no credentials in the URL; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
