@@ -25,7 +25,7 @@ const env: NodeJS.ProcessEnv = Object.fromEntries(
   Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && !k.startsWith('VITEST') && k !== 'NODE_OPTIONS' && k !== 'INIT_CWD'),
 );
 
-function sh(command: string, args: string[], cwd: string, timeoutMs = 15 * 60_000) {
+function sh(command: string, args: string[], cwd: string, timeoutMs = 25 * 60_000) {
   const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
