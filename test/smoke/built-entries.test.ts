@@ -32,13 +32,33 @@ describe('built entries', () => {
     });
   }
   it('@strongroom/core exports the documented API from both builds', () => {
-    const names = ['createClient', 'createDataKeyCache', 'RawAesKeyProvider', 'RawRsaKeyProvider', 'StrongroomError', 'CommitmentPolicy', 'nobleBackend'];
+    const names = ['createClient', 'createDataKeyCache', 'RawAesKeyProvider', 'RawRsaKeyProvider', 'StrongroomError', 'CommitmentPolicy', 'nodeBackend'];
     const script = `const c = require('@strongroom/core'); import('@strongroom/core').then((e) => process.stdout.write(JSON.stringify(${JSON.stringify(names)}.map((n) => [typeof c[n], typeof e[n]]))));`;
     const types = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })) as string[][];
     for (const [cjs, esm] of types) {
       expect(cjs).not.toBe('undefined');
       expect(esm).toBe(cjs);
     }
+  });
+  it('@strongroom/core/noble exports nobleBackend from both builds; the main entry does not', () => {
+    const script = `const c = require('@strongroom/core/noble'); import('@strongroom/core/noble').then(async (e) => {
+      const main = await import('@strongroom/core');
+      process.stdout.write(JSON.stringify([typeof c.nobleBackend, typeof e.nobleBackend, e.nobleBackend.name, typeof main.nobleBackend]));
+    });`;
+    expect(JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' }))).toEqual(['object', 'object', 'noble', 'undefined']);
+  });
+  it("@strongroom/core's main entry never loads @noble (every file it imports, ESM and CJS); ./noble does", () => {
+    const dist = join(root, 'packages', 'core', 'dist');
+    /** Whether `entry` or any file of dist/ it imports names a @noble package. */
+    const loadsNoble = (entry: string, seen = new Set<string>()): boolean => {
+      if (seen.has(entry)) return false;
+      seen.add(entry);
+      const text = readFileSync(join(dist, entry), 'utf8');
+      if (/["']@noble\//.test(text)) return true;
+      return [...text.matchAll(/(?:from\s*|import\s*\(\s*|require\(\s*)["']\.\/([^"']+)["']/g)].some((m) => loadsNoble(m[1]!, seen));
+    };
+    expect(['index.mjs', 'index.cjs'].map((e) => loadsNoble(e))).toEqual([false, false]);
+    expect(['noble.mjs', 'noble.cjs'].map((e) => loadsNoble(e))).toEqual([true, true]);
   });
   it('StrongroomError.isInstance recognises errors from the other build (ESM vs CJS copies)', () => {
     const script = `const c = require('@strongroom/core'); import('@strongroom/core').then((e) => {

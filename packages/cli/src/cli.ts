@@ -75,6 +75,9 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--hsm-ports <p1,p2,p3>', 'HSM node ports (default 7301,7302,7303)')
     .option('--kms-port <port>', 'kms-local port (default 4599)')
     .option('--s3-port <port>', 'local S3 port (default 4569)')
+    .option('--s3-endpoint <url>', 'use this S3 (a real one) instead of the local s3rver; credentials from env AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY')
+    .option('--s3-bucket <name>', 'bucket on --s3-endpoint (default strongroom-dev; must exist)')
+    .option('--s3-region <region>', 'region of --s3-endpoint (default env AWS_REGION, else us-east-1)')
     .option('--hsm-shaping <profile>', 'shape the HSM nodes like hsm1.medium or hsm2m.medium')
     .option('--kms-seed <file>', 'kms-local seed file: keys with fixed ids/aliases, account and Region (docs/kms-local.md)')
     .action((o) => run((ctx) => runDev(ctx, o)));

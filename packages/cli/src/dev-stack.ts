@@ -1,4 +1,3 @@
-/// <reference path="./s3rver.d.ts" />
 /**
  * The one-command dev stack (docs/cli.md, `strongroom dev`), as a library so that `strongroom dev`, `npm start` and
  * the examples' tests share one implementation:
@@ -8,7 +7,8 @@
  *  - kms-local in this process (strict SigV4 with dev credentials) with a symmetric key and alias;
  *  - a connected custom key store on the cluster (crypto user kmsuser) with a KMS key and alias
  *    (./cks.ts; if its set-up fails, the rest of the stack still starts and dev.json says why);
- *  - a local S3 (s3rver) in this process with one bucket.
+ *  - a local S3 (s3rver, an optional dependency loaded on demand: ./local-s3.ts) in this process with one
+ *    bucket — or, with `s3`, an S3 endpoint of the caller's (a real S3) instead.
  *
  * The first start creates everything under `dir`; later starts reuse it (state.json records what was
  * created, so a start interrupted half-way resumes). Endpoints and dev credentials are written to
@@ -26,10 +26,10 @@ import { initCluster, loadCluster, startHsmNode, type StartedHsmNode } from '@st
 import { connectHsmNode } from '@strongroom/hsm-protocol';
 import { KMS_DEV_CERT_FILE, startKmsServer, type KmsServer } from '@strongroom/kms-local';
 import type { HsmClusterClient } from '@strongroom/provider-hsm';
-import S3rver from 's3rver';
 import { setUpCustomKeyStore, type CksState } from './cks';
 import { connectDevHsm, kmsClientFor } from './clients';
 import { DEV_CONFIG_FILE, parseDevConfig, type DevCksSection, type DevConfig } from './dev-config';
+import { loadS3rver, startLocalS3, type LocalS3 } from './local-s3';
 import { writePrivateFile } from './private-file';
 
 /** The AZ labels of the dev cluster's three nodes. */
@@ -67,6 +67,17 @@ export interface DevStackOptions {
   /** Progress lines ("starting HSM node az-a …"). */
   log?: (line: string) => void;
   abortSignal?: AbortSignal;
+  /** Use this S3 endpoint (a real S3) instead of starting s3rver; the bucket must exist. */
+  s3?: DevExternalS3;
+}
+
+/** An S3 endpoint of the caller's, written to dev.json's `s3` section as given. */
+export interface DevExternalS3 {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
 }
 
 /** A running dev stack: its directory, config and config path, endpoints, and its kms-local and HSM nodes. */
@@ -145,11 +156,13 @@ async function pollUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 2
  * const stack = await startDevStack({ dir: userConfigDir() });
  * console.log(stack.endpoints); await stack.stop();
  * @throws StrongroomError IO_ERROR when a port is taken or the directory is unusable; INTERNAL when
- *   a part does not come up.
+ *   a part does not come up; UNSUPPORTED when s3rver is not installed and no `s3` endpoint is given.
  */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const dir = resolve(options.dir);
   const log = options.log ?? (() => {});
+  // s3rver is optional: without it (and without an S3 of the caller's) fail now, before starting anything.
+  if (!options.s3) await loadS3rver();
   const clusterDir = join(dir, 'hsm');
   const statePath = join(dir, 'state.json');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -181,7 +194,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
   const nodes: StartedHsmNode[] = [];
   let kms: KmsServer | undefined;
-  let s3: S3rver | undefined;
+  let s3: LocalS3 | undefined;
   let hsm: HsmClusterClient | undefined;
   let cks: DevCksSection = { available: false, reason: 'not set up' };
   let stopped = false;
@@ -364,24 +377,27 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       kmsClient.destroy();
     }
 
-    // --- local S3
-    const s3Port = options.ports?.s3 ?? 0;
-    mkdirSync(join(dir, 's3'), { recursive: true });
-    s3 = new S3rver({ port: s3Port, address: '127.0.0.1', silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: DEV_BUCKET }] });
-    let s3Endpoint: string;
-    try {
-      const { port } = await s3.run();
-      s3Endpoint = `http://127.0.0.1:${port}`;
-    } catch (error) {
-      s3 = undefined;
-      throw portError('the local S3 (s3rver)', s3Port, error);
+    // --- local S3 (or the caller's)
+    let s3Section: DevExternalS3;
+    if (options.s3) {
+      s3Section = { ...options.s3 };
+    } else {
+      const s3Port = options.ports?.s3 ?? 0;
+      try {
+        s3 = await startLocalS3({ directory: join(dir, 's3'), port: s3Port, bucket: DEV_BUCKET });
+      } catch (error) {
+        if (StrongroomError.isInstance(error, 'UNSUPPORTED')) throw error;
+        throw portError('the local S3 (s3rver)', s3Port, error);
+      }
+      s3Section = { endpoint: s3.endpoint, region: 'us-east-1', bucket: DEV_BUCKET, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
     }
+    const s3Endpoint = s3Section.endpoint;
 
     const configPath = join(dir, DEV_CONFIG_FILE);
     const raw = {
       ...baseConfig,
       kms: kmsSection,
-      s3: { endpoint: s3Endpoint, region: 'us-east-1', bucket: DEV_BUCKET, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      s3: s3Section,
       cks,
     };
     await writeAtomic(configPath, `${JSON.stringify(raw, null, 2)}\n`);

@@ -15,7 +15,9 @@ export {
   type DevStack,
   type DevStackOptions,
   type DevStackPorts,
+  type DevExternalS3,
 } from './dev-stack';
+export { loadS3rver, S3RVER_MISSING } from './local-s3';
 export {
   loadDevConfig,
   parseDevConfig,

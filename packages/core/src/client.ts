@@ -52,7 +52,7 @@ export interface ClientOptions {
    * one partition an entry is still only used by providers stating the same wrapping-key identity.
    */
   cachePartition?: string;
-  /** Crypto implementation: node:crypto (default) or `nobleBackend`. */
+  /** Crypto implementation: node:crypto (default) or `nobleBackend` from `@strongroom/core/noble`. */
   backend?: CryptoBackend;
   /**
    * Encryption-context keys every call must carry (the MPL's Required Encryption Context CMM):

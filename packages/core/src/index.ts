@@ -1,6 +1,7 @@
 /**
  * `@strongroom/core` — envelope encryption in the AWS Encryption SDK message format, with pluggable
- * key providers. See README.md and docs/format.md.
+ * key providers. See README.md and docs/format.md. The pure-JS @noble backend is the separate entry
+ * `@strongroom/core/noble` (./noble.ts), so this entry never loads @noble.
  *
  * @module \@strongroom/core
  */
@@ -9,7 +10,6 @@ export * from './suites';
 export type * from './key-provider';
 export type { CryptoBackend, GcmSealed, SigningKeyPair, IncrementalSigner, IncrementalVerifier } from './backend';
 export { nodeBackend } from './node-backend';
-export { nobleBackend } from './noble-backend';
 export { CommitmentPolicy } from './commitment-policy';
 export {
   createClient,

@@ -8,13 +8,24 @@ import { randomBytes } from '@noble/ciphers/utils.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { expand, extract, hkdf } from '@noble/hashes/hkdf.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import type { CryptoBackend, IncrementalSigner, IncrementalVerifier, SigningKeyPair } from './backend';
-import { concatBytes } from './bytes';
-import { malformed, StrongroomError } from './errors';
-import type { SignatureCurve } from './suites';
+// The main entry by its package name, not by relative path: the built `./noble` entry then imports
+// `@strongroom/core` instead of sharing a chunk with it, so both entries use one StrongroomError class
+// and the main entry's build stays a single file that exports only the public API.
+import { malformed, StrongroomError, type CryptoBackend, type IncrementalSigner, type IncrementalVerifier, type SignatureCurve, type SigningKeyPair } from '@strongroom/core';
 
 const HASH = { sha256, sha384, sha512 } as const;
 const CURVES = { 'P-256': { ecdsa: p256, hash: sha256 }, 'P-384': { ecdsa: p384, hash: sha384 } } as const;
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
 
 function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nobleBackend, nodeBackend } from '../src/index';
+import { nodeBackend } from '../src/index';
+import { nobleBackend } from '../src/noble';
 
 // RFC 5869 Appendix A.1 (SHA-256) — test case 1.
 const ikm = Buffer.alloc(22, 0x0b);

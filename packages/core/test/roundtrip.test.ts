@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import {
   CommitmentPolicy,
   createClient,
-  nobleBackend,
   nodeBackend,
   RawAesKeyProvider,
   StrongroomError,
   SUITES,
 } from '../src/index';
+import { nobleBackend } from '../src/noble';
 
 const key = randomBytes(32);
 const provider = RawAesKeyProvider({ namespace: 'test', name: 'k1', key });

@@ -1,12 +1,12 @@
 /**
- * `strongroom dev [--dir DIR]`: start the dev stack in the foreground, print the endpoints, run
+ * `strongroom dev [--dir DIR] [--s3-endpoint URL]`: start the dev stack in the foreground, print the endpoints, run
  * until Ctrl-C, then stop every part (HSM node processes included). The default DIR is the config
  * file's directory (docs/cli.md#which-config-file: the user's config directory), so the other
  * commands find the dev.json it writes without being told.
  */
 import { dirname } from 'node:path';
 import { parseList, parsePositiveInt } from '../args';
-import { DEFAULT_DEV_PORTS, startDevStack } from '../dev-stack';
+import { DEFAULT_DEV_PORTS, DEV_BUCKET, startDevStack, type DevExternalS3 } from '../dev-stack';
 import { UsageError } from '../exit';
 import type { CliContext } from './context';
 
@@ -17,6 +17,40 @@ export interface DevOptions {
   s3Port?: string;
   hsmShaping?: string;
   kmsSeed?: string;
+  s3Endpoint?: string;
+  s3Bucket?: string;
+  s3Region?: string;
+}
+
+/**
+ * `--s3-endpoint`: a real S3 instead of the local one (s3rver need not be installed). Its credentials come
+ * from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY — never from argv, which other users
+ * can read) and are written to dev.json (0600) like the local stack's.
+ */
+export function externalS3(o: DevOptions, env: NodeJS.ProcessEnv = process.env): DevExternalS3 | undefined {
+  if (o.s3Endpoint === undefined) {
+    if (o.s3Bucket !== undefined || o.s3Region !== undefined) throw new UsageError('--s3-bucket and --s3-region go with --s3-endpoint');
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(o.s3Endpoint);
+  } catch {
+    // Not echoed: a mistyped value may hold a credential (https://KEY:SECRET@host with a / in the secret).
+    throw new UsageError('--s3-endpoint: not a URL (e.g. https://s3.eu-west-1.amazonaws.com)');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--s3-endpoint: give an http:// or https:// URL');
+  if (url.username || url.password) throw new UsageError('--s3-endpoint: no credentials in the URL; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) throw new UsageError('--s3-endpoint needs credentials in the environment: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  return {
+    endpoint: url.href.replace(/\/$/, ''),
+    region: o.s3Region ?? env.AWS_REGION ?? 'us-east-1',
+    bucket: o.s3Bucket ?? DEV_BUCKET,
+    accessKeyId,
+    secretAccessKey,
+  };
 }
 
 export function describeStack(stack: { configPath: string; endpoints: { hsm: readonly string[]; kms: string; s3: string }; config: { kms: { alias: string; keyArn: string }; keyLabel: string; s3: { bucket: string }; cks: { available: boolean; reason?: string; alias?: string } } }): string[] {
@@ -40,12 +74,15 @@ export async function runDev(ctx: CliContext, o: DevOptions): Promise<void> {
   const port = (v: string, flag: string) => (v === '0' ? 0 : parsePositiveInt(v, flag, 65535));
   const hsm = o.hsmPorts ? parseList(o.hsmPorts, '--hsm-ports', (s) => port(s, '--hsm-ports'), 3) : [...DEFAULT_DEV_PORTS.hsm];
   if (hsm.length !== 3) throw new UsageError('--hsm-ports: give three ports, e.g. 7301,7302,7303');
+  const s3 = externalS3(o);
+  if (s3 && o.s3Port) throw new UsageError('--s3-port is for the local S3; with --s3-endpoint there is none');
   process.stderr.write(`starting the dev stack in ${dir} …\n`);
   const stack = await startDevStack({
     dir,
     ports: { hsm, kms: o.kmsPort ? port(o.kmsPort, '--kms-port') : DEFAULT_DEV_PORTS.kms, s3: o.s3Port ? port(o.s3Port, '--s3-port') : DEFAULT_DEV_PORTS.s3 },
     ...(o.hsmShaping ? { hsmShaping: o.hsmShaping } : {}),
     ...(o.kmsSeed ? { kmsSeed: o.kmsSeed } : {}),
+    ...(s3 ? { s3 } : {}),
     log: (line) => process.stderr.write(`  ${line}\n`),
   });
   ctx.print(`strongroom dev stack ${stack.created ? 'created' : 'resumed'} in ${stack.dir}`);

@@ -1,0 +1,54 @@
+/**
+ * `npx strongroom` works on a fresh clone after the first install (issue 15). npm links a package's bin
+ * at install time only if the bin's target exists (https://docs.npmjs.com/cli/v11/configuring-npm/package-json#bin);
+ * dist/ is built after the install, so a bin pointing into dist/ was not linked until a second install and
+ * `npx strongroom` failed with "could not determine executable to run". The bins are now committed
+ * shims (packages/cli/bin/strongroom.mjs) that run dist/cli.mjs, or say to build first.
+ *
+ * This clones the current HEAD into a temp dir outside the workspace, runs `npm ci --prefer-offline`
+ * (offline from the npm cache), checks the bin is linked and says what to do before the build, then
+ * `npm run build` and `npx strongroom --help`. (.ci/run also runs the user's full sequence with `npm start`.)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const base = realpathSync(mkdtempSync(join(tmpdir(), 'strongroom-fresh-clone-')));
+const clone = join(base, 'strongroom');
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+/** No npm_* settings from an outer `npm test`, no vitest variables: the clone is a new user's shell. */
+const env: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && !k.startsWith('VITEST') && k !== 'NODE_OPTIONS' && k !== 'INIT_CWD'),
+);
+
+function sh(command: string, args: string[], cwd: string, timeoutMs = 25 * 60_000) {
+  const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+it('git clone, npm ci, npm run build, npx strongroom --help exits 0 (the bin is linked by the first install)', () => {
+  const cloned = sh('git', ['clone', '--quiet', '--no-hardlinks', ROOT, clone], base);
+  expect(cloned.code, cloned.stderr).toBe(0);
+  expect(existsSync(join(clone, 'packages', 'cli', 'dist'))).toBe(false); // nothing built: a fresh clone
+
+  const installed = sh('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], clone);
+  expect(installed.code, installed.stderr).toBe(0);
+  expect(existsSync(join(clone, 'node_modules', '.bin', 'strongroom'))).toBe(true);
+
+  // Before the build the bin exists and says what to do (not npx's "could not determine executable").
+  const early = sh('npx', ['strongroom', '--help'], clone);
+  expect(early.stderr).toContain('run `npm run build`');
+  expect(early.code).toBe(1);
+
+  const built = sh('npm', ['run', 'build'], clone);
+  expect(built.code, built.stdout + built.stderr).toBe(0);
+
+  const help = sh('npx', ['strongroom', '--help'], clone);
+  expect(help.code, help.stderr).toBe(0);
+  expect(help.stdout).toMatch(/^Usage: strongroom /);
+});
