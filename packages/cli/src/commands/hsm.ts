@@ -11,6 +11,7 @@ import { connectHsmNode, type HsmNodeConnection, type QuorumService } from '@str
 import { StrongroomError } from '@strongroom/core';
 import { connectDevHsm, hsmPems } from '../clients';
 import type { DevConfig } from '../dev-config';
+import { plural } from '../plural';
 import { UsageError } from '../exit';
 import { readSecret } from '../secret-input';
 import type { CliContext } from './context';
@@ -32,7 +33,7 @@ function adminCredentials(config: DevConfig, o: AdminOverride | undefined): { us
 
 async function node(config: DevConfig, as: 'admin' | 'crypto', index = 0, admin?: AdminOverride): Promise<HsmNodeConnection> {
   const n = config.hsm.nodes[index];
-  if (!n) throw new UsageError(`--node ${index}: the cluster has ${config.hsm.nodes.length} nodes (0-${config.hsm.nodes.length - 1})`);
+  if (!n) throw new UsageError(`--node ${index}: the cluster has ${plural(config.hsm.nodes.length, 'node')} (0-${config.hsm.nodes.length - 1})`);
   const conn = await connectHsmNode({ url: n.url, ...hsmPems(config.hsm) });
   try {
     if (as === 'admin') await conn.call('login', adminCredentials(config, admin));
