@@ -6,7 +6,7 @@
  * `[CODE]`, a failed unwrap names the providers tried and why, a disconnected custom key store says
  * the exact command that reconnects it (and that command works as printed).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,36 @@ afterAll(async () => {
   await stack?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
+
+/** util-linux `script` (runs a command on a pseudo-terminal), or undefined. */
+function scriptCommand(): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v script']).toString().trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Run `cmd` on a pseudo-terminal; `onOutput` may type into it (returns true once done). */
+function onTerminal(script: string, cmd: string, onOutput?: (child: ReturnType<typeof spawn>, output: () => string) => boolean): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(script, ['-qec', cmd, '/dev/null'], { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let typed = onOutput === undefined;
+    const take = (d: Buffer) => {
+      output += d.toString();
+      if (!typed) typed = onOutput!(child, () => output);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
 
 /** An environment in which the AWS SDK finds no Region, no credentials and no instance metadata. */
 function noAwsEnv(home: string): Record<string, string | undefined> {
@@ -190,6 +220,43 @@ describe('strongroom, as a new user meets it', { timeout: 120_000 }, () => {
     expect(reconnect.code).toBe(0);
     const again = await runCli(c('encrypt', '-i', '-', '-o', file('cks.enc'), '--key', `kms://${stack.config.cks.alias}`), { stdin: 'x' });
     expect(again.code).toBe(0);
+  });
+
+  it('on a 40-column terminal, the progress line fits and shows the rate and ETA', async (t) => {
+    const script = scriptCommand();
+    if (!script) return t.skip('util-linux script is not installed');
+    const cmd = `stty cols 40 2>/dev/null; COLUMNS=40 ${process.execPath} ${CLI} --config ${config} encrypt -i ${big} -o ${file('narrow.enc')} --key hsm://strongroom-dev-kek`;
+    const r = await onTerminal(script, cmd);
+    expect(r.code).toBe(0);
+    // Each redraw starts with a carriage return or a cursor-to-column-1 (CSI G); other sequences are not text.
+    const drawn = r.output
+      .replace(/\x1b\[[0-9]*G/g, '\n')
+      .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '')
+      .split(/[\r\n]+/)
+      .filter((l) => /encrypting|%/.test(l));
+    expect(drawn.length).toBeGreaterThan(0);
+    for (const line of drawn) expect(line.length).toBeLessThan(40);
+    expect(drawn.at(-1)).toMatch(/100%/);
+    expect(drawn.some((l) => /MiB\/s/.test(l))).toBe(true);
+  });
+
+  it('reading stdin from a terminal says so, and how to end it', async (t) => {
+    const script = scriptCommand();
+    if (!script) return t.skip('util-linux script is not installed');
+    writeFileSync(file('tty.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
+    const cmd = `${process.execPath} ${CLI} encrypt -i - -o ${file('typed.enc')} --key raw-aes://team/kek --key-file ${file('tty.key')}`;
+    const r = await onTerminal(script, cmd, (child, output) => {
+      if (/end with Ctrl-D/.test(output())) {
+        child.stdin!.write('typed secret\n');
+        setTimeout(() => child.stdin!.write('\x04'), 300).unref();
+        return true;
+      }
+      return false;
+    });
+    expect(r.output).toMatch(/strongroom: reading plaintext from the terminal; end with Ctrl-D/);
+    expect(r.code).toBe(0);
+    const dec = await runCli(['decrypt', '-i', file('typed.enc'), '-o', '-', '--key', 'raw-aes://team/kek', '--key-file', file('tty.key')]);
+    expect(dec.stdout.toString()).toBe('typed secret\n');
   });
 
   it('accepts --requests-per-month 1000000000', async () => {

@@ -27,8 +27,15 @@ export interface CryptOptions {
   keyFile?: string;
 }
 
-export function openInput(input: string): { stream: Readable; size: number | undefined } {
-  if (input === '-') return { stream: process.stdin, size: undefined };
+/**
+ * The input stream and its size when known. Reading `-` from a terminal says so on stderr (`what`
+ * is being read, and how to end it), so a user does not take a waiting command for a hung one.
+ */
+export function openInput(input: string, what = 'input'): { stream: Readable; size: number | undefined } {
+  if (input === '-') {
+    if (process.stdin.isTTY) process.stderr.write(`strongroom: reading ${what} from the terminal; end with Ctrl-D (Ctrl-C cancels)\n`);
+    return { stream: process.stdin, size: undefined };
+  }
   const st = statSync(input); // ENOENT → "no such file" (exit 5)
   if (st.isDirectory()) throw new UsageError(`-i ${input}: is a directory`);
   return { stream: createReadStream(input), size: st.isFile() ? st.size : undefined };
@@ -91,7 +98,7 @@ export async function runCrypt(ctx: CliContext, mode: 'encrypt' | 'decrypt', o: 
   const opened = await keyProviderFromUri(o.key, { config: configFor(ctx, o.key), rawKeyFile: o.keyFile, abortSignal: ctx.signal });
   try {
     const client = createClient({ keyProvider: opened.provider });
-    const input = openInput(o.input);
+    const input = openInput(o.input, mode === 'encrypt' ? 'plaintext' : 'the encrypted message');
     const progress = createProgress(mode === 'encrypt' ? 'encrypting' : 'decrypting', input.size);
     const transform =
       mode === 'encrypt'
