@@ -114,7 +114,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .command('restore')
     .description('restore a node from a backup (dev stack stopped)')
     .requiredOption('--backup <file>', 'backup file')
-    .option('--node <index>', 'node index, 0-2 (default 0)')
+    .option('--node <index>', 'node index counted from 0, in dev.json order: 0, 1, 2 = az-a, az-b, az-c (default 0)')
     .action((o) => run((ctx) => hsmRestore(ctx, o)));
   hsm
     .command('audit <action> [file]')

@@ -112,6 +112,22 @@ describe('strongroom, as a new user meets it', { timeout: 120_000 }, () => {
     expect(result.code).toBe(EXIT.BROKEN_PIPE);
   });
 
+  it('`-o -` leaves stdout open for the next command of the same script (stdout a socket, as Node spawns it)', async () => {
+    writeFileSync(file('one.txt'), 'first\n');
+    const script = `"${process.execPath}" "${CLI}" --config "${config}" encrypt -i "${file('one.txt')}" -o - --key hsm://strongroom-dev-kek | "${process.execPath}" "${CLI}" --config "${config}" decrypt -i - -o - --key hsm://strongroom-dev-kek; "${process.execPath}" "${CLI}" --config "${config}" decrypt -i "${file('one.enc')}" -o - --key hsm://strongroom-dev-kek; echo after`;
+    expect((await runCli(c('encrypt', '-i', file('one.txt'), '-o', file('one.enc'), '--key', 'hsm://strongroom-dev-kek'))).code).toBe(0);
+    const r = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn('bash', ['-c', `set -eo pipefail\n${script}`], { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.resume();
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout }));
+    });
+    expect(r.stdout).toBe('first\nfirst\nafter\n');
+    expect(r.code).toBe(0);
+  });
+
   it('says "is the dev stack running?" once when the stack is stopped', async () => {
     const stopped = JSON.parse(readFileSync(config, 'utf8')) as { kms: { endpoint: string } };
     stopped.kms.endpoint = `https://127.0.0.1:${await freePort()}`;

@@ -41,17 +41,22 @@ export function openInput(input: string, what = 'input'): { stream: Readable; si
   return { stream: createReadStream(input), size: st.isFile() ? st.size : undefined };
 }
 
-/** A file sink that only appears under its name once complete. */
-export function openOutput(output: string): { stream: Writable; commit(): Promise<void>; discard(): Promise<void> } {
-  if (output === '-') return { stream: process.stdout, commit: async () => {}, discard: async () => {} };
+/**
+ * A file sink that only appears under its name once complete. `end: false` for stdout: ending
+ * process.stdout when it is a socket (a parent that spawned us with Node's `stdio: 'pipe'`, a socket
+ * activation) shuts the socket down for every process sharing it (shutdown(2), SHUT_WR), so the
+ * commands after ours in the same script could no longer write — they would fail with EPIPE.
+ */
+export function openOutput(output: string): { stream: Writable; end: boolean; commit(): Promise<void>; discard(): Promise<void> } {
+  if (output === '-') return { stream: process.stdout, end: false, commit: async () => {}, discard: async () => {} };
   // A device, FIFO or socket (`-o /dev/stdout`, a named pipe) is a stream, like `-`: renaming a
   // file over it would replace the device node instead of writing to it.
   const st = statSync(output, { throwIfNoEntry: false });
   if (st && !st.isFile() && !st.isDirectory()) {
     const stream = createWriteStream(output);
-    return { stream, commit: async () => {}, discard: async () => {} };
+    return { stream, end: true, commit: async () => {}, discard: async () => {} };
   }
-  return openPrivateOutput(output);
+  return { ...openPrivateOutput(output), end: true };
 }
 
 /**
@@ -63,7 +68,8 @@ export async function pipeToOutput(source: Readable, transform: Duplex | undefin
     const output = openOutput(destination);
     try {
       const tap = progressTap(progress);
-      await (transform ? pipeline(source, tap, transform, output.stream, { signal }) : pipeline(source, tap, output.stream, { signal }));
+      const options = { signal, end: output.end };
+      await (transform ? pipeline(source, tap, transform, output.stream, options) : pipeline(source, tap, output.stream, options));
       await output.commit();
     } catch (error) {
       await output.discard();

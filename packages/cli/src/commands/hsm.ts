@@ -175,7 +175,10 @@ export async function hsmRestore(ctx: CliContext, o: { backup: string; node?: st
   const cluster = loadCluster(config.hsmClusterDir);
   const i = Number(o.node ?? '0');
   const n = cluster.nodes[i];
-  if (!n || !/^\d+$/.test(o.node ?? '0')) throw new UsageError(`--node: 0-${cluster.nodes.length - 1}`);
+  if (!n || !/^\d+$/.test(o.node ?? '0')) {
+    const order = config.hsm.nodes.map((node, j) => `${j} = ${node.az}`).join(', ');
+    throw new UsageError(`--node ${o.node}: a node index counted from 0, 0-${cluster.nodes.length - 1} (${order})`);
+  }
   if (!existsSync(o.backup)) throw new UsageError(`--backup ${o.backup}: no such file`);
   // Restoring rewrites the node's sealed state: never under a running node.
   const url = config.hsm.nodes[i]?.url;
