@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContext, parseDuration, parseList, parseS3Url, parseSize } from './args';
+import { parseContext, parseDuration, parseList, parsePositiveInt, parseS3Url, parseSize } from './args';
+import { plural } from './plural';
 import { UsageError } from './exit';
 
 describe('command-line value parsers', () => {
@@ -23,6 +24,19 @@ describe('command-line value parsers', () => {
     for (const bad of ['', '1TiB', '-1', '1.5KiB', '2GiB', 'KiB']) expect(() => parseSize(bad, '--payload')).toThrow(UsageError);
     for (const bad of ['', '5ms', '0s', '2h', 'soon']) expect(() => parseDuration(bad, '--duration')).toThrow(UsageError);
     expect(() => parseList('1,,2', '--x', Number)).toThrow(UsageError);
+  });
+
+  it('parses positive integers up to the flag\'s maximum, ten digits and more included', () => {
+    expect(parsePositiveInt('1000000000', '--requests-per-month', 1e12)).toBe(1e9);
+    expect(parsePositiveInt('1000000000000', '--requests-per-month', 1e12)).toBe(1e12);
+    for (const bad of ['0', '-1', '1e9', '1.5', '', '1000000000001', '99999999999999999']) expect(() => parsePositiveInt(bad, '--requests-per-month', 1e12)).toThrow(UsageError);
+  });
+
+  it('counts nouns: 1 key, 2 keys', () => {
+    expect(plural(1, 'key')).toBe('1 key');
+    expect(plural(0, 'key')).toBe('0 keys');
+    expect(plural(2, 'HSM')).toBe('2 HSMs');
+    expect(plural(1_000_000, 'operation')).toBe('1,000,000 operations');
   });
 
   it('parses s3:// URLs', () => {

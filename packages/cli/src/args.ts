@@ -53,9 +53,9 @@ export function parseList<T>(value: string, flag: string, item: (s: string) => T
   return [...new Set(parts)].map(item);
 }
 
-/** A positive integer flag (≤ max). */
+/** A positive integer flag (≤ max, which may be up to Number.MAX_SAFE_INTEGER). */
 export function parsePositiveInt(value: string, flag: string, max: number): number {
-  if (!/^\d{1,9}$/.test(value.trim())) throw new UsageError(`${flag} ${JSON.stringify(value.slice(0, 40))}: expected a positive integer`);
+  if (!/^\d{1,16}$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${flag} ${JSON.stringify(value.slice(0, 40))}: expected a positive integer`);
   const n = Number(value);
   if (n < 1 || n > max) throw new UsageError(`${flag} ${value}: between 1 and ${max}`);
   return n;

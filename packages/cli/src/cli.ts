@@ -31,6 +31,16 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// `strongroom … | head`: the reader closed the pipe. Stop quietly with 128 + SIGPIPE, as a shell
+// reports a tool killed by SIGPIPE (Node ignores the signal, so the write fails with EPIPE instead).
+// Only stdout's own EPIPE: a backend socket's EPIPE is an error worth a message.
+let stdoutClosed = false;
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') return;
+  stdoutClosed = true;
+  process.exit(EXIT.BROKEN_PIPE);
+});
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>): Command {
@@ -109,7 +119,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .command('restore')
     .description('restore a node from a backup (dev stack stopped)')
     .requiredOption('--backup <file>', 'backup file')
-    .option('--node <index>', 'node index, 0-2 (default 0)')
+    .option('--node <index>', 'node index counted from 0, in dev.json order: 0, 1, 2 = az-a, az-b, az-c (default 0)')
     .action((o) => run((ctx) => hsmRestore(ctx, o)));
   hsm
     .command('audit <action> [file]')
@@ -162,11 +172,12 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.OK;
       if (error.code === 'commander.executeSubCommandAsync') return EXIT.OK;
-      process.stderr.write(`strongroom: ${error.message.replace(/^error: /, '').replace(/\s+/g, ' ').trim()} (see --help)\n`);
+      process.stderr.write(`strongroom: ${error.message.replace(/^error: /, '').replace(/\s+/g, ' ').trim()} (see --help) [USAGE]\n`);
       return EXIT.USAGE;
     }
+    if (stdoutClosed) return EXIT.BROKEN_PIPE;
     const exit = interrupted ? EXIT.INTERRUPTED : exitCodeFor(error);
-    process.stderr.write(`strongroom: ${interrupted ? 'interrupted' : formatError(error)}\n`);
+    process.stderr.write(`strongroom: ${interrupted ? 'interrupted [ABORTED]' : formatError(error)}\n`);
     if (verbose) process.stderr.write(`${formatVerbose(error)}\n`);
     return exit;
   }

@@ -22,6 +22,8 @@ export const EXIT = {
   UNAVAILABLE: 6,
   /** Interrupted (Ctrl-C). */
   INTERRUPTED: 130,
+  /** The reader of stdout went away (`| head`): 128 + SIGPIPE, as a shell reports a process killed by it; nothing printed. */
+  BROKEN_PIPE: 141,
 } as const;
 
 /** One of the values of {@link EXIT}. */
@@ -55,11 +57,16 @@ export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof UsageError) return EXIT.USAGE;
   if ((error as { code?: string })?.code?.startsWith?.('commander.')) return EXIT.USAGE;
   if (!StrongroomError.isInstance(error)) {
-    if (isAwsError(error)) return (error as { name: string }).name.startsWith('NoSuch') || /NotFound/.test((error as Error).name) ? EXIT.KEY : EXIT.BACKEND;
+    if (isAwsError(error)) {
+      const name = (error as { name: string }).name;
+      // The request itself was malformed (a value the service refuses): a usage error, not an outage.
+      if (name === 'ValidationException' || name === 'InvalidArgument' || name === 'InvalidBucketName') return EXIT.USAGE;
+      return name.startsWith('NoSuch') || /NotFound/.test(name) ? EXIT.KEY : EXIT.BACKEND;
+    }
     if ((error as Error)?.name === 'AbortError') return EXIT.INTERRUPTED;
     const code = (error as NodeJS.ErrnoException)?.code;
     if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT') return EXIT.BACKEND;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'ENOSPC' || code === 'EPIPE') return EXIT.BACKEND;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'ENOSPC' || code === 'ENOTDIR' || code === 'EPIPE') return EXIT.BACKEND;
     return EXIT.INTERNAL;
   }
   switch (error.code) {
@@ -96,26 +103,58 @@ function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-/** The one line printed for an error (no stack, no secrets: messages never carry key material). */
+/** One line for a hint, unless the message already says it (no "— is the dev stack running? — is the dev stack running?"). */
+function withHint(message: string, hint: string, already: RegExp | string = hint): string {
+  const said = typeof already === 'string' ? message.includes(already) : already.test(message);
+  return said ? message : `${message} — ${hint}`;
+}
+
+/** The direct causes of an error: an AggregateError's errors, or its one cause. */
+function causes(error: { cause?: unknown }): unknown[] {
+  const cause = error.cause;
+  if (cause instanceof AggregateError) return [...cause.errors];
+  return cause === undefined || cause === null ? [] : [cause];
+}
+
+/** One attempt's failure, short: message and code (provider messages never carry key material). */
+function reasonOf(error: unknown): string {
+  const e = error as { message?: unknown; name?: unknown };
+  const message = oneLine(typeof e?.message === 'string' ? e.message : String(error));
+  const code = StrongroomError.isInstance(error) ? error.code : typeof e?.name === 'string' ? e.name : 'Error';
+  return `${message.length > 200 ? `${message.slice(0, 197)}…` : message} [${code}]`;
+}
+
+const DEV_STACK_HINT = 'is the dev stack running? (`strongroom dev`)';
+const DEV_STACK_SAID = /dev stack running|strongroom dev\b/;
+
+/**
+ * The one line printed for an error (no stack, no secrets: messages never carry key material). It
+ * always ends with a code in brackets: the StrongroomError code, the AWS error name, the errno code,
+ * `USAGE` or `INTERNAL` — what to search docs/errors.md or the AWS documentation for.
+ */
 export function formatError(error: unknown): string {
-  if (error instanceof UsageError) return `${oneLine(error.message)} (see --help)`;
+  if (error instanceof UsageError) return `${oneLine(error.message)} (see --help) [USAGE]`;
   if (StrongroomError.isInstance(error)) {
     let message = oneLine(error.message);
     const hint = HINTS[error.code];
-    if (hint && !message.includes(hint)) message += ` — ${hint}`;
-    if (error.code === 'PROVIDER_ERROR' && error.details?.reason === 'CONNECTION' && !/strongroom dev/.test(message)) {
-      message += ' — is the dev stack running? (`strongroom dev`)';
+    if (hint) message = withHint(message, hint);
+    if (error.code === 'NO_DECRYPTION_KEY' && !/\btried\b/.test(message)) {
+      const reasons = causes(error).map(reasonOf);
+      if (reasons.length > 0) message += `; tried: ${reasons.join('; ')}`;
     }
+    if (error.code === 'PROVIDER_ERROR' && error.details?.reason === 'CONNECTION') message = withHint(message, DEV_STACK_HINT, DEV_STACK_SAID);
     return `${message} [${error.code}]`;
   }
   const e = error as NodeJS.ErrnoException;
-  if (isAwsError(error)) return `${e.name}: ${oneLine(e.message || 'request failed')}`;
-  if (e?.name === 'AbortError') return 'interrupted';
-  if (e?.code === 'ECONNREFUSED') return `connection refused (${oneLine(e.message)}) — is the dev stack running? (\`strongroom dev\`)`;
-  if (e?.code === 'ENOENT' && e.path) return `no such file: ${e.path}`;
-  if (e?.code === 'EACCES' && e.path) return `permission denied: ${e.path}`;
-  if (e?.code === 'EISDIR' && e.path) return `is a directory: ${e.path}`;
-  return oneLine(e?.message ?? String(error)) + ' (unexpected; rerun with --verbose and report it)';
+  if (isAwsError(error)) return `${oneLine(e.message || 'request failed')} [${e.name}]`;
+  if (e?.name === 'AbortError') return 'interrupted [ABORTED]';
+  if (e?.code === 'ECONNREFUSED') return `connection refused (${oneLine(e.message).replace(/^connect ECONNREFUSED /, '')}) — ${DEV_STACK_HINT} [ECONNREFUSED]`;
+  if (e?.code === 'ENOENT' && e.path) return `no such file: ${e.path} [ENOENT]`;
+  if (e?.code === 'ENOTDIR' && e.path) return `not a directory: ${e.path} [ENOTDIR]`;
+  if (e?.code === 'EACCES' && e.path) return `permission denied: ${e.path} [EACCES]`;
+  if (e?.code === 'EISDIR' && e.path) return `is a directory: ${e.path} [EISDIR]`;
+  if (e?.code === 'ENOSPC') return `no space left on the device${e.path ? ` holding ${e.path}` : ''} [ENOSPC]`;
+  return `${oneLine(e?.message ?? String(error))} (unexpected; rerun with --verbose and report it) [${typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) ? e.code : 'INTERNAL'}]`;
 }
 
 /** Stack and cause chain, for --verbose. */

@@ -19,7 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createWriteStream } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -152,7 +152,8 @@ export function sweepStalePartials(dir: string): string[] {
 
 function ioError(what: string, path: string, cause: unknown): StrongroomError {
   const code = (cause as NodeJS.ErrnoException)?.code;
-  return new StrongroomError('IO_ERROR', `cannot ${what} ${path}${code ? ` (${code})` : ''}; check the directory exists and is writable`, { cause });
+  const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'no space left on the device' : code === 'EROFS' ? 'read-only file system' : code;
+  return new StrongroomError('IO_ERROR', `cannot ${what} ${path}${why ? ` (${why})` : ''}; check that ${dirname(path)} is writable`, { cause });
 }
 
 /**
@@ -163,6 +164,10 @@ function ioError(what: string, path: string, cause: unknown): StrongroomError {
 export function openPrivateOutput(target: string): PrivateOutput {
   const path = resolve(target);
   const dir = dirname(path);
+  // Name the directory itself when it is the problem, not a temporary file inside it.
+  const dirStat = statSync(dir, { throwIfNoEntry: false });
+  if (!dirStat) throw new StrongroomError('IO_ERROR', `the output directory ${dir} does not exist; create it (mkdir -p ${dir}) or choose another -o`, { details: { reason: 'NO_OUTPUT_DIRECTORY' } });
+  if (!dirStat.isDirectory()) throw new StrongroomError('IO_ERROR', `${dir} is not a directory, so ${path} cannot be written there`, { details: { reason: 'NO_OUTPUT_DIRECTORY' } });
   sweepStalePartials(dir);
   const unnamed = openUnnamed(dir);
   let fd: number;

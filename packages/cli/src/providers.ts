@@ -4,7 +4,7 @@
  *
  * Each opened provider owns its connections: call `close()`.
  */
-import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { DescribeCustomKeyStoresCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { RawAesKeyProvider, StrongroomError, type KeyProvider } from '@strongroom/core';
 import { HsmKeyProvider, hsmKeyProviderFromConfig, type HsmBackend } from '@strongroom/provider-hsm';
 import { KmsKeyProvider, type KmsClientLike } from '@strongroom/provider-kms';
@@ -93,20 +93,79 @@ export function countingHsmBackend(backend: HsmBackend): {
   return { backend: proxy, calls: () => n };
 }
 
-/** Resolve an alias to its key ARN (KmsKeyProvider decrypts strictly by ARN). */
-async function keyArn(client: KMSClient, keyId: string, abortSignal?: AbortSignal): Promise<string> {
-  if (keyId.startsWith('arn:') && keyId.includes(':key/')) return keyId;
+/** Where kms:// requests go: the dev stack's endpoint (dev.json) or real AWS KMS (no dev config). */
+type KmsTarget = 'dev' | 'aws';
+
+/**
+ * What is missing when kms:// goes to real AWS KMS and the SDK cannot even sign a request: no Region
+ * or no credentials (AWS SDK for JavaScript v3, "Setting the AWS Region" and "Setting credentials in
+ * Node.js": https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/). Undefined otherwise.
+ */
+function awsSetupProblem(error: unknown): string | undefined {
+  const name = (error as { name?: string }).name ?? '';
+  const message = (error as Error).message ?? '';
+  if (/Region is missing/i.test(message)) return 'no AWS Region is set (set AWS_REGION, or a region in ~/.aws/config)';
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return 'no AWS credentials were found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)';
+  }
+  return undefined;
+}
+
+interface KmsKeyInfo {
+  readonly arn: string;
+  /** Set for a key in a custom key store (DescribeKey KeyMetadata.CustomKeyStoreId). */
+  readonly customKeyStoreId?: string;
+}
+
+/** Resolve an alias to its key ARN (KmsKeyProvider decrypts strictly by ARN), and its custom key store if any. */
+async function describeKmsKey(client: KMSClient, keyId: string, target: KmsTarget, abortSignal?: AbortSignal): Promise<KmsKeyInfo> {
   try {
     const out = await client.send(new DescribeKeyCommand({ KeyId: keyId }), abortSignal ? { abortSignal } : {});
-    return out.KeyMetadata!.Arn!;
+    const meta = out.KeyMetadata!;
+    return { arn: meta.Arn!, ...(meta.CustomKeyStoreId ? { customKeyStoreId: meta.CustomKeyStoreId } : {}) };
   } catch (error) {
     const name = (error as { name?: string }).name;
+    if (name === 'AbortError' || StrongroomError.isInstance(error, 'ABORTED')) throw error;
     if (name === 'NotFoundException') throw new StrongroomError('KEY_UNAVAILABLE', `KMS key ${keyId} does not exist; list keys with \`strongroom kms list-keys\``, { cause: error });
+    const isArn = keyId.startsWith('arn:') && keyId.includes(':key/');
+    // A key ARN needs no resolving: a caller allowed to use the key but not to describe it may go on.
+    if (isArn && name === 'AccessDeniedException') return { arn: keyId };
     if (name === 'AccessDeniedException' || name === 'UnrecognizedClientException' || name === 'InvalidSignatureException') {
       throw new StrongroomError('ACCESS_DENIED', `KMS refused DescribeKey for ${keyId}: ${(error as Error).message}`, { cause: error });
     }
-    throw new StrongroomError('PROVIDER_ERROR', `KMS is unreachable (${(error as Error).message}); is the dev stack running?`, { cause: error, details: { reason: 'CONNECTION' } });
+    if (target === 'aws') {
+      const missing = awsSetupProblem(error);
+      const what = missing ?? `AWS KMS is unreachable (${(error as Error).message})`;
+      throw new StrongroomError(
+        missing ? 'KEY_UNAVAILABLE' : 'PROVIDER_ERROR',
+        `kms:// with no dev config uses real AWS KMS, and ${what}; or start the local stack with \`strongroom dev\` (or pass --config)`,
+        { cause: error, details: { reason: missing ? 'NO_AWS_SETUP' : 'AWS_UNREACHABLE' } },
+      );
+    }
+    throw new StrongroomError('PROVIDER_ERROR', `KMS is unreachable (${(error as Error).message})`, { cause: error, details: { reason: 'CONNECTION' } });
   }
+}
+
+/**
+ * A kms:// key in a custom key store works only while the store is CONNECTED (AWS KMS Developer
+ * Guide, "Connecting and disconnecting an AWS CloudHSM key store"). Say so, with the command that
+ * reconnects it, before the first GenerateDataKey fails with KMSInvalidStateException.
+ */
+async function requireConnectedStore(client: KMSClient, keyId: string, storeId: string, target: KmsTarget, abortSignal?: AbortSignal): Promise<void> {
+  let state: string | undefined;
+  try {
+    const out = await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: storeId }), abortSignal ? { abortSignal } : {});
+    state = out.CustomKeyStores?.[0]?.ConnectionState;
+  } catch {
+    return; // no permission to describe the store: let the data-key request say what is wrong
+  }
+  if (state === undefined || state === 'CONNECTED') return;
+  const reconnect = target === 'dev' ? `strongroom kms custom-key-stores connect ${storeId}` : `aws kms connect-custom-key-store --custom-key-store-id ${storeId}`;
+  throw new StrongroomError(
+    'KEY_UNAVAILABLE',
+    `KMS key ${keyId} is in custom key store ${storeId}, which is ${state}; reconnect it with \`${reconnect}\`${target === 'dev' ? ' (a cks:// key URI connects it on demand)' : ''}`,
+    { details: { reason: 'CUSTOM_KEY_STORE_DISCONNECTED', customKeyStoreId: storeId, connectionState: state } },
+  );
 }
 
 /**
@@ -137,9 +196,11 @@ export async function keyProviderFromUri(input: string | KeyUri, options: Provid
       return { uri, provider, backendCalls: () => 0, close: async () => {} };
     }
     case 'kms': {
+      const target: KmsTarget = options.config ? 'dev' : 'aws';
       const client = options.config ? kmsClientFor(options.config.kms) : new KMSClient({ maxAttempts: 1 });
       try {
-        const arn = await keyArn(client, uri.keyId, options.abortSignal);
+        const { arn, customKeyStoreId } = await describeKmsKey(client, uri.keyId, target, options.abortSignal);
+        if (customKeyStoreId) await requireConnectedStore(client, uri.keyId, customKeyStoreId, target, options.abortSignal);
         const c = counting(client);
         const region = arn.split(':')[3]!;
         const provider = KmsKeyProvider({ generatorKeyId: arn, clientProvider: () => c.client, region });
@@ -154,7 +215,7 @@ export async function keyProviderFromUri(input: string | KeyUri, options: Provid
       if (!config.cks.available) throw cksUnavailable(config.cks.reason);
       const client = kmsClientFor(config.kms);
       try {
-        const arn = await keyArn(client, uri.keyId, options.abortSignal);
+        const { arn } = await describeKmsKey(client, uri.keyId, 'dev', options.abortSignal);
         const c = counting(client);
         // connectOnDemand: kms-local starts stores DISCONNECTED after a restart.
         const provider = CustomKeyStoreKeyProvider({ client: c.client, generatorKeyId: arn, region: config.kms.region, connectOnDemand: true });

@@ -72,6 +72,18 @@ export async function generateMaterials(
   }
 }
 
+/**
+ * Why one unwrap attempt failed, in one short line: the error's message and its code or name. Key
+ * providers' messages name keys and services, never key material.
+ */
+function failureReason(error: unknown): string {
+  const e = error as { message?: unknown; code?: unknown; name?: unknown };
+  const message = (typeof e?.message === 'string' ? e.message : String(error)).replace(/\s+/g, ' ').trim();
+  const code = StrongroomError.isInstance(error) ? error.code : typeof e?.name === 'string' ? e.name : undefined;
+  const short = message.length > 240 ? `${message.slice(0, 237)}…` : message;
+  return code && !short.includes(`[${code}]`) ? `${short} [${code}]` : short;
+}
+
 /** Unwrap the message's data key with the first provider that can. The caller owns (and wipes) the result. */
 export async function unwrapDataKey(
   providers: readonly KeyProvider[],
@@ -81,6 +93,7 @@ export async function unwrapDataKey(
   abortSignal: AbortSignal | undefined,
 ): Promise<Uint8Array> {
   const errors: unknown[] = [];
+  const tried: string[] = [];
   for (const encryptedDataKey of encryptedDataKeys) {
     for (const provider of providers) {
       if (provider.providerId !== encryptedDataKey.providerId) continue;
@@ -95,6 +108,7 @@ export async function unwrapDataKey(
       } catch (e) {
         if (StrongroomError.isInstance(e, 'ABORTED')) throw e;
         errors.push(e);
+        tried.push(`provider "${provider.providerId}": ${failureReason(e)}`);
       }
     }
   }
@@ -103,7 +117,7 @@ export async function unwrapDataKey(
     'NO_DECRYPTION_KEY',
     errors.length === 0
       ? `None of the configured key providers can open this message (its data key is wrapped for: ${ids})`
-      : `No key provider could unwrap the data key (${errors.length} attempt(s) failed; see cause). If the message was written with ` +
+      : `No key provider could unwrap the data key; tried ${tried.join('; ')}. If the message was written with ` +
         `requiredEncryptionContextKeys, pass exactly those pairs, with their values, in decrypt's encryptionContext`,
     { cause: errors.length === 1 ? errors[0] : errors.length > 1 ? new AggregateError(errors, 'every unwrap attempt failed') : undefined },
   );

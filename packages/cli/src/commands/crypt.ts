@@ -27,24 +27,36 @@ export interface CryptOptions {
   keyFile?: string;
 }
 
-export function openInput(input: string): { stream: Readable; size: number | undefined } {
-  if (input === '-') return { stream: process.stdin, size: undefined };
+/**
+ * The input stream and its size when known. Reading `-` from a terminal says so on stderr (`what`
+ * is being read, and how to end it), so a user does not take a waiting command for a hung one.
+ */
+export function openInput(input: string, what = 'input'): { stream: Readable; size: number | undefined } {
+  if (input === '-') {
+    if (process.stdin.isTTY) process.stderr.write(`strongroom: reading ${what} from the terminal; end with Ctrl-D (Ctrl-C cancels)\n`);
+    return { stream: process.stdin, size: undefined };
+  }
   const st = statSync(input); // ENOENT → "no such file" (exit 5)
   if (st.isDirectory()) throw new UsageError(`-i ${input}: is a directory`);
   return { stream: createReadStream(input), size: st.isFile() ? st.size : undefined };
 }
 
-/** A file sink that only appears under its name once complete. */
-export function openOutput(output: string): { stream: Writable; commit(): Promise<void>; discard(): Promise<void> } {
-  if (output === '-') return { stream: process.stdout, commit: async () => {}, discard: async () => {} };
+/**
+ * A file sink that only appears under its name once complete. `end: false` for stdout: ending
+ * process.stdout when it is a socket (a parent that spawned us with Node's `stdio: 'pipe'`, a socket
+ * activation) shuts the socket down for every process sharing it (shutdown(2), SHUT_WR), so the
+ * commands after ours in the same script could no longer write — they would fail with EPIPE.
+ */
+export function openOutput(output: string): { stream: Writable; end: boolean; commit(): Promise<void>; discard(): Promise<void> } {
+  if (output === '-') return { stream: process.stdout, end: false, commit: async () => {}, discard: async () => {} };
   // A device, FIFO or socket (`-o /dev/stdout`, a named pipe) is a stream, like `-`: renaming a
   // file over it would replace the device node instead of writing to it.
   const st = statSync(output, { throwIfNoEntry: false });
   if (st && !st.isFile() && !st.isDirectory()) {
     const stream = createWriteStream(output);
-    return { stream, commit: async () => {}, discard: async () => {} };
+    return { stream, end: true, commit: async () => {}, discard: async () => {} };
   }
-  return openPrivateOutput(output);
+  return { ...openPrivateOutput(output), end: true };
 }
 
 /**
@@ -56,7 +68,8 @@ export async function pipeToOutput(source: Readable, transform: Duplex | undefin
     const output = openOutput(destination);
     try {
       const tap = progressTap(progress);
-      await (transform ? pipeline(source, tap, transform, output.stream, { signal }) : pipeline(source, tap, output.stream, { signal }));
+      const options = { signal, end: output.end };
+      await (transform ? pipeline(source, tap, transform, output.stream, options) : pipeline(source, tap, output.stream, options));
       await output.commit();
     } catch (error) {
       await output.discard();
@@ -91,7 +104,7 @@ export async function runCrypt(ctx: CliContext, mode: 'encrypt' | 'decrypt', o: 
   const opened = await keyProviderFromUri(o.key, { config: configFor(ctx, o.key), rawKeyFile: o.keyFile, abortSignal: ctx.signal });
   try {
     const client = createClient({ keyProvider: opened.provider });
-    const input = openInput(o.input);
+    const input = openInput(o.input, mode === 'encrypt' ? 'plaintext' : 'the encrypted message');
     const progress = createProgress(mode === 'encrypt' ? 'encrypting' : 'decrypting', input.size);
     const transform =
       mode === 'encrypt'

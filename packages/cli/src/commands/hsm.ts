@@ -11,6 +11,7 @@ import { connectHsmNode, type HsmNodeConnection, type QuorumService } from '@str
 import { StrongroomError } from '@strongroom/core';
 import { connectDevHsm, hsmPems } from '../clients';
 import type { DevConfig } from '../dev-config';
+import { plural } from '../plural';
 import { UsageError } from '../exit';
 import { readSecret } from '../secret-input';
 import type { CliContext } from './context';
@@ -32,7 +33,7 @@ function adminCredentials(config: DevConfig, o: AdminOverride | undefined): { us
 
 async function node(config: DevConfig, as: 'admin' | 'crypto', index = 0, admin?: AdminOverride): Promise<HsmNodeConnection> {
   const n = config.hsm.nodes[index];
-  if (!n) throw new UsageError(`--node ${index}: the cluster has ${config.hsm.nodes.length} nodes (0-${config.hsm.nodes.length - 1})`);
+  if (!n) throw new UsageError(`--node ${index}: the cluster has ${plural(config.hsm.nodes.length, 'node')} (0-${config.hsm.nodes.length - 1})`);
   const conn = await connectHsmNode({ url: n.url, ...hsmPems(config.hsm) });
   try {
     if (as === 'admin') await conn.call('login', adminCredentials(config, admin));
@@ -174,7 +175,10 @@ export async function hsmRestore(ctx: CliContext, o: { backup: string; node?: st
   const cluster = loadCluster(config.hsmClusterDir);
   const i = Number(o.node ?? '0');
   const n = cluster.nodes[i];
-  if (!n || !/^\d+$/.test(o.node ?? '0')) throw new UsageError(`--node: 0-${cluster.nodes.length - 1}`);
+  if (!n || !/^\d+$/.test(o.node ?? '0')) {
+    const order = config.hsm.nodes.map((node, j) => `${j} = ${node.az}`).join(', ');
+    throw new UsageError(`--node ${o.node}: a node index counted from 0, 0-${cluster.nodes.length - 1} (${order})`);
+  }
   if (!existsSync(o.backup)) throw new UsageError(`--backup ${o.backup}: no such file`);
   // Restoring rewrites the node's sealed state: never under a running node.
   const url = config.hsm.nodes[i]?.url;

@@ -53,6 +53,10 @@ export async function kmsCommand(ctx: CliContext, action: string, args: string[]
         if (!alias?.startsWith('alias/')) throw new UsageError('kms aliases create|delete alias/<name> [key-id]');
         if (sub === 'create') {
           if (!key) throw new UsageError('kms aliases create alias/<name> <key-id>');
+          // An alias cannot point at another alias (AWS KMS CreateAlias: TargetKeyId is a key ID or key ARN).
+          if (key.startsWith('alias/') || /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(key)) {
+            throw new UsageError(`kms aliases create: the target must be a key ID or key ARN, not an alias (${key}); \`strongroom kms aliases list\` shows the key each alias points at`);
+          }
           await send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key }));
           return ctx.print(`created ${alias} → ${key}`);
         }

@@ -40,7 +40,7 @@ export async function runS3Cp(ctx: CliContext, source: string, destination: stri
   try {
     const s3 = new EncryptedS3Client({ client, keyProvider: opened.provider, ...(opened.kmsKeyArn ? { kmsKeyIds: [opened.kmsKeyArn] } : {}) });
     if (dst) {
-      const input = openInput(source);
+      const input = openInput(source, 'plaintext');
       const progress = createProgress(`upload s3://${dst.bucket}/${dst.key}`, input.size);
       const upload = s3.upload({
         Bucket: dst.bucket,
