@@ -30,7 +30,7 @@ export const ALLOWED = new Map([
   ['kms-local', ['core', 'hsm-protocol', 'provider-hsm']],
   ['s3', ['core']],
   ['cli', ['core', 'hsm-protocol', 'provider-kms', 'provider-hsm', 'provider-custom-key-store', 'hsm-local', 'kms-local', 's3']],
-  ['testing', ['core', 'hsm-protocol', 'hsm-local']],
+  ['testing', ['core', 'hsm-protocol', 'hsm-local', 'kms-local']],
 ]);
 
 const SOURCE = /\.(?:ts|mts|cts|js|mjs|cjs)$/;
