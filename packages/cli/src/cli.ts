@@ -74,6 +74,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--hsm-ports <p1,p2,p3>', 'HSM node ports (default 7301,7302,7303)')
     .option('--kms-port <port>', 'kms-local port (default 4599)')
     .option('--s3-port <port>', 'local S3 port (default 4569)')
+    .option('--s3 <server>', 'local S3: s3rver (default, built in) or rgw (Ceph RADOS Gateway, a real S3; needs apt-get install radosgw ceph-mon ceph-osd)')
     .option('--hsm-shaping <profile>', 'shape the HSM nodes like hsm1.medium or hsm2m.medium')
     .action((o) => run((ctx) => runDev(ctx, o)));
 

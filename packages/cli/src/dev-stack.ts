@@ -8,7 +8,9 @@
  *  - kms-local in this process (strict SigV4 with dev credentials) with a symmetric key and alias;
  *  - a connected custom key store on the cluster (crypto user kmsuser) with a KMS key and alias
  *    (./cks.ts; if its set-up fails, the rest of the stack still starts and dev.json says why);
- *  - a local S3 (s3rver) in this process with one bucket.
+ *  - a local S3 with one bucket: s3rver in this process (the zero-install default), or with `s3: 'rgw'`
+ *    Ceph's RADOS Gateway, a real S3 implementation (one monitor, one in-memory OSD; its objects live
+ *    only as long as the stack: @strongroom/testing startRgw).
  *
  * The first start creates everything under `dir`; later starts reuse it (state.json records what was
  * created, so a start interrupted half-way resumes). Endpoints and dev credentials are written to
@@ -27,8 +29,10 @@ import { connectHsmNode } from '@strongroom/hsm-protocol';
 import { KMS_DEV_CERT_FILE, startKmsServer, type KmsServer } from '@strongroom/kms-local';
 import type { HsmClusterClient } from '@strongroom/provider-hsm';
 import S3rver from 's3rver';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { type LocalRgw, startRgw } from '@strongroom/testing/servers';
 import { setUpCustomKeyStore, type CksState } from './cks';
-import { connectDevHsm, kmsClientFor } from './clients';
+import { connectDevHsm, kmsClientFor, s3ClientFor } from './clients';
 import { DEV_CONFIG_FILE, parseDevConfig, type DevCksSection, type DevConfig } from './dev-config';
 import { writePrivateFile } from './private-file';
 
@@ -38,6 +42,8 @@ export const DEV_KMS_ALIAS = 'alias/strongroom-dev';
 export const DEV_BUCKET = 'strongroom-dev';
 /** Fixed ports `strongroom dev` uses by default. */
 export const DEFAULT_DEV_PORTS = { hsm: [7301, 7302, 7303], kms: 4599, s3: 4569 } as const;
+
+export type DevS3Kind = 's3rver' | 'rgw';
 
 export interface DevStackPorts {
   /** One port per HSM node; 0 picks a free port. */
@@ -51,6 +57,8 @@ export interface DevStackOptions {
   dir: string;
   /** Default: all 0 (ephemeral). `strongroom dev` passes DEFAULT_DEV_PORTS. */
   ports?: DevStackPorts;
+  /** The local S3: `s3rver` (default, in this process) or `rgw` (Ceph RGW, where installed). */
+  s3?: DevS3Kind;
   /** hsm-local shaping profile for the nodes (e.g. `hsm2m.medium`); off by default. */
   hsmShaping?: string;
   /** Progress lines ("starting HSM node az-a …"). */
@@ -169,6 +177,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const nodes: StartedHsmNode[] = [];
   let kms: KmsServer | undefined;
   let s3: S3rver | undefined;
+  let rgw: LocalRgw | undefined;
   let hsm: HsmClusterClient | undefined;
   let cks: DevCksSection = { available: false, reason: 'not set up' };
   let stopped = false;
@@ -176,7 +185,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     if (stopped) return;
     stopped = true;
     await hsm?.close().catch(() => {});
-    await Promise.allSettled([kms?.close(), s3?.close(), ...nodes.map((n) => n.stop())]);
+    await Promise.allSettled([kms?.close(), s3?.close(), rgw?.close(), ...nodes.map((n) => n.stop())]);
   };
 
   try {
@@ -350,22 +359,35 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
     // --- local S3
     const s3Port = options.ports?.s3 ?? 0;
-    mkdirSync(join(dir, 's3'), { recursive: true });
-    s3 = new S3rver({ port: s3Port, address: '127.0.0.1', silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: DEV_BUCKET }] });
-    let s3Endpoint: string;
-    try {
-      const { port } = await s3.run();
-      s3Endpoint = `http://127.0.0.1:${port}`;
-    } catch (error) {
-      s3 = undefined;
-      throw portError('the local S3 (s3rver)', s3Port, error);
+    let s3Section: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+    if (options.s3 === 'rgw') {
+      // Throws UNSUPPORTED with the apt-get line where Ceph is not installed.
+      rgw = await startRgw({ ...(s3Port ? { port: s3Port } : {}), log });
+      s3Section = { endpoint: rgw.endpoint, region: rgw.region, bucket: DEV_BUCKET, accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey };
+      const client = s3ClientFor(s3Section);
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: DEV_BUCKET }));
+      } finally {
+        client.destroy();
+      }
+    } else {
+      mkdirSync(join(dir, 's3'), { recursive: true });
+      s3 = new S3rver({ port: s3Port, address: '127.0.0.1', silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: DEV_BUCKET }] });
+      try {
+        const { port } = await s3.run();
+        s3Section = { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', bucket: DEV_BUCKET, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+      } catch (error) {
+        s3 = undefined;
+        throw portError('the local S3 (s3rver)', s3Port, error);
+      }
     }
+    const s3Endpoint = s3Section.endpoint;
 
     const configPath = join(dir, DEV_CONFIG_FILE);
     const raw = {
       ...baseConfig,
       kms: kmsSection,
-      s3: { endpoint: s3Endpoint, region: 'us-east-1', bucket: DEV_BUCKET, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      s3: s3Section,
       cks,
     };
     await writeAtomic(configPath, `${JSON.stringify(raw, null, 2)}\n`);

@@ -1,3 +1,4 @@
 /** Local-server starters (no vitest dependency: usable from benchmarks and scripts too). */
 export * from './hsm-cluster';
 export * from './seeded-random';
+export * from './rgw';
