@@ -38,13 +38,22 @@ import * as K from './metadata-keys';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
 import { ciphertextRangeFor, decryptRange, isSuffixRange, notSatisfiable, parseContentRange, parseRange } from './ranged-get';
 import { parseDecimal } from './strict';
+import {
+  digestMetadata,
+  dropStagedInstruction,
+  INSTRUCTION_DIGEST_METADATA,
+  instructionDigest,
+  publishInstruction,
+  stageInstruction,
+  stagedInstructionKey,
+} from './instruction-commit';
 
 const sendOpts = (o: EncryptedSendOptions) => (o.abortSignal ? { abortSignal: o.abortSignal } : {});
 
 /** Reject caller metadata that would collide with envelope mapkeys. */
 export function checkUserMetadata(metadata: Record<string, string> | undefined): void {
   for (const k of Object.keys(metadata ?? {})) {
-    if (K.ALL_ENVELOPE_KEYS.has(k.toLowerCase()) || k.toLowerCase() === K.INSTRUCTION_FILE_MARKER) {
+    if (K.ALL_ENVELOPE_KEYS.has(k.toLowerCase()) || k.toLowerCase() === K.INSTRUCTION_FILE_MARKER || k.toLowerCase() === INSTRUCTION_DIGEST_METADATA) {
       throw new StrongroomError('INVALID_ARGUMENT', `Metadata: ${k} is reserved for the S3 Encryption Client envelope`);
     }
   }
@@ -57,26 +66,6 @@ export function checkNoPlaintextChecksums(input: object): void {
       throw new StrongroomError('INVALID_ARGUMENT', `${k}: checksums of the plaintext cannot be sent; use ChecksumAlgorithm to checksum the ciphertext`);
     }
   }
-}
-
-/** Write the instruction file for `key` (body = JSON map; marker metadata as Java writes it). */
-export async function putInstructionFile(
-  cfg: ResolvedConfig,
-  bucket: string | undefined,
-  key: string | undefined,
-  body: Record<string, string>,
-  o: EncryptedSendOptions,
-): Promise<void> {
-  await cfg.client.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: `${key}${cfg.instructionSuffix}`,
-      Body: JSON.stringify(body),
-      ContentType: 'application/json',
-      Metadata: { [K.INSTRUCTION_FILE_MARKER]: '' },
-    }),
-    sendOpts(o),
-  );
 }
 
 async function* encryptStream(source: AsyncIterable<Uint8Array>, cipher: CipherGCM, expected: number): AsyncGenerator<Buffer> {
@@ -130,29 +119,53 @@ export async function putObject(cfg: ResolvedConfig, input: PutObjectCommandInpu
     materials.wipe();
   }
   const ser = serializeEnvelope(materials.envelope, cfg.envelopeLocation);
-  const out = await cfg.client.send(
-    new PutObjectCommand({
-      ...input,
-      Body: body,
-      ContentLength: plaintextLength + TAG_LENGTH,
-      Metadata: { ...(input.Metadata ?? {}), ...ser.metadata },
-    }),
-    sendOpts(o),
-  );
-  if (ser.instruction) await putInstructionFile(cfg, input.Bucket, input.Key, ser.instruction, o);
+  // Instruction file: staged under its own name first, published after the object (./instruction-commit.ts).
+  const staged = ser.instruction ? await stageInstruction(cfg, input.Bucket, input.Key, ser.instruction, o) : undefined;
+  let out: PutObjectCommandOutput;
+  try {
+    out = await cfg.client.send(
+      new PutObjectCommand({
+        ...input,
+        Body: body,
+        ContentLength: plaintextLength + TAG_LENGTH,
+        Metadata: { ...(input.Metadata ?? {}), ...ser.metadata, ...digestMetadata(staged) },
+      }),
+      sendOpts(o),
+    );
+  } catch (error) {
+    if (staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, staged);
+    throw error;
+  }
+  if (staged) await publishInstruction(cfg, input.Bucket, input.Key, staged, o);
   return out;
 }
 
-/** Read and parse the instruction file of `key`; undefined when there is none. */
+/**
+ * Read and parse the instruction file of `key`; undefined when there is none. When the object's
+ * metadata names the digest of its instruction file (objects this client wrote), the file must match
+ * it: `key.instruction` when it does, else the staged copy (./instruction-commit.ts).
+ */
 async function getInstructionFile(
   cfg: ResolvedConfig,
   bucket: string | undefined,
   key: string | undefined,
+  metadata: Record<string, string>,
   o: EncryptedSendOptions,
 ): Promise<Record<string, string> | undefined> {
+  const want = metadata[INSTRUCTION_DIGEST_METADATA];
+  if (want !== undefined && !/^[0-9a-f]{64}$/.test(want)) throw new StrongroomError('MALFORMED', `${INSTRUCTION_DIGEST_METADATA}: not a SHA-256 digest`);
+  const bytes = await readInstructionFile(cfg, bucket, `${key}${cfg.instructionSuffix}`, o);
+  if (want === undefined) return bytes && parseInstructionFile(bytes);
+  if (bytes && instructionDigest(bytes) === want) return parseInstructionFile(bytes);
+  const staged = await readInstructionFile(cfg, bucket, stagedInstructionKey(cfg, key, want), o);
+  if (staged && instructionDigest(staged) === want) return parseInstructionFile(staged);
+  throw new StrongroomError('MALFORMED', `instruction file: neither ${key}${cfg.instructionSuffix} nor its staged copy matches the object's ${INSTRUCTION_DIGEST_METADATA}`);
+}
+
+async function readInstructionFile(cfg: ResolvedConfig, bucket: string | undefined, name: string, o: EncryptedSendOptions): Promise<Uint8Array | undefined> {
   let res: GetObjectCommandOutput;
   try {
-    res = await cfg.client.send(new GetObjectCommand({ Bucket: bucket, Key: `${key}${cfg.instructionSuffix}` }), sendOpts(o));
+    res = await cfg.client.send(new GetObjectCommand({ Bucket: bucket, Key: name }), sendOpts(o));
   } catch (error) {
     const name = (error as { name?: string }).name;
     if (name === 'NoSuchKey' || name === 'NotFound' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
@@ -164,8 +177,7 @@ async function getInstructionFile(
     destroyBody(res.Body);
     throw new StrongroomError('MALFORMED', 'instruction file: larger than 64 KiB');
   }
-  const body = await collect(iterateBody(res.Body), MAX_INSTRUCTION_FILE_BYTES, 'instruction file');
-  return parseInstructionFile(body);
+  return collect(iterateBody(res.Body), MAX_INSTRUCTION_FILE_BYTES, 'instruction file');
 }
 
 /** Find and parse the envelope of an object whose metadata we have. */
@@ -178,7 +190,7 @@ export async function loadEnvelope(
 ): Promise<Envelope> {
   const md = metadata ?? {};
   if (envelopeLocation(md) === 'metadata') return parseEnvelope(md);
-  const instruction = await getInstructionFile(cfg, bucket, key, o);
+  const instruction = await getInstructionFile(cfg, bucket, key, md, o);
   if (!instruction) {
     throw new StrongroomError('MALFORMED', 'object is not encrypted with the S3 Encryption Client: no envelope in its metadata and no instruction file');
   }
@@ -323,7 +335,7 @@ export async function headObject(cfg: ResolvedConfig, input: HeadObjectCommandIn
   else if (md[K.CONTENT_CIPHER_V3] !== undefined) return { ...res, ContentLength: plaintextLength({ contentAlgorithm: 'committing' } as Envelope, res.ContentLength) };
   else if (md[K.UNENCRYPTED_LENGTH] !== undefined) return { ...res, ContentLength: parseDecimal(md[K.UNENCRYPTED_LENGTH], K.UNENCRYPTED_LENGTH) };
   else {
-    const instruction = await getInstructionFile(cfg, input.Bucket, input.Key, o);
+    const instruction = await getInstructionFile(cfg, input.Bucket, input.Key, md, o);
     if (!instruction) return res; // not an S3EC object: pass through unchanged
     env = parseEnvelope(md, instruction);
   }

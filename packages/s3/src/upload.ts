@@ -12,7 +12,6 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  DeleteObjectCommand,
   UploadPartCommand,
   type CompleteMultipartUploadCommandOutput,
   type PutObjectCommandInput,
@@ -23,7 +22,8 @@ import { inMemoryBytes } from './body';
 import { serializeEnvelope } from './envelope';
 import { newObjectMaterials } from './materials';
 import { createPartEncryptor } from './multipart-cipher';
-import { checkNoPlaintextChecksums, checkUserMetadata, putInstructionFile, putObject } from './object-ops';
+import { checkNoPlaintextChecksums, checkUserMetadata, putObject } from './object-ops';
+import { digestMetadata, dropStagedInstruction, publishInstruction, stageInstruction, type StagedInstruction } from './instruction-commit';
 import type { ResolvedConfig } from './options';
 import { readParts } from './part-reader';
 
@@ -130,12 +130,20 @@ export class EncryptedUpload extends EventEmitter {
     }
     const ser = serializeEnvelope(materials.envelope, cfg.envelopeLocation);
     const { ContentLength: _cl, ...createInput } = input;
-    const created = await cfg.client.send(
-      new CreateMultipartUploadCommand({ ...createInput, Metadata: { ...(input.Metadata ?? {}), ...ser.metadata } }),
-      { abortSignal: signal },
-    );
-    const uploadId = created.UploadId;
-    if (!uploadId) throw new StrongroomError('PROVIDER_ERROR', 'CreateMultipartUpload returned no UploadId');
+    // Instruction file: staged under its own name now, published after completion (./instruction-commit.ts).
+    const staged: StagedInstruction | undefined = ser.instruction ? await stageInstruction(cfg, input.Bucket, input.Key, ser.instruction, { abortSignal: signal }) : undefined;
+    let uploadId: string | undefined;
+    try {
+      const created = await cfg.client.send(
+        new CreateMultipartUploadCommand({ ...createInput, Metadata: { ...(input.Metadata ?? {}), ...ser.metadata, ...digestMetadata(staged) } }),
+        { abortSignal: signal },
+      );
+      uploadId = created.UploadId;
+      if (!uploadId) throw new StrongroomError('PROVIDER_ERROR', 'CreateMultipartUpload returned no UploadId');
+    } catch (error) {
+      if (staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, staged);
+      throw error;
+    }
 
     const completed: CompletedPart[] = [];
     const pool: Buffer[] = [];
@@ -143,7 +151,7 @@ export class EncryptedUpload extends EventEmitter {
     let failure: unknown;
     let loaded = 0;
     let partNumber = 0;
-    let wroteInstruction = false;
+    let completedUpload = false;
     try {
       let current: { data: Buffer; isLast: boolean } | undefined = first.value;
       while (current) {
@@ -183,24 +191,22 @@ export class EncryptedUpload extends EventEmitter {
       await Promise.all(inflight);
       if (failure) throw failure;
       completed.sort((a, b) => a.PartNumber! - b.PartNumber!);
-      // Written last, so a failed upload never replaces the instruction file of an existing object.
-      if (ser.instruction) {
-        await putInstructionFile(cfg, input.Bucket, input.Key, ser.instruction, { abortSignal: signal });
-        wroteInstruction = true;
-      }
-      return await cfg.client.send(
+      const out = await cfg.client.send(
         new CompleteMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
         { abortSignal: signal },
       );
+      completedUpload = true;
+      // The new object is readable through the staged file; now the name other clients read.
+      if (staged) await publishInstruction(cfg, input.Bucket, input.Key, staged, { abortSignal: signal });
+      return out;
     } catch (error) {
+      if (completedUpload) throw error; // the object is in place and readable (staged instruction file)
       this.#controller.abort(error);
       await Promise.allSettled(inflight);
       await parts.return(undefined).catch(() => {});
-      // No object must become visible: abort the upload (with a fresh signal) and drop the instruction file.
+      // No object must become visible: abort the upload (with a fresh signal) and drop the staged file.
       await cfg.client.send(new AbortMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId })).catch(() => {});
-      if (wroteInstruction) {
-        await cfg.client.send(new DeleteObjectCommand({ Bucket: input.Bucket, Key: `${input.Key}${cfg.instructionSuffix}` })).catch(() => {});
-      }
+      if (staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, staged);
       if (signal.aborted && (StrongroomError.isInstance(error, 'ABORTED') || (error as Error)?.name === 'AbortError')) throw aborted();
       throw error;
     }

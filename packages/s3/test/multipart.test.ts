@@ -9,6 +9,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  PutObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -209,6 +210,27 @@ describe.each(s3Servers('multipart'))('on %s', (server, startServer) => {
       // has acknowledged (parts in flight, the part being assembled, stream buffers).
       expect(maxAhead).toBeLessThanOrEqual((queueSize + 2) * partSize + 2 * chunk.length);
       console.info(`[info] 64 MiB upload+download: RSS growth ${((peak - before) / 2 ** 20).toFixed(1)} MiB (bench/s3 measures 1 GiB)`);
+    });
+  });
+
+  describe('no step loses an object: upload() with an instruction file (faults through a wrapping client)', () => {
+    function faulty(fail: (cmd: unknown) => boolean): S3Client {
+      const real = s3.client;
+      return { send: (cmd: unknown, opts?: unknown) => (fail(cmd) ? Promise.reject(new Error('injected')) : real.send(cmd as never, opts as never)) } as unknown as S3Client;
+    }
+    const isPut = (suffix: string) => (cmd: unknown) => cmd instanceof PutObjectCommand && (cmd.input.Key ?? '').endsWith(suffix);
+    it.each([
+      ['completing the upload', 'old', (cmd: unknown) => cmd instanceof CompleteMultipartUploadCommand],
+      ['key.instruction after completion', 'new', isPut('.instruction')],
+    ] as const)('fails at %s: the %s object decrypts', async (_step, which, fail) => {
+      const Key = `upload-instr/${randomBytes(4).toString('hex')}`;
+      const good = new EncryptedS3Client({ client: s3.client, keyProvider: aesProvider(), envelopeLocation: 'instruction-file' });
+      const old = randomBytes(200_000);
+      const next = randomBytes(300_000);
+      await good.upload({ Bucket: s3.bucket, Key, Body: old, partSize: 65_536 }).done();
+      const bad = new EncryptedS3Client({ client: faulty(fail), keyProvider: aesProvider(), envelopeLocation: 'instruction-file' });
+      await expect(bad.upload({ Bucket: s3.bucket, Key, Body: next, partSize: 65_536 }).done()).rejects.toThrow('injected');
+      expect((await get(good, Key)).equals(which === 'old' ? old : next)).toBe(true);
     });
   });
 });

@@ -3,6 +3,7 @@
  * all): PUT/COPY validate algorithm AES256, a 256-bit base64 key and its base64 MD5 (400 otherwise);
  * GET/HEAD of an SSE-C object need the key (400 without, 403 with a different one); CopyObject of
  * an SSE-C source needs the copy-source key headers. Path-style URLs on http://127.0.0.1:9.
+ * `control.failWhen` makes chosen requests fail with 500 InternalError (fault injection per step).
  */
 import { createHash } from 'node:crypto';
 import { http, HttpResponse } from 'msw';
@@ -58,6 +59,7 @@ function access(obj: Stored, check: Check, head: boolean): Response | undefined 
 export function createSseCS3Double() {
   const objects = new Map<string, Stored>();
   const requests: RecordedRequest[] = [];
+  const control: { failWhen: ((r: RecordedRequest) => boolean) | undefined } = { failWhen: undefined };
   const SSE = 'x-amz-server-side-encryption-customer';
   const COPY_SSE = 'x-amz-copy-source-server-side-encryption-customer';
 
@@ -72,6 +74,7 @@ export function createSseCS3Double() {
     h.forEach((v, k) => (headers[k] = v));
     requests.push({ method: request.method, key, headers });
     const head = request.method === 'HEAD';
+    if (control.failWhen?.(requests.at(-1)!)) return xmlError(500, 'InternalError', 'We encountered an internal error. Please try again.', head);
     const echo = (md5: string | undefined): Record<string, string> => (md5 ? { [`${SSE}-algorithm`]: 'AES256', [`${SSE}-key-md5`]: md5 } : {});
     const metaFrom = (hs: Headers) => {
       const m: Record<string, string> = {};
@@ -116,5 +119,5 @@ export function createSseCS3Double() {
     }
     return xmlError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', head);
   });
-  return { handler, objects, requests };
+  return { handler, objects, requests, control };
 }
