@@ -37,7 +37,6 @@ import { existingObjectMaterials, newObjectMaterials, type ContentMaterials } fr
 import * as K from './metadata-keys';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
 import { ciphertextRangeFor, decryptRange, isSuffixRange, notSatisfiable, parseContentRange, parseRange } from './ranged-get';
-import { parseDecimal } from './strict';
 import {
   digestMetadata,
   dropStagedInstruction,
@@ -220,10 +219,26 @@ async function materialsFor(cfg: ResolvedConfig, env: Envelope, o: EncryptedSend
   });
 }
 
-/** Plaintext length from an envelope and the stored length. */
-function plaintextLength(env: Envelope, stored: number | undefined): number | undefined {
-  if (env.contentAlgorithm === 'cbc') return env.unencryptedContentLength;
-  return stored === undefined ? undefined : Math.max(0, stored - TAG_LENGTH);
+/**
+ * Plaintext length from the stored (ciphertext) length — never from `x-amz-unencrypted-content-length`,
+ * which anyone who can write the object's metadata can set. GCM: the ciphertext is the plaintext plus
+ * the 16-byte tag. CBC (legacy, PKCS#7 padding): the plaintext is 1–16 bytes shorter than the
+ * ciphertext, a multiple of 16; the metadata value is reported only when it lies in that window.
+ * spec: s3-encryption/data-format/content-metadata.md (x-amz-unencrypted-content-length is informational).
+ */
+export function plaintextLength(env: Pick<Envelope, 'contentAlgorithm' | 'unencryptedContentLength'>, stored: number | undefined): number | undefined {
+  if (stored === undefined) return undefined;
+  if (env.contentAlgorithm !== 'cbc') {
+    if (stored < TAG_LENGTH) throw new StrongroomError('MALFORMED', 'S3EC object is shorter than its 16-byte tag');
+    return stored - TAG_LENGTH;
+  }
+  if (stored < 16 || stored % 16 !== 0) throw new StrongroomError('MALFORMED', 'AES-CBC object length is not a positive multiple of 16');
+  const claimed = env.unencryptedContentLength;
+  if (claimed === undefined) return undefined;
+  if (claimed < stored - 16 || claimed > stored - 1) {
+    throw new StrongroomError('MALFORMED', `x-amz-unencrypted-content-length (${claimed}) contradicts the ${stored}-byte AES-CBC ciphertext`);
+  }
+  return claimed;
 }
 
 /** Encrypted GetObject: full (buffered or delayed-auth) or ranged (CTR, unauthenticated). */
@@ -241,9 +256,11 @@ export async function getObject(cfg: ResolvedConfig, input: GetObjectCommandInpu
   }
   let materials: ContentMaterials;
   let env: Envelope;
+  let length: number | undefined;
   try {
     env = await loadEnvelope(cfg, input.Bucket, input.Key, res.Metadata, o);
     const stored = res.ContentLength;
+    length = plaintextLength(env, stored);
     if (env.contentAlgorithm !== 'cbc' && !cfg.delayedAuthentication && stored !== undefined && stored - TAG_LENGTH > cfg.bufferSize) {
       throw tooLarge(cfg.bufferSize);
     }
@@ -277,7 +294,7 @@ export async function getObject(cfg: ResolvedConfig, input: GetObjectCommandInpu
     }
   }
   const out: GetObjectCommandOutput = { ...res, Body: body as GetObjectCommandOutput['Body'] };
-  out.ContentLength = plaintextLength(env, res.ContentLength);
+  out.ContentLength = length;
   return out;
 }
 
@@ -332,9 +349,10 @@ export async function headObject(cfg: ResolvedConfig, input: HeadObjectCommandIn
   const md = res.Metadata ?? {};
   let env: Envelope | undefined;
   if (envelopeLocation(md) === 'metadata') env = parseEnvelope(md);
-  else if (md[K.CONTENT_CIPHER_V3] !== undefined) return { ...res, ContentLength: plaintextLength({ contentAlgorithm: 'committing' } as Envelope, res.ContentLength) };
-  else if (md[K.UNENCRYPTED_LENGTH] !== undefined) return { ...res, ContentLength: parseDecimal(md[K.UNENCRYPTED_LENGTH], K.UNENCRYPTED_LENGTH) };
+  else if (md[K.CONTENT_CIPHER_V3] !== undefined) return { ...res, ContentLength: plaintextLength({ contentAlgorithm: 'committing', unencryptedContentLength: undefined }, res.ContentLength) };
   else {
+    // V1/V2 with an instruction file: its content algorithm decides how the length is computed (the
+    // x-amz-unencrypted-content-length metadata is never taken on trust).
     const instruction = await getInstructionFile(cfg, input.Bucket, input.Key, md, o);
     if (!instruction) return res; // not an S3EC object: pass through unchanged
     env = parseEnvelope(md, instruction);
