@@ -14,6 +14,7 @@ import { runDev } from './commands/dev';
 import { hsmAuditVerify, hsmBackup, hsmKeys, hsmQuorum, hsmRestore, hsmSyncStatus, hsmUsers } from './commands/hsm';
 import { kmsCommand } from './commands/kms';
 import { runS3Cp } from './commands/s3';
+import { runS3Cleanup } from './commands/s3-cleanup';
 
 // The AWS SDK warns on every run under Node 20 (STYLE.md gotcha 11); a CLI user cannot act on it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -66,6 +67,13 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
   ).action((source: string, destination: string, o) =>
     run((ctx) => runS3Cp(ctx, source, destination, { ...o, ...(o.partSize ? { partSize: parseSize(o.partSize, '--part-size') } : {}) })),
   );
+
+  s3
+    .command('cleanup <target>')
+    .description('abort stale multipart uploads that strongroom started under s3://bucket[/prefix] (not uploads of other clients)')
+    .option('--older-than <age>', 'only uploads started at least this long ago, e.g. 12h or 7d (default 1d; 0 = all)')
+    .option('--dry-run', 'list what would be aborted, abort nothing')
+    .action((target: string, o) => run((ctx) => runS3Cleanup(ctx, target, o)));
 
   program
     .command('dev')

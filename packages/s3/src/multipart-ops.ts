@@ -29,6 +29,7 @@ import { newObjectMaterials } from './materials';
 import { createPartEncryptor, type PartEncryptor } from './multipart-cipher';
 import { checkNoPlaintextChecksums, checkUserMetadata } from './object-ops';
 import { digestMetadata, dropStagedInstruction, publishInstruction, stageInstruction, type StagedInstruction } from './instruction-commit';
+import { dropUploadMarker, putUploadMarker, uploadMetadata } from './upload-marker';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
 
 export interface MultipartState {
@@ -69,10 +70,15 @@ export async function createUpload(
   let out: CreateMultipartUploadCommandOutput;
   try {
     out = await cfg.client.send(
-      new CreateMultipartUploadCommand({ ...input, Metadata: { ...(input.Metadata ?? {}), ...ser.metadata, ...digestMetadata(staged) } }),
+      new CreateMultipartUploadCommand({ ...input, Metadata: { ...(input.Metadata ?? {}), ...ser.metadata, ...digestMetadata(staged), ...uploadMetadata() } }),
       sendOpts(o),
     );
     if (!out.UploadId) throw new StrongroomError('PROVIDER_ERROR', 'CreateMultipartUpload returned no UploadId');
+    // Marks the upload as ours for `strongroom s3 cleanup` (./upload-marker.ts).
+    await putUploadMarker(cfg.client, input.Bucket, input.Key, out.UploadId, o.abortSignal).catch(async (error: unknown) => {
+      await cfg.client.send(new AbortMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: out.UploadId })).catch(() => {});
+      throw error;
+    });
   } catch (error) {
     if (staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, staged);
     throw error;
@@ -150,6 +156,7 @@ export async function completeUpload(
   }
   const out = await cfg.client.send(new CompleteMultipartUploadCommand({ ...input, MultipartUpload: { Parts: parts } }), sendOpts(o));
   uploads.delete(input.UploadId!);
+  await dropUploadMarker(cfg.client, input.Bucket, input.Key, input.UploadId!);
   if (s.staged) await publishInstruction(cfg, input.Bucket, input.Key, s.staged, o);
   return out;
 }
@@ -167,5 +174,6 @@ export async function abortUpload(
     return await cfg.client.send(new AbortMultipartUploadCommand(input), sendOpts(o));
   } finally {
     if (s?.staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, s.staged);
+    if (s && input.UploadId) await dropUploadMarker(cfg.client, input.Bucket, input.Key, input.UploadId);
   }
 }

@@ -36,6 +36,7 @@ import {
 import { existingObjectMaterials, newObjectMaterials, type ContentMaterials } from './materials';
 import * as K from './metadata-keys';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
+import { UPLOAD_METADATA } from './upload-marker';
 import { ciphertextRangeFor, decryptRange, isSuffixRange, notSatisfiable, parseContentRange, parseRange } from './ranged-get';
 import {
   digestMetadata,
@@ -52,7 +53,7 @@ const sendOpts = (o: EncryptedSendOptions) => (o.abortSignal ? { abortSignal: o.
 /** Reject caller metadata that would collide with envelope mapkeys. */
 export function checkUserMetadata(metadata: Record<string, string> | undefined): void {
   for (const k of Object.keys(metadata ?? {})) {
-    if (K.ALL_ENVELOPE_KEYS.has(k.toLowerCase()) || k.toLowerCase() === K.INSTRUCTION_FILE_MARKER || k.toLowerCase() === INSTRUCTION_DIGEST_METADATA) {
+    if (K.ALL_ENVELOPE_KEYS.has(k.toLowerCase()) || k.toLowerCase() === K.INSTRUCTION_FILE_MARKER || k.toLowerCase() === INSTRUCTION_DIGEST_METADATA || k.toLowerCase() === UPLOAD_METADATA) {
       throw new StrongroomError('INVALID_ARGUMENT', `Metadata: ${k} is reserved for the S3 Encryption Client envelope`);
     }
   }

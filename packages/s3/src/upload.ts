@@ -24,6 +24,7 @@ import { newObjectMaterials } from './materials';
 import { createPartEncryptor } from './multipart-cipher';
 import { checkNoPlaintextChecksums, checkUserMetadata, putObject } from './object-ops';
 import { digestMetadata, dropStagedInstruction, publishInstruction, stageInstruction, type StagedInstruction } from './instruction-commit';
+import { dropUploadMarker, putUploadMarker, uploadMetadata } from './upload-marker';
 import type { ResolvedConfig } from './options';
 import { readParts } from './part-reader';
 
@@ -135,12 +136,15 @@ export class EncryptedUpload extends EventEmitter {
     let uploadId: string | undefined;
     try {
       const created = await cfg.client.send(
-        new CreateMultipartUploadCommand({ ...createInput, Metadata: { ...(input.Metadata ?? {}), ...ser.metadata, ...digestMetadata(staged) } }),
+        new CreateMultipartUploadCommand({ ...createInput, Metadata: { ...(input.Metadata ?? {}), ...ser.metadata, ...digestMetadata(staged), ...uploadMetadata() } }),
         { abortSignal: signal },
       );
       uploadId = created.UploadId;
       if (!uploadId) throw new StrongroomError('PROVIDER_ERROR', 'CreateMultipartUpload returned no UploadId');
+      // Marks the upload as ours for `strongroom s3 cleanup` should this process die (./upload-marker.ts).
+      await putUploadMarker(cfg.client, input.Bucket, input.Key, uploadId, signal);
     } catch (error) {
+      if (uploadId) await cfg.client.send(new AbortMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId })).catch(() => {});
       if (staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, staged);
       throw error;
     }
@@ -196,6 +200,7 @@ export class EncryptedUpload extends EventEmitter {
         { abortSignal: signal },
       );
       completedUpload = true;
+      await dropUploadMarker(cfg.client, input.Bucket, input.Key, uploadId);
       // The new object is readable through the staged file; now the name other clients read.
       if (staged) await publishInstruction(cfg, input.Bucket, input.Key, staged, { abortSignal: signal });
       return out;
@@ -207,6 +212,7 @@ export class EncryptedUpload extends EventEmitter {
       // No object must become visible: abort the upload (with a fresh signal) and drop the staged file.
       await cfg.client.send(new AbortMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId })).catch(() => {});
       if (staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, staged);
+      await dropUploadMarker(cfg.client, input.Bucket, input.Key, uploadId);
       if (signal.aborted && (StrongroomError.isInstance(error, 'ABORTED') || (error as Error)?.name === 'AbortError')) throw aborted();
       throw error;
     }
