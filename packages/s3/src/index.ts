@@ -32,3 +32,4 @@ export {
   type SseCReadOptions,
   type CopySseCInput,
 } from './sse-c';
+export { explainSseCWriteError, unblockSseCCommand } from './sse-c-block';

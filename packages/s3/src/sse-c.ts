@@ -33,6 +33,7 @@ import {
 import { malformed, StrongroomError, SUITES, type EncryptedDataKey, type EncryptionContext, type KeyProvider } from '@strongroom/core';
 import { collect, destroyBody, iterateBody } from './body';
 import { checkStringMap, decodeBase64, parseStringMap, stringifyStringMap } from './strict';
+import { explainSseCWriteError } from './sse-c-block';
 
 /** Metadata keys (without the `x-amz-meta-` prefix). */
 export const SSE_C_KEY_METADATA = 'x-strongroom-sse-c-key';
@@ -288,7 +289,9 @@ async function writeUnderNewKey<T>(client: S3Client, bucket: string | undefined,
   await putSidecar(client, bucket, objectKey, key, abortSignal, previous);
   let out: T;
   try {
-    out = await write();
+    out = await write().catch(async (e: unknown) => {
+      throw await explainSseCWriteError(client, bucket, e, abortSignal);
+    });
   } catch (error) {
     const restore = previous.length
       ? putSidecarEntries(client, bucket, objectKey, previous)

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { S3Client } from '@aws-sdk/client-s3';
+import { StrongroomError } from '@strongroom/core';
 import { EncryptedS3Client, generateSseCKey, getObjectSseC, putObjectSseC, rotateSseCKey, SSE_C_SIDECAR_SUFFIX } from '../src/index';
 import { createSseCS3Double, MSW_S3_ENDPOINT, type RecordedRequest } from './helpers/msw-s3';
 import { aesProvider } from './helpers/providers';
@@ -20,6 +21,8 @@ beforeAll(() => {
 });
 afterEach(() => {
   double.control.failWhen = undefined;
+  double.control.blockSseC = false;
+  double.control.denySseCWrites = false;
   double.requests.length = 0;
 });
 afterAll(async () => {
@@ -122,5 +125,43 @@ describe('instruction file: overwriting an object', () => {
     await enc.putObject({ Bucket, Key: 'swap/b', Body: 'b' });
     double.objects.set(`${Bucket}/swap/a.instruction`, double.objects.get(`${Bucket}/swap/b.instruction`)!);
     await expect(enc.getObject({ Bucket, Key: 'swap/a' })).rejects.toMatchObject({ code: 'MALFORMED' });
+  });
+});
+
+let generated: Awaited<ReturnType<typeof generateSseCKey>>;
+beforeAll(async () => {
+  generated = await generateSseCKey(aesProvider());
+});
+
+describe("S3's SSE-C block (BlockedEncryptionTypes, since April 2026)", () => {
+  it('a blocked bucket: a typed ACCESS_DENIED that says what to change; the old object stays readable', async () => {
+    const c = client();
+    const Key = `blocked/${randomBytes(4).toString('hex')}`;
+    const old = randomBytes(100);
+    await putObjectSseC(c, { Bucket, Key, Body: old }, await generateSseCKey(aesProvider()));
+    double.control.blockSseC = true;
+    for (const attempt of [
+      () => putObjectSseC(c, { Bucket, Key, Body: randomBytes(10) }, generated),
+      () => rotateSseCKey(c, aesProvider(), { Bucket, Key }),
+    ]) {
+      const err = await attempt().catch((e: unknown) => e);
+      expect(StrongroomError.isInstance(err, 'ACCESS_DENIED'), String(err)).toBe(true);
+      expect((err as Error).message).toContain('blocks SSE-C (BlockedEncryptionTypes: SSE-C');
+      expect((err as Error).message).toContain(`aws s3api put-bucket-encryption --bucket ${Bucket}`);
+      expect((err as Error).message).toContain('"BlockedEncryptionTypes":{"EncryptionType":["NONE"]}');
+      expect(((err as Error).cause as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(403);
+    }
+    double.control.blockSseC = false;
+    const got = await bytes((await getObjectSseC(c, { Bucket, Key }, { providers: aesProvider() })).Body);
+    expect(got.equals(old)).toBe(true);
+  });
+
+  it('a 403 on a bucket that does not block SSE-C passes through unchanged', async () => {
+    const c = client();
+    double.control.denySseCWrites = true; // 403 AccessDenied, while GetBucketEncryption shows no block
+    const err = await putObjectSseC(c, { Bucket, Key: 'not-blocked', Body: 'x' }, generated).catch((e: unknown) => e);
+    expect(StrongroomError.isInstance(err), String(err)).toBe(false);
+    expect((err as { name?: string }).name).toBe('AccessDenied');
+    expect((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(403);
   });
 });
