@@ -30,7 +30,7 @@ import { KMS_DEV_CERT_FILE, startKmsServer, type KmsServer } from '@strongroom/k
 import type { HsmClusterClient } from '@strongroom/provider-hsm';
 import S3rver from 's3rver';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { type LocalRgw, startRgw } from '@strongroom/testing/servers';
+import { type LocalRgw, rgwUnavailable, startRgw } from '@strongroom/testing/servers';
 import { setUpCustomKeyStore, type CksState } from './cks';
 import { connectDevHsm, kmsClientFor, s3ClientFor } from './clients';
 import { DEV_CONFIG_FILE, parseDevConfig, type DevCksSection, type DevConfig } from './dev-config';
@@ -143,6 +143,9 @@ async function pollUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 2
  *   a part does not come up.
  */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  // Fail before starting anything when the requested S3 cannot run here.
+  const rgwMissing = options.s3 === 'rgw' ? rgwUnavailable() : undefined;
+  if (rgwMissing) throw new StrongroomError('UNSUPPORTED', `strongroom dev --s3 rgw: ${rgwMissing}`);
   const dir = resolve(options.dir);
   const log = options.log ?? (() => {});
   const clusterDir = join(dir, 'hsm');
