@@ -261,11 +261,16 @@ export async function getObject(cfg: ResolvedConfig, input: GetObjectCommandInpu
   try {
     env = await loadEnvelope(cfg, input.Bucket, input.Key, res.Metadata, o);
     const stored = res.ContentLength;
-    length = plaintextLength(env, stored);
     if (env.contentAlgorithm !== 'cbc' && !cfg.delayedAuthentication && stored !== undefined && stored - TAG_LENGTH > cfg.bufferSize) {
       throw tooLarge(cfg.bufferSize);
     }
     materials = await materialsFor(cfg, env, o);
+    try {
+      length = plaintextLength(env, stored);
+    } catch (error) {
+      materials.wipe();
+      throw error;
+    }
   } catch (error) {
     destroyBody(res.Body);
     throw error;
