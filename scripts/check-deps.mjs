@@ -29,9 +29,14 @@ export const ALLOWED = new Map([
   ['hsm-local', ['core', 'hsm-protocol']],
   ['kms-local', ['core', 'hsm-protocol', 'provider-hsm']],
   ['s3', ['core']],
-  ['cli', ['core', 'hsm-protocol', 'provider-kms', 'provider-hsm', 'provider-custom-key-store', 'hsm-local', 'kms-local', 's3']],
+  // cli → testing: only `strongroom dev --s3 rgw` loads the Ceph RGW starter, by dynamic import; the
+  // build bundles it into the CLI (testing is a private devDependency, never installed by users).
+  ['cli', ['core', 'hsm-protocol', 'provider-kms', 'provider-hsm', 'provider-custom-key-store', 'hsm-local', 'kms-local', 's3', 'testing']],
   ['testing', ['core', 'hsm-protocol', 'hsm-local', 'kms-local']],
 ]);
+
+/** devDependencies a package's build bundles into its dist (so users never install them). */
+const BUNDLED = new Map([['cli', ['@strongroom/testing']]]);
 
 const SOURCE = /\.(?:ts|mts|cts|js|mjs|cjs)$/;
 const TEST = /\.test\.[cm]?[jt]s$/;
@@ -66,6 +71,7 @@ export function checkDependencies(root) {
       ...Object.keys(manifest.dependencies ?? {}),
       ...Object.keys(manifest.optionalDependencies ?? {}),
       ...Object.keys(manifest.peerDependencies ?? {}),
+      ...(BUNDLED.get(dir) ?? []),
     ]);
     for (const name of declared) {
       const target = byName.get(name);

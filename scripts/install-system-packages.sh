@@ -6,8 +6,10 @@
 #   chromium          renders the `strongroom compare --html` report in a test (cli)
 #   openssl           `openssl speed` baseline in bench/core
 #   iproute2          `ip netns` / veth / bridge for the cross-host cluster test (test/netns)
+#   radosgw ceph-mon ceph-osd   Ceph RADOS Gateway, a real S3 implementation for the s3 suites and
+#                     `strongroom dev --s3 rgw` (one monitor, one in-memory OSD; packages/testing startRgw)
 set -euo pipefail
-PACKAGES=(softhsm2 ruby ruby-aws-sdk-s3 ruby-aws-sdk-kms awscli chromium openssl iproute2)
+PACKAGES=(softhsm2 ruby ruby-aws-sdk-s3 ruby-aws-sdk-kms awscli chromium openssl iproute2 radosgw ceph-mon ceph-osd)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

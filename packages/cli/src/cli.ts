@@ -14,6 +14,7 @@ import { runDev } from './commands/dev';
 import { hsmAuditVerify, hsmBackup, hsmKeys, hsmQuorum, hsmRestore, hsmSyncStatus, hsmUsers } from './commands/hsm';
 import { kmsCommand } from './commands/kms';
 import { runS3Cp } from './commands/s3';
+import { runS3Cleanup } from './commands/s3-cleanup';
 
 // The AWS SDK prints a NodeVersionSupportWarning on every run under Node 20 (its releases after early
 // January 2027 need Node 22; docs/compatibility.md#nodejs); a CLI user cannot act on it.
@@ -78,6 +79,13 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     run((ctx) => runS3Cp(ctx, source, destination, { ...o, ...(o.partSize ? { partSize: parseSize(o.partSize, '--part-size') } : {}) })),
   );
 
+  s3
+    .command('cleanup <target>')
+    .description('abort stale multipart uploads that strongroom started under s3://bucket[/prefix] (not uploads of other clients)')
+    .option('--older-than <age>', 'only uploads started at least this long ago, e.g. 12h or 7d (default 1d; 0 = all)')
+    .option('--dry-run', 'list what would be aborted, abort nothing')
+    .action((target: string, o) => run((ctx) => runS3Cleanup(ctx, target, o)));
+
   program
     .command('dev')
     .description('start the local dev stack: 3-node HSM cluster, kms-local, custom key store, local S3')
@@ -85,6 +93,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--hsm-ports <p1,p2,p3>', 'HSM node ports (default 7301,7302,7303)')
     .option('--kms-port <port>', 'kms-local port (default 4599)')
     .option('--s3-port <port>', 'local S3 port (default 4569)')
+    .option('--s3 <server>', 'local S3: s3rver (default, built in) or rgw (Ceph RADOS Gateway, a real S3; needs apt-get install radosgw ceph-mon ceph-osd)')
     .option('--s3-endpoint <url>', 'use this S3 (a real one) instead of the local s3rver; credentials from env AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY')
     .option('--s3-bucket <name>', 'bucket on --s3-endpoint (default strongroom-dev; must exist)')
     .option('--s3-region <region>', 'region of --s3-endpoint (default env AWS_REGION, else us-east-1)')

@@ -7,8 +7,10 @@
  *  - kms-local in this process (strict SigV4 with dev credentials) with a symmetric key and alias;
  *  - a connected custom key store on the cluster (crypto user kmsuser) with a KMS key and alias
  *    (./cks.ts; if its set-up fails, the rest of the stack still starts and dev.json says why);
- *  - a local S3 (s3rver, an optional dependency loaded on demand: ./local-s3.ts) in this process with one
- *    bucket — or, with `s3`, an S3 endpoint of the caller's (a real S3) instead.
+ *  - a local S3 with one bucket: s3rver in this process (the zero-install default; an optional
+ *    dependency loaded on demand: ./local-s3.ts), or with `localS3: 'rgw'` Ceph's RADOS Gateway, a real S3
+ *    implementation (one monitor, one in-memory OSD; its objects live only as long as the stack) — or,
+ *    with `s3`, an S3 endpoint of the caller's (a real S3) instead.
  *
  * The first start creates everything under `dir`; later starts reuse it (state.json records what was
  * created, so a start interrupted half-way resumes). Endpoints and dev credentials are written to
@@ -26,8 +28,10 @@ import { initCluster, loadCluster, startHsmNode, type StartedHsmNode } from '@st
 import { connectHsmNode } from '@strongroom/hsm-protocol';
 import { KMS_DEV_CERT_FILE, startKmsServer, type KmsServer } from '@strongroom/kms-local';
 import type { HsmClusterClient } from '@strongroom/provider-hsm';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import type { LocalRgw } from '@strongroom/testing/servers';
 import { setUpCustomKeyStore, type CksState } from './cks';
-import { connectDevHsm, kmsClientFor } from './clients';
+import { connectDevHsm, kmsClientFor, s3ClientFor } from './clients';
 import { DEV_CONFIG_FILE, parseDevConfig, type DevCksSection, type DevConfig } from './dev-config';
 import { loadS3rver, startLocalS3, type LocalS3 } from './local-s3';
 import { writePrivateFile } from './private-file';
@@ -43,6 +47,9 @@ export const DEV_BUCKET = 'strongroom-dev';
 /** Fixed ports `strongroom dev` uses by default. */
 export const DEFAULT_DEV_PORTS = { hsm: [7301, 7302, 7303], kms: 4599, s3: 4569 } as const;
 
+/** Which local S3 the dev stack starts when no `s3` endpoint is given. */
+export type DevS3Kind = 's3rver' | 'rgw';
+
 /** Ports of the dev stack's servers (0 picks a free port). */
 export interface DevStackPorts {
   /** One port per HSM node; 0 picks a free port. */
@@ -57,6 +64,8 @@ export interface DevStackOptions {
   dir: string;
   /** Default: all 0 (ephemeral). `strongroom dev` passes DEFAULT_DEV_PORTS. */
   ports?: DevStackPorts;
+  /** The local S3 when no `s3` endpoint is given: `s3rver` (default, in this process) or `rgw` (Ceph RGW, where installed). */
+  localS3?: DevS3Kind;
   /** hsm-local shaping profile for the nodes (e.g. `hsm2m.medium`); off by default. */
   hsmShaping?: string;
   /**
@@ -159,10 +168,13 @@ async function pollUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 2
  *   a part does not come up; UNSUPPORTED when s3rver is not installed and no `s3` endpoint is given.
  */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  // Fail before starting anything when the requested S3 cannot run here.
+  const rgwMissing = options.localS3 === 'rgw' && !options.s3 ? (await import('@strongroom/testing/servers')).rgwUnavailable() : undefined;
+  if (rgwMissing) throw new StrongroomError('UNSUPPORTED', `strongroom dev --s3 rgw: ${rgwMissing}`);
   const dir = resolve(options.dir);
   const log = options.log ?? (() => {});
   // s3rver is optional: without it (and without an S3 of the caller's) fail now, before starting anything.
-  if (!options.s3) await loadS3rver();
+  if (!options.s3 && options.localS3 !== 'rgw') await loadS3rver();
   const clusterDir = join(dir, 'hsm');
   const statePath = join(dir, 'state.json');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -195,6 +207,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const nodes: StartedHsmNode[] = [];
   let kms: KmsServer | undefined;
   let s3: LocalS3 | undefined;
+  let rgw: LocalRgw | undefined;
   let hsm: HsmClusterClient | undefined;
   let cks: DevCksSection = { available: false, reason: 'not set up' };
   let stopped = false;
@@ -202,7 +215,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     if (stopped) return;
     stopped = true;
     await hsm?.close().catch(() => {});
-    await Promise.allSettled([kms?.close(), s3?.close(), ...nodes.map((n) => n.stop())]);
+    await Promise.allSettled([kms?.close(), s3?.close(), rgw?.close(), ...nodes.map((n) => n.stop())]);
   };
 
   try {
@@ -379,10 +392,21 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
     // --- local S3 (or the caller's)
     let s3Section: DevExternalS3;
+    const s3Port = options.ports?.s3 ?? 0;
     if (options.s3) {
       s3Section = { ...options.s3 };
+    } else if (options.localS3 === 'rgw') {
+      // Throws UNSUPPORTED with the apt-get line where Ceph is not installed.
+      const { startRgw } = await import('@strongroom/testing/servers');
+      rgw = await startRgw({ ...(s3Port ? { port: s3Port } : {}), log });
+      s3Section = { endpoint: rgw.endpoint, region: rgw.region, bucket: DEV_BUCKET, accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey };
+      const client = s3ClientFor(s3Section);
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: DEV_BUCKET }));
+      } finally {
+        client.destroy();
+      }
     } else {
-      const s3Port = options.ports?.s3 ?? 0;
       try {
         s3 = await startLocalS3({ directory: join(dir, 's3'), port: s3Port, bucket: DEV_BUCKET });
       } catch (error) {

@@ -9,6 +9,8 @@ export type { EncryptedS3ClientConfig, EncryptedSendOptions, CommitmentPolicy } 
 export { DEFAULT_BUFFER_SIZE } from './options';
 export { EncryptedUpload, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, type UploadParams, type Progress } from './upload';
 export type { SdkReadable, SdkStreamMixin } from './body';
+export { cleanupUploads, uploadMarkerKey, UPLOAD_METADATA, UPLOAD_MARKER_INFIX, type CleanupOptions, type CleanupResult, type DanglingUpload } from './upload-marker';
+export { INSTRUCTION_DIGEST_METADATA } from './instruction-commit';
 export { parseEnvelope, serializeEnvelope, envelopeLocation, parseInstructionFile, type Envelope, type FormatVersion, type ContentAlgorithm } from './envelope';
 export type { WrapAlgorithm } from './metadata-keys';
 export {
@@ -32,3 +34,4 @@ export {
   type SseCReadOptions,
   type CopySseCInput,
 } from './sse-c';
+export { explainSseCWriteError, unblockSseCCommand } from './sse-c-block';

@@ -27,7 +27,9 @@ import { collect, inMemoryBytes, iterateBody } from './body';
 import { serializeEnvelope } from './envelope';
 import { newObjectMaterials } from './materials';
 import { createPartEncryptor, type PartEncryptor } from './multipart-cipher';
-import { checkNoPlaintextChecksums, checkUserMetadata, putInstructionFile } from './object-ops';
+import { checkNoPlaintextChecksums, checkUserMetadata } from './object-ops';
+import { digestMetadata, dropStagedInstruction, publishInstruction, stageInstruction, type StagedInstruction } from './instruction-commit';
+import { dropUploadMarker, putUploadMarker, uploadMetadata } from './upload-marker';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
 
 export interface MultipartState {
@@ -35,7 +37,7 @@ export interface MultipartState {
   readonly key: string | undefined;
   readonly encryptor: PartEncryptor;
   /** Instruction file body, written at completion so a failed upload never clobbers an existing one. */
-  readonly instruction: Record<string, string> | undefined;
+  readonly staged: StagedInstruction | undefined;
   nextPart: number;
   poisoned: boolean;
   busy: boolean;
@@ -63,16 +65,29 @@ export async function createUpload(
     materials.wipe();
   }
   const ser = serializeEnvelope(materials.envelope, cfg.envelopeLocation);
-  const out = await cfg.client.send(
-    new CreateMultipartUploadCommand({ ...input, Metadata: { ...(input.Metadata ?? {}), ...ser.metadata } }),
-    sendOpts(o),
-  );
-  if (!out.UploadId) throw new StrongroomError('PROVIDER_ERROR', 'CreateMultipartUpload returned no UploadId');
+  // Instruction file: staged under its own name now, published after completion (./instruction-commit.ts).
+  const staged = ser.instruction ? await stageInstruction(cfg, input.Bucket, input.Key, ser.instruction, o) : undefined;
+  let out: CreateMultipartUploadCommandOutput;
+  try {
+    out = await cfg.client.send(
+      new CreateMultipartUploadCommand({ ...input, Metadata: { ...(input.Metadata ?? {}), ...ser.metadata, ...digestMetadata(staged), ...uploadMetadata() } }),
+      sendOpts(o),
+    );
+    if (!out.UploadId) throw new StrongroomError('PROVIDER_ERROR', 'CreateMultipartUpload returned no UploadId');
+    // Marks the upload as ours for `strongroom s3 cleanup` (./upload-marker.ts).
+    await putUploadMarker(cfg.client, input.Bucket, input.Key, out.UploadId, o.abortSignal).catch(async (error: unknown) => {
+      await cfg.client.send(new AbortMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: out.UploadId })).catch(() => {});
+      throw error;
+    });
+  } catch (error) {
+    if (staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, staged);
+    throw error;
+  }
   uploads.set(out.UploadId, {
     bucket: input.Bucket,
     key: input.Key,
     encryptor,
-    instruction: ser.instruction,
+    staged,
     nextPart: 1,
     poisoned: false,
     busy: false,
@@ -139,9 +154,10 @@ export async function completeUpload(
     );
     parts = [...parts, { PartNumber: partNumber, ETag: r.ETag }];
   }
-  if (s.instruction) await putInstructionFile(cfg, input.Bucket, input.Key, s.instruction, o);
   const out = await cfg.client.send(new CompleteMultipartUploadCommand({ ...input, MultipartUpload: { Parts: parts } }), sendOpts(o));
   uploads.delete(input.UploadId!);
+  await dropUploadMarker(cfg.client, input.Bucket, input.Key, input.UploadId!);
+  if (s.staged) await publishInstruction(cfg, input.Bucket, input.Key, s.staged, o);
   return out;
 }
 
@@ -152,6 +168,12 @@ export async function abortUpload(
   input: AbortMultipartUploadCommandInput,
   o: EncryptedSendOptions,
 ): Promise<AbortMultipartUploadCommandOutput> {
+  const s = input.UploadId === undefined ? undefined : uploads.get(input.UploadId);
   if (input.UploadId) uploads.delete(input.UploadId);
-  return cfg.client.send(new AbortMultipartUploadCommand(input), sendOpts(o));
+  try {
+    return await cfg.client.send(new AbortMultipartUploadCommand(input), sendOpts(o));
+  } finally {
+    if (s?.staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, s.staged);
+    if (s && input.UploadId) await dropUploadMarker(cfg.client, input.Bucket, input.Key, input.UploadId);
+  }
 }

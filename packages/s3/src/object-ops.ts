@@ -36,15 +36,24 @@ import {
 import { existingObjectMaterials, newObjectMaterials, type ContentMaterials } from './materials';
 import * as K from './metadata-keys';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
+import { UPLOAD_METADATA } from './upload-marker';
 import { ciphertextRangeFor, decryptRange, isSuffixRange, notSatisfiable, parseContentRange, parseRange } from './ranged-get';
-import { parseDecimal } from './strict';
+import {
+  digestMetadata,
+  dropStagedInstruction,
+  INSTRUCTION_DIGEST_METADATA,
+  instructionDigest,
+  publishInstruction,
+  stageInstruction,
+  stagedInstructionKey,
+} from './instruction-commit';
 
 const sendOpts = (o: EncryptedSendOptions) => (o.abortSignal ? { abortSignal: o.abortSignal } : {});
 
 /** Reject caller metadata that would collide with envelope mapkeys. */
 export function checkUserMetadata(metadata: Record<string, string> | undefined): void {
   for (const k of Object.keys(metadata ?? {})) {
-    if (K.ALL_ENVELOPE_KEYS.has(k.toLowerCase()) || k.toLowerCase() === K.INSTRUCTION_FILE_MARKER) {
+    if (K.ALL_ENVELOPE_KEYS.has(k.toLowerCase()) || k.toLowerCase() === K.INSTRUCTION_FILE_MARKER || k.toLowerCase() === INSTRUCTION_DIGEST_METADATA || k.toLowerCase() === UPLOAD_METADATA) {
       throw new StrongroomError('INVALID_ARGUMENT', `Metadata: ${k} is reserved for the S3 Encryption Client envelope`);
     }
   }
@@ -57,26 +66,6 @@ export function checkNoPlaintextChecksums(input: object): void {
       throw new StrongroomError('INVALID_ARGUMENT', `${k}: checksums of the plaintext cannot be sent; use ChecksumAlgorithm to checksum the ciphertext`);
     }
   }
-}
-
-/** Write the instruction file for `key` (body = JSON map; marker metadata as Java writes it). */
-export async function putInstructionFile(
-  cfg: ResolvedConfig,
-  bucket: string | undefined,
-  key: string | undefined,
-  body: Record<string, string>,
-  o: EncryptedSendOptions,
-): Promise<void> {
-  await cfg.client.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: `${key}${cfg.instructionSuffix}`,
-      Body: JSON.stringify(body),
-      ContentType: 'application/json',
-      Metadata: { [K.INSTRUCTION_FILE_MARKER]: '' },
-    }),
-    sendOpts(o),
-  );
 }
 
 async function* encryptStream(source: AsyncIterable<Uint8Array>, cipher: CipherGCM, expected: number): AsyncGenerator<Buffer> {
@@ -130,29 +119,53 @@ export async function putObject(cfg: ResolvedConfig, input: PutObjectCommandInpu
     materials.wipe();
   }
   const ser = serializeEnvelope(materials.envelope, cfg.envelopeLocation);
-  const out = await cfg.client.send(
-    new PutObjectCommand({
-      ...input,
-      Body: body,
-      ContentLength: plaintextLength + TAG_LENGTH,
-      Metadata: { ...(input.Metadata ?? {}), ...ser.metadata },
-    }),
-    sendOpts(o),
-  );
-  if (ser.instruction) await putInstructionFile(cfg, input.Bucket, input.Key, ser.instruction, o);
+  // Instruction file: staged under its own name first, published after the object (./instruction-commit.ts).
+  const staged = ser.instruction ? await stageInstruction(cfg, input.Bucket, input.Key, ser.instruction, o) : undefined;
+  let out: PutObjectCommandOutput;
+  try {
+    out = await cfg.client.send(
+      new PutObjectCommand({
+        ...input,
+        Body: body,
+        ContentLength: plaintextLength + TAG_LENGTH,
+        Metadata: { ...(input.Metadata ?? {}), ...ser.metadata, ...digestMetadata(staged) },
+      }),
+      sendOpts(o),
+    );
+  } catch (error) {
+    if (staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, staged);
+    throw error;
+  }
+  if (staged) await publishInstruction(cfg, input.Bucket, input.Key, staged, o);
   return out;
 }
 
-/** Read and parse the instruction file of `key`; undefined when there is none. */
+/**
+ * Read and parse the instruction file of `key`; undefined when there is none. When the object's
+ * metadata names the digest of its instruction file (objects this client wrote), the file must match
+ * it: `key.instruction` when it does, else the staged copy (./instruction-commit.ts).
+ */
 async function getInstructionFile(
   cfg: ResolvedConfig,
   bucket: string | undefined,
   key: string | undefined,
+  metadata: Record<string, string>,
   o: EncryptedSendOptions,
 ): Promise<Record<string, string> | undefined> {
+  const want = metadata[INSTRUCTION_DIGEST_METADATA];
+  if (want !== undefined && !/^[0-9a-f]{64}$/.test(want)) throw new StrongroomError('MALFORMED', `${INSTRUCTION_DIGEST_METADATA}: not a SHA-256 digest`);
+  const bytes = await readInstructionFile(cfg, bucket, `${key}${cfg.instructionSuffix}`, o);
+  if (want === undefined) return bytes && parseInstructionFile(bytes);
+  if (bytes && instructionDigest(bytes) === want) return parseInstructionFile(bytes);
+  const staged = await readInstructionFile(cfg, bucket, stagedInstructionKey(cfg, key, want), o);
+  if (staged && instructionDigest(staged) === want) return parseInstructionFile(staged);
+  throw new StrongroomError('MALFORMED', `instruction file: neither ${key}${cfg.instructionSuffix} nor its staged copy matches the object's ${INSTRUCTION_DIGEST_METADATA}`);
+}
+
+async function readInstructionFile(cfg: ResolvedConfig, bucket: string | undefined, name: string, o: EncryptedSendOptions): Promise<Uint8Array | undefined> {
   let res: GetObjectCommandOutput;
   try {
-    res = await cfg.client.send(new GetObjectCommand({ Bucket: bucket, Key: `${key}${cfg.instructionSuffix}` }), sendOpts(o));
+    res = await cfg.client.send(new GetObjectCommand({ Bucket: bucket, Key: name }), sendOpts(o));
   } catch (error) {
     const name = (error as { name?: string }).name;
     if (name === 'NoSuchKey' || name === 'NotFound' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
@@ -164,8 +177,7 @@ async function getInstructionFile(
     destroyBody(res.Body);
     throw new StrongroomError('MALFORMED', 'instruction file: larger than 64 KiB');
   }
-  const body = await collect(iterateBody(res.Body), MAX_INSTRUCTION_FILE_BYTES, 'instruction file');
-  return parseInstructionFile(body);
+  return collect(iterateBody(res.Body), MAX_INSTRUCTION_FILE_BYTES, 'instruction file');
 }
 
 /** Find and parse the envelope of an object whose metadata we have. */
@@ -178,7 +190,7 @@ export async function loadEnvelope(
 ): Promise<Envelope> {
   const md = metadata ?? {};
   if (envelopeLocation(md) === 'metadata') return parseEnvelope(md);
-  const instruction = await getInstructionFile(cfg, bucket, key, o);
+  const instruction = await getInstructionFile(cfg, bucket, key, md, o);
   if (!instruction) {
     throw new StrongroomError('MALFORMED', 'object is not encrypted with the S3 Encryption Client: no envelope in its metadata and no instruction file');
   }
@@ -208,10 +220,26 @@ async function materialsFor(cfg: ResolvedConfig, env: Envelope, o: EncryptedSend
   });
 }
 
-/** Plaintext length from an envelope and the stored length. */
-function plaintextLength(env: Envelope, stored: number | undefined): number | undefined {
-  if (env.contentAlgorithm === 'cbc') return env.unencryptedContentLength;
-  return stored === undefined ? undefined : Math.max(0, stored - TAG_LENGTH);
+/**
+ * Plaintext length from the stored (ciphertext) length — never from `x-amz-unencrypted-content-length`,
+ * which anyone who can write the object's metadata can set. GCM: the ciphertext is the plaintext plus
+ * the 16-byte tag. CBC (legacy, PKCS#7 padding): the plaintext is 1–16 bytes shorter than the
+ * ciphertext, a multiple of 16; the metadata value is reported only when it lies in that window.
+ * spec: s3-encryption/data-format/content-metadata.md (x-amz-unencrypted-content-length is informational).
+ */
+export function plaintextLength(env: Pick<Envelope, 'contentAlgorithm' | 'unencryptedContentLength'>, stored: number | undefined): number | undefined {
+  if (stored === undefined) return undefined;
+  if (env.contentAlgorithm !== 'cbc') {
+    if (stored < TAG_LENGTH) throw new StrongroomError('MALFORMED', 'S3EC object is shorter than its 16-byte tag');
+    return stored - TAG_LENGTH;
+  }
+  if (stored < 16 || stored % 16 !== 0) throw new StrongroomError('MALFORMED', 'AES-CBC object length is not a positive multiple of 16');
+  const claimed = env.unencryptedContentLength;
+  if (claimed === undefined) return undefined;
+  if (claimed < stored - 16 || claimed > stored - 1) {
+    throw new StrongroomError('MALFORMED', `x-amz-unencrypted-content-length (${claimed}) contradicts the ${stored}-byte AES-CBC ciphertext`);
+  }
+  return claimed;
 }
 
 /** Encrypted GetObject: full (buffered or delayed-auth) or ranged (CTR, unauthenticated). */
@@ -229,6 +257,7 @@ export async function getObject(cfg: ResolvedConfig, input: GetObjectCommandInpu
   }
   let materials: ContentMaterials;
   let env: Envelope;
+  let length: number | undefined;
   try {
     env = await loadEnvelope(cfg, input.Bucket, input.Key, res.Metadata, o);
     const stored = res.ContentLength;
@@ -236,6 +265,12 @@ export async function getObject(cfg: ResolvedConfig, input: GetObjectCommandInpu
       throw tooLarge(cfg.bufferSize);
     }
     materials = await materialsFor(cfg, env, o);
+    try {
+      length = plaintextLength(env, stored);
+    } catch (error) {
+      materials.wipe();
+      throw error;
+    }
   } catch (error) {
     destroyBody(res.Body);
     throw error;
@@ -265,7 +300,7 @@ export async function getObject(cfg: ResolvedConfig, input: GetObjectCommandInpu
     }
   }
   const out: GetObjectCommandOutput = { ...res, Body: body as GetObjectCommandOutput['Body'] };
-  out.ContentLength = plaintextLength(env, res.ContentLength);
+  out.ContentLength = length;
   return out;
 }
 
@@ -320,10 +355,11 @@ export async function headObject(cfg: ResolvedConfig, input: HeadObjectCommandIn
   const md = res.Metadata ?? {};
   let env: Envelope | undefined;
   if (envelopeLocation(md) === 'metadata') env = parseEnvelope(md);
-  else if (md[K.CONTENT_CIPHER_V3] !== undefined) return { ...res, ContentLength: plaintextLength({ contentAlgorithm: 'committing' } as Envelope, res.ContentLength) };
-  else if (md[K.UNENCRYPTED_LENGTH] !== undefined) return { ...res, ContentLength: parseDecimal(md[K.UNENCRYPTED_LENGTH], K.UNENCRYPTED_LENGTH) };
+  else if (md[K.CONTENT_CIPHER_V3] !== undefined) return { ...res, ContentLength: plaintextLength({ contentAlgorithm: 'committing', unencryptedContentLength: undefined }, res.ContentLength) };
   else {
-    const instruction = await getInstructionFile(cfg, input.Bucket, input.Key, o);
+    // V1/V2 with an instruction file: its content algorithm decides how the length is computed (the
+    // x-amz-unencrypted-content-length metadata is never taken on trust).
+    const instruction = await getInstructionFile(cfg, input.Bucket, input.Key, md, o);
     if (!instruction) return res; // not an S3EC object: pass through unchanged
     env = parseEnvelope(md, instruction);
   }

@@ -33,6 +33,7 @@ import {
 import { malformed, StrongroomError, SUITES, type EncryptedDataKey, type EncryptionContext, type KeyProvider } from '@strongroom/core';
 import { collect, destroyBody, iterateBody } from './body';
 import { checkStringMap, decodeBase64, parseStringMap, stringifyStringMap } from './strict';
+import { explainSseCWriteError } from './sse-c-block';
 
 /** Metadata keys (without the `x-amz-meta-` prefix). */
 export const SSE_C_KEY_METADATA = 'x-strongroom-sse-c-key';
@@ -193,25 +194,59 @@ function keyMetadata(key: SseCKey): Record<string, string> {
   return md;
 }
 
-async function putSidecar(client: S3Client, bucket: string | undefined, objectKey: string | undefined, key: SseCKey, abortSignal?: AbortSignal) {
-  const body = JSON.stringify({ v: 1, wrappedKey: key.wrappedKey, encryptionContext: key.encryptionContext, keyMD5: key.keyMD5 });
+/** One key in the sidecar: the wrapped key, its context and the MD5 S3 knows it by. */
+interface SidecarEntry {
+  wrappedKey: string;
+  encryptionContext: EncryptionContext;
+  keyMD5: string;
+}
+const MAX_PREVIOUS_KEYS = 4;
+
+const entryOf = (key: SseCKey): SidecarEntry => ({ wrappedKey: key.wrappedKey, encryptionContext: key.encryptionContext, keyMD5: key.keyMD5 });
+
+/**
+ * Write the sidecar: `key` first, then `previous` keys (kept while a change of key is not yet
+ * confirmed, so that any failed step leaves the object readable: docs/s3.md#no-step-loses-an-object).
+ */
+async function putSidecar(client: S3Client, bucket: string | undefined, objectKey: string | undefined, key: SseCKey, abortSignal?: AbortSignal, previous: readonly SidecarEntry[] = []) {
+  await putSidecarEntries(client, bucket, objectKey, [entryOf(key), ...previous], abortSignal);
+}
+
+async function putSidecarEntries(client: S3Client, bucket: string | undefined, objectKey: string | undefined, entries: readonly SidecarEntry[], abortSignal?: AbortSignal) {
+  const [first, ...rest] = entries;
+  const keep = rest.filter((p) => p.keyMD5 !== first!.keyMD5).slice(0, MAX_PREVIOUS_KEYS);
+  const body = JSON.stringify({ v: 1, ...first, ...(keep.length ? { previous: keep } : {}) });
   await client.send(
     new PutObjectCommand({ Bucket: bucket, Key: `${objectKey}${SSE_C_SIDECAR_SUFFIX}`, Body: body, ContentType: 'application/json' }),
     abortSignal ? { abortSignal } : {},
   );
 }
 
-/** Read the sidecar of an SSE-C object and recover its key. */
+/** Read the sidecar of an SSE-C object and recover its (current) key. */
 export async function loadSseCKey(
   client: S3Client,
   providers: KeyProvider | readonly KeyProvider[],
   location: { Bucket: string | undefined; Key: string | undefined },
   options: { abortSignal?: AbortSignal } = {},
 ): Promise<SseCKey> {
-  const res = await client.send(
+  const entries = await readSidecar(client, location, options.abortSignal);
+  if (!entries) throw new StrongroomError('NO_DECRYPTION_KEY', `no SSE-C key sidecar for ${location.Key}`);
+  return recoverSseCKey(providers, entries[0]!, options);
+}
+
+/** The sidecar's keys, current first (undefined when there is no sidecar). */
+async function readSidecar(client: S3Client, location: { Bucket: string | undefined; Key: string | undefined }, abortSignal?: AbortSignal): Promise<SidecarEntry[] | undefined> {
+  const options = { abortSignal };
+  let res: GetObjectCommandOutput;
+  try {
+    res = await client.send(
     new GetObjectCommand({ Bucket: location.Bucket, Key: `${location.Key}${SSE_C_SIDECAR_SUFFIX}` }),
-    options.abortSignal ? { abortSignal: options.abortSignal } : {},
-  );
+      options.abortSignal ? { abortSignal: options.abortSignal } : {},
+    );
+  } catch (error) {
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    throw error;
+  }
   if ((res.ContentLength ?? 0) > MAX_SIDECAR_BYTES) {
     destroyBody(res.Body);
     throw malformed('SSE-C key sidecar: too large');
@@ -227,8 +262,15 @@ export async function loadSseCKey(
   if (typeof o !== 'object' || o === null || o.v !== 1 || typeof o.wrappedKey !== 'string' || typeof o.keyMD5 !== 'string') {
     throw malformed('SSE-C key sidecar: unexpected shape');
   }
-  const encryptionContext = checkStringMap(o.encryptionContext ?? {}, 'SSE-C key sidecar encryptionContext', 64);
-  return recoverSseCKey(providers, { wrappedKey: o.wrappedKey, encryptionContext, keyMD5: o.keyMD5 }, options);
+  const entry = (e: Record<string, unknown>): SidecarEntry => {
+    if (typeof e.wrappedKey !== 'string' || typeof e.keyMD5 !== 'string') throw malformed('SSE-C key sidecar: unexpected shape');
+    return { wrappedKey: e.wrappedKey, keyMD5: e.keyMD5, encryptionContext: checkStringMap(e.encryptionContext ?? {}, 'SSE-C key sidecar encryptionContext', 64) };
+  };
+  const previous = o.previous === undefined ? [] : o.previous;
+  if (!Array.isArray(previous) || previous.length > MAX_PREVIOUS_KEYS || previous.some((p) => typeof p !== 'object' || p === null)) {
+    throw malformed('SSE-C key sidecar: unexpected shape');
+  }
+  return [entry(o), ...previous.map((p: Record<string, unknown>) => entry(p))];
 }
 
 /** Recover the key from an object's metadata (when you could already read it, e.g. after HEAD with the key). */
@@ -240,16 +282,49 @@ export function storedKeyFromMetadata(metadata: Record<string, string> | undefin
 }
 
 /**
- * PutObject with SSE-C; stores the wrapped key in the object metadata and in the sidecar.
+ * Change the object at `bucket/objectKey` to one under `key` without a step that loses it
+ * (docs/s3.md#no-step-loses-an-object): 1. the sidecar gets the new key first, the old ones kept
+ * after it; 2. `write` puts the object under the new key; 3. the sidecar drops the old keys. A
+ * failed step 1 or 2 leaves the old object readable (after a failed 2 the old sidecar is restored,
+ * best effort; readers also try the kept keys), a failed step 3 the new one.
+ */
+async function writeUnderNewKey<T>(client: S3Client, bucket: string | undefined, objectKey: string | undefined, key: SseCKey, write: () => Promise<T>, abortSignal?: AbortSignal): Promise<T> {
+  const previous = (await readSidecar(client, { Bucket: bucket, Key: objectKey }, abortSignal)) ?? [];
+  await putSidecar(client, bucket, objectKey, key, abortSignal, previous);
+  let out: T;
+  try {
+    out = await write().catch(async (e: unknown) => {
+      throw await explainSseCWriteError(client, bucket, e, abortSignal);
+    });
+  } catch (error) {
+    const restore = previous.length
+      ? putSidecarEntries(client, bucket, objectKey, previous)
+      : client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${objectKey}${SSE_C_SIDECAR_SUFFIX}` }));
+    await restore.catch(() => {});
+    throw error;
+  }
+  await putSidecar(client, bucket, objectKey, key, abortSignal);
+  return out;
+}
+
+/**
+ * PutObject with SSE-C; stores the wrapped key in the object metadata and in the sidecar (written
+ * first, see writeUnderNewKey).
  * @throws S3 errors unchanged (e.g. 400 when the key headers are malformed).
  */
 export async function putObjectSseC(client: S3Client, input: PutObjectCommandInput, key: SseCKey, options: { abortSignal?: AbortSignal } = {}): Promise<PutObjectCommandOutput> {
-  const out = await client.send(
-    new PutObjectCommand({ ...input, ...sseCParams(key), Metadata: { ...(input.Metadata ?? {}), ...keyMetadata(key) } }),
-    options.abortSignal ? { abortSignal: options.abortSignal } : {},
+  return writeUnderNewKey(
+    client,
+    input.Bucket,
+    input.Key,
+    key,
+    () =>
+      client.send(
+        new PutObjectCommand({ ...input, ...sseCParams(key), Metadata: { ...(input.Metadata ?? {}), ...keyMetadata(key) } }),
+        options.abortSignal ? { abortSignal: options.abortSignal } : {},
+      ),
+    options.abortSignal,
   );
-  await putSidecar(client, input.Bucket, input.Key, key, options.abortSignal);
-  return out;
 }
 
 /**
@@ -262,22 +337,47 @@ export interface SseCReadOptions {
   readonly abortSignal?: AbortSignal;
 }
 
-async function resolveKey(client: S3Client, loc: { Bucket: string | undefined; Key: string | undefined }, o: SseCReadOptions): Promise<SseCKey> {
-  if (o.key) return o.key;
+/**
+ * Run `attempt` with the object's key: the given one, or the sidecar's keys in order (the current
+ * first; the kept ones only while a change of key is unconfirmed). S3 answers a wrong key with 403
+ * (Ceph RGW: 400), which moves on to the next key.
+ */
+async function withObjectKey<T>(client: S3Client, loc: { Bucket: string | undefined; Key: string | undefined }, o: SseCReadOptions, attempt: (key: SseCKey) => Promise<T>): Promise<T> {
+  if (o.key) return attempt(o.key);
   if (!o.providers) throw new StrongroomError('INVALID_ARGUMENT', 'pass the SSE-C key or the providers that can recover it');
-  return loadSseCKey(client, o.providers, loc, o.abortSignal ? { abortSignal: o.abortSignal } : {});
+  const entries = await readSidecar(client, loc, o.abortSignal);
+  if (!entries) throw new StrongroomError('NO_DECRYPTION_KEY', `no SSE-C key sidecar for ${loc.Key}`);
+  const signal = o.abortSignal ? { abortSignal: o.abortSignal } : {};
+  for (let i = 0; ; i++) {
+    const last = i === entries.length - 1;
+    let key: SseCKey;
+    try {
+      key = await recoverSseCKey(o.providers, entries[i]!, signal);
+    } catch (error) {
+      if (last) throw error;
+      continue;
+    }
+    try {
+      return await attempt(key);
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (last || (status !== 400 && status !== 403)) throw error;
+    }
+  }
 }
 
 /** GetObject of an SSE-C object (key given or recovered from the sidecar). */
 export async function getObjectSseC(client: S3Client, input: GetObjectCommandInput, options: SseCReadOptions): Promise<GetObjectCommandOutput> {
-  const key = await resolveKey(client, input, options);
-  return client.send(new GetObjectCommand({ ...input, ...sseCParams(key) }), options.abortSignal ? { abortSignal: options.abortSignal } : {});
+  return withObjectKey(client, input, options, (key) =>
+    client.send(new GetObjectCommand({ ...input, ...sseCParams(key) }), options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+  );
 }
 
 /** HeadObject of an SSE-C object (key given or recovered from the sidecar). */
 export async function headObjectSseC(client: S3Client, input: HeadObjectCommandInput, options: SseCReadOptions): Promise<HeadObjectCommandOutput> {
-  const key = await resolveKey(client, input, options);
-  return client.send(new HeadObjectCommand({ ...input, ...sseCParams(key) }), options.abortSignal ? { abortSignal: options.abortSignal } : {});
+  return withObjectKey(client, input, options, (key) =>
+    client.send(new HeadObjectCommand({ ...input, ...sseCParams(key) }), options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+  );
 }
 
 /** Input of {@link copyObjectSseC}: a `CopyObject` input with the source bucket and key. */
@@ -299,17 +399,19 @@ export async function copyObjectSseC(
   options: SseCReadOptions & { sourceKey?: SseCKey } = {},
 ): Promise<CopyObjectCommandOutput> {
   const { SourceBucket, SourceKey, ...rest } = input;
-  const sourceKey = options.sourceKey ?? (await resolveKey(client, { Bucket: SourceBucket, Key: SourceKey }, options));
   const signal = options.abortSignal ? { abortSignal: options.abortSignal } : {};
-  // Carry the user metadata over (HEAD needs the source key), replacing our key entries.
+  // Find the key that opens the source (HEAD), and carry its user metadata over, replacing our key entries.
+  const { sourceKey, head } = await withObjectKey(client, { Bucket: SourceBucket, Key: SourceKey }, options.sourceKey ? { ...options, key: options.sourceKey } : options, async (k) => ({
+    sourceKey: k,
+    head: await client.send(new HeadObjectCommand({ Bucket: SourceBucket, Key: SourceKey, ...sseCParams(k) }), signal),
+  }));
   let metadata = rest.Metadata;
   if (!metadata) {
-    const head = await client.send(new HeadObjectCommand({ Bucket: SourceBucket, Key: SourceKey, ...sseCParams(sourceKey) }), signal);
     metadata = { ...(head.Metadata ?? {}) };
     delete metadata[SSE_C_KEY_METADATA];
     delete metadata[SSE_C_CONTEXT_METADATA];
   }
-  const out = await client.send(
+  return writeUnderNewKey(client, rest.Bucket, rest.Key, destinationKey, () => client.send(
     new CopyObjectCommand({
       ...rest,
       CopySource: `${encodeURIComponent(SourceBucket)}/${SourceKey.split('/').map(encodeURIComponent).join('/')}`,
@@ -319,9 +421,7 @@ export async function copyObjectSseC(
       ...sseCParams(destinationKey),
     }),
     signal,
-  );
-  await putSidecar(client, rest.Bucket, rest.Key, destinationKey, options.abortSignal);
-  return out;
+  ), options.abortSignal);
 }
 
 /**

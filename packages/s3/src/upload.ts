@@ -12,7 +12,6 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  DeleteObjectCommand,
   UploadPartCommand,
   type CompleteMultipartUploadCommandOutput,
   type PutObjectCommandInput,
@@ -23,7 +22,9 @@ import { inMemoryBytes } from './body';
 import { serializeEnvelope } from './envelope';
 import { newObjectMaterials } from './materials';
 import { createPartEncryptor } from './multipart-cipher';
-import { checkNoPlaintextChecksums, checkUserMetadata, putInstructionFile, putObject } from './object-ops';
+import { checkNoPlaintextChecksums, checkUserMetadata, putObject } from './object-ops';
+import { digestMetadata, dropStagedInstruction, publishInstruction, stageInstruction, type StagedInstruction } from './instruction-commit';
+import { dropUploadMarker, putUploadMarker, uploadMetadata } from './upload-marker';
 import type { ResolvedConfig } from './options';
 import { readParts } from './part-reader';
 
@@ -143,12 +144,23 @@ export class EncryptedUpload extends EventEmitter {
     }
     const ser = serializeEnvelope(materials.envelope, cfg.envelopeLocation);
     const { ContentLength: _cl, ...createInput } = input;
-    const created = await cfg.client.send(
-      new CreateMultipartUploadCommand({ ...createInput, Metadata: { ...(input.Metadata ?? {}), ...ser.metadata } }),
-      { abortSignal: signal },
-    );
-    const uploadId = created.UploadId;
-    if (!uploadId) throw new StrongroomError('PROVIDER_ERROR', 'CreateMultipartUpload returned no UploadId');
+    // Instruction file: staged under its own name now, published after completion (./instruction-commit.ts).
+    const staged: StagedInstruction | undefined = ser.instruction ? await stageInstruction(cfg, input.Bucket, input.Key, ser.instruction, { abortSignal: signal }) : undefined;
+    let uploadId: string | undefined;
+    try {
+      const created = await cfg.client.send(
+        new CreateMultipartUploadCommand({ ...createInput, Metadata: { ...(input.Metadata ?? {}), ...ser.metadata, ...digestMetadata(staged), ...uploadMetadata() } }),
+        { abortSignal: signal },
+      );
+      uploadId = created.UploadId;
+      if (!uploadId) throw new StrongroomError('PROVIDER_ERROR', 'CreateMultipartUpload returned no UploadId');
+      // Marks the upload as ours for `strongroom s3 cleanup` should this process die (./upload-marker.ts).
+      await putUploadMarker(cfg.client, input.Bucket, input.Key, uploadId, signal);
+    } catch (error) {
+      if (uploadId) await cfg.client.send(new AbortMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId })).catch(() => {});
+      if (staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, staged);
+      throw error;
+    }
 
     const completed: CompletedPart[] = [];
     const pool: Buffer[] = [];
@@ -156,7 +168,7 @@ export class EncryptedUpload extends EventEmitter {
     let failure: unknown;
     let loaded = 0;
     let partNumber = 0;
-    let wroteInstruction = false;
+    let completedUpload = false;
     try {
       let current: { data: Buffer; isLast: boolean } | undefined = first.value;
       while (current) {
@@ -196,24 +208,24 @@ export class EncryptedUpload extends EventEmitter {
       await Promise.all(inflight);
       if (failure) throw failure;
       completed.sort((a, b) => a.PartNumber! - b.PartNumber!);
-      // Written last, so a failed upload never replaces the instruction file of an existing object.
-      if (ser.instruction) {
-        await putInstructionFile(cfg, input.Bucket, input.Key, ser.instruction, { abortSignal: signal });
-        wroteInstruction = true;
-      }
-      return await cfg.client.send(
+      const out = await cfg.client.send(
         new CompleteMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
         { abortSignal: signal },
       );
+      completedUpload = true;
+      await dropUploadMarker(cfg.client, input.Bucket, input.Key, uploadId);
+      // The new object is readable through the staged file; now the name other clients read.
+      if (staged) await publishInstruction(cfg, input.Bucket, input.Key, staged, { abortSignal: signal });
+      return out;
     } catch (error) {
+      if (completedUpload) throw error; // the object is in place and readable (staged instruction file)
       this.#controller.abort(error);
       await Promise.allSettled(inflight);
       await parts.return(undefined).catch(() => {});
-      // No object must become visible: abort the upload (with a fresh signal) and drop the instruction file.
+      // No object must become visible: abort the upload (with a fresh signal) and drop the staged file.
       await cfg.client.send(new AbortMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId })).catch(() => {});
-      if (wroteInstruction) {
-        await cfg.client.send(new DeleteObjectCommand({ Bucket: input.Bucket, Key: `${input.Key}${cfg.instructionSuffix}` })).catch(() => {});
-      }
+      if (staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, staged);
+      await dropUploadMarker(cfg.client, input.Bucket, input.Key, uploadId);
       if (signal.aborted && (StrongroomError.isInstance(error, 'ABORTED') || (error as Error)?.name === 'AbortError')) throw aborted();
       throw error;
     }

@@ -79,10 +79,17 @@ describe('prototype-named keys in SSE-C key metadata', () => {
   it.each(PROTOTYPE_NAMES)('encryption-context key %s is written to the object metadata and binds the wrapped key', async (name) => {
     // Capture what would be sent to S3 (the object-metadata encoding is under test, not S3).
     const sent: { Metadata?: Record<string, string> }[] = [];
-    const capture = { send: async (command: { input: { Metadata?: Record<string, string> } }) => (sent.push(command.input), {}) } as unknown as S3Client;
+    // (putObjectSseC first reads the object's sidecar: answered 404, as S3 does for a new key.)
+    const capture = {
+      send: async (command: { input: { Metadata?: Record<string, string> } }) => {
+        if (command instanceof GetObjectCommand) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+        sent.push(command.input);
+        return {};
+      },
+    } as unknown as S3Client;
     const key = await generateSseCKey(aesProvider(), { encryptionContext: map(name, 'tenant-A') });
     await putObjectSseC(capture, { Bucket: 'b', Key: 'k', Body: 'x' }, key);
-    const stored = storedKeyFromMetadata(sent[0]!.Metadata);
+    const stored = storedKeyFromMetadata(sent.find((i) => i.Metadata)!.Metadata);
     expect(Object.hasOwn(stored.encryptionContext, name) && stored.encryptionContext[name]).toBe('tenant-A');
     expect(Buffer.from((await recoverSseCKey(aesProvider(), stored)).key)).toEqual(Buffer.from(key.key));
     await expect(recoverSseCKey(aesProvider(), { ...stored, encryptionContext: map(name, 'tenant-B') })).rejects.toMatchObject({ code: 'NO_DECRYPTION_KEY' });

@@ -1,5 +1,5 @@
 /**
- * `strongroom dev [--dir DIR] [--s3-endpoint URL]`: start the dev stack in the foreground, print the endpoints, run
+ * `strongroom dev [--dir DIR] [--s3 s3rver|rgw] [--s3-endpoint URL]`: start the dev stack in the foreground, print the endpoints, run
  * until Ctrl-C, then stop every part (HSM node processes included). The default DIR is the config
  * file's directory (docs/cli.md#which-config-file: the user's config directory), so the other
  * commands find the dev.json it writes without being told.
@@ -15,6 +15,7 @@ export interface DevOptions {
   hsmPorts?: string;
   kmsPort?: string;
   s3Port?: string;
+  s3?: string;
   hsmShaping?: string;
   kmsSeed?: string;
   s3Endpoint?: string;
@@ -76,13 +77,16 @@ export async function runDev(ctx: CliContext, o: DevOptions): Promise<void> {
   if (hsm.length !== 3) throw new UsageError('--hsm-ports: give three ports, e.g. 7301,7302,7303');
   const s3 = externalS3(o);
   if (s3 && o.s3Port) throw new UsageError('--s3-port is for the local S3; with --s3-endpoint there is none');
+  const localS3 = o.s3 ?? 's3rver';
+  if (localS3 !== 's3rver' && localS3 !== 'rgw') throw new UsageError('--s3: s3rver or rgw');
+  if (s3 && o.s3 !== undefined) throw new UsageError('--s3 picks the local S3; with --s3-endpoint there is none');
   process.stderr.write(`starting the dev stack in ${dir} …\n`);
   const stack = await startDevStack({
     dir,
     ports: { hsm, kms: o.kmsPort ? port(o.kmsPort, '--kms-port') : DEFAULT_DEV_PORTS.kms, s3: o.s3Port ? port(o.s3Port, '--s3-port') : DEFAULT_DEV_PORTS.s3 },
     ...(o.hsmShaping ? { hsmShaping: o.hsmShaping } : {}),
     ...(o.kmsSeed ? { kmsSeed: o.kmsSeed } : {}),
-    ...(s3 ? { s3 } : {}),
+    ...(s3 ? { s3 } : { localS3 }),
     log: (line) => process.stderr.write(`  ${line}\n`),
   });
   ctx.print(`strongroom dev stack ${stack.created ? 'created' : 'resumed'} in ${stack.dir}`);

@@ -3,6 +3,7 @@
  * all): PUT/COPY validate algorithm AES256, a 256-bit base64 key and its base64 MD5 (400 otherwise);
  * GET/HEAD of an SSE-C object need the key (400 without, 403 with a different one); CopyObject of
  * an SSE-C source needs the copy-source key headers. Path-style URLs on http://127.0.0.1:9.
+ * `control.failWhen` makes chosen requests fail with 500 InternalError (fault injection per step).
  */
 import { createHash } from 'node:crypto';
 import { http, HttpResponse } from 'msw';
@@ -58,6 +59,8 @@ function access(obj: Stored, check: Check, head: boolean): Response | undefined 
 export function createSseCS3Double() {
   const objects = new Map<string, Stored>();
   const requests: RecordedRequest[] = [];
+  // blockSseC: the bucket blocks SSE-C writes; denySseCWrites: a 403 for another reason (an IAM deny).
+  const control: { failWhen: ((r: RecordedRequest) => boolean) | undefined; blockSseC: boolean; denySseCWrites: boolean } = { failWhen: undefined, blockSseC: false, denySseCWrites: false };
   const SSE = 'x-amz-server-side-encryption-customer';
   const COPY_SSE = 'x-amz-copy-source-server-side-encryption-customer';
 
@@ -72,6 +75,15 @@ export function createSseCS3Double() {
     h.forEach((v, k) => (headers[k] = v));
     requests.push({ method: request.method, key, headers });
     const head = request.method === 'HEAD';
+    if (control.failWhen?.(requests.at(-1)!)) return xmlError(500, 'InternalError', 'We encountered an internal error. Please try again.', head);
+    if (request.method === 'GET' && key === '' && url.searchParams.has('encryption')) {
+      // GetBucketEncryption: the bucket's default encryption, with the SSE-C block when set.
+      const blocked = control.blockSseC ? '<BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes>' : '';
+      return new HttpResponse(
+        `<?xml version="1.0" encoding="UTF-8"?><ServerSideEncryptionConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled>${blocked}</Rule></ServerSideEncryptionConfiguration>`,
+        { status: 200, headers: { 'content-type': 'application/xml' } },
+      );
+    }
     const echo = (md5: string | undefined): Record<string, string> => (md5 ? { [`${SSE}-algorithm`]: 'AES256', [`${SSE}-key-md5`]: md5 } : {});
     const metaFrom = (hs: Headers) => {
       const m: Record<string, string> = {};
@@ -82,6 +94,9 @@ export function createSseCS3Double() {
     };
 
     if (request.method === 'PUT') {
+      // S3 since April 2026, on a bucket whose BlockedEncryptionTypes lists SSE-C: writes that
+      // specify SSE-C get 403 AccessDenied (the documented status and code).
+      if ((control.blockSseC || control.denySseCWrites) && h.get(`${SSE}-algorithm`) !== null) return xmlError(403, 'AccessDenied', 'Access Denied', false);
       const dest = checkSseC(h, SSE, false);
       if (!dest.ok) return dest.response;
       const copySource = h.get('x-amz-copy-source');
@@ -116,5 +131,5 @@ export function createSseCS3Double() {
     }
     return xmlError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', head);
   });
-  return { handler, objects, requests };
+  return { handler, objects, requests, control };
 }

@@ -6,6 +6,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 
 export interface LocalS3 {
+  /** Which server: s3rver (a fake) or Ceph RGW (a real S3 implementation). */
+  readonly kind: 's3rver' | 'rgw';
   readonly endpoint: string;
   readonly port: number;
   readonly bucket: string;
@@ -13,13 +15,13 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
-export function s3ClientFor(endpoint: string): S3Client {
+export function s3ClientFor(endpoint: string, credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }): S3Client {
   return new S3Client({
     endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    // s3rver stores aws-chunked stream bodies verbatim (docs/s3.md#testing-against-s3rver).
+    credentials,
+    // s3rver stores aws-chunked stream bodies verbatim, and RGW 16 does not know trailing checksums (docs/s3.md#testing-against-s3rver).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
@@ -32,6 +34,7 @@ export async function startS3(bucket = 'strongroom-test'): Promise<LocalS3> {
   const endpoint = `http://127.0.0.1:${port}`;
   const client = s3ClientFor(endpoint);
   return {
+    kind: 's3rver',
     endpoint,
     port,
     bucket,

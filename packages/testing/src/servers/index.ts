@@ -2,3 +2,4 @@
 export * from './hsm-cluster';
 export * from './seeded-random';
 export * from './kms-local';
+export * from './rgw';
