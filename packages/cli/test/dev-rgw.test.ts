@@ -28,7 +28,7 @@ describe('strongroom dev --s3 rgw', () => {
     process.env.PATH = join(tmp, 'empty-path');
     try {
       const dir = join(tmp, 'no-ceph');
-      const err = await startDevStack({ dir, s3: 'rgw' }).catch((e: unknown) => e);
+      const err = await startDevStack({ dir, localS3: 'rgw' }).catch((e: unknown) => e);
       expect(StrongroomError.isInstance(err, 'UNSUPPORTED'), String(err)).toBe(true);
       expect((err as Error).message).toContain('apt-get install -y --no-install-recommends radosgw ceph-mon ceph-osd');
       expect(existsSync(dir)).toBe(false);
@@ -38,7 +38,9 @@ describe('strongroom dev --s3 rgw', () => {
   });
 
   it.skipIf(!!reason)('serves a real RGW with the dev bucket; stop() ends its daemons', { timeout: 300_000 }, async () => {
-    const stack = await startDevStack({ dir: join(tmp, 'stack'), s3: 'rgw' });
+    // Only daemons this stack starts count (another RGW, e.g. the s3 suites', may be running).
+    const before = new Set(readdirPids());
+    const stack = await startDevStack({ dir: join(tmp, 'stack'), localS3: 'rgw' });
     let pids: number[] = [];
     try {
       const dirRe = /strongroom-rgw-[A-Za-z0-9]+/;
@@ -53,7 +55,7 @@ describe('strongroom dev --s3 rgw', () => {
       } finally {
         s3.destroy();
       }
-      pids = readdirPids().filter((p) => dirRe.test(cmdline(p)) && /radosgw|ceph-mon|ceph-osd/.test(cmdline(p)));
+      pids = readdirPids().filter((p) => !before.has(p) && dirRe.test(cmdline(p)) && /radosgw|ceph-mon|ceph-osd/.test(cmdline(p)));
       expect(pids.length).toBeGreaterThanOrEqual(3);
     } finally {
       await stack.stop();
