@@ -80,11 +80,16 @@ const ROUND_TRIP = `
 import { readFileSync } from 'node:fs';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { Agent } from 'node:https';
 import { KmsKeyProvider } from '@strongroom/provider-kms';
 import { EncryptedS3Client } from '@strongroom/s3';
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const kms = new KMSClient({ endpoint: cfg.kms.endpoint, region: cfg.kms.region, credentials: { accessKeyId: cfg.kms.accessKeyId, secretAccessKey: cfg.kms.secretAccessKey } });
+// The dev stack serves kms-local over HTTPS with its own certificate (dev.json kms.caPath).
+const kms = new KMSClient({
+  endpoint: cfg.kms.endpoint, region: cfg.kms.region, credentials: { accessKeyId: cfg.kms.accessKeyId, secretAccessKey: cfg.kms.secretAccessKey },
+  ...(cfg.kms.caPath ? { requestHandler: { httpsAgent: new Agent({ ca: readFileSync(cfg.kms.caPath, 'utf8') }) } } : {}),
+});
 const raw = new S3Client({
   endpoint: cfg.s3.endpoint, region: cfg.s3.region, forcePathStyle: true,
   credentials: { accessKeyId: cfg.s3.accessKeyId, secretAccessKey: cfg.s3.secretAccessKey },

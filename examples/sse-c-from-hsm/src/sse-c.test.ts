@@ -42,8 +42,10 @@ describe('sse-c-from-hsm', () => {
       const bucket = stack.config.s3.bucket;
       const body = randomBytes(100_000);
       const { keyMD5, sidecarKey } = await putWithHsmKey(s3, hsm.provider, bucket, 'ssec/report.pdf', body);
-      expect(sent[0]).toMatchObject({ 'x-amz-server-side-encryption-customer-algorithm': 'AES256', 'x-amz-server-side-encryption-customer-key-md5': keyMD5 });
-      const keyB64 = sent[0]!['x-amz-server-side-encryption-customer-key']!;
+      // The key sidecar is written first (no SSE-C headers), then the object under the key.
+      const objectPut = sent.find((h) => h['x-amz-server-side-encryption-customer-algorithm'] !== undefined);
+      expect(objectPut).toMatchObject({ 'x-amz-server-side-encryption-customer-algorithm': 'AES256', 'x-amz-server-side-encryption-customer-key-md5': keyMD5 });
+      const keyB64 = objectPut!['x-amz-server-side-encryption-customer-key']!;
       expect(Buffer.from(keyB64, 'base64')).toHaveLength(32);
       expect(createHash('md5').update(Buffer.from(keyB64, 'base64')).digest('base64')).toBe(keyMD5);
 
