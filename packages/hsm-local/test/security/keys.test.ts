@@ -149,6 +149,10 @@ describe('retried key creation (issue 17 §2.11)', () => {
     const kw2 = createCipheriv('id-aes256-wrap', material, Buffer.from('A6A6A6A6A6A6A6A6', 'hex'));
     const other = Buffer.concat([kw2.update(randomBytes(32)), kw2.final()]);
     expect(await reason(conns[2]!.callUnchecked('key.unwrap', { ...unw, wrapped: other }))).toBe('INVALID_ARGUMENT:');
+    // Once the nodes have converged, each holds exactly one key under the label (node 0 may still be
+    // receiving it: replication is asynchronous).
+    const admins = await loginEverywhere('admin', PW.admin);
+    await eventually(async () => new Set(await Promise.all(admins.map(async (x) => (await x.call('status', {})).digest))).size === 1);
     for (const conn of conns) expect((await conn.callUnchecked<Key[]>('key.find', { label: 'unwrapped-once' })).length).toBe(1);
   });
 
