@@ -38,7 +38,7 @@ export interface IncrementalVerifier {
 }
 
 /**
- * The cryptographic primitives the message format needs. Pass one as `ClientOptions.backend`: {@link nodeBackend} (default) or {@link nobleBackend}.
+ * The cryptographic primitives the message format needs. Pass one as `ClientOptions.backend`: {@link nodeBackend} (default) or `nobleBackend` (from `@strongroom/core/noble`).
  */
 export interface CryptoBackend {
   readonly name: string;

@@ -1,7 +1,7 @@
 /**
  * `@strongroom/core` — envelope encryption in the AWS Encryption SDK message format, with pluggable
- * key providers. See README.md and docs/format.md. The pure-JS @noble backend is the separate entry
- * `@strongroom/core/noble` (./noble.ts), so this entry never loads @noble.
+ * key providers. See README.md and docs/format.md. The pure-JS `@noble` backend is the separate entry
+ * `@strongroom/core/noble` (./noble.ts), so this entry never loads `@noble`.
  *
  * @module \@strongroom/core
  */

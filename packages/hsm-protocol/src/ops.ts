@@ -133,6 +133,7 @@ type NoArgs = Record<string, never>;
  * with the same id must carry the same key material (else INVALID_ARGUMENT).
  */
 type CreationRequest = { requestId?: string | undefined };
+/** Arguments of `key.generate`: a key type with its size or curve, a template, an optional `requestId`. */
 export type KeyGenerateArgs = CreationRequest & (
   | { type: 'aes' | 'generic-secret'; bits: number; template: KeyTemplate }
   | { type: 'rsa'; bits: number; template: KeyTemplate }

@@ -35,13 +35,17 @@ import { raceAbort } from './race-abort';
 import type { RetryOptions } from './retry';
 import { kmsRsaPublicKey, type RsaPublicKeyInput } from './rsa-public-key';
 
+/** Provider id of the AWS KMS RSA keyring's encrypted data keys (`aws-kms-rsa`). */
 export const KMS_RSA_PROVIDER_ID = 'aws-kms-rsa';
+/** The KMS RSA encryption algorithms the RSA keyring supports (RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256). */
 export const KMS_RSA_ENCRYPTION_ALGORITHMS = ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] as const;
+/** One of `KMS_RSA_ENCRYPTION_ALGORITHMS`. */
 export type KmsRsaEncryptionAlgorithm = (typeof KMS_RSA_ENCRYPTION_ALGORITHMS)[number];
 
 /** SHA-384 digest length: the first bytes of every wrapped plaintext. */
 const DIGEST_BYTES = 48;
 
+/** Options of `KmsRsaKeyProvider`: the key ARN, its public key (or fetch it), the OAEP algorithm, client and retry. */
 export interface KmsRsaKeyProviderOptions {
   /** ARN of the KMS RSA key (`arn:aws:kms:<region>:<account>:key/<id>`); aliases are not allowed. */
   readonly keyId: string;

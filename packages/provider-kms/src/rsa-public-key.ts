@@ -9,6 +9,7 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { StrongroomError } from '@strongroom/core';
 
+/** An RSA public key: PEM text, DER SubjectPublicKeyInfo bytes, or a node:crypto KeyObject. */
 export type RsaPublicKeyInput = string | Uint8Array | KeyObject;
 
 /** Modulus sizes of the KMS RSA key specs. */

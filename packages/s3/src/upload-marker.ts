@@ -27,6 +27,7 @@ export const UPLOAD_MARKER_INFIX = '.strongroom-upload.';
 
 const statusOf = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 
+/** The key of the marker object that records a multipart upload this client started. */
 export function uploadMarkerKey(key: string | undefined, uploadId: string): string {
   return `${key}${UPLOAD_MARKER_INFIX}${createHash('sha256').update(uploadId).digest('hex').slice(0, 16)}`;
 }
@@ -48,12 +49,14 @@ export async function dropUploadMarker(client: S3Client, bucket: string | undefi
   await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: uploadMarkerKey(key, uploadId) })).catch(() => {});
 }
 
+/** A multipart upload this client started and never completed: key, upload id, start time. */
 export interface DanglingUpload {
   readonly key: string;
   readonly uploadId: string;
   readonly initiated: Date | undefined;
 }
 
+/** Options of `cleanupUploads`: bucket, prefix, minimum age, dry run. */
 export interface CleanupOptions {
   readonly bucket: string;
   readonly prefix?: string;
@@ -65,6 +68,7 @@ export interface CleanupOptions {
   readonly abortSignal?: AbortSignal;
 }
 
+/** What `cleanupUploads` found and aborted. */
 export interface CleanupResult {
   /** Stale uploads this client started: aborted (or, with dryRun, to be aborted). */
   readonly stale: DanglingUpload[];

@@ -84,6 +84,7 @@ export function hsmHourIn(prices: PriceInputs, region: string): { usd: number; r
 
 /* ------------------------------------------------------- the older per-run cost table */
 
+/** Usage figures of the older per-run cost table: requests per month, keys, HSMs. */
 export interface UsageInputs {
   /** Application operations per month. */
   requestsPerMonth: number;

@@ -25,6 +25,7 @@ import { seedError, type KmsSeed, type SeedKey } from './parse';
 
 const DAY = 86_400_000;
 
+/** What seeding changed: the keys and aliases created, and those already present unchanged. */
 export interface SeedOutcome {
   /** Key ids created by this seeding. */
   readonly createdKeys: readonly string[];

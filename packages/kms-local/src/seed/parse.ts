@@ -15,6 +15,7 @@ import { allowedUsages, KEY_SPECS, KEY_USAGES, type KeySpec, type KeyState, type
 
 /** Largest seed file read (bytes). */
 export const MAX_SEED_BYTES = 1 << 20;
+/** The most keys one seed file may define. */
 export const MAX_SEED_KEYS = 1000;
 const MAX_ALIASES_PER_KEY = 50;
 const MAX_TAGS = 50;
@@ -30,6 +31,7 @@ const ALIAS = /^alias\/[a-zA-Z0-9/_-]{1,250}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const KEY_STATES: readonly KeyState[] = ['Enabled', 'Disabled', 'PendingDeletion'];
 
+/** One key of a seed file: fixed id, spec, usage, state, optional symmetric key material. */
 export interface SeedKey {
   readonly keyId: string;
   readonly spec: KeySpec;
@@ -47,6 +49,7 @@ export interface SeedKey {
   readonly path: string;
 }
 
+/** A parsed seed file: account, Region, keys and aliases (docs/kms-local.md, "Seed file"). */
 export interface KmsSeed {
   /** The file (or `<options.seed>`) the seed came from, for messages. */
   readonly source: string;
