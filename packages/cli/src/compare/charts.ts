@@ -62,6 +62,16 @@ export interface BarChartSpec {
 }
 
 /** A horizontal bar chart on a log scale. */
+
+/** The opening of every chart: a responsive SVG element with its accessible title, title and subtitle. */
+function chartHead(spec: { id: string; title: string; subtitle?: string | undefined }, height: number): string[] {
+  const parts = [`<svg class="chart" id="${esc(spec.id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${VIEW_W} ${height}" width="100%" preserveAspectRatio="xMinYMin meet" role="img" aria-labelledby="${esc(spec.id)}-t">`];
+  parts.push(`<title id="${esc(spec.id)}-t">${esc(spec.title)}</title>`);
+  parts.push(`<text x="12" y="22" class="title">${esc(spec.title)}</text>`);
+  if (spec.subtitle) parts.push(`<text x="12" y="40" class="sub">${esc(spec.subtitle)}</text>`);
+  return parts;
+}
+
 export function barChart(spec: BarChartSpec): string {
   const left = 190;
   const right = VIEW_W - 70;
@@ -74,11 +84,7 @@ export function barChart(spec: BarChartSpec): string {
   const rows = spec.groups.reduce((n, g) => n + g.bars.length, 0);
   const plotH = rows * (barH + gap) + spec.groups.length * groupGap;
   const height = top + plotH + 56;
-  const parts: string[] = [];
-  parts.push(`<svg class="chart" id="${esc(spec.id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${VIEW_W} ${height}" width="100%" preserveAspectRatio="xMinYMin meet" role="img" aria-labelledby="${esc(spec.id)}-t">`);
-  parts.push(`<title id="${esc(spec.id)}-t">${esc(spec.title)}</title>`);
-  parts.push(`<text x="12" y="22" class="title">${esc(spec.title)}</text>`);
-  if (spec.subtitle) parts.push(`<text x="12" y="40" class="sub">${esc(spec.subtitle)}</text>`);
+  const parts = chartHead(spec, height);
   for (const t of x.ticks) {
     const tx = f1(x.map(t));
     parts.push(`<line x1="${tx}" x2="${tx}" y1="${top - 4}" y2="${top + plotH}" class="grid"/>`);
@@ -156,11 +162,7 @@ export function lineChart(spec: LineChartSpec): string {
   const ys = spec.series.flatMap((s) => s.points.map((p) => p[1]));
   const x = logScale(xs, left, right);
   const yScale = logScale(ys, top + plotH, top);
-  const parts: string[] = [];
-  parts.push(`<svg class="chart" id="${esc(spec.id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${VIEW_W} ${height}" width="100%" preserveAspectRatio="xMinYMin meet" role="img" aria-labelledby="${esc(spec.id)}-t">`);
-  parts.push(`<title id="${esc(spec.id)}-t">${esc(spec.title)}</title>`);
-  parts.push(`<text x="12" y="22" class="title">${esc(spec.title)}</text>`);
-  if (spec.subtitle) parts.push(`<text x="12" y="40" class="sub">${esc(spec.subtitle)}</text>`);
+  const parts = chartHead(spec, height);
   for (const t of x.ticks) {
     const tx = f1(x.map(t));
     parts.push(`<line x1="${tx}" x2="${tx}" y1="${top}" y2="${top + plotH}" class="grid"/><text x="${tx}" y="${top + plotH + 14}" class="axis" text-anchor="middle">${tickLabel(t)}</text>`);
