@@ -156,6 +156,19 @@ describe('retried key creation (issue 17 §2.11)', () => {
     for (const conn of conns) expect((await conn.callUnchecked<Key[]>('key.find', { label: 'unwrapped-once' })).length).toBe(1);
   });
 
+  it("another user replaying a request id (or __proto__ as one) gets no one else's key", async () => {
+    const [alice] = await loginEverywhere('alice', PW.alice);
+    const [bob] = await loginEverywhere('bob', PW.bob);
+    const material = randomBytes(32);
+    for (const requestId of ['req-tenant-0001', '__proto__', 'constructor']) {
+      const args = { format: 'raw-aes', material, requestId, template: { label: `tenant-${requestId}` } };
+      const mine = await alice!.callUnchecked<{ key: Key }>('key.import', args);
+      const theirs = await bob!.callUnchecked<{ key: Key }>('key.import', args);
+      expect(theirs.key.handle).not.toBe(mine.key.handle);
+      expect(theirs.key.owner).not.toBe(mine.key.owner);
+    }
+  });
+
   it('duplicate labels resolve to the same key on every node (oldest first)', async () => {
     const conns = await loginEverywhere('alice', PW.alice);
     const a = await conns[0]!.callUnchecked<{ key: Key }>('key.generate', { type: 'aes', bits: 256, template: { label: 'twice' } });
