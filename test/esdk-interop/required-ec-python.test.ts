@@ -88,7 +88,7 @@ async function positive(f: RequiredEcFixture, options: DecryptOptions, streaming
   return undefined;
 }
 
-for (const dir of ['required-ec-python']) {
+for (const dir of ['required-ec-python', 'required-ec-strongroom']) {
   const set = loadRequiredEcFixtures(dir);
   describe(`${dir}: written by ${set.writer}`, () => {
     it(`${set.fixtures.length} messages decrypt with the reproduced context: alone, with the stored pairs, declared, expected; one-shot and streaming`, async () => {
