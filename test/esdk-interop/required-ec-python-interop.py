@@ -31,8 +31,8 @@ from aws_encryption_sdk import Algorithm, CommitmentPolicy
 
 MPL = AwsCryptographicMaterialProviders(config=MaterialProvidersConfig())
 
-# The public ESDK test-vector key "aes-256" (keys manifest v3): bytes 00..1f would do as well; this
-# one is what the published vectors use, so anyone can recompute it.
+# The public ESDK test-vector key "aes-256" (keys manifest v3), under our own namespace and name; it
+# is public test material, so anyone can recompute every message.
 KEY = {
     "provider-id": "strongroom-interop",
     "key-name": "aes-256-fixed",
