@@ -9,10 +9,11 @@
  * fixtures/required-ec-strongroom/: messages Strongroom wrote (and the Python ESDK read, see the
  * README there); Strongroom must keep reading them.
  */
+import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { CommitmentPolicy, createClient, type DecryptOptions, RawAesKeyProvider, StrongroomError } from '@strongroom/core';
+import { loadRequiredEcFixtures, type RequiredEcFixture } from '@strongroom/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRequiredEcFixtures, type RequiredEcFixture } from './required-ec-manifest.ts';
 
 const SIGNING_KEY = 'aws-crypto-public-key';
 
@@ -89,7 +90,7 @@ async function positive(f: RequiredEcFixture, options: DecryptOptions, streaming
 }
 
 for (const dir of ['required-ec-python', 'required-ec-strongroom']) {
-  const set = loadRequiredEcFixtures(dir);
+  const set = loadRequiredEcFixtures(join(import.meta.dirname, 'fixtures', dir));
   describe(`${dir}: written by ${set.writer}`, () => {
     it(`${set.fixtures.length} messages decrypt with the reproduced context: alone, with the stored pairs, declared, expected; one-shot and streaming`, async () => {
       expect(set.fixtures.length).toBeGreaterThan(0);

@@ -1,17 +1,16 @@
 /**
- * Loader for the required-encryption-context interop fixtures under fixtures/required-ec-python/
- * (written by the AWS Encryption SDK for Python with the MPL's Required Encryption Context CMM) and
- * fixtures/required-ec-strongroom/ (written by Strongroom, read by the Python ESDK). Both use one
- * small manifest, `strongroom-required-ec-decrypt` version 1, described in
- * fixtures/required-ec-python/README.md. Terms: ESDK specification client-apis/encrypt.md
+ * Loader for the required-encryption-context interop fixtures of test/esdk-interop/fixtures/:
+ * required-ec-python/ (written by the AWS Encryption SDK for Python with the MPL's Required Encryption
+ * Context CMM) and required-ec-strongroom/ (written by Strongroom, read by the Python ESDK). Both use
+ * one small manifest, `strongroom-required-ec-decrypt` version 1, described in the README of
+ * required-ec-python/. Terms: ESDK specification client-apis/encrypt.md
  * ("encryption context to only authenticate") and client-apis/decrypt.md ("reproduced encryption context").
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fileRef, object, readJson, string, stringMap } from './manifest-fields';
 
-export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
-
+/** One message of a fixture set, what decrypting it must give, and the reproduced contexts that must fail. */
 export interface RequiredEcFixture {
   readonly id: string;
   readonly suiteId: number;
@@ -29,48 +28,33 @@ export interface RequiredEcFixture {
   readonly negatives: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
+/** A fixture directory: who wrote it and its messages. */
 export interface RequiredEcFixtureSet {
   readonly writer: string;
   readonly fixtures: readonly RequiredEcFixture[];
 }
 
-type Json = Record<string, unknown>;
-
-function object(value: unknown, what: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${what}: expected an object`);
-  return value as Json;
-}
-function string(value: unknown, what: string): string {
-  if (typeof value !== 'string') throw new Error(`${what}: expected a string`);
-  return value;
-}
-function stringMap(value: unknown, what: string): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
-  for (const [k, v] of Object.entries(object(value, what))) out[k] = string(v, `${what}.${k}`);
-  return out;
-}
+/** A `file://` reference of a fixture set, read. */
 function fileIn(dir: string, ref: unknown, what: string): Uint8Array {
-  const text = string(ref, what);
-  if (!text.startsWith('file://')) throw new Error(`${what}: expected a file:// reference`);
-  const path = resolve(dir, text.slice('file://'.length));
-  const rel = relative(dir, path);
-  if (rel.startsWith('..') || rel === '') throw new Error(`${what}: the reference leaves the fixture directory`);
-  return new Uint8Array(readFileSync(path));
+  return new Uint8Array(readFileSync(fileRef(dir, ref, what)));
 }
 
 /** Read one fixture directory (its manifest.json and the files it names). */
-export function loadRequiredEcFixtures(name: string): RequiredEcFixtureSet {
-  const dir = join(FIXTURES, name);
-  const manifest = object(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')), `${name}/manifest.json`);
+export function loadRequiredEcFixtures(dir: string): RequiredEcFixtureSet {
+  const manifest = readJson(join(dir, 'manifest.json'));
   const type = object(manifest.manifest, 'manifest');
-  if (type.type !== 'strongroom-required-ec-decrypt' || type.version !== 1) throw new Error(`${name}: expected a strongroom-required-ec-decrypt v1 manifest`);
+  if (type.type !== 'strongroom-required-ec-decrypt' || type.version !== 1) throw new Error(`${dir}: expected a strongroom-required-ec-decrypt v1 manifest`);
   const writer = object(manifest.writer, 'writer');
   const keys = object(manifest.keys, 'keys');
   const fixtures: RequiredEcFixture[] = [];
   for (const [id, raw] of Object.entries(object(manifest.tests, 'tests'))) {
     const t = object(raw, id);
-    const k = object(keys[string(t.key, `${id}.key`)], `${id} key`);
-    const requiredKeys = (t['required-encryption-context-keys'] as unknown[]).map((x) => string(x, `${id} required key`));
+    const keyName = string(t.key, `${id}.key`);
+    if (!Object.hasOwn(keys, keyName)) throw new Error(`${id}: unknown key ${keyName}`);
+    const k = object(keys[keyName], `${id} key`);
+    const required = t['required-encryption-context-keys'];
+    if (!Array.isArray(required)) throw new Error(`${id}.required-encryption-context-keys: expected an array`);
+    const requiredKeys = required.map((x: unknown) => string(x, `${id} required key`));
     fixtures.push({
       id,
       suiteId: Number.parseInt(string(t.suite, `${id}.suite`), 16),
