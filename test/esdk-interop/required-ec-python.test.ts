@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { CommitmentPolicy, createClient, type DecryptOptions, RawAesKeyProvider, StrongroomError } from '@strongroom/core';
+import { CommitmentPolicy, createClient, createDataKeyCache, type DecryptOptions, RawAesKeyProvider, StrongroomError } from '@strongroom/core';
 import { loadRequiredEcFixtures, type RequiredEcFixture } from '@strongroom/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -126,6 +126,29 @@ for (const dir of ['required-ec-python', 'required-ec-strongroom']) {
           if (!passed) failures.push(`${f.id} ${name}: ${error ? error.code : 'decrypted'}`);
           count(`${set.writer}, negative: ${name}`, false, passed);
         }
+      }
+      expect(failures).toEqual([]);
+    });
+
+    it('through a data-key cache: a key cached for the reproduced context never decrypts a negative', async () => {
+      const failures: string[] = [];
+      for (const f of set.fixtures) {
+        const cache = createDataKeyCache();
+        const client = createClient({
+          keyProvider: RawAesKeyProvider({ namespace: f.key.providerId, name: f.key.keyName, key: f.key.material }),
+          commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT,
+          cache,
+        });
+        await client.decrypt(f.ciphertext, { encryptionContext: f.reproduced }); // fills the cache
+        for (const [name, encryptionContext] of f.negatives) {
+          const error = await failure(() => client.decrypt(f.ciphertext, { encryptionContext }));
+          const passed = error?.code === NEGATIVE_CODES[name];
+          if (!passed) failures.push(`${f.id} ${name} after a cached decrypt: ${error ? error.code : 'decrypted'}`);
+          count(`${set.writer}, negative through the cache: ${name}`, false, passed);
+        }
+        const again = await client.decrypt(f.ciphertext, { encryptionContext: f.reproduced });
+        // The cache really served the reproduced context (else this test would prove nothing).
+        if (!Buffer.from(again.plaintext).equals(Buffer.from(f.plaintext)) || cache.stats.hits < 1) failures.push(`${f.id}: no cache hit`);
       }
       expect(failures).toEqual([]);
     });
