@@ -8,11 +8,16 @@
  *   npm run build && node test/esdk-interop/write-required-ec-fixtures.mjs \
  *     test/esdk-interop/fixtures/required-ec-python <new output directory>
  *
+ * Every framed message is written twice: by encrypt() (length known) and by encryptStream() fed in
+ * 100-byte writes (length unknown until the end: the stream encoder holds one frame back, so a
+ * plaintext ending on a frame boundary still ends with a full final frame, as encrypt() writes it).
+ *
  * The output directory must not exist; every file is created exclusively (no overwrite, no symlink followed).
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CommitmentPolicy, createClient, RawAesKeyProvider } from '@strongroom/core';
+import { buffer } from 'node:stream/consumers';
+import { CommitmentPolicy, createClient, parseHeader, RawAesKeyProvider } from '@strongroom/core';
 
 const [templateDir, outDir] = process.argv.slice(2);
 if (!templateDir || !outDir) {
@@ -24,6 +29,15 @@ if (template.manifest?.type !== 'strongroom-required-ec-decrypt' || template.man
   throw new Error(`${templateDir}: expected a strongroom-required-ec-decrypt v1 manifest`);
 }
 const corePackage = JSON.parse(readFileSync(new URL('../../packages/core/package.json', import.meta.url), 'utf8'));
+
+/** encryptStream() as a transform, fed in 100-byte writes: the writer never learns the length up front. */
+async function encryptStreamed(client, plaintext, options) {
+  const duplex = client.encryptStream(options);
+  const out = buffer(duplex);
+  for (let i = 0; i < plaintext.length; i += 100) duplex.write(plaintext.subarray(i, i + 100));
+  duplex.end();
+  return new Uint8Array(await out);
+}
 
 function writeNew(path, bytes) {
   const fd = openSync(path, 'wx', 0o644); // O_CREAT|O_EXCL: refuses an existing file or symlink
@@ -51,18 +65,19 @@ for (const [id, t] of Object.entries(template.tests)) {
   });
   const plaintextRef = t.plaintext.slice('file://'.length);
   const plaintext = readFileSync(join(templateDir, plaintextRef));
-  const { ciphertext, header } = await client.encrypt(plaintext, {
-    encryptionContext: t['encryption-context'],
-    requiredEncryptionContextKeys: t['required-encryption-context-keys'],
-  });
-  if (t['required-encryption-context-keys'].some((k) => Object.hasOwn(header.encryptionContext, k))) throw new Error(`${id}: a required key is stored`);
-  const sid = `strongroom-${id}`;
-  writeNew(join(outDir, 'ciphertexts', sid), ciphertext);
+  const options = { encryptionContext: t['encryption-context'], requiredEncryptionContextKeys: t['required-encryption-context-keys'] };
+  const written = { [`strongroom-${id}`]: (await client.encrypt(plaintext, options)).ciphertext };
+  if (t['frame-length'] > 0) written[`strongroom-stream-${id}`] = await encryptStreamed(client, plaintext, options);
+  for (const [sid, ciphertext] of Object.entries(written)) {
+    const stored = parseHeader(ciphertext, { maxEncryptedDataKeys: 10 }).header.encryptionContext;
+    if (t['required-encryption-context-keys'].some((k) => Object.hasOwn(stored, k))) throw new Error(`${sid}: a required key is stored`);
+    writeNew(join(outDir, 'ciphertexts', sid), ciphertext);
+    tests[sid] = { ...t, ciphertext: `file://ciphertexts/${sid}` };
+  }
   if (!plaintexts.has(plaintextRef)) {
     writeNew(join(outDir, plaintextRef), plaintext);
     plaintexts.add(plaintextRef);
   }
-  tests[sid] = { ...t, ciphertext: `file://ciphertexts/${sid}` };
 }
 
 const manifest = {
