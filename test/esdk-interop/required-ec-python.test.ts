@@ -18,13 +18,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 const SIGNING_KEY = 'aws-crypto-public-key';
 
 /** The code each manifest negative must give: a stored pair contradicted is caught before any unwrap. */
-const NEGATIVE_CODES: Record<string, string> = {
-  none: 'NO_DECRYPTION_KEY',
-  missing: 'NO_DECRYPTION_KEY',
-  'wrong-value': 'NO_DECRYPTION_KEY',
-  'extra-pair': 'NO_DECRYPTION_KEY',
-  'contradicts-stored': 'ENCRYPTION_CONTEXT',
-};
+const NEGATIVE_CODES = new Map([
+  ['none', 'NO_DECRYPTION_KEY'],
+  ['missing', 'NO_DECRYPTION_KEY'],
+  ['wrong-value', 'NO_DECRYPTION_KEY'],
+  ['extra-pair', 'NO_DECRYPTION_KEY'],
+  ['contradicts-stored', 'ENCRYPTION_CONTEXT'],
+]);
 
 const tally = new Map<string, { positives: number; positivesPassed: number; negatives: number; negativesPassed: number }>();
 function count(row: string, positive: boolean, passed: boolean): void {
@@ -122,7 +122,7 @@ for (const dir of ['required-ec-python', 'required-ec-strongroom']) {
         expect(f.negatives.size).toBeGreaterThanOrEqual(4);
         for (const [name, encryptionContext] of f.negatives) {
           const error = await failure(() => decrypt(f, { encryptionContext }, false));
-          const passed = error?.code === NEGATIVE_CODES[name];
+          const passed = error !== undefined && error.code === NEGATIVE_CODES.get(name);
           if (!passed) failures.push(`${f.id} ${name}: ${error ? error.code : 'decrypted'}`);
           count(`${set.writer}, negative: ${name}`, false, passed);
         }
@@ -142,7 +142,7 @@ for (const dir of ['required-ec-python', 'required-ec-strongroom']) {
         await client.decrypt(f.ciphertext, { encryptionContext: f.reproduced }); // fills the cache
         for (const [name, encryptionContext] of f.negatives) {
           const error = await failure(() => client.decrypt(f.ciphertext, { encryptionContext }));
-          const passed = error?.code === NEGATIVE_CODES[name];
+          const passed = error !== undefined && error.code === NEGATIVE_CODES.get(name);
           if (!passed) failures.push(`${f.id} ${name} after a cached decrypt: ${error ? error.code : 'decrypted'}`);
           count(`${set.writer}, negative through the cache: ${name}`, false, passed);
         }
