@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fileRef, object, readJson, string, stringMap } from './manifest-fields';
 
 export const REQUIRED_EC_FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'esdk-required-ec');
 
@@ -77,30 +78,6 @@ const SETS: readonly { dir: string; writer: string; invalid?: string }[] = [
   },
   { dir: 'v4-Net-4.0.1', writer: 'ESDK-NET 4.0.1' },
 ];
-
-type Json = Record<string, unknown>;
-
-function object(value: unknown, what: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${what}: expected an object`);
-  return value as Json;
-}
-function string(value: unknown, what: string): string {
-  if (typeof value !== 'string') throw new Error(`${what}: expected a string`);
-  return value;
-}
-function stringMap(value: unknown, what: string): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
-  for (const [k, v] of Object.entries(object(value ?? {}, what))) out[k] = string(v, `${what}.${k}`);
-  return out;
-}
-function readJson(path: string): Json {
-  return object(JSON.parse(readFileSync(path, 'utf8')), path);
-}
-function fileRef(dir: string, ref: unknown, what: string): string {
-  const text = string(ref, what);
-  if (!text.startsWith('file://') || text.includes('..')) throw new Error(`${what}: expected a file:// reference inside the set`);
-  return join(dir, text.slice('file://'.length));
-}
 
 export function loadRequiredEcKeys(path: string): Map<string, RequiredEcKey> {
   const keys = new Map<string, RequiredEcKey>();
