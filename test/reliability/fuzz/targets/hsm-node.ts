@@ -44,35 +44,57 @@ const own = (pairs: Array<[string, WireValue]>): Args => {
   return o;
 };
 
+/**
+ * Cases per node. Every durable write rewrites the node's whole sealed state file, and `key.generate`
+ * cases add a key each, so one node's per-write cost grows with the run (a 3 MB state file after
+ * 200,000 cases); a fresh node every EPOCH cases bounds it, as kms-local-requests does.
+ */
+const EPOCH = 20_000;
+
+interface NodeFixture {
+  readonly cluster: LocalHsmCluster;
+  conn: HsmNodeConnection;
+  readonly handle: string;
+  readonly templates: ReadonlyArray<readonly [string, Args]>;
+}
+
+async function connectTo(cluster: LocalHsmCluster): Promise<HsmNodeConnection> {
+  const c = await connectHsmNode({ url: cluster.urls[0]!, trustAnchor: cluster.info.trustAnchor, clientCert: cluster.info.clientCert });
+  await c.call('login', cluster.cryptoUser);
+  return c;
+}
+
+/** One node, logged in, with one AES key whose handle the templates name. */
+async function nodeFixture(): Promise<NodeFixture> {
+  const cluster: LocalHsmCluster = await startHsmCluster({ azs: ['us-east-1a'] });
+  const conn = await connectTo(cluster);
+  const { key } = await conn.callUnchecked<{ key: { handle: string } }>('key.generate', { type: 'aes', bits: 256, template: { label: 'fuzz-kek' } });
+  const handle = key.handle;
+  const enc = await conn.call('aes.gcmEncrypt', { handle, plaintext: Buffer.from('fuzz'), aad: Buffer.alloc(0) });
+  const templates: Array<[string, Args]> = [
+    ['aes.gcmEncrypt', { handle, plaintext: Buffer.from('x'), aad: Buffer.alloc(0) }],
+    ['aes.gcmDecrypt', { handle, iv: enc.iv, ciphertext: enc.ciphertext, tag: enc.tag, aad: Buffer.alloc(0) }],
+    ['key.find', { label: 'fuzz-kek' }],
+    ['key.getAttributes', { handle }],
+    ['key.setAttributes', { handle, attributes: { label: 'fuzz-kek' } }],
+    ['key.generate', { type: 'aes', bits: 256, template: { label: 'gen' } }],
+    ['key.share', { handle, user: 'nobody' }],
+    ['key.unshare', { handle, user: 'nobody' }],
+    ['random', { length: 16 }],
+    ['user.list', {}],
+  ];
+  return { cluster, conn, handle, templates };
+}
+
 export const hsmLiveNode = defineTarget({
   name: 'hsm-local-node',
-  description: 'one hsm-local node process over mutual TLS, logged in as a crypto user: valid requests of 10 operations with one argument replaced or a name-like argument added, and random operations with random arguments',
+  description: `one hsm-local node process over mutual TLS, logged in as a crypto user: valid requests of 10 operations with one argument replaced or a name-like argument added, and random operations with random arguments; a fresh node every ${EPOCH.toLocaleString('en-US')} cases`,
   async: true,
   ciCases: 300,
   async open(): Promise<FuzzSession<Case & { sent?: Buffer }>> {
-    const cluster: LocalHsmCluster = await startHsmCluster({ azs: ['us-east-1a'] });
-    const connect = async () => {
-      const c = await connectHsmNode({ url: cluster.urls[0]!, trustAnchor: cluster.info.trustAnchor, clientCert: cluster.info.clientCert });
-      await c.call('login', cluster.cryptoUser);
-      return c;
-    };
-    let conn: HsmNodeConnection = await connect();
-    const { key } = await conn.callUnchecked<{ key: { handle: string } }>('key.generate', { type: 'aes', bits: 256, template: { label: 'fuzz-kek' } });
-    const handle = key.handle;
-    const enc = await conn.call('aes.gcmEncrypt', { handle, plaintext: Buffer.from('fuzz'), aad: Buffer.alloc(0) });
-    const templates: Array<[string, Args]> = [
-      ['aes.gcmEncrypt', { handle, plaintext: Buffer.from('x'), aad: Buffer.alloc(0) }],
-      ['aes.gcmDecrypt', { handle, iv: enc.iv, ciphertext: enc.ciphertext, tag: enc.tag, aad: Buffer.alloc(0) }],
-      ['key.find', { label: 'fuzz-kek' }],
-      ['key.getAttributes', { handle }],
-      ['key.setAttributes', { handle, attributes: { label: 'fuzz-kek' } }],
-      ['key.generate', { type: 'aes', bits: 256, template: { label: 'gen' } }],
-      ['key.share', { handle, user: 'nobody' }],
-      ['key.unshare', { handle, user: 'nobody' }],
-      ['random', { length: 16 }],
-      ['user.list', {}],
-    ];
-    const fill = (v: WireValue | undefined): WireValue | undefined => (v === '@handle' ? handle : v);
+    let f = await nodeFixture();
+    let n = 0;
+    const fill = (v: WireValue | undefined): WireValue | undefined => (v === '@handle' ? f.handle : v);
     return {
       arbitrary: fc.oneof(
         { weight: 3, arbitrary: fc.record({ kind: fc.constant('template' as const), which: fc.nat(), path: fc.array(fc.nat(), { minLength: 1, maxLength: 2 }), value: argValue }) },
@@ -87,11 +109,16 @@ export const hsmLiveNode = defineTarget({
         },
       ),
       async run(c) {
+        if (++n % EPOCH === 0) {
+          f.conn.close();
+          await f.cluster.stopAll();
+          f = await nodeFixture();
+        }
         let op: string;
         let args: Args;
         if (c.kind === 'random') [op, args] = [c.op, c.args];
         else {
-          const [o, t] = templates[c.which % templates.length]!;
+          const [o, t] = f.templates[c.which % f.templates.length]!;
           op = o;
           if (c.kind === 'template') args = replaceAt(t, c.path, fill(c.value)) as Args;
           else {
@@ -106,10 +133,10 @@ export const hsmLiveNode = defineTarget({
           c.sent = Buffer.from(`${op} (not encodable)`);
         }
         try {
-          await conn.callUnchecked(op, args, { timeoutMs: 8_000 });
+          await f.conn.callUnchecked(op, args, { timeoutMs: 8_000 });
         } catch (e) {
           if (StrongroomError.isInstance(e) && e.details?.reason === 'CONNECTION') {
-            conn = await connect();
+            f.conn = await connectTo(f.cluster);
             throw new Untyped(`the node dropped the connection: ${e.message}`);
           }
           throw e;
@@ -117,13 +144,13 @@ export const hsmLiveNode = defineTarget({
       },
       bytes: (c) => c.sent ?? Buffer.alloc(0),
       async check() {
-        await conn.call('status', {});
-        await conn.call('random', { length: 8 });
+        await f.conn.call('status', {});
+        await f.conn.call('random', { length: 8 });
       },
       checkEvery: 2_000,
       async close() {
-        conn.close();
-        await cluster.stopAll();
+        f.conn.close();
+        await f.cluster.stopAll();
       },
     };
   },
