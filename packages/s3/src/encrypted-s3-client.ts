@@ -28,6 +28,7 @@ import { abortUpload, completeUpload, createUpload, uploadPart, type MultipartSt
 import { deleteObject, deleteObjects, getObject, headObject, putObject } from './object-ops';
 import { resolveConfig, type EncryptedS3ClientConfig, type EncryptedSendOptions, type ResolvedConfig } from './options';
 import { EncryptedUpload, type UploadParams } from './upload';
+import { rewrapObject, type RewrapInput, type RewrapResult } from './rewrap';
 
 /** Any S3 command, typed like `S3Client.send`'s parameter. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -101,5 +102,16 @@ export class EncryptedS3Client {
    */
   upload(params: UploadParams): EncryptedUpload {
     return new EncryptedUpload(this.#cfg, params);
+  }
+
+  /**
+   * Re-wrap an object's data key under `toProvider` (default: the first provider) without rewriting
+   * its body: a self-copy with the new envelope (docs/s3.md#re-wrap-key-rotation-without-rewriting).
+   * `options.encryptionContext` is the context to read the object with, as for a GET.
+   * @throws StrongroomError as a GET would, UNSUPPORTED for V1/CBC objects; S3 errors pass through
+   *   (412 PreconditionFailed when the object was overwritten meanwhile).
+   */
+  rewrapObject(input: RewrapInput, options: EncryptedSendOptions = {}): Promise<RewrapResult> {
+    return rewrapObject(this.#cfg, input, options);
   }
 }

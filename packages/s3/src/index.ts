@@ -11,6 +11,7 @@ export { EncryptedUpload, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, type UploadPara
 export type { SdkReadable, SdkStreamMixin } from './body';
 export { cleanupUploads, uploadMarkerKey, UPLOAD_METADATA, UPLOAD_MARKER_INFIX, type CleanupOptions, type CleanupResult, type DanglingUpload } from './upload-marker';
 export { INSTRUCTION_DIGEST_METADATA } from './instruction-commit';
+export type { RewrapInput, RewrapResult } from './rewrap';
 export { parseEnvelope, serializeEnvelope, envelopeLocation, parseInstructionFile, type Envelope, type FormatVersion, type ContentAlgorithm } from './envelope';
 export type { WrapAlgorithm } from './metadata-keys';
 export {

@@ -16,6 +16,7 @@ import {
   StrongroomError,
   SUITES,
   type AlgorithmSuite,
+  type EncryptedDataKey,
   type EncryptionContext,
   type KeyProvider,
 } from '@strongroom/core';
@@ -130,13 +131,54 @@ export async function generateEnvelopeKey(
       kmsKeyId: new TextDecoder().decode(generated.encryptedDataKey.providerInfo),
     };
   }
+  const dataKey = randomBytes(DATA_KEY_LENGTH);
+  try {
+    const wrapped = await wrapDataKey(provider, dataKey, version, encryptionContext, abortSignal);
+    return { dataKey, ...wrapped };
+  } catch (error) {
+    dataKey.fill(0);
+    throw error;
+  }
+}
+
+/** An existing data key wrapped under a provider (what a re-wrap writes). */
+export interface WrappedDataKey {
+  readonly wrapAlgorithm: WrapAlgorithm;
+  readonly encryptedKey: Uint8Array;
+  /** KMS: the full context as sent to KMS (stored as matdesc / x-amz-t). */
+  readonly encryptionContext: Record<string, string> | undefined;
+  /** KMS: the key ARN the provider reported. */
+  readonly kmsKeyId?: string | undefined;
+}
+
+/**
+ * Wrap an existing data key with `provider`, binding the V2 or V3 content algorithm. The caller
+ * keeps (and wipes) `dataKey`.
+ * @throws StrongroomError UNSUPPORTED for providers without an S3EC wrap, ENCRYPTION_CONTEXT for a
+ *   context with a raw wrap; provider errors pass through.
+ */
+export async function wrapDataKey(
+  provider: KeyProvider,
+  dataKey: Uint8Array,
+  version: 2 | 3,
+  encryptionContext: EncryptionContext,
+  abortSignal: AbortSignal | undefined,
+): Promise<WrappedDataKey> {
+  const wrapAlgorithm = wrapAlgorithmOf(provider);
+  const cekAlg = version === 3 ? K.CEK_COMMITTING : K.CEK_GCM;
+  if (wrapAlgorithm === 'kms+context') {
+    const context = kmsContext(encryptionContext, cekAlg);
+    const out = await provider.encryptDataKey({ suite: suiteFor(version), encryptionContext: context, plaintextKey: dataKey, abortSignal });
+    const edk = Array.isArray(out) ? (out as readonly EncryptedDataKey[])[0] : (out as EncryptedDataKey);
+    if (!edk) throw new StrongroomError('PROVIDER_ERROR', 'the KMS provider returned no encrypted data key');
+    return { wrapAlgorithm, encryptedKey: edk.ciphertext, encryptionContext: context, kmsKeyId: new TextDecoder().decode(edk.providerInfo) };
+  }
   if (Object.keys(encryptionContext).length > 0) {
     throw new StrongroomError(
       'ENCRYPTION_CONTEXT',
       `encryptionContext: the ${wrapAlgorithm} wrap (raw/HSM keys) cannot bind an encryption context; use materialsDescription`,
     );
   }
-  const dataKey = randomBytes(DATA_KEY_LENGTH);
   const plaintext = wrapAlgorithm === 'AES/GCM' ? dataKey : pseudoDataKey(dataKey, cekAlg);
   try {
     const encryptedKey = await provider.keyWrap!.wrap({
@@ -144,10 +186,7 @@ export async function generateEnvelopeKey(
       ...(wrapAlgorithm === 'AES/GCM' ? { aad: utf8(cekAlg) } : {}),
       ...(abortSignal ? { abortSignal } : {}),
     });
-    return { dataKey, wrapAlgorithm, encryptedKey, encryptionContext: undefined };
-  } catch (error) {
-    dataKey.fill(0);
-    throw error;
+    return { wrapAlgorithm, encryptedKey, encryptionContext: undefined };
   } finally {
     if (plaintext !== dataKey) plaintext.fill(0);
   }

@@ -1,0 +1,124 @@
+/**
+ * Re-wrap without rewriting, against real servers (s3rver and Ceph RGW): V2 and V3 objects, envelope
+ * in metadata and in an instruction file, are re-wrapped from one key to another; afterwards only the
+ * new key opens them, the body bytes and the V3 content binding are unchanged, and the user metadata
+ * and content headers are kept. On RGW (s3rver has no UploadPartCopy): objects above the CopyObject
+ * limit go through UploadPartCopy (limit lowered for the test). The conditional copy
+ * (CopySourceIfMatch) is tested against the msw double in rewrap-steps.test.ts: neither s3rver nor
+ * Ceph 16 RGW enforces it (RGW reads a non-standard `x-amz-copy-if-match`).
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { StrongroomError } from '@strongroom/core';
+import { EncryptedS3Client } from '../src/index';
+import { resolveConfig } from '../src/options';
+import { rewrapObject } from '../src/rewrap';
+import { aesProvider, rsaProvider } from './helpers/providers';
+import { realS3Servers, s3Servers } from './helpers/s3-servers';
+import type { LocalS3 } from './helpers/s3rver';
+
+const bytes = async (b: { transformToByteArray(): Promise<Uint8Array> } | undefined) => Buffer.from(await b!.transformToByteArray());
+const otherAes = () => aesProvider(Buffer.alloc(32, 9));
+
+async function rawObject(s3: LocalS3, Key: string) {
+  const res = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key }));
+  return { body: await bytes(res.Body), metadata: res.Metadata ?? {}, contentType: res.ContentType, cacheControl: res.CacheControl };
+}
+
+describe.each(s3Servers('re-wrap'))('re-wrap on %s', (_kind, start) => {
+  let s3: LocalS3;
+  beforeAll(async () => {
+    s3 = await start();
+  });
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  const cases = (['v2', 'v3'] as const).flatMap((format) => (['metadata', 'instruction-file'] as const).map((location) => ({ format, location })));
+  it.each(cases)('$format, envelope in $location: AES → RSA → another AES key, body untouched, metadata kept', async ({ format, location }) => {
+    const Key = `rewrap/${format}/${location}/${randomBytes(3).toString('hex')}`;
+    const data = randomBytes(1000 + Math.floor(Math.random() * 1000));
+    const writer = new EncryptedS3Client({ client: s3.client, keyProvider: aesProvider(), format, envelopeLocation: location });
+    await writer.putObject({ Bucket: s3.bucket, Key, Body: data, ContentType: 'text/csv', CacheControl: 'max-age=60', Metadata: { owner: 'ann' } });
+    const before = await rawObject(s3, Key);
+
+    const r1 = await writer.rewrapObject({ Bucket: s3.bucket, Key, toProvider: rsaProvider() });
+    expect(r1).toMatchObject({ version: format === 'v3' ? 3 : 2, envelopeLocation: location, fromWrapAlgorithm: 'AES/GCM', toWrapAlgorithm: 'RSA-OAEP-SHA1' });
+    const after = await rawObject(s3, Key);
+    expect(after.body.equals(before.body)).toBe(true);
+    expect(after.contentType).toBe('text/csv');
+    expect(after.cacheControl).toBe('max-age=60');
+    expect(after.metadata.owner).toBe('ann');
+    if (format === 'v3') {
+      for (const k of ['x-amz-c', 'x-amz-d', 'x-amz-i']) expect(after.metadata[k], k).toBe(before.metadata[k]);
+      if (location === 'metadata') expect(after.metadata['x-amz-w']).toBe('22');
+    } else if (location === 'metadata') {
+      expect(after.metadata['x-amz-wrap-alg']).toBe('RSA-OAEP-SHA1');
+      expect(after.metadata['x-amz-iv']).toBe(before.metadata['x-amz-iv']);
+    }
+
+    const onlyRsa = new EncryptedS3Client({ client: s3.client, keyProvider: rsaProvider(), format });
+    expect((await bytes((await onlyRsa.getObject({ Bucket: s3.bucket, Key })).Body)).equals(data)).toBe(true);
+    await expect(writer.getObject({ Bucket: s3.bucket, Key })).rejects.toMatchObject({ code: 'NO_DECRYPTION_KEY' });
+
+    // Again, to a third key, through a client holding RSA (to read) and the new AES key.
+    const rotating = new EncryptedS3Client({ client: s3.client, keyProviders: [otherAes(), rsaProvider()], format, materialsDescription: { gen: '3' } });
+    await rotating.rewrapObject({ Bucket: s3.bucket, Key });
+    const onlyNew = new EncryptedS3Client({ client: s3.client, keyProvider: otherAes(), format });
+    expect((await bytes((await onlyNew.getObject({ Bucket: s3.bucket, Key })).Body)).equals(data)).toBe(true);
+    await expect(onlyRsa.getObject({ Bucket: s3.bucket, Key })).rejects.toMatchObject({ code: 'NO_DECRYPTION_KEY' });
+    const final = await rawObject(s3, Key);
+    expect(final.body.equals(before.body)).toBe(true);
+    expect(final.metadata.owner).toBe('ann');
+    if (location === 'metadata') expect(final.metadata[format === 'v3' ? 'x-amz-m' : 'x-amz-matdesc']).toBe('{"gen":"3"}');
+  });
+
+  it('a client without the current key cannot re-wrap, and nothing is written', async () => {
+    const Key = `rewrap/nokey/${randomBytes(3).toString('hex')}`;
+    await new EncryptedS3Client({ client: s3.client, keyProvider: aesProvider() }).putObject({ Bucket: s3.bucket, Key, Body: 'x' });
+    const before = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key }));
+    const thief = new EncryptedS3Client({ client: s3.client, keyProvider: otherAes() });
+    await expect(thief.rewrapObject({ Bucket: s3.bucket, Key })).rejects.toMatchObject({ code: 'NO_DECRYPTION_KEY' });
+    const after = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key }));
+    expect(after.Metadata).toEqual(before.Metadata);
+  });
+
+  it('a V3 object whose commitment was altered is refused before anything is written', async () => {
+    const Key = `rewrap/commit/${randomBytes(3).toString('hex')}`;
+    const c = new EncryptedS3Client({ client: s3.client, keyProvider: aesProvider() });
+    await c.putObject({ Bucket: s3.bucket, Key, Body: 'y' });
+    const raw = await rawObject(s3, Key);
+    const d = Buffer.from(raw.metadata['x-amz-d']!, 'base64');
+    d[0]! ^= 1;
+    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key, Body: raw.body, Metadata: { ...raw.metadata, 'x-amz-d': d.toString('base64') } }));
+    const err = await c.rewrapObject({ Bucket: s3.bucket, Key, toProvider: rsaProvider() }).catch((e: unknown) => e);
+    expect(StrongroomError.isInstance(err, 'AUTHENTICATION_FAILED'), String(err)).toBe(true);
+    expect((await rawObject(s3, Key)).metadata['x-amz-w']).toBe('02');
+  });
+});
+
+describe.each(realS3Servers('re-wrap (UploadPartCopy)'))('re-wrap on %s', (_kind, start) => {
+  let s3: LocalS3;
+  beforeAll(async () => {
+    s3 = await start();
+  });
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  it.each(['metadata', 'instruction-file'] as const)('above the CopyObject limit (lowered to 6 MiB): UploadPartCopy, envelope in %s', async (location) => {
+    const Key = `rewrap/parts/${location}/${randomBytes(3).toString('hex')}`;
+    const data = randomBytes(11 * 1024 * 1024 + 123);
+    const c = new EncryptedS3Client({ client: s3.client, keyProvider: aesProvider(), envelopeLocation: location });
+    await c.putObject({ Bucket: s3.bucket, Key, Body: data, Metadata: { owner: 'bob' } });
+    const before = await rawObject(s3, Key);
+    const cfg = resolveConfig({ client: s3.client, keyProviders: [rsaProvider(), aesProvider()] });
+    await rewrapObject(cfg, { Bucket: s3.bucket, Key }, {}, { multipartThreshold: 6 * 1024 * 1024, partSize: 5 * 1024 * 1024 });
+    const after = await rawObject(s3, Key);
+    expect(after.body.equals(before.body)).toBe(true);
+    expect(after.metadata.owner).toBe('bob');
+    const onlyRsa = new EncryptedS3Client({ client: s3.client, keyProvider: rsaProvider() });
+    expect((await bytes((await onlyRsa.getObject({ Bucket: s3.bucket, Key })).Body)).equals(data)).toBe(true);
+  });
+});
