@@ -12,6 +12,7 @@ export type { SdkReadable, SdkStreamMixin } from './body';
 export { cleanupUploads, uploadMarkerKey, UPLOAD_METADATA, UPLOAD_MARKER_INFIX, type CleanupOptions, type CleanupResult, type DanglingUpload } from './upload-marker';
 export { INSTRUCTION_DIGEST_METADATA } from './instruction-commit';
 export type { RewrapInput, RewrapResult } from './rewrap';
+export { legacyRawAesKeyProvider, legacyRawRsaKeyProvider } from './legacy-v1';
 export { parseEnvelope, serializeEnvelope, envelopeLocation, parseInstructionFile, type Envelope, type FormatVersion, type ContentAlgorithm } from './envelope';
 export type { WrapAlgorithm } from './metadata-keys';
 export {

@@ -24,6 +24,7 @@ import * as K from './metadata-keys';
 import type { WrapAlgorithm } from './metadata-keys';
 import type { Envelope } from './envelope';
 import { DATA_KEY_LENGTH } from './content-crypto';
+import { unwrapV1RawKey } from './legacy-v1';
 
 /** KMS provider id shared by `KmsKeyProvider` and custom-key-store providers. */
 export const KMS_PROVIDER_ID = 'aws-kms';
@@ -226,6 +227,8 @@ export async function unwrapEnvelopeKey(providers: readonly KeyProvider[], env: 
         `object uses the legacy wrapping algorithm ${JSON.stringify(alg)}; set legacy.wrappingAlgorithms to read it`,
       );
     }
+    // V1 raw-key wraps (AES/ECB, RSA PKCS#1 v1.5): only providers holding the key bytes (./legacy-v1.ts).
+    if (env.version === 1 && (alg === 'AES' || alg === 'RSA')) return unwrapV1RawKey(providers, env);
     if (alg !== 'kms') {
       throw new StrongroomError('UNSUPPORTED', `legacy wrapping algorithm ${JSON.stringify(alg)} needs raw key material and is not supported`);
     }
