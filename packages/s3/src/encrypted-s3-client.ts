@@ -15,6 +15,7 @@ import {
   PutObjectCommand,
   UploadPartCommand,
   UploadPartCopyCommand,
+  type CompleteMultipartUploadCommandOutput,
   type GetObjectCommandInput,
   type GetObjectCommandOutput,
   type PutObjectCommandInput,
@@ -29,13 +30,15 @@ import { deleteObject, deleteObjects, getObject, headObject, putObject } from '.
 import { resolveConfig, type EncryptedS3ClientConfig, type EncryptedSendOptions, type ResolvedConfig } from './options';
 import { EncryptedUpload, type UploadParams } from './upload';
 import { rewrapObject, type RewrapInput, type RewrapResult } from './rewrap';
+import { copyObject, type CopyObjectParams } from './copy-object';
 
 /** Any S3 command, typed like `S3Client.send`'s parameter. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type S3Command<I extends ServiceInputTypes, O extends ServiceOutputTypes> = Command<ServiceInputTypes, I, ServiceOutputTypes, O, any>;
 
 /**
- * Client-side encryption for S3, interoperable with the Amazon S3 Encryption Client (V2/V3 formats).
+ * Client-side encryption for S3, interoperable with the Amazon S3 Encryption Client (V2/V3 formats),
+ * and framed objects (`format: 'framed'`: AWS Encryption SDK messages, docs/s3.md).
  *
  * @example
  * ```ts
@@ -75,6 +78,9 @@ export class EncryptedS3Client {
     if (any instanceof HeadObjectCommand) return (await headObject(cfg, any.input, o)) as unknown as O;
     if (any instanceof DeleteObjectCommand) return (await deleteObject(cfg, any.input, o)) as unknown as O;
     if (any instanceof DeleteObjectsCommand) return (await deleteObjects(cfg, any.input, o)) as unknown as O;
+    if (any instanceof CreateMultipartUploadCommand && cfg.writeFormat === 'framed') {
+      throw new StrongroomError('UNSUPPORTED', 'format "framed": write multipart objects with upload() (parts must carry whole frames)');
+    }
     if (any instanceof CreateMultipartUploadCommand) return (await createUpload(cfg, this.#uploads, any.input, o)) as unknown as O;
     if (any instanceof UploadPartCommand) return (await uploadPart(cfg, this.#uploads, any.input, o)) as unknown as O;
     if (any instanceof CompleteMultipartUploadCommand) return (await completeUpload(cfg, this.#uploads, any.input, o)) as unknown as O;
@@ -113,5 +119,14 @@ export class EncryptedS3Client {
    */
   rewrapObject(input: RewrapInput, options: EncryptedSendOptions = {}): Promise<RewrapResult> {
     return rewrapObject(this.#cfg, input, options);
+  }
+
+  /**
+   * Copy an object by re-encrypting it for the destination (any source format; written in this
+   * client's format). The way to move a framed object, which is bound to its bucket and key.
+   * @throws StrongroomError as getObject and upload().
+   */
+  copyObject(params: CopyObjectParams): Promise<CompleteMultipartUploadCommandOutput> {
+    return copyObject(this.#cfg, params);
   }
 }
