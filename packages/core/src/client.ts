@@ -16,7 +16,7 @@ import { StrongroomError, throwIfAborted } from './errors';
 import { framedMessage, type FramedMessage } from './framed-open';
 import { framedSealer, type FramedSealer } from './framed-seal';
 import { CONTENT_FRAMED, type MessageHeader, type ParsedHeader, tryParseHeader } from './header';
-import { verifyHeader } from './header-auth';
+import { sealHeader, verifyHeader } from './header-auth';
 import { chunksOf, type Input, inMemory, isInput, knownLength } from './input';
 import type { EncryptionContext, KeyProvider } from './key-provider';
 import { type EncryptionMaterials, generateMaterials, unwrapDataKey } from './materials';
@@ -150,6 +150,21 @@ export interface StrongroomClient {
    *   UNSUPPORTED (another suite, non-framed), LIMIT_EXCEEDED (frame length above maxFrameLength), and decrypt's errors.
    */
   openFramed(headerBytes: Uint8Array, options?: DecryptOptions): Promise<FramedMessage>;
+  /**
+   * Re-wrap a message's data key: authenticate the header (`headerBytes` = at least the whole
+   * header) with this client's providers, wrap the same data key with `keyProviders`, and return the
+   * new serialized header — same suite, message id, commitment, stored context and frame length, new
+   * encrypted data keys, header tag recomputed. The body after the old header is unchanged and stays
+   * valid after the new one (its AAD holds the message id, not the header). Version 2, unsigned only.
+   * @throws StrongroomError UNSUPPORTED (version 1, signed), LIMIT_EXCEEDED (too many EDKs), and decrypt's errors.
+   */
+  rewrapHeader(headerBytes: Uint8Array, options: RewrapHeaderOptions): Promise<Uint8Array>;
+}
+
+/** Options of {@link StrongroomClient.rewrapHeader}: decrypt's options and the providers that wrap the data key from now on. */
+export interface RewrapHeaderOptions extends DecryptOptions {
+  /** Every one wraps the data key; the new header holds only their EDKs. */
+  readonly keyProviders: readonly KeyProvider[];
 }
 
 /** The one suite random access to framed messages allows: committing, unsigned. */
@@ -394,12 +409,50 @@ export function createClient(options: ClientOptions): StrongroomClient {
     return framedMessage({ backend, header, headerLength: parsed.length, encryptionContext, key: key! });
   }
 
+  async function rewrapHeader(headerBytes: Uint8Array, rewrapOptions: RewrapHeaderOptions): Promise<Uint8Array> {
+    const targets = rewrapOptions?.keyProviders;
+    if (!Array.isArray(targets) || targets.length === 0) throw new StrongroomError('INVALID_ARGUMENT', 'rewrapHeader: keyProviders must name at least one provider');
+    if (!(headerBytes instanceof Uint8Array)) throw new StrongroomError('INVALID_ARGUMENT', 'rewrapHeader: headerBytes must be a Uint8Array');
+    const opening = openingOptions(rewrapOptions);
+    const parsed = tryParseHeader(headerBytes, { maxEncryptedDataKeys });
+    if (typeof parsed === 'number') {
+      throw new StrongroomError('MALFORMED', `rewrapHeader: the header is incomplete; pass at least ${parsed} bytes`, { details: { need: parsed } });
+    }
+    const { header } = parsed;
+    // A signed message's signature covers the header: a new header would need the signing key.
+    if (header.version !== 2 || header.suite.signature) throw new StrongroomError('UNSUPPORTED', `rewrapHeader: only unsigned version 2 messages can be re-wrapped (this one is ${header.suite.name})`);
+    let key: Uint8Array | undefined;
+    let dataKey: Uint8Array | undefined;
+    let tail: Uint8Array = new Uint8Array(0);
+    try {
+      const full = await open(
+        (dk, aad) => {
+          key = verifyHeader(backend, parsed, dk, aad);
+          dataKey = Uint8Array.from(dk);
+          tail = aad;
+        },
+        parsed,
+        opening,
+      );
+      const edks = [];
+      for (const provider of targets) {
+        edks.push(...[await provider.encryptDataKey({ suite: header.suite, encryptionContext: full, plaintextKey: dataKey!, abortSignal: rewrapOptions.abortSignal })].flat());
+      }
+      if (edks.length > maxEncryptedDataKeys) throw new StrongroomError('LIMIT_EXCEEDED', `rewrapHeader: ${edks.length} encrypted data keys exceed maxEncryptedDataKeys ${maxEncryptedDataKeys}`);
+      return concatBytes(sealHeader(backend, { header: { ...header, encryptedDataKeys: edks }, key: key!, headerAadTail: tail }));
+    } finally {
+      key?.fill(0);
+      dataKey?.fill(0);
+    }
+  }
+
   return {
     suite,
     frameLength,
     commitmentPolicy,
     createFramedSealer,
     openFramed,
+    rewrapHeader,
     encrypt,
     decrypt,
     encryptStream: encryptStream as StrongroomClient['encryptStream'],

@@ -24,6 +24,7 @@ export {
   type DecryptResult,
   type EncryptOptions,
   type EncryptResult,
+  type RewrapHeaderOptions,
   type StrongroomClient,
 } from './client';
 export { createDataKeyCache, type DataKeyCache, type DataKeyCacheOptions, type DataKeyCacheStats } from './cache';
