@@ -40,7 +40,7 @@ describe('strongroom s3 rewrap', () => {
     const r = await runCli(c('s3', 'rewrap', 's3://strongroom-dev/rw/a.bin', '--key', 'hsm://strongroom-dev-kek', '--to', 'kms://alias/strongroom-dev', '--to-context', 'tenant=acme'));
     expect(errorLines(r.stderr)).toEqual([]);
     expect(r.code).toBe(0);
-    expect(r.stdout.toString()).toMatch(/AES\/GCM → kms\+context \(V3, envelope in metadata\)/);
+    expect(r.stdout.toString()).toMatch(/AES\/GCM → kms\+context \(v3, wrapped key in the object metadata\)/);
     expect((await stored('rw/a.bin')).equals(before)).toBe(true);
 
     const down = await runCli(c('s3', 'cp', 's3://strongroom-dev/rw/a.bin', file('out.bin'), '--key', 'kms://alias/strongroom-dev', '--context', 'tenant=acme'));

@@ -17,6 +17,7 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  UploadPartCommand,
   UploadPartCopyCommand,
   type CompletedPart,
   type HeadObjectCommandOutput,
@@ -49,7 +50,7 @@ export interface SelfCopyOptions {
 }
 
 /** The headers a REPLACE copy must send again to keep the object as it was. */
-function keptHeaders(head: HeadObjectCommandOutput) {
+export function keptHeaders(head: HeadObjectCommandOutput) {
   const h = head;
   return {
     ...(h.ContentType !== undefined ? { ContentType: h.ContentType } : {}),
@@ -67,7 +68,7 @@ function keptHeaders(head: HeadObjectCommandOutput) {
   };
 }
 
-function etagOf(head: HeadObjectCommandOutput): string {
+export function etagOf(head: HeadObjectCommandOutput): string {
   if (!head.ETag) throw new StrongroomError('UNSUPPORTED', 'the S3 server returned no ETag, so the object cannot be copied safely (CopySourceIfMatch)');
   return head.ETag;
 }
@@ -99,7 +100,7 @@ export async function selfCopy(client: S3Client, source: CopySource, metadata: R
     );
     return out.CopyObjectResult?.ETag;
   }
-  return multipartSelfCopy(client, source, metadata, etag, size, o);
+  return multipartSelfCopy(client, source, metadata, { copyFrom: 0 }, o);
 }
 
 /** Part size for `size` bytes: the requested (or default) size, raised so at most 10,000 parts are needed. */
@@ -107,14 +108,29 @@ export function copyPartSize(size: number, requested = DEFAULT_COPY_PART): numbe
   return Math.max(requested, MIN_PART, Math.ceil(size / MAX_PARTS));
 }
 
-async function multipartSelfCopy(
+/**
+ * What the multipart self-copy writes: `firstPart` (uploaded as part 1, at least 5 MiB unless it is
+ * all there is) followed by the source's bytes from `copyFrom` to the end, copied server-side.
+ */
+export interface SelfCopyPlan {
+  readonly firstPart?: Uint8Array;
+  readonly copyFrom: number;
+}
+
+/**
+ * The object rewritten onto itself as a multipart upload: `plan.firstPart`, then `UploadPartCopy`
+ * ranges of the source from `plan.copyFrom`, every one conditional on the ETag read. Aborted on any
+ * failure. Returns the new ETag.
+ */
+export async function multipartSelfCopy(
   client: S3Client,
   source: CopySource,
   metadata: Record<string, string>,
-  etag: string,
-  size: number,
+  plan: SelfCopyPlan,
   o: SelfCopyOptions,
 ): Promise<string | undefined> {
+  const etag = etagOf(source.head);
+  const size = source.head.ContentLength ?? 0;
   const send = o.abortSignal ? { abortSignal: o.abortSignal } : {};
   const { bucket, key } = source;
   const created = await client.send(
@@ -125,28 +141,33 @@ async function multipartSelfCopy(
   if (!uploadId) throw new StrongroomError('MALFORMED', 'CreateMultipartUpload returned no UploadId');
   try {
     await putUploadMarker(client, bucket, key, uploadId, o.abortSignal);
-    const partSize = copyPartSize(size, o.partSize);
-    const count = Math.ceil(size / partSize);
-    const parts: CompletedPart[] = new Array(count);
+    const first = plan.firstPart ? 1 : 0;
+    const firstDone =
+      plan.firstPart &&
+      (await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: 1, Body: plan.firstPart, ContentLength: plan.firstPart.length }), send));
+    const partSize = copyPartSize(size - plan.copyFrom, o.partSize);
+    const count = Math.ceil((size - plan.copyFrom) / partSize);
+    const parts: CompletedPart[] = new Array(count + first);
+    if (firstDone) parts[0] = { PartNumber: 1, ETag: firstDone.ETag };
     let next = 0;
     const worker = async () => {
       while (next < count) {
         const i = next++;
-        const start = i * partSize;
+        const start = plan.copyFrom + i * partSize;
         const end = Math.min(size, start + partSize) - 1;
         const out = await client.send(
           new UploadPartCopyCommand({
             Bucket: bucket,
             Key: key,
             UploadId: uploadId,
-            PartNumber: i + 1,
+            PartNumber: first + i + 1,
             CopySource: copySource(bucket, key),
             CopySourceRange: `bytes=${start}-${end}`,
             CopySourceIfMatch: etag,
           }),
           send,
         );
-        parts[i] = { PartNumber: i + 1, ETag: out.CopyPartResult?.ETag };
+        parts[first + i] = { PartNumber: first + i + 1, ETag: out.CopyPartResult?.ETag };
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARTS_IN_FLIGHT, count) }, worker));

@@ -11,6 +11,9 @@
  * (`x-amz-matdesc` / `x-amz-m` / `x-amz-t`). The new wrap binds the same content algorithm (GCM AAD,
  * RSA pseudo-key suffix, or `aws:x-amz-cek-alg` in the KMS context) as a fresh object's would.
  *
+ * Framed objects (the body is an AWS Encryption SDK message) get a new message header instead
+ * (./rewrap-framed.ts).
+ *
  * Where the envelope is written follows where it is (spec: data-format/metadata-strategy.md):
  * - object metadata: one self-copy with the new metadata (./rewrap-copy.ts), conditional on the
  *   ETag read, so the object is old or new at every instant;
@@ -27,6 +30,8 @@ import type { WrapAlgorithm } from './metadata-keys';
 import { loadEnvelope } from './object-ops';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
 import { selfCopy, type SelfCopyOptions } from './rewrap-copy';
+import { isFramedObject } from './framed-format';
+import { rewrapFramedObject, type FramedRewrapOptions } from './rewrap-framed';
 
 /** What to re-wrap, and under which key. */
 export interface RewrapInput {
@@ -45,16 +50,18 @@ export interface RewrapInput {
 
 /** What a re-wrap changed. */
 export interface RewrapResult {
-  readonly version: 2 | 3;
-  readonly envelopeLocation: 'metadata' | 'instruction-file';
-  readonly fromWrapAlgorithm: WrapAlgorithm;
-  readonly toWrapAlgorithm: WrapAlgorithm;
+  readonly format: 'v2' | 'v3' | 'framed';
+  /** Where the wrapped key is: object metadata, instruction file, or (framed) the message header. */
+  readonly envelopeLocation: 'metadata' | 'instruction-file' | 'header';
+  /** S3EC wrap algorithms; for framed objects, the provider ids of the encrypted data keys. */
+  readonly fromWrapAlgorithm: WrapAlgorithm | string;
+  readonly toWrapAlgorithm: WrapAlgorithm | string;
   /** ETag of the object after the self-copy. */
   readonly ETag: string | undefined;
 }
 
 /** Internal knobs (tests exercise the multipart copy on small objects). */
-export type RewrapCopyOptions = Pick<SelfCopyOptions, 'multipartThreshold' | 'partSize'>;
+export type RewrapCopyOptions = Pick<FramedRewrapOptions, 'multipartThreshold' | 'partSize' | 'putLimit'>;
 
 function checkRewrappable(cfg: ResolvedConfig, env: Envelope): asserts env is Envelope & { version: 2 | 3 } {
   if (env.version === 1 || env.contentAlgorithm === 'cbc') {
@@ -91,6 +98,13 @@ export async function rewrapObject(
   const send = o.abortSignal ? { abortSignal: o.abortSignal } : {};
   const head = await cfg.client.send(new HeadObjectCommand({ Bucket, Key }), send);
   const metadata = head.Metadata ?? {};
+  if (isFramedObject(metadata)) {
+    if (input.toEncryptionContext !== undefined || input.toMaterialsDescription !== undefined) {
+      throw new StrongroomError('INVALID_ARGUMENT', 'toEncryptionContext / toMaterialsDescription: a framed object keeps the context its header authenticates');
+    }
+    const r = await rewrapFramedObject(cfg, { bucket: Bucket, key: Key, head }, toProvider, o, { ...copy, abortSignal: o.abortSignal });
+    return { format: 'framed', envelopeLocation: 'header', fromWrapAlgorithm: r.from, toWrapAlgorithm: toProvider.providerId, ETag: r.etag };
+  }
   const location = envelopeLocation(metadata);
   const env = await loadEnvelope(cfg, Bucket, Key, metadata, o);
   checkRewrappable(cfg, env);
@@ -140,5 +154,5 @@ export async function rewrapObject(
     }
     await publishInstruction(cfg, Bucket, Key, staged, o);
   }
-  return { version: env.version, envelopeLocation: location, fromWrapAlgorithm: env.wrapAlgorithm, toWrapAlgorithm: next.wrapAlgorithm, ETag: etag };
+  return { format: env.version === 3 ? 'v3' : 'v2', envelopeLocation: location, fromWrapAlgorithm: env.wrapAlgorithm, toWrapAlgorithm: next.wrapAlgorithm, ETag: etag };
 }

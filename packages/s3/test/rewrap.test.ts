@@ -44,7 +44,7 @@ describe.each(s3Servers('re-wrap'))('re-wrap on %s', (_kind, start) => {
     const before = await rawObject(s3, Key);
 
     const r1 = await writer.rewrapObject({ Bucket: s3.bucket, Key, toProvider: rsaProvider() });
-    expect(r1).toMatchObject({ version: format === 'v3' ? 3 : 2, envelopeLocation: location, fromWrapAlgorithm: 'AES/GCM', toWrapAlgorithm: 'RSA-OAEP-SHA1' });
+    expect(r1).toMatchObject({ format, envelopeLocation: location, fromWrapAlgorithm: 'AES/GCM', toWrapAlgorithm: 'RSA-OAEP-SHA1' });
     const after = await rawObject(s3, Key);
     expect(after.body.equals(before.body)).toBe(true);
     expect(after.contentType).toBe('text/csv');
@@ -120,5 +120,62 @@ describe.each(realS3Servers('re-wrap (UploadPartCopy)'))('re-wrap on %s', (_kind
     expect(after.metadata.owner).toBe('bob');
     const onlyRsa = new EncryptedS3Client({ client: s3.client, keyProvider: rsaProvider() });
     expect((await bytes((await onlyRsa.getObject({ Bucket: s3.bucket, Key })).Body)).equals(data)).toBe(true);
+  });
+});
+
+describe.each(s3Servers('re-wrap of framed objects'))('re-wrap of framed objects on %s', (kind, start) => {
+  let s3: LocalS3;
+  beforeAll(async () => {
+    s3 = await start();
+  });
+  afterAll(async () => {
+    await s3?.close();
+  });
+  const framed = (provider: ReturnType<typeof aesProvider>, more: object = {}) =>
+    new EncryptedS3Client({ client: s3.client, keyProvider: provider, format: 'framed', frameLength: 4096, ...more });
+
+  it('a new header (new EDKs, same message id), the frames kept; only the new key opens it, ranged reads too', async () => {
+    const Key = `rewrap/framed/${randomBytes(3).toString('hex')}`;
+    const data = randomBytes(100_000);
+    await framed(aesProvider()).putObject({ Bucket: s3.bucket, Key, Body: data, ContentType: 'text/plain', Metadata: { owner: 'cy' } });
+    const before = await rawObject(s3, Key);
+    const r = await framed(aesProvider(), { keyProviders: [rsaProvider(), aesProvider()], keyProvider: undefined }).rewrapObject({ Bucket: s3.bucket, Key });
+    expect(r).toMatchObject({ format: 'framed', envelopeLocation: 'header', toWrapAlgorithm: 's3-test' });
+    const after = await rawObject(s3, Key);
+    expect(after.metadata.owner).toBe('cy');
+    expect(after.contentType).toBe('text/plain');
+    // Same message id (bytes 3..35 of a v2 header), different header, same frames at the end.
+    expect(after.body.subarray(3, 35).equals(before.body.subarray(3, 35))).toBe(true);
+    expect(after.body.equals(before.body)).toBe(false);
+    expect(after.body.subarray(after.body.length - 90_000).equals(before.body.subarray(before.body.length - 90_000))).toBe(true);
+    const onlyRsa = framed(rsaProvider());
+    expect((await bytes((await onlyRsa.getObject({ Bucket: s3.bucket, Key })).Body)).equals(data)).toBe(true);
+    const ranged = await onlyRsa.getObject({ Bucket: s3.bucket, Key, Range: 'bytes=50000-50099' });
+    expect((await bytes(ranged.Body)).equals(data.subarray(50000, 50100))).toBe(true);
+    await expect(framed(aesProvider()).getObject({ Bucket: s3.bucket, Key })).rejects.toMatchObject({ code: 'NO_DECRYPTION_KEY' });
+  });
+
+  it('a framed object copied over another key cannot be re-wrapped there (the binding is checked first)', async () => {
+    const Key = `rewrap/framed-src/${randomBytes(3).toString('hex')}`;
+    await framed(aesProvider()).putObject({ Bucket: s3.bucket, Key, Body: 'bound' });
+    const raw = await rawObject(s3, Key);
+    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${Key}-victim`, Body: raw.body, Metadata: raw.metadata }));
+    const err = await framed(aesProvider(), { keyProviders: [rsaProvider(), aesProvider()], keyProvider: undefined })
+      .rewrapObject({ Bucket: s3.bucket, Key: `${Key}-victim` })
+      .catch((e: unknown) => e);
+    expect(StrongroomError.isInstance(err), String(err)).toBe(true);
+    expect((await rawObject(s3, `${Key}-victim`)).body.equals(raw.body)).toBe(true);
+  });
+
+  it.runIf(kind === 'rgw')('above the single-PUT limit (lowered to 6 MiB): part 1 = new header + 5 MiB, the rest by UploadPartCopy', async () => {
+    const Key = `rewrap/framed-parts/${randomBytes(3).toString('hex')}`;
+    const data = randomBytes(13 * 1024 * 1024 + 7);
+    await framed(aesProvider()).putObject({ Bucket: s3.bucket, Key, Body: data });
+    const before = await rawObject(s3, Key);
+    const cfg = resolveConfig({ client: s3.client, keyProviders: [rsaProvider(), aesProvider()], format: 'framed', frameLength: 4096 });
+    await rewrapObject(cfg, { Bucket: s3.bucket, Key }, {}, { putLimit: 6 * 1024 * 1024, partSize: 5 * 1024 * 1024 });
+    const after = await rawObject(s3, Key);
+    expect(after.body.subarray(after.body.length - 8 * 1024 * 1024).equals(before.body.subarray(before.body.length - 8 * 1024 * 1024))).toBe(true);
+    expect((await bytes((await framed(rsaProvider()).getObject({ Bucket: s3.bucket, Key })).Body)).equals(data)).toBe(true);
   });
 });

@@ -46,7 +46,9 @@ export async function runS3Rewrap(ctx: CliContext, target: string, o: S3RewrapOp
       { Bucket: loc.bucket, Key: loc.key, toProvider: to.provider, ...(toEncryptionContext ? { toEncryptionContext } : {}) },
       { encryptionContext, abortSignal: ctx.signal },
     );
-    ctx.print(`re-wrapped s3://${loc.bucket}/${loc.key}: ${r.fromWrapAlgorithm} → ${r.toWrapAlgorithm} (V${r.version}, envelope in ${r.envelopeLocation}); the body was not rewritten`);
+    const where = { metadata: 'object metadata', 'instruction-file': 'instruction file', header: 'message header' }[r.envelopeLocation];
+    const body = r.format === 'framed' ? 'the frames were copied server-side' : 'the body was not rewritten';
+    ctx.print(`re-wrapped s3://${loc.bucket}/${loc.key}: ${r.fromWrapAlgorithm} → ${r.toWrapAlgorithm} (${r.format}, wrapped key in the ${where}); ${body}`);
   } finally {
     client.destroy();
     for (const p of opened) await p.close();
