@@ -5,11 +5,22 @@
  * and content headers are kept. On RGW (s3rver has no UploadPartCopy): objects above the CopyObject
  * limit go through UploadPartCopy (limit lowered for the test). The conditional copy
  * (CopySourceIfMatch) is tested against the msw double in rewrap-steps.test.ts: neither s3rver nor
- * Ceph 16 RGW enforces it (RGW reads a non-standard `x-amz-copy-if-match`).
+ * Ceph 16 RGW enforces it (RGW reads a non-standard `x-amz-copy-if-match`). Framed objects get a new
+ * header (one PUT, or part 1 + UploadPartCopy). Each request of the multipart paths is failed in
+ * turn (through a wrapping client, on RGW): the old object stays readable, and a re-run completes.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { StrongroomError } from '@strongroom/core';
 import { EncryptedS3Client } from '../src/index';
 import { resolveConfig } from '../src/options';
@@ -177,5 +188,46 @@ describe.each(s3Servers('re-wrap of framed objects'))('re-wrap of framed objects
     const after = await rawObject(s3, Key);
     expect(after.body.subarray(after.body.length - 8 * 1024 * 1024).equals(before.body.subarray(before.body.length - 8 * 1024 * 1024))).toBe(true);
     expect((await bytes((await framed(rsaProvider()).getObject({ Bucket: s3.bucket, Key })).Body)).equals(data)).toBe(true);
+  });
+});
+
+describe.each(realS3Servers('re-wrap in parts, each step failed'))('re-wrap in parts on %s: a failed step leaves the old object', (_kind, start) => {
+  let s3: LocalS3;
+  beforeAll(async () => {
+    s3 = await start();
+  });
+  afterAll(async () => {
+    await s3?.close();
+  });
+  /** The real client, except that the first command of class `fail` gets a 500. */
+  const failing = (fail: new (...a: never[]) => object): S3Client =>
+    ({
+      send: async (cmd: Parameters<S3Client['send']>[0], o?: { abortSignal?: AbortSignal }) => {
+        if (cmd instanceof fail) throw Object.assign(new Error('injected'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+        return s3.client.send(cmd, o);
+      },
+    }) as unknown as S3Client;
+  const steps = [
+    ['CreateMultipartUpload', CreateMultipartUploadCommand],
+    ['UploadPart (framed part 1)', UploadPartCommand],
+    ['UploadPartCopy', UploadPartCopyCommand],
+    ['CompleteMultipartUpload', CompleteMultipartUploadCommand],
+  ] as const;
+  it.each(steps)('%s', async (name, fail) => {
+    for (const format of ['v3', 'framed'] as const) {
+      if (format === 'v3' && fail === UploadPartCommand) continue; // a V3 self-copy has no uploaded part
+      const Key = `rewrap/fault/${format}/${randomBytes(3).toString('hex')}`;
+      const data = randomBytes(12 * 1024 * 1024);
+      const writer = new EncryptedS3Client({ client: s3.client, keyProvider: aesProvider(), format, ...(format === 'framed' ? { frameLength: 4096 } : {}) });
+      await writer.putObject({ Bucket: s3.bucket, Key, Body: data });
+      const cfg = resolveConfig({ client: failing(fail), keyProviders: [rsaProvider(), aesProvider()], format });
+      const knobs = { multipartThreshold: 6 * 1024 * 1024, putLimit: 6 * 1024 * 1024, partSize: 5 * 1024 * 1024 };
+      await expect(rewrapObject(cfg, { Bucket: s3.bucket, Key }, {}, knobs), `${format} ${name}`).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
+      expect((await bytes((await writer.getObject({ Bucket: s3.bucket, Key })).Body)).equals(data), `${format} ${name}`).toBe(true);
+      // And a later re-wrap completes.
+      await rewrapObject(resolveConfig({ client: s3.client, keyProviders: [rsaProvider(), aesProvider()], format }), { Bucket: s3.bucket, Key }, {}, knobs);
+      const onlyRsa = new EncryptedS3Client({ client: s3.client, keyProvider: rsaProvider(), format });
+      expect((await bytes((await onlyRsa.getObject({ Bucket: s3.bucket, Key })).Body)).equals(data)).toBe(true);
+    }
   });
 });
