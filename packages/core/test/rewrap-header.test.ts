@@ -17,7 +17,7 @@ describe('rewrapHeader', () => {
   it('the new header + the old body decrypts with the new key only; message id and stored context are kept', async () => {
     const plaintext = randomBytes(5000);
     const { ciphertext } = await writer.encrypt(plaintext, context);
-    const old = parseHeader(ciphertext, { maxEncryptedDataKeys: 10 });
+    const old = parseHeader(ciphertext, { maxEncryptedDataKeys: 10 })!;
     const header = await writer.rewrapHeader(ciphertext, { ...reproduce, keyProviders: [newKey] });
     const message = Buffer.concat([header, ciphertext.subarray(old.length)]);
     const reader = createClient({ keyProvider: newKey });
@@ -37,7 +37,7 @@ describe('rewrapHeader', () => {
     await expect(createClient({ keyProvider: newKey }).rewrapHeader(ciphertext, { ...reproduce, keyProviders: [newKey] })).rejects.toMatchObject({ code: 'NO_DECRYPTION_KEY' });
     // The frame length (4 bytes before the 32-byte commitment and the 16-byte tag): 1024 → 1025.
     const altered = Buffer.from(ciphertext);
-    const headerLength = parseHeader(ciphertext, { maxEncryptedDataKeys: 10 }).length;
+    const headerLength = parseHeader(ciphertext, { maxEncryptedDataKeys: 10 })!.length;
     expect(altered.readUInt32BE(headerLength - 16 - 32 - 4)).toBe(1024);
     altered[headerLength - 16 - 32 - 1] = 1;
     await expect(writer.rewrapHeader(altered, { ...reproduce, keyProviders: [newKey] })).rejects.toMatchObject({ code: 'AUTHENTICATION_FAILED' });

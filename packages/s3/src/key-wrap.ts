@@ -95,15 +95,20 @@ function parsePseudoDataKey(pseudo: Uint8Array, cekAlg: string): Buffer {
   return key;
 }
 
-export interface GeneratedEnvelopeKey {
-  /** Plaintext data key (32 bytes). The caller wipes it. */
-  readonly dataKey: Buffer;
+/** An existing data key wrapped under a provider (what a re-wrap writes). */
+export interface WrappedDataKey {
   readonly wrapAlgorithm: WrapAlgorithm;
   readonly encryptedKey: Uint8Array;
   /** KMS: the full context as sent to KMS (stored as matdesc / x-amz-t). */
   readonly encryptionContext: Record<string, string> | undefined;
-  /** KMS: the key ARN the provider reported (remembered as a decrypt hint). */
+  /** KMS: the key ARN the provider reported. */
   readonly kmsKeyId?: string | undefined;
+}
+
+/** A fresh data key and its wrapped copy. */
+export interface GeneratedEnvelopeKey extends WrappedDataKey {
+  /** Plaintext data key (32 bytes). The caller wipes it. */
+  readonly dataKey: Buffer;
 }
 
 /**
@@ -140,16 +145,6 @@ export async function generateEnvelopeKey(
     dataKey.fill(0);
     throw error;
   }
-}
-
-/** An existing data key wrapped under a provider (what a re-wrap writes). */
-export interface WrappedDataKey {
-  readonly wrapAlgorithm: WrapAlgorithm;
-  readonly encryptedKey: Uint8Array;
-  /** KMS: the full context as sent to KMS (stored as matdesc / x-amz-t). */
-  readonly encryptionContext: Record<string, string> | undefined;
-  /** KMS: the key ARN the provider reported. */
-  readonly kmsKeyId?: string | undefined;
 }
 
 /**

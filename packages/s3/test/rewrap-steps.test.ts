@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EncryptedS3Client } from '../src/index';
-import { createSseCS3Double, MSW_S3_ENDPOINT, type RecordedRequest } from './helpers/msw-s3';
+import { createSseCS3Double, mswS3Client, type RecordedRequest } from './helpers/msw-s3';
 import { aesProvider, rsaProvider } from './helpers/providers';
 
 const double = createSseCS3Double();
@@ -22,16 +22,7 @@ afterEach(() => {
 afterAll(() => server.close());
 
 const Bucket = 'strongroom-rewrap';
-const client = () =>
-  new S3Client({
-    endpoint: MSW_S3_ENDPOINT,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 1,
-  });
+const client = mswS3Client;
 const bytes = async (b: { transformToByteArray(): Promise<Uint8Array> } | undefined) => Buffer.from(await b!.transformToByteArray());
 const isCopy = (r: RecordedRequest) => r.method === 'PUT' && r.headers['x-amz-copy-source'] !== undefined;
 const isStaged = (r: RecordedRequest) => /\.instruction\.[0-9a-f]{32}$/.test(r.key);

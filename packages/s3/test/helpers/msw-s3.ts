@@ -9,8 +9,22 @@
  */
 import { createHash } from 'node:crypto';
 import { http, HttpResponse } from 'msw';
+import { S3Client } from '@aws-sdk/client-s3';
 
 export const MSW_S3_ENDPOINT = 'http://127.0.0.1:9';
+
+/** An S3Client for the double: path style, no retries (a fault is seen once), no extra checksums. */
+export function mswS3Client(): S3Client {
+  return new S3Client({
+    endpoint: MSW_S3_ENDPOINT,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 1,
+  });
+}
 
 interface Stored {
   body: Buffer;
