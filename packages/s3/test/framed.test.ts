@@ -265,6 +265,20 @@ describe.each(s3Servers('framed objects'))('framed objects on %s', (_server, sta
       expect((await read(v3, 'attack/v3-victim')).body.equals(data)).toBe(true);
     });
 
+    it('requireBinding refuses a V2/V3 object copied over a framed one (a format downgrade)', async () => {
+      const v3 = new EncryptedS3Client({ client: s3.client, keyProvider: aesProvider() });
+      await framed().putObject({ Bucket: s3.bucket, Key: 'attack/framed-victim', Body: 'the real content' });
+      await v3.putObject({ Bucket: s3.bucket, Key: 'attack/v3-elsewhere', Body: 'attacker-chosen old object' });
+      await s3.client.send(new CopyObjectCommand({ Bucket: s3.bucket, Key: 'attack/framed-victim', CopySource: `${s3.bucket}/attack/v3-elsewhere` }));
+      // Without requireBinding every format is read, so the downgrade goes unnoticed ...
+      expect((await read(framed(), 'attack/framed-victim')).body.toString()).toBe('attacker-chosen old object');
+      // ... with it, full and ranged GETs refuse the unbound object.
+      const strict = framed({ requireBinding: true, legacy: { unauthenticatedModes: true } });
+      expect(await failure(() => strict.getObject({ Bucket: s3.bucket, Key: 'attack/framed-victim' }))).toBe('ENCRYPTION_CONTEXT');
+      expect(await failure(() => strict.getObject({ Bucket: s3.bucket, Key: 'attack/framed-victim', Range: 'bytes=0-3' }))).toBe('ENCRYPTION_CONTEXT');
+      expect(() => framed({ requireBinding: true, bindLocation: false })).toThrow(StrongroomError);
+    });
+
     it('two swapped objects both fail', async () => {
       const c = framed();
       await c.putObject({ Bucket: s3.bucket, Key: 'attack/a', Body: 'content of a' });
