@@ -15,6 +15,7 @@ import { hsmAuditVerify, hsmBackup, hsmKeys, hsmQuorum, hsmRestore, hsmSyncStatu
 import { kmsCommand } from './commands/kms';
 import { runS3Cp } from './commands/s3';
 import { runS3Cleanup } from './commands/s3-cleanup';
+import { runS3Rewrap } from './commands/s3-rewrap';
 
 // The AWS SDK prints a NodeVersionSupportWarning on every run under Node 20 (its releases after early
 // January 2027 need Node 22; docs/compatibility.md#nodejs); a CLI user cannot act on it.
@@ -85,6 +86,15 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--older-than <age>', 'only uploads started at least this long ago, e.g. 12h or 7d (default 1d; 0 = all)')
     .option('--dry-run', 'list what would be aborted, abort nothing')
     .action((target: string, o) => run((ctx) => runS3Cleanup(ctx, target, o)));
+
+  keyOpts(
+    s3
+      .command('rewrap <target>')
+      .description('re-wrap the data key of s3://bucket/key from --key to --to, without rewriting the body (key rotation)')
+      .requiredOption('--to <uri>', 'the key URI to wrap the data key with from now on')
+      .option('--to-context <k=v>', 'encryption context of the new wrap (kms:// and cks:// only; default: --context)', collect)
+      .option('--to-key-file <path>', 'raw-aes:// key bytes of --to (default: --key-file)'),
+  ).action((target: string, o) => run((ctx) => runS3Rewrap(ctx, target, o)));
 
   program
     .command('dev')

@@ -13,6 +13,7 @@
 import { StrongroomError } from '@strongroom/core';
 import { createContentDecipher, TAG_LENGTH, type ContentParams } from './content-crypto';
 import { destroyBody } from './body';
+import { legacyDecryptFailed } from './legacy-v1';
 import { createDecipheriv, type Decipher, type DecipherGCM } from 'node:crypto';
 import { Transform } from 'node:stream';
 
@@ -228,8 +229,9 @@ export async function* decryptCbcStream(source: AsyncIterable<Uint8Array>, d: De
   try {
     const last = d.final();
     if (last.length) yield last;
-  } catch (error) {
-    throw new StrongroomError('MALFORMED', 'CBC padding is invalid (wrong key or corrupted object)', { cause: error });
+  } catch {
+    // The same error as a wrong key: no padding oracle (./legacy-v1.ts).
+    throw legacyDecryptFailed();
   }
 }
 

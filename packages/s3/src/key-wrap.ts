@@ -16,6 +16,7 @@ import {
   StrongroomError,
   SUITES,
   type AlgorithmSuite,
+  type EncryptedDataKey,
   type EncryptionContext,
   type KeyProvider,
 } from '@strongroom/core';
@@ -23,6 +24,7 @@ import * as K from './metadata-keys';
 import type { WrapAlgorithm } from './metadata-keys';
 import type { Envelope } from './envelope';
 import { DATA_KEY_LENGTH } from './content-crypto';
+import { unwrapV1RawKey } from './legacy-v1';
 
 /** KMS provider id shared by `KmsKeyProvider` and custom-key-store providers. */
 export const KMS_PROVIDER_ID = 'aws-kms';
@@ -93,15 +95,20 @@ function parsePseudoDataKey(pseudo: Uint8Array, cekAlg: string): Buffer {
   return key;
 }
 
-export interface GeneratedEnvelopeKey {
-  /** Plaintext data key (32 bytes). The caller wipes it. */
-  readonly dataKey: Buffer;
+/** An existing data key wrapped under a provider (what a re-wrap writes). */
+export interface WrappedDataKey {
   readonly wrapAlgorithm: WrapAlgorithm;
   readonly encryptedKey: Uint8Array;
   /** KMS: the full context as sent to KMS (stored as matdesc / x-amz-t). */
   readonly encryptionContext: Record<string, string> | undefined;
-  /** KMS: the key ARN the provider reported (remembered as a decrypt hint). */
+  /** KMS: the key ARN the provider reported. */
   readonly kmsKeyId?: string | undefined;
+}
+
+/** A fresh data key and its wrapped copy. */
+export interface GeneratedEnvelopeKey extends WrappedDataKey {
+  /** Plaintext data key (32 bytes). The caller wipes it. */
+  readonly dataKey: Buffer;
 }
 
 /**
@@ -130,13 +137,44 @@ export async function generateEnvelopeKey(
       kmsKeyId: new TextDecoder().decode(generated.encryptedDataKey.providerInfo),
     };
   }
+  const dataKey = randomBytes(DATA_KEY_LENGTH);
+  try {
+    const wrapped = await wrapDataKey(provider, dataKey, version, encryptionContext, abortSignal);
+    return { dataKey, ...wrapped };
+  } catch (error) {
+    dataKey.fill(0);
+    throw error;
+  }
+}
+
+/**
+ * Wrap an existing data key with `provider`, binding the V2 or V3 content algorithm. The caller
+ * keeps (and wipes) `dataKey`.
+ * @throws StrongroomError UNSUPPORTED for providers without an S3EC wrap, ENCRYPTION_CONTEXT for a
+ *   context with a raw wrap; provider errors pass through.
+ */
+export async function wrapDataKey(
+  provider: KeyProvider,
+  dataKey: Uint8Array,
+  version: 2 | 3,
+  encryptionContext: EncryptionContext,
+  abortSignal: AbortSignal | undefined,
+): Promise<WrappedDataKey> {
+  const wrapAlgorithm = wrapAlgorithmOf(provider);
+  const cekAlg = version === 3 ? K.CEK_COMMITTING : K.CEK_GCM;
+  if (wrapAlgorithm === 'kms+context') {
+    const context = kmsContext(encryptionContext, cekAlg);
+    const out = await provider.encryptDataKey({ suite: suiteFor(version), encryptionContext: context, plaintextKey: dataKey, abortSignal });
+    const edk = Array.isArray(out) ? (out as readonly EncryptedDataKey[])[0] : (out as EncryptedDataKey);
+    if (!edk) throw new StrongroomError('PROVIDER_ERROR', 'the KMS provider returned no encrypted data key');
+    return { wrapAlgorithm, encryptedKey: edk.ciphertext, encryptionContext: context, kmsKeyId: new TextDecoder().decode(edk.providerInfo) };
+  }
   if (Object.keys(encryptionContext).length > 0) {
     throw new StrongroomError(
       'ENCRYPTION_CONTEXT',
       `encryptionContext: the ${wrapAlgorithm} wrap (raw/HSM keys) cannot bind an encryption context; use materialsDescription`,
     );
   }
-  const dataKey = randomBytes(DATA_KEY_LENGTH);
   const plaintext = wrapAlgorithm === 'AES/GCM' ? dataKey : pseudoDataKey(dataKey, cekAlg);
   try {
     const encryptedKey = await provider.keyWrap!.wrap({
@@ -144,10 +182,7 @@ export async function generateEnvelopeKey(
       ...(wrapAlgorithm === 'AES/GCM' ? { aad: utf8(cekAlg) } : {}),
       ...(abortSignal ? { abortSignal } : {}),
     });
-    return { dataKey, wrapAlgorithm, encryptedKey, encryptionContext: undefined };
-  } catch (error) {
-    dataKey.fill(0);
-    throw error;
+    return { wrapAlgorithm, encryptedKey, encryptionContext: undefined };
   } finally {
     if (plaintext !== dataKey) plaintext.fill(0);
   }
@@ -187,6 +222,8 @@ export async function unwrapEnvelopeKey(providers: readonly KeyProvider[], env: 
         `object uses the legacy wrapping algorithm ${JSON.stringify(alg)}; set legacy.wrappingAlgorithms to read it`,
       );
     }
+    // V1 raw-key wraps (AES/ECB, RSA PKCS#1 v1.5): only providers holding the key bytes (./legacy-v1.ts).
+    if (env.version === 1 && (alg === 'AES' || alg === 'RSA')) return unwrapV1RawKey(providers, env);
     if (alg !== 'kms') {
       throw new StrongroomError('UNSUPPORTED', `legacy wrapping algorithm ${JSON.stringify(alg)} needs raw key material and is not supported`);
     }

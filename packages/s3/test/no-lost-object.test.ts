@@ -11,7 +11,7 @@ import { setupServer } from 'msw/node';
 import { S3Client } from '@aws-sdk/client-s3';
 import { StrongroomError } from '@strongroom/core';
 import { EncryptedS3Client, generateSseCKey, getObjectSseC, putObjectSseC, rotateSseCKey, SSE_C_SIDECAR_SUFFIX } from '../src/index';
-import { createSseCS3Double, MSW_S3_ENDPOINT, type RecordedRequest } from './helpers/msw-s3';
+import { createSseCS3Double, mswS3Client, type RecordedRequest } from './helpers/msw-s3';
 import { aesProvider } from './helpers/providers';
 
 const double = createSseCS3Double();
@@ -30,16 +30,7 @@ afterAll(async () => {
 });
 
 const Bucket = 'strongroom-steps';
-const client = () =>
-  new S3Client({
-    endpoint: MSW_S3_ENDPOINT,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 1,
-  });
+const client = mswS3Client;
 const isSidecarPut = (r: RecordedRequest) => r.method === 'PUT' && r.key.endsWith(SSE_C_SIDECAR_SUFFIX);
 const isCopy = (r: RecordedRequest) => r.method === 'PUT' && r.headers['x-amz-copy-source'] !== undefined;
 const bytes = async (b: { transformToByteArray(): Promise<Uint8Array> } | undefined) => Buffer.from(await b!.transformToByteArray());

@@ -4,11 +4,27 @@
  * GET/HEAD of an SSE-C object need the key (400 without, 403 with a different one); CopyObject of
  * an SSE-C source needs the copy-source key headers. Path-style URLs on http://127.0.0.1:9.
  * `control.failWhen` makes chosen requests fail with 500 InternalError (fault injection per step).
+ * ETags (MD5 of the body) are returned on GET/HEAD, and a copy whose `x-amz-copy-source-if-match`
+ * differs from the source's ETag fails with 412 PreconditionFailed, as S3 does.
  */
 import { createHash } from 'node:crypto';
 import { http, HttpResponse } from 'msw';
+import { S3Client } from '@aws-sdk/client-s3';
 
 export const MSW_S3_ENDPOINT = 'http://127.0.0.1:9';
+
+/** An S3Client for the double: path style, no retries (a fault is seen once), no extra checksums. */
+export function mswS3Client(): S3Client {
+  return new S3Client({
+    endpoint: MSW_S3_ENDPOINT,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 1,
+  });
+}
 
 interface Stored {
   body: Buffer;
@@ -55,6 +71,8 @@ function access(obj: Stored, check: Check, head: boolean): Response | undefined 
   if (!obj.ssecMD5 && check.md5 !== undefined) return xmlError(400, 'InvalidArgument', 'The encryption parameters are not applicable to this object.', head);
   return undefined;
 }
+
+const etagOf = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`;
 
 export function createSseCS3Double() {
   const objects = new Map<string, Stored>();
@@ -105,16 +123,18 @@ export function createSseCS3Double() {
         if (!src) return xmlError(404, 'NoSuchKey', 'The specified key does not exist.', false);
         const denied = access(src, checkSseC(h, COPY_SSE, false), false);
         if (denied) return denied;
+        const ifMatch = h.get('x-amz-copy-source-if-match');
+        if (ifMatch !== null && ifMatch !== etagOf(src.body)) return xmlError(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', false);
         const metadata = h.get('x-amz-metadata-directive') === 'REPLACE' ? metaFrom(h) : { ...src.metadata };
         objects.set(id, { body: src.body, metadata, ssecMD5: dest.md5 });
         return new HttpResponse(
-          `<?xml version="1.0" encoding="UTF-8"?><CopyObjectResult><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"copy"</ETag></CopyObjectResult>`,
+          `<?xml version="1.0" encoding="UTF-8"?><CopyObjectResult><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>${etagOf(src.body)}</ETag></CopyObjectResult>`,
           { status: 200, headers: { 'content-type': 'application/xml', ...echo(dest.md5) } },
         );
       }
       const body = Buffer.from(await request.arrayBuffer());
       objects.set(id, { body, metadata: metaFrom(h), ssecMD5: dest.md5 });
-      return new HttpResponse(null, { status: 200, headers: { etag: `"${createHash('md5').update(body).digest('hex')}"`, ...echo(dest.md5) } });
+      return new HttpResponse(null, { status: 200, headers: { etag: etagOf(body), ...echo(dest.md5) } });
     }
     if (request.method === 'GET' || head) {
       const obj = objects.get(id);
@@ -122,7 +142,7 @@ export function createSseCS3Double() {
       const check = checkSseC(h, SSE, head);
       const denied = access(obj, check, head);
       if (denied) return denied;
-      const respHeaders = { 'content-length': String(obj.body.length), 'content-type': 'application/octet-stream', ...obj.metadata, ...echo(obj.ssecMD5) };
+      const respHeaders = { 'content-length': String(obj.body.length), 'content-type': 'application/octet-stream', etag: etagOf(obj.body), ...obj.metadata, ...echo(obj.ssecMD5) };
       return new HttpResponse(head ? null : obj.body, { status: 200, headers: respHeaders });
     }
     if (request.method === 'DELETE') {

@@ -1,10 +1,13 @@
 # Interop peer: the Ruby Amazon S3 Encryption Client V2 (Debian ruby-aws-sdk-s3), driven by the
 # Strongroom test suite. Reads a JSON job from stdin:
 #   { "endpoint": "http://127.0.0.1:port", "bucket": "...", "kms_endpoint": "...", "kms_key_id": "...",
-#     "ops": [ { "op": "put"|"get", "key": "...", "file": "...", "wrap": "aes"|"rsa"|"kms",
+#     "access_key": "..." (optional), "secret_key": "...",
+#     "ops": [ { "op": "put"|"get", "key": "...", "file": "...", "wrap": "aes"|"rsa"|"kms"|"aes-v1"|"rsa-v1",
 #                "location": "metadata"|"instruction_file", "aes_key_hex": "...", "rsa_pem_file": "...",
 #                "context": { ... } } ] }
 # and prints one JSON line per op: { "key": ..., "ok": true } or { "key": ..., "ok": false, "error": "..." }.
+# "aes-v1"/"rsa-v1" use the V1 client (Aws::S3::Encryption::Client): AES/ECB- or RSA-PKCS#1-wrapped
+# data key, AES/CBC content.
 require 'json'
 require 'openssl'
 require 'aws-sdk-s3'
@@ -27,7 +30,7 @@ end
 job = JSON.parse($stdin.read)
 s3 = Aws::S3::Client.new(
   endpoint: job['endpoint'], region: 'us-east-1', force_path_style: true,
-  credentials: Aws::Credentials.new('S3RVER', 'S3RVER')
+  credentials: Aws::Credentials.new(job['access_key'] || 'S3RVER', job['secret_key'] || 'S3RVER')
 )
 s3.handlers.add(SuffixRangeFix, step: :sign, priority: 99)
 
@@ -49,6 +52,10 @@ def enc_client(s3, kms, job, op)
     Aws::S3::EncryptionV2::Client.new(**common, encryption_key: [op['aes_key_hex']].pack('H*'), key_wrap_schema: :aes_gcm)
   when 'rsa'
     Aws::S3::EncryptionV2::Client.new(**common, encryption_key: OpenSSL::PKey::RSA.new(File.read(op['rsa_pem_file'])), key_wrap_schema: :rsa_oaep_sha1)
+  when 'aes-v1'
+    Aws::S3::Encryption::Client.new(client: s3, encryption_key: [op['aes_key_hex']].pack('H*'), envelope_location: location)
+  when 'rsa-v1'
+    Aws::S3::Encryption::Client.new(client: s3, encryption_key: OpenSSL::PKey::RSA.new(File.read(op['rsa_pem_file'])), envelope_location: location)
   when 'kms'
     Aws::S3::EncryptionV2::Client.new(**common, kms_key_id: job['kms_key_id'], kms_client: kms, key_wrap_schema: :kms_context)
   else
