@@ -1,11 +1,10 @@
 /**
  * `strongroom s3 cp <local|-> s3://bucket/key` and back: encrypted on the way up with
  * EncryptedS3Client (Amazon S3 Encryption Client V3 format, multipart for large files, bounded
- * memory), decrypted on the way down. Progress bars on a TTY.
+ * memory), decrypted on the way down (./s3-download.ts: any size into a file, authenticated before
+ * the file gets its name). Progress bars on a TTY.
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
-import { EncryptedS3Client } from '@strongroom/s3';
+import { EncryptedS3Client, type EncryptedS3ClientConfig } from '@strongroom/s3';
 import { parseContext, parseS3Url } from '../args';
 import { s3ClientFor } from '../clients';
 import { UsageError } from '../exit';
@@ -13,7 +12,8 @@ import { createProgress } from '../progress';
 import { parseKeyUri } from '../key-uri';
 import { keyProviderFromUri } from '../providers';
 import type { CliContext } from './context';
-import { openInput, pipeToOutput } from './crypt';
+import { openInput } from './crypt';
+import { downloadObject } from './s3-download';
 
 export interface S3CpOptions {
   key: string;
@@ -38,7 +38,8 @@ export async function runS3Cp(ctx: CliContext, source: string, destination: stri
   const opened = await keyProviderFromUri(o.key, { config, rawKeyFile: o.keyFile, abortSignal: ctx.signal });
   const client = s3ClientFor(config.s3);
   try {
-    const s3 = new EncryptedS3Client({ client, keyProvider: opened.provider, ...(opened.kmsKeyArn ? { kmsKeyIds: [opened.kmsKeyArn] } : {}) });
+    const base: EncryptedS3ClientConfig = { client, keyProvider: opened.provider, ...(opened.kmsKeyArn ? { kmsKeyIds: [opened.kmsKeyArn] } : {}) };
+    const s3 = new EncryptedS3Client(base);
     if (dst) {
       const input = openInput(source, 'plaintext');
       const progress = createProgress(`upload s3://${dst.bucket}/${dst.key}`, input.size);
@@ -58,10 +59,8 @@ export async function runS3Cp(ctx: CliContext, source: string, destination: stri
       }
     } else {
       const from = src!;
-      const out = await s3.send(new GetObjectCommand({ Bucket: from.bucket, Key: from.key }), { encryptionContext, abortSignal: ctx.signal });
-      const body = out.Body as Readable;
-      const progress = createProgress(`download s3://${from.bucket}/${from.key}`, out.ContentLength);
-      await pipeToOutput(body, undefined, destination, progress, ctx.signal);
+      const streaming = new EncryptedS3Client({ ...base, delayedAuthentication: true });
+      await downloadObject({ bucket: from.bucket, key: from.key, destination, encryptionContext, signal: ctx.signal, buffered: s3, streaming });
     }
   } finally {
     client.destroy();
