@@ -16,7 +16,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { RawAesKeyProvider } from '@strongroom/core';
 import { EncryptedS3Client } from '@strongroom/s3';
-import { fmt, median, table } from '../lib/measure.mjs';
+import { fmt, interleaved, loadAverage, table } from '../lib/measure.mjs';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_S3_MIB ?? 256) * MiB;
@@ -26,6 +26,7 @@ const PART_SIZE = Number(process.env.BENCH_S3_PART_MIB ?? 8) * MiB;
 const QUEUE_SIZE = Number(process.env.BENCH_S3_QUEUE ?? 2);
 const BUFFERED_SIZE = 48 * MiB;
 const Bucket = 'bench';
+const S3RVER_NOTE = 'in its own process on 127.0.0.1, storing to disk';
 
 async function startS3rver() {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./s3rver-child.mjs', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -74,46 +75,49 @@ async function timed(fn) {
 
 const provider = () => RawAesKeyProvider({ namespace: 'bench', name: 'aes', key: Buffer.alloc(32, 1) });
 
+/** One row of the throughput table: a name and a measurement returning bytes per second. */
+function rows(results, plainName, target) {
+  const plain = results.get(plainName);
+  return [...results].map(([name, bps]) => {
+    const ratio = bps / plain;
+    const goal = name === plainName ? '' : target(name, ratio);
+    return [name, fmt(bps / MiB, 1), name === plainName ? '1.00×' : `${fmt(ratio, 2)}×`, goal];
+  });
+}
+
+const atLeast = (min) => (_name, ratio) => (ratio >= min ? 'ok' : `BELOW ${fmt(min * 100, 0)}%`);
+
 async function throughput(port) {
   const plain = s3Client(port);
-  const streaming = new EncryptedS3Client({ client: plain, keyProvider: provider(), delayedAuthentication: true });
+  const v3 = new EncryptedS3Client({ client: plain, keyProvider: provider(), delayedAuthentication: true });
   const buffered = new EncryptedS3Client({ client: plain, keyProvider: provider() });
-  const results = { up: [[], []], down: [[], []], buffered: [[], []] };
-  for (let i = 0; i < TRIALS; i++) {
-    results.up[0].push(await timed(async () => {
-      await new Upload({ client: plain, params: { Bucket, Key: 'plain', Body: source(SIZE) }, partSize: PART_SIZE, queueSize: QUEUE_SIZE }).done();
-      return SIZE;
-    }));
-    results.up[1].push(await timed(async () => {
-      await streaming.upload({ Bucket, Key: 'enc', Body: source(SIZE), partSize: PART_SIZE, queueSize: QUEUE_SIZE }).done();
-      return SIZE;
-    }));
-    results.down[0].push(await timed(async () => drain((await plain.send(new GetObjectCommand({ Bucket, Key: 'plain' }))).Body)));
-    results.down[1].push(await timed(async () => drain((await streaming.send(new GetObjectCommand({ Bucket, Key: 'enc' }))).Body)));
-  }
-  await new Upload({ client: plain, params: { Bucket, Key: 'plain-small', Body: source(BUFFERED_SIZE) }, partSize: PART_SIZE }).done();
-  await buffered.upload({ Bucket, Key: 'enc-small', Body: source(BUFFERED_SIZE), partSize: PART_SIZE }).done();
-  for (let i = 0; i < TRIALS; i++) {
-    results.buffered[0].push(await timed(async () => drain((await plain.send(new GetObjectCommand({ Bucket, Key: 'plain-small' }))).Body)));
-    results.buffered[1].push(await timed(async () => drain((await buffered.send(new GetObjectCommand({ Bucket, Key: 'enc-small' }))).Body)));
-  }
+  const plainUpload = (Key, size) => new Upload({ client: plain, params: { Bucket, Key, Body: source(size) }, partSize: PART_SIZE, queueSize: QUEUE_SIZE }).done();
+  const get = (client, Key) => async () => drain((await client.send(new GetObjectCommand({ Bucket, Key }))).Body);
+
+  const PLAIN_UP = 'plain S3Client, lib-storage Upload';
+  const uploads = await interleaved([
+    [PLAIN_UP, () => timed(async () => (await plainUpload('plain', SIZE), SIZE))],
+    ['EncryptedS3Client V3, upload()', () => timed(async () => (await v3.upload({ Bucket, Key: 'v3', Body: source(SIZE), partSize: PART_SIZE, queueSize: QUEUE_SIZE }).done(), SIZE))],
+  ], TRIALS);
+
+  const PLAIN_DOWN = 'plain S3Client, one GetObject stream';
+  const downloads = await interleaved([
+    [PLAIN_DOWN, () => timed(get(plain, 'plain'))],
+    ['EncryptedS3Client V3, delayed authentication', () => timed(get(v3, 'v3'))],
+  ], TRIALS);
+
+  await plainUpload('plain-small', BUFFERED_SIZE);
+  await buffered.upload({ Bucket, Key: 'v3-small', Body: source(BUFFERED_SIZE), partSize: PART_SIZE }).done();
+  const PLAIN_SMALL = `plain S3Client, GetObject (${BUFFERED_SIZE / MiB} MiB)`;
+  const small = await interleaved([
+    [PLAIN_SMALL, () => timed(get(plain, 'plain-small'))],
+    [`EncryptedS3Client V3, buffered and verified before release (${BUFFERED_SIZE / MiB} MiB)`, () => timed(get(buffered, 'v3-small'))],
+  ], TRIALS);
   plain.destroy();
-  const row = (name, [p, e]) => {
-    const mp = median(p) / MiB;
-    const me = median(e) / MiB;
-    return [name, fmt(mp, 1), fmt(me, 1), `${fmt((me / mp) * 100, 0)}%`, me / mp >= 0.8 ? 'ok' : 'BELOW 80%'];
-  };
-  console.log(`throughput, ${SIZE / MiB} MiB objects, partSize ${PART_SIZE / MiB} MiB, queueSize ${QUEUE_SIZE}, median of ${TRIALS} (MiB/s)`);
-  console.log(
-    table(
-      ['operation', 'plain S3Client', 'EncryptedS3Client', 'ratio', 'target ≥ 80%'],
-      [
-        row('upload (lib-storage Upload vs upload())', results.up),
-        row('download, streaming (delayedAuthentication)', results.down),
-        row(`download, buffered+verified (${BUFFERED_SIZE / MiB} MiB)`, results.buffered),
-      ],
-    ),
-  );
+
+  console.log(`throughput, ${SIZE / MiB} MiB objects, partSize ${PART_SIZE / MiB} MiB, queueSize ${QUEUE_SIZE}, median of ${TRIALS} interleaved trials (MiB/s)`);
+  const headers = ['operation', 'MiB/s', 'vs plain', 'goal ≥ 80% of plain'];
+  console.log(table(headers, [...rows(uploads, PLAIN_UP, atLeast(0.8)), ...rows(downloads, PLAIN_DOWN, atLeast(0.8)), ...rows(small, PLAIN_SMALL, atLeast(0.8))]));
 }
 
 /** Child mode: one client, one object up and down, RSS sampled every 5 ms. */
@@ -187,13 +191,17 @@ async function memory(port) {
 if (process.argv[2] === '--memory-child') {
   await memoryRun(Number(process.argv[3]), process.argv[4]);
 } else {
+  console.log(`node bench/s3/run.mjs — ${new Date().toISOString()}, Node ${process.versions.node}, s3rver ${S3RVER_NOTE}`);
+  console.log(`before: ${loadAverage()}`);
   const s3 = await startS3rver();
   let ok = true;
   try {
     await throughput(s3.port);
+    console.log(`after the throughput runs: ${loadAverage()}`);
     if (MEMORY_SIZE > 0) ok = await memory(s3.port);
   } finally {
     s3.stop();
   }
+  console.log(`after: ${loadAverage()}`);
   process.exit(ok ? 0 : 1);
 }
