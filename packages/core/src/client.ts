@@ -13,7 +13,10 @@ import { MessageDecoder } from './decoder';
 import { MessageEncoder } from './encoder';
 import { checkCallerContext, checkExpectedContext, PUBLIC_KEY_FIELD } from './encryption-context';
 import { StrongroomError, throwIfAborted } from './errors';
-import type { MessageHeader, ParsedHeader } from './header';
+import { framedMessage, type FramedMessage } from './framed-open';
+import { framedSealer, type FramedSealer } from './framed-seal';
+import { CONTENT_FRAMED, type MessageHeader, type ParsedHeader, tryParseHeader } from './header';
+import { verifyHeader } from './header-auth';
 import { chunksOf, type Input, inMemory, isInput, knownLength } from './input';
 import type { EncryptionContext, KeyProvider } from './key-provider';
 import { type EncryptionMaterials, generateMaterials, unwrapDataKey } from './materials';
@@ -132,7 +135,25 @@ export interface StrongroomClient {
   decryptStream(options?: DecryptOptions): Duplex;
   /** Decrypt `input` as a stream; returns the readable plaintext, each frame released after authentication. */
   decryptStream(input: Input, options?: DecryptOptions): Duplex;
+  /**
+   * A sealer for one framed message whose frames are sealed independently, in any order (e.g. the
+   * parts of a multipart upload, concurrently). Only suite 0x0478 (committing, unsigned): a
+   * signature over the whole message would leave single frames unverifiable.
+   * @throws StrongroomError UNSUPPORTED for another suite or frameLength 0.
+   */
+  createFramedSealer(options?: EncryptOptions): Promise<FramedSealer>;
+  /**
+   * Authenticate the header of a framed message (`headerBytes` = the message's first bytes, at least
+   * the whole header) and return an object that opens any of its frames on its own. Same checks
+   * and options as decrypt; only suite 0x0478.
+   * @throws StrongroomError MALFORMED (`details.need` = bytes needed when the header is incomplete),
+   *   UNSUPPORTED (another suite, non-framed), LIMIT_EXCEEDED (frame length above maxFrameLength), and decrypt's errors.
+   */
+  openFramed(headerBytes: Uint8Array, options?: DecryptOptions): Promise<FramedMessage>;
 }
+
+/** The one suite random access to framed messages allows: committing, unsigned. */
+export const FRAMED_SUITE_ID = 0x0478;
 
 function positiveInteger(value: unknown, fallback: number, name: string, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -192,6 +213,20 @@ export function createClient(options: ClientOptions): StrongroomClient {
   }
 
   async function encoderFor(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<MessageEncoder> {
+    if (streaming && frameLength === 0) {
+      throw new StrongroomError('INVALID_ARGUMENT', 'frameLength 0 (non-framed) can only be written by encrypt(), not encryptStream()');
+    }
+    const materials = await materialsFor(encryptOptions, length);
+    try {
+      throwIfAborted(encryptOptions.abortSignal);
+      return new MessageEncoder({ backend, frameLength, ...materials });
+    } finally {
+      materials.dataKey.fill(0);
+    }
+  }
+
+  /** Encryption materials for one message (the caller wipes the data key). */
+  async function materialsFor(encryptOptions: EncryptOptions, length: number | undefined): Promise<EncryptionMaterials> {
     const callerContext = checkCallerContext(encryptOptions.encryptionContext);
     const requiredKeys = checkRequiredKeys([clientRequiredKeys, encryptOptions.requiredEncryptionContextKeys]);
     for (const k of requiredKeys) {
@@ -204,21 +239,12 @@ export function createClient(options: ClientOptions): StrongroomClient {
       }
     }
     throwIfAborted(encryptOptions.abortSignal);
-    if (streaming && frameLength === 0) {
-      throw new StrongroomError('INVALID_ARGUMENT', 'frameLength 0 (non-framed) can only be written by encrypt(), not encryptStream()');
-    }
     const fresh = () => generateMaterials(providers, suite, callerContext, requiredKeys, backend, encryptOptions.abortSignal);
     let materials: EncryptionMaterials | undefined;
     // Partitioned by the whole context and by which of its keys are only authenticated.
     const key = cache && (await cacheKey('encrypt', suite.id, JSON.stringify([contextKey(callerContext), requiredKeys])));
     if (cache && key !== undefined) materials = await cache.encryptionMaterials(key, length, fresh);
-    materials ??= await fresh();
-    try {
-      throwIfAborted(encryptOptions.abortSignal);
-      return new MessageEncoder({ backend, frameLength, ...materials });
-    } finally {
-      materials.dataKey.fill(0);
-    }
+    return materials ?? (await fresh());
   }
 
   type Opening = DecryptOptions & { expected: EncryptionContext; reproduced: EncryptionContext; requiredKeys: readonly string[] };
@@ -244,7 +270,15 @@ export function createClient(options: ClientOptions): StrongroomClient {
     return merged;
   }
 
-  async function open(decoder: MessageDecoder, parsed: ParsedHeader, decryptOptions: Opening): Promise<EncryptionContext> {
+  /**
+   * Unwrap the data key of `parsed` and hand it, with the only-authenticated AAD bytes, to `begin`
+   * (which checks the commitment and header tag). Returns the full authenticated context.
+   */
+  async function open(
+    begin: (dataKey: Uint8Array, onlyAuthenticate: Uint8Array) => void,
+    parsed: ParsedHeader,
+    decryptOptions: Opening,
+  ): Promise<EncryptionContext> {
     const { header } = parsed;
     const { full, onlyAuthenticate } = checkOpenable(header, decryptOptions);
     const authenticatedOnly = onlyAuthenticateAad(onlyAuthenticate);
@@ -258,7 +292,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
     const dataKey = cache && key !== undefined ? await cache.decryptionKey(key, unwrap) : await unwrap();
     try {
       throwIfAborted(decryptOptions.abortSignal);
-      decoder.begin(dataKey, authenticatedOnly);
+      begin(dataKey, authenticatedOnly);
     } finally {
       dataKey.fill(0);
     }
@@ -301,7 +335,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
     else for await (const c of chunksOf(ciphertext)) decoder.write(c);
     const parsed = decoder.readHeader() ?? (decoder.end(), undefined);
     const header = parsed!.header;
-    const encryptionContext = await open(decoder, parsed!, opening);
+    const encryptionContext = await open((k, a) => decoder.begin(k, a), parsed!, opening);
     const out = decoder.read();
     out.push(...decoder.end());
     return { plaintext: concatBytes(out), header, encryptionContext };
@@ -318,14 +352,54 @@ export function createClient(options: ClientOptions): StrongroomClient {
     const [input, decryptOptions] = splitArgs(inputOrOptions, maybeOptions);
     const opening = openingOptions(decryptOptions);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
-    const transform = new DecryptTransform(decoder, (parsed) => open(decoder, parsed, opening));
+    const transform = new DecryptTransform(decoder, (parsed) => open((k, a) => decoder.begin(k, a), parsed, opening));
     return connect(transform, input, decryptOptions.abortSignal);
+  }
+
+  async function createFramedSealer(encryptOptions: EncryptOptions = {}): Promise<FramedSealer> {
+    if (suite.id !== FRAMED_SUITE_ID || frameLength === 0) {
+      throw new StrongroomError(
+        'UNSUPPORTED',
+        `Framed random access needs suite 0x0478 (committing, unsigned) and frameLength above 0; this client has ${suite.name}, frameLength ${frameLength}`,
+      );
+    }
+    const materials = await materialsFor(encryptOptions, encryptOptions.plaintextLength);
+    try {
+      throwIfAborted(encryptOptions.abortSignal);
+      return framedSealer(backend, { backend, frameLength, ...materials });
+    } finally {
+      materials.dataKey.fill(0);
+    }
+  }
+
+  async function openFramed(headerBytes: Uint8Array, decryptOptions: DecryptOptions = {}): Promise<FramedMessage> {
+    if (!(headerBytes instanceof Uint8Array)) throw new StrongroomError('INVALID_ARGUMENT', 'openFramed: headerBytes must be a Uint8Array');
+    const opening = openingOptions(decryptOptions);
+    const parsed = tryParseHeader(headerBytes, { maxEncryptedDataKeys });
+    if (typeof parsed === 'number') {
+      throw new StrongroomError('MALFORMED', `openFramed: the header is incomplete; pass at least ${parsed} bytes`, { details: { need: parsed } });
+    }
+    const { header } = parsed;
+    if (header.suite.id !== FRAMED_SUITE_ID || header.contentType !== CONTENT_FRAMED) {
+      throw new StrongroomError(
+        'UNSUPPORTED',
+        `openFramed reads framed messages of suite 0x0478 only; this one is ${header.suite.name}, ${header.contentType === CONTENT_FRAMED ? 'framed' : 'non-framed'}`,
+      );
+    }
+    if (header.frameLength > maxFrameLength) {
+      throw new StrongroomError('LIMIT_EXCEEDED', `The message's frame length ${header.frameLength} exceeds maxFrameLength ${maxFrameLength}`);
+    }
+    let key: Uint8Array | undefined;
+    const encryptionContext = await open((dataKey, aad) => (key = verifyHeader(backend, parsed, dataKey, aad)), parsed, opening);
+    return framedMessage({ backend, header, headerLength: parsed.length, encryptionContext, key: key! });
   }
 
   return {
     suite,
     frameLength,
     commitmentPolicy,
+    createFramedSealer,
+    openFramed,
     encrypt,
     decrypt,
     encryptStream: encryptStream as StrongroomClient['encryptStream'],

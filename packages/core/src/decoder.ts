@@ -9,12 +9,12 @@
  *    bytes and — for signed suites — the signature are checked before the last plaintext is released.
  */
 import type { CryptoBackend, IncrementalVerifier } from './backend';
-import { bodyAad, FINAL_FRAME_MARKER, MAX_NON_FRAMED_LENGTH } from './body';
+import { bodyAad, MAX_NON_FRAMED_LENGTH } from './body';
 import { ByteQueue } from './byte-queue';
-import { concatBytes } from './bytes';
 import { malformed, StrongroomError } from './errors';
+import { frameShape, openFrame } from './frame';
 import { CONTENT_NON_FRAMED, type MessageHeader, type ParsedHeader, tryParseHeader } from './header';
-import { commitmentKey, committingPrk, contentKey } from './kdf';
+import { verifyHeader } from './header-auth';
 
 export interface DecoderOptions {
   readonly backend: CryptoBackend;
@@ -89,34 +89,7 @@ export class MessageDecoder {
     if (this.state !== 'key' || !parsed) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
     const { backend } = this.options;
     const { header } = parsed;
-    const prk = header.suite.committing ? committingPrk(backend, dataKey, header.messageId) : undefined;
-    if (prk) {
-      // spec: client-apis/decrypt.md — the derived commitment MUST equal the header's, compared in
-      // constant time, before the content key is derived.
-      const expected = commitmentKey(backend, prk);
-      const ok = backend.timingSafeEqual(expected, header.commitment!);
-      expected.fill(0);
-      if (!ok) {
-        prk.fill(0);
-        throw new StrongroomError('AUTHENTICATION_FAILED', 'Key commitment does not match: the message was not encrypted with this data key');
-      }
-    }
-    const key = contentKey(backend, header.suite, dataKey, header.messageId, prk);
-    prk?.fill(0);
-    try {
-      const aad = onlyAuthenticate.length === 0 ? parsed.headerBody : concatBytes([parsed.headerBody, onlyAuthenticate]);
-      backend.gcmDecrypt(key, parsed.headerIv, aad, [], parsed.headerTag);
-    } catch (e) {
-      key.fill(0);
-      if (StrongroomError.isInstance(e, 'AUTHENTICATION_FAILED')) {
-        throw new StrongroomError(
-          'AUTHENTICATION_FAILED',
-          'The message header failed authentication: the message was altered, or it was written with requiredEncryptionContextKeys ' +
-            "and decrypt's encryptionContext does not reproduce exactly those pairs (pass every required key with its value, and no other key the message does not store)",
-        );
-      }
-      throw e;
-    }
+    const key = verifyHeader(backend, parsed, dataKey, onlyAuthenticate);
     this.key = key;
     if (header.suite.signature) {
       const publicKey = header.encryptionContext['aws-crypto-public-key'];
@@ -194,19 +167,16 @@ export class MessageDecoder {
 
   private frame(header: MessageHeader, out: Uint8Array[]): boolean {
     const q = this.queue;
-    if (q.length < 4) return false;
-    const final = q.u32At(0) === FINAL_FRAME_MARKER;
-    const prefixLength = final ? 24 : 16;
-    if (q.length < prefixLength) return false;
-    const sequence = q.u32At(final ? 4 : 0);
-    if (sequence !== this.sequence) throw malformed(`Frame sequence number ${sequence} is out of order (expected ${this.sequence})`);
-    const length = final ? q.u32At(20) : header.frameLength;
-    if (length > header.frameLength) throw malformed(`The final frame's length ${length} exceeds the frame length ${header.frameLength}`);
-    const total = prefixLength + length + 16;
-    if (q.length < total) return false;
-    const plaintext = this.openSealed(prefixLength, length, final ? 8 : 4, bodyAad(header.messageId, final ? 'final' : 'frame', sequence, length));
+    const shape = frameShape((offset) => q.u32At(offset), q.length, header.frameLength, this.sequence);
+    if (!shape || q.length < shape.total) return false;
+    const prefix = q.takeBytes(shape.prefixLength);
+    const ciphertext = q.take(shape.length);
+    const tag = q.takeBytes(16);
+    this.consumed += shape.total;
+    this.verify(prefix, ciphertext, tag);
+    const plaintext = openFrame(this.options.backend, this.key!, header.messageId, shape, prefix, ciphertext, tag);
     this.sequence++;
-    if (final) {
+    if (shape.final) {
       this.held = plaintext;
       this.finishBody();
     } else {
@@ -226,27 +196,22 @@ export class MessageDecoder {
     }
     const total = 20 + length + 16;
     if (q.length < total) return false;
-    this.held = this.openSealed(20, length, 0, bodyAad(header.messageId, 'single', 1, length));
+    const prefix = q.takeBytes(20);
+    const ciphertext = q.take(length);
+    const tag = q.takeBytes(16);
+    this.consumed += total;
+    this.verify(prefix, ciphertext, tag);
+    this.held = this.options.backend.gcmDecrypt(this.key!, prefix.subarray(0, 12), bodyAad(header.messageId, 'single', 1, length), ciphertext, tag);
     this.finishBody();
     return true;
   }
 
-  /**
-   * Consume `prefix ‖ ciphertext(length) ‖ tag(16)` (all queued), feed it to the signature verifier,
-   * and decrypt it with the IV found at `ivOffset` in the prefix.
-   */
-  private openSealed(prefixLength: number, length: number, ivOffset: number, aad: Uint8Array): Uint8Array[] {
-    const q = this.queue;
-    const prefix = q.takeBytes(prefixLength);
-    const ciphertext = q.take(length);
-    const tag = q.takeBytes(16);
-    this.consumed += prefixLength + length + 16;
-    if (this.verifier) {
-      this.verifier.update(prefix);
-      for (const c of ciphertext) this.verifier.update(c);
-      this.verifier.update(tag);
-    }
-    return this.options.backend.gcmDecrypt(this.key!, prefix.subarray(ivOffset, ivOffset + 12), aad, ciphertext, tag);
+  /** Feed a sealed piece to the signature verifier (signed suites). */
+  private verify(prefix: Uint8Array, ciphertext: readonly Uint8Array[], tag: Uint8Array): void {
+    if (!this.verifier) return;
+    this.verifier.update(prefix);
+    for (const c of ciphertext) this.verifier.update(c);
+    this.verifier.update(tag);
   }
 
   private finishBody(): void {

@@ -5,40 +5,22 @@
  * Memory: at most one frame of plaintext is held (a frame is sealed only once we know whether it is
  * the final one, because the final frame's AAD label and length differ).
  */
-import type { CryptoBackend, IncrementalSigner, SigningKeyPair } from './backend';
-import { bodyAad, FINAL_FRAME_MARKER, frameIv, MAX_FRAMES, MAX_NON_FRAMED_LENGTH } from './body';
-import { concatBytes } from './bytes';
+import type { IncrementalSigner, SigningKeyPair } from './backend';
+import { bodyAad, frameIv, MAX_NON_FRAMED_LENGTH } from './body';
 import { StrongroomError } from './errors';
-import { CONTENT_FRAMED, CONTENT_NON_FRAMED, type MessageHeader, serializeHeaderBody } from './header';
-import { commitmentKey, committingPrk, contentKey } from './kdf';
-import type { EncryptedDataKey, EncryptionContext } from './key-provider';
-import { onlyAuthenticateAad, splitForEncrypt } from './required-context';
-import type { AlgorithmSuite } from './suites';
+import { sealFrame } from './frame';
+import type { MessageHeader } from './header';
+import { newMessage, sealHeader, type NewMessage, type NewMessageInput } from './header-auth';
 
-export interface EncoderInput {
-  readonly backend: CryptoBackend;
-  readonly suite: AlgorithmSuite;
-  /** Not retained: the content key is derived synchronously in the constructor. */
-  readonly dataKey: Uint8Array;
-  readonly encryptedDataKeys: readonly EncryptedDataKey[];
-  /** The full context, including `aws-crypto-public-key` for signing suites. */
-  readonly encryptionContext: EncryptionContext;
-  /**
-   * Keys of encryptionContext authenticated by the header tag but not stored in the header
-   * (spec: client-apis/encrypt.md, "encryption context to only authenticate").
-   */
-  readonly requiredEncryptionContextKeys?: readonly string[];
+export interface EncoderInput extends NewMessageInput {
   readonly signingKey: SigningKeyPair | undefined;
-  /** 0 writes a non-framed body (only for in-memory input). */
-  readonly frameLength: number;
 }
 
 export class MessageEncoder {
   readonly header: MessageHeader;
+  private readonly message: NewMessage;
   private readonly key: Uint8Array;
   private readonly signer: IncrementalSigner | undefined;
-  /** Appended to the header body in the header tag's AAD (zero bytes when nothing is required). */
-  private readonly headerAadTail: Uint8Array;
   private pending: Uint8Array[] = [];
   private pendingLength = 0;
   private sequence = 1;
@@ -48,37 +30,18 @@ export class MessageEncoder {
   bytesIn = 0;
 
   constructor(private readonly input: EncoderInput) {
-    const { backend, suite, dataKey, frameLength } = input;
-    const messageId = backend.randomBytes(suite.messageVersion === 2 ? 32 : 16);
-    const prk = suite.committing ? committingPrk(backend, dataKey, messageId) : undefined;
-    const { stored, onlyAuthenticate } = splitForEncrypt(input.encryptionContext, input.requiredEncryptionContextKeys ?? []);
-    this.headerAadTail = onlyAuthenticateAad(onlyAuthenticate);
-    this.header = {
-      version: suite.messageVersion,
-      suite,
-      messageId,
-      encryptionContext: stored,
-      encryptedDataKeys: input.encryptedDataKeys,
-      contentType: frameLength === 0 ? CONTENT_NON_FRAMED : CONTENT_FRAMED,
-      frameLength,
-      commitment: prk ? commitmentKey(backend, prk) : undefined,
-    };
-    this.key = contentKey(backend, suite, dataKey, messageId, prk);
-    prk?.fill(0);
-    this.signer = input.signingKey ? backend.createSigner(input.signingKey) : undefined;
+    this.message = newMessage(input);
+    this.header = this.message.header;
+    this.key = this.message.key;
+    this.signer = input.signingKey ? input.backend.createSigner(input.signingKey) : undefined;
   }
 
   /** Header body ‖ header authentication. Call once, first. */
   start(): Uint8Array[] {
     if (this.started) throw new StrongroomError('INTERNAL', 'MessageEncoder.start() called twice');
     this.started = true;
-    const body = serializeHeaderBody(this.header);
-    const iv = new Uint8Array(12);
     // spec: client-apis/encrypt.md — AAD = header body ‖ serialized encryption context to only authenticate.
-    const aad = this.headerAadTail.length === 0 ? body : concatBytes([body, this.headerAadTail]);
-    const { tag } = this.input.backend.gcmEncrypt(this.key, iv, aad, []);
-    const out = this.header.version === 1 ? [body, iv, tag] : [body, tag];
-    return this.emit(out);
+    return this.emit(sealHeader(this.input.backend, this.message));
   }
 
   /** Feed plaintext; returns the message bytes that are ready (whole frames). */
@@ -154,23 +117,7 @@ export class MessageEncoder {
   }
 
   private sealFrame(plaintext: Uint8Array[], length: number, final: boolean): Uint8Array[] {
-    const seq = this.sequence++;
-    if (seq > MAX_FRAMES) throw new StrongroomError('LIMIT_EXCEEDED', 'A message holds at most 2^32 - 2 frames; use a larger frameLength');
-    const iv = frameIv(seq);
-    const aad = bodyAad(this.header.messageId, final ? 'final' : 'frame', seq, length);
-    const { ciphertext, tag } = this.input.backend.gcmEncrypt(this.key, iv, aad, plaintext);
-    const prefix = new Uint8Array(final ? 24 : 16);
-    const view = new DataView(prefix.buffer);
-    if (final) {
-      view.setUint32(0, FINAL_FRAME_MARKER);
-      view.setUint32(4, seq);
-      prefix.set(iv, 8);
-      view.setUint32(20, length);
-    } else {
-      view.setUint32(0, seq);
-      prefix.set(iv, 4);
-    }
-    return [prefix, ...ciphertext, tag];
+    return sealFrame(this.input.backend, this.key, this.header.messageId, this.sequence++, plaintext, length, final);
   }
 
   private sealSingleBlock(plaintext: Uint8Array[], length: number): Uint8Array[] {

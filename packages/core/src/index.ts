@@ -18,6 +18,7 @@ export {
   DEFAULT_FRAME_LENGTH,
   DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
   DEFAULT_MAX_FRAME_LENGTH,
+  FRAMED_SUITE_ID,
   type ClientOptions,
   type DecryptOptions,
   type DecryptResult,
@@ -29,6 +30,11 @@ export { createDataKeyCache, type DataKeyCache, type DataKeyCacheOptions, type D
 export { RawAesKeyProvider, type RawAesKeyProviderOptions } from './raw-aes-provider';
 export { RawRsaKeyProvider, type RawRsaKeyProviderOptions, type RsaPadding } from './raw-rsa-provider';
 export type { MessageHeader, ParsedHeader } from './header';
+export type { FramedSealer } from './framed-seal';
+export type { FramedMessage, FrameRunReader } from './framed-open';
+export { framedLayout, framesFor, frameOffset, type FramedLayout, type FrameSpan } from './framed-layout';
+export { REGULAR_FRAME_OVERHEAD, FINAL_FRAME_OVERHEAD } from './frame';
+export { framedHeaderNeed } from './framed-header';
 export { parseHeader, serializeHeaderBody } from './header';
 export { serializeEncryptionContext, parseEncryptionContext, RESERVED_PREFIX } from './encryption-context';
 export type { Input } from './input';

@@ -1,0 +1,142 @@
+/**
+ * A framed message sealed frame by frame, in any order: the header first, then each frame by its
+ * sequence number, so the parts of a multipart upload can be sealed independently and concurrently.
+ * The result is byte for byte a normal framed message (any AWS Encryption SDK reads it).
+ * spec: data-format/message-body.md#framed-data — sequence numbers start at 1 and increase by one;
+ * every frame but the final one holds exactly the frame length; the final frame is the last one.
+ *
+ * The frame IV is the sequence number, so sealing one number twice would reuse a GCM nonce: each
+ * number is sealed at most once, and never above the final frame's.
+ */
+import type { CryptoBackend } from './backend';
+import { MAX_FRAMES } from './body';
+import { concatBytes } from './bytes';
+import { StrongroomError } from './errors';
+import { sealFrame } from './frame';
+import type { MessageHeader } from './header';
+import { newMessage, sealHeader, type NewMessageInput } from './header-auth';
+
+/** Seals the frames of one framed message (from `client.createFramedSealer()`). */
+export interface FramedSealer {
+  readonly header: MessageHeader;
+  /** The serialized, authenticated header: the message's first bytes. */
+  readonly headerBytes: Uint8Array;
+  readonly frameLength: number;
+  /**
+   * Seal frame `sequence` (1-based). A regular frame holds exactly `frameLength` bytes; the final
+   * frame 0 … `frameLength`. Returns the frame's bytes, to be placed at
+   * `headerBytes.length + (sequence − 1) × (frameLength + 32)`.
+   * @throws StrongroomError INVALID_ARGUMENT for a sequence number sealed before, a frame after the
+   *   final one, a second final frame or a wrong length; LIMIT_EXCEEDED past 2^32 − 2 frames.
+   */
+  sealFrame(sequence: number, plaintext: Uint8Array | readonly Uint8Array[], isFinal: boolean): Uint8Array;
+  /** Check that frames 1 … final were all sealed (else INVALID_ARGUMENT), then wipe the key. */
+  finish(): void;
+  /** Wipe the key without finishing (on error or abort). */
+  destroy(): void;
+}
+
+/** Sequence numbers sealed so far, as sorted disjoint intervals (parts seal runs, so these stay few). */
+function createIntervalSet() {
+  const runs: [number, number][] = [];
+  const indexAfter = (n: number) => {
+    let lo = 0;
+    let hi = runs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (runs[mid]![0] <= n) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return {
+    has(n: number): boolean {
+      const i = indexAfter(n) - 1;
+      return i >= 0 && runs[i]![1] >= n;
+    },
+    add(n: number): void {
+      const i = indexAfter(n);
+      const before = runs[i - 1];
+      const after = runs[i];
+      if (before && before[1] === n - 1) {
+        before[1] = n;
+        if (after && after[0] === n + 1) {
+          before[1] = after[1];
+          runs.splice(i, 1);
+        }
+      } else if (after && after[0] === n + 1) after[0] = n;
+      else runs.splice(i, 0, [n, n]);
+    },
+    max(): number {
+      return runs.length === 0 ? 0 : runs[runs.length - 1]![1];
+    },
+    /** True when exactly 1 … n are present. */
+    isPrefix(n: number): boolean {
+      return runs.length === 1 && runs[0]![0] === 1 && runs[0]![1] === n;
+    },
+    /** First missing number ≥ 1. */
+    firstGap(): number {
+      return runs.length === 0 || runs[0]![0] !== 1 ? 1 : runs[0]![1] + 1;
+    },
+  };
+}
+
+/** Build a sealer from fresh materials (the client checks the suite and frame length first). */
+export function framedSealer(backend: CryptoBackend, input: NewMessageInput): FramedSealer {
+  const message = newMessage(input);
+  const { header, key } = message;
+  const headerBytes = concatBytes(sealHeader(backend, message));
+  const frameLength = input.frameLength;
+  const sealed = createIntervalSet();
+  let finalSequence = 0;
+  let done = false;
+  const bad = (m: string) => new StrongroomError('INVALID_ARGUMENT', `sealFrame: ${m}`);
+
+  function destroy(): void {
+    done = true;
+    key.fill(0);
+  }
+
+  return {
+    header,
+    headerBytes,
+    frameLength,
+    sealFrame(sequence, plaintext, isFinal) {
+      if (done) throw bad('the sealer is finished or destroyed');
+      if (!Number.isInteger(sequence) || sequence < 1 || sequence > MAX_FRAMES) {
+        throw new StrongroomError('LIMIT_EXCEEDED', `sealFrame: sequence ${String(sequence)} is outside 1 … 2^32 − 2`);
+      }
+      const pieces: readonly Uint8Array[] = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
+      let length = 0;
+      for (const p of pieces) {
+        if (!(p instanceof Uint8Array)) throw bad('plaintext must be a Uint8Array or an array of them');
+        length += p.length;
+      }
+      if (isFinal ? length > frameLength : length !== frameLength) {
+        throw bad(`frame ${sequence} holds ${length} bytes; a ${isFinal ? 'final frame holds at most' : 'regular frame holds exactly'} ${frameLength}`);
+      }
+      if (sealed.has(sequence)) throw bad(`frame ${sequence} was sealed before (its IV would be reused)`);
+      if (finalSequence !== 0 && (isFinal || sequence > finalSequence)) {
+        throw bad(`frame ${sequence} comes after the final frame ${finalSequence}`);
+      }
+      if (isFinal && sealed.max() > sequence) throw bad(`the final frame ${sequence} would precede frame ${sealed.max()}`);
+      const out = concatBytes(sealFrame(backend, key, header.messageId, sequence, pieces, length, isFinal));
+      sealed.add(sequence);
+      if (isFinal) finalSequence = sequence;
+      return out;
+    },
+    finish() {
+      if (done) throw bad('the sealer is finished or destroyed');
+      if (finalSequence === 0) {
+        destroy();
+        throw bad('the final frame was never sealed');
+      }
+      if (!sealed.isPrefix(finalSequence)) {
+        destroy();
+        throw bad(`frame ${sealed.firstGap()} was never sealed (frames 1 … ${finalSequence} must all be sealed)`);
+      }
+      destroy();
+    },
+    destroy,
+  };
+}
