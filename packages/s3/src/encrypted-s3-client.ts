@@ -15,6 +15,7 @@ import {
   PutObjectCommand,
   UploadPartCommand,
   UploadPartCopyCommand,
+  type CompleteMultipartUploadCommandOutput,
   type GetObjectCommandInput,
   type GetObjectCommandOutput,
   type PutObjectCommandInput,
@@ -28,13 +29,15 @@ import { abortUpload, completeUpload, createUpload, uploadPart, type MultipartSt
 import { deleteObject, deleteObjects, getObject, headObject, putObject } from './object-ops';
 import { resolveConfig, type EncryptedS3ClientConfig, type EncryptedSendOptions, type ResolvedConfig } from './options';
 import { EncryptedUpload, type UploadParams } from './upload';
+import { copyObject, type CopyObjectParams } from './copy-object';
 
 /** Any S3 command, typed like `S3Client.send`'s parameter. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type S3Command<I extends ServiceInputTypes, O extends ServiceOutputTypes> = Command<ServiceInputTypes, I, ServiceOutputTypes, O, any>;
 
 /**
- * Client-side encryption for S3, interoperable with the Amazon S3 Encryption Client (V2/V3 formats).
+ * Client-side encryption for S3, interoperable with the Amazon S3 Encryption Client (V2/V3 formats),
+ * and framed objects (`format: 'framed'`: AWS Encryption SDK messages, docs/s3.md).
  *
  * @example
  * ```ts
@@ -74,6 +77,9 @@ export class EncryptedS3Client {
     if (any instanceof HeadObjectCommand) return (await headObject(cfg, any.input, o)) as unknown as O;
     if (any instanceof DeleteObjectCommand) return (await deleteObject(cfg, any.input, o)) as unknown as O;
     if (any instanceof DeleteObjectsCommand) return (await deleteObjects(cfg, any.input, o)) as unknown as O;
+    if (any instanceof CreateMultipartUploadCommand && cfg.writeFormat === 'framed') {
+      throw new StrongroomError('UNSUPPORTED', 'format "framed": write multipart objects with upload() (parts must carry whole frames)');
+    }
     if (any instanceof CreateMultipartUploadCommand) return (await createUpload(cfg, this.#uploads, any.input, o)) as unknown as O;
     if (any instanceof UploadPartCommand) return (await uploadPart(cfg, this.#uploads, any.input, o)) as unknown as O;
     if (any instanceof CompleteMultipartUploadCommand) return (await completeUpload(cfg, this.#uploads, any.input, o)) as unknown as O;
@@ -101,5 +107,14 @@ export class EncryptedS3Client {
    */
   upload(params: UploadParams): EncryptedUpload {
     return new EncryptedUpload(this.#cfg, params);
+  }
+
+  /**
+   * Copy an object by re-encrypting it for the destination (any source format; written in this
+   * client's format). The way to move a framed object, which is bound to its bucket and key.
+   * @throws StrongroomError as getObject and upload().
+   */
+  copyObject(params: CopyObjectParams): Promise<CompleteMultipartUploadCommandOutput> {
+    return copyObject(this.#cfg, params);
   }
 }

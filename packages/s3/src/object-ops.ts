@@ -37,6 +37,9 @@ import { existingObjectMaterials, newObjectMaterials, type ContentMaterials } fr
 import * as K from './metadata-keys';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
 import { UPLOAD_METADATA } from './upload-marker';
+import { FRAMED_FORMAT_METADATA, isFramedObject } from './framed-format';
+import { getFramedObject, getFramedRange, headFramed, probeObject } from './framed-read';
+import { putFramed } from './framed-write';
 import { ciphertextRangeFor, decryptRange, isSuffixRange, notSatisfiable, parseContentRange, parseRange } from './ranged-get';
 import {
   digestMetadata,
@@ -50,10 +53,16 @@ import {
 
 const sendOpts = (o: EncryptedSendOptions) => (o.abortSignal ? { abortSignal: o.abortSignal } : {});
 
+/** Metadata keys this client writes itself (envelope mapkeys and markers). */
+export function isReservedMetadata(key: string): boolean {
+  const k = key.toLowerCase();
+  return K.ALL_ENVELOPE_KEYS.has(k) || k === K.INSTRUCTION_FILE_MARKER || k === INSTRUCTION_DIGEST_METADATA || k === UPLOAD_METADATA || k === FRAMED_FORMAT_METADATA;
+}
+
 /** Reject caller metadata that would collide with envelope mapkeys. */
 export function checkUserMetadata(metadata: Record<string, string> | undefined): void {
   for (const k of Object.keys(metadata ?? {})) {
-    if (K.ALL_ENVELOPE_KEYS.has(k.toLowerCase()) || k.toLowerCase() === K.INSTRUCTION_FILE_MARKER || k.toLowerCase() === INSTRUCTION_DIGEST_METADATA || k.toLowerCase() === UPLOAD_METADATA) {
+    if (isReservedMetadata(k)) {
       throw new StrongroomError('INVALID_ARGUMENT', `Metadata: ${k} is reserved for the S3 Encryption Client envelope`);
     }
   }
@@ -88,6 +97,7 @@ export async function putObject(cfg: ResolvedConfig, input: PutObjectCommandInpu
   throwIfAborted(o.abortSignal);
   checkUserMetadata(input.Metadata);
   checkNoPlaintextChecksums(input);
+  if (cfg.writeFormat === 'framed') return putFramed(cfg, input, o);
   let bytes = await inMemoryBytes(input.Body);
   if (bytes === undefined && input.ContentLength === undefined) {
     // A stream of unknown length: S3 needs Content-Length, so hold it (bounded); upload() streams instead.
@@ -245,7 +255,20 @@ export function plaintextLength(env: Pick<Envelope, 'contentAlgorithm' | 'unencr
 /** Encrypted GetObject: full (buffered or delayed-auth) or ranged (CTR, unauthenticated). */
 export async function getObject(cfg: ResolvedConfig, input: GetObjectCommandInput, o: EncryptedSendOptions): Promise<GetObjectCommandOutput> {
   throwIfAborted(o.abortSignal);
-  if (input.Range !== undefined) return getObjectRange(cfg, input, o);
+  if (input.Range !== undefined) {
+    // The first bytes say which format this is: a framed object's header, read for its ranged GET.
+    const probe = await probeObject(cfg, input, o);
+    let framed: boolean;
+    try {
+      framed = isFramedObject(probe.Metadata);
+    } catch (error) {
+      destroyBody(probe.Body);
+      throw error;
+    }
+    if (framed) return getFramedRange(cfg, input, probe, o);
+    destroyBody(probe.Body);
+    return getObjectRange(cfg, input, o);
+  }
   if (input.PartNumber !== undefined) {
     throw new StrongroomError('UNSUPPORTED', 'PartNumber: encrypted objects cannot be read by part (the tag covers the whole object)');
   }
@@ -255,6 +278,14 @@ export async function getObject(cfg: ResolvedConfig, input: GetObjectCommandInpu
     destroyBody(res.Body);
     throw new StrongroomError('MALFORMED', 'GetObject returned a Content-Range for a request without Range');
   }
+  let framed: boolean;
+  try {
+    framed = isFramedObject(res.Metadata);
+  } catch (error) {
+    destroyBody(res.Body);
+    throw error;
+  }
+  if (framed) return getFramedObject(cfg, input, res, o);
   let materials: ContentMaterials;
   let env: Envelope;
   let length: number | undefined;
@@ -353,6 +384,7 @@ async function getObjectRange(cfg: ResolvedConfig, input: GetObjectCommandInput,
 export async function headObject(cfg: ResolvedConfig, input: HeadObjectCommandInput, o: EncryptedSendOptions): Promise<HeadObjectCommandOutput> {
   const res = await cfg.client.send(new HeadObjectCommand(input), sendOpts(o));
   const md = res.Metadata ?? {};
+  if (isFramedObject(md)) return headFramed(cfg, input, res, o);
   let env: Envelope | undefined;
   if (envelopeLocation(md) === 'metadata') env = parseEnvelope(md);
   else if (md[K.CONTENT_CIPHER_V3] !== undefined) return { ...res, ContentLength: plaintextLength({ contentAlgorithm: 'committing', unencryptedContentLength: undefined }, res.ContentLength) };

@@ -25,8 +25,22 @@ export interface EncryptedS3ClientConfig {
   readonly keyProvider?: KeyProvider;
   /** Several providers: the first wraps new objects; all are tried, in order, to unwrap. */
   readonly keyProviders?: readonly KeyProvider[];
-  /** Object format written: `v3` (key commitment, default) or `v2` (readable by every S3EC V2). */
-  readonly format?: 'v3' | 'v2';
+  /**
+   * Object format written: `v3` (key commitment, default, read by other S3 Encryption Clients),
+   * `v2` (readable by every S3EC V2), or `framed` (an AWS Encryption SDK message: any size streamed
+   * with authentication, authenticated ranged GETs, bound to its bucket and key; docs/s3.md).
+   * Every format is read whatever this says.
+   */
+  readonly format?: 'v3' | 'v2' | 'framed';
+  /**
+   * `framed` only: authenticate the object's bucket and key (required encryption context, not
+   * stored), so a copied or swapped object fails to decrypt. Default true. `false` writes objects
+   * that may be relocated (server-side copied) without re-encryption, and lets this client read such
+   * objects; a reader with the default refuses them.
+   */
+  readonly bindLocation?: boolean;
+  /** `framed` only: plaintext bytes per frame. Default 64 KiB (also the granularity of ranged GETs). */
+  readonly frameLength?: number;
   /** Default follows `format`: v3 → REQUIRE_ENCRYPT_ALLOW_DECRYPT, v2 → FORBID_ENCRYPT_ALLOW_DECRYPT. */
   readonly commitmentPolicy?: CommitmentPolicy;
   /** Where new envelopes are written (reads always fall back to the instruction file). Default `metadata`. */
@@ -56,6 +70,12 @@ export interface ResolvedConfig {
   readonly client: S3Client;
   readonly providers: readonly KeyProvider[];
   readonly writeVersion: 2 | 3;
+  /** The format PutObject and upload() write (`v2`/`v3` follow writeVersion). */
+  readonly writeFormat: 'v2' | 'v3' | 'framed';
+  /** Framed objects: bind (write) and require (read) the bucket/key binding. */
+  readonly bindLocation: boolean;
+  /** Framed objects: frame length written. */
+  readonly frameLength: number;
   readonly readV2: boolean;
   readonly envelopeLocation: 'metadata' | 'instruction-file';
   readonly instructionSuffix: string;
@@ -67,6 +87,11 @@ export interface ResolvedConfig {
   /** Mutable: ARNs learned from our own GenerateDataKey calls are appended. */
   readonly kmsKeyIds: string[];
 }
+
+/** Default frame length of framed objects: 64 KiB. */
+export const DEFAULT_FRAMED_FRAME_LENGTH = 64 * 1024;
+/** Largest frame length of framed objects (a reader holds one frame while it authenticates it): 16 MiB. */
+export const MAX_FRAMED_FRAME_LENGTH = 16 * 1024 * 1024;
 
 /** Largest object the buffered (authenticated) download mode holds in memory by default: 64 MiB. */
 export const DEFAULT_BUFFER_SIZE = 64 * 1024 * 1024;
@@ -88,18 +113,23 @@ export function resolveConfig(c: EncryptedS3ClientConfig): ResolvedConfig {
   if (c.keyProvider && c.keyProviders) throw bad('set keyProvider or keyProviders, not both');
   const providers = c.keyProviders ? [...c.keyProviders] : c.keyProvider ? [c.keyProvider] : [];
   if (providers.length === 0) throw bad('keyProvider: at least one key provider is required');
-  if (c.format !== undefined && c.format !== 'v2' && c.format !== 'v3') throw bad('format: must be "v2" or "v3"');
+  if (c.format !== undefined && c.format !== 'v2' && c.format !== 'v3' && c.format !== 'framed') throw bad('format: must be "v2", "v3" or "framed"');
   const policy: CommitmentPolicy =
     c.commitmentPolicy ?? (c.format === 'v2' ? 'FORBID_ENCRYPT_ALLOW_DECRYPT' : 'REQUIRE_ENCRYPT_ALLOW_DECRYPT');
   if (!['FORBID_ENCRYPT_ALLOW_DECRYPT', 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT'].includes(policy)) {
     throw bad('commitmentPolicy: unknown policy');
   }
   const writeVersion = policy === 'FORBID_ENCRYPT_ALLOW_DECRYPT' ? 2 : 3;
-  if (c.format && (c.format === 'v3') !== (writeVersion === 3)) {
+  if (c.format && (c.format !== 'v2') !== (writeVersion === 3)) {
     throw bad(`format "${c.format}" conflicts with commitmentPolicy ${policy}`);
   }
   if (c.bufferSize !== undefined && c.delayedAuthentication) {
     throw bad('bufferSize and delayedAuthentication are mutually exclusive (as in the Java client)');
+  }
+  if (c.bindLocation !== undefined && typeof c.bindLocation !== 'boolean') throw bad('bindLocation: true or false');
+  const frameLength = c.frameLength ?? DEFAULT_FRAMED_FRAME_LENGTH;
+  if (!Number.isSafeInteger(frameLength) || frameLength < 1 || frameLength > MAX_FRAMED_FRAME_LENGTH) {
+    throw bad(`frameLength: an integer from 1 to ${MAX_FRAMED_FRAME_LENGTH}`);
   }
   const bufferSize = c.bufferSize ?? DEFAULT_BUFFER_SIZE;
   if (!Number.isSafeInteger(bufferSize) || bufferSize < 16) throw bad('bufferSize: an integer ≥ 16');
@@ -111,6 +141,9 @@ export function resolveConfig(c: EncryptedS3ClientConfig): ResolvedConfig {
     client: c.client,
     providers,
     writeVersion,
+    writeFormat: c.format ?? (writeVersion === 3 ? 'v3' : 'v2'),
+    bindLocation: c.bindLocation ?? true,
+    frameLength,
     readV2: policy !== 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT',
     envelopeLocation,
     instructionSuffix,

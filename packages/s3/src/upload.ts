@@ -3,8 +3,9 @@
  * (same 'httpUploadProgress' event name and payload: `{ loaded, total, part, Key, Bucket }`).
  * spec: s3-encryption/client.md#optional-api-operations (multipart: in-order encryption, one cipher).
  *
- * Encryption is sequential (one GCM cipher for the object) while up to `queueSize` encrypted parts
- * are on the wire at once. Memory ≈ (queueSize + 1) × partSize. On any failure the multipart upload
+ * V2/V3: encryption is sequential (one GCM cipher for the object) while up to `queueSize` encrypted
+ * parts are on the wire at once. Framed objects (AWS Encryption SDK message, data-format/message-body.md):
+ * every part holds whole frames and is sealed on its own, the first part prefixed by the header. Memory ≈ (queueSize + 1) × partSize. On any failure the multipart upload
  * is aborted, so no object becomes visible. `loaded`/`total` count plaintext bytes.
  */
 import { EventEmitter } from 'node:events';
@@ -19,9 +20,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { StrongroomError, type EncryptionContext } from '@strongroom/core';
 import { inMemoryBytes } from './body';
-import { serializeEnvelope } from './envelope';
+import { serializeEnvelope, type SerializedEnvelope } from './envelope';
 import { newObjectMaterials } from './materials';
-import { createPartEncryptor } from './multipart-cipher';
+import { createPartEncryptor, type PartEncryptor } from './multipart-cipher';
+import { framedMetadata, framedParts, newFramedSealer } from './framed-write';
 import { checkNoPlaintextChecksums, checkUserMetadata, putObject } from './object-ops';
 import { digestMetadata, dropStagedInstruction, publishInstruction, stageInstruction, type StagedInstruction } from './instruction-commit';
 import { dropUploadMarker, putUploadMarker, uploadMetadata } from './upload-marker';
@@ -72,10 +74,13 @@ export class EncryptedUpload extends EventEmitter {
   /** @throws StrongroomError INVALID_ARGUMENT for a bad partSize/queueSize. */
   constructor(cfg: ResolvedConfig, params: UploadParams) {
     super();
-    const partSize = params.partSize ?? DEFAULT_PART_SIZE;
+    const framed = cfg.writeFormat === 'framed';
+    // Framed objects: parts carry whole frames, so the part size is a multiple of the frame length.
+    const partSize = params.partSize ?? (framed ? Math.max(1, Math.floor(DEFAULT_PART_SIZE / cfg.frameLength)) * cfg.frameLength : DEFAULT_PART_SIZE);
     const queueSize = params.queueSize ?? DEFAULT_QUEUE_SIZE;
-    if (!Number.isSafeInteger(partSize) || partSize < 16 || partSize % 16 !== 0 || partSize > 5 * 1024 ** 3) {
-      throw new StrongroomError('INVALID_ARGUMENT', 'partSize: a multiple of 16 bytes, at most 5 GiB');
+    const unit = framed ? cfg.frameLength : 16;
+    if (!Number.isSafeInteger(partSize) || partSize < unit || partSize % unit !== 0 || partSize > 5 * 1024 ** 3) {
+      throw new StrongroomError('INVALID_ARGUMENT', `partSize: a multiple of ${unit} bytes${framed ? ' (the frame length)' : ''}, at most 5 GiB`);
     }
     if (!Number.isSafeInteger(queueSize) || queueSize < 1 || queueSize > 64) {
       throw new StrongroomError('INVALID_ARGUMENT', 'queueSize: an integer from 1 to 64');
@@ -135,14 +140,19 @@ export class EncryptedUpload extends EventEmitter {
       return { ...out, ...base, $metadata: out.$metadata } as CompleteMultipartUploadCommandOutput;
     }
 
-    const materials = await newObjectMaterials(cfg.providers[0]!, cfg.writeVersion, opts.encryptionContext, cfg.materialsDescription, undefined, signal, cfg.kmsKeyIds);
-    let encryptor;
-    try {
-      encryptor = createPartEncryptor(materials.params);
-    } finally {
-      materials.wipe();
+    // Framed: each part is sealed on its own (./framed-write.ts); else one GCM cipher in part order.
+    const framed = cfg.writeFormat === 'framed' ? framedParts(await newFramedSealer(cfg, input.Bucket, input.Key, opts.encryptionContext, signal), partSize!) : undefined;
+    let encryptor: PartEncryptor | undefined;
+    let ser: SerializedEnvelope = { metadata: framedMetadata(undefined), instruction: undefined };
+    if (!framed) {
+      const materials = await newObjectMaterials(cfg.providers[0]!, cfg.writeVersion, opts.encryptionContext, cfg.materialsDescription, undefined, signal, cfg.kmsKeyIds);
+      try {
+        encryptor = createPartEncryptor(materials.params);
+      } finally {
+        materials.wipe();
+      }
+      ser = serializeEnvelope(materials.envelope, cfg.envelopeLocation);
     }
-    const ser = serializeEnvelope(materials.envelope, cfg.envelopeLocation);
     const { ContentLength: _cl, ...createInput } = input;
     // Instruction file: staged under its own name now, published after completion (./instruction-commit.ts).
     const staged: StagedInstruction | undefined = ser.instruction ? await stageInstruction(cfg, input.Bucket, input.Key, ser.instruction, { abortSignal: signal }) : undefined;
@@ -157,6 +167,7 @@ export class EncryptedUpload extends EventEmitter {
       // Marks the upload as ours for `strongroom s3 cleanup` should this process die (./upload-marker.ts).
       await putUploadMarker(cfg.client, input.Bucket, input.Key, uploadId, signal);
     } catch (error) {
+      framed?.destroy();
       if (uploadId) await cfg.client.send(new AbortMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId })).catch(() => {});
       if (staged) await dropStagedInstruction(cfg, input.Bucket, input.Key, staged);
       throw error;
@@ -177,8 +188,10 @@ export class EncryptedUpload extends EventEmitter {
         partNumber += 1;
         if (partNumber > MAX_PARTS) throw new StrongroomError('LIMIT_EXCEEDED', `more than ${MAX_PARTS} parts: raise partSize`);
         // Part buffers are pooled: at most queueSize are in use (in flight or being filled).
-        const target = pool.pop() ?? Buffer.allocUnsafe(partSize! + 16);
-        const ciphertext = encryptor.encryptPartInto(current.data, current.isLast, target);
+        const target = pool.pop() ?? Buffer.allocUnsafe(framed ? framed.maxPartBytes : partSize! + 16);
+        const ciphertext = framed
+          ? framed.sealPartInto(partNumber, current.data, current.isLast, target)
+          : encryptor!.encryptPartInto(current.data, current.isLast, target);
         const plainLength = current.data.length;
         const n = partNumber;
         const p: Promise<void> = cfg.client
@@ -207,6 +220,7 @@ export class EncryptedUpload extends EventEmitter {
       }
       await Promise.all(inflight);
       if (failure) throw failure;
+      framed?.finish(); // every frame up to the final one sealed, else no object becomes visible
       completed.sort((a, b) => a.PartNumber! - b.PartNumber!);
       const out = await cfg.client.send(
         new CompleteMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
@@ -218,6 +232,7 @@ export class EncryptedUpload extends EventEmitter {
       if (staged) await publishInstruction(cfg, input.Bucket, input.Key, staged, { abortSignal: signal });
       return out;
     } catch (error) {
+      framed?.destroy();
       if (completedUpload) throw error; // the object is in place and readable (staged instruction file)
       this.#controller.abort(error);
       await Promise.allSettled(inflight);
