@@ -5,11 +5,12 @@
  * through Node's process.resourceUsage()).
  */
 import { spawn } from 'node:child_process';
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { generatedStream } from '@strongroom/testing';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { startLocalS3 } from '../src/local-s3';
 import { CLI, ROOT } from './helpers';
 
@@ -64,22 +65,8 @@ export function storedObjectPath(stack: S3OnlyStack, key: string): string {
   return join(stack.storage, BUCKET, `${key}._S3rver_object`);
 }
 
-/** `size` bytes of deterministic pseudo-random data (an AES-CTR keystream of `seed`), generated as it is read. */
-export function generated(size: number, seed: number): Readable {
-  const key = createHash('sha256').update(`strongroom-test-${seed}`).digest();
-  const ctr = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  const zeros = Buffer.alloc(1 << 20);
-  let left = size;
-  return new Readable({
-    highWaterMark: 1 << 20,
-    read() {
-      if (left === 0) return void this.push(null);
-      const n = Math.min(left, zeros.length);
-      left -= n;
-      this.push(ctr.update(zeros.subarray(0, n)));
-    },
-  });
-}
+/** `size` bytes of deterministic pseudo-random data, generated as it is read (@strongroom/testing). */
+export const generated = (size: number, seed: number): Readable => generatedStream(size, seed);
 
 /** SHA-256 (hex) of a stream. */
 export async function sha256Of(stream: Readable): Promise<string> {

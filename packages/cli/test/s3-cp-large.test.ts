@@ -46,16 +46,41 @@ function flipStoredByte(key: string, offset: number): void {
   }
 }
 
+describe('s3 cp: a 1 GiB framed object (the default format)', () => {
+  it('up from a pipe and down to a pipe, each frame verified, peak RSS growth < 64 MiB both ways', async () => {
+    const GiB = 1024 * MiB;
+    const expected = await sha256Of(generated(GiB, 3));
+    // Baselines: the same commands on a 1 MiB framed object.
+    const smallUp = await runCliStreaming(cp('-', `s3://${BUCKET}/framed-small.bin`), { stdin: generated(MiB, 4), env });
+    expect(smallUp.code).toBe(0);
+    const smallDown = await runCliStreaming(cp(`s3://${BUCKET}/framed-small.bin`, '-'), { env });
+    expect(smallDown.code).toBe(0);
+
+    const up = await runCliStreaming(cp('-', `s3://${BUCKET}/framed-1g.bin`), { stdin: generated(GiB, 3), env });
+    expect(errorLines(up.stderr)).toEqual([]);
+    expect(up.code).toBe(0);
+    const down = await runCliStreaming(cp(`s3://${BUCKET}/framed-1g.bin`, '-'), { env });
+    expect(errorLines(down.stderr)).toEqual([]);
+    expect(down.code).toBe(0);
+    expect(down.stdoutBytes).toBe(GiB);
+    expect(down.stdoutSha256).toBe(expected);
+    const mib = (n: number) => (n / MiB).toFixed(1);
+    console.info(`s3 cp 1 GiB framed: peak RSS up ${mib(up.maxRssBytes)} MiB (1 MiB: ${mib(smallUp.maxRssBytes)}), down ${mib(down.maxRssBytes)} MiB (1 MiB: ${mib(smallDown.maxRssBytes)})`);
+    expect(up.maxRssBytes - smallUp.maxRssBytes).toBeLessThan(64 * MiB);
+    expect(down.maxRssBytes - smallDown.maxRssBytes).toBeLessThan(64 * MiB);
+  }, 1_200_000);
+});
+
 describe('s3 cp: V3 objects larger than bufferSize', () => {
   it('downloads a 300 MiB object into a file (0600), authenticated, in bounded memory', async () => {
     const expected = await sha256Of(generated(BIG, 1));
-    const up = await runCliStreaming(cp('-', `s3://${BUCKET}/big.bin`), { stdin: generated(BIG, 1), env });
+    const up = await runCliStreaming([...cp('-', `s3://${BUCKET}/big.bin`), '--format', 'v3'], { stdin: generated(BIG, 1), env });
     expect(errorLines(up.stderr)).toEqual([]);
     expect(up.code).toBe(0);
     expect(statSync(storedObjectPath(stack, 'big.bin')).size).toBe(BIG + 16); // V3: ciphertext ‖ tag
 
     // Baseline: the same command on a small object.
-    const small = await runCliStreaming(cp('-', `s3://${BUCKET}/small.bin`), { stdin: generated(MiB, 2), env });
+    const small = await runCliStreaming([...cp('-', `s3://${BUCKET}/small.bin`), '--format', 'v3'], { stdin: generated(MiB, 2), env });
     expect(small.code).toBe(0);
     const base = await runCliStreaming(cp(`s3://${BUCKET}/small.bin`, join(out, 'small.bin')), { env });
     expect(base.code).toBe(0);

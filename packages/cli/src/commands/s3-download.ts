@@ -1,7 +1,10 @@
 /**
  * `strongroom s3 cp s3://bucket/key FILE|-`: download and decrypt one object.
  *
- * A file target is authenticated at file level, at any object size: the plaintext streams (the S3
+ * Framed objects come through EncryptedS3Client.download(): concurrent ranged GETs, each frame
+ * verified before release, so any target (a file or a pipe) gets only authenticated bytes.
+ *
+ * For V2/V3 objects a file target is authenticated at file level, at any object size: the plaintext streams (the S3
  * Encryption Client's delayed authentication) into a private partial file in the target's directory
  * (../private-file.ts: unnamed, or exclusive 0600 under an unpredictable name), and the file gets the
  * target name only after the AES-GCM tag at the end of the object verified. A bad tag, a truncated
@@ -15,7 +18,6 @@
  * options (https://docs.aws.amazon.com/amazon-s3-encryption-client/latest/developerguide/features.html),
  * AES-GCM (NIST SP 800-38D: the tag covers the whole ciphertext), rename(2).
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { EncryptionContext } from '@strongroom/core';
@@ -38,6 +40,12 @@ export interface S3DownloadParams {
   destination: string;
   encryptionContext: EncryptionContext;
   signal: AbortSignal;
+  /** Ranged GETs in flight for a framed object (EncryptedS3Client.download()). */
+  concurrency: number;
+  /** Plaintext bytes per ranged GET of a framed object. */
+  partSize?: number;
+  /** Called with the object's metadata before any byte is written; throws to refuse the object. */
+  checkContext?: (metadata: Record<string, string> | undefined) => void;
   /** Releases plaintext only after the tag verified (bounded by its bufferSize). */
   buffered: EncryptedS3Client;
   /** Streams plaintext before the tag verified (delayed authentication): only into a private file. */
@@ -50,8 +58,23 @@ export interface S3DownloadParams {
  *   stream target larger than bufferSize, …), IO_ERROR from the output file; S3 errors unchanged.
  */
 export async function downloadObject(p: S3DownloadParams): Promise<void> {
-  const get = (s3: EncryptedS3Client) =>
-    s3.send(new GetObjectCommand({ Bucket: p.bucket, Key: p.key }), { encryptionContext: p.encryptionContext, abortSignal: p.signal });
+  const get = async (s3: EncryptedS3Client) => {
+    const out = await s3.download({
+      Bucket: p.bucket,
+      Key: p.key,
+      encryptionContext: p.encryptionContext,
+      abortSignal: p.signal,
+      concurrency: p.concurrency,
+      ...(p.partSize ? { partSize: p.partSize } : {}),
+    });
+    try {
+      p.checkContext?.(out.Metadata);
+    } catch (error) {
+      (out.Body as Readable).destroy();
+      throw error;
+    }
+    return out;
+  };
   const label = `download s3://${p.bucket}/${p.key}`;
   if (isStreamTarget(p.destination)) {
     const out = await get(p.buffered);
