@@ -264,7 +264,7 @@ describe('strongroom s3 cp', () => {
     expect(down.code).toBe(EXIT.USAGE);
     expect(errorLines(down.stderr)).toHaveLength(1);
     expect(existsSync(file('v3-ctx'))).toBe(false);
-  });
+  }, 120_000);
 
   it('framed objects (the default) bind --context with any key: the wrong context or none fails, nothing written', async () => {
     const up = await runCli(c('s3', 'cp', sampleFile, 's3://strongroom-dev/cli/framed-ctx.bin', '--key', 'hsm://strongroom-dev-kek', '--context', 'tenant=acme'));
@@ -279,7 +279,7 @@ describe('strongroom s3 cp', () => {
       expect(errorLines(bad.stderr)).toHaveLength(1);
       expect(existsSync(file('framed-ctx'))).toBe(false);
     }
-  });
+  }, 120_000);
 
   it('fails in one line for a missing object or the wrong key', async () => {
     const missing = await runCli(c('s3', 'cp', 's3://strongroom-dev/cli/none', file('none'), '--key', 'hsm://strongroom-dev-kek'));

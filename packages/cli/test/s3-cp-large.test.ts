@@ -5,7 +5,8 @@
  * the target name (a file already there keeps its content) and no partial file. The real CLI binary,
  * a real s3rver over a real socket, data generated as it streams.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync, createReadStream } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { flipStoredBit } from '@strongroom/testing';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/exit';
@@ -31,20 +32,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Flip one bit of the stored ciphertext at `offset` (from the end when negative). */
-function flipStoredByte(key: string, offset: number): void {
-  const path = storedObjectPath(stack, key);
-  const fd = openSync(path, 'r+');
-  try {
-    const at = offset < 0 ? statSync(path).size + offset : offset;
-    const b = Buffer.alloc(1);
-    readSync(fd, b, 0, 1, at);
-    b[0]! ^= 0x01;
-    writeSync(fd, b, 0, 1, at);
-  } finally {
-    closeSync(fd);
-  }
-}
+/** Flip one bit of the stored ciphertext at `offset` (from the end when negative); twice restores it. */
+const flipStoredByte = (key: string, offset: number) => flipStoredBit(storedObjectPath(stack, key), offset);
 
 describe('s3 cp: a 1 GiB framed object (the default format)', () => {
   it('up from a pipe and down to a pipe, each frame verified, peak RSS growth < 64 MiB both ways', async () => {

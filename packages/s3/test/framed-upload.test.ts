@@ -12,6 +12,7 @@ import { StrongroomError } from '@strongroom/core';
 import { EncryptedS3Client, type Progress } from '../src/index';
 import type { LocalS3 } from './helpers/s3rver';
 import { s3Servers } from './helpers/s3-servers';
+import { countInFlight } from './helpers/in-flight';
 import { aesProvider } from './helpers/providers';
 
 const FRAME = 4096;
@@ -44,27 +45,14 @@ describe.each(s3Servers('framed upload'))('framed upload() on %s', (server, star
   ])('%s: reads back; progress as lib-storage; up to queueSize parts in flight', async (_name, size, stream) => {
     const data = randomBytes(size);
     const key = `fup/${size}/${stream}`;
-    const stats = { inFlight: 0, peak: 0, parts: 0 };
-    s3.client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName !== 'UploadPartCommand') return next(args);
-        stats.parts++;
-        stats.peak = Math.max(stats.peak, ++stats.inFlight);
-        try {
-          return await next(args);
-        } finally {
-          stats.inFlight--;
-        }
-      },
-      { step: 'initialize', name: 'countParts' },
-    );
+    const stats = countInFlight(s3.client, 'UploadPartCommand');
     try {
       const up = framed().upload({ Bucket: s3.bucket, Key: key, Body: stream ? chunked(data) : data, partSize: 65_536, queueSize: 3 });
       const events: Progress[] = [];
       up.on('httpUploadProgress', (p: Progress) => events.push(p));
       await up.done();
       expect((await read(key)).equals(data)).toBe(true);
-      expect(stats.parts).toBe(Math.ceil(size / 65_536));
+      expect(stats.total).toBe(Math.ceil(size / 65_536));
       expect(stats.peak).toBeGreaterThan(1);
       expect(stats.peak).toBeLessThanOrEqual(3);
       expect(events.at(-1)!.loaded).toBe(size);
@@ -73,7 +61,7 @@ describe.each(s3Servers('framed upload'))('framed upload() on %s', (server, star
       expect([...loaded].sort((a, b) => a - b)).toEqual(loaded);
       if (!stream) expect(events.at(-1)!.total).toBe(size);
     } finally {
-      s3.client.middlewareStack.remove('countParts');
+      stats.stop();
     }
   });
 

@@ -10,14 +10,14 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { REGULAR_FRAME_OVERHEAD, StrongroomError, parseHeader } from '@strongroom/core';
-import { generatedSlice, generatedStream } from '@strongroom/testing';
+import { flipStoredBit, generatedSlice, generatedStream } from '@strongroom/testing';
 import { createHash } from 'node:crypto';
 import { EncryptedS3Client } from '../src/index';
 import { AES_KEY, aesProvider } from './helpers/providers';
@@ -33,17 +33,7 @@ let s3: LocalS3;
 const stored = (key: string, suffix = '') => join(s3.directory!, s3.bucket, `${key}._S3rver_object${suffix}`);
 
 /** Flip one bit of the stored object at `offset`, in place (s3rver keeps its ETag). */
-function flip(key: string, offset: number): void {
-  const fd = openSync(stored(key), 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    readSync(fd, b, 0, 1, offset);
-    b[0]! ^= 0x01;
-    writeSync(fd, b, 0, 1, offset);
-  } finally {
-    closeSync(fd);
-  }
-}
+const flip = (key: string, offset: number) => flipStoredBit(stored(key), offset);
 
 /** Run the child (see helpers/large-transfer-child.mjs), streaming `stdin` into it. */
 async function child(mode: 'up' | 'down', stdin?: Readable): Promise<{ growth: number; events?: number; loaded?: number; bytes?: number; sha256?: string; contentLength?: number }> {

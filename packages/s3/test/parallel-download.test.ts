@@ -8,35 +8,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { REGULAR_FRAME_OVERHEAD, StrongroomError, parseHeader } from '@strongroom/core';
 import { EncryptedS3Client } from '../src/index';
 import type { LocalS3 } from './helpers/s3rver';
 import { s3Servers } from './helpers/s3-servers';
+import { countInFlight } from './helpers/in-flight';
 import { aesProvider } from './helpers/providers';
 
 const FRAME = 4096;
 let s3: LocalS3;
-
-/** Counts the ranged GETs in flight on `client` (a middleware on the real client) and their peak. */
-function countRangedGets(client: S3Client) {
-  const stats = { inFlight: 0, peak: 0, total: 0 };
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as { Range?: string };
-      if (context.commandName !== 'GetObjectCommand' || input.Range === undefined) return next(args);
-      stats.total++;
-      stats.peak = Math.max(stats.peak, ++stats.inFlight);
-      try {
-        return await next(args);
-      } finally {
-        stats.inFlight--;
-      }
-    },
-    { step: 'initialize', name: 'countRangedGets' },
-  );
-  return stats;
-}
 
 /** Read a body, keeping what arrived before an error. */
 async function drain(body: AsyncIterable<Uint8Array>): Promise<{ data: Buffer; error?: unknown }> {
@@ -90,7 +71,7 @@ describe.each(s3Servers('parallel download'))('download() on %s', (_server, star
   it('keeps up to `concurrency` ranged GETs in flight, never more', async () => {
     const data = randomBytes(64 * FRAME);
     await put('par/inflight', data);
-    const stats = countRangedGets(s3.client);
+    const stats = countInFlight(s3.client, 'GetObjectCommand', (input) => input.Range !== undefined);
     try {
       for (const concurrency of [1, 4]) {
         stats.peak = 0;
@@ -103,7 +84,7 @@ describe.each(s3Servers('parallel download'))('download() on %s', (_server, star
         if (concurrency > 1) expect(stats.peak).toBeGreaterThan(1);
       }
     } finally {
-      s3.client.middlewareStack.remove('countRangedGets');
+      stats.stop();
     }
   });
 

@@ -3,3 +3,4 @@ export * from './conformance';
 export * from './servers/index';
 export * from './required-ec-vectors';
 export * from './generated-data';
+export * from './tamper';
