@@ -15,14 +15,16 @@ import type { ResolvedConfig } from './options';
 
 /** Object metadata (without `x-amz-meta-`) marking a framed object; its value is {@link FRAMED_FORMAT_VALUE}. */
 export const FRAMED_FORMAT_METADATA = 'x-strongroom-format';
+/** The value of {@link FRAMED_FORMAT_METADATA}: the body is an AWS Encryption SDK message (v2, 0x0478, framed). */
 export const FRAMED_FORMAT_VALUE = 'esdk-framed';
 /** Encryption-context keys this format reserves (a caller's context may not use the prefix). */
 export const RESERVED_CONTEXT_PREFIX = 'strongroom:';
 /** Stored (authenticated) pair saying which required pairs the object is bound to. */
 export const BINDING_CONTEXT_KEY = 'strongroom:binding';
 export const BINDING_VALUE = 'bucket,key';
-/** Required pairs: authenticated, not stored; the reader supplies them from its own request. */
+/** Required pair (authenticated, not stored) holding the object's bucket; the reader supplies it from its own request. */
 export const BUCKET_CONTEXT_KEY = 'strongroom:bucket';
+/** Required pair (authenticated, not stored) holding the object's key; the reader supplies it from its own request. */
 export const KEY_CONTEXT_KEY = 'strongroom:key';
 const BOUND_KEYS = [BUCKET_CONTEXT_KEY, KEY_CONTEXT_KEY] as const;
 

@@ -26,7 +26,7 @@ import {
   type FrameRunReader,
 } from '@strongroom/core';
 import { collect, destroyBody, iterateBody, readableOf } from './body';
-import { BINDING_CONTEXT_KEY, checkReadContext, explainBindingFailure, framedClient, readContext } from './framed-format';
+import { BINDING_CONTEXT_KEY, checkReadContext, explainBindingFailure, framedClient, isFramedObject, readContext } from './framed-format';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
 import { isSuffixRange, notSatisfiable, parseContentRange, parseRange } from './ranged-get';
 
@@ -42,6 +42,16 @@ type ObjectInput = Pick<GetObjectCommandInput, 'Bucket' | 'Key'> & Partial<GetOb
 export async function probeObject(cfg: ResolvedConfig, input: ObjectInput, o: EncryptedSendOptions): Promise<GetObjectCommandOutput> {
   const { PartNumber: _p, ...rest } = input;
   return cfg.client.send(new GetObjectCommand({ ...rest, Range: `bytes=0-${HEADER_PROBE_BYTES - 1}` }), sendOpts(o));
+}
+
+/** Whether a GetObject response is of a framed object (its body is released when the marker is bad). */
+export function isFramedResponse(res: GetObjectCommandOutput): boolean {
+  try {
+    return isFramedObject(res.Metadata);
+  } catch (error) {
+    destroyBody(res.Body);
+    throw error;
+  }
 }
 
 /** Extend `prefix` (the object's first bytes) by ranged GETs until it holds the whole header. */
@@ -228,8 +238,18 @@ export async function getFramedRange(
  */
 export async function headFramed(cfg: ResolvedConfig, input: HeadObjectCommandInput, res: HeadObjectCommandOutput, o: EncryptedSendOptions): Promise<HeadObjectCommandOutput> {
   if (res.ContentLength === undefined) return res;
-  const { PartNumber: _p, ...rest } = input;
-  const probe = await probeObject(cfg, { ...rest, IfMatch: input.IfMatch ?? res.ETag }, o);
+  // The HEAD's own conditions held; the probe is pinned to the object it saw.
+  const rest: ObjectInput = {
+    Bucket: input.Bucket,
+    Key: input.Key,
+    VersionId: input.VersionId,
+    SSECustomerAlgorithm: input.SSECustomerAlgorithm,
+    SSECustomerKey: input.SSECustomerKey,
+    SSECustomerKeyMD5: input.SSECustomerKeyMD5,
+    ExpectedBucketOwner: input.ExpectedBucketOwner,
+    RequestPayer: input.RequestPayer,
+  };
+  const probe = await probeObject(cfg, { ...rest, IfMatch: res.ETag }, o);
   const first = await collect(iterateBody(probe.Body), HEADER_PROBE_BYTES, 'framed object header probe');
   const prefix = await completeHeader(cfg, rest, first, res.ETag, o);
   const parsed = parseHeader(prefix, { maxEncryptedDataKeys: 10 })!;

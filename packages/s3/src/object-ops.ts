@@ -38,7 +38,7 @@ import * as K from './metadata-keys';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
 import { UPLOAD_METADATA } from './upload-marker';
 import { FRAMED_FORMAT_METADATA, isFramedObject } from './framed-format';
-import { getFramedObject, getFramedRange, headFramed, probeObject } from './framed-read';
+import { getFramedObject, getFramedRange, headFramed, isFramedResponse, probeObject } from './framed-read';
 import { putFramed } from './framed-write';
 import { ciphertextRangeFor, decryptRange, isSuffixRange, notSatisfiable, parseContentRange, parseRange } from './ranged-get';
 import {
@@ -252,21 +252,25 @@ export function plaintextLength(env: Pick<Envelope, 'contentAlgorithm' | 'unencr
   return claimed;
 }
 
+/** requireBinding: only framed objects bound to their location are read. */
+function refuseUnbound(cfg: ResolvedConfig): void {
+  if (cfg.requireBinding) {
+    throw new StrongroomError(
+      'ENCRYPTION_CONTEXT',
+      'requireBinding: this object is in the V2/V3 format, which does not bind it to its bucket and key (it may have been copied here); re-encrypt it with copyObject() to a framed object',
+    );
+  }
+}
+
 /** Encrypted GetObject: full (buffered or delayed-auth) or ranged (CTR, unauthenticated). */
 export async function getObject(cfg: ResolvedConfig, input: GetObjectCommandInput, o: EncryptedSendOptions): Promise<GetObjectCommandOutput> {
   throwIfAborted(o.abortSignal);
   if (input.Range !== undefined) {
     // The first bytes say which format this is: a framed object's header, read for its ranged GET.
     const probe = await probeObject(cfg, input, o);
-    let framed: boolean;
-    try {
-      framed = isFramedObject(probe.Metadata);
-    } catch (error) {
-      destroyBody(probe.Body);
-      throw error;
-    }
-    if (framed) return getFramedRange(cfg, input, probe, o);
+    if (isFramedResponse(probe)) return getFramedRange(cfg, input, probe, o);
     destroyBody(probe.Body);
+    refuseUnbound(cfg);
     return getObjectRange(cfg, input, o);
   }
   if (input.PartNumber !== undefined) {
@@ -278,14 +282,11 @@ export async function getObject(cfg: ResolvedConfig, input: GetObjectCommandInpu
     destroyBody(res.Body);
     throw new StrongroomError('MALFORMED', 'GetObject returned a Content-Range for a request without Range');
   }
-  let framed: boolean;
-  try {
-    framed = isFramedObject(res.Metadata);
-  } catch (error) {
+  if (isFramedResponse(res)) return getFramedObject(cfg, input, res, o);
+  if (cfg.requireBinding) {
     destroyBody(res.Body);
-    throw error;
+    refuseUnbound(cfg);
   }
-  if (framed) return getFramedObject(cfg, input, res, o);
   let materials: ContentMaterials;
   let env: Envelope;
   let length: number | undefined;

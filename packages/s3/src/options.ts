@@ -39,6 +39,12 @@ export interface EncryptedS3ClientConfig {
    * objects; a reader with the default refuses them.
    */
   readonly bindLocation?: boolean;
+  /**
+   * Read only framed objects bound to their bucket and key: refuse V2/V3 objects, which carry no
+   * location (anyone who can write the bucket could copy a V2/V3 object encrypted under your key
+   * over a framed one, and it would decrypt). Default false (every format is read).
+   */
+  readonly requireBinding?: boolean;
   /** `framed` only: plaintext bytes per frame. Default 64 KiB (also the granularity of ranged GETs). */
   readonly frameLength?: number;
   /** Default follows `format`: v3 → REQUIRE_ENCRYPT_ALLOW_DECRYPT, v2 → FORBID_ENCRYPT_ALLOW_DECRYPT. */
@@ -74,6 +80,8 @@ export interface ResolvedConfig {
   readonly writeFormat: 'v2' | 'v3' | 'framed';
   /** Framed objects: bind (write) and require (read) the bucket/key binding. */
   readonly bindLocation: boolean;
+  /** Refuse V2/V3 objects on read (framed objects bound to their location only). */
+  readonly requireBinding: boolean;
   /** Framed objects: frame length written. */
   readonly frameLength: number;
   readonly readV2: boolean;
@@ -127,6 +135,8 @@ export function resolveConfig(c: EncryptedS3ClientConfig): ResolvedConfig {
     throw bad('bufferSize and delayedAuthentication are mutually exclusive (as in the Java client)');
   }
   if (c.bindLocation !== undefined && typeof c.bindLocation !== 'boolean') throw bad('bindLocation: true or false');
+  if (c.requireBinding !== undefined && typeof c.requireBinding !== 'boolean') throw bad('requireBinding: true or false');
+  if (c.requireBinding && c.bindLocation === false) throw bad('requireBinding conflicts with bindLocation: false');
   const frameLength = c.frameLength ?? DEFAULT_FRAMED_FRAME_LENGTH;
   if (!Number.isSafeInteger(frameLength) || frameLength < 1 || frameLength > MAX_FRAMED_FRAME_LENGTH) {
     throw bad(`frameLength: an integer from 1 to ${MAX_FRAMED_FRAME_LENGTH}`);
@@ -143,6 +153,7 @@ export function resolveConfig(c: EncryptedS3ClientConfig): ResolvedConfig {
     writeVersion,
     writeFormat: c.format ?? (writeVersion === 3 ? 'v3' : 'v2'),
     bindLocation: c.bindLocation ?? true,
+    requireBinding: c.requireBinding === true,
     frameLength,
     readV2: policy !== 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT',
     envelopeLocation,

@@ -15,11 +15,23 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { parseHeader, StrongroomError } from '@strongroom/core';
-import { EncryptedS3Client, FRAMED_FORMAT_METADATA, FRAMED_FORMAT_VALUE } from '../src/index';
+import { createClient, parseHeader, StrongroomError } from '@strongroom/core';
+import { buildClient, CommitmentPolicy, RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/client-node';
+import { BUCKET_CONTEXT_KEY, EncryptedS3Client, FRAMED_FORMAT_METADATA, FRAMED_FORMAT_VALUE, KEY_CONTEXT_KEY } from '../src/index';
 import type { LocalS3 } from './helpers/s3rver';
 import { s3Servers } from './helpers/s3-servers';
-import { aesProvider } from './helpers/providers';
+import { AES_KEY, aesProvider } from './helpers/providers';
+
+/** The AWS Encryption SDK for JavaScript, with the same raw AES key as aesProvider(). */
+const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+const esdkKeyring = () =>
+  new RawAesKeyringNode({
+    keyNamespace: 's3-test',
+    keyName: 'aes-1',
+    unencryptedMasterKey: new Uint8Array(AES_KEY),
+    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+    utf8Sorting: true,
+  });
 
 const FRAME = 4096;
 let s3: LocalS3;
@@ -96,6 +108,20 @@ describe.each(s3Servers('framed objects'))('framed objects on %s', (_server, sta
       await up.done();
       expect(Math.max(...progress)).toBe(data.length);
       expect((await read(c, 'rt/parts')).body.equals(data)).toBe(true);
+    });
+
+    it('an object far larger than bufferSize streams (V3 would refuse it), frame by frame', async () => {
+      const c = framed({ bufferSize: 64 * 1024 });
+      const data = randomBytes(3 * 1024 * 1024 + 7);
+      await c.upload({ Bucket: s3.bucket, Key: 'rt/large', Body: chunked(data, 65_536), partSize: 256 * FRAME }).done();
+      const r = await c.getObject({ Bucket: s3.bucket, Key: 'rt/large' });
+      expect(r.ContentLength).toBe(data.length);
+      let offset = 0;
+      for await (const chunk of r.Body as Readable) {
+        expect((chunk as Buffer).equals(data.subarray(offset, offset + chunk.length))).toBe(true);
+        offset += chunk.length;
+      }
+      expect(offset).toBe(data.length);
     });
 
     it('reads every format; the default written format stays v3', async () => {
@@ -181,6 +207,33 @@ describe.each(s3Servers('framed objects'))('framed objects on %s', (_server, sta
     });
   });
 
+  describe('interop', () => {
+    it('@aws-crypto/client-node decrypts a downloaded framed body written with bindLocation: false', async () => {
+      // The ESDK for JavaScript has no input for a reproduced encryption context, so it can only read
+      // objects whose binding is off; Java/Python/.NET with the Required Encryption Context CMM pass
+      // {"strongroom:bucket": bucket, "strongroom:key": key} and read bound ones (docs/s3.md).
+      const data = randomBytes(5 * FRAME + 17);
+      await framed({ bindLocation: false }).putObject({ Bucket: s3.bucket, Key: 'interop/loose', Body: data }, { encryptionContext: { app: 'x' } });
+      const { plaintext, messageHeader } = await esdk.decrypt(esdkKeyring(), (await raw('interop/loose')).body);
+      expect(Buffer.from(plaintext).equals(data)).toBe(true);
+      expect(messageHeader.encryptionContext).toEqual({ app: 'x' });
+      // A bound object: the same reader cannot supply the bucket and key, so it fails.
+      await framed().putObject({ Bucket: s3.bucket, Key: 'interop/bound', Body: data });
+      await expect(esdk.decrypt(esdkKeyring(), (await raw('interop/bound')).body)).rejects.toThrow();
+    });
+
+    it('a bound body is an ordinary ESDK message with required encryption context (bucket and key)', async () => {
+      const data = randomBytes(2 * FRAME + 1);
+      await framed().putObject({ Bucket: s3.bucket, Key: 'interop/bound2', Body: data });
+      const body = (await raw('interop/bound2')).body;
+      const core = createClient({ keyProvider: aesProvider() });
+      const context = { [BUCKET_CONTEXT_KEY]: s3.bucket, [KEY_CONTEXT_KEY]: 'interop/bound2' };
+      const { plaintext } = await core.decrypt(body, { encryptionContext: context });
+      expect(Buffer.from(plaintext).equals(data)).toBe(true);
+      await expect(core.decrypt(body, { encryptionContext: { ...context, [KEY_CONTEXT_KEY]: 'interop/other' } })).rejects.toBeInstanceOf(StrongroomError);
+    });
+  });
+
   describe('attacks', () => {
     const data = randomBytes(20 * FRAME + 100);
 
@@ -210,6 +263,20 @@ describe.each(s3Servers('framed objects'))('framed objects on %s', (_server, sta
       await v3.putObject({ Bucket: s3.bucket, Key: 'attack/v3-src', Body: data });
       await s3.client.send(new CopyObjectCommand({ Bucket: s3.bucket, Key: 'attack/v3-victim', CopySource: `${s3.bucket}/attack/v3-src` }));
       expect((await read(v3, 'attack/v3-victim')).body.equals(data)).toBe(true);
+    });
+
+    it('requireBinding refuses a V2/V3 object copied over a framed one (a format downgrade)', async () => {
+      const v3 = new EncryptedS3Client({ client: s3.client, keyProvider: aesProvider() });
+      await framed().putObject({ Bucket: s3.bucket, Key: 'attack/framed-victim', Body: 'the real content' });
+      await v3.putObject({ Bucket: s3.bucket, Key: 'attack/v3-elsewhere', Body: 'attacker-chosen old object' });
+      await s3.client.send(new CopyObjectCommand({ Bucket: s3.bucket, Key: 'attack/framed-victim', CopySource: `${s3.bucket}/attack/v3-elsewhere` }));
+      // Without requireBinding every format is read, so the downgrade goes unnoticed ...
+      expect((await read(framed(), 'attack/framed-victim')).body.toString()).toBe('attacker-chosen old object');
+      // ... with it, full and ranged GETs refuse the unbound object.
+      const strict = framed({ requireBinding: true, legacy: { unauthenticatedModes: true } });
+      expect(await failure(() => strict.getObject({ Bucket: s3.bucket, Key: 'attack/framed-victim' }))).toBe('ENCRYPTION_CONTEXT');
+      expect(await failure(() => strict.getObject({ Bucket: s3.bucket, Key: 'attack/framed-victim', Range: 'bytes=0-3' }))).toBe('ENCRYPTION_CONTEXT');
+      expect(() => framed({ requireBinding: true, bindLocation: false })).toThrow(StrongroomError);
     });
 
     it('two swapped objects both fail', async () => {
@@ -275,6 +342,16 @@ describe.each(s3Servers('framed objects'))('framed objects on %s', (_server, sta
       await plant('attack/flip', flipped, metadata);
       expect(await failure(() => read(c, 'attack/flip', `bytes=${4 * FRAME}-${4 * FRAME + 1}`))).toBe('AUTHENTICATION_FAILED');
       expect(await failure(() => read(c, 'attack/flip'))).toBe('AUTHENTICATION_FAILED');
+      // Streamed: verified frames 1-4 may arrive, then the error; nothing of frame 5 is ever released.
+      const streamed = await c.getObject({ Bucket: s3.bucket, Key: 'attack/flip' });
+      const got: Buffer[] = [];
+      const error = await (async () => {
+        for await (const chunk of streamed.Body as Readable) got.push(chunk as Buffer);
+      })().catch((e: unknown) => e);
+      expect(StrongroomError.isInstance(error, 'AUTHENTICATION_FAILED'), String(error)).toBe(true);
+      const released = Buffer.concat(got);
+      expect(released.length).toBeLessThanOrEqual(4 * FRAME);
+      expect(released.equals(data.subarray(0, released.length))).toBe(true);
       const clean = await read(c, 'attack/flip', `bytes=0-${4 * FRAME - 1}`);
       expect(clean.body.equals(data.subarray(0, 4 * FRAME))).toBe(true);
     });
