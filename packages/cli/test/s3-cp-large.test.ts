@@ -1,7 +1,7 @@
 /**
  * `strongroom s3 cp` with S3 Encryption Client V3 objects larger than the client's bufferSize
  * (64 MiB): the download streams into a private partial file and gets the target name only after the
- * AES-GCM tag verified (docs/cli.md#s3-cp), in bounded memory; a tampered object leaves nothing at
+ * AES-GCM tag verified (docs/cli.md#strongroom-s3-cp), in bounded memory; a tampered object leaves nothing at
  * the target name (a file already there keeps its content) and no partial file. The real CLI binary,
  * a real s3rver over a real socket, data generated as it streams.
  */

@@ -13,7 +13,7 @@ import { generatedStream } from '@strongroom/testing';
 
 const [mode, endpoint, Bucket, Key] = process.argv.slice(2);
 const MiB = 1024 * 1024;
-/** The settings the test documents (docs/s3.md#parallel-transfers); the CLI uses the same. */
+/** The settings the test documents (docs/s3.md#parallel-transfers-framed-objects); the CLI uses the same. */
 const UPLOAD = { partSize: 5 * MiB, queueSize: 2 };
 const DOWNLOAD = { partSize: 2 * MiB, concurrency: 4 };
 
