@@ -35,6 +35,7 @@ export interface DownloadParams extends Omit<GetObjectCommandInput, 'Range' | 'P
   readonly concurrency?: number;
   /** Plaintext bytes per ranged GET, rounded down to whole frames (at least one). Default 8 MiB. */
   readonly partSize?: number;
+  /** Aborts the ranged GETs in flight; the stream errors with the reason. */
   readonly abortSignal?: AbortSignal;
   /** Must equal the context the object was written with (as for GetObject). */
   readonly encryptionContext?: EncryptionContext;
