@@ -1,6 +1,7 @@
 // Shared benchmark helpers: repeated timed trials, medians, ratios, and a plain-text table.
 // Benchmarks are noisy on a shared 2-core machine: every figure is the median of several trials, and
 // peers are measured in the same run so ratios compare like with like.
+import { cpus, loadavg } from 'node:os';
 
 /** Run `op` repeatedly for `ms` milliseconds; returns operations per second. */
 export async function rate(op, ms = 1000) {
@@ -41,3 +42,25 @@ export function table(headers, rows) {
 }
 
 export const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/**
+ * Interleaved trials: each round runs every named measurement once, in an order rotated by one each
+ * round (so none always runs first, on a cold cache, or last, after the others' garbage), for
+ * `count` rounds. Returns name → median, in the order given.
+ */
+export async function interleaved(cases, count = Number(process.env.BENCH_TRIALS ?? 5)) {
+  const values = cases.map(() => []);
+  for (let round = 0; round < count; round++) {
+    for (let j = 0; j < cases.length; j++) {
+      const i = (round + j) % cases.length;
+      values[i].push(await cases[i][1]());
+    }
+  }
+  return new Map(cases.map(([name], i) => [name, median(values[i])]));
+}
+
+/** `load average 1.20, 0.95, 0.80 (2 CPUs)`: how busy the machine was (os.loadavg(), 1/5/15 minutes). */
+export function loadAverage() {
+  const [a, b, c] = loadavg();
+  return `load average ${fmt(a, 2)}, ${fmt(b, 2)}, ${fmt(c, 2)} (${cpus().length} CPUs)`;
+}

@@ -1,11 +1,14 @@
-// bench/s3 — EncryptedS3Client vs the plain S3Client (lib-storage Upload / GetObject) against the
-// same s3rver on 127.0.0.1, plus a memory run: a 1 GiB object up and down with peak RSS growth.
+// bench/s3 — EncryptedS3Client (V3 and framed, single-stream and parallel) vs the plain S3Client
+// (lib-storage Upload / GetObject) against the same s3rver on 127.0.0.1, medians of interleaved
+// trials, plus a memory run: a 1 GiB object up and down with peak RSS growth.
 // Run after `npm run build`: node bench/s3/run.mjs
 //   BENCH_S3_MIB     object size for the throughput runs (default 256)
 //   BENCH_TRIALS     trials per measurement, median reported (default 5)
 //   BENCH_S3_MEMORY_MIB  object size of the memory run (default 1024; 0 skips it)
 //   BENCH_S3_PART_MIB / BENCH_S3_QUEUE  partSize (default 8) and queueSize (default 2) for both clients
-// Target (issue 7): encrypted throughput ≥ 80% of the plain client; memory run peak RSS growth < 64 MiB.
+//   BENCH_S3_CONCURRENCY  ranged GETs in flight of the parallel framed download (default 4; its partSize is BENCH_S3_PART_MIB)
+// Goals: encrypted throughput ≥ 80% of the plain client (V3 with delayed authentication, framed),
+// the parallel framed download ≥ 1.5× one plain GET stream; memory run peak RSS growth < 64 MiB.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -16,7 +19,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { RawAesKeyProvider } from '@strongroom/core';
 import { EncryptedS3Client } from '@strongroom/s3';
-import { fmt, median, table } from '../lib/measure.mjs';
+import { fmt, interleaved, loadAverage, table } from '../lib/measure.mjs';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_S3_MIB ?? 256) * MiB;
@@ -24,8 +27,10 @@ const TRIALS = Number(process.env.BENCH_TRIALS ?? 5);
 const MEMORY_SIZE = Number(process.env.BENCH_S3_MEMORY_MIB ?? 1024) * MiB;
 const PART_SIZE = Number(process.env.BENCH_S3_PART_MIB ?? 8) * MiB;
 const QUEUE_SIZE = Number(process.env.BENCH_S3_QUEUE ?? 2);
+const CONCURRENCY = Number(process.env.BENCH_S3_CONCURRENCY ?? 4);
 const BUFFERED_SIZE = 48 * MiB;
 const Bucket = 'bench';
+const S3RVER_NOTE = 'in its own process on 127.0.0.1, storing to disk';
 
 async function startS3rver() {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./s3rver-child.mjs', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -74,52 +79,66 @@ async function timed(fn) {
 
 const provider = () => RawAesKeyProvider({ namespace: 'bench', name: 'aes', key: Buffer.alloc(32, 1) });
 
+/** One row of the throughput table: a name and a measurement returning bytes per second. */
+function rows(results, plainName, target) {
+  const plain = results.get(plainName);
+  return [...results].map(([name, bps]) => {
+    const ratio = bps / plain;
+    const goal = name === plainName ? '' : target(name, ratio);
+    return [name, fmt(bps / MiB, 1), name === plainName ? '1.00×' : `${fmt(ratio, 2)}×`, goal];
+  });
+}
+
+const atLeast = (min) => (_name, ratio) => (ratio >= min ? `ok (≥ ${fmt(min * 100, 0)}%)` : `BELOW ${fmt(min * 100, 0)}%`);
+
 async function throughput(port) {
   const plain = s3Client(port);
-  const streaming = new EncryptedS3Client({ client: plain, keyProvider: provider(), delayedAuthentication: true });
+  const v3 = new EncryptedS3Client({ client: plain, keyProvider: provider(), delayedAuthentication: true });
   const buffered = new EncryptedS3Client({ client: plain, keyProvider: provider() });
-  const results = { up: [[], []], down: [[], []], buffered: [[], []] };
-  for (let i = 0; i < TRIALS; i++) {
-    results.up[0].push(await timed(async () => {
-      await new Upload({ client: plain, params: { Bucket, Key: 'plain', Body: source(SIZE) }, partSize: PART_SIZE, queueSize: QUEUE_SIZE }).done();
-      return SIZE;
-    }));
-    results.up[1].push(await timed(async () => {
-      await streaming.upload({ Bucket, Key: 'enc', Body: source(SIZE), partSize: PART_SIZE, queueSize: QUEUE_SIZE }).done();
-      return SIZE;
-    }));
-    results.down[0].push(await timed(async () => drain((await plain.send(new GetObjectCommand({ Bucket, Key: 'plain' }))).Body)));
-    results.down[1].push(await timed(async () => drain((await streaming.send(new GetObjectCommand({ Bucket, Key: 'enc' }))).Body)));
-  }
-  await new Upload({ client: plain, params: { Bucket, Key: 'plain-small', Body: source(BUFFERED_SIZE) }, partSize: PART_SIZE }).done();
-  await buffered.upload({ Bucket, Key: 'enc-small', Body: source(BUFFERED_SIZE), partSize: PART_SIZE }).done();
-  for (let i = 0; i < TRIALS; i++) {
-    results.buffered[0].push(await timed(async () => drain((await plain.send(new GetObjectCommand({ Bucket, Key: 'plain-small' }))).Body)));
-    results.buffered[1].push(await timed(async () => drain((await buffered.send(new GetObjectCommand({ Bucket, Key: 'enc-small' }))).Body)));
-  }
+  const framed = new EncryptedS3Client({ client: plain, keyProvider: provider(), format: 'framed' });
+  const plainUpload = (Key, size) => new Upload({ client: plain, params: { Bucket, Key, Body: source(size) }, partSize: PART_SIZE, queueSize: QUEUE_SIZE }).done();
+  const get = (client, Key) => async () => drain((await client.send(new GetObjectCommand({ Bucket, Key }))).Body);
+
+  const PLAIN_UP = 'plain S3Client, lib-storage Upload';
+  const uploads = await interleaved([
+    [PLAIN_UP, () => timed(async () => (await plainUpload('plain', SIZE), SIZE))],
+    ['EncryptedS3Client V3, upload()', () => timed(async () => (await v3.upload({ Bucket, Key: 'v3', Body: source(SIZE), partSize: PART_SIZE, queueSize: QUEUE_SIZE }).done(), SIZE))],
+    ['EncryptedS3Client framed, upload(), queueSize 1', () => timed(async () => (await framed.upload({ Bucket, Key: 'framed-1', Body: source(SIZE), partSize: PART_SIZE, queueSize: 1 }).done(), SIZE))],
+    [`EncryptedS3Client framed, upload(), queueSize ${QUEUE_SIZE}`, () => timed(async () => (await framed.upload({ Bucket, Key: 'framed', Body: source(SIZE), partSize: PART_SIZE, queueSize: QUEUE_SIZE }).done(), SIZE))],
+  ], TRIALS);
+
+  const PLAIN_DOWN = 'plain S3Client, one GetObject stream';
+  const PARALLEL = `EncryptedS3Client framed, download(), concurrency ${CONCURRENCY}`;
+  const downloads = await interleaved([
+    [PLAIN_DOWN, () => timed(get(plain, 'plain'))],
+    ['EncryptedS3Client V3, delayed authentication', () => timed(get(v3, 'v3'))],
+    ['EncryptedS3Client framed, one GetObject stream', () => timed(get(framed, 'framed'))],
+    [PARALLEL, () => timed(async () => drain((await framed.download({ Bucket, Key: 'framed', concurrency: CONCURRENCY, partSize: PART_SIZE })).Body))],
+  ], TRIALS);
+
+  await plainUpload('plain-small', BUFFERED_SIZE);
+  await buffered.upload({ Bucket, Key: 'v3-small', Body: source(BUFFERED_SIZE), partSize: PART_SIZE }).done();
+  const PLAIN_SMALL = `plain S3Client, GetObject (${BUFFERED_SIZE / MiB} MiB)`;
+  const small = await interleaved([
+    [PLAIN_SMALL, () => timed(get(plain, 'plain-small'))],
+    [`EncryptedS3Client V3, buffered and verified before release (${BUFFERED_SIZE / MiB} MiB)`, () => timed(get(buffered, 'v3-small'))],
+  ], TRIALS);
   plain.destroy();
-  const row = (name, [p, e]) => {
-    const mp = median(p) / MiB;
-    const me = median(e) / MiB;
-    return [name, fmt(mp, 1), fmt(me, 1), `${fmt((me / mp) * 100, 0)}%`, me / mp >= 0.8 ? 'ok' : 'BELOW 80%'];
-  };
-  console.log(`throughput, ${SIZE / MiB} MiB objects, partSize ${PART_SIZE / MiB} MiB, queueSize ${QUEUE_SIZE}, median of ${TRIALS} (MiB/s)`);
-  console.log(
-    table(
-      ['operation', 'plain S3Client', 'EncryptedS3Client', 'ratio', 'target ≥ 80%'],
-      [
-        row('upload (lib-storage Upload vs upload())', results.up),
-        row('download, streaming (delayedAuthentication)', results.down),
-        row(`download, buffered+verified (${BUFFERED_SIZE / MiB} MiB)`, results.buffered),
-      ],
-    ),
-  );
+
+  console.log(`throughput, ${SIZE / MiB} MiB objects, partSize ${PART_SIZE / MiB} MiB, queueSize ${QUEUE_SIZE}, median of ${TRIALS} interleaved trials (MiB/s)`);
+  const headers = ['operation', 'MiB/s', 'vs plain', 'goal'];
+  // Goals: ≥ 80 % of the plain client in the same direction; the parallel framed download ≥ 1.5× one plain GET stream.
+  const downGoal = (name, ratio) => (name === PARALLEL ? (ratio >= 1.5 ? 'ok (≥ 1.5×)' : 'BELOW 1.5×') : atLeast(0.8)(name, ratio));
+  console.log(table(headers, [...rows(uploads, PLAIN_UP, atLeast(0.8)), ...rows(downloads, PLAIN_DOWN, downGoal), ...rows(small, PLAIN_SMALL, atLeast(0.8))]));
 }
 
 /** Child mode: one client, one object up and down, RSS sampled every 5 ms. */
 async function memoryRun(port, kind) {
   const plain = s3Client(port);
-  const enc = new EncryptedS3Client({ client: plain, keyProvider: provider(), delayedAuthentication: true });
+  const enc = new EncryptedS3Client({ client: plain, keyProvider: provider(), ...(kind === 'framed' ? { format: 'framed' } : { delayedAuthentication: true }) });
+  // framed: download() with concurrent ranged GETs; the others: one GetObject stream.
+  const get = async (client, Key) =>
+    kind === 'framed' ? (await enc.download({ Bucket, Key, concurrency: CONCURRENCY, partSize: PART_SIZE })).Body : (await client.send(new GetObjectCommand({ Bucket, Key }))).Body;
   // Warm up (lazy SDK modules, connections, JIT) with a small object, so the figure is the growth
   // caused by streaming the large object, not one-time start-up cost.
   const warmClient = kind === 'plain' ? plain : enc;
@@ -127,7 +146,7 @@ async function memoryRun(port, kind) {
     ? new Upload({ client: plain, params: { Bucket, Key: 'warm', Body: source(2 * PART_SIZE) }, partSize: PART_SIZE, queueSize: QUEUE_SIZE })
     : enc.upload({ Bucket, Key: 'warm', Body: source(2 * PART_SIZE), partSize: PART_SIZE, queueSize: QUEUE_SIZE });
   await warm.done();
-  await drain((await warmClient.send(new GetObjectCommand({ Bucket, Key: 'warm' }))).Body);
+  await drain(await get(warmClient, 'warm'));
   globalThis.gc?.();
   await new Promise((r) => setTimeout(r, 100));
   const base = process.memoryUsage().rss;
@@ -148,7 +167,7 @@ async function memoryRun(port, kind) {
   const t1 = performance.now();
   const peakUp = peak - base;
   const client = kind === 'plain' ? plain : enc;
-  const n = await drain((await client.send(new GetObjectCommand({ Bucket, Key: key }))).Body);
+  const n = await drain(await get(client, key));
   const t2 = performance.now();
   clearInterval(timer);
   plain.destroy();
@@ -172,14 +191,15 @@ async function memory(port) {
   };
   const plain = await run('plain');
   const enc = await run('encrypted');
-  console.log(`\nmemory run: ${MEMORY_SIZE / MiB} MiB object up and down, one process per client, peak RSS growth over the run`);
+  const framed = await run('framed');
+  console.log(`\nmemory run: ${MEMORY_SIZE / MiB} MiB object up and down, one process per client, peak RSS growth over the run (partSize ${PART_SIZE / MiB} MiB, queueSize ${QUEUE_SIZE}; framed download: concurrency ${CONCURRENCY})`);
   console.log(
     table(
       ['client', 'peak RSS growth (MiB)', 'progress events', 'last loaded', 'up MiB/s', 'down MiB/s'],
-      [plain, enc].map((r) => [r.kind, fmt(r.growth / MiB, 1), r.events, r.lastLoaded, fmt(r.up / MiB, 1), fmt(r.down / MiB, 1)]),
+      [plain, enc, framed].map((r) => [r.kind, fmt(r.growth / MiB, 1), r.events, r.lastLoaded, fmt(r.up / MiB, 1), fmt(r.down / MiB, 1)]),
     ),
   );
-  const ok = enc.growth < 64 * MiB && enc.lastLoaded === MEMORY_SIZE && enc.events > 0;
+  const ok = [enc, framed].every((r) => r.growth < 64 * MiB && r.lastLoaded === MEMORY_SIZE && r.events > 0);
   console.log(ok ? 'memory target (< 64 MiB growth, progress to 100%): ok' : 'memory target: FAILED');
   return ok;
 }
@@ -187,13 +207,17 @@ async function memory(port) {
 if (process.argv[2] === '--memory-child') {
   await memoryRun(Number(process.argv[3]), process.argv[4]);
 } else {
+  console.log(`node bench/s3/run.mjs — ${new Date().toISOString()}, Node ${process.versions.node}, s3rver ${S3RVER_NOTE}`);
+  console.log(`before: ${loadAverage()}`);
   const s3 = await startS3rver();
   let ok = true;
   try {
     await throughput(s3.port);
+    console.log(`after the throughput runs: ${loadAverage()}`);
     if (MEMORY_SIZE > 0) ok = await memory(s3.port);
   } finally {
     s3.stop();
   }
+  console.log(`after: ${loadAverage()}`);
   process.exit(ok ? 0 : 1);
 }

@@ -75,7 +75,9 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     s3
       .command('cp <source> <destination>')
       .description('copy a local file (or -) to s3://bucket/key, encrypting it, or back, decrypting it')
-      .option('--part-size <size>', 'multipart part size (default 8MiB)'),
+      .option('--format <format>', 'object format written: framed (default: streamed and ranged reads authenticated, bound to bucket/key), v3 or v2 (S3 Encryption Client, for its readers)')
+      .option('--part-size <size>', 'multipart part size (default 5MiB, more for inputs over 48 GiB), or plaintext per ranged GET of a framed download (default 2MiB)')
+      .option('--concurrency <n>', 'parts uploaded (default 2), or ranged GETs of a framed download (default 4), at once'),
   ).action((source: string, destination: string, o) =>
     run((ctx) => runS3Cp(ctx, source, destination, { ...o, ...(o.partSize ? { partSize: parseSize(o.partSize, '--part-size') } : {}) })),
   );

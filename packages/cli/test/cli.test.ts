@@ -254,11 +254,32 @@ describe('strongroom s3 cp', () => {
     expect(down.stdout.equals(sample)).toBe(true);
   });
 
-  it('refuses --context with keys whose S3 wrap cannot bind it', async () => {
-    const r = await runCli(c('s3', 'cp', sampleFile, 's3://strongroom-dev/cli/ctx.bin', '--key', 'hsm://strongroom-dev-kek', '--context', 'a=b'));
+  it('refuses --context with keys whose S3EC wrap cannot bind it (--format v3), and on V3 downloads', async () => {
+    const r = await runCli(c('s3', 'cp', sampleFile, 's3://strongroom-dev/cli/ctx.bin', '--key', 'hsm://strongroom-dev-kek', '--context', 'a=b', '--format', 'v3'));
     expect(r.code).toBe(EXIT.USAGE);
     expect(errorLines(r.stderr)).toHaveLength(1);
-  });
+    const v3 = await runCli(c('s3', 'cp', sampleFile, 's3://strongroom-dev/cli/v3.bin', '--key', 'hsm://strongroom-dev-kek', '--format', 'v3'));
+    expect(v3.code).toBe(0);
+    const down = await runCli(c('s3', 'cp', 's3://strongroom-dev/cli/v3.bin', file('v3-ctx'), '--key', 'hsm://strongroom-dev-kek', '--context', 'a=b'));
+    expect(down.code).toBe(EXIT.USAGE);
+    expect(errorLines(down.stderr)).toHaveLength(1);
+    expect(existsSync(file('v3-ctx'))).toBe(false);
+  }, 120_000);
+
+  it('framed objects (the default) bind --context with any key: the wrong context or none fails, nothing written', async () => {
+    const up = await runCli(c('s3', 'cp', sampleFile, 's3://strongroom-dev/cli/framed-ctx.bin', '--key', 'hsm://strongroom-dev-kek', '--context', 'tenant=acme'));
+    expect(errorLines(up.stderr)).toEqual([]);
+    expect(up.code).toBe(0);
+    const ok = await runCli(c('s3', 'cp', 's3://strongroom-dev/cli/framed-ctx.bin', '-', '--key', 'hsm://strongroom-dev-kek', '--context', 'tenant=acme'));
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.equals(sample)).toBe(true);
+    for (const ctx of [['--context', 'tenant=evil'], []]) {
+      const bad = await runCli(c('s3', 'cp', 's3://strongroom-dev/cli/framed-ctx.bin', file('framed-ctx'), '--key', 'hsm://strongroom-dev-kek', ...ctx));
+      expect(bad.code).toBe(EXIT.DATA);
+      expect(errorLines(bad.stderr)).toHaveLength(1);
+      expect(existsSync(file('framed-ctx'))).toBe(false);
+    }
+  }, 120_000);
 
   it('fails in one line for a missing object or the wrong key', async () => {
     const missing = await runCli(c('s3', 'cp', 's3://strongroom-dev/cli/none', file('none'), '--key', 'hsm://strongroom-dev-kek'));

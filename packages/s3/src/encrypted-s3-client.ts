@@ -30,6 +30,7 @@ import { deleteObject, deleteObjects, getObject, headObject, putObject } from '.
 import { resolveConfig, type EncryptedS3ClientConfig, type EncryptedSendOptions, type ResolvedConfig } from './options';
 import { EncryptedUpload, type UploadParams } from './upload';
 import { rewrapObject, type RewrapInput, type RewrapResult } from './rewrap';
+import { downloadObject, type DownloadParams } from './parallel-download';
 import { copyObject, type CopyObjectParams } from './copy-object';
 
 /** Any S3 command, typed like `S3Client.send`'s parameter. */
@@ -99,6 +100,16 @@ export class EncryptedS3Client {
   /** Get and decrypt an object. Same as `send(new GetObjectCommand(input))`. */
   getObject(input: GetObjectCommandInput, options: EncryptedSendOptions = {}): Promise<GetObjectCommandOutput> {
     return getObject(this.#cfg, input, options);
+  }
+
+  /**
+   * Download an object: a framed object through up to `concurrency` ranged GETs at once, each frame
+   * verified before release, reassembled in order in bounded memory (≈ concurrency × partSize);
+   * other formats through one GetObject.
+   * @throws StrongroomError as GetObject; INVALID_ARGUMENT for a bad concurrency/partSize.
+   */
+  download(params: DownloadParams): Promise<GetObjectCommandOutput> {
+    return downloadObject(this.#cfg, params);
   }
 
   /**

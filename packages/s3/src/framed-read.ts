@@ -55,7 +55,7 @@ export function isFramedResponse(res: GetObjectCommandOutput): boolean {
 }
 
 /** Extend `prefix` (the object's first bytes) by ranged GETs until it holds the whole header. */
-async function completeHeader(cfg: ResolvedConfig, input: ObjectInput, prefix: Buffer, etag: string | undefined, o: EncryptedSendOptions): Promise<Buffer> {
+export async function completeHeader(cfg: ResolvedConfig, input: ObjectInput, prefix: Buffer, etag: string | undefined, o: EncryptedSendOptions): Promise<Buffer> {
   let bytes = prefix;
   for (let need = framedHeaderNeed(bytes); need > 0; need = framedHeaderNeed(bytes)) {
     if (need > MAX_HEADER_BYTES) throw new StrongroomError('LIMIT_EXCEEDED', `The framed object's header is larger than ${MAX_HEADER_BYTES} bytes`);

@@ -3,3 +3,5 @@ export * from './conformance';
 export * from './servers/index';
 export * from './required-ec-vectors';
 export * from './required-ec-interop';
+export * from './generated-data';
+export * from './tamper';

@@ -12,6 +12,8 @@ export interface LocalS3 {
   readonly port: number;
   readonly bucket: string;
   readonly client: S3Client;
+  /** s3rver only: where it stores objects (`<directory>/<bucket>/<key>._S3rver_object`), for tests that alter them in place. */
+  readonly directory?: string;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function startS3(bucket = 'strongroom-test'): Promise<LocalS3> {
     port,
     bucket,
     client,
+    directory,
     async close() {
       client.destroy();
       await server.close();

@@ -1,0 +1,110 @@
+/**
+ * `strongroom s3 cp` with S3 Encryption Client V3 objects larger than the client's bufferSize
+ * (64 MiB): the download streams into a private partial file and gets the target name only after the
+ * AES-GCM tag verified (docs/cli.md#strongroom-s3-cp), in bounded memory; a tampered object leaves nothing at
+ * the target name (a file already there keeps its content) and no partial file. The real CLI binary,
+ * a real s3rver over a real socket, data generated as it streams.
+ */
+import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { flipStoredBit } from '@strongroom/testing';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../src/exit';
+import { errorLines } from './helpers';
+import { BUCKET, generated, runCliStreaming, sha256Of, startS3Only, storedObjectPath, type S3OnlyStack } from './s3-cli-helpers';
+
+const MiB = 1024 * 1024;
+const BIG = 300 * MiB + 123; // well past the 64 MiB bufferSize, not a multiple of anything
+let stack: S3OnlyStack;
+let out: string;
+let env: Record<string, string>;
+
+const cp = (from: string, to: string) => ['--config', stack.configPath, 's3', 'cp', from, to, '--key', 'raw-aes://large/key-1'];
+
+beforeAll(async () => {
+  stack = await startS3Only();
+  env = { STRONGROOM_RAW_AES_KEY: stack.rawKeyBase64 };
+  out = join(stack.dir, 'out');
+  mkdirSync(out, { mode: 0o700 });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+/** Flip one bit of the stored ciphertext at `offset` (from the end when negative); twice restores it. */
+const flipStoredByte = (key: string, offset: number) => flipStoredBit(storedObjectPath(stack, key), offset);
+
+describe('s3 cp: a 1 GiB framed object (the default format)', () => {
+  it('up from a pipe and down to a pipe, each frame verified, peak RSS growth < 64 MiB both ways', async () => {
+    const GiB = 1024 * MiB;
+    const expected = await sha256Of(generated(GiB, 3));
+    // Baselines: the same commands on a 1 MiB framed object.
+    const smallUp = await runCliStreaming(cp('-', `s3://${BUCKET}/framed-small.bin`), { stdin: generated(MiB, 4), env });
+    expect(smallUp.code).toBe(0);
+    const smallDown = await runCliStreaming(cp(`s3://${BUCKET}/framed-small.bin`, '-'), { env });
+    expect(smallDown.code).toBe(0);
+
+    const up = await runCliStreaming(cp('-', `s3://${BUCKET}/framed-1g.bin`), { stdin: generated(GiB, 3), env });
+    expect(errorLines(up.stderr)).toEqual([]);
+    expect(up.code).toBe(0);
+    const down = await runCliStreaming(cp(`s3://${BUCKET}/framed-1g.bin`, '-'), { env });
+    expect(errorLines(down.stderr)).toEqual([]);
+    expect(down.code).toBe(0);
+    expect(down.stdoutBytes).toBe(GiB);
+    expect(down.stdoutSha256).toBe(expected);
+    const mib = (n: number) => (n / MiB).toFixed(1);
+    console.info(`s3 cp 1 GiB framed: peak RSS up ${mib(up.maxRssBytes)} MiB (1 MiB: ${mib(smallUp.maxRssBytes)}), down ${mib(down.maxRssBytes)} MiB (1 MiB: ${mib(smallDown.maxRssBytes)})`);
+    expect(up.maxRssBytes - smallUp.maxRssBytes).toBeLessThan(64 * MiB);
+    expect(down.maxRssBytes - smallDown.maxRssBytes).toBeLessThan(64 * MiB);
+  }, 1_200_000);
+});
+
+describe('s3 cp: V3 objects larger than bufferSize', () => {
+  it('downloads a 300 MiB object into a file (0600), authenticated, in bounded memory', async () => {
+    const expected = await sha256Of(generated(BIG, 1));
+    const up = await runCliStreaming([...cp('-', `s3://${BUCKET}/big.bin`), '--format', 'v3'], { stdin: generated(BIG, 1), env });
+    expect(errorLines(up.stderr)).toEqual([]);
+    expect(up.code).toBe(0);
+    expect(statSync(storedObjectPath(stack, 'big.bin')).size).toBe(BIG + 16); // V3: ciphertext ‖ tag
+
+    // Baseline: the same command on a small object.
+    const small = await runCliStreaming([...cp('-', `s3://${BUCKET}/small.bin`), '--format', 'v3'], { stdin: generated(MiB, 2), env });
+    expect(small.code).toBe(0);
+    const base = await runCliStreaming(cp(`s3://${BUCKET}/small.bin`, join(out, 'small.bin')), { env });
+    expect(base.code).toBe(0);
+
+    const down = await runCliStreaming(cp(`s3://${BUCKET}/big.bin`, join(out, 'big.bin')), { env });
+    expect(errorLines(down.stderr)).toEqual([]);
+    expect(down.code).toBe(0);
+    expect(statSync(join(out, 'big.bin')).size).toBe(BIG);
+    expect(statSync(join(out, 'big.bin')).mode & 0o777).toBe(0o600);
+    expect(await sha256Of(createReadStream(join(out, 'big.bin')))).toBe(expected);
+    const growth = down.maxRssBytes - base.maxRssBytes;
+    console.info(`s3 cp download: peak RSS ${(down.maxRssBytes / MiB).toFixed(1)} MiB for ${(BIG / MiB).toFixed(0)} MiB, ${(base.maxRssBytes / MiB).toFixed(1)} MiB for 1 MiB`);
+    expect(Number.isFinite(growth)).toBe(true);
+    expect(growth).toBeLessThan(64 * MiB);
+  }, 900_000);
+
+  it('a byte flipped in the body or in the tag: nothing at the target name, the old file kept, no partial file', async () => {
+    const target = join(out, 'big.bin');
+    writeFileSync(target, 'the old file'); // already there from the previous download: replace it with a marker
+    for (const [name, offset] of [['body', 200 * MiB], ['tag', -1]] as const) {
+      flipStoredByte('big.bin', offset);
+      const r = await runCliStreaming(cp(`s3://${BUCKET}/big.bin`, target), { env });
+      flipStoredByte('big.bin', offset); // restore
+      expect(r.code, name).toBe(EXIT.DATA);
+      expect(errorLines(r.stderr), name).toHaveLength(1);
+      expect(r.stderr).toMatch(/tampered|authentication/i);
+      expect(readFileSync(target, 'utf8')).toBe('the old file');
+      expect(readdirSync(out).sort()).toEqual(['big.bin', 'small.bin']);
+    }
+    // and a new name is never created
+    const fresh = join(out, 'never.bin');
+    flipStoredByte('big.bin', 5);
+    const r = await runCliStreaming(cp(`s3://${BUCKET}/big.bin`, fresh), { env });
+    flipStoredByte('big.bin', 5);
+    expect(r.code).toBe(EXIT.DATA);
+    expect(readdirSync(out).sort()).toEqual(['big.bin', 'small.bin']);
+  }, 900_000);
+});
