@@ -11,11 +11,11 @@
  * (hsm-protocol `callTimeoutMs`). A hung peer — one that accepts the connection and never answers —
  * fails the command with a typed error instead of hanging it.
  */
-import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { StrongroomError } from '@strongroom/core';
+import { MAX_BYTES, readBoundedTextFileSync } from '@strongroom/node-files';
 import { connectHsmCluster, type HsmClusterClient } from '@strongroom/provider-hsm';
 import type { DevConfig, DevHsmSection, DevKmsSection, DevS3Section } from './dev-config';
 
@@ -66,15 +66,16 @@ export function kmsClientFor(kms: DevKmsSection): KMSClient {
     region: kms.region,
     credentials: { accessKeyId: kms.accessKeyId, secretAccessKey: kms.secretAccessKey },
     maxAttempts: 1,
-    requestHandler: { ...deadlines(), ...(kms.caPath === undefined ? {} : { httpsAgent: new Agent({ ca: readFileSync(kms.caPath, 'utf8'), keepAlive: true }) }) },
+    requestHandler: { ...deadlines(), ...(kms.caPath === undefined ? {} : { httpsAgent: new Agent({ ca: readBoundedTextFileSync(kms.caPath, { what: 'dev config kms.caPath', maxBytes: MAX_BYTES.pem }), keepAlive: true }) }) },
   });
 }
 
-/** The PEMs named by an `hsm` section. */
+/** The PEMs named by an `hsm` section (regular files of at most 256 KiB each: @strongroom/node-files). */
 export function hsmPems(hsm: DevHsmSection): { trustAnchor: string; clientCert: { certPem: string; keyPem: string } } {
+  const pem = (path: string, field: string) => readBoundedTextFileSync(path, { what: `dev config hsm.${field}`, maxBytes: MAX_BYTES.pem });
   return {
-    trustAnchor: readFileSync(hsm.trustAnchorPath, 'utf8'),
-    clientCert: { certPem: readFileSync(hsm.clientCertPath, 'utf8'), keyPem: readFileSync(hsm.clientKeyPath, 'utf8') },
+    trustAnchor: pem(hsm.trustAnchorPath, 'trustAnchorPath'),
+    clientCert: { certPem: pem(hsm.clientCertPath, 'clientCertPath'), keyPem: pem(hsm.clientKeyPath, 'clientKeyPath') },
   };
 }
 
