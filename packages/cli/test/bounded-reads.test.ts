@@ -10,23 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/exit';
-import { errorLines, runCli } from './helpers';
+import { errorLines, runCli, testDevJson } from './helpers';
 
 let tmp: string;
 let cfgDir: string;
 
-function devJson(hsmPaths: { trustAnchorPath: string; clientCertPath: string; clientKeyPath: string }): string {
-  return JSON.stringify({
-    version: 1,
-    keyLabel: 'k',
-    hsm: { clusterId: 'cluster-x', nodes: [{ url: 'tls://127.0.0.1:1', az: 'az-a' }], az: 'az-a', ...hsmPaths, user: 'app', password: 'p' },
-    kms: { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', accessKeyId: 'A', secretAccessKey: 's', keyArn: 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555', alias: 'alias/x' },
-    s3: { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', bucket: 'b', accessKeyId: 'S3', secretAccessKey: 'S3' },
-    cks: { available: false, reason: 'none' },
-    hsmAdmin: { user: 'admin', password: 'p' },
-    hsmClusterDir: 'hsm',
-  });
-}
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'strongroom-bounded-'));
@@ -50,7 +38,7 @@ describe('paths from flags and the config are read bounded', () => {
 
   it('a certificate path of /dev/zero in the config: refused at once, naming the field, not read forever', async () => {
     const config = join(cfgDir, 'dev.json');
-    writeFileSync(config, devJson({ trustAnchorPath: '/dev/zero', clientCertPath: '/dev/zero', clientKeyPath: '/dev/zero' }), { mode: 0o600 });
+    writeFileSync(config, testDevJson('http://127.0.0.1:1', { hsm: { trustAnchorPath: '/dev/zero', clientCertPath: '/dev/zero', clientKeyPath: '/dev/zero' } }), { mode: 0o600 });
     const r = await runCli(['--config', config, 'encrypt', '-i', join(tmp, 'plain.txt'), '-o', join(tmp, 'out'), '--key', 'hsm://k'], { env: env(), timeoutMs: 45_000 });
     expect(r.code).toBe(EXIT.USAGE);
     expect(errorLines(r.stderr)).toEqual(['strongroom: dev config hsm.trustAnchorPath /dev/zero: is a character device, not a regular file; name the file itself [INVALID_ARGUMENT]']);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/exit';
-import { runCli } from './helpers';
+import { runCli, testDevJson } from './helpers';
 
 let tmp: string;
 let hole: net.Server;
@@ -22,27 +22,6 @@ const held = new Set<net.Socket>();
 const seen: string[] = [];
 let config: string;
 
-function devJson(endpoint: string): string {
-  return JSON.stringify({
-    version: 1,
-    keyLabel: 'k',
-    hsm: {
-      clusterId: 'cluster-x',
-      nodes: [{ url: 'tls://127.0.0.1:1', az: 'az-a' }],
-      az: 'az-a',
-      trustAnchorPath: 'ca.crt',
-      clientCertPath: 'client.crt',
-      clientKeyPath: 'client.key',
-      user: 'app',
-      password: 'p',
-    },
-    kms: { endpoint, region: 'us-east-1', accessKeyId: 'AKIDHOLE', secretAccessKey: 'hole', keyArn: 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555', alias: 'alias/x' },
-    s3: { endpoint, region: 'us-east-1', bucket: 'b', accessKeyId: 'S3', secretAccessKey: 'S3' },
-    cks: { available: false, reason: 'none' },
-    hsmAdmin: { user: 'admin', password: 'p' },
-    hsmClusterDir: 'hsm',
-  });
-}
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'strongroom-deadlines-'));
@@ -57,7 +36,7 @@ beforeAll(async () => {
   const dir = join(tmp, 'cfg');
   mkdirSync(dir, { mode: 0o700 });
   config = join(dir, 'dev.json');
-  writeFileSync(config, devJson(holeUrl), { mode: 0o600 });
+  writeFileSync(config, testDevJson(holeUrl), { mode: 0o600 });
   writeFileSync(join(tmp, 'plain.txt'), 'a file to encrypt\n');
   writeFileSync(join(tmp, 'key.hex'), '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n', { mode: 0o600 });
 });

@@ -6,21 +6,19 @@
  * that can lose one answer (the request arrives and takes effect, the response never comes back: AWS
  * KMS API Reference, CreateCustomKeyStore / CreateKey).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Agent } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { DescribeCustomKeyStoresCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { StrongroomError } from '@strongroom/core';
+import { spawnKmsLocal, type KmsLocalProcess } from '@strongroom/testing/servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCustomKeyStoreAdmin, CustomKeyStoreKeyProvider } from '../src/index';
 import { KMSUSER_PASSWORD, startTestCluster, type TestCluster } from './cluster';
 
-const require = createRequire(import.meta.url);
-const KMS_CLI = join(dirname(require.resolve('@strongroom/kms-local/package.json')), 'dist', 'cli.mjs');
 const CREDENTIALS = { accessKeyId: 'AKIDCKSDEADLINE', secretAccessKey: 'cks-deadline-secret' };
 
 /**
@@ -72,6 +70,7 @@ function relay(port: number): Promise<{ port: number; loseAnswerTo(target: strin
 }
 
 let cluster: TestCluster;
+let kms: KmsLocalProcess;
 let child: ChildProcess;
 let dir: string;
 let endpoint: string;
@@ -100,35 +99,16 @@ beforeAll(async () => {
     ],
   };
   writeFileSync(join(dir, 'clusters.json'), JSON.stringify(registration), { mode: 0o600 });
-  child = spawn(process.execPath, [KMS_CLI, '--data-dir', join(dir, 'data'), '--port', '0', '--hsm-clusters', join(dir, 'clusters.json')], {
-    env: { ...process.env, KMS_LOCAL_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, KMS_LOCAL_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  endpoint = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`kms-local did not start: ${out}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]!);
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => void (out += d.toString()));
-    child.once('exit', (code) => reject(new Error(`kms-local exited (${code}): ${out}`)));
-  });
+  kms = await spawnKmsLocal(['--data-dir', join(dir, 'data'), '--port', '0', '--hsm-clusters', join(dir, 'clusters.json')], CREDENTIALS);
+  child = kms.child;
+  endpoint = kms.endpoint;
   proxy = await relay(Number(new URL(endpoint).port));
 }, 180_000);
 
 afterAll(async () => {
   for (const c of clients) c.destroy();
   await proxy?.close();
-  if (child && child.exitCode === null) {
-    child.kill('SIGCONT');
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-  }
+  await kms?.kill();
   for (const n of cluster?.nodes ?? []) if (n && !n.exited) process.kill(n.pid, 'SIGCONT');
   await cluster?.stopAll();
   if (dir) rmSync(dir, { recursive: true, force: true });
