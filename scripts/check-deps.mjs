@@ -22,16 +22,17 @@ import { fileURLToPath } from 'node:url';
 /** Package directory → the package directories its `src/` may import. */
 export const ALLOWED = new Map([
   ['core', []],
+  ['node-files', ['core']],
   ['hsm-protocol', ['core']],
-  ['provider-kms', ['core']],
-  ['provider-hsm', ['core', 'hsm-protocol']],
+  ['provider-kms', ['core', 'node-files']],
+  ['provider-hsm', ['core', 'hsm-protocol', 'node-files']],
   ['provider-custom-key-store', ['core', 'provider-kms']],
-  ['hsm-local', ['core', 'hsm-protocol']],
-  ['kms-local', ['core', 'hsm-protocol', 'provider-hsm']],
+  ['hsm-local', ['core', 'hsm-protocol', 'node-files']],
+  ['kms-local', ['core', 'hsm-protocol', 'provider-hsm', 'node-files']],
   ['s3', ['core']],
   // cli → testing: only `strongroom dev --s3 rgw` loads the Ceph RGW starter, by dynamic import; the
   // build bundles it into the CLI (testing is a private devDependency, never installed by users).
-  ['cli', ['core', 'hsm-protocol', 'provider-kms', 'provider-hsm', 'provider-custom-key-store', 'hsm-local', 'kms-local', 's3', 'testing']],
+  ['cli', ['core', 'node-files', 'hsm-protocol', 'provider-kms', 'provider-hsm', 'provider-custom-key-store', 'hsm-local', 'kms-local', 's3', 'testing']],
   ['testing', ['core', 'hsm-protocol', 'hsm-local', 'kms-local']],
 ]);
 

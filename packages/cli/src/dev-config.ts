@@ -18,11 +18,12 @@
  * in it — PEM files, `hsmClusterDir`, a `pkcs11.library` containing a `/` — resolve against the
  * file's own directory.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { parseNodeUrl } from '@strongroom/hsm-protocol';
+import { readBoundedFileSync } from '@strongroom/node-files';
 
 /** File name of the dev stack's config (endpoints, cluster, credentials) in its directory. */
 export const DEV_CONFIG_FILE = 'dev.json';
@@ -172,8 +173,8 @@ export function loadDevConfig(pathOrUndefined?: string, source: DevConfigSource 
   const path = resolveDevConfigPath(pathOrUndefined);
   if (!existsSync(path)) throw noConfig(path, source);
   checkWriters(path);
-  const bytes = readFileSync(path);
-  if (bytes.length > MAX_CONFIG_BYTES) throw bad(path, `larger than ${MAX_CONFIG_BYTES} bytes`);
+  // Regular file, at most MAX_CONFIG_BYTES: a FIFO or /dev/zero named as the config cannot hang or exhaust the CLI.
+  const bytes = readBoundedFileSync(path, { what: 'dev config', maxBytes: MAX_CONFIG_BYTES });
   let raw: unknown;
   try {
     raw = JSON.parse(bytes.toString('utf8'));

@@ -64,6 +64,8 @@ export function exitCodeFor(error: unknown): ExitCode {
       return name.startsWith('NoSuch') || /NotFound/.test(name) ? EXIT.KEY : EXIT.BACKEND;
     }
     if ((error as Error)?.name === 'AbortError') return EXIT.INTERRUPTED;
+    // The AWS SDK transport's deadline (connect, or a socket silent for STRONGROOM_TIMEOUT): the backend did not answer.
+    if ((error as Error)?.name === 'TimeoutError') return EXIT.BACKEND;
     const code = (error as NodeJS.ErrnoException)?.code;
     if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT') return EXIT.BACKEND;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'ENOSPC' || code === 'ENOTDIR' || code === 'EPIPE') return EXIT.BACKEND;
@@ -148,6 +150,7 @@ export function formatError(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
   if (isAwsError(error)) return `${oneLine(e.message || 'request failed')} [${e.name}]`;
   if (e?.name === 'AbortError') return 'interrupted [ABORTED]';
+  if (e?.name === 'TimeoutError') return `${oneLine(e.message)} — the endpoint did not answer in time; if it is only slow, raise env STRONGROOM_TIMEOUT (seconds) [TimeoutError]`;
   if (e?.code === 'ECONNREFUSED') return `connection refused (${oneLine(e.message).replace(/^connect ECONNREFUSED /, '')}) — ${DEV_STACK_HINT} [ECONNREFUSED]`;
   if (e?.code === 'ENOENT' && e.path) return `no such file: ${e.path} [ENOENT]`;
   if (e?.code === 'ENOTDIR' && e.path) return `not a directory: ${e.path} [ENOTDIR]`;

@@ -12,6 +12,7 @@ import { CustomKeyStoreKeyProvider } from '@strongroom/provider-custom-key-store
 import { cksUnavailable } from './cks';
 import { connectDevHsm, kmsClientFor } from './clients';
 import type { DevConfig } from './dev-config';
+import { cliKmsRetry, sendKms } from './kms-call';
 import { parseKeyUri, type KeyUri } from './key-uri';
 import { readSecretFile } from './secret-input';
 
@@ -120,10 +121,11 @@ interface KmsKeyInfo {
 /** Resolve an alias to its key ARN (KmsKeyProvider decrypts strictly by ARN), and its custom key store if any. */
 async function describeKmsKey(client: KMSClient, keyId: string, target: KmsTarget, abortSignal?: AbortSignal): Promise<KmsKeyInfo> {
   try {
-    const out = await client.send(new DescribeKeyCommand({ KeyId: keyId }), abortSignal ? { abortSignal } : {});
+    const out = await sendKms<{ KeyMetadata?: { Arn?: string; CustomKeyStoreId?: string } }>(client, 'DescribeKey', new DescribeKeyCommand({ KeyId: keyId }), { abortSignal, idempotent: true, keyId });
     const meta = out.KeyMetadata!;
     return { arn: meta.Arn!, ...(meta.CustomKeyStoreId ? { customKeyStoreId: meta.CustomKeyStoreId } : {}) };
   } catch (error) {
+    if (StrongroomError.isInstance(error)) throw error; // aborted, or no answer within the deadline
     const name = (error as { name?: string }).name;
     if (name === 'AbortError' || StrongroomError.isInstance(error, 'ABORTED')) throw error;
     if (name === 'NotFoundException') throw new StrongroomError('KEY_UNAVAILABLE', `KMS key ${keyId} does not exist; list keys with \`strongroom kms list-keys\``, { cause: error });
@@ -154,9 +156,10 @@ async function describeKmsKey(client: KMSClient, keyId: string, target: KmsTarge
 async function requireConnectedStore(client: KMSClient, keyId: string, storeId: string, target: KmsTarget, abortSignal?: AbortSignal): Promise<void> {
   let state: string | undefined;
   try {
-    const out = await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: storeId }), abortSignal ? { abortSignal } : {});
+    const out = await sendKms<{ CustomKeyStores?: Array<{ ConnectionState?: string }> }>(client, 'DescribeCustomKeyStores', new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: storeId }), { abortSignal, idempotent: true, keyId: storeId });
     state = out.CustomKeyStores?.[0]?.ConnectionState;
-  } catch {
+  } catch (error) {
+    if (StrongroomError.isInstance(error)) throw error; // aborted, or no answer within the deadline
     return; // no permission to describe the store: let the data-key request say what is wrong
   }
   if (state === undefined || state === 'CONNECTED') return;
@@ -203,7 +206,7 @@ export async function keyProviderFromUri(input: string | KeyUri, options: Provid
         if (customKeyStoreId) await requireConnectedStore(client, uri.keyId, customKeyStoreId, target, options.abortSignal);
         const c = counting(client);
         const region = arn.split(':')[3]!;
-        const provider = KmsKeyProvider({ generatorKeyId: arn, clientProvider: () => c.client, region });
+        const provider = KmsKeyProvider({ generatorKeyId: arn, clientProvider: () => c.client, region, retry: cliKmsRetry() });
         return { uri, provider, kmsKeyArn: arn, backendCalls: c.calls, close: async () => client.destroy() };
       } catch (error) {
         client.destroy();
@@ -218,7 +221,7 @@ export async function keyProviderFromUri(input: string | KeyUri, options: Provid
         const { arn } = await describeKmsKey(client, uri.keyId, 'dev', options.abortSignal);
         const c = counting(client);
         // connectOnDemand: kms-local starts stores DISCONNECTED after a restart.
-        const provider = CustomKeyStoreKeyProvider({ client: c.client, generatorKeyId: arn, region: config.kms.region, connectOnDemand: true });
+        const provider = CustomKeyStoreKeyProvider({ client: c.client, generatorKeyId: arn, region: config.kms.region, connectOnDemand: true, retry: cliKmsRetry() });
         return { uri, provider, kmsKeyArn: arn, backendCalls: c.calls, close: async () => client.destroy() };
       } catch (error) {
         client.destroy();

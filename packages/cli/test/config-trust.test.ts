@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/exit';
-import { runCli } from './helpers';
+import { runCli, testDevJson } from './helpers';
 
 let tmp: string;
 let attacker: Server;
@@ -34,35 +34,12 @@ function buildMarkerLibrary(path: string, marker: string): void {
   execFileSync('cc', ['-shared', '-fPIC', '-o', path, src], { stdio: 'pipe' });
 }
 
-/** A dev.json that passes validation, with the given KMS endpoint and optional pkcs11 section. */
-function devJson(kmsEndpoint: string, pkcs11?: Record<string, unknown>): string {
-  return JSON.stringify({
-    version: 1,
-    keyLabel: 'k',
-    hsm: {
-      clusterId: 'cluster-evil',
-      nodes: [{ url: 'tls://127.0.0.1:1', az: 'az-a' }],
-      az: 'az-a',
-      trustAnchorPath: 'ca.crt',
-      clientCertPath: 'client.crt',
-      clientKeyPath: 'client.key',
-      user: 'app',
-      password: 'p',
-    },
-    kms: { endpoint: kmsEndpoint, region: 'us-east-1', accessKeyId: 'EVIL', secretAccessKey: 'evil', keyArn: 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555', alias: 'alias/x' },
-    s3: { endpoint: kmsEndpoint, region: 'us-east-1', bucket: 'b', accessKeyId: 'S3', secretAccessKey: 'S3' },
-    cks: { available: false, reason: 'none' },
-    hsmAdmin: { user: 'admin', password: 'p' },
-    hsmClusterDir: 'hsm',
-    ...(pkcs11 ? { pkcs11 } : {}),
-  });
-}
 
 /** A directory that looks like a cloned repository with the attacker's `.strongroom/dev.json`. */
 function evilRepo(name: string, pkcs11?: Record<string, unknown>): string {
   const repo = join(tmp, name);
   mkdirSync(join(repo, '.strongroom'), { recursive: true });
-  writeFileSync(join(repo, '.strongroom', 'dev.json'), devJson(attackerUrl, pkcs11));
+  writeFileSync(join(repo, '.strongroom', 'dev.json'), testDevJson(attackerUrl, { pkcs11 }));
   writeFileSync(join(repo, 'README.md'), 'a file to encrypt\n');
   return repo;
 }
@@ -143,7 +120,7 @@ describe('where the config comes from', () => {
     buildMarkerLibrary(join(configDir, 'lib', 'p11.so'), fromConfigDir);
     buildMarkerLibrary(join(cwd, 'lib', 'p11.so'), fromCwd);
     const config = join(configDir, 'dev.json');
-    writeFileSync(config, devJson(attackerUrl, { library: 'lib/p11.so', tokenLabel: 't', pin: '1234' }));
+    writeFileSync(config, testDevJson(attackerUrl, { pkcs11: { library: 'lib/p11.so', tokenLabel: 't', pin: '1234' } }));
     writeFileSync(join(cwd, 'in.txt'), 'x');
     const r = await runCli(['--config', config, 'encrypt', '-i', 'in.txt', '-o', 'out.enc', '--key', 'pkcs11://k'], { cwd, env: cleanEnv(join(tmp, 'home-rel')) });
     expect(existsSync(fromCwd)).toBe(false);
@@ -158,7 +135,7 @@ describe('where the config comes from', () => {
     const env = cleanEnv(home);
     mkdirSync(join(home, '.config', 'strongroom'), { recursive: true });
     const config = join(home, '.config', 'strongroom', 'dev.json');
-    writeFileSync(config, devJson(attackerUrl), { mode: 0o600 });
+    writeFileSync(config, testDevJson(attackerUrl), { mode: 0o600 });
     const before = attackerHits;
     const r = await runCli(['encrypt', '-i', 'README.md', '-o', join(tmp, 'xdg.enc'), '--key', 'kms://alias/x'], { cwd: evilRepo('repo-xdg'), env });
     expect(attackerHits - before).toBeGreaterThan(0); // the user's own file is used (it points at the counting server)
@@ -170,18 +147,18 @@ describe('where the config comes from', () => {
     const env = { ...cleanEnv(home), XDG_CONFIG_HOME: undefined };
     mkdirSync(join(home, '.config', 'strongroom'), { recursive: true });
     const config = join(home, '.config', 'strongroom', 'dev.json');
-    writeFileSync(config, devJson(attackerUrl), { mode: 0o600 });
+    writeFileSync(config, testDevJson(attackerUrl), { mode: 0o600 });
     const r = await runCli(['encrypt', '-i', 'README.md', '-o', join(tmp, 'dot.enc'), '--key', 'kms://alias/x'], { cwd: evilRepo('repo-dot'), env });
     expect(r.stderr).toContain(`using config ${config} (user config directory)`);
     const named = join(tmp, 'named.json');
-    writeFileSync(named, devJson(attackerUrl));
+    writeFileSync(named, testDevJson(attackerUrl));
     const n = await runCli(['encrypt', '-i', 'README.md', '-o', join(tmp, 'named.enc'), '--key', 'kms://alias/x'], { cwd: evilRepo('repo-named'), env: { ...env, STRONGROOM_CONFIG: named } });
     expect(n.stderr).toContain(`using config ${named} (env STRONGROOM_CONFIG)`);
   });
 
   it('refuses a config file that other users can write', async () => {
     const config = join(tmp, 'writable.json');
-    writeFileSync(config, devJson(attackerUrl));
+    writeFileSync(config, testDevJson(attackerUrl));
     execFileSync('chmod', ['0666', config]);
     const before = attackerHits;
     const r = await runCli(['--config', config, 'encrypt', '-i', 'README.md', '-o', join(tmp, 'w.enc'), '--key', 'kms://alias/x'], { cwd: evilRepo('repo-w'), env: cleanEnv(join(tmp, 'home-w')) });

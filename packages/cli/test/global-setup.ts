@@ -18,7 +18,7 @@ function newestMtime(dir: string): number {
   return t;
 }
 
-const DEPENDENCIES = ['cli', 'core', 'hsm-local', 'hsm-protocol', 'kms-local', 'provider-hsm', 'provider-kms', 'provider-custom-key-store', 's3'];
+const DEPENDENCIES = ['cli', 'core', 'node-files', 'hsm-local', 'hsm-protocol', 'kms-local', 'provider-hsm', 'provider-kms', 'provider-custom-key-store', 's3'];
 
 export default function setup(): void {
   const root = join(__dirname, '..', '..', '..');

@@ -47,3 +47,31 @@ export const CONFIG_NOTICE = /^strongroom: using config \S+ \((--config|env STRO
 export function errorLines(stderr: string): string[] {
   return lines(stderr).filter((l) => !CONFIG_NOTICE.test(l));
 }
+
+/**
+ * A dev.json that passes validation, pointing KMS and S3 at `endpoint`; `hsm` overrides the HSM
+ * section's fields (e.g. its PEM paths), `pkcs11` adds that section.
+ */
+export function testDevJson(endpoint: string, o: { hsm?: Record<string, unknown>; pkcs11?: Record<string, unknown> } = {}): string {
+  return JSON.stringify({
+    version: 1,
+    keyLabel: 'k',
+    hsm: {
+      clusterId: 'cluster-evil',
+      nodes: [{ url: 'tls://127.0.0.1:1', az: 'az-a' }],
+      az: 'az-a',
+      trustAnchorPath: 'ca.crt',
+      clientCertPath: 'client.crt',
+      clientKeyPath: 'client.key',
+      user: 'app',
+      password: 'p',
+      ...o.hsm,
+    },
+    kms: { endpoint, region: 'us-east-1', accessKeyId: 'EVIL', secretAccessKey: 'evil', keyArn: 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555', alias: 'alias/x' },
+    s3: { endpoint, region: 'us-east-1', bucket: 'b', accessKeyId: 'S3', secretAccessKey: 'S3' },
+    cks: { available: false, reason: 'none' },
+    hsmAdmin: { user: 'admin', password: 'p' },
+    hsmClusterDir: 'hsm',
+    ...(o.pkcs11 ? { pkcs11: o.pkcs11 } : {}),
+  });
+}

@@ -9,9 +9,10 @@
  * AAD = everything before the IV. Contents: the node's replicated objects and cluster secrets.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
+import { MAX_BYTES, readBoundedFileSync } from '@strongroom/node-files';
 import { aesKeyUnwrap, aesKeyWrap } from './mechanisms';
 import { atomicWrite, fromJsonBytes, toJsonBytes } from './sealed-file';
 import type { ClusterSecrets, ReplicatedObject } from './state';
@@ -113,5 +114,5 @@ export async function writeBackupFile(dir: string, pbk: Buffer, header: BackupHe
  * @throws StrongroomError `MALFORMED` or `AUTHENTICATION_FAILED` for a damaged, altered or foreign backup.
  */
 export function readBackupFile(path: string, pbk: Buffer) {
-  return decodeBackup(pbk, readFileSync(path));
+  return decodeBackup(pbk, readBoundedFileSync(path, { what: 'backup file', maxBytes: MAX_BYTES.backup }));
 }

@@ -16,9 +16,10 @@
  * `--admin-password-prompt` (no echo, on a terminal); `--admin-password P` still works but warns
  * (server-secret.ts). Without any, `init` writes a random one to `C/initial-admin-password` (0600).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkRegularFileSync } from '@strongroom/node-files';
 import { verifyNodeAuditLog } from './audit-verify';
 import { writeBackupFile } from './backup';
 import { initCluster } from './init';
@@ -161,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
       const dataDir = values['data-dir'];
       if (positionals[0] !== 'verify' || !dataDir) throw new Error('usage: strongroom-hsm audit verify --data-dir D [FILE] (the node\'s sealed state holds the audit key and chain head)');
       const file = positionals[1] ?? join(dataDir, 'audit.log');
-      readFileSync(file); // existence check with a clear error
+      checkRegularFileSync(file, 'audit log'); // a clear error for a missing file, and no hang on a FIFO
       const secret = unsealSecret(values, dataDir);
       const r = await verifyNodeAuditLog(dataDir, { file, ...(secret ? { unsealSecret: secret } : {}) });
       out(r);

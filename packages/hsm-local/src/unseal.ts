@@ -16,6 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import { scryptSync } from 'node:crypto';
 import { StrongroomError } from '@strongroom/core';
+import { MAX_BYTES, readBoundedTextFileSync } from '@strongroom/node-files';
 
 /** Environment variable holding a node's unseal secret. */
 export const UNSEAL_SECRET_ENV = 'STRONGROOM_HSM_UNSEAL_SECRET';
@@ -57,7 +58,7 @@ export function readUnsealSecret(source: { fd?: number; file?: string }, dataDir
     if (!rel.startsWith('..') && !isAbsolute(rel)) {
       throw new StrongroomError('INVALID_ARGUMENT', `--unseal-file ${source.file} is inside the data directory; keep the unseal secret elsewhere (a copy of the directory must not carry it)`);
     }
-    text = readFileSync(source.file, 'utf8');
+    text = readBoundedTextFileSync(source.file, { what: '--unseal-file', maxBytes: MAX_BYTES.secret });
   } else throw new StrongroomError('INVALID_ARGUMENT', 'no unseal secret source given');
   return text.replace(/\r?\n$/, '');
 }

@@ -3,6 +3,11 @@
  * pipelined requests with ids (wire/codec.ts), writes coalesced per event-loop turn. `call` is typed
  * by the operation table (ops.ts). The cluster client in @strongroom/provider-hsm builds load
  * balancing and failover on top of this.
+ *
+ * Every call has a deadline: its own `timeoutMs`, else the connection's `callTimeoutMs` (default 60 s).
+ * A node that completed the handshake and then stopped answering (a hung or stopped process, a
+ * silent partition: TCP itself never times out a quiet connection, RFC 9293 §3.8.3) fails the call
+ * with PROVIDER_ERROR reason CONNECTION instead of hanging the caller.
  */
 import { isIP } from 'node:net';
 import tls from 'node:tls';
@@ -22,7 +27,17 @@ export interface HsmNodeConnectOptions {
   clientCert: { certPem: string; keyPem: string };
   /** Connect timeout, ms (default 3000). */
   connectTimeoutMs?: number;
+  /** Deadline of each call that names none itself, ms (default 60 000). */
+  callTimeoutMs?: number;
   abortSignal?: AbortSignal;
+}
+
+const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+
+function positiveMs(v: number | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!Number.isFinite(v) || v <= 0) throw new StrongroomError('INVALID_ARGUMENT', `${name}: must be a positive number of milliseconds, not ${String(v)}`);
+  return v;
 }
 
 /** A connection to one HSM node: typed `call(op, args)` by the operation table. */
@@ -47,7 +62,7 @@ export interface HsmNodeConnection {
 /** Options of one call: abort signal and timeout. */
 export interface HsmCallOptions {
   abortSignal?: AbortSignal | undefined;
-  /** Fail the call (reason CONNECTION) when the node has not answered within this many ms. */
+  /** Fail the call (reason CONNECTION) when the node has not answered within this many ms (default: the connection's `callTimeoutMs`). */
   timeoutMs?: number | undefined;
 }
 
@@ -97,6 +112,14 @@ export function connectionError(url: string, message: string, cause?: unknown): 
 export function connectHsmNode(options: HsmNodeConnectOptions): Promise<HsmNodeConnection> {
   const { host, port, name } = parseNodeUrl(options.url);
   const url = options.url;
+  let callTimeoutMs: number;
+  let connectTimeoutMs: number;
+  try {
+    callTimeoutMs = positiveMs(options.callTimeoutMs, 'callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS);
+    connectTimeoutMs = positiveMs(options.connectTimeoutMs, 'connectTimeoutMs', 3000);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return new Promise((resolve, reject) => {
     // The node certificate must name the host this URL dials (a DNS name or an IP address in its
     // subjectAltName, RFC 6125 §6): a certificate of the cluster issued to another node or host is refused.
@@ -122,7 +145,7 @@ export function connectHsmNode(options: HsmNodeConnectOptions): Promise<HsmNodeC
     let ready = false;
     let queue: Buffer[] = [];
     let scheduled = false;
-    const timer = setTimeout(() => fail(connectionError(url, 'connect timeout')), options.connectTimeoutMs ?? 3000);
+    const timer = setTimeout(() => fail(connectionError(url, 'connect timeout')), connectTimeoutMs);
     const onAbort = () => fail(new StrongroomError('ABORTED', 'connect aborted'));
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
 
@@ -191,15 +214,16 @@ export function connectHsmNode(options: HsmNodeConnectOptions): Promise<HsmNodeC
       }
       return new Promise<T>((res, rej) => {
         const entry: { resolve: (v: WireValue) => void; reject: (e: unknown) => void; timer?: NodeJS.Timeout } = { resolve: res as (v: WireValue) => void, reject: rej };
-        if (o.timeoutMs) {
-          entry.timer = setTimeout(() => {
-            pending.delete(id);
-            rej(connectionError(url, `no answer to ${op} within ${o.timeoutMs} ms`));
-          }, o.timeoutMs);
-        }
+        const timeoutMs = o.timeoutMs || callTimeoutMs;
+        entry.timer = setTimeout(() => {
+          pending.delete(id);
+          rej(connectionError(url, `no answer to ${op} within ${timeoutMs} ms (a hung or unreachable node)`));
+        }, timeoutMs);
         if (o.abortSignal) {
           o.abortSignal.addEventListener('abort', () => {
-            if (pending.delete(id)) rej(new StrongroomError('ABORTED', 'The operation was aborted', { cause: o.abortSignal?.reason }));
+            if (!pending.delete(id)) return;
+            clearTimeout(entry.timer);
+            rej(new StrongroomError('ABORTED', 'The operation was aborted', { cause: o.abortSignal?.reason }));
           }, { once: true });
         }
         pending.set(id, entry);

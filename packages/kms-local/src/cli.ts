@@ -19,8 +19,8 @@
  * given too, must agree). A refused seed exits with status 2 and the reason, changing nothing.
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
 import { StrongroomError } from '@strongroom/core';
+import { MAX_BYTES, readBoundedTextFileSync } from '@strongroom/node-files';
 import { parseHsmClusterRegistrations } from './custom-key-store/registrations';
 import { readServerSecret } from './server-secret';
 import { startKmsServer } from './server';
@@ -86,13 +86,23 @@ if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined) || 
   process.stderr.write('strongroom-kms: give both --tls-cert and --tls-key, or --tls-dev, or neither\n');
   process.exit(2);
 }
-const tls =
-  values['tls-cert'] !== undefined
-    ? { certPem: readFileSync(values['tls-cert'], 'utf8'), keyPem: readFileSync(values['tls-key']!, 'utf8') }
-    : values['tls-dev']
-      ? ('dev' as const)
-      : undefined;
-const hsmClusters = values['hsm-clusters'] === undefined ? [] : parseHsmClusterRegistrations(readFileSync(values['hsm-clusters'], 'utf8'));
+// Files named on the command line: regular files under a cap (@strongroom/node-files), so a FIFO or
+// /dev/zero cannot hang or exhaust the server before it starts.
+let tls: { certPem: string; keyPem: string } | 'dev' | undefined;
+let hsmClusters;
+try {
+  tls =
+    values['tls-cert'] !== undefined
+      ? { certPem: readBoundedTextFileSync(values['tls-cert'], { what: '--tls-cert', maxBytes: MAX_BYTES.pem }), keyPem: readBoundedTextFileSync(values['tls-key']!, { what: '--tls-key', maxBytes: MAX_BYTES.pem }) }
+      : values['tls-dev']
+        ? 'dev'
+        : undefined;
+  hsmClusters = values['hsm-clusters'] === undefined ? [] : parseHsmClusterRegistrations(readBoundedTextFileSync(values['hsm-clusters'], { what: '--hsm-clusters', maxBytes: MAX_BYTES.config }));
+} catch (error) {
+  if (!StrongroomError.isInstance(error)) throw error;
+  process.stderr.write(`strongroom-kms: ${error.message}\n`);
+  process.exit(2);
+}
 let server;
 try {
   server = await startKmsServer({

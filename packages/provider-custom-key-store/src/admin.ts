@@ -3,6 +3,18 @@
  * CloudHSM key store, connect (and wait for CONNECTED or FAILED — ConnectCustomKeyStore is
  * asynchronous), disconnect, describe, update, delete, and create keys in a store
  * (docs/custom-key-stores.md). Every failure is a StrongroomError whose message says what to fix.
+ *
+ * Every call goes through provider-kms's `callKms`: a deadline per attempt (`retry.attemptTimeoutMs`,
+ * default 10 s), so a hung endpoint fails typed (`details.reason` TIMEOUT) instead of hanging, and
+ * retries only where a repeat is harmless (AWS KMS API Reference, per operation):
+ *  - DescribeCustomKeyStores reads; Connect/Disconnect of a store already in the target state succeed;
+ *    Update sets absolute values: retried.
+ *  - CreateCustomKeyStore is retried with the store name as its idempotency key: when a retry is refused
+ *    because the name (or the cluster) is taken, the store of that name is looked up, and if it names
+ *    the same cluster and trust anchor it is the one the lost first attempt created — its id is the
+ *    answer. Any other store of that name stays an error.
+ *  - DeleteCustomKeyStore is retried; a retry answered "not found" means the lost first attempt deleted it.
+ *  - CreateKey takes no idempotency token: one attempt only; a timeout says the outcome is unknown.
  */
 import {
   ConnectCustomKeyStoreCommand,
@@ -13,9 +25,9 @@ import {
   DisconnectCustomKeyStoreCommand,
   UpdateCustomKeyStoreCommand,
 } from '@aws-sdk/client-kms';
-import { StrongroomError, throwIfAborted } from '@strongroom/core';
-import type { KmsClientLike } from '@strongroom/provider-kms';
-import { storeNotReadyMessage, toAdminError } from './errors';
+import { StrongroomError } from '@strongroom/core';
+import { callKms, isDeadlineError, type KmsClientLike, type RetryOptions } from '@strongroom/provider-kms';
+import { awsErrorName, storeNotReadyMessage, toAdminError } from './errors';
 
 export interface CallOptions {
   readonly abortSignal?: AbortSignal | undefined;
@@ -90,6 +102,18 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** How many attempts the failed call made (`details.attempts` of callKms's error). */
+function attemptsOf(e: unknown): number {
+  const n = StrongroomError.isInstance(e) ? e.details?.attempts : undefined;
+  return typeof n === 'number' ? n : 1;
+}
+
+/** Two PEM texts of one certificate (line endings and surrounding space aside). */
+function samePem(a: string | undefined, b: string): boolean {
+  const norm = (x: string) => x.replace(/\s+/g, '');
+  return a !== undefined && norm(a) === norm(b);
+}
+
 type Store = { CustomKeyStoreId?: string; CustomKeyStoreName?: string; CloudHsmClusterId?: string; ConnectionState?: string; ConnectionErrorCode?: string; TrustAnchorCertificate?: string; CreationDate?: Date };
 
 function fromWire(s: Store): CustomKeyStoreDescription {
@@ -113,31 +137,60 @@ function fromWire(s: Store): CustomKeyStoreDescription {
  * const keyArn = await admin.createKey(id);
  * @throws StrongroomError INVALID_ARGUMENT for a missing client.
  */
-export function createCustomKeyStoreAdmin(options: { client: KmsClientLike }): CustomKeyStoreAdmin {
+export function createCustomKeyStoreAdmin(options: { client: KmsClientLike; retry?: RetryOptions | undefined }): CustomKeyStoreAdmin {
   const client = options?.client;
   if (!client || typeof client.send !== 'function') throw new StrongroomError('INVALID_ARGUMENT', 'client: expected a KMSClient');
-  const send = async <T>(operation: string, command: unknown, o: CallOptions | undefined, facts?: { customKeyStoreId?: string }): Promise<T> => {
-    throwIfAborted(o?.abortSignal);
-    try {
-      return (await client.send(command, o?.abortSignal ? { abortSignal: o.abortSignal } : undefined)) as T;
-    } catch (e) {
-      throw toAdminError(e, operation, facts);
-    }
-  };
+  const retry = options.retry;
+  /** One call with its deadline; `attempts` is how many were made (a retry may meet its own first attempt's effect). */
+  const send = async <T>(operation: string, command: unknown, o: CallOptions | undefined, facts?: { customKeyStoreId?: string }, idempotent = true): Promise<T> =>
+    callKms<T>(client, operation, facts?.customKeyStoreId ?? '', command, o?.abortSignal, retry, {
+      idempotent,
+      mapError: (e, attempts) => {
+        const error = toAdminError(e, operation, { ...facts, attempts });
+        if (!idempotent && isDeadlineError(e)) {
+          return new StrongroomError(error.code, `${error.message} — ${operation} is not retried (KMS takes no idempotency token for it), and whether it took effect is unknown: list before trying again.`, { cause: e, details: error.details });
+        }
+        return error;
+      },
+    });
+
+  /**
+   * After a failed CreateCustomKeyStore that was retried: the id of the store the lost first attempt
+   * created (same name, cluster and trust anchor), or undefined when the failure stands.
+   */
+  async function createdByLostAttempt(e: unknown, name: string, clusterId: string, trustAnchorPem: string, o: CallOptions): Promise<string | undefined> {
+    const taken = awsErrorName(e);
+    if (attemptsOf(e) < 2 || (taken !== 'CustomKeyStoreNameInUseException' && taken !== 'CloudHsmClusterInUseException')) return undefined;
+    const found = await send<{ CustomKeyStores?: Store[] }>('DescribeCustomKeyStores', new DescribeCustomKeyStoresCommand({ CustomKeyStoreName: name }), o).catch(() => ({ CustomKeyStores: [] }));
+    const same = (found.CustomKeyStores ?? []).find(
+      (st) => st.CustomKeyStoreName === name && st.CloudHsmClusterId === clusterId && samePem(st.TrustAnchorCertificate, trustAnchorPem),
+    );
+    return same?.CustomKeyStoreId || undefined;
+  }
 
   const admin: CustomKeyStoreAdmin = {
     async createCustomKeyStore(input) {
-      const out = await send<{ CustomKeyStoreId?: string }>(
-        'CreateCustomKeyStore',
-        new CreateCustomKeyStoreCommand({
-          CustomKeyStoreName: nonEmpty(input?.name, 'name'),
-          CustomKeyStoreType: 'AWS_CLOUDHSM',
-          CloudHsmClusterId: nonEmpty(input.clusterId, 'clusterId'),
-          TrustAnchorCertificate: nonEmpty(input.trustAnchorPem, 'trustAnchorPem'),
-          KeyStorePassword: nonEmpty(input.kmsuserPassword, 'kmsuserPassword'),
-        }),
-        input,
-      );
+      const name = nonEmpty(input?.name, 'name');
+      const clusterId = nonEmpty(input.clusterId, 'clusterId');
+      const trustAnchorPem = nonEmpty(input.trustAnchorPem, 'trustAnchorPem');
+      let out: { CustomKeyStoreId?: string };
+      try {
+        out = await send<{ CustomKeyStoreId?: string }>(
+          'CreateCustomKeyStore',
+          new CreateCustomKeyStoreCommand({
+            CustomKeyStoreName: name,
+            CustomKeyStoreType: 'AWS_CLOUDHSM',
+            CloudHsmClusterId: clusterId,
+            TrustAnchorCertificate: trustAnchorPem,
+            KeyStorePassword: nonEmpty(input.kmsuserPassword, 'kmsuserPassword'),
+          }),
+          input,
+        );
+      } catch (e) {
+        const ours = await createdByLostAttempt(e, name, clusterId, trustAnchorPem, input);
+        if (ours === undefined) throw e;
+        return ours;
+      }
       return nonEmpty(out.CustomKeyStoreId, 'CreateCustomKeyStore response CustomKeyStoreId');
     },
 
@@ -194,7 +247,13 @@ export function createCustomKeyStoreAdmin(options: { client: KmsClientLike }): C
     },
 
     async delete(id, o) {
-      await send('DeleteCustomKeyStore', new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: nonEmpty(id, 'customKeyStoreId') }), o, { customKeyStoreId: id });
+      try {
+        await send('DeleteCustomKeyStore', new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: nonEmpty(id, 'customKeyStoreId') }), o, { customKeyStoreId: id });
+      } catch (e) {
+        // A retry that finds the store gone: the first attempt deleted it and its answer was lost.
+        if (attemptsOf(e) > 1 && awsErrorName(e) === 'CustomKeyStoreNotFoundException') return;
+        throw e;
+      }
     },
 
     async createKey(id, o = {}) {
@@ -203,6 +262,7 @@ export function createCustomKeyStoreAdmin(options: { client: KmsClientLike }): C
         new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: nonEmpty(id, 'customKeyStoreId'), KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', ...(o.description !== undefined && { Description: o.description }) }),
         o,
         { customKeyStoreId: id },
+        false,
       );
       return nonEmpty(out.KeyMetadata?.Arn, 'CreateKey response KeyMetadata.Arn');
     },

@@ -68,7 +68,7 @@ export function awsErrorName(e: unknown): string | undefined {
 }
 
 /** Translate an error of a custom key store administration call. */
-export function toAdminError(e: unknown, operation: string, facts?: Partial<StoreFacts>): StrongroomError {
+export function toAdminError(e: unknown, operation: string, facts?: Partial<StoreFacts> & { attempts?: number }): StrongroomError {
   if (StrongroomError.isInstance(e)) return e;
   const name = awsErrorName(e);
   const fix = name ? ADMIN_FIXES[name] : undefined;

@@ -8,11 +8,12 @@
  *    with what to fix;
  *  - with `connectOnDemand`, a DISCONNECTED (or FAILED) store is connected and the call retried once;
  *  - `checkStores()` runs the same check up front (for health endpoints and start-up).
- * Healthy calls cost exactly what KmsKeyProvider's cost: no extra KMS requests.
+ * Healthy calls cost exactly what KmsKeyProvider's cost: no extra KMS requests. Every request, the
+ * diagnosis's included, has the per-attempt deadline of `retry.attemptTimeoutMs` (provider-kms `callKms`).
  */
 import { StrongroomError, type DataKeyRequest, type EncryptedDataKey, type GeneratedDataKey, type KeyProvider } from '@strongroom/core';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
-import { KmsKeyProvider, parseKmsArn, type KmsClientLike, type KmsKeyProviderOptions } from '@strongroom/provider-kms';
+import { callKms, isDeadlineError, KmsKeyProvider, parseKmsArn, type KmsClientLike, type KmsKeyProviderOptions } from '@strongroom/provider-kms';
 import { createCustomKeyStoreAdmin, type CustomKeyStoreAdmin, type CustomKeyStoreDescription } from './admin';
 import { awsErrorName, storeNotReadyMessage } from './errors';
 
@@ -58,16 +59,21 @@ export function CustomKeyStoreKeyProvider(options: CustomKeyStoreKeyProviderOpti
   if (!options?.client || typeof options.client.send !== 'function') throw new StrongroomError('INVALID_ARGUMENT', 'client: expected a KMSClient');
   const { client, connectOnDemand = false, connectTimeoutMs = 30_000, ...kms } = options;
   const inner = KmsKeyProvider({ ...kms, clientProvider: () => client });
-  const admin: CustomKeyStoreAdmin = createCustomKeyStoreAdmin({ client });
+  const admin: CustomKeyStoreAdmin = createCustomKeyStoreAdmin({ client, retry: kms.retry });
   const configured = [...(kms.generatorKeyId === undefined ? [] : [kms.generatorKeyId]), ...(kms.keyIds ?? [])];
   const connecting = new Map<string, Promise<CustomKeyStoreDescription>>();
 
-  /** The store a key lives in, or undefined for keys outside custom key stores. */
+  /**
+   * The store a key lives in, or undefined for keys outside custom key stores and for a DescribeKey
+   * KMS refuses (no kms:DescribeKey permission: the original failure then stands). A KMS that does
+   * not answer is not a refusal: that fails typed, at the deadline.
+   */
   async function storeOf(keyId: string, abortSignal?: AbortSignal): Promise<string | undefined> {
     try {
-      const out = (await client.send(new DescribeKeyCommand({ KeyId: keyId }), abortSignal ? { abortSignal } : undefined)) as { KeyMetadata?: { CustomKeyStoreId?: string } };
+      const out = await callKms<{ KeyMetadata?: { CustomKeyStoreId?: string } }>(client, 'DescribeKey', keyId, new DescribeKeyCommand({ KeyId: keyId }), abortSignal, kms.retry);
       return out.KeyMetadata?.CustomKeyStoreId;
-    } catch {
+    } catch (e) {
+      if (StrongroomError.isInstance(e, 'ABORTED') || isDeadlineError((e as { cause?: unknown }).cause)) throw e;
       return undefined;
     }
   }

@@ -25,7 +25,7 @@
  * file's directory; an already-parsed object with relative paths needs an explicit absolute `baseDir`.
  * Secrets may be given inline or through an environment variable name (`pinEnv`, `passwordEnv`).
  */
-import { readFile } from 'node:fs/promises';
+import { readBoundedTextFileSync } from '@strongroom/node-files';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
 import { parseNodeUrl } from '@strongroom/hsm-protocol';
@@ -116,15 +116,7 @@ async function pem(obj: Json, base: string, where: string, abs: PathResolver): P
   const path = str(obj, `${base}Path`, where, false);
   if (!path) throw bad(`${where}.${base}Pem or ${base}Path is required`);
   const file = abs(path, `${where}.${base}Path`);
-  let text: string;
-  try {
-    const bytes = await readFile(file);
-    if (bytes.length > MAX_PEM_BYTES) throw bad(`${where}.${base}Path is larger than ${MAX_PEM_BYTES} bytes`);
-    text = bytes.toString('utf8');
-  } catch (error) {
-    if (StrongroomError.isInstance(error)) throw error;
-    throw new StrongroomError('IO_ERROR', `HSM config: cannot read ${where}.${base}Path`, { cause: error });
-  }
+  const text = readBoundedTextFileSync(file, { what: `HSM config ${where}.${base}Path`, maxBytes: MAX_PEM_BYTES });
   if (!text.includes('-----BEGIN ')) throw bad(`${where}.${base}Path is not a PEM file`);
   return text;
 }
@@ -199,15 +191,8 @@ export async function loadHsmConfig(configPathOrObject?: string | object, option
     const path = configPathOrObject === undefined ? locateConfig(env).path : resolve(configPathOrObject);
     baseDir = dirname(path);
     checkConfigWriters(path, 'HSM config');
-    let text: string;
-    try {
-      const bytes = await readFile(path);
-      if (bytes.length > MAX_CONFIG_BYTES) throw bad(`${path} is larger than ${MAX_CONFIG_BYTES} bytes`);
-      text = bytes.toString('utf8');
-    } catch (error) {
-      if (StrongroomError.isInstance(error)) throw error;
-      throw new StrongroomError('IO_ERROR', `HSM config: cannot read ${path}`, { cause: error });
-    }
+    // A regular file under the cap: a FIFO or device named by STRONGROOM_CONFIG cannot hang or exhaust the caller.
+    const text = readBoundedTextFileSync(path, { what: 'HSM config', maxBytes: MAX_CONFIG_BYTES });
     try {
       raw = JSON.parse(text);
     } catch (error) {

@@ -14,7 +14,7 @@
  * without credentials the default AWS credential chain. Against AWS, the same file with only
  * `region` and `keyArn` is the scale-out path, by configuration only.
  */
-import { readFile } from 'node:fs/promises';
+import { MAX_BYTES, readBoundedTextFileSync } from '@strongroom/node-files';
 import { Agent } from 'node:https';
 import { isAbsolute } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
@@ -49,8 +49,9 @@ function optionalString(section: Record<string, unknown>, name: string): string 
 
 async function readCa(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return readBoundedTextFileSync(path, { what: 'KMS config kms.caPath', maxBytes: MAX_BYTES.pem });
   } catch (e) {
+    if (StrongroomError.isInstance(e) && e.code !== 'IO_ERROR') throw e;
     throw new StrongroomError('IO_ERROR', `KMS config: cannot read kms.caPath ${path} (the certificate kms-local serves; start the dev stack again to recreate it)`, { cause: e });
   }
 }
@@ -97,13 +98,8 @@ export async function kmsKeyProviderFromConfig(
   if (config === undefined || typeof config === 'string') {
     const path = config === undefined ? locateConfig(env ?? process.env).path : config;
     checkConfigWriters(path, 'KMS config');
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (e) {
-      throw new StrongroomError('IO_ERROR', `KMS config: cannot read ${path}`, { cause: e });
-    }
-    if (text.length > MAX_CONFIG_BYTES) throw bad(`${path} is larger than ${MAX_CONFIG_BYTES} bytes`);
+    // A regular file under the cap: a FIFO or device named by STRONGROOM_CONFIG cannot hang or exhaust the caller.
+    const text = readBoundedTextFileSync(path, { what: 'KMS config', maxBytes: MAX_CONFIG_BYTES });
     try {
       raw = JSON.parse(text);
     } catch (e) {

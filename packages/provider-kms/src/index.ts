@@ -8,6 +8,7 @@ export { KmsKeyProvider, kmsKeyProviders, KMS_PROVIDER_ID, type KmsKeyProviderOp
 export { createKmsClientSupplier, cacheClients, limitRegions, excludeRegions, type KmsClientLike, type KmsClientSupplier } from './client-supplier';
 export { isMultiRegionKey, mrkMatch, parseKmsArn, type KmsArn } from './arn';
 export { isRetryable, type RetryOptions } from './retry';
+export { callKms, isDeadlineError, type CallKmsOptions } from './call';
 export { kmsKeyProviderFromConfig, parseKmsConfig, type KmsConfigSection } from './from-config';
 export {
   KmsRsaKeyProvider,

@@ -4,51 +4,31 @@
  * Each attempt must give up at `retry.attemptTimeoutMs`, be retried, and the operation fail with a
  * typed error naming the deadline; once the process continues, the same provider works again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { getSuite, StrongroomError } from '@strongroom/core';
+import { spawnKmsLocal, type KmsLocalProcess } from '@strongroom/testing/servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsKeyProvider } from '../src/index';
 import { CREDENTIALS } from './helpers';
 
-const require = createRequire(import.meta.url);
-const KMS_CLI = join(dirname(require.resolve('@strongroom/kms-local/package.json')), 'dist', 'cli.mjs');
-
+let kms: KmsLocalProcess;
 let child: ChildProcess;
 let dir: string;
 let endpoint: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'provider-kms-deadline-'));
-  child = spawn(process.execPath, [KMS_CLI, '--data-dir', dir, '--port', '0'], {
-    env: { ...process.env, KMS_LOCAL_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, KMS_LOCAL_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  endpoint = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`kms-local did not start: ${out}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`kms-local exited (${code}): ${out}`)));
-  });
+  kms = await spawnKmsLocal(['--data-dir', dir, '--port', '0'], CREDENTIALS);
+  child = kms.child;
+  endpoint = kms.endpoint;
 }, 40_000);
 
 afterAll(async () => {
-  if (child.exitCode === null) {
-    child.kill('SIGCONT');
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-  }
+  await kms?.kill();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { verifyNodeAuditLog, addNodeFromBackup, loadCluster, type AuditVerifyResult } from '@strongroom/hsm-local';
 import { connectHsmNode, type HsmNodeConnection, type QuorumService } from '@strongroom/hsm-protocol';
 import { StrongroomError } from '@strongroom/core';
-import { connectDevHsm, hsmPems } from '../clients';
+import { connectDevHsm, hsmPems, requestTimeoutMs } from '../clients';
 import type { DevConfig } from '../dev-config';
 import { plural } from '../plural';
 import { UsageError } from '../exit';
@@ -34,7 +34,8 @@ function adminCredentials(config: DevConfig, o: AdminOverride | undefined): { us
 async function node(config: DevConfig, as: 'admin' | 'crypto', index = 0, admin?: AdminOverride): Promise<HsmNodeConnection> {
   const n = config.hsm.nodes[index];
   if (!n) throw new UsageError(`--node ${index}: the cluster has ${plural(config.hsm.nodes.length, 'node')} (0-${config.hsm.nodes.length - 1})`);
-  const conn = await connectHsmNode({ url: n.url, ...hsmPems(config.hsm) });
+  // Each call has the CLI's deadline (env STRONGROOM_TIMEOUT): a hung node fails the command, typed.
+  const conn = await connectHsmNode({ url: n.url, ...hsmPems(config.hsm), callTimeoutMs: requestTimeoutMs() });
   try {
     if (as === 'admin') await conn.call('login', adminCredentials(config, admin));
     else await conn.call('login', { user: config.hsm.user, password: config.hsm.password });

@@ -6,6 +6,7 @@ import { CreateAliasCommand, CreateKeyCommand, DeleteAliasCommand, ListAliasesCo
 import { StrongroomError } from '@strongroom/core';
 import { createCustomKeyStoreAdmin } from '@strongroom/provider-custom-key-store';
 import { kmsClientFor, hsmPems } from '../clients';
+import { cliKmsRetry, sendKms } from '../kms-call';
 import { UsageError } from '../exit';
 import { readSecret } from '../secret-input';
 import type { CliContext } from './context';
@@ -21,11 +22,14 @@ function unsupported(error: unknown): never {
 export async function kmsCommand(ctx: CliContext, action: string, args: string[], o: { description?: string; alias?: string; customKeyStore?: string; kmsuserPasswordFile?: string }): Promise<void> {
   const config = ctx.config();
   const kms = kmsClientFor(config.kms);
-  const send = <T>(cmd: unknown) => kms.send(cmd as never, { abortSignal: ctx.signal }) as Promise<T>;
+  // A deadline per attempt (env STRONGROOM_TIMEOUT); reads are retried, creates and deletes are not (kms-call.ts).
+  const retry = cliKmsRetry();
+  const send = <T>(operation: string, cmd: unknown, idempotent = false) => sendKms<T>(kms, operation, cmd, { abortSignal: ctx.signal, idempotent });
   try {
     switch (action) {
       case 'create-key': {
         const out = await send<{ KeyMetadata: { Arn: string; KeyId: string } }>(
+          'CreateKey',
           new CreateKeyCommand({
             Description: o.description ?? 'created by strongroom kms create-key',
             KeyUsage: 'ENCRYPT_DECRYPT',
@@ -33,20 +37,20 @@ export async function kmsCommand(ctx: CliContext, action: string, args: string[]
             ...(o.customKeyStore ? { CustomKeyStoreId: o.customKeyStore, Origin: 'AWS_CLOUDHSM' } : {}),
           }),
         ).catch(unsupported);
-        if (o.alias) await send(new CreateAliasCommand({ AliasName: o.alias, TargetKeyId: out.KeyMetadata.KeyId }));
+        if (o.alias) await send('CreateAlias', new CreateAliasCommand({ AliasName: o.alias, TargetKeyId: out.KeyMetadata.KeyId }));
         ctx.print(`${out.KeyMetadata.Arn}${o.alias ? `  ${o.alias}` : ''}`);
         ctx.print(`use it as ${o.customKeyStore ? 'cks' : 'kms'}://${o.alias ?? out.KeyMetadata.Arn}`);
         return;
       }
       case 'list-keys': {
-        const out = await send<{ Keys?: Array<{ KeyArn?: string }> }>(new ListKeysCommand({}));
+        const out = await send<{ Keys?: Array<{ KeyArn?: string }> }>('ListKeys', new ListKeysCommand({}), true);
         for (const k of out.Keys ?? []) ctx.print(k.KeyArn ?? '');
         return;
       }
       case 'aliases': {
         const [sub, alias, key] = args;
         if (!sub || sub === 'list') {
-          const out = await send<{ Aliases?: Array<{ AliasName?: string; TargetKeyId?: string }> }>(new ListAliasesCommand({}));
+          const out = await send<{ Aliases?: Array<{ AliasName?: string; TargetKeyId?: string }> }>('ListAliases', new ListAliasesCommand({}), true);
           for (const a of out.Aliases ?? []) ctx.print(`${a.AliasName}  ${a.TargetKeyId ?? ''}`);
           return;
         }
@@ -57,11 +61,11 @@ export async function kmsCommand(ctx: CliContext, action: string, args: string[]
           if (key.startsWith('alias/') || /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(key)) {
             throw new UsageError(`kms aliases create: the target must be a key ID or key ARN, not an alias (${key}); \`strongroom kms aliases list\` shows the key each alias points at`);
           }
-          await send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key }));
+          await send('CreateAlias', new CreateAliasCommand({ AliasName: alias, TargetKeyId: key }));
           return ctx.print(`created ${alias} → ${key}`);
         }
         if (sub === 'delete') {
-          await send(new DeleteAliasCommand({ AliasName: alias }));
+          await send('DeleteAlias', new DeleteAliasCommand({ AliasName: alias }));
           return ctx.print(`deleted ${alias}`);
         }
         throw new UsageError(`kms aliases: unknown action ${sub} (list, create, delete)`);
@@ -69,7 +73,7 @@ export async function kmsCommand(ctx: CliContext, action: string, args: string[]
       case 'custom-key-stores': {
         // The admin API of @strongroom/provider-custom-key-store: connect waits for CONNECTED and
         // every failure names the fix (ConnectionErrorCode → what to do).
-        const admin = createCustomKeyStoreAdmin({ client: kms });
+        const admin = createCustomKeyStoreAdmin({ client: kms, retry });
         const o2 = { abortSignal: ctx.signal };
         const [sub, id] = args;
         if (!sub || sub === 'list') {

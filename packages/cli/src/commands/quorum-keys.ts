@@ -5,7 +5,8 @@
  * signed by each approver's key. AWS CloudHSM's flow:
  * https://docs.aws.amazon.com/cloudhsm/latest/userguide/quorum-auth-chsm-cli.html
  */
-import { closeSync, constants, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { MAX_BYTES, readBoundedTextFileSync } from '@strongroom/node-files';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
@@ -34,12 +35,8 @@ function writeSecretFile(path: string, pem: string): void {
 }
 
 function readPrivateKey(path: string): string {
-  let pem: string;
-  try {
-    pem = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new StrongroomError('IO_ERROR', `cannot read the quorum key ${path}: ${(cause as Error).message}`, { cause });
-  }
+  // A regular file of PEM size: a FIFO or device named as the key cannot hang the command.
+  const pem = readBoundedTextFileSync(path, { what: 'quorum key', maxBytes: MAX_BYTES.pem });
   try {
     const k = createPrivateKey(pem);
     if (k.asymmetricKeyType !== 'ec') throw new Error('not an EC key');

@@ -54,6 +54,8 @@ export interface HsmClusterOptions {
    * is noticed (default 1000 ms).
    */
   livenessMs?: number;
+  /** Deadline of each node call, ms (default 60 000; hsm-protocol `callTimeoutMs`): the bound even when the liveness probe cannot help. */
+  callTimeoutMs?: number;
   abortSignal?: AbortSignal | undefined;
 }
 
@@ -152,6 +154,7 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
       url: n.url, az: n.az, trustAnchor: options.trustAnchor, clientCert: options.clientCert, user: options.user, password: options.password,
       reconnectIntervalMs: options.reconnectIntervalMs ?? 250,
       ...(options.livenessMs ? { livenessMs: options.livenessMs } : {}),
+      ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
     }),
   );
   let waiters: Array<() => void> = [];

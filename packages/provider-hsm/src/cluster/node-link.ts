@@ -25,6 +25,8 @@ export interface NodeLinkOptions {
   reconnectIntervalMs: number;
   /** Silence (with requests in flight) after which the link probes the node; see the module comment. Default 1000 ms. */
   livenessMs?: number;
+  /** Deadline of each call on the node's connection (hsm-protocol `callTimeoutMs`). */
+  callTimeoutMs?: number;
 }
 
 export interface NodeLink {
@@ -83,7 +85,7 @@ export function createNodeLink(o: NodeLinkOptions): NodeLink {
   }
 
   async function doOpen(): Promise<void> {
-    const c = await connectHsmNode({ url: o.url, trustAnchor: o.trustAnchor, clientCert: o.clientCert, connectTimeoutMs: 2000 });
+    const c = await connectHsmNode({ url: o.url, trustAnchor: o.trustAnchor, clientCert: o.clientCert, connectTimeoutMs: 2000, ...(o.callTimeoutMs !== undefined && { callTimeoutMs: o.callTimeoutMs }) });
     try {
       const hello = await c.call('hello', {}, { timeoutMs: 5000 });
       link.nodeId = hello.nodeId;

@@ -2,4 +2,5 @@
 export * from './hsm-cluster';
 export * from './seeded-random';
 export * from './kms-local';
+export * from './kms-local-process';
 export * from './rgw';
