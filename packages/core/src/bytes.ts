@@ -89,6 +89,30 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * Hand output pieces on without copying large buffers (frame ciphertext/plaintext go as produced);
+ * only runs of small pieces (frame prefixes, tags) are joined, so downstream sees few tiny writes.
+ */
+export function coalesce(pieces: readonly Uint8Array[], emit: (piece: Uint8Array) => void): void {
+  let small: Uint8Array[] = [];
+  let smallLength = 0;
+  const flush = () => {
+    if (small.length > 0) emit(concatBytes(small, smallLength));
+    small = [];
+    smallLength = 0;
+  };
+  for (const piece of pieces) {
+    if (piece.length >= 4096) {
+      flush();
+      emit(piece);
+    } else if (piece.length > 0) {
+      small.push(piece);
+      smallLength += piece.length;
+    }
+  }
+  flush();
+}
+
 /** Compare two byte strings; never use for secrets (see backend.timingSafeEqual). */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

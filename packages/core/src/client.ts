@@ -7,7 +7,7 @@
 import { Duplex, Readable, Transform, type TransformCallback, pipeline } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import type { CryptoBackend } from './backend';
-import { concatBytes } from './bytes';
+import { coalesce, concatBytes } from './bytes';
 import { type BaseClientOptions, clientCore, type DecryptOptions, type DecryptResult, type EncryptOptions, type EncryptResult, type Opening } from './client-core';
 import type { CommitmentPolicy } from './commitment-policy';
 import { MessageDecoder } from './decoder';
@@ -183,28 +183,9 @@ function connect(transform: Duplex, input: Input | undefined, abortSignal: Abort
   return transform;
 }
 
-/**
- * Push output without copying large buffers (frame ciphertext/plaintext are pushed as produced);
- * only runs of small pieces (frame prefixes, tags) are coalesced so downstream sees few tiny writes.
- */
+/** Push output pieces, small runs coalesced (./bytes coalesce). */
 function push(stream: Transform, pieces: Uint8Array[]): void {
-  let small: Uint8Array[] = [];
-  let smallLength = 0;
-  const flush = () => {
-    if (small.length > 0) stream.push(concatBytes(small, smallLength));
-    small = [];
-    smallLength = 0;
-  };
-  for (const piece of pieces) {
-    if (piece.length >= 4096) {
-      flush();
-      stream.push(piece);
-    } else if (piece.length > 0) {
-      small.push(piece);
-      smallLength += piece.length;
-    }
-  }
-  flush();
+  coalesce(pieces, (piece) => void stream.push(piece));
 }
 
 class EncryptTransform extends Transform {

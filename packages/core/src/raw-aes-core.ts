@@ -30,7 +30,7 @@ export interface RawAesKeyProviderOptions {
 /** What an entry supplies: its default backend and how it fingerprints a key for the cache identity. */
 export interface RawAesDefaults {
   readonly backend: CryptoBackend | AsyncCryptoBackend;
-  fingerprint(key: Uint8Array): string | Promise<string>;
+  fingerprint(key: Uint8Array, backend: CryptoBackend | AsyncCryptoBackend): string | Promise<string>;
 }
 
 function checkName(value: unknown, what: string): string {
@@ -47,7 +47,7 @@ export function rawAesKeyProvider(options: RawAesKeyProviderOptions, defaults: R
   const wrappingKey = copyBytes(abytes(options.key, 'key', 16, 24, 32));
   const backend = options.backend ?? defaults.backend;
   const nameBytes = utf8(name);
-  const fingerprint = defaults.fingerprint(wrappingKey);
+  const fingerprint = defaults.fingerprint(wrappingKey, backend);
   // A string now (Node), or a promise (Web Crypto is async): a failed one leaves the provider uncached.
   const identity = typeof fingerprint === 'string' ? JSON.stringify(['raw-aes', namespace, name, fingerprint]) : fingerprint.then((f) => JSON.stringify(['raw-aes', namespace, name, f]));
   if (typeof identity !== 'string') identity.catch(() => undefined);
