@@ -133,10 +133,12 @@ export interface ClientCore {
   unwrap(parsed: ParsedHeader, opening: Opening): Promise<Unwrapped>;
 }
 
-/** The backend operations the client itself needs (the ciphers are the entries' business). */
+/** What the client itself needs from its entry (the ciphers are the entries' business). */
 export interface CoreCrypto {
   randomBytes(length: number): Uint8Array;
   generateSigningKey(curve: SignatureCurve): SigningKeyPair | Promise<SigningKeyPair>;
+  /** One char per byte, injective (a cache key of raw bytes): Node's latin1 decoding is native and fastest there. */
+  binaryString?(bytes: Uint8Array): string;
 }
 
 function positiveInteger(value: unknown, fallback: number, name: string, min: number, max: number): number {
@@ -149,10 +151,10 @@ function positiveInteger(value: unknown, fallback: number, name: string, min: nu
 
 let clientCounter = 0;
 
-/** One byte per char: an exact, cheap string for raw bytes in a cache key. */
+/** One char per byte: an exact, cheap string for raw bytes in a cache key (apply, not spread: ~8× faster). */
 function latin1(bytes: Uint8Array): string {
   let out = '';
-  for (let i = 0; i < bytes.length; i += 4096) out += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  for (let i = 0; i < bytes.length; i += 4096) out += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
   return out;
 }
 
@@ -184,6 +186,7 @@ export function clientCore(options: BaseClientOptions, crypto: CoreCrypto): Clie
   }
   const partition = options.cachePartition ?? `client-${++clientCounter}-${toHex(crypto.randomBytes(16))}`;
   const clientRequiredKeys = checkRequiredKeys([options.requiredEncryptionContextKeys]);
+  const binaryString = crypto.binaryString ?? latin1;
 
   /**
    * The cache key of an operation: partition, the identity of every provider's wrapping key (never
@@ -252,7 +255,7 @@ export function clientCore(options: BaseClientOptions, crypto: CoreCrypto): Clie
     // Bound to the raw context + EDK bytes (the same wrapped key under the same context is the same
     // data key), to the reproduced pairs the message does not store, and to the identity of the keys
     // that may unwrap it.
-    const key = cache && (await cacheKey('decrypt', header.suite.id, JSON.stringify([latin1(parsed.keySection), latin1(authenticatedOnly)])));
+    const key = cache && (await cacheKey('decrypt', header.suite.id, JSON.stringify([binaryString(parsed.keySection), binaryString(authenticatedOnly)])));
     const dataKey = cache && key !== undefined ? await cache.decryptionKey(key, fromProviders) : await fromProviders();
     return { dataKey, full, authenticatedOnly };
   }

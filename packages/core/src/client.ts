@@ -72,7 +72,11 @@ export interface StrongroomClient {
  */
 export function createClient(options: ClientOptions): StrongroomClient {
   const backend = options?.backend ?? nodeBackend;
-  const core = clientCore(options, backend);
+  const core = clientCore(options, {
+    randomBytes: (length) => backend.randomBytes(length),
+    generateSigningKey: (curve) => backend.generateSigningKey(curve),
+    binaryString: (b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1'),
+  });
   const { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys, maxFrameLength } = core;
 
   async function encoderFor(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<MessageEncoder> {

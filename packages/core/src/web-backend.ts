@@ -51,8 +51,8 @@ async function gcmKey(raw: Uint8Array): Promise<AsyncGcmKey> {
   try {
     key = await subtle().importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
   } catch (e) {
-    // Chromium's Web Crypto has no AES-192 (the 0x0046, 0x0146 and 0x0346 suites use it).
-    throw new StrongroomError('UNSUPPORTED', `This runtime's Web Crypto cannot use a ${raw.length * 8}-bit AES key; pass \`backend: nobleBackend\` from @strongroom/core/noble`, { cause: e });
+    // Chromium's Web Crypto has no AES-192 (raw AES-192 keys, the 0x0046, 0x0146 and 0x0346 suites).
+    return nobleGcmKey(raw, e);
   }
   return {
     async encrypt(iv, aad, plaintext) {
@@ -74,6 +74,30 @@ async function gcmKey(raw: Uint8Array): Promise<AsyncGcmKey> {
     destroy() {
       // A non-extractable WebKey: nothing to wipe; dropping the reference frees it.
     },
+  };
+}
+
+/** AES-GCM on @noble/ciphers (loaded on first use) for a key size this Web Crypto refuses. */
+async function nobleGcmKey(raw: Uint8Array, refusal: unknown): Promise<AsyncGcmKey> {
+  let noble: typeof import('./noble-gcm');
+  try {
+    noble = await import('./noble-gcm');
+  } catch (e) {
+    throw new StrongroomError(
+      'UNSUPPORTED',
+      `This runtime's Web Crypto cannot use a ${raw.length * 8}-bit AES key: install @noble/ciphers (an optional peer dependency) or pass \`backend: nobleBackend\` from @strongroom/core/noble`,
+      { cause: new AggregateError([refusal, e]) },
+    );
+  }
+  const key = new Uint8Array(raw);
+  return {
+    encrypt: async (iv, aad, plaintext) => noble.nobleGcmSeal(key, iv, aad, plaintext),
+    async decrypt(iv, aad, ciphertext, tag) {
+      const plaintext = noble.nobleGcmOpen(key, iv, aad, ciphertext, tag);
+      if (!plaintext) throw authenticationFailed(undefined);
+      return plaintext;
+    },
+    destroy: () => void key.fill(0),
   };
 }
 

@@ -3,7 +3,7 @@
  * every suite at 0, 1 and frame-boundary sizes, one-shot and streamed; messages written by the Node
  * entry, the web entry and the @noble backend open in each other; the data-key cache.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as node from '../src/index';
 import { nobleBackend } from '../src/noble';
 import { random, readAll, streamOf, u8, web } from './web-entry';
@@ -102,5 +102,28 @@ describe('web entry round trips', () => {
     const { ciphertext } = await otherKey.encrypt(random(10), { encryptionContext: context });
     expect(cache.stats.hits).toBe(4);
     await expect(client.decrypt(ciphertext)).rejects.toSatisfy((e) => web.StrongroomError.isInstance(e, 'NO_DECRYPTION_KEY'));
+  });
+
+  it('where Web Crypto refuses AES-192 (as Chromium does), AES-GCM falls back to @noble/ciphers', async () => {
+    const subtle = globalThis.crypto.subtle;
+    const original = subtle.importKey.bind(subtle);
+    const refuse = vi.spyOn(subtle, 'importKey').mockImplementation(((format: 'raw', data: Uint8Array, algorithm: unknown, ...rest: [boolean, string[]]) => {
+      if (algorithm === 'AES-GCM' && data.length === 24) return Promise.reject(new DOMException('AES key data must be 128 or 256 bits', 'OperationError'));
+      return (original as (...a: unknown[]) => Promise<unknown>)(format, data, algorithm, ...rest);
+    }) as typeof subtle.importKey);
+    try {
+      const key192 = random(24);
+      const c = web.createClient({ keyProvider: web.RawAesKeyProvider({ namespace: 'n', name: 'k', key: key192 }), suite: 0x0046, commitmentPolicy: web.CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT });
+      const n = node.createClient({ keyProvider: node.RawAesKeyProvider({ namespace: 'n', name: 'k', key: key192 }), suite: 0x0046, commitmentPolicy: node.CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT });
+      const plaintext = random(1000);
+      expect(u8((await n.decrypt((await c.encrypt(plaintext)).ciphertext)).plaintext)).toEqual(plaintext);
+      expect((await c.decrypt((await n.encrypt(plaintext)).ciphertext)).plaintext).toEqual(plaintext);
+      const tampered = (await c.encrypt(plaintext)).ciphertext;
+      tampered[tampered.length - 1]! ^= 1;
+      await expect(c.decrypt(tampered)).rejects.toSatisfy((e) => web.StrongroomError.isInstance(e, 'AUTHENTICATION_FAILED'));
+      expect(refuse.mock.calls.some(([, data, algorithm]) => algorithm === 'AES-GCM' && (data as Uint8Array).length === 24)).toBe(true);
+    } finally {
+      refuse.mockRestore();
+    }
   });
 });
