@@ -131,6 +131,10 @@ export interface ClientCore {
   opening(decryptOptions: DecryptOptions): Opening;
   /** Policy and context checks, then the data key (through the cache if any). */
   unwrap(parsed: ParsedHeader, opening: Opening): Promise<Unwrapped>;
+  /** Materials for one message handed to `make` (which builds the encoder); the data key is wiped after. */
+  withMaterials<E>(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean, make: (materials: EncryptionMaterials) => E | Promise<E>): Promise<E>;
+  /** The message's data key handed to `begin` (the decoder checks the header with it), wiped after; resolves the full context. */
+  withDataKey(parsed: ParsedHeader, opening: Opening, begin: (dataKey: Uint8Array, authenticatedOnly: Uint8Array) => void | Promise<void>): Promise<EncryptionContext>;
 }
 
 /** What the client itself needs from its entry (the ciphers are the entries' business). */
@@ -267,5 +271,35 @@ export function clientCore(options: BaseClientOptions, crypto: CoreCrypto): Clie
     return { ...decryptOptions, expected, reproduced, requiredKeys };
   }
 
-  return { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys, maxFrameLength, materials, opening, unwrap };
+  async function withMaterials<E>(
+    encryptOptions: EncryptOptions,
+    length: number | undefined,
+    streaming: boolean,
+    make: (materials: EncryptionMaterials) => E | Promise<E>,
+  ): Promise<E> {
+    const found = await materials(encryptOptions, length, streaming);
+    try {
+      throwIfAborted(encryptOptions.abortSignal);
+      return await make(found);
+    } finally {
+      found.dataKey.fill(0);
+    }
+  }
+
+  async function withDataKey(
+    parsed: ParsedHeader,
+    decryptOptions: Opening,
+    begin: (dataKey: Uint8Array, authenticatedOnly: Uint8Array) => void | Promise<void>,
+  ): Promise<EncryptionContext> {
+    const { dataKey, full, authenticatedOnly } = await unwrap(parsed, decryptOptions);
+    try {
+      throwIfAborted(decryptOptions.abortSignal);
+      await begin(dataKey, authenticatedOnly);
+    } finally {
+      dataKey.fill(0);
+    }
+    return full;
+  }
+
+  return { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys, maxFrameLength, materials, opening, unwrap, withMaterials, withDataKey };
 }

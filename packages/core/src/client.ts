@@ -14,20 +14,10 @@ import { MessageDecoder } from './decoder';
 import { MessageEncoder } from './encoder';
 import { StrongroomError, throwIfAborted } from './errors';
 import type { ParsedHeader } from './header';
-import { chunksOf, inMemory, isInput, knownLength, type WebInput } from './input';
+import { chunksOf, inMemory, knownLength, splitArgs, type WebInput } from './input';
 import type { EncryptionContext } from './key-provider';
 import { nodeBackend } from './node-backend';
 import type { AlgorithmSuite } from './suites';
-
-export {
-  DEFAULT_FRAME_LENGTH,
-  DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
-  DEFAULT_MAX_FRAME_LENGTH,
-  type DecryptOptions,
-  type DecryptResult,
-  type EncryptOptions,
-  type EncryptResult,
-} from './client-core';
 
 /** What encrypt and decrypt accept: bytes, a string (UTF-8), or a Node/Web stream or async iterable of bytes. */
 export type Input = WebInput | Readable | NodeWebReadableStream<Uint8Array>;
@@ -79,27 +69,10 @@ export function createClient(options: ClientOptions): StrongroomClient {
   });
   const { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys, maxFrameLength } = core;
 
-  async function encoderFor(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<MessageEncoder> {
-    const materials = await core.materials(encryptOptions, length, streaming);
-    try {
-      throwIfAborted(encryptOptions.abortSignal);
-      return new MessageEncoder({ backend, frameLength, ...materials });
-    } finally {
-      materials.dataKey.fill(0);
-    }
-  }
-
-  async function open(decoder: MessageDecoder, parsed: ParsedHeader, decryptOptions: Opening): Promise<EncryptionContext> {
-    const { dataKey, full, authenticatedOnly } = await core.unwrap(parsed, decryptOptions);
-    try {
-      throwIfAborted(decryptOptions.abortSignal);
-      decoder.begin(dataKey, authenticatedOnly);
-    } finally {
-      dataKey.fill(0);
-    }
-    return full;
-  }
-
+  const encoderFor = (encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<MessageEncoder> =>
+    core.withMaterials(encryptOptions, length, streaming, (materials) => new MessageEncoder({ backend, frameLength, ...materials }));
+  const open = (decoder: MessageDecoder, parsed: ParsedHeader, opening: Opening): Promise<EncryptionContext> =>
+    core.withDataKey(parsed, opening, (dataKey, authenticatedOnly) => decoder.begin(dataKey, authenticatedOnly));
   const openingOptions = core.opening;
 
   async function encrypt(plaintext: Input, encryptOptions: EncryptOptions = {}): Promise<EncryptResult> {
@@ -138,14 +111,14 @@ export function createClient(options: ClientOptions): StrongroomClient {
   }
 
   function encryptStream(inputOrOptions?: Input | EncryptOptions, maybeOptions?: EncryptOptions): Duplex {
-    const [input, encryptOptions] = splitArgs(inputOrOptions, maybeOptions);
+    const [input, encryptOptions] = splitArgs<Input, typeof maybeOptions & object>(inputOrOptions, maybeOptions);
     const length = encryptOptions.plaintextLength ?? (input === undefined ? undefined : knownLength(input));
     const transform = new EncryptTransform(() => encoderFor(encryptOptions, length, true));
     return connect(transform, input, encryptOptions.abortSignal);
   }
 
   function decryptStream(inputOrOptions?: Input | DecryptOptions, maybeOptions?: DecryptOptions): Duplex {
-    const [input, decryptOptions] = splitArgs(inputOrOptions, maybeOptions);
+    const [input, decryptOptions] = splitArgs<Input, typeof maybeOptions & object>(inputOrOptions, maybeOptions);
     const opening = openingOptions(decryptOptions);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
     const transform = new DecryptTransform(decoder, (parsed) => open(decoder, parsed, opening));
@@ -161,11 +134,6 @@ export function createClient(options: ClientOptions): StrongroomClient {
     encryptStream: encryptStream as StrongroomClient['encryptStream'],
     decryptStream: decryptStream as StrongroomClient['decryptStream'],
   };
-}
-
-function splitArgs<O extends object>(a: Input | O | undefined, b: O | undefined): [Input | undefined, O] {
-  if (a !== undefined && isInput(a)) return [a, b ?? ({} as O)];
-  return [undefined, (a as O | undefined) ?? ({} as O)];
 }
 
 /** Feed `input` (if any) into the transform and wire up the abort signal. */

@@ -70,3 +70,9 @@ export function inMemory(input: WebInput | object): Uint8Array | undefined {
   if (typeof input === 'string') return utf8(input);
   return undefined;
 }
+
+/** `stream(input, options)` or `stream(options)`: which was given. */
+export function splitArgs<I, O extends object>(a: I | O | undefined, b: O | undefined): [I | undefined, O] {
+  if (a !== undefined && isInput(a)) return [a as I, b ?? ({} as O)];
+  return [undefined, (a as O | undefined) ?? ({} as O)];
+}

@@ -13,7 +13,7 @@ import { type BaseClientOptions, clientCore, type DecryptOptions, type DecryptRe
 import type { CommitmentPolicy } from './commitment-policy';
 import { StrongroomError, throwIfAborted } from './errors';
 import type { MessageHeader, ParsedHeader } from './header';
-import { chunksOf, inMemory, isInput, knownLength, type WebInput } from './input';
+import { chunksOf, inMemory, knownLength, splitArgs, type WebInput } from './input';
 import type { EncryptionContext } from './key-provider';
 import type { AlgorithmSuite } from './suites';
 import { webBackend } from './web-backend';
@@ -78,26 +78,10 @@ export function createClient(options: ClientOptions): StrongroomClient {
   const core = clientCore(options, backend);
   const { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys, maxFrameLength } = core;
 
-  async function encoderFor(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<AsyncMessageEncoder> {
-    const materials = await core.materials(encryptOptions, length, streaming);
-    try {
-      throwIfAborted(encryptOptions.abortSignal);
-      return await AsyncMessageEncoder.create({ backend, frameLength, ...materials });
-    } finally {
-      materials.dataKey.fill(0);
-    }
-  }
-
-  async function open(decoder: AsyncMessageDecoder, parsed: ParsedHeader, opening: Opening): Promise<EncryptionContext> {
-    const { dataKey, full, authenticatedOnly } = await core.unwrap(parsed, opening);
-    try {
-      throwIfAborted(opening.abortSignal);
-      await decoder.begin(dataKey, authenticatedOnly);
-    } finally {
-      dataKey.fill(0);
-    }
-    return full;
-  }
+  const encoderFor = (encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<AsyncMessageEncoder> =>
+    core.withMaterials(encryptOptions, length, streaming, (materials) => AsyncMessageEncoder.create({ backend, frameLength, ...materials }));
+  const open = (decoder: AsyncMessageDecoder, parsed: ParsedHeader, opening: Opening): Promise<EncryptionContext> =>
+    core.withDataKey(parsed, opening, (dataKey, authenticatedOnly) => decoder.begin(dataKey, authenticatedOnly));
 
   async function encrypt(plaintext: Input, encryptOptions: EncryptOptions = {}): Promise<EncryptResult> {
     const encoder = await encoderFor(encryptOptions, knownLength(plaintext), false);
@@ -135,7 +119,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
   }
 
   function encryptStream(inputOrOptions?: Input | EncryptOptions, maybeOptions?: EncryptOptions): CryptoStream<MessageHeader> {
-    const [input, encryptOptions] = splitArgs(inputOrOptions, maybeOptions);
+    const [input, encryptOptions] = splitArgs<Input, typeof maybeOptions & object>(inputOrOptions, maybeOptions);
     const length = encryptOptions.plaintextLength ?? (input === undefined ? undefined : knownLength(input));
     let encoder: AsyncMessageEncoder | undefined;
     const stream = cryptoStream<MessageHeader>(encryptOptions.abortSignal, {
@@ -154,7 +138,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
   }
 
   function decryptStream(inputOrOptions?: Input | DecryptOptions, maybeOptions?: DecryptOptions): CryptoStream<OpenedHeader> {
-    const [input, decryptOptions] = splitArgs(inputOrOptions, maybeOptions);
+    const [input, decryptOptions] = splitArgs<Input, typeof maybeOptions & object>(inputOrOptions, maybeOptions);
     const opening = core.opening(decryptOptions);
     const decoder = new AsyncMessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
     let opened = false;
@@ -185,11 +169,6 @@ export function createClient(options: ClientOptions): StrongroomClient {
     encryptStream: encryptStream as StrongroomClient['encryptStream'],
     decryptStream: decryptStream as StrongroomClient['decryptStream'],
   };
-}
-
-function splitArgs<O extends object>(a: Input | O | undefined, b: O | undefined): [Input | undefined, O] {
-  if (a !== undefined && isInput(a)) return [a, b ?? ({} as O)];
-  return [undefined, (a as O | undefined) ?? ({} as O)];
 }
 
 /** One step of a crypto stream: a chunk (or undefined at the end); emit output; announce the header once. */

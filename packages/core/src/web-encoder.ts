@@ -5,25 +5,14 @@
  * written in order. spec: client-apis/encrypt.md, data-format/message-body.md, message-footer.md.
  */
 import type { AsyncCryptoBackend, AsyncGcmKey, AsyncIncrementalSigner } from './async-backend';
-import type { SigningKeyPair } from './backend';
+import type { EncoderInput } from './encoder';
 import { footer, FrameWriter, headerAuth, newHeader, type SealJob } from './frame-writer';
 import type { MessageHeader } from './header';
 import { messageKeysAsync } from './kdf';
-import type { EncryptedDataKey, EncryptionContext } from './key-provider';
 import { onlyAuthenticateAad, splitForEncrypt } from './required-context';
-import type { AlgorithmSuite } from './suites';
 
-export interface AsyncEncoderInput {
-  readonly backend: AsyncCryptoBackend;
-  readonly suite: AlgorithmSuite;
-  /** Not retained: the content key is derived (and imported) in create(). */
-  readonly dataKey: Uint8Array;
-  readonly encryptedDataKeys: readonly EncryptedDataKey[];
-  readonly encryptionContext: EncryptionContext;
-  readonly requiredEncryptionContextKeys?: readonly string[];
-  readonly signingKey: SigningKeyPair | undefined;
-  readonly frameLength: number;
-}
+/** As the Node encoder's input, over the async seam; the data key is not retained (derived and imported in create()). */
+export type AsyncEncoderInput = Omit<EncoderInput, 'backend'> & { readonly backend: AsyncCryptoBackend };
 
 export class AsyncMessageEncoder {
   private readonly frames: FrameWriter;

@@ -13,31 +13,11 @@ import type { KeyProvider } from './key-provider';
 import { rawAesKeyProvider, type RawAesKeyProviderOptions } from './raw-aes-core';
 import { webBackend } from './web-backend';
 
-export * from './errors';
-export * from './suites';
-export type * from './key-provider';
-export type { CryptoBackend, GcmSealed, SigningKeyPair, IncrementalSigner, IncrementalVerifier } from './backend';
+export * from './shared-exports';
 export { toAsyncBackend, type AsyncCryptoBackend, type AsyncGcmKey, type AsyncIncrementalSigner, type AsyncIncrementalVerifier } from './async-backend';
 export { webBackend } from './web-backend';
-export { CommitmentPolicy } from './commitment-policy';
-export {
-  DEFAULT_FRAME_LENGTH,
-  DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
-  DEFAULT_MAX_FRAME_LENGTH,
-  type DecryptOptions,
-  type DecryptResult,
-  type EncryptOptions,
-  type EncryptResult,
-} from './client-core';
 export { createClient, type ClientOptions, type CryptoStream, type Input, type OpenedHeader, type StrongroomClient } from './web-client';
-export { createDataKeyCache, type DataKeyCache, type DataKeyCacheOptions, type DataKeyCacheStats } from './cache';
-export type { RawAesKeyProviderOptions } from './raw-aes-core';
-export type { RsaPadding } from './raw-rsa-core';
 export { RawRsaKeyProvider, type RawRsaKeyProviderOptions } from './web-raw-rsa-provider';
-export type { MessageHeader, ParsedHeader } from './header';
-export { parseHeader, serializeHeaderBody } from './header';
-export { serializeEncryptionContext, parseEncryptionContext, RESERVED_PREFIX } from './encryption-context';
-export { instanceIdentity, KEY_FINGERPRINT_LABEL } from './cache-identity';
 
 const WEB_DEFAULTS = {
   backend: webBackend,
