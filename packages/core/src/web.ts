@@ -2,7 +2,7 @@
  * `@strongroom/core` for browsers, workers, Deno and Cloudflare Workers (the `browser`, `worker`,
  * `workerd`, `deno` and `default` export conditions): the same message format and API as the Node
  * entry, with the Web Crypto backend and WHATWG streams, and no Node import and no `Buffer`
- * anywhere in it (the build checks). See docs/runtimes.md. Where a runtime has no Web Crypto, pass
+ * anywhere in it (the build checks). See README.md, "Runtimes and entries". Where a runtime has no Web Crypto, pass
  * `backend: nobleBackend` from `@strongroom/core/noble`.
  *
  * @module \@strongroom/core (web)
