@@ -10,6 +10,7 @@ import type { KdfHash, SignatureCurve } from './suites';
 
 /** An AES-GCM key bound once (one import per message, not per frame); 16-byte tags. */
 export interface AsyncGcmKey {
+  /** AES-GCM encrypt the pieces (joined) under this key; ciphertext and 16-byte tag apart. */
   encrypt(iv: Uint8Array, aad: Uint8Array, plaintext: readonly Uint8Array[]): Promise<GcmSealed>;
   /** Resolves plaintext only if the tag verifies; rejects with AUTHENTICATION_FAILED otherwise. */
   decrypt(iv: Uint8Array, aad: Uint8Array, ciphertext: readonly Uint8Array[], tag: Uint8Array): Promise<Uint8Array[]>;
@@ -19,13 +20,17 @@ export interface AsyncGcmKey {
 
 /** An ECDSA signer fed in pieces; the signature is DER-encoded (ESDK message footer). */
 export interface AsyncIncrementalSigner {
+  /** Add the next piece of the signed data. */
   update(data: Uint8Array): void;
+  /** DER-encoded ECDSA signature over everything passed to update(). */
   sign(): Promise<Uint8Array>;
 }
 
 /** An ECDSA verifier fed in pieces; takes a DER-encoded signature. */
 export interface AsyncIncrementalVerifier {
+  /** Add the next piece of the signed data. */
   update(data: Uint8Array): void;
+  /** True if the DER-encoded signature matches the data fed so far. */
   verify(derSignature: Uint8Array): Promise<boolean>;
 }
 
@@ -42,7 +47,9 @@ export interface AsyncCryptoBackend {
   hkdfExpand(hash: KdfHash, prk: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array>;
   /** Bind a 16, 24 or 32-byte AES key. The caller may wipe `key` once this resolves. */
   gcmKey(key: Uint8Array): Promise<AsyncGcmKey>;
+  /** A fresh ECDSA key pair on `curve` (one per signed message). */
   generateSigningKey(curve: SignatureCurve): Promise<SigningKeyPair>;
+  /** An incremental signer with the key pair's private key. */
   createSigner(key: SigningKeyPair): Promise<AsyncIncrementalSigner>;
   /** Rejects with MALFORMED when the SEC1 compressed point is not a valid point of the curve. */
   createVerifier(curve: SignatureCurve, compressedPublicKey: Uint8Array): Promise<AsyncIncrementalVerifier>;
@@ -50,7 +57,7 @@ export interface AsyncCryptoBackend {
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
 }
 
-/** True for the async seam. */
+/** True for the async seam (an {@link AsyncCryptoBackend}), false for a synchronous {@link CryptoBackend}. */
 export function isAsyncBackend(backend: CryptoBackend | AsyncCryptoBackend): backend is AsyncCryptoBackend {
   return (backend as AsyncCryptoBackend).async === true;
 }

@@ -15,7 +15,7 @@ export type RsaPadding = 'oaep-sha1' | 'oaep-sha256' | 'oaep-sha384' | 'oaep-sha
 
 const PADDINGS: readonly RsaPadding[] = ['oaep-sha1', 'oaep-sha256', 'oaep-sha384', 'oaep-sha512', 'pkcs1'];
 
-/** What the raw RSA options have in common on every entry (the key types differ). */
+/** What the raw RSA provider options have in common on every entry (the key types differ): namespace, name, padding. */
 export interface RsaNames {
   namespace: string;
   name: string;

@@ -12,6 +12,7 @@ export {
   DEFAULT_FRAME_LENGTH,
   DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
   DEFAULT_MAX_FRAME_LENGTH,
+  type BaseClientOptions,
   type DecryptOptions,
   type DecryptResult,
   type EncryptOptions,
@@ -19,7 +20,8 @@ export {
 } from './client-core';
 export { createDataKeyCache, type DataKeyCache, type DataKeyCacheOptions, type DataKeyCacheStats } from './cache';
 export type { RawAesKeyProviderOptions } from './raw-aes-core';
-export type { RsaPadding } from './raw-rsa-core';
+export type { RsaNames, RsaPadding } from './raw-rsa-core';
+export type { WebInput } from './input';
 export type { MessageHeader, ParsedHeader } from './header';
 export { parseHeader, serializeHeaderBody } from './header';
 export { serializeEncryptionContext, parseEncryptionContext, RESERVED_PREFIX } from './encryption-context';
