@@ -1,13 +1,16 @@
 /**
- * A message's key schedule and header authentication, on both sides. The streaming encoder/decoder
- * and the random-access framed API (./framed-seal.ts, ./framed-open.ts) all start a message here.
+ * A message's header and header authentication, on both sides. The streaming encoders/decoders of
+ * both entries and the random-access framed API (./framed-seal.ts, ./framed-open.ts) all build and
+ * check a header's tag inputs here; the synchronous key schedule (newMessage, sealHeader,
+ * verifyHeader) is the Node entry's and the framed API's, the web entry derives keys over the async
+ * seam (./web-encoder.ts, ./web-decoder.ts) and uses the same inputs and errors.
  * spec: data-format/message-header.md#header-authentication-version-2-0; client-apis/encrypt.md and
  * client-apis/decrypt.md (header AAD = header body ‖ encryption context to only authenticate; the v2
  * key commitment is checked, in constant time, before the content key is derived).
  */
 import type { CryptoBackend } from './backend';
-import { concatBytes } from './bytes';
-import { StrongroomError } from './errors';
+import { concatBytes, fromBase64 } from './bytes';
+import { malformed, StrongroomError } from './errors';
 import { CONTENT_FRAMED, CONTENT_NON_FRAMED, type MessageHeader, type ParsedHeader, serializeHeaderBody } from './header';
 import { commitmentKey, committingPrk, contentKey } from './kdf';
 import type { EncryptedDataKey, EncryptionContext } from './key-provider';
@@ -43,16 +46,7 @@ export function newMessage(input: NewMessageInput): NewMessage {
   const messageId = backend.randomBytes(suite.messageVersion === 2 ? 32 : 16);
   const prk = suite.committing ? committingPrk(backend, dataKey, messageId) : undefined;
   const { stored, onlyAuthenticate } = splitForEncrypt(input.encryptionContext, input.requiredEncryptionContextKeys ?? []);
-  const header: MessageHeader = {
-    version: suite.messageVersion,
-    suite,
-    messageId,
-    encryptionContext: stored,
-    encryptedDataKeys: input.encryptedDataKeys,
-    contentType: frameLength === 0 ? CONTENT_NON_FRAMED : CONTENT_FRAMED,
-    frameLength,
-    commitment: prk ? commitmentKey(backend, prk) : undefined,
-  };
+  const header = newHeader(suite, messageId, stored, input.encryptedDataKeys, frameLength, prk ? commitmentKey(backend, prk) : undefined);
   const key = contentKey(backend, suite, dataKey, messageId, prk);
   prk?.fill(0);
   return { header, key, headerAadTail: onlyAuthenticateAad(onlyAuthenticate) };
@@ -60,11 +54,9 @@ export function newMessage(input: NewMessageInput): NewMessage {
 
 /** The serialized header: header body ‖ (v1: IV ‖) tag. */
 export function sealHeader(backend: CryptoBackend, message: NewMessage): Uint8Array[] {
-  const body = serializeHeaderBody(message.header);
-  const iv = new Uint8Array(12);
-  const aad = message.headerAadTail.length === 0 ? body : concatBytes([body, message.headerAadTail]);
-  const { tag } = backend.gcmEncrypt(message.key, iv, aad, []);
-  return message.header.version === 1 ? [body, iv, tag] : [body, tag];
+  const auth = headerAuth(message.header, message.headerAadTail);
+  const { tag } = backend.gcmEncrypt(message.key, auth.iv, auth.aad, []);
+  return auth.written(tag);
 }
 
 /**
@@ -81,24 +73,78 @@ export function verifyHeader(backend: CryptoBackend, parsed: ParsedHeader, dataK
     expected.fill(0);
     if (!ok) {
       prk.fill(0);
-      throw new StrongroomError('AUTHENTICATION_FAILED', 'Key commitment does not match: the message was not encrypted with this data key');
+      throw commitmentFailure();
     }
   }
   const key = contentKey(backend, header.suite, dataKey, header.messageId, prk);
   prk?.fill(0);
   try {
-    const aad = onlyAuthenticate.length === 0 ? parsed.headerBody : concatBytes([parsed.headerBody, onlyAuthenticate]);
-    backend.gcmDecrypt(key, parsed.headerIv, aad, [], parsed.headerTag);
+    backend.gcmDecrypt(key, parsed.headerIv, headerAad(parsed, onlyAuthenticate), [], parsed.headerTag);
   } catch (e) {
     key.fill(0);
-    if (StrongroomError.isInstance(e, 'AUTHENTICATION_FAILED')) {
-      throw new StrongroomError(
-        'AUTHENTICATION_FAILED',
-        'The message header failed authentication: the message was altered, or it was written with requiredEncryptionContextKeys ' +
-          "and decrypt's encryptionContext does not reproduce exactly those pairs (pass every required key with its value, and no other key the message does not store)",
-      );
-    }
-    throw e;
+    throw StrongroomError.isInstance(e, 'AUTHENTICATION_FAILED') ? headerAuthFailure() : e;
   }
   return key;
+}
+
+/** The header of a new message (the stored context only: the required pairs are authenticated, not stored). */
+export function newHeader(
+  suite: AlgorithmSuite,
+  messageId: Uint8Array,
+  stored: EncryptionContext,
+  encryptedDataKeys: readonly EncryptedDataKey[],
+  frameLength: number,
+  commitment: Uint8Array | undefined,
+): MessageHeader {
+  return {
+    version: suite.messageVersion,
+    suite,
+    messageId,
+    encryptionContext: stored,
+    encryptedDataKeys,
+    contentType: frameLength === 0 ? CONTENT_NON_FRAMED : CONTENT_FRAMED,
+    frameLength,
+    commitment,
+  };
+}
+
+/**
+ * The header tag's inputs: the serialized body, a zero IV, and AAD = body ‖ the serialized context
+ * the message only authenticates (spec: client-apis/encrypt.md). `written(tag)` is what goes on the
+ * wire: body ‖ IV ‖ tag for v1, body ‖ tag for v2.
+ */
+export function headerAuth(header: MessageHeader, aadTail: Uint8Array): { aad: Uint8Array; iv: Uint8Array; written(tag: Uint8Array): Uint8Array[] } {
+  const body = serializeHeaderBody(header);
+  const iv = new Uint8Array(12);
+  return {
+    aad: aadTail.length === 0 ? body : concatBytes([body, aadTail]),
+    iv,
+    written: (tag) => (header.version === 1 ? [body, iv, tag] : [body, tag]),
+  };
+}
+
+/** The header tag's AAD on reading: header body ‖ the serialized context the message only authenticates (spec: client-apis/decrypt.md). */
+export function headerAad(parsed: ParsedHeader, onlyAuthenticate: Uint8Array): Uint8Array {
+  return onlyAuthenticate.length === 0 ? parsed.headerBody : concatBytes([parsed.headerBody, onlyAuthenticate]);
+}
+
+/** What a header-tag failure means, and the next step. */
+export function headerAuthFailure(): StrongroomError {
+  return new StrongroomError(
+    'AUTHENTICATION_FAILED',
+    'The message header failed authentication: the message was altered, or it was written with requiredEncryptionContextKeys ' +
+      "and decrypt's encryptionContext does not reproduce exactly those pairs (pass every required key with its value, and no other key the message does not store)",
+  );
+}
+
+/** A wrong key commitment (spec: client-apis/decrypt.md: compared in constant time, before the content key is used). */
+export function commitmentFailure(): StrongroomError {
+  return new StrongroomError('AUTHENTICATION_FAILED', 'Key commitment does not match: the message was not encrypted with this data key');
+}
+
+/** The signing public key of a signed message: SEC1 compressed point, base64 in `aws-crypto-public-key`. */
+export function signingPublicKey(header: MessageHeader): Uint8Array {
+  const publicKey = header.encryptionContext['aws-crypto-public-key'];
+  if (publicKey === undefined) throw malformed('A signed message must carry aws-crypto-public-key in its encryption context');
+  return fromBase64(publicKey, 'The aws-crypto-public-key encryption context value');
 }

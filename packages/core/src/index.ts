@@ -5,38 +5,12 @@
  *
  * @module \@strongroom/core
  */
-export * from './errors';
-export * from './suites';
-export type * from './key-provider';
-export type { CryptoBackend, GcmSealed, SigningKeyPair, IncrementalSigner, IncrementalVerifier } from './backend';
+export * from './shared-exports';
 export { nodeBackend } from './node-backend';
-export { CommitmentPolicy } from './commitment-policy';
-export {
-  createClient,
-  toWebReadable,
-  toWebTransform,
-  DEFAULT_FRAME_LENGTH,
-  DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
-  DEFAULT_MAX_FRAME_LENGTH,
-  FRAMED_SUITE_ID,
-  type ClientOptions,
-  type DecryptOptions,
-  type DecryptResult,
-  type EncryptOptions,
-  type EncryptResult,
-  type RewrapHeaderOptions,
-  type StrongroomClient,
-} from './client';
-export { createDataKeyCache, type DataKeyCache, type DataKeyCacheOptions, type DataKeyCacheStats } from './cache';
-export { RawAesKeyProvider, type RawAesKeyProviderOptions } from './raw-aes-provider';
-export { RawRsaKeyProvider, type RawRsaKeyProviderOptions, type RsaPadding } from './raw-rsa-provider';
-export type { MessageHeader, ParsedHeader } from './header';
+export { createClient, toWebReadable, toWebTransform, type ClientOptions, type StrongroomClient, type Input } from './client';
+export { FRAMED_SUITE_ID, type RewrapHeaderOptions } from './framed-client';
 export type { FramedSealer } from './framed-seal';
 export type { FramedMessage, FrameRunReader } from './framed-open';
-export { framedLayout, framesFor, frameOffset, type FramedLayout, type FrameSpan } from './framed-layout';
-export { REGULAR_FRAME_OVERHEAD, FINAL_FRAME_OVERHEAD } from './frame';
-export { framedHeaderNeed } from './framed-header';
-export { parseHeader, serializeHeaderBody } from './header';
-export { serializeEncryptionContext, parseEncryptionContext, RESERVED_PREFIX } from './encryption-context';
-export type { Input } from './input';
-export { instanceIdentity, publicKeyFingerprint, secretKeyFingerprint, KEY_FINGERPRINT_LABEL } from './cache-identity';
+export { RawAesKeyProvider } from './raw-aes-provider';
+export { RawRsaKeyProvider, type RawRsaKeyProviderOptions } from './raw-rsa-provider';
+export { publicKeyFingerprint, secretKeyFingerprint } from './node-fingerprints';

@@ -1,0 +1,109 @@
+/**
+ * FrameWriter: the framing half of encryption, without any cryptography. It cuts plaintext into
+ * frames and says, for each, the IV, the AAD and the prefix to write (laid out by ./frame.ts); a driver (./encoder for a
+ * synchronous backend, ./web-encoder for the async seam) seals them. Sharing it keeps the message
+ * layout in one place for every runtime.
+ * spec: data-format/message-body.md (frames, final frame, non-framed data), message-header.md.
+ *
+ * Memory: at most one frame of plaintext is held (a frame is sealed only once we know whether it is
+ * the final one, because the final frame's AAD label and length differ).
+ */
+import { MAX_NON_FRAMED_LENGTH } from './body';
+import { StrongroomError } from './errors';
+import { frameSeal, type FrameSeal, singleBlockSeal } from './frame';
+
+export interface SealJob extends FrameSeal {
+  readonly plaintext: Uint8Array[];
+}
+
+export class FrameWriter {
+  private pending: Uint8Array[] = [];
+  private pendingLength = 0;
+  private sequence = 1;
+  private started = false;
+  private finished = false;
+  /** Plaintext bytes taken so far (for data-key usage limits). */
+  bytesIn = 0;
+
+  constructor(
+    private readonly messageId: Uint8Array,
+    private readonly frameLength: number,
+  ) {}
+
+  /** Call once, first (the header is written before any frame). */
+  start(): void {
+    if (this.started) throw new StrongroomError('INTERNAL', 'MessageEncoder.start() called twice');
+    this.started = true;
+  }
+
+  /** Feed plaintext; returns the frames that are complete (a frame is sealed once more bytes follow it). */
+  update(chunk: Uint8Array): SealJob[] {
+    if (!this.started || this.finished) throw new StrongroomError('INTERNAL', 'MessageEncoder.update() out of order');
+    if (chunk.length === 0) return [];
+    this.pending.push(chunk);
+    this.pendingLength += chunk.length;
+    this.bytesIn += chunk.length;
+    const frameLength = this.frameLength;
+    if (frameLength === 0) {
+      if (this.pendingLength > MAX_NON_FRAMED_LENGTH) {
+        throw new StrongroomError('LIMIT_EXCEEDED', `A non-framed message holds at most ${MAX_NON_FRAMED_LENGTH} bytes`);
+      }
+      return [];
+    }
+    const jobs: SealJob[] = [];
+    while (this.pendingLength > frameLength) jobs.push(this.frame(this.take(frameLength), frameLength, false));
+    return jobs;
+  }
+
+  /** The final frame (or the single block) with everything still pending. */
+  final(): SealJob {
+    if (!this.started || this.finished) throw new StrongroomError('INTERNAL', 'MessageEncoder.final() out of order');
+    this.finished = true;
+    const length = this.pendingLength;
+    const pieces = this.take(length);
+    return this.frameLength === 0 ? this.singleBlock(pieces, length) : this.frame(pieces, length, true);
+  }
+
+  /** Drop pending plaintext (on error or abort). */
+  destroy(): void {
+    this.finished = true;
+    this.pending = [];
+    this.pendingLength = 0;
+  }
+
+  /** Remove exactly n bytes from the front of the pending pieces, without copying. */
+  private take(n: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let need = n;
+    while (need > 0) {
+      const head = this.pending[0]!;
+      if (head.length <= need) {
+        out.push(head);
+        this.pending.shift();
+        need -= head.length;
+      } else {
+        out.push(head.subarray(0, need));
+        this.pending[0] = head.subarray(need);
+        need = 0;
+      }
+    }
+    this.pendingLength -= n;
+    return out;
+  }
+
+  private frame(plaintext: Uint8Array[], length: number, final: boolean): SealJob {
+    return { ...frameSeal(this.messageId, this.sequence++, length, final), plaintext };
+  }
+
+  private singleBlock(plaintext: Uint8Array[], length: number): SealJob {
+    return { ...singleBlockSeal(this.messageId, length), plaintext };
+  }
+}
+
+/** The signature footer: u16 length ‖ DER signature (spec: data-format/message-footer.md). */
+export function footer(signature: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + signature.length);
+  new DataView(out.buffer).setUint16(0, signature.length);
+  out.set(signature, 2);
+  return out;
+}
