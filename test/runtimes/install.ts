@@ -41,6 +41,6 @@ export function installPackedCore(): Install {
   const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', base, '-w', 'packages/core'], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8' })) as { filename: string }[];
   writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'strongroom-runtime-check', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`);
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', join(base, packed!.filename)], { cwd: app, env: cleanEnv(), stdio: 'pipe' });
-  for (const file of ['check.mjs', 'run-server-runtime.mjs']) copyFileSync(join(HERE, file), join(app, file));
+  for (const file of ['check.mjs', 'run-server-runtime.mjs', 'web-entry.mjs']) copyFileSync(join(HERE, file), join(app, file));
   return { base, app, work };
 }

@@ -30,6 +30,7 @@ function entryOf(o: Outcome): string {
 }
 
 function ran(o: Outcome): string {
+  if (o.checks.every((c) => c.name === 'load the bundle')) return o.checks.length > 0 ? 'bundled; not loadable' : '—';
   const vectors = o.checks.filter((c) => c.name.startsWith('ESDK'));
   const parts = [
     `${o.checks.filter((c) => c.name.startsWith('raw ') || c.name.startsWith('two providers')).length} provider checks`,
@@ -50,6 +51,7 @@ function result(o: Outcome): string {
   const failed = all.filter((c) => !c.ok && !known.has(c.name));
   const passed = all.filter((c) => c.ok).length;
   if (o.checks.length === 0) return '**not run**';
+  if (failed.length === 0 && passed === 0 && known.size > 0) return `**not run**, known gap: ${cell(o.gaps!.why)}`;
   if (failed.length === 0 && known.size > 0) return `pass ${passed}/${all.length}; **known gap** (${known.size} checks): ${cell(o.gaps!.why)}`;
   if (failed.length === 0) return `pass (${passed}/${all.length})`;
   return `**FAIL** ${failed.length}/${o.checks.length + o.cross.length}: ${cell(failed[0]!.name)}: ${cell(failed[0]!.detail.split('\n')[0]!.slice(0, 160))}`;

@@ -5,13 +5,15 @@
  * docs/runtimes.md's table is written from this run's results.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFixtures } from './fixtures';
 import { cleanEnv, type Install, installPackedCore, ROOT } from './install';
 import { type Outcome, writeReport } from './report';
+import { bundleFor } from './bundle';
 import { probe, SERVER_RUNTIMES, type ServerRuntime } from './server-runtimes';
+import { WEB_RUNTIMES, type WebRuntime } from './web-runtimes';
 
 interface CheckResult {
   name: string;
@@ -29,6 +31,10 @@ interface PhaseResult {
 
 let install: Install;
 const outcomes = new Map<string, Outcome>();
+/** Runtimes whose write phase ran (their messages are in work/cross). */
+const writers = new Set<string>();
+/** The bundle each web runtime ran in its write phase, reused for its read phase. */
+const bundles = new Map<string, string>();
 
 beforeAll(() => {
   install = installPackedCore();
@@ -63,6 +69,12 @@ const KNOWN_GAPS: readonly { runtime: string; entry: RegExp; check: RegExp; why:
     check: /AES-192|suite 0x(0046|0146|0346)$/,
     why: "Deno 2.9's node:crypto has no aes-192-gcm (\"Unknown cipher\"; its Web Crypto has it): AES-192 keys and suites need core's web entry on Deno",
   },
+  ...['workerd', 'chromium'].map((runtime) => ({
+    runtime,
+    entry: /\/dist\/index\.mjs$/,
+    check: /^load the bundle$/,
+    why: '@strongroom/core has no web entry yet: its only build imports node:crypto and node:stream, which this runtime lacks',
+  })),
 ];
 
 function gapFor(runtime: string, entry: string | undefined, check: string) {
@@ -102,6 +114,65 @@ describe('every runtime runs the checks on the packed build', () => {
         gaps: gaps.length > 0 ? { names: gaps.map((c) => c.name), why: gapFor(rt.name, result.entry, gaps[0]!.name)!.why } : undefined,
       });
       if (gaps.length > 0) console.log(`${rt.label}: known gap, ${gaps.length} checks: ${gaps.map((c) => c.name).join('; ')}`);
+      if (result.checks.some((c) => c.name === 'cross-runtime: write messages' && c.ok)) writers.add(rt.name);
+      expect(failures(result, rt.name)).toEqual([]);
+    });
+  }
+});
+
+/** Bundle for the web runtime and run one phase there; the messages it writes land in work/cross. */
+async function runWeb(rt: WebRuntime, phase: 'write' | 'read'): Promise<PhaseResult & { coreFiles: string[] }> {
+  let file = bundles.get(rt.name);
+  let coreFiles: string[] = [];
+  if (!file) {
+    const bundle = await bundleFor(install.app, rt.name, rt.conditions);
+    coreFiles = bundle.coreFiles;
+    if (bundle.nodeImports.length > 0) {
+      throw new Error(`${rt.label}: the ${rt.conditions[0]} build of @strongroom/core (${bundle.coreFiles.join(', ')}) imports ${bundle.nodeImports.join(', ')}, which ${rt.name} does not have: core needs its web entry`);
+    }
+    file = bundle.file;
+    bundles.set(rt.name, file);
+  }
+  const crossDir = join(install.work, 'cross');
+  mkdirSync(crossDir, { recursive: true });
+  const messages: Record<string, string> = {};
+  if (phase === 'read') for (const f of readdirSync(crossDir).sort()) messages[f] = readFileSync(join(crossDir, f)).toString('base64');
+  const fixtures = JSON.parse(readFileSync(join(install.work, 'fixtures.json'), 'utf8')) as unknown;
+  const answer = JSON.parse(await rt.run(file, JSON.stringify({ runtime: rt.name, phase, fixtures, messages }), install.work)) as PhaseResult & { written?: Record<string, string> };
+  for (const [f, b64] of Object.entries(answer.written ?? {})) writeFileSync(join(crossDir, f), Buffer.from(b64, 'base64'));
+  return { ...answer, coreFiles };
+}
+
+describe('web runtimes run the checks on the packed build, bundled with their export conditions', () => {
+  for (const rt of WEB_RUNTIMES) {
+    it(`${rt.label}: providers, sizes, 64 MiB stream, ESDK vectors; writes its cross-runtime messages`, async () => {
+      const { version, problem } = rt.probe();
+      if (problem) {
+        record(rt.name, rt.label, { problem });
+        throw new Error(problem);
+      }
+      const bundle = await bundleFor(install.app, rt.name, rt.conditions);
+      const entry = `@strongroom/core/${bundle.coreFiles.find((f) => !f.includes('chunk')) ?? bundle.coreFiles[0]}`;
+      if (bundle.nodeImports.length > 0) {
+        const load = { name: 'load the bundle', ok: false, detail: `the ${rt.conditions[0]} build (${bundle.coreFiles.join(', ')}) imports ${bundle.nodeImports.join(', ')}` };
+        const gap = gapFor(rt.name, entry, load.name);
+        record(rt.name, rt.label, { version: version!, entry, checks: [load], gaps: gap && { names: [load.name], why: gap.why } });
+        if (gap) {
+          console.log(`${rt.label}: known gap: ${gap.why}`);
+          return;
+        }
+        throw new Error(`${rt.label}: ${load.detail}, which ${rt.name} does not have`);
+      }
+      bundles.set(rt.name, bundle.file);
+      let result: PhaseResult & { coreFiles: string[] };
+      try {
+        result = await runWeb(rt, 'write');
+      } catch (e) {
+        record(rt.name, rt.label, { version, entry, problem: (e as Error).message.split('\n')[0] });
+        throw e;
+      }
+      record(rt.name, rt.label, { version: version!, checks: result.checks, memory: result.memory, entry });
+      if (result.checks.some((c) => c.name === 'cross-runtime: write messages' && c.ok)) writers.add(rt.name);
       expect(failures(result, rt.name)).toEqual([]);
     });
   }
@@ -114,9 +185,25 @@ describe('cross-runtime: a message written in each runtime opens in every other'
       if (problem) throw new Error(problem);
       const result = runServer(rt, 'read');
       record(rt.name, rt.label, { cross: result.checks });
-      const writers = new Set(result.checks.map((c) => c.name.replace(/^open /, '').split('.')[0]));
+      const opened = new Set(result.checks.map((c) => c.name.replace(/^open /, '').split('.')[0]));
       expect(failures(result)).toEqual([]);
-      expect([...writers].sort()).toEqual(SERVER_RUNTIMES.map((r) => r.name).sort());
+      expect([...opened].sort()).toEqual([...writers].sort());
+    });
+  }
+  for (const rt of WEB_RUNTIMES) {
+    it(`${rt.label} opens every runtime's messages`, async () => {
+      const { problem } = rt.probe();
+      if (problem) throw new Error(problem);
+      const outcome = outcomes.get(rt.name);
+      if (!bundles.has(rt.name) && outcome?.gaps) {
+        console.log(`${rt.label}: not run (known gap: ${outcome.gaps.why})`);
+        return;
+      }
+      const result = await runWeb(rt, 'read');
+      record(rt.name, rt.label, { cross: result.checks });
+      const opened = new Set(result.checks.map((c) => c.name.replace(/^open /, '').split('.')[0]));
+      expect(failures(result)).toEqual([]);
+      expect([...opened].sort()).toEqual([...writers].sort());
     });
   }
 });
