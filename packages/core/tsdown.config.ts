@@ -1,11 +1,22 @@
 import { defineConfig } from 'tsdown';
 import { library } from '../../tsdown.shared.ts';
 
-// Two entries, built separately so that they share no chunk (a shared CommonJS runtime chunk would make
-// index.cjs export a bundler helper): the main one (node:crypto only) and `./noble` (the pure-JS backend,
-// the only code that imports @noble/*, optional peers and so external). `./noble` imports the main entry
-// by the package's own name (external), so there is one StrongroomError class.
+// Three entries, built separately so that they share no chunk (a shared CommonJS runtime chunk would make
+// index.cjs export a bundler helper): the Node one (node:crypto, Node streams), `./noble` (the pure-JS
+// backend, the only code that imports @noble/*, optional peers and so external) and the web one
+// (Web Crypto, WHATWG streams; ESM only, for the browser/worker/workerd/deno/default conditions).
+// `./noble` imports the main entry by the package's own name (external), so there is one StrongroomError
+// class. The web build must contain no `node:` import and no `Buffer` (scripts/check-web-build.mjs).
 export default defineConfig([
   library({ clean: ['dist/index.*'] }),
   library({ entry: ['src/noble.ts'], clean: ['dist/noble.*'], deps: { neverBundle: ['@strongroom/core'] } }),
+  library({
+    entry: ['src/web.ts'],
+    format: ['esm'],
+    platform: 'neutral',
+    target: 'es2022',
+    fixedExtension: true,
+    clean: ['dist/web.*', 'dist/web-*'],
+    outputOptions: { chunkFileNames: 'web-[name]-[hash].mjs' },
+  }),
 ]);

@@ -41,6 +41,78 @@ export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8
   return out;
 }
 
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const BASE64_VALUE = new Int16Array(128).fill(-1);
+for (let i = 0; i < BASE64.length; i++) BASE64_VALUE[BASE64.charCodeAt(i)] = i;
+
+/** RFC 4648 §4 base64 with padding (no Buffer: the same code runs in every runtime). */
+export function toBase64(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out += BASE64[n >> 18]! + BASE64[(n >> 12) & 63]! + (i + 1 < bytes.length ? BASE64[(n >> 6) & 63]! : '=') + (i + 2 < bytes.length ? BASE64[n & 63]! : '=');
+  }
+  return out;
+}
+
+/**
+ * Strict RFC 4648 §4 base64: padded, canonical, nothing outside the alphabet (RFC 4648 §3.3: reject
+ * non-alphabet characters). A forged header's public key must not decode "loosely". Throws MALFORMED.
+ */
+export function fromBase64(text: string, what: string): Uint8Array {
+  if (text.length % 4 !== 0) throw malformed(`${what} is not canonical base64`);
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((text.length / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < text.length; i += 4) {
+    let n = 0;
+    for (let j = 0; j < 4; j++) {
+      const c = text.charCodeAt(i + j);
+      const last = i + 4 === text.length;
+      const v = c < 128 ? BASE64_VALUE[c]! : -1;
+      if (v < 0 && !(last && c === 61 && j >= 4 - pad)) throw malformed(`${what} is not canonical base64`);
+      n = (n << 6) | Math.max(v, 0);
+    }
+    if (o < out.length) out[o++] = n >> 16;
+    if (o < out.length) out[o++] = (n >> 8) & 0xff;
+    if (o < out.length) out[o++] = n & 0xff;
+  }
+  // Canonical: the bits the padding leaves over must be zero, so one string means one byte string.
+  if (toBase64(out) !== text) throw malformed(`${what} is not canonical base64`);
+  return out;
+}
+
+/** Lower-case hex. */
+export function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += (b < 16 ? '0' : '') + b.toString(16);
+  return out;
+}
+
+/**
+ * Hand output pieces on without copying large buffers (frame ciphertext/plaintext go as produced);
+ * only runs of small pieces (frame prefixes, tags) are joined, so downstream sees few tiny writes.
+ */
+export function coalesce(pieces: readonly Uint8Array[], emit: (piece: Uint8Array) => void): void {
+  let small: Uint8Array[] = [];
+  let smallLength = 0;
+  const flush = () => {
+    if (small.length > 0) emit(concatBytes(small, smallLength));
+    small = [];
+    smallLength = 0;
+  };
+  for (const piece of pieces) {
+    if (piece.length >= 4096) {
+      flush();
+      emit(piece);
+    } else if (piece.length > 0) {
+      small.push(piece);
+      smallLength += piece.length;
+    }
+  }
+  flush();
+}
+
 /** Compare two byte strings; never use for secrets (see backend.timingSafeEqual). */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -6,20 +6,27 @@
  * public key is not secret and its identity is the SHA-256 of its SubjectPublicKeyInfo DER
  * (RFC 5280 §4.1.2.7). A provider that states no identity gets one random identity per instance.
  */
-import { createHash, createHmac, type KeyObject, randomBytes } from 'node:crypto';
+import { type AsyncCryptoBackend, hmacSha256 } from './async-backend';
+import { toHex, utf8 } from './bytes';
 import type { KeyProvider } from './key-provider';
 
 /** Domain label of the raw-key fingerprint; changing it changes every identity. */
 export const KEY_FINGERPRINT_LABEL = 'strongroom data-key cache identity v1';
 
-/** HMAC-SHA-256(key material, label), hex: names a secret key without revealing it. */
-export function secretKeyFingerprint(keyMaterial: Uint8Array): string {
-  return createHmac('sha256', keyMaterial).update(KEY_FINGERPRINT_LABEL).digest('hex');
+/** HMAC-SHA-256(key material, label), hex, over the async seam: the same value as the Node entry's `secretKeyFingerprint`. */
+export async function secretKeyFingerprintAsync(backend: AsyncCryptoBackend, keyMaterial: Uint8Array): Promise<string> {
+  return toHex(await hmacSha256(backend, keyMaterial, utf8(KEY_FINGERPRINT_LABEL)));
 }
 
-/** SHA-256 of the public key's DER SubjectPublicKeyInfo, hex. */
-export function publicKeyFingerprint(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+let instanceCounter = 0;
+
+/** 16 random bytes, hex (Web Crypto's getRandomValues exists in Node ≥ 19, browsers, workers, Deno, Bun). */
+function randomId(): string {
+  const bytes = new Uint8Array(16);
+  const c = (globalThis as { crypto?: { getRandomValues?(a: Uint8Array): Uint8Array } }).crypto;
+  if (typeof c?.getRandomValues === 'function') c.getRandomValues(bytes);
+  // Without a CSPRNG the identity only has to be unique in this process, which the counter gives.
+  return `${toHex(bytes)}-${++instanceCounter}`;
 }
 
 const instanceIdentities = new WeakMap<object, string>();
@@ -28,7 +35,7 @@ const instanceIdentities = new WeakMap<object, string>();
 export function instanceIdentity(owner: object): string {
   let id = instanceIdentities.get(owner);
   if (id === undefined) {
-    id = `instance:${randomBytes(16).toString('hex')}`;
+    id = `instance:${randomId()}`;
     instanceIdentities.set(owner, id);
   }
   return id;

@@ -1,115 +1,43 @@
 /**
- * createClient: envelope encryption in the AWS Encryption SDK message format.
+ * createClient for Node.js: envelope encryption in the AWS Encryption SDK message format, with Node
+ * streams and the node:crypto backend (synchronous: the per-frame path awaits nothing). The options,
+ * policy and provider logic are ./client-core, shared with the web entry (./web-client).
  * spec: client-apis/client.md, client-apis/encrypt.md, client-apis/decrypt.md, client-apis/streaming.md.
  */
-import { randomUUID } from 'node:crypto';
 import { Duplex, Readable, Transform, type TransformCallback, pipeline } from 'node:stream';
+import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import type { CryptoBackend } from './backend';
-import { concatBytes } from './bytes';
-import type { DataKeyCache } from './cache';
-import { providersIdentity } from './cache-identity';
-import { checkDecryptSuite, checkEncryptSuite, checkPolicy, type CommitmentPolicy } from './commitment-policy';
+import { coalesce, concatBytes } from './bytes';
+import { type BaseClientOptions, clientCore, type DecryptOptions, type DecryptResult, type EncryptOptions, type EncryptResult, type Opening } from './client-core';
+import type { CommitmentPolicy } from './commitment-policy';
 import { MessageDecoder } from './decoder';
 import { MessageEncoder } from './encoder';
-import { checkCallerContext, checkExpectedContext, PUBLIC_KEY_FIELD } from './encryption-context';
 import { StrongroomError, throwIfAborted } from './errors';
-import type { MessageHeader, ParsedHeader } from './header';
-import { chunksOf, type Input, inMemory, isInput, knownLength } from './input';
-import type { EncryptionContext, KeyProvider } from './key-provider';
-import { type EncryptionMaterials, generateMaterials, unwrapDataKey } from './materials';
+import type { ParsedHeader } from './header';
+import { chunksOf, inMemory, isInput, knownLength, type WebInput } from './input';
+import type { EncryptionContext } from './key-provider';
 import { nodeBackend } from './node-backend';
-import { checkRequiredKeys, mergeReproduced, onlyAuthenticateAad } from './required-context';
-import { type AlgorithmSuite, resolveSuite, SUITES } from './suites';
+import type { AlgorithmSuite } from './suites';
 
-/** Default frame length: 64 KiB (the ESDKs use 4 KiB, which costs throughput; see docs/performance.md). */
-export const DEFAULT_FRAME_LENGTH = 64 * 1024;
-/** Default cap on encrypted data keys per message read (spec: client.md#maximum-number-of-encrypted-data-keys). */
-export const DEFAULT_MAX_ENCRYPTED_DATA_KEYS = 10;
-/** Default cap on the frame (or non-framed body) decryptStream holds while authenticating it. */
-export const DEFAULT_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
+export {
+  DEFAULT_FRAME_LENGTH,
+  DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+  DEFAULT_MAX_FRAME_LENGTH,
+  type DecryptOptions,
+  type DecryptResult,
+  type EncryptOptions,
+  type EncryptResult,
+} from './client-core';
+
+/** What encrypt and decrypt accept: bytes, a string (UTF-8), or a Node/Web stream or async iterable of bytes. */
+export type Input = WebInput | Readable | NodeWebReadableStream<Uint8Array>;
 
 /**
  * Options of {@link createClient}: the key provider(s), commitment policy, frame length, caps, data-key cache, crypto backend.
  */
-export interface ClientOptions {
-  /** The key provider (or use `keyProviders`). */
-  keyProvider?: KeyProvider;
-  /** Several providers: the first generates the data key, every one wraps it; any one can decrypt. */
-  keyProviders?: readonly KeyProvider[];
-  /** Suite for new messages: default 0x0478; 0x0578 adds an ECDSA P-384 signature. */
-  suite?: AlgorithmSuite | number | string;
-  /** Plaintext bytes per frame for new messages (1 … 2^32−1); 0 writes non-framed messages (encrypt() only). */
-  frameLength?: number;
-  commitmentPolicy?: CommitmentPolicy;
-  /** Refuse to read messages with more EDKs than this. Default 10. */
-  maxEncryptedDataKeys?: number;
-  /** decryptStream: the largest frame held in memory while it is authenticated. Default 16 MiB. */
-  maxFrameLength?: number;
-  /** A data-key cache from createDataKeyCache(). */
-  cache?: DataKeyCache;
-  /**
-   * Cache partition; entries of other partitions are never used. Default: unique per client. Within
-   * one partition an entry is still only used by providers stating the same wrapping-key identity.
-   */
-  cachePartition?: string;
+export interface ClientOptions extends BaseClientOptions {
   /** Crypto implementation: node:crypto (default) or `nobleBackend` from `@strongroom/core/noble`. */
   backend?: CryptoBackend;
-  /**
-   * Encryption-context keys every call must carry (the MPL's Required Encryption Context CMM):
-   * encrypt authenticates these pairs without storing them in the message, and decrypt refuses to
-   * start unless its `encryptionContext` reproduces each of them. Per-call lists add to this one.
-   */
-  requiredEncryptionContextKeys?: readonly string[];
-}
-
-/**
- * Options of one encryption: the encryption context (non-secret, authenticated, stored in the header), the plaintext length if known, abort signal.
- */
-export interface EncryptOptions {
-  encryptionContext?: EncryptionContext;
-  /**
-   * Keys of `encryptionContext` to authenticate but not store in the message ("encryption context to
-   * only authenticate", ESDK specification client-apis/encrypt.md). Whoever decrypts must pass these
-   * pairs in decrypt's `encryptionContext`. Each key must be in `encryptionContext`.
-   */
-  requiredEncryptionContextKeys?: readonly string[];
-  abortSignal?: AbortSignal;
-  /** For streams: the plaintext length if known (lets a byte-limited cache be used). */
-  plaintextLength?: number;
-}
-
-/**
- * Options of one decryption: the encryption context the caller expects, whether to refuse signed suites, abort signal.
- */
-export interface DecryptOptions {
-  /** Entries that must be present, with these values, in the message's encryption context. */
-  expectedEncryptionContext?: EncryptionContext;
-  /**
-   * The reproduced encryption context (ESDK specification client-apis/decrypt.md): a pair whose key
-   * the message stores must equal the stored value; a pair the message does not store is one the
-   * writer required, and is authenticated by the header tag (a wrong or extra one fails decryption).
-   */
-  encryptionContext?: EncryptionContext;
-  /** Keys that must be present in `encryptionContext` (added to the client's list). */
-  requiredEncryptionContextKeys?: readonly string[];
-  abortSignal?: AbortSignal;
-  /** Refuse signed messages (as the ESDK's decryptUnsignedMessageStream does). */
-  unsignedOnly?: boolean;
-}
-
-/** The encrypted message and its parsed header. */
-export interface EncryptResult {
-  readonly ciphertext: Uint8Array;
-  readonly header: MessageHeader;
-}
-
-/** The plaintext and the message's header (encryption context, suite, encrypted data keys). */
-export interface DecryptResult {
-  readonly plaintext: Uint8Array;
-  /** The header as stored (its encryptionContext holds the stored pairs only). */
-  readonly header: MessageHeader;
-  /** The authenticated encryption context: the stored pairs plus the reproduced required pairs. */
-  readonly encryptionContext: EncryptionContext;
 }
 
 /** An encrypt/decrypt client bound to its key providers (from {@link createClient}). */
@@ -134,16 +62,6 @@ export interface StrongroomClient {
   decryptStream(input: Input, options?: DecryptOptions): Duplex;
 }
 
-function positiveInteger(value: unknown, fallback: number, name: string, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new StrongroomError('INVALID_ARGUMENT', `${name}: expected an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-let clientCounter = 0;
-
 /**
  * Create an encryption client.
  * @example
@@ -153,66 +71,12 @@ let clientCounter = 0;
  * @throws StrongroomError INVALID_ARGUMENT / COMMITMENT_POLICY for inconsistent options.
  */
 export function createClient(options: ClientOptions): StrongroomClient {
-  if (typeof options !== 'object' || options === null) throw new StrongroomError('INVALID_ARGUMENT', 'createClient: options are required');
-  const providers: readonly KeyProvider[] = options.keyProviders ?? (options.keyProvider ? [options.keyProvider] : []);
-  if (providers.length === 0) throw new StrongroomError('INVALID_ARGUMENT', 'createClient: give keyProvider or a non-empty keyProviders');
-  if (options.keyProvider && options.keyProviders) throw new StrongroomError('INVALID_ARGUMENT', 'createClient: give keyProvider or keyProviders, not both');
-  for (const p of providers) {
-    if (!p || typeof p.generateDataKey !== 'function' || typeof p.decryptDataKey !== 'function' || typeof p.providerId !== 'string') {
-      throw new StrongroomError('INVALID_ARGUMENT', 'createClient: every key provider must implement the KeyProvider interface');
-    }
-  }
-  const commitmentPolicy = checkPolicy(options.commitmentPolicy);
-  const suite = resolveSuite(
-    options.suite ?? (commitmentPolicy === 'FORBID_ENCRYPT_ALLOW_DECRYPT' ? SUITES.get(0x0378) : undefined),
-  );
-  checkEncryptSuite(commitmentPolicy, suite);
-  const frameLength = positiveInteger(options.frameLength, DEFAULT_FRAME_LENGTH, 'frameLength', 0, 0xffffffff);
-  const maxEncryptedDataKeys = positiveInteger(options.maxEncryptedDataKeys, DEFAULT_MAX_ENCRYPTED_DATA_KEYS, 'maxEncryptedDataKeys', 1, 0xffff);
-  const maxFrameLength = positiveInteger(options.maxFrameLength, DEFAULT_MAX_FRAME_LENGTH, 'maxFrameLength', 1, 2 ** 36);
-  const backend = options.backend ?? nodeBackend;
-  const cache = options.cache;
-  if (options.cachePartition !== undefined && typeof options.cachePartition !== 'string') {
-    throw new StrongroomError('INVALID_ARGUMENT', 'cachePartition: expected a string');
-  }
-  const partition = options.cachePartition ?? `client-${process.pid}-${++clientCounter}-${randomUUID()}`;
-  const clientRequiredKeys = checkRequiredKeys([options.requiredEncryptionContextKeys]);
-
-  /**
-   * The cache key of an operation: partition, the identity of every provider's wrapping key (never
-   * their names), suite and what the data key is bound to. Undefined: do not cache this call.
-   */
-  async function cacheKey(purpose: 'encrypt' | 'decrypt', suiteId: number, boundTo: string): Promise<string | undefined> {
-    const identity = await providersIdentity(providers, purpose);
-    return identity === undefined ? undefined : JSON.stringify([purpose, partition, identity, suiteId, boundTo]);
-  }
-
-  function contextKey(context: EncryptionContext): string {
-    return JSON.stringify(Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  }
+  const backend = options?.backend ?? nodeBackend;
+  const core = clientCore(options, backend);
+  const { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys, maxFrameLength } = core;
 
   async function encoderFor(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<MessageEncoder> {
-    const callerContext = checkCallerContext(encryptOptions.encryptionContext);
-    const requiredKeys = checkRequiredKeys([clientRequiredKeys, encryptOptions.requiredEncryptionContextKeys]);
-    for (const k of requiredKeys) {
-      if (!Object.hasOwn(callerContext, k)) {
-        throw new StrongroomError(
-          'ENCRYPTION_CONTEXT',
-          `Required encryption context key "${k}" is missing: add it to encrypt's encryptionContext`,
-          { details: { missingKey: k } },
-        );
-      }
-    }
-    throwIfAborted(encryptOptions.abortSignal);
-    if (streaming && frameLength === 0) {
-      throw new StrongroomError('INVALID_ARGUMENT', 'frameLength 0 (non-framed) can only be written by encrypt(), not encryptStream()');
-    }
-    const fresh = () => generateMaterials(providers, suite, callerContext, requiredKeys, backend, encryptOptions.abortSignal);
-    let materials: EncryptionMaterials | undefined;
-    // Partitioned by the whole context and by which of its keys are only authenticated.
-    const key = cache && (await cacheKey('encrypt', suite.id, JSON.stringify([contextKey(callerContext), requiredKeys])));
-    if (cache && key !== undefined) materials = await cache.encryptionMaterials(key, length, fresh);
-    materials ??= await fresh();
+    const materials = await core.materials(encryptOptions, length, streaming);
     try {
       throwIfAborted(encryptOptions.abortSignal);
       return new MessageEncoder({ backend, frameLength, ...materials });
@@ -221,41 +85,8 @@ export function createClient(options: ClientOptions): StrongroomClient {
     }
   }
 
-  type Opening = DecryptOptions & { expected: EncryptionContext; reproduced: EncryptionContext; requiredKeys: readonly string[] };
-
-  /** Checks that need no key; returns the full context (stored + reproduced required pairs). */
-  function checkOpenable(header: MessageHeader, decryptOptions: Opening): { full: EncryptionContext; onlyAuthenticate: EncryptionContext } {
-    // spec: decrypt.md — enforce the policy on the suite before any key is unwrapped.
-    checkDecryptSuite(commitmentPolicy, header.suite);
-    if (decryptOptions.unsignedOnly && header.suite.signature) {
-      throw new StrongroomError('UNSUPPORTED', `Signed message (${header.suite.name}) input to an unsigned-only decryption`);
-    }
-    const hasPublicKey = Object.hasOwn(header.encryptionContext, PUBLIC_KEY_FIELD);
-    if (Boolean(header.suite.signature) !== hasPublicKey) {
-      throw new StrongroomError(
-        'MALFORMED',
-        header.suite.signature ? 'A signed message must carry aws-crypto-public-key' : 'An unsigned message must not carry aws-crypto-public-key',
-      );
-    }
-    // spec: cmm-interface.md — reproduced pairs the message stores must match; the others are required.
-    const merged = mergeReproduced(header.encryptionContext, decryptOptions.reproduced, decryptOptions.requiredKeys);
-    // Checked against the full context: a reproduced pair is authenticated by the header tag below.
-    checkExpectedContext(merged.full, decryptOptions.expected);
-    return merged;
-  }
-
   async function open(decoder: MessageDecoder, parsed: ParsedHeader, decryptOptions: Opening): Promise<EncryptionContext> {
-    const { header } = parsed;
-    const { full, onlyAuthenticate } = checkOpenable(header, decryptOptions);
-    const authenticatedOnly = onlyAuthenticateAad(onlyAuthenticate);
-    // Providers unwrap under the full context (spec: decrypt.md, the decryption materials' context).
-    const unwrap = () => unwrapDataKey(providers, header.suite, full, header.encryptedDataKeys, decryptOptions.abortSignal);
-    // Bound to the raw context + EDK bytes (the same wrapped key under the same context is the same
-    // data key), to the reproduced pairs the message does not store, and to the identity of the keys
-    // that may unwrap it; latin1 maps each byte to one char.
-    const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-    const key = cache && (await cacheKey('decrypt', header.suite.id, JSON.stringify([latin1(parsed.keySection), latin1(authenticatedOnly)])));
-    const dataKey = cache && key !== undefined ? await cache.decryptionKey(key, unwrap) : await unwrap();
+    const { dataKey, full, authenticatedOnly } = await core.unwrap(parsed, decryptOptions);
     try {
       throwIfAborted(decryptOptions.abortSignal);
       decoder.begin(dataKey, authenticatedOnly);
@@ -265,12 +96,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
     return full;
   }
 
-  function openingOptions(decryptOptions: DecryptOptions): Opening {
-    const expected = checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
-    const reproduced = checkCallerContext(decryptOptions.encryptionContext, 'encryptionContext');
-    const requiredKeys = checkRequiredKeys([clientRequiredKeys, decryptOptions.requiredEncryptionContextKeys]);
-    return { ...decryptOptions, expected, reproduced, requiredKeys };
-  }
+  const openingOptions = core.opening;
 
   async function encrypt(plaintext: Input, encryptOptions: EncryptOptions = {}): Promise<EncryptResult> {
     const encoder = await encoderFor(encryptOptions, knownLength(plaintext), false);
@@ -357,28 +183,9 @@ function connect(transform: Duplex, input: Input | undefined, abortSignal: Abort
   return transform;
 }
 
-/**
- * Push output without copying large buffers (frame ciphertext/plaintext are pushed as produced);
- * only runs of small pieces (frame prefixes, tags) are coalesced so downstream sees few tiny writes.
- */
+/** Push output pieces, small runs coalesced (./bytes coalesce). */
 function push(stream: Transform, pieces: Uint8Array[]): void {
-  let small: Uint8Array[] = [];
-  let smallLength = 0;
-  const flush = () => {
-    if (small.length > 0) stream.push(concatBytes(small, smallLength));
-    small = [];
-    smallLength = 0;
-  };
-  for (const piece of pieces) {
-    if (piece.length >= 4096) {
-      flush();
-      stream.push(piece);
-    } else if (piece.length > 0) {
-      small.push(piece);
-      smallLength += piece.length;
-    }
-  }
-  flush();
+  coalesce(pieces, (piece) => void stream.push(piece));
 }
 
 class EncryptTransform extends Transform {

@@ -1,6 +1,7 @@
 /**
- * MessageDecoder: a push parser for AWS Encryption SDK messages (versions 1 and 2, framed and
- * non-framed, signed and unsigned). Both `decrypt()` and `decryptStream()` drive this one machine.
+ * MessageDecoder: decrypts AWS Encryption SDK messages with a synchronous backend (the Node entry's
+ * hot path: nothing here awaits). Both `decrypt()` and `decryptStream()` drive this one machine; the
+ * parsing is ./frame-reader, shared with the web entry's ./web-decoder.
  *
  * Release rules (spec: client-apis/decrypt.md, client-apis/streaming.md):
  *  - nothing is released before the header tag (and for v2 the key commitment) verifies;
@@ -9,73 +10,41 @@
  *    bytes and — for signed suites — the signature are checked before the last plaintext is released.
  */
 import type { CryptoBackend, IncrementalVerifier } from './backend';
-import { bodyAad, FINAL_FRAME_MARKER, MAX_NON_FRAMED_LENGTH } from './body';
-import { ByteQueue } from './byte-queue';
-import { concatBytes } from './bytes';
-import { malformed, StrongroomError } from './errors';
-import { CONTENT_NON_FRAMED, type MessageHeader, type ParsedHeader, tryParseHeader } from './header';
+import { StrongroomError } from './errors';
+import { commitmentFailure, FrameReader, headerAad, headerAuthFailure, type ReaderLimits, signingPublicKey } from './frame-reader';
+import type { MessageHeader, ParsedHeader } from './header';
 import { commitmentKey, committingPrk, contentKey } from './kdf';
 
-export interface DecoderOptions {
+export interface DecoderOptions extends ReaderLimits {
   readonly backend: CryptoBackend;
-  readonly maxEncryptedDataKeys: number;
-  /**
-   * Largest frame (or non-framed body) held in memory while it is authenticated. Infinity for
-   * one-shot decryption, where the whole message is in memory anyway.
-   */
-  readonly maxFrameLength: number;
 }
 
-type State = 'header' | 'key' | 'frames' | 'footer' | 'done';
-
 export class MessageDecoder {
-  private readonly queue = new ByteQueue();
-  private state: State = 'header';
-  private parsed: ParsedHeader | undefined;
+  private readonly reader: FrameReader;
   private key: Uint8Array | undefined;
   private verifier: IncrementalVerifier | undefined;
-  private sequence = 1;
   private held: Uint8Array[] = [];
-  private ended = false;
-  /** Bytes the header parse needs before it is worth retrying. */
-  private headerNeed = 0;
-  /** Ciphertext bytes consumed (for diagnostics). */
-  consumed = 0;
 
-  constructor(private readonly options: DecoderOptions) {}
+  constructor(private readonly options: DecoderOptions) {
+    this.reader = new FrameReader(options);
+  }
 
   get header(): MessageHeader | undefined {
-    return this.parsed?.header;
+    return this.reader.header;
+  }
+
+  /** Ciphertext bytes consumed (for diagnostics). */
+  get consumed(): number {
+    return this.reader.consumed;
   }
 
   write(chunk: Uint8Array): void {
-    if (this.ended) throw new StrongroomError('INTERNAL', 'MessageDecoder.write() after end()');
-    this.queue.push(chunk);
+    this.reader.write(chunk);
   }
 
   /** Try to parse the header from the bytes written so far. */
   readHeader(): ParsedHeader | undefined {
-    if (this.state !== 'header') return this.parsed;
-    if (this.queue.length < this.headerNeed) {
-      if (this.ended) throw malformed('The message is truncated inside its header');
-      return undefined;
-    }
-    const parsed = tryParseHeader(this.queue.peekAll(), { maxEncryptedDataKeys: this.options.maxEncryptedDataKeys });
-    if (typeof parsed === 'number') {
-      if (this.ended) throw malformed('The message is truncated inside its header');
-      this.headerNeed = parsed;
-      return undefined;
-    }
-    const { frameLength, contentType } = parsed.header;
-    if (contentType !== CONTENT_NON_FRAMED && frameLength > this.options.maxFrameLength) {
-      throw new StrongroomError(
-        'LIMIT_EXCEEDED',
-        `The message's frame length ${frameLength} exceeds maxFrameLength ${this.options.maxFrameLength}; raise maxFrameLength to stream it`,
-      );
-    }
-    this.parsed = parsed;
-    this.state = 'key';
-    return parsed;
+    return this.reader.readHeader();
   }
 
   /**
@@ -85,56 +54,60 @@ export class MessageDecoder {
    * storing it (spec: client-apis/decrypt.md: header AAD = header body ‖ these bytes; empty if none).
    */
   begin(dataKey: Uint8Array, onlyAuthenticate: Uint8Array = new Uint8Array(0)): void {
-    const parsed = this.parsed;
-    if (this.state !== 'key' || !parsed) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
+    const parsed = this.reader.readHeader();
+    if (!parsed || !this.reader.awaitingKey) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
     const { backend } = this.options;
     const { header } = parsed;
     const prk = header.suite.committing ? committingPrk(backend, dataKey, header.messageId) : undefined;
     if (prk) {
-      // spec: client-apis/decrypt.md — the derived commitment MUST equal the header's, compared in
-      // constant time, before the content key is derived.
       const expected = commitmentKey(backend, prk);
       const ok = backend.timingSafeEqual(expected, header.commitment!);
       expected.fill(0);
       if (!ok) {
         prk.fill(0);
-        throw new StrongroomError('AUTHENTICATION_FAILED', 'Key commitment does not match: the message was not encrypted with this data key');
+        throw commitmentFailure();
       }
     }
     const key = contentKey(backend, header.suite, dataKey, header.messageId, prk);
     prk?.fill(0);
     try {
-      const aad = onlyAuthenticate.length === 0 ? parsed.headerBody : concatBytes([parsed.headerBody, onlyAuthenticate]);
-      backend.gcmDecrypt(key, parsed.headerIv, aad, [], parsed.headerTag);
+      backend.gcmDecrypt(key, parsed.headerIv, headerAad(parsed, onlyAuthenticate), [], parsed.headerTag);
     } catch (e) {
       key.fill(0);
-      if (StrongroomError.isInstance(e, 'AUTHENTICATION_FAILED')) {
-        throw new StrongroomError(
-          'AUTHENTICATION_FAILED',
-          'The message header failed authentication: the message was altered, or it was written with requiredEncryptionContextKeys ' +
-            "and decrypt's encryptionContext does not reproduce exactly those pairs (pass every required key with its value, and no other key the message does not store)",
-        );
-      }
-      throw e;
+      throw StrongroomError.isInstance(e, 'AUTHENTICATION_FAILED') ? headerAuthFailure() : e;
     }
     this.key = key;
-    if (header.suite.signature) {
-      const publicKey = header.encryptionContext['aws-crypto-public-key'];
-      if (publicKey === undefined) throw malformed('A signed message must carry aws-crypto-public-key in its encryption context');
-      this.verifier = backend.createVerifier(header.suite.signature, Buffer.from(publicKey, 'base64'));
-    }
-    const raw = this.queue.take(parsed.length);
-    this.consumed += parsed.length;
+    if (header.suite.signature) this.verifier = backend.createVerifier(header.suite.signature, signingPublicKey(header));
+    const raw = this.reader.begin(this.verifier !== undefined);
     if (this.verifier) for (const r of raw) this.verifier.update(r);
-    this.state = 'frames';
   }
 
   /** Decrypt every complete frame queued; returns plaintext that may be released now. */
   read(): Uint8Array[] {
     const out: Uint8Array[] = [];
     try {
-      while (this.step(out));
+      for (let piece = this.reader.next(); piece; piece = this.reader.next()) {
+        if (piece.kind === 'signature') {
+          if (!this.verifier!.verify(piece.signature)) throw new StrongroomError('AUTHENTICATION_FAILED', 'The message signature does not verify');
+          continue;
+        }
+        const verifier = this.verifier;
+        if (verifier) {
+          verifier.update(piece.prefix);
+          for (const c of piece.ciphertext) verifier.update(c);
+          verifier.update(piece.tag);
+        }
+        const plaintext = this.options.backend.gcmDecrypt(this.key!, piece.iv, piece.aad, piece.ciphertext, piece.tag);
+        if (piece.final) {
+          this.held = plaintext;
+          this.key!.fill(0);
+          this.key = undefined;
+        } else {
+          out.push(...plaintext);
+        }
+      }
     } catch (e) {
+      for (const o of out) o.fill(0);
       this.destroy();
       throw e;
     }
@@ -143,16 +116,13 @@ export class MessageDecoder {
 
   /** Signal end of input. Returns the held plaintext once everything verified. */
   end(): Uint8Array[] {
-    this.ended = true;
-    if (this.state === 'header') this.readHeader();
+    this.reader.end();
     const out = this.read();
-    if (this.state !== 'done') {
+    try {
+      this.reader.checkEnd();
+    } catch (e) {
       this.destroy();
-      throw malformed(this.state === 'footer' ? 'The message is truncated: the signature footer is missing' : 'The message is truncated');
-    }
-    if (this.queue.length > 0) {
-      this.destroy();
-      throw malformed('Trailing bytes after the end of the message');
+      throw e;
     }
     out.push(...this.held);
     this.held = [];
@@ -165,93 +135,6 @@ export class MessageDecoder {
     this.key = undefined;
     for (const h of this.held) h.fill(0);
     this.held = [];
-    if (this.state !== 'done') this.state = 'done';
-  }
-
-  /** One parsing step; returns false when it needs more input. */
-  private step(out: Uint8Array[]): boolean {
-    const q = this.queue;
-    if (this.state === 'frames') {
-      const header = this.parsed!.header;
-      return header.contentType === CONTENT_NON_FRAMED ? this.singleBlock(header) : this.frame(header, out);
-    }
-    if (this.state === 'footer') {
-      if (q.length < 2) return false;
-      const length = (q.byteAt(0) << 8) | q.byteAt(1);
-      if (q.length < 2 + length) return false;
-      q.take(2);
-      const signature = q.takeBytes(length);
-      this.consumed += 2 + length;
-      if (!this.verifier!.verify(signature)) {
-        throw new StrongroomError('AUTHENTICATION_FAILED', 'The message signature does not verify');
-      }
-      this.state = 'done';
-      return false;
-    }
-    if (this.state === 'done' && q.length > 0) throw malformed('Trailing bytes after the end of the message');
-    return false;
-  }
-
-  private frame(header: MessageHeader, out: Uint8Array[]): boolean {
-    const q = this.queue;
-    if (q.length < 4) return false;
-    const final = q.u32At(0) === FINAL_FRAME_MARKER;
-    const prefixLength = final ? 24 : 16;
-    if (q.length < prefixLength) return false;
-    const sequence = q.u32At(final ? 4 : 0);
-    if (sequence !== this.sequence) throw malformed(`Frame sequence number ${sequence} is out of order (expected ${this.sequence})`);
-    const length = final ? q.u32At(20) : header.frameLength;
-    if (length > header.frameLength) throw malformed(`The final frame's length ${length} exceeds the frame length ${header.frameLength}`);
-    const total = prefixLength + length + 16;
-    if (q.length < total) return false;
-    const plaintext = this.openSealed(prefixLength, length, final ? 8 : 4, bodyAad(header.messageId, final ? 'final' : 'frame', sequence, length));
-    this.sequence++;
-    if (final) {
-      this.held = plaintext;
-      this.finishBody();
-    } else {
-      out.push(...plaintext);
-    }
-    return true;
-  }
-
-  private singleBlock(header: MessageHeader): boolean {
-    const q = this.queue;
-    if (q.length < 20) return false;
-    const hi = q.u32At(12);
-    const length = hi * 2 ** 32 + q.u32At(16);
-    if (length > MAX_NON_FRAMED_LENGTH) throw malformed(`Non-framed content length ${length} exceeds 2^36 - 32`);
-    if (length > this.options.maxFrameLength) {
-      throw new StrongroomError('LIMIT_EXCEEDED', `Non-framed content of ${length} bytes exceeds maxFrameLength ${this.options.maxFrameLength}`);
-    }
-    const total = 20 + length + 16;
-    if (q.length < total) return false;
-    this.held = this.openSealed(20, length, 0, bodyAad(header.messageId, 'single', 1, length));
-    this.finishBody();
-    return true;
-  }
-
-  /**
-   * Consume `prefix ‖ ciphertext(length) ‖ tag(16)` (all queued), feed it to the signature verifier,
-   * and decrypt it with the IV found at `ivOffset` in the prefix.
-   */
-  private openSealed(prefixLength: number, length: number, ivOffset: number, aad: Uint8Array): Uint8Array[] {
-    const q = this.queue;
-    const prefix = q.takeBytes(prefixLength);
-    const ciphertext = q.take(length);
-    const tag = q.takeBytes(16);
-    this.consumed += prefixLength + length + 16;
-    if (this.verifier) {
-      this.verifier.update(prefix);
-      for (const c of ciphertext) this.verifier.update(c);
-      this.verifier.update(tag);
-    }
-    return this.options.backend.gcmDecrypt(this.key!, prefix.subarray(ivOffset, ivOffset + 12), aad, ciphertext, tag);
-  }
-
-  private finishBody(): void {
-    this.key!.fill(0);
-    this.key = undefined;
-    this.state = this.verifier ? 'footer' : 'done';
+    this.reader.destroy();
   }
 }

@@ -24,6 +24,7 @@ export {
   type EncryptOptions,
   type EncryptResult,
   type StrongroomClient,
+  type Input,
 } from './client';
 export { createDataKeyCache, type DataKeyCache, type DataKeyCacheOptions, type DataKeyCacheStats } from './cache';
 export { RawAesKeyProvider, type RawAesKeyProviderOptions } from './raw-aes-provider';
@@ -31,5 +32,5 @@ export { RawRsaKeyProvider, type RawRsaKeyProviderOptions, type RsaPadding } fro
 export type { MessageHeader, ParsedHeader } from './header';
 export { parseHeader, serializeHeaderBody } from './header';
 export { serializeEncryptionContext, parseEncryptionContext, RESERVED_PREFIX } from './encryption-context';
-export type { Input } from './input';
-export { instanceIdentity, publicKeyFingerprint, secretKeyFingerprint, KEY_FINGERPRINT_LABEL } from './cache-identity';
+export { instanceIdentity, KEY_FINGERPRINT_LABEL } from './cache-identity';
+export { publicKeyFingerprint, secretKeyFingerprint } from './node-fingerprints';

@@ -6,6 +6,7 @@
  *  - committing suites: PRK = HKDF-Extract-SHA512(salt = message id, IKM = data key),
  *    commitment = Expand(PRK, "COMMITKEY", 32), content key = Expand(PRK, u16 suite id ‖ "DERIVEKEY", 32).
  */
+import type { AsyncCryptoBackend } from './async-backend';
 import type { CryptoBackend } from './backend';
 import { copyBytes, utf8 } from './bytes';
 import { StrongroomError } from './errors';
@@ -33,19 +34,49 @@ export function commitmentKey(backend: CryptoBackend, prk: Uint8Array): Uint8Arr
  * suites pass the pseudorandom key from committingPrk (one extract serves commitment and content key).
  */
 export function contentKey(backend: CryptoBackend, suite: AlgorithmSuite, dataKey: Uint8Array, messageId: Uint8Array, prk?: Uint8Array): Uint8Array {
-  if (dataKey.length !== suite.keyLength) {
-    throw new StrongroomError('PROVIDER_ERROR', `The data key is ${dataKey.length} bytes; suite ${suite.name} needs ${suite.keyLength}`);
-  }
+  checkDataKey(suite, dataKey);
   if (suite.kdf === undefined) return copyBytes(dataKey);
+  const info = contentKeyInfo(suite, messageId);
   if (suite.committing) {
-    const info = new Uint8Array(2 + DERIVE_LABEL.length);
-    info.set(suiteIdBytes(suite));
-    info.set(DERIVE_LABEL, 2);
     if (prk) return backend.hkdfExpand('sha512', prk, info, suite.keyLength);
     return backend.hkdf('sha512', dataKey, messageId, info, suite.keyLength);
   }
-  const info = new Uint8Array(2 + messageId.length);
-  info.set(suiteIdBytes(suite));
-  info.set(messageId, 2);
   return backend.hkdf(suite.kdf, dataKey, undefined, info, suite.keyLength);
+}
+
+function checkDataKey(suite: AlgorithmSuite, dataKey: Uint8Array): void {
+  if (dataKey.length !== suite.keyLength) {
+    throw new StrongroomError('PROVIDER_ERROR', `The data key is ${dataKey.length} bytes; suite ${suite.name} needs ${suite.keyLength}`);
+  }
+}
+
+/** HKDF info of the content key: u16 suite id ‖ "DERIVEKEY" (committing) or u16 suite id ‖ message id (v1). */
+function contentKeyInfo(suite: AlgorithmSuite, messageId: Uint8Array): Uint8Array {
+  const tail = suite.committing ? DERIVE_LABEL : messageId;
+  const info = new Uint8Array(2 + tail.length);
+  info.set(suiteIdBytes(suite));
+  info.set(tail, 2);
+  return info;
+}
+
+/**
+ * The same derivation over the async seam: the key commitment (committing suites) and the content
+ * key (a fresh buffer the caller wipes), from one HKDF-Extract.
+ */
+export async function messageKeysAsync(
+  backend: AsyncCryptoBackend,
+  suite: AlgorithmSuite,
+  dataKey: Uint8Array,
+  messageId: Uint8Array,
+): Promise<{ commitment: Uint8Array | undefined; key: Uint8Array }> {
+  checkDataKey(suite, dataKey);
+  if (suite.kdf === undefined) return { commitment: undefined, key: copyBytes(dataKey) };
+  const hash = suite.committing ? 'sha512' : suite.kdf;
+  const prk = await backend.hkdfExtract(hash, dataKey, suite.committing ? messageId : undefined);
+  try {
+    const commitment = suite.committing ? await backend.hkdfExpand(hash, prk, COMMIT_LABEL, 32) : undefined;
+    return { commitment, key: await backend.hkdfExpand(hash, prk, contentKeyInfo(suite, messageId), suite.keyLength) };
+  } finally {
+    prk.fill(0);
+  }
 }

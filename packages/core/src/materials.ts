@@ -3,11 +3,12 @@
  * additional provider on encrypt; on decrypt, every EDK is offered to every provider with the same
  * provider id, in header order, until one unwraps it (spec: framework/cmm-interface.md, default CMM).
  */
-import type { CryptoBackend, SigningKeyPair } from './backend';
+import type { SigningKeyPair } from './backend';
+import { toBase64 } from './bytes';
 import { PUBLIC_KEY_FIELD } from './encryption-context';
 import { StrongroomError, throwIfAborted } from './errors';
 import type { EncryptedDataKey, EncryptionContext, KeyProvider } from './key-provider';
-import type { AlgorithmSuite } from './suites';
+import type { AlgorithmSuite, SignatureCurve } from './suites';
 
 export interface EncryptionMaterials {
   readonly suite: AlgorithmSuite;
@@ -36,14 +37,14 @@ export async function generateMaterials(
   suite: AlgorithmSuite,
   callerContext: EncryptionContext,
   requiredEncryptionContextKeys: readonly string[],
-  backend: CryptoBackend,
+  backend: { generateSigningKey(curve: SignatureCurve): SigningKeyPair | Promise<SigningKeyPair> },
   abortSignal: AbortSignal | undefined,
 ): Promise<EncryptionMaterials> {
   throwIfAborted(abortSignal);
-  const signingKey = suite.signature ? backend.generateSigningKey(suite.signature) : undefined;
+  const signingKey = suite.signature ? await backend.generateSigningKey(suite.signature) : undefined;
   // A null-prototype copy: caller keys such as `__proto__` stay data in every provider's view.
   const encryptionContext: Record<string, string> = Object.assign(Object.create(null), callerContext);
-  if (signingKey) encryptionContext[PUBLIC_KEY_FIELD] = Buffer.from(signingKey.publicKey).toString('base64');
+  if (signingKey) encryptionContext[PUBLIC_KEY_FIELD] = toBase64(signingKey.publicKey);
   const [generator, ...others] = providers;
   let generated;
   try {

@@ -5,16 +5,15 @@
  */
 import { gcm } from '@noble/ciphers/aes.js';
 import { randomBytes } from '@noble/ciphers/utils.js';
-import { p256, p384 } from '@noble/curves/nist.js';
 import { expand, extract, hkdf } from '@noble/hashes/hkdf.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import { nobleSigner, nobleSigningKey, nobleVerifier } from './noble-ecdsa';
 // The main entry by its package name, not by relative path: the built `./noble` entry then imports
 // `@strongroom/core` instead of sharing a chunk with it, so both entries use one StrongroomError class
 // and the main entry's build stays a single file that exports only the public API.
-import { malformed, StrongroomError, type CryptoBackend, type IncrementalSigner, type IncrementalVerifier, type SignatureCurve, type SigningKeyPair } from '@strongroom/core';
+import { malformed, StrongroomError, type CryptoBackend } from '@strongroom/core';
 
 const HASH = { sha256, sha384, sha512 } as const;
-const CURVES = { 'P-256': { ecdsa: p256, hash: sha256 }, 'P-384': { ecdsa: p384, hash: sha384 } } as const;
 
 function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
@@ -63,40 +62,12 @@ export const nobleBackend: CryptoBackend = {
     }
   },
 
-  generateSigningKey(curve): SigningKeyPair {
-    const { ecdsa } = CURVES[curve];
-    const secretKey = ecdsa.utils.randomSecretKey();
-    return { publicKey: ecdsa.getPublicKey(secretKey, true), privateKey: secretKey, curve };
-  },
-
-  createSigner(key): IncrementalSigner {
-    const { ecdsa, hash } = CURVES[key.curve];
-    const h = hash.create();
-    return {
-      update: (data) => void h.update(data),
-      sign: () => ecdsa.sign(h.digest(), key.privateKey as Uint8Array, { prehash: false, format: 'der', lowS: false }),
-    };
-  },
-
-  createVerifier(curve: SignatureCurve, compressedPublicKey): IncrementalVerifier {
-    const { ecdsa, hash } = CURVES[curve];
-    try {
-      ecdsa.Point.fromBytes(compressedPublicKey).assertValidity();
-    } catch {
-      throw malformed(`The message's signing public key is not a valid ${curve} point`);
-    }
-    const h = hash.create();
-    return {
-      update: (data) => void h.update(data),
-      verify: (signature) => {
-        try {
-          // OpenSSL and the other SDKs produce high-S signatures half the time: accept them.
-          return ecdsa.verify(signature, h.digest(), compressedPublicKey, { prehash: false, format: 'der', lowS: false });
-        } catch {
-          return false;
-        }
-      },
-    };
+  generateSigningKey: nobleSigningKey,
+  createSigner: nobleSigner,
+  createVerifier(curve, compressedPublicKey) {
+    const verifier = nobleVerifier(curve, compressedPublicKey);
+    if (!verifier) throw malformed(`The message's signing public key is not a valid ${curve} point`);
+    return verifier;
   },
 
   timingSafeEqual: constantTimeEqual,

@@ -8,7 +8,8 @@
  */
 import * as crypto from 'node:crypto';
 import { equalBytes, utf8 } from './bytes';
-import { instanceIdentity, publicKeyFingerprint } from './cache-identity';
+import { instanceIdentity } from './cache-identity';
+import { publicKeyFingerprint } from './node-fingerprints';
 import { StrongroomError, throwIfAborted } from './errors';
 import type { KeyProvider } from './key-provider';
 

@@ -1,0 +1,174 @@
+/**
+ * FrameWriter: the framing half of encryption, without any cryptography. It cuts plaintext into
+ * frames and says, for each, the IV, the AAD and the prefix to write; a driver (./encoder for a
+ * synchronous backend, ./web-encoder for the async seam) seals them. Sharing it keeps the message
+ * layout in one place for every runtime.
+ * spec: data-format/message-body.md (frames, final frame, non-framed data), message-header.md.
+ *
+ * Memory: at most one frame of plaintext is held (a frame is sealed only once we know whether it is
+ * the final one, because the final frame's AAD label and length differ).
+ */
+import { bodyAad, FINAL_FRAME_MARKER, frameIv, MAX_FRAMES, MAX_NON_FRAMED_LENGTH } from './body';
+import { concatBytes } from './bytes';
+import { StrongroomError } from './errors';
+import { CONTENT_FRAMED, CONTENT_NON_FRAMED, type MessageHeader, serializeHeaderBody } from './header';
+import type { EncryptedDataKey, EncryptionContext } from './key-provider';
+import type { AlgorithmSuite } from './suites';
+
+/** One frame (or the single non-framed block) to seal: write `prefix ‖ ciphertext ‖ tag`. */
+export interface SealJob {
+  readonly prefix: Uint8Array;
+  readonly iv: Uint8Array;
+  readonly aad: Uint8Array;
+  readonly plaintext: Uint8Array[];
+}
+
+/** The header of a new message (the stored context only: the required pairs are authenticated, not stored). */
+export function newHeader(
+  suite: AlgorithmSuite,
+  messageId: Uint8Array,
+  stored: EncryptionContext,
+  encryptedDataKeys: readonly EncryptedDataKey[],
+  frameLength: number,
+  commitment: Uint8Array | undefined,
+): MessageHeader {
+  return {
+    version: suite.messageVersion,
+    suite,
+    messageId,
+    encryptionContext: stored,
+    encryptedDataKeys,
+    contentType: frameLength === 0 ? CONTENT_NON_FRAMED : CONTENT_FRAMED,
+    frameLength,
+    commitment,
+  };
+}
+
+export class FrameWriter {
+  private pending: Uint8Array[] = [];
+  private pendingLength = 0;
+  private sequence = 1;
+  private started = false;
+  private finished = false;
+  /** Plaintext bytes taken so far (for data-key usage limits). */
+  bytesIn = 0;
+
+  constructor(
+    private readonly messageId: Uint8Array,
+    private readonly frameLength: number,
+  ) {}
+
+  /** Call once, first (the header is written before any frame). */
+  start(): void {
+    if (this.started) throw new StrongroomError('INTERNAL', 'MessageEncoder.start() called twice');
+    this.started = true;
+  }
+
+  /** Feed plaintext; returns the frames that are complete (a frame is sealed once more bytes follow it). */
+  update(chunk: Uint8Array): SealJob[] {
+    if (!this.started || this.finished) throw new StrongroomError('INTERNAL', 'MessageEncoder.update() out of order');
+    if (chunk.length === 0) return [];
+    this.pending.push(chunk);
+    this.pendingLength += chunk.length;
+    this.bytesIn += chunk.length;
+    const frameLength = this.frameLength;
+    if (frameLength === 0) {
+      if (this.pendingLength > MAX_NON_FRAMED_LENGTH) {
+        throw new StrongroomError('LIMIT_EXCEEDED', `A non-framed message holds at most ${MAX_NON_FRAMED_LENGTH} bytes`);
+      }
+      return [];
+    }
+    const jobs: SealJob[] = [];
+    while (this.pendingLength > frameLength) jobs.push(this.frame(this.take(frameLength), frameLength, false));
+    return jobs;
+  }
+
+  /** The final frame (or the single block) with everything still pending. */
+  final(): SealJob {
+    if (!this.started || this.finished) throw new StrongroomError('INTERNAL', 'MessageEncoder.final() out of order');
+    this.finished = true;
+    const length = this.pendingLength;
+    const pieces = this.take(length);
+    return this.frameLength === 0 ? this.singleBlock(pieces, length) : this.frame(pieces, length, true);
+  }
+
+  /** Drop pending plaintext (on error or abort). */
+  destroy(): void {
+    this.finished = true;
+    this.pending = [];
+    this.pendingLength = 0;
+  }
+
+  /** Remove exactly n bytes from the front of the pending pieces, without copying. */
+  private take(n: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let need = n;
+    while (need > 0) {
+      const head = this.pending[0]!;
+      if (head.length <= need) {
+        out.push(head);
+        this.pending.shift();
+        need -= head.length;
+      } else {
+        out.push(head.subarray(0, need));
+        this.pending[0] = head.subarray(need);
+        need = 0;
+      }
+    }
+    this.pendingLength -= n;
+    return out;
+  }
+
+  private frame(plaintext: Uint8Array[], length: number, final: boolean): SealJob {
+    const seq = this.sequence++;
+    if (seq > MAX_FRAMES) throw new StrongroomError('LIMIT_EXCEEDED', 'A message holds at most 2^32 - 2 frames; use a larger frameLength');
+    const iv = frameIv(seq);
+    const aad = bodyAad(this.messageId, final ? 'final' : 'frame', seq, length);
+    const prefix = new Uint8Array(final ? 24 : 16);
+    const view = new DataView(prefix.buffer);
+    if (final) {
+      view.setUint32(0, FINAL_FRAME_MARKER);
+      view.setUint32(4, seq);
+      prefix.set(iv, 8);
+      view.setUint32(20, length);
+    } else {
+      view.setUint32(0, seq);
+      prefix.set(iv, 4);
+    }
+    return { prefix, iv, aad, plaintext };
+  }
+
+  private singleBlock(plaintext: Uint8Array[], length: number): SealJob {
+    const iv = frameIv(1);
+    const aad = bodyAad(this.messageId, 'single', 1, length);
+    const prefix = new Uint8Array(20);
+    prefix.set(iv);
+    const view = new DataView(prefix.buffer);
+    view.setUint32(12, Math.floor(length / 2 ** 32));
+    view.setUint32(16, length >>> 0);
+    return { prefix, iv, aad, plaintext };
+  }
+}
+
+/** The signature footer: u16 length ‖ DER signature (spec: data-format/message-footer.md). */
+export function footer(signature: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + signature.length);
+  new DataView(out.buffer).setUint16(0, signature.length);
+  out.set(signature, 2);
+  return out;
+}
+
+/**
+ * The header tag's inputs: the serialized body, a zero IV, and AAD = body ‖ the serialized context
+ * the message only authenticates (spec: client-apis/encrypt.md). `written(tag)` is what goes on the
+ * wire: body ‖ IV ‖ tag for v1, body ‖ tag for v2.
+ */
+export function headerAuth(header: MessageHeader, aadTail: Uint8Array): { aad: Uint8Array; iv: Uint8Array; written(tag: Uint8Array): Uint8Array[] } {
+  const body = serializeHeaderBody(header);
+  const iv = new Uint8Array(12);
+  return {
+    aad: aadTail.length === 0 ? body : concatBytes([body, aadTail]),
+    iv,
+    written: (tag) => (header.version === 1 ? [body, iv, tag] : [body, tag]),
+  };
+}

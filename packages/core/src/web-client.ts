@@ -1,0 +1,286 @@
+/**
+ * createClient for the web entry: the same client as on Node (./client-core: options, policy,
+ * providers, cache) with WHATWG streams (https://streams.spec.whatwg.org/: `TransformStream`,
+ * `ReadableStream`) and the Web Crypto backend. Same message format, same guarantees: a frame's
+ * plaintext is released only after its tag verifies, the last one only after the end (and the
+ * signature) verified; streaming holds at most one frame plus the streams' queues.
+ * spec: client-apis/client.md, client-apis/encrypt.md, client-apis/decrypt.md, client-apis/streaming.md.
+ */
+import { type AsyncCryptoBackend, toAsyncBackend } from './async-backend';
+import type { CryptoBackend } from './backend';
+import { coalesce, concatBytes, describe, utf8 } from './bytes';
+import { type BaseClientOptions, clientCore, type DecryptOptions, type DecryptResult, type EncryptOptions, type EncryptResult, type Opening } from './client-core';
+import type { CommitmentPolicy } from './commitment-policy';
+import { StrongroomError, throwIfAborted } from './errors';
+import type { MessageHeader, ParsedHeader } from './header';
+import { chunksOf, inMemory, isInput, knownLength, type WebInput } from './input';
+import type { EncryptionContext } from './key-provider';
+import type { AlgorithmSuite } from './suites';
+import { webBackend } from './web-backend';
+import { AsyncMessageDecoder } from './web-decoder';
+import { AsyncMessageEncoder } from './web-encoder';
+
+/** What encrypt and decrypt accept: bytes, a string (UTF-8), a ReadableStream or (async) iterable of bytes. */
+export type Input = WebInput;
+
+/**
+ * Options of {@link createClient} on the web entry: as on Node; `backend` is Web Crypto by default
+ * (or `nobleBackend` from `@strongroom/core/noble` where a runtime has no Web Crypto).
+ */
+export interface ClientOptions extends BaseClientOptions {
+  backend?: AsyncCryptoBackend | CryptoBackend;
+}
+
+/**
+ * A transform pair (use with `pipeThrough`): write plaintext (or the message), read the message (or
+ * the plaintext). `header` resolves once the header is known (decryption: once it authenticated).
+ */
+export interface CryptoStream<H> {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly header: Promise<H>;
+}
+
+/** What a decryption stream's `header` resolves: the header and the authenticated encryption context. */
+export interface OpenedHeader {
+  readonly header: MessageHeader;
+  readonly encryptionContext: EncryptionContext;
+}
+
+/** An encrypt/decrypt client bound to its key providers (from {@link createClient}). */
+export interface StrongroomClient {
+  readonly suite: AlgorithmSuite;
+  readonly frameLength: number;
+  readonly commitmentPolicy: CommitmentPolicy;
+  /** Encrypt an input (bytes, string or stream) into one message held in memory. */
+  encrypt(plaintext: Input, options?: EncryptOptions): Promise<EncryptResult>;
+  /** Decrypt a whole message held in memory (or read fully from a stream). */
+  decrypt(ciphertext: Input, options?: DecryptOptions): Promise<DecryptResult>;
+  /** A transform: write plaintext, read the message. */
+  encryptStream(options?: EncryptOptions): CryptoStream<MessageHeader>;
+  /** Encrypt `input` as a stream: read the message from `.readable`. */
+  encryptStream(input: Input, options?: EncryptOptions): CryptoStream<MessageHeader>;
+  /** A transform: write the message, read plaintext released frame by frame after authentication. */
+  decryptStream(options?: DecryptOptions): CryptoStream<OpenedHeader>;
+  /** Decrypt `input` as a stream: read the plaintext from `.readable`. */
+  decryptStream(input: Input, options?: DecryptOptions): CryptoStream<OpenedHeader>;
+}
+
+/**
+ * Create an encryption client (web entry: Web Crypto, WHATWG streams, no Node API).
+ * @example
+ * const client = createClient({ keyProvider: RawAesKeyProvider({ namespace: 'app', name: 'k1', key }) });
+ * const upload = file.stream().pipeThrough(client.encryptStream({ encryptionContext: { tenant: 'acme' } }));
+ * @throws StrongroomError INVALID_ARGUMENT / COMMITMENT_POLICY for inconsistent options.
+ */
+export function createClient(options: ClientOptions): StrongroomClient {
+  const backend = toAsyncBackend(options?.backend ?? webBackend);
+  const core = clientCore(options, backend);
+  const { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys, maxFrameLength } = core;
+
+  async function encoderFor(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<AsyncMessageEncoder> {
+    const materials = await core.materials(encryptOptions, length, streaming);
+    try {
+      throwIfAborted(encryptOptions.abortSignal);
+      return await AsyncMessageEncoder.create({ backend, frameLength, ...materials });
+    } finally {
+      materials.dataKey.fill(0);
+    }
+  }
+
+  async function open(decoder: AsyncMessageDecoder, parsed: ParsedHeader, opening: Opening): Promise<EncryptionContext> {
+    const { dataKey, full, authenticatedOnly } = await core.unwrap(parsed, opening);
+    try {
+      throwIfAborted(opening.abortSignal);
+      await decoder.begin(dataKey, authenticatedOnly);
+    } finally {
+      dataKey.fill(0);
+    }
+    return full;
+  }
+
+  async function encrypt(plaintext: Input, encryptOptions: EncryptOptions = {}): Promise<EncryptResult> {
+    const encoder = await encoderFor(encryptOptions, knownLength(plaintext), false);
+    try {
+      const out = await encoder.start();
+      const whole = inMemory(plaintext);
+      if (whole) {
+        out.push(...(await encoder.update(whole)));
+      } else {
+        for await (const c of chunksOf(plaintext)) {
+          throwIfAborted(encryptOptions.abortSignal);
+          out.push(...(await encoder.update(c)));
+        }
+      }
+      out.push(...(await encoder.final()));
+      return { ciphertext: concatBytes(out), header: encoder.header };
+    } catch (e) {
+      encoder.destroy();
+      throw e;
+    }
+  }
+
+  async function decrypt(ciphertext: Input, decryptOptions: DecryptOptions = {}): Promise<DecryptResult> {
+    const opening = core.opening(decryptOptions);
+    const decoder = new AsyncMessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength: Number.POSITIVE_INFINITY });
+    const whole = inMemory(ciphertext);
+    if (whole) decoder.write(whole);
+    else for await (const c of chunksOf(ciphertext)) decoder.write(c);
+    const parsed = decoder.readHeader();
+    if (!parsed) await decoder.end(); // throws: truncated header
+    const encryptionContext = await open(decoder, parsed!, opening);
+    const out = await decoder.read();
+    out.push(...(await decoder.end()));
+    return { plaintext: concatBytes(out), header: parsed!.header, encryptionContext };
+  }
+
+  function encryptStream(inputOrOptions?: Input | EncryptOptions, maybeOptions?: EncryptOptions): CryptoStream<MessageHeader> {
+    const [input, encryptOptions] = splitArgs(inputOrOptions, maybeOptions);
+    const length = encryptOptions.plaintextLength ?? (input === undefined ? undefined : knownLength(input));
+    let encoder: AsyncMessageEncoder | undefined;
+    const stream = cryptoStream<MessageHeader>(encryptOptions.abortSignal, {
+      async write(chunk, emit, announce) {
+        if (!encoder) {
+          encoder = await encoderFor(encryptOptions, length, true);
+          announce(encoder.header);
+          emit(await encoder.start());
+        }
+        if (chunk) emit(await encoder.update(chunk));
+        else emit(await encoder.final());
+      },
+      destroy: () => encoder?.destroy(),
+    });
+    return feed(stream, input);
+  }
+
+  function decryptStream(inputOrOptions?: Input | DecryptOptions, maybeOptions?: DecryptOptions): CryptoStream<OpenedHeader> {
+    const [input, decryptOptions] = splitArgs(inputOrOptions, maybeOptions);
+    const opening = core.opening(decryptOptions);
+    const decoder = new AsyncMessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
+    let opened = false;
+    const stream = cryptoStream<OpenedHeader>(decryptOptions.abortSignal, {
+      async write(chunk, emit, announce) {
+        if (!chunk) return emit(await decoder.end()); // end of input (throws if the header never completed)
+        decoder.write(chunk);
+        if (!opened) {
+          const parsed = decoder.readHeader();
+          if (!parsed) return;
+          const encryptionContext = await open(decoder, parsed, opening);
+          opened = true;
+          announce({ header: parsed.header, encryptionContext });
+        }
+        emit(await decoder.read());
+      },
+      destroy: () => decoder.destroy(),
+    });
+    return feed(stream, input);
+  }
+
+  return {
+    suite,
+    frameLength,
+    commitmentPolicy,
+    encrypt,
+    decrypt,
+    encryptStream: encryptStream as StrongroomClient['encryptStream'],
+    decryptStream: decryptStream as StrongroomClient['decryptStream'],
+  };
+}
+
+function splitArgs<O extends object>(a: Input | O | undefined, b: O | undefined): [Input | undefined, O] {
+  if (a !== undefined && isInput(a)) return [a, b ?? ({} as O)];
+  return [undefined, (a as O | undefined) ?? ({} as O)];
+}
+
+/** One step of a crypto stream: a chunk (or undefined at the end); emit output; announce the header once. */
+interface Steps<H> {
+  write(chunk: Uint8Array | undefined, emit: (pieces: Uint8Array[]) => void, announce: (header: H) => void): Promise<void>;
+  /** Wipe keys and held plaintext (on error, abort or cancel). */
+  destroy(): void;
+}
+
+/**
+ * A TransformStream around `steps`. The transform awaits each step, so a slow reader holds the writer
+ * back (backpressure) and memory stays at one frame plus the queues. Any failure wipes the state,
+ * errors both sides with the typed error and rejects `header`.
+ */
+function cryptoStream<H>(abortSignal: AbortSignal | undefined, steps: Steps<H>): CryptoStream<H> {
+  let announce!: (header: H) => void;
+  let fail!: (error: unknown) => void;
+  const header = new Promise<H>((resolve, reject) => {
+    announce = resolve;
+    fail = reject;
+  });
+  header.catch(() => undefined); // a caller that never reads `header` must not see an unhandled rejection
+  let controller!: TransformStreamDefaultController<Uint8Array>;
+  let failed = false;
+  const onAbort = () => {
+    const error = new StrongroomError('ABORTED', 'The operation was aborted', { cause: abortSignal?.reason });
+    failWith(error);
+    controller.error(error);
+  };
+  const detach = () => abortSignal?.removeEventListener('abort', onAbort);
+  const failWith = (error: unknown) => {
+    detach();
+    if (failed) return;
+    failed = true;
+    steps.destroy();
+    fail(error);
+  };
+  const run = async (input: unknown, c: TransformStreamDefaultController<Uint8Array>) => {
+    try {
+      throwIfAborted(abortSignal);
+      const chunk = input === undefined ? undefined : byteChunk(input);
+      await steps.write(chunk, (pieces) => coalesce(pieces, (piece) => c.enqueue(piece)), announce);
+      if (!chunk) detach();
+    } catch (e) {
+      failWith(e);
+      throw e;
+    }
+  };
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+    transform: (chunk, c) => run(chunk, c),
+    flush: (c) => run(undefined, c),
+  });
+  if (abortSignal?.aborted) queueMicrotask(onAbort);
+  else abortSignal?.addEventListener('abort', onAbort, { once: true });
+  return { readable: stream.readable, writable: stream.writable, header };
+}
+
+function byteChunk(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (typeof chunk === 'string') return utf8(chunk);
+  throw new StrongroomError('INVALID_ARGUMENT', `stream chunks must be Uint8Array or string, got ${describe(chunk)}`);
+}
+
+/** Pipe `input` (if any) into the stream's writable; its errors surface on the readable side. */
+function feed<H>(stream: CryptoStream<H>, input: Input | undefined): CryptoStream<H> {
+  if (input === undefined) return stream;
+  toReadable(input)
+    .pipeTo(stream.writable)
+    .catch(() => undefined);
+  return stream;
+}
+
+/** Any input as a ReadableStream (pull-based: nothing is read ahead of the consumer). */
+function toReadable(input: Input): ReadableStream<Uint8Array> {
+  if (typeof (input as { getReader?: unknown }).getReader === 'function') return input as ReadableStream<Uint8Array>;
+  let chunks: AsyncGenerator<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        chunks ??= chunksOf(input);
+        const next = await chunks.next();
+        if (next.done) c.close();
+        else c.enqueue(next.value);
+      },
+      async cancel() {
+        await chunks?.return(undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
