@@ -16,10 +16,14 @@ const FRAME = 4096;
 const SIZES = [0, 1, FRAME - 1, FRAME, FRAME + 1, 2 * FRAME, 3 * FRAME + 1];
 const CHUNK = 64 * 1024;
 const BIG = 64 * 1024 * 1024;
-/** Live-memory growth allowed while 64 MiB streams through (sampled after a GC): the streams' queues, never a copy of the data. */
-const MEMORY_BOUND = 32 * 1024 * 1024;
-/** The same where a script cannot ask for a GC (garbage counts too): still below one copy of the data. */
-const MEMORY_BOUND_NO_GC = 48 * 1024 * 1024;
+/**
+ * Live-memory growth allowed while 64 MiB streams through, sampled after a GC: the streams' queues,
+ * never a copy of the data (a buffering decrypt or encrypt needs 64 MiB more). The table reports the
+ * figure measured in each runtime.
+ */
+const MEMORY_BOUND = 48 * 1024 * 1024;
+/** The same where a script cannot ask for a GC (garbage counts too). */
+const MEMORY_BOUND_NO_GC = 56 * 1024 * 1024;
 const SAMPLE_EVERY = 4 * 1024 * 1024;
 const CROSS_SIZE = 3 * FRAME + 77;
 
@@ -45,6 +49,9 @@ function equal(a, b) {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** The readable side of what the client's streams return: the Node entry's Duplex, or the web entry's `{ readable, writable }`. */
+const readableOf = (stream) => (stream && typeof stream.getReader !== 'function' && stream.readable && typeof stream.readable.getReader === 'function' ? stream.readable : stream);
 
 /** Chunks of whatever the client's streams return: a Web ReadableStream, a TransformStream's readable, or an async iterable (a Node stream). */
 async function* chunksOf(stream) {
@@ -246,7 +253,7 @@ async function bigStream(core, fixtures, memory) {
   let received = 0;
   let bad = -1;
   let nextSample = SAMPLE_EVERY;
-  for await (const chunk of chunksOf(client.decryptStream(client.encryptStream(source)))) {
+  for await (const chunk of chunksOf(client.decryptStream(readableOf(client.encryptStream(source))))) {
     for (let i = 0; i < chunk.length; i++) {
       if (chunk[i] !== expectedByte(received + i)) {
         bad = received + i;
@@ -279,10 +286,13 @@ function vectorProvider(core, mk, all) {
 
 /** One check per algorithm suite: its sampled vectors must all decrypt to their plaintext. */
 function vectorChecks(core, fixtures) {
-  const bySuite = new Map();
-  for (const v of fixtures.vectors) bySuite.set(v.id.slice(0, 4), [...(bySuite.get(v.id.slice(0, 4)) ?? []), v]);
-  return [...bySuite].sort().map(([suite, vectors]) => () =>
-    check(`ESDK public decrypt vectors, suite 0x${suite}`, async () => {
+  const groups = new Map();
+  for (const v of fixtures.vectors) {
+    const group = `suite 0x${v.id.slice(0, 4)}, raw ${v.masterKeys.some((m) => m.algorithm === 'rsa') ? 'RSA' : 'AES'}`;
+    groups.set(group, [...(groups.get(group) ?? []), v]);
+  }
+  return [...groups].sort().map(([group, vectors]) => () =>
+    check(`ESDK public decrypt vectors, ${group}`, async () => {
       const failures = [];
       for (const v of vectors) {
         try {
@@ -303,16 +313,17 @@ function vectorChecks(core, fixtures) {
   );
 }
 
-/** The messages this runtime writes for every other runtime to open. */
-async function crossWrite(core, fixtures, runtime) {
+/** The messages this runtime writes for every other runtime to open: a signed AES one (streamed) and an RSA-OAEP one. */
+async function crossWrite(core, fixtures, runtime, kind) {
   const { aes, rsa } = keyProviders(core, fixtures);
   const plaintext = pattern(CROSS_SIZE, 2026);
   const context = { writer: runtime };
-  const signed = core.createClient({ keyProvider: aes(256), suite: 0x0578, frameLength: FRAME });
-  const aesMessage = await collect(signed.encryptStream(streamOf(plaintext, 4000), { encryptionContext: context }));
+  if (kind === 'aes') {
+    const signed = core.createClient({ keyProvider: aes(256), suite: 0x0578, frameLength: FRAME });
+    return { [`${runtime}.aes-signed.bin`]: await collect(signed.encryptStream(streamOf(plaintext, 4000), { encryptionContext: context })) };
+  }
   const wrapped = core.createClient({ keyProvider: rsa('oaep-sha256', { priv: false }), frameLength: FRAME });
-  const { ciphertext: rsaMessage } = await wrapped.encrypt(plaintext, { encryptionContext: context });
-  return { [`${runtime}.aes-signed.bin`]: aesMessage, [`${runtime}.rsa-oaep256.bin`]: rsaMessage };
+  return { [`${runtime}.rsa-oaep256.bin`]: (await wrapped.encrypt(plaintext, { encryptionContext: context })).ciphertext };
 }
 
 /** Opens every message in `messages` (name → bytes): each must decrypt to the cross plaintext with its writer's context. */
@@ -356,12 +367,15 @@ export async function runChecks(core, fixtures, { runtime, phase, memory, messag
       return r.detail;
     }),
   );
-  let written = {};
-  checks.push(
-    await check('cross-runtime: write messages', async () => {
-      written = await crossWrite(core, fixtures, runtime);
-      return Object.keys(written).join(', ');
-    }),
-  );
+  const written = {};
+  for (const kind of ['aes', 'rsa']) {
+    checks.push(
+      await check(`cross-runtime: write the ${kind === 'aes' ? 'signed AES' : 'RSA-OAEP'} message`, async () => {
+        const files = await crossWrite(core, fixtures, runtime, kind);
+        Object.assign(written, files);
+        return Object.keys(files).join(', ');
+      }),
+    );
+  }
   return { checks, written, memory: { kind: memory.kind, peak: peak?.peak, growth: peak?.peakGrowth, peakRss: peak?.peakRss } };
 }
