@@ -32,6 +32,8 @@ export {
 export { createClient, type ClientOptions, type CryptoStream, type Input, type OpenedHeader, type StrongroomClient } from './web-client';
 export { createDataKeyCache, type DataKeyCache, type DataKeyCacheOptions, type DataKeyCacheStats } from './cache';
 export type { RawAesKeyProviderOptions } from './raw-aes-core';
+export type { RsaPadding } from './raw-rsa-core';
+export { RawRsaKeyProvider, type RawRsaKeyProviderOptions } from './web-raw-rsa-provider';
 export type { MessageHeader, ParsedHeader } from './header';
 export { parseHeader, serializeHeaderBody } from './header';
 export { serializeEncryptionContext, parseEncryptionContext, RESERVED_PREFIX } from './encryption-context';

@@ -1,0 +1,38 @@
+/**
+ * The web entry as built (dist/web.mjs), typed by its source: the web tests run the bundle a browser
+ * or worker would load, on Node's own Web Crypto and WHATWG streams. `npm test` builds first.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type * as Web from '../src/web';
+
+const built = new URL('../dist/web.mjs', import.meta.url);
+if (!existsSync(fileURLToPath(built))) throw new Error('packages/core/dist/web.mjs is missing: run `npm run build -w @strongroom/core` first');
+
+export const web = (await import(/* @vite-ignore */ built.href)) as typeof Web;
+
+/** Read a ReadableStream to one buffer. */
+export async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(readable).arrayBuffer());
+}
+
+/** A ReadableStream of `bytes` in pieces of `size`. */
+export function streamOf(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (at >= bytes.length) return c.close();
+      c.enqueue(bytes.subarray(at, at + size));
+      at += size;
+    },
+  });
+}
+
+export const random = (n: number): Uint8Array => {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n; at += 65536) crypto.getRandomValues(out.subarray(at, Math.min(n, at + 65536)));
+  return out;
+};
+
+/** As a plain Uint8Array (a Buffer from the Node entry compares equal by bytes only then). */
+export const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

@@ -1,0 +1,106 @@
+/**
+ * The web entry (built dist/web.mjs, Web Crypto backend, WHATWG streams) in Node: round trips of
+ * every suite at 0, 1 and frame-boundary sizes, one-shot and streamed; messages written by the Node
+ * entry, the web entry and the @noble backend open in each other; the data-key cache.
+ */
+import { describe, expect, it } from 'vitest';
+import * as node from '../src/index';
+import { nobleBackend } from '../src/noble';
+import { random, readAll, streamOf, u8, web } from './web-entry';
+
+const key = random(32);
+const context = { tenant: 'acme', 'a-key': 'a value' };
+const FRAME = 128;
+const SIZES = [0, 1, FRAME - 1, FRAME, FRAME + 1, 3 * FRAME, 3 * FRAME + 7];
+const policyFor = (id: number) => (id >= 0x0478 ? node.CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT : node.CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT);
+
+function clients(suite: number, frameLength = FRAME) {
+  const commitmentPolicy = policyFor(suite);
+  return {
+    web: web.createClient({ keyProvider: web.RawAesKeyProvider({ namespace: 'n', name: 'k', key }), suite, frameLength, commitmentPolicy }),
+    node: node.createClient({ keyProvider: node.RawAesKeyProvider({ namespace: 'n', name: 'k', key }), suite, frameLength, commitmentPolicy }),
+    noble: web.createClient({
+      keyProvider: web.RawAesKeyProvider({ namespace: 'n', name: 'k', key, backend: nobleBackend }),
+      backend: nobleBackend,
+      suite,
+      frameLength,
+      commitmentPolicy,
+    }),
+  };
+}
+
+describe('web entry round trips', () => {
+  for (const suite of node.SUITES.values()) {
+    it(`${suite.name}: one-shot and streamed, every boundary size, web ↔ node ↔ noble`, async () => {
+      const c = clients(suite.id);
+      for (const size of SIZES) {
+        const plaintext = random(size);
+        const oneShot = await c.web.encrypt(plaintext, { encryptionContext: context });
+        expect(oneShot.header.suite.id).toBe(suite.id);
+        const streamed = await readAll(c.web.encryptStream(streamOf(plaintext, 50), { encryptionContext: context }).readable);
+        const fromNode = (await c.node.encrypt(plaintext, { encryptionContext: context })).ciphertext;
+        const fromNoble = (await c.noble.encrypt(plaintext, { encryptionContext: context })).ciphertext;
+        for (const message of [oneShot.ciphertext, streamed, fromNode, fromNoble]) {
+          expect((await c.web.decrypt(message, { expectedEncryptionContext: context })).plaintext).toEqual(plaintext);
+          expect(u8((await c.node.decrypt(message, { expectedEncryptionContext: context })).plaintext)).toEqual(plaintext);
+          expect((await c.noble.decrypt(message)).plaintext).toEqual(plaintext);
+          const opened = c.web.decryptStream(streamOf(message, 33), { expectedEncryptionContext: context });
+          expect(await readAll(opened.readable)).toEqual(plaintext);
+          expect((await opened.header).encryptionContext.tenant).toBe('acme');
+        }
+      }
+    });
+  }
+
+  it('writes non-framed messages one-shot (frameLength 0) and refuses to stream them', async () => {
+    const c = clients(0x0478, 0);
+    const plaintext = random(1000);
+    const { ciphertext, header } = await c.web.encrypt(plaintext);
+    expect(header.contentType).toBe(1);
+    expect(u8((await c.node.decrypt(ciphertext)).plaintext)).toEqual(plaintext);
+    expect((await c.web.decrypt((await c.node.encrypt(plaintext)).ciphertext)).plaintext).toEqual(plaintext);
+    await expect(readAll(c.web.encryptStream(plaintext).readable)).rejects.toSatisfy((e) => web.StrongroomError.isInstance(e, 'INVALID_ARGUMENT'));
+  });
+
+  it('pipes through: the transform pair, the header promise, string and iterable inputs', async () => {
+    const c = clients(0x0578);
+    const plaintext = random(5000);
+    const encrypting = c.web.encryptStream({ encryptionContext: context });
+    const message = await readAll(streamOf(plaintext, 700).pipeThrough(encrypting));
+    expect((await encrypting.header).suite.id).toBe(0x0578);
+    const decrypting = c.web.decryptStream();
+    expect(await readAll(streamOf(message, 4096).pipeThrough(decrypting))).toEqual(plaintext);
+    expect((await decrypting.header).header.suite.id).toBe(0x0578);
+    const text = (await c.web.decrypt((await c.web.encrypt('héllo')).ciphertext)).plaintext;
+    expect(new TextDecoder().decode(text)).toBe('héllo');
+    async function* pieces() {
+      yield plaintext.subarray(0, 10);
+      yield plaintext.subarray(10);
+    }
+    expect(u8((await c.node.decrypt(await readAll(c.web.encryptStream(pieces()).readable))).plaintext)).toEqual(plaintext);
+  });
+
+  it('uses the data-key cache: one provider call for many messages, keys of one identity only', async () => {
+    let calls = 0;
+    const inner = web.RawAesKeyProvider({ namespace: 'n', name: 'k', key });
+    const counting: node.KeyProvider = {
+      ...inner,
+      providerId: inner.providerId,
+      cacheIdentity: inner.cacheIdentity,
+      async generateDataKey(request) {
+        calls++;
+        return inner.generateDataKey(request);
+      },
+    };
+    const cache = web.createDataKeyCache({ capacity: 10 });
+    const client = web.createClient({ keyProvider: counting, cache, cachePartition: 'p' });
+    for (let i = 0; i < 5; i++) await client.encrypt(random(100), { encryptionContext: context });
+    expect(calls).toBe(1);
+    expect(cache.stats.hits).toBe(4);
+    // Same partition and names, other key bytes: another identity, so no entry is shared.
+    const otherKey = web.createClient({ keyProvider: web.RawAesKeyProvider({ namespace: 'n', name: 'k', key: random(32) }), cache, cachePartition: 'p' });
+    const { ciphertext } = await otherKey.encrypt(random(10), { encryptionContext: context });
+    expect(cache.stats.hits).toBe(4);
+    await expect(client.decrypt(ciphertext)).rejects.toSatisfy((e) => web.StrongroomError.isInstance(e, 'NO_DECRYPTION_KEY'));
+  });
+});
