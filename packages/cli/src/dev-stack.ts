@@ -339,7 +339,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       kms = await startKmsServer({
         dataDir: join(dir, 'kms'),
         port: kmsPort,
-        ...(options.kmsSeed !== undefined && { seed: options.kmsSeed, log }),
+        ...(options.kmsSeed !== undefined && { seed: options.kmsSeed }),
+        ...((options.kmsSeed !== undefined || options.cors?.length) && { log }),
         credentials: { accessKeyId: state.kmsAccessKeyId, secretAccessKey: state.kmsSecretAccessKey },
         // HTTPS with a certificate generated once into kms-local's data directory; dev.json names it
         // (kms.caPath) and the stack's clients trust only it.
