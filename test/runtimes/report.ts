@@ -35,7 +35,7 @@ function ran(o: Outcome): string {
   const parts = [
     `${o.checks.filter((c) => c.name.startsWith('raw ') || c.name.startsWith('two providers')).length} provider checks`,
     `${o.checks.filter((c) => c.name.startsWith('sizes') || c.name.startsWith('non-framed')).length} size checks`,
-    vectors.length > 0 ? `ESDK vectors of ${vectors.length} suites (${vectors.reduce((n, c) => n + (Number.parseInt(c.detail, 10) || 0), 0)} decrypted)` : undefined,
+    vectors.length > 0 ? `ESDK vectors in ${vectors.length} suite × key-kind groups (${vectors.reduce((n, c) => n + (Number.parseInt(c.detail, 10) || 0), 0)} decrypted)` : undefined,
     o.memory?.growth !== undefined
       ? `64 MiB stream (${o.memory.kind}: +${mib(o.memory.growth)}${o.memory.peakRss !== undefined ? `, peak RSS ${mib(o.memory.peakRss)}` : ''})`
        : o.checks.some((c) => c.name.startsWith('64 MiB')) ? `64 MiB stream (${o.memory?.kind ?? 'memory not exposed'})` : undefined,

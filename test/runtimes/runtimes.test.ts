@@ -66,29 +66,11 @@ function runServer(rt: ServerRuntime, phase: 'write' | 'read'): PhaseResult {
  */
 const KNOWN_GAPS: readonly { runtime: string; entry: RegExp; check: RegExp; why: string }[] = [
   {
-    runtime: 'deno',
-    entry: /\/dist\/index\.mjs$/,
-    check: /AES-192|suite 0x(0046|0146|0346)$/,
-    why: "Deno 2.9's node:crypto has no aes-192-gcm (\"Unknown cipher\"; its Web Crypto has it): AES-192 keys and suites need core's web entry on Deno",
-  },
-  {
     runtime: 'chromium',
     entry: /\/dist\/web\.mjs$/,
     check: /AES-192|suite 0x(0046|0146|0346), /,
     why: "Chromium's Web Crypto refuses 192-bit AES keys (core says so, typed, and points to `backend: nobleBackend`)",
   },
-  ...['deno', 'workerd', 'chromium'].map((runtime) => ({
-    runtime,
-    entry: /\/dist\/web\.mjs$/,
-    check: /RSA|rsa-oaep|^two providers/,
-    why: "core's web entry has no RawRsaKeyProvider yet: raw RSA keys, RSA vectors and RSA cross-runtime messages are not run there",
-  })),
-  ...['workerd', 'chromium'].map((runtime) => ({
-    runtime,
-    entry: /\/dist\/index\.mjs$/,
-    check: /^load the bundle$/,
-    why: '@strongroom/core has no web entry yet: its only build imports node:crypto and node:stream, which this runtime lacks',
-  })),
 ];
 
 function gapFor(runtime: string, entry: string | undefined, check: string) {
