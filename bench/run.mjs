@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const all = ['core', 'hsm', 'kms', 's3', 'fuzz'];
+const all = ['core', 'hsm', 'kms', 's3', 'bundle', 'web', 'fuzz'];
 const names = process.argv.slice(2).length ? process.argv.slice(2) : all.filter((n) => existsSync(join(here, n, 'run.mjs')));
 let failed = 0;
 for (const name of names) {

@@ -111,6 +111,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--s3-region <region>', 'region of --s3-endpoint (default env AWS_REGION, else us-east-1)')
     .option('--hsm-shaping <profile>', 'shape the HSM nodes like hsm1.medium or hsm2m.medium')
     .option('--kms-seed <file>', 'kms-local seed file: keys with fixed ids/aliases, account and Region (docs/kms-local.md)')
+    .option('--cors <origin>', 'page origin allowed to call kms-local and the local S3 from a browser (repeatable; default http://localhost:5173 and http://127.0.0.1:5173; "none" turns CORS off)', (v: string, prev: string[] = []) => [...prev, v])
     .action((o) => run((ctx) => runDev(ctx, o)));
 
   const hsm = program.command('hsm').description('administer the dev HSM cluster');

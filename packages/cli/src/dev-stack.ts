@@ -26,7 +26,7 @@ import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand } from '@aws-s
 import { StrongroomError } from '@strongroom/core';
 import { initCluster, loadCluster, startHsmNode, type StartedHsmNode } from '@strongroom/hsm-local';
 import { connectHsmNode } from '@strongroom/hsm-protocol';
-import { KMS_DEV_CERT_FILE, startKmsServer, type KmsServer } from '@strongroom/kms-local';
+import { KMS_DEV_CERT_FILE, parseCorsOrigins, startKmsServer, type KmsServer } from '@strongroom/kms-local';
 import type { HsmClusterClient } from '@strongroom/provider-hsm';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { LocalRgw } from '@strongroom/testing/servers';
@@ -78,6 +78,12 @@ export interface DevStackOptions {
   abortSignal?: AbortSignal;
   /** Use this S3 endpoint (a real S3) instead of starting s3rver; the bucket must exist. */
   s3?: DevExternalS3;
+  /**
+   * Page origins (exact, e.g. `http://localhost:5173`) allowed to call kms-local and the local s3rver
+   * from a browser (CORS: the origin echoed, never `*`, never credentials). Default: none. A caller's
+   * own S3 (`s3`) or RGW keep their own CORS settings.
+   */
+  cors?: readonly string[];
 }
 
 /** An S3 endpoint of the caller's, written to dev.json's `s3` section as given. */
@@ -171,6 +177,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   // Fail before starting anything when the requested S3 cannot run here.
   const rgwMissing = options.localS3 === 'rgw' && !options.s3 ? (await import('@strongroom/testing/servers')).rgwUnavailable() : undefined;
   if (rgwMissing) throw new StrongroomError('UNSUPPORTED', `strongroom dev --s3 rgw: ${rgwMissing}`);
+  // A refused origin (`*`, a path, …) is the caller's mistake: say so before starting anything.
+  if (options.cors?.length) parseCorsOrigins(options.cors);
   const dir = resolve(options.dir);
   const log = options.log ?? (() => {});
   // s3rver is optional: without it (and without an S3 of the caller's) fail now, before starting anything.
@@ -331,11 +339,13 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       kms = await startKmsServer({
         dataDir: join(dir, 'kms'),
         port: kmsPort,
-        ...(options.kmsSeed !== undefined && { seed: options.kmsSeed, log }),
+        ...(options.kmsSeed !== undefined && { seed: options.kmsSeed }),
+        ...((options.kmsSeed !== undefined || options.cors?.length) && { log }),
         credentials: { accessKeyId: state.kmsAccessKeyId, secretAccessKey: state.kmsSecretAccessKey },
         // HTTPS with a certificate generated once into kms-local's data directory; dev.json names it
         // (kms.caPath) and the stack's clients trust only it.
         tls: 'dev',
+        ...(options.cors?.length && { cors: options.cors }),
         // The cluster as KMS sees it ("a CloudHSM cluster in this account"), at this start's node URLs.
         hsmClusters: [
           {
@@ -408,7 +418,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       }
     } else {
       try {
-        s3 = await startLocalS3({ directory: join(dir, 's3'), port: s3Port, bucket: DEV_BUCKET });
+        s3 = await startLocalS3({ directory: join(dir, 's3'), port: s3Port, bucket: DEV_BUCKET, ...(options.cors?.length && { cors: options.cors }) });
       } catch (error) {
         if (StrongroomError.isInstance(error, 'UNSUPPORTED')) throw error;
         throw portError('the local S3 (s3rver)', s3Port, error);

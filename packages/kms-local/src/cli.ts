@@ -4,7 +4,7 @@
  *
  *   strongroom-kms --data-dir ./.kms-local [--port 4599] [--host 127.0.0.1] [--region us-east-1]
  *                  [--account-id 111122223333] [--access-key-id AKID --secret-access-key-file FILE]
- *                  [--tls-cert FILE --tls-key FILE | --tls-dev] [--seed FILE]
+ *                  [--tls-cert FILE --tls-key FILE | --tls-dev] [--seed FILE] [--cors ORIGIN]...
  *
  * With an access key pair the server runs in strict SigV4 mode. The id comes from `--access-key-id` or
  * env KMS_LOCAL_ACCESS_KEY_ID; the secret from `--secret-access-key-file FILE`, env
@@ -17,6 +17,7 @@
  * `--seed FILE` makes the seed file's keys and aliases exist (YAML, or JSON for `.json`; see
  * docs/kms-local.md "Seed file") and takes its account and Region (`--region`/`--account-id`, when
  * given too, must agree). A refused seed exits with status 2 and the reason, changing nothing.
+ * `--cors ORIGIN` (repeatable) answers CORS for that exact page origin (cors.ts); off by default.
  */
 import { parseArgs } from 'node:util';
 import { StrongroomError } from '@strongroom/core';
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'tls-dev': { type: 'boolean' },
+    cors: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -48,9 +50,10 @@ if (values.help) {
   process.stdout.write(
     'usage: strongroom-kms [--data-dir DIR] [--port N] [--host ADDR] [--region R] [--account-id ID]\n' +
       '                      [--access-key-id AKID --secret-access-key-file FILE] [--hsm-clusters FILE]\n' +
-      '                      [--tls-cert FILE --tls-key FILE | --tls-dev] [--seed FILE]\n' +
+      '                      [--tls-cert FILE --tls-key FILE | --tls-dev] [--seed FILE] [--cors ORIGIN]...\n' +
       '  --region, --account-id   default us-east-1 / 111122223333, or the seed file\'s\n' +
-      '  --seed FILE              keys, aliases, account and Region to create (YAML or .json; chmod 600 when it holds key material)\n',
+      '  --seed FILE              keys, aliases, account and Region to create (YAML or .json; chmod 600 when it holds key material)\n' +
+      '  --cors ORIGIN            let a page at this exact origin (e.g. http://localhost:5173) call the server from a browser; repeatable; off by default\n',
   );
   process.exit(0);
 }
@@ -113,6 +116,7 @@ try {
     ...(values.region !== undefined && { region: values.region }),
     ...(values['account-id'] !== undefined && { accountId: values['account-id'] }),
     ...(values.seed !== undefined && { seed: values.seed }),
+    ...(values.cors !== undefined && { cors: values.cors }),
     ...(tls !== undefined && { tls }),
     ...(accessKeyId !== undefined && { credentials: { accessKeyId, secretAccessKey: secretAccessKey! } }),
   });

@@ -11,6 +11,7 @@ export { createSigV4Verifier, type Credentials, type SigV4Verifier, type SignedR
 export { parseCiphertext, CIPHERTEXT_VERSION, MAX_CIPHERTEXT_BLOB, type ParsedCiphertext } from './ciphertext';
 export { serializeEncryptionContext } from './encryption-context';
 export { KmsError } from './errors';
+export { withCors, kmsCorsOptions, parseCorsOrigins, SDK_REQUEST_HEADERS, type CorsOptions } from './cors';
 export type { Sealer } from './seal';
 export {
   connectionErrorCode,

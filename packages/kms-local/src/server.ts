@@ -33,6 +33,7 @@ import { readSeedFile } from './seed/file';
 import { validateSeed, type KmsSeed } from './seed/parse';
 import { ownHost, type OwnHost } from './own-host';
 import { tlsMaterial, type TlsOption } from './tls';
+import { kmsCorsOptions, parseCorsOrigins, withCors } from './cors';
 import { createSigV4Verifier, type Credentials } from './sigv4';
 
 /**
@@ -84,6 +85,12 @@ export interface KmsServerOptions {
    * (see parseHsmClusterRegistrations); the option wins for the same cluster id. See docs/custom-key-stores.md.
    */
   readonly hsmClusters?: readonly HsmClusterRegistration[];
+  /**
+   * Answer CORS for these exact origins (e.g. `['http://localhost:5173']`), so a page there can call
+   * the server from a browser: preflights for `POST` with the SDK's headers, the allowed origin echoed
+   * (never `*`, never with credentials). Default: no CORS (browsers keep responses from pages). See cors.ts.
+   */
+  readonly cors?: readonly string[];
 }
 
 /** A running kms-local: endpoint, port, Region, account, TLS certificate, request counts, `close()`. */
@@ -157,6 +164,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
  */
 export async function startKmsServer(options: KmsServerOptions): Promise<KmsServer> {
   const log = options.log ?? defaultLog;
+  const corsOrigins = options.cors === undefined ? undefined : parseCorsOrigins(options.cors, 'cors');
   const seed: KmsSeed | undefined =
     options.seed === undefined ? undefined : typeof options.seed === 'string' ? await readSeedFile(options.seed, log) : validateSeed(options.seed, '<options.seed>');
   for (const [name, given, seeded] of [['region', options.region, seed?.region], ['accountId', options.accountId, seed?.account]] as const) {
@@ -249,7 +257,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   }
 
   const tls = options.tls === undefined ? undefined : await tlsMaterial(options.tls, options.dataDir, [listenHost, ...(options.hostNames ?? [])]);
-  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = withCors(corsOrigins && kmsCorsOptions(corsOrigins), (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader(AUTH_HEADER, verifier ? 'sigv4' : 'none');
     // The server clock, as AWS endpoints send it: clients correct their clock skew from it.
     res.setHeader('date', new Date(now()).toUTCString());
@@ -258,7 +266,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       if (e instanceof KmsError) sendError(res, e);
       else sendError(res, new KmsError('KMSInternalException', 'An internal error occurred.'));
     });
-  };
+  });
   const server: Server = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, onRequest) : createServer(onRequest);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
@@ -271,6 +279,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   const port = (server.address() as AddressInfo).port;
   const scheme = tls ? 'https' : 'http';
   hosts = ownHost(listenHost, port, scheme, options.hostNames);
+  if (corsOrigins?.length) log(`kms-local: CORS on for ${corsOrigins.join(', ')} (pages there can call ${scheme}://${listenHost}:${port} from a browser)`);
   if (!verifier) {
     log(
       `kms-local WARNING: no credentials configured — ${listenHost}:${port} accepts any signature or none, from anyone who can reach it ` +

@@ -1,5 +1,5 @@
 /**
- * `strongroom dev [--dir DIR] [--s3 s3rver|rgw] [--s3-endpoint URL]`: start the dev stack in the foreground, print the endpoints, run
+ * `strongroom dev [--dir DIR] [--s3 s3rver|rgw] [--s3-endpoint URL] [--cors ORIGIN]...`: start the dev stack in the foreground, print the endpoints, run
  * until Ctrl-C, then stop every part (HSM node processes included). The default DIR is the config
  * file's directory (docs/cli.md#which-config-file: the user's config directory), so the other
  * commands find the dev.json it writes without being told.
@@ -21,6 +21,20 @@ export interface DevOptions {
   s3Endpoint?: string;
   s3Bucket?: string;
   s3Region?: string;
+  cors?: string[];
+}
+
+/** Page origins `strongroom dev` lets call kms-local and the local S3 unless told otherwise (examples/browser-upload serves there). */
+export const DEFAULT_DEV_CORS = ['http://localhost:5173', 'http://127.0.0.1:5173'] as const;
+
+/** `--cors`: the origins given (checked by the stack), `none` for no CORS, the defaults when absent. */
+export function devCorsOrigins(given: readonly string[] | undefined): string[] {
+  if (given === undefined || given.length === 0) return [...DEFAULT_DEV_CORS];
+  if (given.includes('none')) {
+    if (given.length > 1) throw new UsageError('--cors none turns CORS off; give it alone');
+    return [];
+  }
+  return [...given];
 }
 
 /**
@@ -80,6 +94,7 @@ export async function runDev(ctx: CliContext, o: DevOptions): Promise<void> {
   const localS3 = o.s3 ?? 's3rver';
   if (localS3 !== 's3rver' && localS3 !== 'rgw') throw new UsageError('--s3: s3rver or rgw');
   if (s3 && o.s3 !== undefined) throw new UsageError('--s3 picks the local S3; with --s3-endpoint there is none');
+  const cors = devCorsOrigins(o.cors);
   process.stderr.write(`starting the dev stack in ${dir} …\n`);
   const stack = await startDevStack({
     dir,
@@ -87,10 +102,12 @@ export async function runDev(ctx: CliContext, o: DevOptions): Promise<void> {
     ...(o.hsmShaping ? { hsmShaping: o.hsmShaping } : {}),
     ...(o.kmsSeed ? { kmsSeed: o.kmsSeed } : {}),
     ...(s3 ? { s3 } : { localS3 }),
+    cors,
     log: (line) => process.stderr.write(`  ${line}\n`),
   });
   ctx.print(`strongroom dev stack ${stack.created ? 'created' : 'resumed'} in ${stack.dir}`);
   for (const line of describeStack(stack)) ctx.print(line);
+  if (cors.length > 0) ctx.print(`CORS          pages at ${cors.join(', ')} may call kms-local${s3 || localS3 === 'rgw' ? '' : ' and the local S3'} (--cors ORIGIN to change, --cors none for off)`);
   if (stack.configPath !== ctx.configPath) ctx.print(`\nother commands read ${ctx.configPath}: pass --config ${stack.configPath} or export STRONGROOM_CONFIG=${stack.configPath}`);
   ctx.print('\nCtrl-C stops it; the next start reuses the state.');
   await new Promise<void>((resolve) => {

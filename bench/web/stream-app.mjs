@@ -1,0 +1,36 @@
+// One streamed encrypt → decrypt pipeline over `mib` MiB, timed; the same file runs in Node (the
+// node:crypto build of @strongroom/core) and, bundled, in Chromium (the Web Crypto build).
+import { createClient, RawAesKeyProvider } from '@strongroom/core';
+
+const readableOf = (s) => (typeof s.getReader !== 'function' && typeof s.readable?.getReader === 'function' ? s.readable : s);
+
+export async function streamRoundTrip(mib, frameLength) {
+  const client = createClient({ keyProvider: RawAesKeyProvider({ namespace: 'bench', name: 'k', key: new Uint8Array(32).fill(7) }), frameLength });
+  const chunk = new Uint8Array(64 * 1024).fill(1);
+  const total = mib * 1024 * 1024;
+  let sent = 0;
+  const source = new ReadableStream({
+    pull(controller) {
+      if (sent >= total) return controller.close();
+      controller.enqueue(chunk.slice());
+      sent += chunk.length;
+    },
+  });
+  const started = performance.now();
+  let received = 0;
+  const out = readableOf(client.decryptStream(readableOf(client.encryptStream(source))));
+  if (typeof out.getReader === 'function') {
+    const reader = out.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      received += value.length;
+    }
+  } else {
+    for await (const c of out) received += c.length;
+  }
+  if (received !== total) throw new Error(`got ${received} of ${total} bytes`);
+  return performance.now() - started;
+}
+
+globalThis.streamRoundTrip = streamRoundTrip;
