@@ -64,14 +64,7 @@ function runServer(rt: ServerRuntime, phase: 'write' | 'read'): PhaseResult {
  * anything else failing fails the test. The entry pattern makes a gap vanish when the runtime loads
  * another build (e.g. core's web entry), so a stale entry cannot hide a new failure.
  */
-const KNOWN_GAPS: readonly { runtime: string; entry: RegExp; check: RegExp; why: string }[] = [
-  {
-    runtime: 'chromium',
-    entry: /\/dist\/web\.mjs$/,
-    check: /AES-192|suite 0x(0046|0146|0346), /,
-    why: "Chromium's Web Crypto refuses 192-bit AES keys (core says so, typed, and points to `backend: nobleBackend`)",
-  },
-];
+const KNOWN_GAPS: readonly { runtime: string; entry: RegExp; check: RegExp; why: string }[] = [];
 
 function gapFor(runtime: string, entry: string | undefined, check: string) {
   return KNOWN_GAPS.find((g) => g.runtime === runtime && g.entry.test(entry ?? '') && g.check.test(check));
