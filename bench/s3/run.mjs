@@ -7,6 +7,10 @@
 //   BENCH_S3_MEMORY_MIB  object size of the memory run (default 1024; 0 skips it)
 //   BENCH_S3_PART_MIB / BENCH_S3_QUEUE  partSize (default 8) and queueSize (default 2) for both clients
 //   BENCH_S3_CONCURRENCY  ranged GETs in flight of the parallel framed download (default 4; its partSize is BENCH_S3_PART_MIB)
+//   BENCH_S3_LINK_MIBPS   cap every connection, each direction, at this many MiB/s (a relay in its own
+//                         process, ./link-child.mjs; default: no cap). It models a remote S3, where one
+//                         connection is bandwidth-bound and concurrent ranged GETs are what fills the pipe;
+//                         plain and encrypted clients go through the same relay.
 // Goals: encrypted throughput ≥ 80% of the plain client (V3 with delayed authentication, framed),
 // the parallel framed download ≥ 1.5× one plain GET stream; memory run peak RSS growth < 64 MiB.
 import { spawn } from 'node:child_process';
@@ -32,8 +36,11 @@ const BUFFERED_SIZE = 48 * MiB;
 const Bucket = 'bench';
 const S3RVER_NOTE = 'in its own process on 127.0.0.1, storing to disk';
 
-async function startS3rver() {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./s3rver-child.mjs', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+const LINK_MIBPS = Number(process.env.BENCH_S3_LINK_MIBPS ?? 0);
+
+/** Start a child script that prints {"port":N} and stops when its stdin closes. */
+async function startChild(script, args = []) {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [line] = await once(createInterface({ input: child.stdout }), 'line');
   const { port } = JSON.parse(line);
   return { port, stop: () => child.stdin.end() };
@@ -209,13 +216,16 @@ if (process.argv[2] === '--memory-child') {
 } else {
   console.log(`node bench/s3/run.mjs — ${new Date().toISOString()}, Node ${process.versions.node}, s3rver ${S3RVER_NOTE}`);
   console.log(`before: ${loadAverage()}`);
-  const s3 = await startS3rver();
+  const s3 = await startChild('./s3rver-child.mjs');
+  const link = LINK_MIBPS > 0 ? await startChild('./link-child.mjs', [String(s3.port), String(LINK_MIBPS)]) : undefined;
+  if (link) console.log(`link model: every connection capped at ${LINK_MIBPS} MiB/s each way (bench/s3/link-child.mjs), for every client alike`);
   let ok = true;
   try {
-    await throughput(s3.port);
+    await throughput(link ? link.port : s3.port);
     console.log(`after the throughput runs: ${loadAverage()}`);
     if (MEMORY_SIZE > 0) ok = await memory(s3.port);
   } finally {
+    link?.stop();
     s3.stop();
   }
   console.log(`after: ${loadAverage()}`);

@@ -33,7 +33,7 @@ describe('strongroom s3 rewrap', () => {
   it('moves an object from the HSM key to the KMS key without rewriting its body', async () => {
     const data = randomBytes(200_000);
     writeFileSync(file('in.bin'), data);
-    const up = await runCli(c('s3', 'cp', file('in.bin'), 's3://strongroom-dev/rw/a.bin', '--key', 'hsm://strongroom-dev-kek'));
+    const up = await runCli(c('s3', 'cp', file('in.bin'), 's3://strongroom-dev/rw/a.bin', '--key', 'hsm://strongroom-dev-kek', '--format', 'v3'));
     expect(errorLines(up.stderr)).toEqual([]);
     const before = await stored('rw/a.bin');
 

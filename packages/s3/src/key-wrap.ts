@@ -228,6 +228,14 @@ export async function unwrapEnvelopeKey(providers: readonly KeyProvider[], env: 
       throw new StrongroomError('UNSUPPORTED', `legacy wrapping algorithm ${JSON.stringify(alg)} needs raw key material and is not supported`);
     }
   }
+  if (alg !== 'kms+context' && Object.keys(opts.encryptionContext).length > 0) {
+    // Only kms+context stores (and so can check) an encryption context; accepting one here would let
+    // a caller believe the object was bound to it.
+    throw new StrongroomError(
+      'ENCRYPTION_CONTEXT',
+      `the object's key is wrapped with ${JSON.stringify(alg)}, which stores no encryption context, so the encryptionContext you passed cannot be checked: drop it to read this object, or write objects with a KMS key (kms+context) or the framed format to bind a context`,
+    );
+  }
   const cekAlg = boundCekAlg(env);
   const errors: unknown[] = [];
 

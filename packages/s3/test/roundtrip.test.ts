@@ -104,6 +104,22 @@ describe.each(s3Servers('roundtrip'))('on %s', (_server, startServer) => {
       expect(await (await both.getObject({ Bucket: s3.bucket, Key: 'keys/one' })).Body!.transformToString()).toBe('x');
     });
 
+    it('refuses an encryptionContext on a GET of a raw-key (AES/GCM, RSA) object: nothing stored could check it', async () => {
+      for (const [name, provider] of [['aes', aes()], ['rsa', rsaProvider()]] as const) {
+        for (const format of ['v3', 'v2'] as const) {
+          const c = new EncryptedS3Client({ client: s3.client, keyProvider: provider, format });
+          const key = `ctx-unchecked/${name}/${format}`;
+          await c.putObject({ Bucket: s3.bucket, Key: key, Body: 'tenant-a data' });
+          // Before the fix this read succeeded: the caller's context was silently ignored.
+          await expect(c.getObject({ Bucket: s3.bucket, Key: key }, { encryptionContext: { tenant: 'tenant-b' } })).rejects.toMatchObject({
+            code: 'ENCRYPTION_CONTEXT',
+            message: expect.stringContaining('cannot be checked'),
+          });
+          expect(await (await c.getObject({ Bucket: s3.bucket, Key: key })).Body!.transformToString()).toBe('tenant-a data');
+        }
+      }
+    });
+
     it('refuses plaintext objects and reserved metadata names', async () => {
       await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'plain', Body: 'x' }));
       const c = new EncryptedS3Client({ client: s3.client, keyProvider: aes() });

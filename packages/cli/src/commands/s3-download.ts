@@ -44,8 +44,6 @@ export interface S3DownloadParams {
   concurrency: number;
   /** Plaintext bytes per ranged GET of a framed object. */
   partSize?: number;
-  /** Called with the object's metadata before any byte is written; throws to refuse the object. */
-  checkContext?: (metadata: Record<string, string> | undefined) => void;
   /** Releases plaintext only after the tag verified (bounded by its bufferSize). */
   buffered: EncryptedS3Client;
   /** Streams plaintext before the tag verified (delayed authentication): only into a private file. */
@@ -67,12 +65,6 @@ export async function downloadObject(p: S3DownloadParams): Promise<void> {
       concurrency: p.concurrency,
       ...(p.partSize ? { partSize: p.partSize } : {}),
     });
-    try {
-      p.checkContext?.(out.Metadata);
-    } catch (error) {
-      (out.Body as Readable).destroy();
-      throw error;
-    }
     return out;
   };
   const label = `download s3://${p.bucket}/${p.key}`;

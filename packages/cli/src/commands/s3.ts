@@ -6,7 +6,7 @@
  * framed objects through concurrent verified ranged GETs, V2/V3 objects into a file at any size,
  * authenticated before the file gets its name. Progress bars on a TTY.
  */
-import { EncryptedS3Client, FRAMED_FORMAT_METADATA, FRAMED_FORMAT_VALUE, type EncryptedS3ClientConfig } from '@strongroom/s3';
+import { EncryptedS3Client, type EncryptedS3ClientConfig } from '@strongroom/s3';
 import { parseContext, parseS3Url } from '../args';
 import { s3ClientFor } from '../clients';
 import { UsageError } from '../exit';
@@ -122,12 +122,8 @@ export async function runS3Cp(ctx: CliContext, source: string, destination: stri
         partSize: o.partSize ?? S3_CP_DEFAULTS.downloadPartSize,
         buffered: new EncryptedS3Client(base),
         streaming: new EncryptedS3Client({ ...base, delayedAuthentication: true }),
-        // A V2/V3 object under a raw or HSM key has no place for a context: refuse rather than pretend.
-        checkContext: (metadata) => {
-          if (hasContext && !kmsWrapped(kind) && metadata?.[FRAMED_FORMAT_METADATA] !== FRAMED_FORMAT_VALUE) {
-            throw new UsageError(`--context: s3://${from.bucket}/${from.key} is an S3 Encryption Client V2/V3 object, whose ${kind}:// key wrap cannot bind an encryption context; drop --context (only framed objects and kms:// keys bind one)`);
-          }
-        },
+        // --context on a V2/V3 object under a raw or HSM key: the library refuses it (ENCRYPTION_CONTEXT),
+        // as its wrap stores no context to check, before any byte is written.
       });
     }
   } finally {
