@@ -58,6 +58,13 @@ describe('label squatting (issue 17 §2.1)', () => {
   it("HsmKeyProvider never wraps under a key another user planted under the caller's label", async () => {
     const mallory = await raw(MALLORY);
     const planted = await mallory.call('key.generate', { type: 'aes', bits: 256, template: { label: 'victim-kek', shareWith: [APP.user] } });
+    // Replication is asynchronous: wait until every node shows the planted, shared key to the app's user,
+    // so the lookups below cannot pass (or fail) only because the node they reached has not seen it yet.
+    const appConns = await Promise.all(c.urls.map((_, i) => raw(APP, i)));
+    await until(async () => {
+      const found = await Promise.all(appConns.map((conn) => conn.call('key.find', { label: 'victim-kek', includeShared: true })));
+      return found.every((keys) => keys.some((k) => k.owner === MALLORY.user));
+    });
     const app = await client();
     expect(await app.findKey({ label: 'victim-kek' })).toBeUndefined();
     const victim = HsmKeyProvider({ backend: app, keyLabel: 'victim-kek' });
