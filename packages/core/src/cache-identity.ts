@@ -44,19 +44,52 @@ export function instanceIdentity(owner: object): string {
 /**
  * The identity of a list of providers for one purpose, or undefined when any of them cannot state
  * it now (then the call bypasses the cache). A provider whose identity lookup fails is not cached
- * either: the operation itself then reports the failure.
+ * either: the operation itself then reports the failure. Synchronous when every provider answers
+ * synchronously (the raw-key providers do), so a cache hit needs no promise for it.
  */
-export async function providersIdentity(providers: readonly KeyProvider[], purpose: 'encrypt' | 'decrypt'): Promise<string | undefined> {
+export function providersIdentity(providers: readonly KeyProvider[], purpose: 'encrypt' | 'decrypt'): string | undefined | Promise<string | undefined> {
   const ids: string[] = [];
-  for (const provider of providers) {
-    let id: string | undefined;
+  for (let i = 0; i < providers.length; i++) {
+    const provider = providers[i]!;
+    let id: unknown;
     try {
-      id = typeof provider.cacheIdentity === 'function' ? await provider.cacheIdentity(purpose) : instanceIdentity(provider);
+      id = typeof provider.cacheIdentity === 'function' ? provider.cacheIdentity(purpose) : instanceIdentity(provider);
     } catch {
       return undefined;
     }
-    if (typeof id !== 'string' || id.length === 0) return undefined;
-    ids.push(`${provider.providerId}\u0000${id}`);
+    if (isThenable(id)) return identitiesAsync(providers, purpose, ids, i, id);
+    if (!addIdentity(ids, provider, id)) return undefined;
+  }
+  return JSON.stringify(ids);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
+function addIdentity(ids: string[], provider: KeyProvider, id: unknown): boolean {
+  if (typeof id !== 'string' || id.length === 0) return false;
+  ids.push(`${provider.providerId}\u0000${id}`);
+  return true;
+}
+
+/** The rest of {@link providersIdentity} once provider `from` answered with a promise (each provider is asked once). */
+async function identitiesAsync(
+  providers: readonly KeyProvider[],
+  purpose: 'encrypt' | 'decrypt',
+  ids: string[],
+  from: number,
+  pending: PromiseLike<unknown>,
+): Promise<string | undefined> {
+  for (let i = from; i < providers.length; i++) {
+    const provider = providers[i]!;
+    let id: unknown;
+    try {
+      id = await (i === from ? pending : typeof provider.cacheIdentity === 'function' ? provider.cacheIdentity(purpose) : instanceIdentity(provider));
+    } catch {
+      return undefined;
+    }
+    if (!addIdentity(ids, provider, id)) return undefined;
   }
   return JSON.stringify(ids);
 }

@@ -65,6 +65,10 @@ export interface DataKeyCache {
   ): Promise<EncryptionMaterials | undefined>;
   /** @internal used by createClient */
   decryptionKey(key: string, create: () => Promise<Uint8Array>): Promise<Uint8Array>;
+  /** @internal used by createClient: a live encrypt entry leased synchronously (counted as a hit), else undefined. */
+  leaseEncryptionMaterials?(key: string, plaintextLength: number | undefined): EncryptionMaterials | undefined;
+  /** @internal used by createClient: a copy of a live decrypt entry's key (counted as a hit), else undefined. */
+  leaseDecryptionKey?(key: string): Uint8Array | undefined;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
@@ -158,6 +162,27 @@ export function createDataKeyCache(options: DataKeyCacheOptions = {}): DataKeyCa
     return { ...materials, dataKey: copyBytes(entry.dataKey) };
   }
 
+  /** Bytes to reserve for an encryption, or undefined when it must bypass the cache. */
+  function encryptBytes(plaintextLength: number | undefined): number | undefined {
+    // Without a known length the byte limit cannot be enforced: bypass the cache (as the ESDK does).
+    if (plaintextLength === undefined && maxBytes !== Number.MAX_SAFE_INTEGER) return undefined;
+    const bytes = plaintextLength ?? 0;
+    return bytes > maxBytes ? undefined : bytes;
+  }
+
+  /** A live decrypt entry moved to most recently used, or undefined (an expired one is evicted). */
+  function liveDecryptEntry(key: string): Entry | undefined {
+    const hit = entries.get(key);
+    if (!hit) return undefined;
+    if (now() - hit.createdAt >= maxAge) {
+      evict(hit);
+      return undefined;
+    }
+    entries.delete(key);
+    entries.set(key, hit);
+    return hit;
+  }
+
   return {
     stats,
     get size() {
@@ -167,11 +192,24 @@ export function createDataKeyCache(options: DataKeyCacheOptions = {}): DataKeyCa
       for (const entry of [...entries.values()]) evict(entry);
     },
 
+    leaseEncryptionMaterials(key, plaintextLength) {
+      const bytes = encryptBytes(plaintextLength);
+      const hit = bytes === undefined ? undefined : reserve(key, bytes);
+      if (!hit) return undefined;
+      stats.hits++;
+      return lease(hit.materials!, hit);
+    },
+
+    leaseDecryptionKey(key) {
+      const hit = liveDecryptEntry(key);
+      if (!hit) return undefined;
+      stats.hits++;
+      return copyBytes(hit.dataKey);
+    },
+
     async encryptionMaterials(key, plaintextLength, create) {
-      // Without a known length the byte limit cannot be enforced: bypass the cache (as the ESDK does).
-      if (plaintextLength === undefined && maxBytes !== Number.MAX_SAFE_INTEGER) return undefined;
-      const bytes = plaintextLength ?? 0;
-      if (bytes > maxBytes) return undefined;
+      const bytes = encryptBytes(plaintextLength);
+      if (bytes === undefined) return undefined;
       for (let attempt = 0; attempt < 8; attempt++) {
         const hit = reserve(key, bytes);
         if (hit) {
@@ -189,14 +227,11 @@ export function createDataKeyCache(options: DataKeyCacheOptions = {}): DataKeyCa
 
     async decryptionKey(key, create) {
       for (let attempt = 0; attempt < 8; attempt++) {
-        const hit = entries.get(key);
-        if (hit && now() - hit.createdAt < maxAge) {
+        const hit = liveDecryptEntry(key);
+        if (hit) {
           if (attempt === 0) stats.hits++;
-          entries.delete(key);
-          entries.set(key, hit);
           return copyBytes(hit.dataKey);
         }
-        if (hit) evict(hit);
         await load(key, async () => {
           const dataKey = await create();
           return { key, createdAt: now(), materials: undefined, dataKey, messages: 0, bytes: 0 };

@@ -196,13 +196,17 @@ export function clientCore(options: BaseClientOptions, crypto: CoreCrypto): Clie
    * The cache key of an operation: partition, the identity of every provider's wrapping key (never
    * their names), suite and what the data key is bound to. Undefined: do not cache this call.
    */
-  async function cacheKey(purpose: 'encrypt' | 'decrypt', suiteId: number, boundTo: string): Promise<string | undefined> {
-    const identity = await providersIdentity(providers, purpose);
-    return identity === undefined ? undefined : JSON.stringify([purpose, partition, identity, suiteId, boundTo]);
+  function cacheKey(purpose: 'encrypt' | 'decrypt', suiteId: number, boundTo: string): string | undefined | Promise<string | undefined> {
+    // The JSON array is self-delimiting, so appending `boundTo` after it stays injective; `boundTo` is
+    // not escaped again (a decrypt key carries raw header bytes, which JSON would escape char by char).
+    const join = (identity: string | undefined) => (identity === undefined ? undefined : JSON.stringify([purpose, partition, identity, suiteId]) + boundTo);
+    const identity = providersIdentity(providers, purpose);
+    return typeof identity === 'object' ? identity.then(join) : join(identity);
   }
 
-  function contextKey(context: EncryptionContext): string {
-    return JSON.stringify(Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  /** The caller's context and required keys, exactly: sorted pairs and the sorted key list, as JSON. */
+  function contextKey(context: EncryptionContext, requiredKeys: readonly string[]): string {
+    return JSON.stringify([Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), requiredKeys]);
   }
 
   async function materials(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<EncryptionMaterials> {
@@ -224,8 +228,9 @@ export function clientCore(options: BaseClientOptions, crypto: CoreCrypto): Clie
     const fresh = () => generateMaterials(providers, suite, callerContext, requiredKeys, crypto, encryptOptions.abortSignal);
     let found: EncryptionMaterials | undefined;
     // Partitioned by the whole context and by which of its keys are only authenticated.
-    const key = cache && (await cacheKey('encrypt', suite.id, JSON.stringify([contextKey(callerContext), requiredKeys])));
-    if (cache && key !== undefined) found = await cache.encryptionMaterials(key, length, fresh);
+    const pendingKey = cache && cacheKey('encrypt', suite.id, contextKey(callerContext, requiredKeys));
+    const key = typeof pendingKey === 'object' ? await pendingKey : pendingKey;
+    if (cache && key !== undefined) found = cache.leaseEncryptionMaterials?.(key, length) ?? (await cache.encryptionMaterials(key, length, fresh));
     return found ?? fresh();
   }
 
@@ -259,8 +264,11 @@ export function clientCore(options: BaseClientOptions, crypto: CoreCrypto): Clie
     // Bound to the raw context + EDK bytes (the same wrapped key under the same context is the same
     // data key), to the reproduced pairs the message does not store, and to the identity of the keys
     // that may unwrap it.
-    const key = cache && (await cacheKey('decrypt', header.suite.id, JSON.stringify([binaryString(parsed.keySection), binaryString(authenticatedOnly)])));
-    const dataKey = cache && key !== undefined ? await cache.decryptionKey(key, fromProviders) : await fromProviders();
+    const keySection = binaryString(parsed.keySection);
+    const pendingKey = cache && cacheKey('decrypt', header.suite.id, `${keySection.length}:${keySection}${binaryString(authenticatedOnly)}`);
+    const key = typeof pendingKey === 'object' ? await pendingKey : pendingKey;
+    const dataKey =
+      cache && key !== undefined ? (cache.leaseDecryptionKey?.(key) ?? (await cache.decryptionKey(key, fromProviders))) : await fromProviders();
     return { dataKey, full, authenticatedOnly };
   }
 

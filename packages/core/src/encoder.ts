@@ -6,7 +6,6 @@
  * spec: client-apis/encrypt.md, data-format/message-body.md, data-format/message-footer.md.
  */
 import type { IncrementalSigner, SigningKeyPair } from './backend';
-import { sealWith } from './frame';
 import { footer, FrameWriter, type SealJob } from './frame-writer';
 import type { MessageHeader } from './header';
 import { newMessage, sealHeader, type NewMessage, type NewMessageInput } from './header-auth';
@@ -71,7 +70,10 @@ export class MessageEncoder {
   }
 
   private seal(job: SealJob, out: Uint8Array[]): Uint8Array[] {
-    out.push(...sealWith(this.input.backend, this.key, job, job.plaintext));
+    const { ciphertext, tag } = this.input.backend.gcmEncrypt(this.key, job.iv, job.aad, job.plaintext);
+    out.push(job.prefix);
+    for (const c of ciphertext) out.push(c);
+    out.push(tag);
     return out;
   }
 }

@@ -92,11 +92,13 @@ export class FrameWriter {
   }
 
   private frame(plaintext: Uint8Array[], length: number, final: boolean): SealJob {
-    return { ...frameSeal(this.messageId, this.sequence++, length, final), plaintext };
+    const { prefix, iv, aad } = frameSeal(this.messageId, this.sequence++, length, final);
+    return { prefix, iv, aad, plaintext };
   }
 
   private singleBlock(plaintext: Uint8Array[], length: number): SealJob {
-    return { ...singleBlockSeal(this.messageId, length), plaintext };
+    const { prefix, iv, aad } = singleBlockSeal(this.messageId, length);
+    return { prefix, iv, aad, plaintext };
   }
 }
 

@@ -149,4 +149,47 @@ describe('data-key cache: entries are bound to the wrapping key, not its name', 
     await createClient({ keyProvider: two.provider, cache, cachePartition: 'p' }).encrypt('b');
     expect(two.counts.generate).toBe(1);
   });
+
+  it('an identity stated asynchronously binds entries like a synchronous one (alone and after a synchronous provider)', async () => {
+    const deferred = (p: KeyProvider): KeyProvider => ({ ...p, cacheIdentity: async (purpose) => p.cacheIdentity!(purpose) });
+    const cache = createDataKeyCache();
+    const a = counted(deferred(aes(randomBytes(32))));
+    const b = counted(deferred(aes(randomBytes(32))));
+    const ca = createClient({ keyProvider: a.provider, cache, cachePartition: 'p' });
+    const cb = createClient({ keyProvider: b.provider, cache, cachePartition: 'p' });
+    const m = await ca.encrypt('a');
+    await ca.encrypt('a');
+    expect(a.counts.generate).toBe(1);
+    // B states another identity: it gets its own data key, and cannot open A's message from the cache.
+    await cb.encrypt('b');
+    expect(b.counts.generate).toBe(1);
+    await expect(cb.decrypt(m.ciphertext)).rejects.toBeInstanceOf(StrongroomError);
+    // Two providers, the second answering later: entries are bound to both identities.
+    const syncKey = randomBytes(32);
+    const g1 = counted(aes(syncKey));
+    const g2 = counted(aes(syncKey));
+    const both1 = createClient({ keyProviders: [g1.provider, deferred(aes(randomBytes(32)))], cache, cachePartition: 'p' });
+    const both2 = createClient({ keyProviders: [g2.provider, deferred(aes(randomBytes(32)))], cache, cachePartition: 'p' });
+    await both1.encrypt('x');
+    await both1.encrypt('x');
+    expect(g1.counts.generate).toBe(1);
+    const y = await both2.encrypt('y');
+    expect(g2.counts.generate).toBe(1);
+    expect(y.header.encryptedDataKeys).toHaveLength(2);
+    expect(text((await both2.decrypt(y.ciphertext)).plaintext)).toBe('y');
+  });
+
+  it('an identity lookup that rejects, or resolves to nothing, bypasses the cache (every call asks the provider)', async () => {
+    for (const cacheIdentity of [async () => Promise.reject(new Error('no identity now')), async () => undefined]) {
+      const p = counted({ ...aes(randomBytes(32)), cacheIdentity });
+      const client = createClient({ keyProvider: p.provider, cache: createDataKeyCache(), cachePartition: 'p' });
+      await client.encrypt('a');
+      await client.encrypt('a');
+      expect(p.counts.generate).toBe(2);
+      const { ciphertext } = await client.encrypt('a');
+      await client.decrypt(ciphertext);
+      await client.decrypt(ciphertext);
+      expect(p.counts.decrypt).toBe(2);
+    }
+  });
 });

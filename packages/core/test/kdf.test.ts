@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hkdfSync } from 'node:crypto';
 import { nodeBackend } from '../src/index';
 import { nobleBackend } from '../src/noble';
 
@@ -18,4 +19,26 @@ describe('HKDF (RFC 5869 A.1)', () => {
       expect(Buffer.from(backend.hkdf('sha256', ikm, salt, info, 42)).toString('hex')).toBe(okm);
     });
   }
+});
+
+describe('HKDF-Expand, every output length (node backend against node:crypto hkdfSync)', () => {
+  const ikm2 = Buffer.from('strongroom kdf test input keying material');
+  const salt2 = Buffer.from('a salt');
+  const info2 = Buffer.from('some info');
+  for (const hash of ['sha256', 'sha384', 'sha512'] as const) {
+    it(`${hash}: single-block, truncated and multi-block outputs match`, () => {
+      for (const length of [1, 16, 31, 32, 33, 47, 48, 49, 63, 64, 65, 100, 129, 200]) {
+        const expected = Buffer.from(hkdfSync(hash, ikm2, salt2, info2, length));
+        expect(Buffer.from(nodeBackend.hkdf(hash, ikm2, salt2, info2, length)).toString('hex'), `${hash} ${length}`).toBe(expected.toString('hex'));
+      }
+    });
+  }
+
+  it('a truncated single block leaves no other key bytes in its buffer (the unused tail is wiped)', () => {
+    const prk = nodeBackend.hkdfExtract('sha512', ikm2, salt2);
+    const out = nodeBackend.hkdfExpand('sha512', prk, info2, 32);
+    const whole = new Uint8Array(out.buffer, out.byteOffset, 64);
+    expect(Buffer.from(whole.subarray(32)).equals(Buffer.alloc(32))).toBe(true);
+    expect(Buffer.from(out).equals(Buffer.from(hkdfSync('sha512', ikm2, salt2, info2, 32)))).toBe(true);
+  });
 });
