@@ -6,7 +6,7 @@
  *   non-framed    = iv(12) ‖ u64 length ‖ ciphertext(length) ‖ tag(16)
  *   AAD           = message id ‖ label ‖ u32 seq ‖ u64 plaintext length
  */
-import { utf8 } from './bytes';
+import { putU32, utf8 } from './bytes';
 
 export const FINAL_FRAME_MARKER = 0xffffffff;
 /** Sequence numbers run 1 … 2^32 − 2; 0xFFFFFFFF marks the final frame. */
@@ -26,16 +26,15 @@ export function bodyAad(messageId: Uint8Array, label: BodyLabel, sequence: numbe
   const aad = new Uint8Array(messageId.length + l.length + 12);
   aad.set(messageId);
   aad.set(l, messageId.length);
-  const view = new DataView(aad.buffer, messageId.length + l.length);
-  view.setUint32(0, sequence);
-  view.setUint32(4, Math.floor(length / 2 ** 32));
-  view.setUint32(8, length >>> 0);
+  let at = putU32(aad, messageId.length + l.length, sequence);
+  at = putU32(aad, at, Math.floor(length / 2 ** 32));
+  putU32(aad, at, length >>> 0);
   return aad;
 }
 
 /** The frame IV as the AWS Encryption SDKs write it: 8 zero bytes ‖ u32 sequence number. */
 export function frameIv(sequence: number): Uint8Array {
   const iv = new Uint8Array(12);
-  new DataView(iv.buffer).setUint32(8, sequence);
+  putU32(iv, 8, sequence);
   return iv;
 }

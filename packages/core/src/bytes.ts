@@ -138,6 +138,22 @@ export function describe(value: unknown): string {
 }
 
 /** A growable big-endian writer for headers. */
+/** Write a big-endian u16 at `at` (no DataView: that would move a small on-heap array's buffer off the heap); returns the next offset. */
+export function putU16(out: Uint8Array, at: number, v: number): number {
+  out[at] = v >>> 8;
+  out[at + 1] = v;
+  return at + 2;
+}
+
+/** Write a big-endian u32 at `at` (see putU16); returns the next offset. */
+export function putU32(out: Uint8Array, at: number, v: number): number {
+  out[at] = v >>> 24;
+  out[at + 1] = v >>> 16;
+  out[at + 2] = v >>> 8;
+  out[at + 3] = v;
+  return at + 4;
+}
+
 export class ByteWriter {
   private buffer: Uint8Array;
   private view: DataView;

@@ -43,8 +43,14 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+function isEmpty(context: EncryptionContext): boolean {
+  for (const key in context) if (Object.hasOwn(context, key)) return false;
+  return true;
+}
+
 /** Serialize a context, entries sorted by the UTF-8 bytes of their keys. Empty → zero bytes. */
 export function serializeEncryptionContext(context: EncryptionContext): Uint8Array {
+  if (isEmpty(context)) return new Uint8Array(0);
   const entries = Object.entries(context).map(([k, v]) => [utf8(k), utf8(v)] as const);
   if (entries.length === 0) return new Uint8Array(0);
   if (entries.length > 0xffff) throw new StrongroomError('INVALID_ARGUMENT', 'encryption context has more than 65535 entries');

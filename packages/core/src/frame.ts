@@ -11,6 +11,7 @@
  */
 import type { CryptoBackend } from './backend';
 import { bodyAad, FINAL_FRAME_MARKER, frameIv, MAX_FRAMES } from './body';
+import { putU32 } from './bytes';
 import { malformed, StrongroomError } from './errors';
 
 /** Bytes a regular frame adds to its plaintext: sequence number, IV, tag. */
@@ -46,14 +47,13 @@ export function frameSeal(messageId: Uint8Array, sequence: number, length: numbe
   const iv = frameIv(sequence);
   const aad = bodyAad(messageId, final ? 'final' : 'frame', sequence, length);
   const prefix = new Uint8Array(final ? 24 : 16);
-  const view = new DataView(prefix.buffer);
   if (final) {
-    view.setUint32(0, FINAL_FRAME_MARKER);
-    view.setUint32(4, sequence);
+    putU32(prefix, 0, FINAL_FRAME_MARKER);
+    putU32(prefix, 4, sequence);
     prefix.set(iv, 8);
-    view.setUint32(20, length);
+    putU32(prefix, 20, length);
   } else {
-    view.setUint32(0, sequence);
+    putU32(prefix, 0, sequence);
     prefix.set(iv, 4);
   }
   return { prefix, iv, aad };
@@ -65,9 +65,8 @@ export function singleBlockSeal(messageId: Uint8Array, length: number): FrameSea
   const aad = bodyAad(messageId, 'single', 1, length);
   const prefix = new Uint8Array(20);
   prefix.set(iv);
-  const view = new DataView(prefix.buffer);
-  view.setUint32(12, Math.floor(length / 2 ** 32));
-  view.setUint32(16, length >>> 0);
+  putU32(prefix, 12, Math.floor(length / 2 ** 32));
+  putU32(prefix, 16, length >>> 0);
   return { prefix, iv, aad };
 }
 

@@ -2,7 +2,7 @@
  * Message header: serialization and strict parsing of versions 1 and 2.
  * spec: data-format/message-header.md; framework/structures.md (EDK serialization).
  */
-import { ByteReader, ByteWriter, copyBytes, fromUtf8, NeedMoreInput, utf8 } from './bytes';
+import { ByteReader, ByteWriter, copyBytes, fromUtf8, NeedMoreInput, putU16, putU32, utf8 } from './bytes';
 import { parseEncryptionContext, serializeEncryptionContext } from './encryption-context';
 import { malformed, StrongroomError } from './errors';
 import type { EncryptedDataKey, EncryptionContext } from './key-provider';
@@ -73,18 +73,29 @@ function keySectionBytes(context: EncryptionContext, edks: readonly EncryptedDat
   return bytes;
 }
 
-/** Serialize a header body (everything the header tag authenticates). */
+/** Serialize a header body (everything the header tag authenticates), written once into a buffer of its exact size. */
 export function serializeHeaderBody(h: MessageHeader): Uint8Array {
-  const w = new ByteWriter(128 + h.messageId.length);
-  w.u8(h.version);
-  if (h.version === 1) w.u8(0x80);
-  w.u16(h.suite.id).bytes(h.messageId);
-  w.bytes(keySectionBytes(h.encryptionContext, h.encryptedDataKeys));
-  w.u8(h.contentType);
-  if (h.version === 1) w.u32(0).u8(12);
-  w.u32(h.frameLength);
-  if (h.version === 2) w.bytes(h.commitment!);
-  return w.finish();
+  const keySection = keySectionBytes(h.encryptionContext, h.encryptedDataKeys);
+  const v1 = h.version === 1;
+  // v1: version, type, suite, id(16), key section, content type, reserved u32, IV length, frame length.
+  // v2: version, suite, id(32), key section, content type, frame length, commitment(32).
+  const out = new Uint8Array((v1 ? 2 : 1) + 2 + h.messageId.length + keySection.length + 1 + (v1 ? 5 : 0) + 4 + (v1 ? 0 : 32));
+  let at = 0;
+  out[at++] = h.version;
+  if (v1) out[at++] = 0x80;
+  at = putU16(out, at, h.suite.id);
+  out.set(h.messageId, at);
+  at += h.messageId.length;
+  out.set(keySection, at);
+  at += keySection.length;
+  out[at++] = h.contentType;
+  if (v1) {
+    at += 4; // reserved, zero
+    out[at++] = 12; // IV length
+  }
+  at = putU32(out, at, h.frameLength);
+  if (!v1) out.set(h.commitment!, at);
+  return out;
 }
 
 /**
