@@ -118,7 +118,18 @@ export function createDataKeyCache(options: DataKeyCacheOptions = {}): DataKeyCa
     const old = entries.get(entry.key);
     if (old) evict(old);
     entries.set(entry.key, entry);
+    newest = entry;
     sweep();
+  }
+
+  let newest: Entry | undefined;
+
+  /** Make `entry` the most recently used (a no-op when it already is: a hot key skips two Map updates). */
+  function touch(entry: Entry): void {
+    if (newest === entry) return;
+    entries.delete(entry.key);
+    entries.set(entry.key, entry);
+    newest = entry;
   }
 
   /** Reserve one use of a live entry, or return undefined when it is missing/expired/exhausted. */
@@ -131,8 +142,7 @@ export function createDataKeyCache(options: DataKeyCacheOptions = {}): DataKeyCa
     }
     entry.messages++;
     entry.bytes += bytes;
-    entries.delete(key); // move to most recently used
-    entries.set(key, entry);
+    touch(entry);
     return entry;
   }
 
@@ -178,8 +188,7 @@ export function createDataKeyCache(options: DataKeyCacheOptions = {}): DataKeyCa
       evict(hit);
       return undefined;
     }
-    entries.delete(key);
-    entries.set(key, hit);
+    touch(hit);
     return hit;
   }
 

@@ -18,7 +18,11 @@ import type { EncryptionContext } from './key-provider';
  * Validate a caller's list of required keys (a union of the lists given): strings, no duplicates
  * kept, sorted (so that equal sets give equal cache keys).
  */
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
 export function checkRequiredKeys(lists: readonly unknown[], name = 'requiredEncryptionContextKeys'): readonly string[] {
+  // The common case, nothing required anywhere: one shared empty list.
+  if (lists.every((list) => list === undefined || (Array.isArray(list) && list.length === 0))) return NO_KEYS;
   const keys = new Set<string>();
   for (const list of lists) {
     if (list === undefined) continue;

@@ -84,6 +84,28 @@ describe('data-key cache', () => {
     expect(handedOut[2]!.some((b) => b !== 0)).toBe(true);
   });
 
+  it('recency follows use: a key used again (also right after its own use) survives, the idle one is evicted', async () => {
+    const { provider, counts } = counting(raw());
+    const cache = createDataKeyCache({ capacity: 2 });
+    const client = createClient({ keyProvider: provider, cache });
+    const use = (ctx: string) => client.encrypt('x', { encryptionContext: { ctx } });
+    await use('a');
+    await use('a'); // already the newest: nothing moves
+    await use('b');
+    await use('a'); // a is newest again, b is the oldest
+    await use('a');
+    await use('c'); // evicts b
+    expect(counts.generate).toBe(3);
+    await use('a');
+    expect(counts.generate).toBe(3);
+    await use('b');
+    expect(counts.generate).toBe(4);
+    // Decrypt entries live in the same order: the first decrypt unwraps, the next ones hit.
+    const m = await client.encrypt('y', { encryptionContext: { ctx: 'd' } });
+    for (let i = 0; i < 3; i++) await client.decrypt(m.ciphertext);
+    expect(counts.decrypt).toBe(1);
+  });
+
   it('caches unwrapped keys on decrypt, partitioned by client', async () => {
     const { provider, counts } = counting(raw());
     const cache = createDataKeyCache();
