@@ -31,7 +31,8 @@ const COUNTER_ONE = Uint8Array.of(1);
  * byte is handed out once, as a copy the caller owns, and the pool slot is zeroed after use.
  */
 const POOL_SIZE = 8192;
-const pool = Buffer.alloc(POOL_SIZE);
+// A plain Uint8Array (not a Buffer): its slice() is one copy, without Buffer's subarray wrapper.
+const pool = new Uint8Array(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 
 function pooledRandomBytes(length: number): Uint8Array {
@@ -40,10 +41,10 @@ function pooledRandomBytes(length: number): Uint8Array {
     crypto.randomFillSync(pool);
     poolOffset = 0;
   }
-  const slot = pool.subarray(poolOffset, poolOffset + length);
-  const out = new Uint8Array(slot);
-  slot.fill(0);
-  poolOffset += length;
+  const end = poolOffset + length;
+  const out = pool.slice(poolOffset, end);
+  pool.fill(0, poolOffset, end);
+  poolOffset = end;
   return out;
 }
 
@@ -79,7 +80,7 @@ export const nodeBackend: CryptoBackend = {
       const block = crypto.createHmac(hash, prk).update(info).update(COUNTER_ONE).digest();
       if (length === hashLength) return block;
       block.fill(0, length);
-      return block.subarray(0, length);
+      return new Uint8Array(block.buffer, block.byteOffset, length);
     }
     const out = Buffer.allocUnsafe(length);
     let previous: Buffer | undefined;
