@@ -46,7 +46,13 @@ interface Slot {
 }
 
 const runners = new WeakMap<WorkerPool, PoolRunner>();
-const slotsOf = new WeakMap<WorkerPool, () => readonly Worker[]>();
+const slotsOf = new WeakMap<WorkerPool, () => readonly PoolWorkerState[]>();
+
+/** A worker and the number of tasks it holds (for tests). */
+export interface PoolWorkerState {
+  readonly worker: Worker;
+  readonly busy: number;
+}
 
 /**
  * Create a pool of `size` worker threads.
@@ -121,7 +127,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     },
   };
   runners.set(pool, runner);
-  slotsOf.set(pool, () => slots.map((s) => s.worker));
+  slotsOf.set(pool, () => slots.map((s) => ({ worker: s.worker, busy: s.pending.size })));
   return pool;
 }
 
@@ -137,6 +143,6 @@ export function poolRunner(pool: unknown): PoolRunner {
 }
 
 /** The pool's current workers (for tests that make one fail; not exported by the package). */
-export function poolWorkers(pool: WorkerPool): readonly Worker[] {
+export function poolWorkers(pool: WorkerPool): readonly PoolWorkerState[] {
   return slotsOf.get(pool)?.() ?? [];
 }
