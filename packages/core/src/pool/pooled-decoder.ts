@@ -33,10 +33,12 @@ export class PooledDecoder {
   private held: Uint8Array[] = [];
   private batch: FrameBatch | undefined;
   private perBatch = 1;
+  /** Data buffers of finished batches, reused (at most one per batch in flight). */
+  private readonly spare: ArrayBuffer[] = [];
 
   constructor(private readonly options: PooledDecoderOptions) {
     this.reader = new FrameReader(options);
-    this.flights = new InOrder(2 * options.runner.size, options.emit, true);
+    this.flights = new InOrder(2 * options.runner.size, (pieces) => pieces.forEach((p) => options.emit(p)), true);
   }
 
   get header(): MessageHeader | undefined {
@@ -78,7 +80,7 @@ export class PooledDecoder {
           this.openFinal(piece);
           continue;
         }
-        this.batch ??= new FrameBatch('open', this.perBatch, this.reader.header!.frameLength);
+        this.batch ??= new FrameBatch('open', this.perBatch, this.reader.header!.frameLength, this.spare.pop());
         this.batch.addOpen(piece);
         if (this.batch.full) {
           this.send();
@@ -137,7 +139,10 @@ export class PooledDecoder {
     const batch = this.batch!;
     this.batch = undefined;
     const { task, transfer } = batch.task(this.key!);
-    const used = batch.used;
-    this.flights.add(this.options.runner.run(task, transfer).then((reply) => new Uint8Array(reply.data!, 0, used)));
+    const opened = this.options.runner.run(task, transfer).then((reply) => {
+      this.spare.push(reply.data!);
+      return batch.opened(reply);
+    });
+    this.flights.add(opened);
   }
 }

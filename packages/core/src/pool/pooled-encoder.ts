@@ -8,6 +8,7 @@
  * Signed suites: the signature is computed on this thread over the bytes as they are emitted.
  */
 import type { CryptoBackend, IncrementalSigner, SigningKeyPair } from '../backend';
+import { coalesce } from '../bytes';
 import { sealWith } from '../frame';
 import { footer, FrameWriter, type SealJob } from '../frame-writer';
 import type { MessageHeader } from '../header';
@@ -33,6 +34,9 @@ export class PooledEncoder {
   private readonly flights: InOrder;
   private readonly perBatch: number;
   private batch: FrameBatch | undefined;
+  /** Data buffers of finished batches, reused (at most one per batch in flight). */
+  private readonly spare: ArrayBuffer[] = [];
+  private wiped = false;
 
   constructor(private readonly input: PooledEncoderInput) {
     this.backend = input.backend;
@@ -42,7 +46,7 @@ export class PooledEncoder {
     this.signer = input.signingKey ? input.backend.createSigner(input.signingKey) : undefined;
     this.frames = new FrameWriter(this.header.messageId, input.frameLength);
     this.perBatch = framesPerBatch(input.frameLength);
-    this.flights = new InOrder(2 * input.runner.size, (bytes) => this.out(bytes), false);
+    this.flights = new InOrder(2 * input.runner.size, (pieces) => this.out(pieces), false);
   }
 
   /** Plaintext bytes taken so far. */
@@ -53,14 +57,14 @@ export class PooledEncoder {
   /** Emit header body ‖ header authentication. Call once, first. */
   start(): void {
     this.frames.start();
-    for (const piece of sealHeader(this.backend, this.message)) this.out(piece);
+    this.out(sealHeader(this.backend, this.message));
   }
 
   /** Feed plaintext; resolves when there is room for more (fewer than `limit` batches in flight). */
   async update(chunk: Uint8Array): Promise<void> {
     for (const job of this.frames.update(chunk)) {
-      this.batch ??= new FrameBatch('seal', this.perBatch, this.input.frameLength);
-      this.batch.addSeal(job, this.input.frameLength);
+      this.batch ??= new FrameBatch('seal', this.perBatch, this.input.frameLength, this.spare.pop());
+      this.batch.addSeal(job);
       if (this.batch.full) {
         this.send();
         await this.flights.capacity();
@@ -73,8 +77,8 @@ export class PooledEncoder {
     const job: SealJob = this.frames.final();
     if (this.batch) this.send();
     await this.flights.drain();
-    for (const piece of sealWith(this.backend, this.key, job, job.plaintext)) this.out(piece);
-    this.key.fill(0);
+    this.out(sealWith(this.backend, this.key, job, job.plaintext));
+    this.wipe();
     if (this.signer) this.input.emit(footer(this.signer.sign()));
   }
 
@@ -82,19 +86,33 @@ export class PooledEncoder {
   destroy(): void {
     this.flights.stop();
     this.frames.destroy();
+    this.wipe();
+  }
+
+  /** The content key and the reused plaintext buffers. */
+  private wipe(): void {
+    this.wiped = true;
     this.key.fill(0);
+    for (const s of this.spare.splice(0)) new Uint8Array(s).fill(0);
   }
 
   private send(): void {
     const batch = this.batch!;
     this.batch = undefined;
     const { task, transfer } = batch.task(this.key);
-    const used = batch.used;
-    this.flights.add(this.input.runner.run(task, transfer).then((reply) => new Uint8Array(reply.data!, 0, used)));
+    const sealed = this.input.runner.run(task, transfer).then((reply) => {
+      if (this.wiped) new Uint8Array(reply.data!).fill(0);
+      else this.spare.push(reply.data!);
+      return batch.sealed(reply);
+    });
+    this.flights.add(sealed);
   }
 
-  private out(bytes: Uint8Array): void {
-    this.signer?.update(bytes);
-    this.input.emit(bytes);
+  /** Emit message bytes (small pieces such as prefixes and tags joined), signing them if the suite signs. */
+  private out(pieces: readonly Uint8Array[]): void {
+    coalesce(pieces, (bytes) => {
+      this.signer?.update(bytes);
+      this.input.emit(bytes);
+    });
   }
 }

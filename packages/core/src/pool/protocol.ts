@@ -5,13 +5,15 @@
  * crosses is a message's derived content key (a fresh 16–32-byte buffer per batch, wiped by the
  * worker when the batch is done) or a signed message's one-time ECDSA private key (a KeyObject).
  *
- * A batch is several whole frames of one message, packed for one AES-GCM call each:
- *  - seal: `data` = for each frame `prefix ‖ plaintext ‖ 16 bytes of room for the tag`, the frame
- *    layout of the AWS Encryption SDK message body (data-format/message-body.md); sealed in place.
- *    `meta` = for each frame `u8 prefixLength ‖ u8 ivOffset ‖ u32 length ‖ u16 aadLength ‖ aad`.
- *  - open: `data` = the frames' ciphertexts back to back, opened in place (all or nothing: on a tag
- *    failure the worker zeroes `data` and answers AUTHENTICATION_FAILED).
- *    `meta` = for each frame `u32 length ‖ iv(12) ‖ tag(16) ‖ u16 aadLength ‖ aad`.
+ * A batch is several whole frames of one message, one AES-GCM call each (frame layout: AWS
+ * Encryption SDK data-format/message-body.md):
+ *  - `data` = the frames' plaintexts (seal) or ciphertexts (open) back to back;
+ *  - `meta` = for each frame `u32 length ‖ iv(12) ‖ tag(16) ‖ u16 aadLength ‖ aad` (seal: the worker
+ *    writes the tag);
+ *  - the reply carries each frame's output in its own buffer (`outputs`, transferred: node:crypto's
+ *    update() output, not copied again), `data` back for the next batch, and (seal) `meta` with the tags.
+ *    Opening is all or nothing: on a tag failure the worker zeroes what it opened and answers
+ *    AUTHENTICATION_FAILED.
  */
 import type { KeyObject } from 'node:crypto';
 import type { StrongroomErrorCode } from '../errors';
@@ -31,6 +33,8 @@ export type PoolReply =
       readonly id: number;
       readonly ok: true;
       readonly data?: ArrayBuffer;
+      readonly meta?: ArrayBuffer;
+      readonly outputs?: ArrayBuffer[];
       readonly signature?: Uint8Array;
       readonly privateKey?: KeyObject;
       readonly publicKey?: KeyObject;

@@ -16,48 +16,49 @@ type NodeCrypto = typeof import('node:crypto');
 export function poolWorkerMain(crypto: NodeCrypto, port: MessagePort): void {
   const algorithm = (key: Uint8Array) => (key.length === 16 ? 'aes-128-gcm' : key.length === 24 ? 'aes-192-gcm' : 'aes-256-gcm');
 
-  function seal(key: Uint8Array, data: Uint8Array, meta: DataView, frames: number): void {
-    let at = 0;
-    let m = 0;
-    for (let i = 0; i < frames; i++) {
-      const prefixLength = meta.getUint8(m);
-      const ivOffset = meta.getUint8(m + 1);
-      const length = meta.getUint32(m + 2);
-      const aadLength = meta.getUint16(m + 6);
-      const aad = new Uint8Array(meta.buffer, m + 8, aadLength);
-      m += 8 + aadLength;
-      const cipher = crypto.createCipheriv(algorithm(key), key, data.subarray(at + ivOffset, at + ivOffset + 12), { authTagLength: 16 });
-      cipher.setAAD(aad);
-      const body = at + prefixLength;
-      if (length > 0) data.set(cipher.update(data.subarray(body, body + length)), body);
-      cipher.final();
-      data.set(cipher.getAuthTag(), body + length);
-      at = body + length + 16;
-    }
+  /** A transferable buffer holding exactly `bytes` (node:crypto's output, or a copy of it if it shares a buffer). */
+  function own(bytes: Uint8Array): ArrayBuffer {
+    if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length) return bytes.buffer as ArrayBuffer;
+    const copy = new Uint8Array(bytes);
+    bytes.fill(0);
+    return copy.buffer;
   }
 
-  function open(key: Uint8Array, data: Uint8Array, meta: DataView, frames: number): boolean {
+  /** Seal or open every frame of a batch; undefined when a tag does not verify (what was opened is zeroed). */
+  function run(op: 'seal' | 'open', key: Uint8Array, data: Uint8Array, meta: Uint8Array, frames: number): ArrayBuffer[] | undefined {
+    const view = new DataView(meta.buffer, meta.byteOffset, meta.length);
+    const outputs: ArrayBuffer[] = [];
     let at = 0;
     let m = 0;
     for (let i = 0; i < frames; i++) {
-      const length = meta.getUint32(m);
-      const iv = new Uint8Array(meta.buffer, m + 4, 12);
-      const tag = new Uint8Array(meta.buffer, m + 16, 16);
-      const aadLength = meta.getUint16(m + 32);
-      const aad = new Uint8Array(meta.buffer, m + 34, aadLength);
-      m += 34 + aadLength;
-      const decipher = crypto.createDecipheriv(algorithm(key), key, iv, { authTagLength: 16 });
-      decipher.setAAD(aad);
-      decipher.setAuthTag(tag);
-      if (length > 0) data.set(decipher.update(data.subarray(at, at + length)), at);
-      try {
-        decipher.final();
-      } catch {
-        return false;
+      const length = view.getUint32(m);
+      const iv = meta.subarray(m + 4, m + 16);
+      const aad = meta.subarray(m + 34, m + 34 + view.getUint16(m + 32));
+      const input = data.subarray(at, at + length);
+      if (op === 'seal') {
+        const cipher = crypto.createCipheriv(algorithm(key), key, iv, { authTagLength: 16 });
+        cipher.setAAD(aad);
+        if (length > 0) outputs.push(own(cipher.update(input)));
+        cipher.final();
+        meta.set(cipher.getAuthTag(), m + 16);
+      } else {
+        const decipher = crypto.createDecipheriv(algorithm(key), key, iv, { authTagLength: 16 });
+        decipher.setAAD(aad);
+        decipher.setAuthTag(meta.subarray(m + 16, m + 32));
+        const plaintext = length > 0 ? decipher.update(input) : undefined;
+        try {
+          decipher.final();
+        } catch {
+          plaintext?.fill(0);
+          for (const o of outputs) new Uint8Array(o).fill(0);
+          return undefined;
+        }
+        if (plaintext) outputs.push(own(plaintext));
       }
       at += length;
+      m += 34 + aad.length;
     }
-    return true;
+    return outputs;
   }
 
   function answer(request: PoolRequest): { reply: PoolReply; transfer: ArrayBuffer[] } {
@@ -65,19 +66,18 @@ export function poolWorkerMain(crypto: NodeCrypto, port: MessagePort): void {
     switch (request.op) {
       case 'seal':
       case 'open': {
-        const data = new Uint8Array(request.data);
+        let outputs: ArrayBuffer[] | undefined;
         try {
-          const meta = new DataView(request.meta);
-          if (request.op === 'seal') seal(request.key, data, meta, request.frames);
-          else if (!open(request.key, data, meta, request.frames)) {
-            data.fill(0);
-            const message = 'AES-GCM authentication failed: the data was tampered with or the key is wrong';
-            return { reply: { id, ok: false, code: 'AUTHENTICATION_FAILED', message }, transfer: [] };
-          }
+          outputs = run(request.op, request.key, new Uint8Array(request.data), new Uint8Array(request.meta), request.frames);
         } finally {
           request.key.fill(0);
         }
-        return { reply: { id, ok: true, data: request.data }, transfer: [request.data] };
+        if (!outputs) {
+          const message = 'AES-GCM authentication failed: the data was tampered with or the key is wrong';
+          return { reply: { id, ok: false, code: 'AUTHENTICATION_FAILED', message }, transfer: [] };
+        }
+        const { data, meta } = request;
+        return { reply: { id, ok: true, data, meta, outputs }, transfer: [data, meta, ...outputs] };
       }
       case 'keygen': {
         const names = { 'P-256': 'prime256v1', 'P-384': 'secp384r1' } as const;
