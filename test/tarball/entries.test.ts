@@ -67,6 +67,28 @@ describe('installed tarballs', () => {
     expect(noble.stderr).toMatch(/Cannot find package '@noble\//);
   });
 
+  it("@strongroom/core's worker pool runs from the installed package (ESM and CJS), its threads never holding the process open", () => {
+    // The pool's worker code ships inside the bundle (an eval worker): nothing to locate on disk.
+    const body = `async ({ createClient, createWorkerPool, RawAesKeyProvider }) => {
+      const key = new Uint8Array(32).fill(9);
+      const keyProvider = RawAesKeyProvider({ namespace: 'p', name: 'k', key });
+      const data = new Uint8Array(3 * 1024 * 1024).fill(5);
+      const pooled = createClient({ keyProvider, parallelism: 2 });
+      const signed = createClient({ keyProvider, pool: createWorkerPool({ size: 1 }), suite: 0x0578 });
+      const { ciphertext } = await pooled.encrypt(data);
+      const { plaintext } = await createClient({ keyProvider }).decrypt(ciphertext);
+      const s = await signed.encrypt('signed');
+      const opened = await pooled.decrypt(s.ciphertext);
+      process.stdout.write(plaintext.length + ':' + new TextDecoder().decode(opened.plaintext) + ';');
+    }`;
+    for (const script of [`import('@strongroom/core').then(${body})`, `(${body})(require('@strongroom/core'))`]) {
+      const r = node(coreOnly, ['-e', script]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${3 * 1024 * 1024}:signed;`);
+    }
+  });
+
   it('@strongroom/core/noble works once its optional peers are installed', () => {
     const script = `import('@strongroom/core').then(async ({ createClient, RawAesKeyProvider }) => {
       const { nobleBackend } = await import('@strongroom/core/noble');

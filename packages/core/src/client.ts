@@ -20,6 +20,8 @@ import type { ParsedHeader } from './header';
 import { chunksOf, inMemory, knownLength, splitArgs, type WebInput } from './input';
 import type { EncryptionContext } from './key-provider';
 import { nodeBackend } from './node-backend';
+import { poolSigningKey, pooledOperations } from './pool/pooled-client';
+import { createWorkerPool, poolRunner, type PoolRunner, type WorkerPool } from './pool/worker-pool';
 import type { AlgorithmSuite } from './suites';
 
 /** What encrypt and decrypt accept: bytes, a string (UTF-8), or a Node/Web stream or async iterable of bytes. */
@@ -31,6 +33,14 @@ export type Input = WebInput | Readable | NodeWebReadableStream<Uint8Array>;
 export interface ClientOptions extends BaseClientOptions {
   /** Crypto implementation: node:crypto (default) or `nobleBackend` from `@strongroom/core/noble`. */
   backend?: CryptoBackend;
+  /**
+   * Seal and open the frames of large messages, and sign messages of the signed suites, on this many
+   * worker threads (a pool of the client's own; its idle threads never keep the process alive).
+   * Messages of one frame stay on the calling thread. docs/performance.md#worker-pool.
+   */
+  parallelism?: number;
+  /** A pool from createWorkerPool(), shared with other clients (instead of `parallelism`). */
+  pool?: WorkerPool;
 }
 
 /** An encrypt/decrypt client bound to its key providers (from {@link createClient}). */
@@ -89,9 +99,10 @@ export interface StrongroomClient {
  */
 export function createClient(options: ClientOptions): StrongroomClient {
   const backend = options?.backend ?? nodeBackend;
+  const runner = clientPool(options, backend);
   const core = clientCore(options, {
     randomBytes: (length) => backend.randomBytes(length),
-    generateSigningKey: (curve) => backend.generateSigningKey(curve),
+    generateSigningKey: (curve) => (runner ? poolSigningKey(runner, curve) : backend.generateSigningKey(curve)),
     binaryString: (b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1'),
   });
   const { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys, maxFrameLength } = core;
@@ -102,7 +113,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
     core.withDataKey(parsed, opening, (dataKey, authenticatedOnly) => decoder.begin(dataKey, authenticatedOnly));
   const openingOptions = core.opening;
 
-  async function encrypt(plaintext: Input, encryptOptions: EncryptOptions = {}): Promise<EncryptResult> {
+  async function oneThreadEncrypt(plaintext: Input, encryptOptions: EncryptOptions = {}): Promise<EncryptResult> {
     const encoder = await encoderFor(encryptOptions, knownLength(plaintext), false);
     try {
       const out = encoder.start();
@@ -123,7 +134,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
     }
   }
 
-  async function decrypt(ciphertext: Input, decryptOptions: DecryptOptions = {}): Promise<DecryptResult> {
+  async function oneThreadDecrypt(ciphertext: Input, decryptOptions: DecryptOptions = {}): Promise<DecryptResult> {
     const opening = openingOptions(decryptOptions);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength: Number.POSITIVE_INFINITY });
     const whole = inMemory(ciphertext);
@@ -137,15 +148,20 @@ export function createClient(options: ClientOptions): StrongroomClient {
     return { plaintext: concatBytes(out), header, encryptionContext };
   }
 
+  const pooled = runner && pooledOperations(core, backend, runner, { encrypt: oneThreadEncrypt, decrypt: oneThreadDecrypt });
+  const encrypt = pooled ? pooled.encrypt : oneThreadEncrypt;
+  const decrypt = pooled ? pooled.decrypt : oneThreadDecrypt;
+
   function encryptStream(inputOrOptions?: Input | EncryptOptions, maybeOptions?: EncryptOptions): Duplex {
     const [input, encryptOptions] = splitArgs<Input, typeof maybeOptions & object>(inputOrOptions, maybeOptions);
     const length = encryptOptions.plaintextLength ?? (input === undefined ? undefined : knownLength(input));
-    const transform = new EncryptTransform(() => encoderFor(encryptOptions, length, true));
+    const transform = pooled ? pooled.encryptTransform(encryptOptions, length) : new EncryptTransform(() => encoderFor(encryptOptions, length, true));
     return connect(transform, input, encryptOptions.abortSignal);
   }
 
   function decryptStream(inputOrOptions?: Input | DecryptOptions, maybeOptions?: DecryptOptions): Duplex {
     const [input, decryptOptions] = splitArgs<Input, typeof maybeOptions & object>(inputOrOptions, maybeOptions);
+    if (pooled) return connect(pooled.decryptTransform(decryptOptions), input, decryptOptions.abortSignal);
     const opening = openingOptions(decryptOptions);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
     const transform = new DecryptTransform(decoder, (parsed) => open(decoder, parsed, opening));
@@ -162,6 +178,23 @@ export function createClient(options: ClientOptions): StrongroomClient {
     encryptStream: encryptStream as StrongroomClient['encryptStream'],
     decryptStream: decryptStream as StrongroomClient['decryptStream'],
   };
+}
+
+/** The pool of a client created with `parallelism` or `pool` (node:crypto in the workers), else undefined. */
+function clientPool(options: ClientOptions, backend: CryptoBackend): PoolRunner | undefined {
+  if (options?.parallelism === undefined && options?.pool === undefined) return undefined;
+  if (options.parallelism !== undefined && options.pool !== undefined) {
+    throw new StrongroomError('INVALID_ARGUMENT', 'createClient: give parallelism or pool, not both');
+  }
+  if (backend !== nodeBackend) {
+    throw new StrongroomError('INVALID_ARGUMENT', 'createClient: a worker pool runs node:crypto; drop the backend option or the pool');
+  }
+  if (options.pool !== undefined) return poolRunner(options.pool);
+  const n = options.parallelism;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 256) {
+    throw new StrongroomError('INVALID_ARGUMENT', `parallelism: expected an integer from 1 to 256, got ${String(n)}`);
+  }
+  return poolRunner(createWorkerPool({ size: n }));
 }
 
 /** Feed `input` (if any) into the transform and wire up the abort signal. */

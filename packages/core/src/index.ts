@@ -11,6 +11,7 @@ export { createClient, toWebReadable, toWebTransform, type ClientOptions, type S
 export { FRAMED_SUITE_ID, type RewrapHeaderOptions } from './framed-client';
 export type { FramedSealer } from './framed-seal';
 export type { FramedMessage, FrameRunReader } from './framed-open';
+export { createWorkerPool, type WorkerPool, type WorkerPoolOptions } from './pool/worker-pool';
 export { RawAesKeyProvider } from './raw-aes-provider';
 export { RawRsaKeyProvider, type RawRsaKeyProviderOptions } from './raw-rsa-provider';
 export { publicKeyFingerprint, secretKeyFingerprint } from './node-fingerprints';

@@ -48,6 +48,20 @@ function pooledRandomBytes(length: number): Uint8Array {
   return out;
 }
 
+/**
+ * A key pair as the backend represents it, from node:crypto KeyObjects (e.g. generated in a pool
+ * worker): the public point compressed (SEC 1 §2.3.3), as `aws-crypto-public-key` carries it.
+ */
+export function signingKeyPair(privateKey: crypto.KeyObject, publicKey: crypto.KeyObject, curve: SignatureCurve): SigningKeyPair {
+  const spki = publicKey.export({ format: 'der', type: 'spki' });
+  const coordinate = curve === 'P-256' ? 32 : 48;
+  const point = spki.subarray(spki.length - (2 * coordinate + 1));
+  const compressed = new Uint8Array(coordinate + 1);
+  compressed[0] = 2 + (point[point.length - 1]! & 1);
+  compressed.set(point.subarray(1, 1 + coordinate), 1);
+  return { publicKey: compressed, privateKey, curve };
+}
+
 /** The crypto backend on node:crypto (OpenSSL): the default and the fastest. */
 export const nodeBackend: CryptoBackend = {
   name: 'node',
@@ -124,13 +138,7 @@ export const nodeBackend: CryptoBackend = {
 
   generateSigningKey(curve): SigningKeyPair {
     const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: CURVE[curve].name });
-    const spki = publicKey.export({ format: 'der', type: 'spki' });
-    const coordinate = curve === 'P-256' ? 32 : 48;
-    const point = spki.subarray(spki.length - (2 * coordinate + 1));
-    const compressed = new Uint8Array(coordinate + 1);
-    compressed[0] = 2 + (point[point.length - 1]! & 1);
-    compressed.set(point.subarray(1, 1 + coordinate), 1);
-    return { publicKey: compressed, privateKey, curve };
+    return signingKeyPair(privateKey, publicKey, curve);
   },
 
   createSigner(key): IncrementalSigner {

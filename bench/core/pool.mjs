@@ -1,0 +1,115 @@
+// bench/core/pool.mjs — the worker pool (createWorkerPool) against the one-thread client and
+// `openssl speed`, in one run: interleaved rounds (each round measures every contender once, the
+// openssl rates included), medians, with the load average before and after.
+//   64 MiB streamed (default settings, 64 KiB frames): pool of 2 vs one thread vs OpenSSL single-core
+//   AES-256-GCM at 16 KiB blocks. Goals: pool ≥ 1.0× OpenSSL, pool ≥ 1.6× one thread.
+//   0x0578 (signed) 1 KiB messages, many concurrent encrypt calls, cached data key: pool of 2 vs one
+//   thread (goal ≥ 1.6×), one thread vs `openssl speed ecdsap384` signs/s (goal ≥ 90 %).
+// Run: npm run build && node bench/core/pool.mjs
+// Env: BENCH_TRIALS (7), BENCH_STREAM_MIB (64), BENCH_TRIAL_MS (1000), BENCH_POOL_SIZE (2), BENCH_CONCURRENCY (32)
+import * as crypto from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createClient, createDataKeyCache, createWorkerPool, RawAesKeyProvider } from '@strongroom/core';
+import { fmt, interleaved, loadAverage, table } from '../lib/measure.mjs';
+import { opensslGcmRate, opensslP384SignRate } from '../lib/openssl.mjs';
+
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 7);
+const STREAM_MIB = Number(process.env.BENCH_STREAM_MIB ?? 64);
+const TRIAL_MS = Number(process.env.BENCH_TRIAL_MS ?? 1000);
+const POOL_SIZE = Number(process.env.BENCH_POOL_SIZE ?? 2);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+
+const keyProvider = RawAesKeyProvider({ namespace: 'bench', name: 'k', key: crypto.randomBytes(32) });
+const context = { tenant: 'bench' };
+const pool = createWorkerPool({ size: POOL_SIZE });
+const cache = () => createDataKeyCache({ capacity: 1000, maxAge: 600_000 });
+const sink = () => new Writable({ write(_c, _e, cb) { cb(); } });
+const chunks = Array.from({ length: STREAM_MIB }, () => crypto.randomBytes(2 ** 20));
+
+async function collect(stream) {
+  const out = [];
+  await pipeline(stream, new Writable({ write(c, _e, cb) { out.push(c); cb(); } }));
+  return Buffer.concat(out);
+}
+
+/** MiB/s of one run of `run`. */
+async function mibps(run) {
+  const start = performance.now();
+  await run();
+  return (STREAM_MIB * 1000) / (performance.now() - start);
+}
+
+/** Messages/s of `op` kept `CONCURRENCY` deep for TRIAL_MS. */
+async function concurrentRate(op) {
+  let done = 0;
+  const start = performance.now();
+  const end = start + TRIAL_MS;
+  const lane = async () => {
+    while (performance.now() < end) {
+      await op();
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+  return (done * 1000) / (performance.now() - start);
+}
+
+console.log(`bench/core/pool — node ${process.version}, OpenSSL ${process.versions.openssl}; pool of ${POOL_SIZE}; median of ${TRIALS} interleaved rounds`);
+console.log(`before: ${loadAverage()}\n`);
+
+// --- 64 MiB streamed --------------------------------------------------------------------------
+const oneThread = createClient({ keyProvider });
+const pooled = createClient({ keyProvider, pool });
+const message = await collect(oneThread.encryptStream(Readable.from(chunks), { encryptionContext: context }));
+// Correctness before speed: each decrypts the other's message.
+const check = await collect(pooled.decryptStream(Readable.from([message])));
+const back = await collect(oneThread.decryptStream(Readable.from([await collect(pooled.encryptStream(Readable.from(chunks)))])));
+if (!check.equals(Buffer.concat(chunks)) || !back.equals(Buffer.concat(chunks))) throw new Error('pool round trip mismatch');
+
+const stream = await interleaved(
+  [
+    ['one thread encrypt', () => mibps(() => pipeline(Readable.from(chunks), oneThread.encryptStream({ encryptionContext: context }), sink()))],
+    ['pool encrypt', () => mibps(() => pipeline(Readable.from(chunks), pooled.encryptStream({ encryptionContext: context }), sink()))],
+    ['one thread decrypt', () => mibps(() => pipeline(Readable.from([message]), oneThread.decryptStream(), sink()))],
+    ['pool decrypt', () => mibps(() => pipeline(Readable.from([message]), pooled.decryptStream(), sink()))],
+    ['openssl', async () => opensslGcmRate(1) ?? Number.NaN],
+  ],
+  TRIALS,
+);
+const openssl = stream.get('openssl');
+console.log(`${STREAM_MIB} MiB streamed, frame length 64 KiB (default), MiB/s:`);
+console.log(
+  table(
+    ['', 'one thread', `pool of ${POOL_SIZE}`, 'pool / one thread (goal ≥ 1.6×)', 'openssl speed -evp aes-256-gcm (16 KiB, 1 core)', 'pool / OpenSSL (goal ≥ 1.0×)'],
+    ['encrypt', 'decrypt'].map((op) => {
+      const one = stream.get(`one thread ${op}`);
+      const many = stream.get(`pool ${op}`);
+      return [op, fmt(one), fmt(many), fmt(many / one, 2) + '×', fmt(openssl), fmt(many / openssl, 2) + '×'];
+    }),
+  ),
+);
+
+// --- 0x0578 signed 1 KiB, many concurrent calls ---------------------------------------------
+const kib = crypto.randomBytes(1024);
+const signedOne = createClient({ keyProvider, suite: 0x0578, cache: cache() });
+const signedPool = createClient({ keyProvider, suite: 0x0578, cache: cache(), pool });
+await createClient({ keyProvider }).decrypt((await signedPool.encrypt(kib, { encryptionContext: context })).ciphertext);
+const signed = await interleaved(
+  [
+    ['one thread', () => concurrentRate(() => signedOne.encrypt(kib, { encryptionContext: context }))],
+    ['pool', () => concurrentRate(() => signedPool.encrypt(kib, { encryptionContext: context }))],
+    ['openssl', async () => opensslP384SignRate(1) ?? Number.NaN],
+  ],
+  TRIALS,
+);
+const signs = signed.get('openssl');
+console.log(`\n0x0578 (ECDSA P-384) 1 KiB encrypt, cached data key, ${CONCURRENCY} calls in flight, messages/s:`);
+console.log(
+  table(
+    ['one thread', `pool of ${POOL_SIZE}`, 'pool / one thread (goal ≥ 1.6×)', 'openssl speed ecdsap384 sign/s (1 core)', 'one thread / OpenSSL (goal ≥ 90 %)'],
+    [[fmt(signed.get('one thread')), fmt(signed.get('pool')), fmt(signed.get('pool') / signed.get('one thread'), 2) + '×', fmt(signs), fmt((100 * signed.get('one thread')) / signs) + ' %']],
+  ),
+);
+console.log(`\nafter: ${loadAverage()}`);
+await pool.close();
