@@ -160,7 +160,11 @@ export function HsmKeyProvider(options: HsmKeyProviderOptions): HsmKeyProvider {
       throw new StrongroomError('INVALID_ARGUMENT', `plaintextKey: must be ${suite.keyLength} bytes for suite ${suite.name}`);
     }
     const aad = serializeEncryptionContext(request.encryptionContext);
-    const { key, iv, ciphertext, tag } = await seal(plaintextKey, aad, request.abortSignal);
+    return edkOf(await seal(plaintextKey, aad, request.abortSignal));
+  }
+
+  /** The EDK of a data key the HSM sealed: providerInfo names the key and the IV, ciphertext = ct ‖ tag. */
+  function edkOf({ key, iv, ciphertext, tag }: { key: HsmKeyRef; iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array }): EncryptedDataKey {
     const wrapped = new Uint8Array(ciphertext.length + 16);
     wrapped.set(ciphertext);
     wrapped.set(tag, ciphertext.length);
@@ -176,10 +180,7 @@ export function HsmKeyProvider(options: HsmKeyProviderOptions): HsmKeyProvider {
       if (plaintext.length !== suite.keyLength || iv.length !== 12 || tag.length !== 16 || ciphertext.length !== suite.keyLength) {
         throw new StrongroomError('PROVIDER_ERROR', 'HSM returned a data key or an AES-GCM result of unexpected shape');
       }
-      const wrapped = new Uint8Array(ciphertext.length + 16);
-      wrapped.set(ciphertext);
-      wrapped.set(tag, ciphertext.length);
-      return { plaintextKey: plaintext, encryptedDataKey: { providerId, providerInfo: encodeProviderInfo({ backendId, keyLabel, ...exactKey(key), iv }), ciphertext: wrapped } };
+      return { plaintextKey: plaintext, encryptedDataKey: edkOf({ key, iv, ciphertext, tag }) };
     } catch (error) {
       plaintext.fill(0);
       throw error;

@@ -7,10 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { StrongroomError } from '@strongroom/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HsmNodeConnection } from '../../src/index';
 import { eventually, startTestCluster, type TestCluster } from '../helpers';
+import { reason } from './setup';
 
 type Key = { handle: string };
 type DataKey = { plaintext: Uint8Array; iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array };
@@ -21,16 +21,6 @@ let alice: HsmNodeConnection;
 let bob: HsmNodeConnection;
 let kek: Key;
 const PW = { admin: 'admin-pass-1', alice: 'alice-pass-1', bob: 'bob-pass-1' };
-
-async function reason(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (!StrongroomError.isInstance(e)) throw e;
-    return `${e.code}:${String(e.details?.reason ?? '')}`;
-  }
-  throw new Error('expected the call to fail');
-}
 
 beforeAll(async () => {
   c = await startTestCluster();
