@@ -208,6 +208,15 @@ export interface HsmOps {
   /* cryptography */
   'aes.gcmEncrypt': { args: Handle & { plaintext: Uint8Array; aad?: Uint8Array | undefined }; result: { iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array } };
   'aes.gcmDecrypt': { args: Handle & { iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array; aad?: Uint8Array | undefined }; result: { plaintext: Uint8Array } };
+  /**
+   * A data key in one call (the shape of KMS GenerateDataKey): `length` bytes from the node's RNG and
+   * their AES-GCM encryption under the key (IV chosen by the node), as `random` then `aes.gcmEncrypt`
+   * would give, with the same access rule as `aes.gcmEncrypt` (a crypto user, the key's CKA_ENCRYPT).
+   */
+  'aes.gcmGenerateDataKey': {
+    args: Handle & { length: number; aad?: Uint8Array | undefined };
+    result: { plaintext: Uint8Array; iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array };
+  };
   'rsa.encrypt': { args: Handle & { hash: OaepHash; plaintext: Uint8Array }; result: { ciphertext: Uint8Array } };
   'rsa.decrypt': { args: Handle & { hash: OaepHash; ciphertext: Uint8Array }; result: { plaintext: Uint8Array } };
   sign: { args: Handle & { mechanism: SignMechanismName; hash: HashName; data: Uint8Array }; result: { signature: Uint8Array } };
@@ -244,7 +253,7 @@ export const HSM_OPS = [
   'quorum.tokenGenerate', 'quorum.get', 'quorum.setValue',
   'key.generate', 'key.import', 'key.find', 'key.getAttributes', 'key.setAttributes', 'key.delete', 'key.share', 'key.unshare',
   'key.export', 'key.wrap', 'key.unwrap',
-  'aes.gcmEncrypt', 'aes.gcmDecrypt', 'rsa.encrypt', 'rsa.decrypt', 'sign', 'verify', 'hmac', 'hmac.verify', 'digest', 'random',
+  'aes.gcmEncrypt', 'aes.gcmDecrypt', 'aes.gcmGenerateDataKey', 'rsa.encrypt', 'rsa.decrypt', 'sign', 'verify', 'hmac', 'hmac.verify', 'digest', 'random',
   'sync.export', 'sync.import', 'sync.digest', 'sync.has', 'sync.get', 'key.replicate',
   'backup.create',
 ] as const satisfies readonly HsmOp[];

@@ -111,6 +111,13 @@ export interface HsmBackend {
   /** Random bytes from the HSM. */
   generateRandom(length: number, options?: HsmCallOptions): Promise<Uint8Array>;
   /**
+   * Optional: `length` random bytes from the HSM and their AES-GCM encryption under `key` (IV chosen
+   * by the HSM) in one round trip — what `generateRandom` then `aesGcmEncrypt` give, as KMS
+   * GenerateDataKey returns a data key with its ciphertext. Backends that have no such call leave it
+   * out and HsmKeyProvider makes the two calls.
+   */
+  generateDataKey?(key: HsmKeyRef, length: number, aad: Uint8Array, options?: HsmCallOptions): Promise<{ plaintext: Uint8Array; iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array }>;
+  /**
    * Optional: the public half of an asymmetric key as DER SubjectPublicKeyInfo, so signatures made
    * in the HSM (code signing, tokens) can be verified where the HSM is not reachable. Accepts the
    * private or the public key reference of a pair.

@@ -7,7 +7,8 @@
  *   ciphertext   = AES-GCM(HSM key, IV, AAD = serialized encryption context, data key) ‖ tag
  *
  * Data keys come from the HSM's RNG and are wrapped and unwrapped inside the HSM; the wrapping key
- * never leaves it. The IV is chosen by the HSM (or, on caller-IV modules such as SoftHSMv2, drawn
+ * never leaves it. A backend with `generateDataKey` (the hsm-local cluster) draws and wraps a data
+ * key in one call; others (PKCS#11) take `generateRandom` then `aesGcmEncrypt`. The IV is chosen by the HSM (or, on caller-IV modules such as SoftHSMv2, drawn
  * from the HSM's RNG by the backend). Random 96-bit IVs bound one key to 2^32 wraps (NIST SP
  * 800-38D §8.3); rotate the key label well before that.
  *
@@ -159,11 +160,31 @@ export function HsmKeyProvider(options: HsmKeyProviderOptions): HsmKeyProvider {
       throw new StrongroomError('INVALID_ARGUMENT', `plaintextKey: must be ${suite.keyLength} bytes for suite ${suite.name}`);
     }
     const aad = serializeEncryptionContext(request.encryptionContext);
-    const { key, iv, ciphertext, tag } = await seal(plaintextKey, aad, request.abortSignal);
+    return edkOf(await seal(plaintextKey, aad, request.abortSignal));
+  }
+
+  /** The EDK of a data key the HSM sealed: providerInfo names the key and the IV, ciphertext = ct ‖ tag. */
+  function edkOf({ key, iv, ciphertext, tag }: { key: HsmKeyRef; iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array }): EncryptedDataKey {
     const wrapped = new Uint8Array(ciphertext.length + 16);
     wrapped.set(ciphertext);
     wrapped.set(tag, ciphertext.length);
     return { providerId, providerInfo: encodeProviderInfo({ backendId, keyLabel, ...exactKey(key), iv }), ciphertext: wrapped };
+  }
+
+  /** The data key and its wrapping from one backend call (random + AES-GCM inside the HSM). */
+  async function generateInOneCall(generate: NonNullable<HsmBackend['generateDataKey']>, request: DataKeyRequest) {
+    const { suite, abortSignal } = request;
+    const aad = serializeEncryptionContext(request.encryptionContext);
+    const { key, plaintext, iv, ciphertext, tag } = await withKey(abortSignal, async (ref) => ({ key: ref, ...(await generate(ref, suite.keyLength, aad, { abortSignal })) }));
+    try {
+      if (plaintext.length !== suite.keyLength || iv.length !== 12 || tag.length !== 16 || ciphertext.length !== suite.keyLength) {
+        throw new StrongroomError('PROVIDER_ERROR', 'HSM returned a data key or an AES-GCM result of unexpected shape');
+      }
+      return { plaintextKey: plaintext, encryptedDataKey: edkOf({ key, iv, ciphertext, tag }) };
+    } catch (error) {
+      plaintext.fill(0);
+      throw error;
+    }
   }
 
   const keyWrap: KeyWrapCapability = {
@@ -213,6 +234,7 @@ export function HsmKeyProvider(options: HsmKeyProviderOptions): HsmKeyProvider {
 
     async generateDataKey(request) {
       throwIfAborted(request.abortSignal);
+      if (backend.generateDataKey) return generateInOneCall(backend.generateDataKey.bind(backend), request);
       const plaintextKey = await backend.generateRandom(request.suite.keyLength, { abortSignal: request.abortSignal });
       if (plaintextKey.length !== request.suite.keyLength) {
         plaintextKey.fill(0);

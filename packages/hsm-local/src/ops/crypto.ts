@@ -1,8 +1,10 @@
 /**
  * Cryptographic operations with keys inside the HSM: AES-GCM (NIST SP 800-38D, IV chosen by the
  * HSM as CloudHSM does), RSA-OAEP (RFC 8017), ECDSA / RSA-PSS / RSA PKCS#1 v1.5 signatures, HMAC
- * (RFC 2104), digests and random bytes. Each checks the key's usage attribute (CKA_ENCRYPT,
- * CKA_SIGN, …). CloudHSM mechanisms:
+ * (RFC 2104), digests, random bytes, and data keys: random bytes returned with their AES-GCM
+ * encryption, in one request, as KMS GenerateDataKey returns them
+ * (https://docs.aws.amazon.com/kms/latest/APIReference/API_GenerateDataKey.html). Each checks the
+ * key's usage attribute (CKA_ENCRYPT, CKA_SIGN, …). CloudHSM mechanisms:
  * https://docs.aws.amazon.com/cloudhsm/latest/userguide/pkcs11-mechanisms.html
  */
 import type { Args } from '../args';
@@ -18,6 +20,8 @@ import type { OpTable } from './table';
 const SIGN_MECHS = ['ecdsa', 'rsa-pss', 'rsa-pkcs1'] as const;
 const SHA2 = ['sha256', 'sha384', 'sha512'] as const;
 const OAEP = ['sha1', 'sha256', 'sha384', 'sha512'] as const;
+/** Largest data key `aes.gcmGenerateDataKey` makes (an AES-256 key is 32 bytes; KMS allows up to 1024). */
+const MAX_DATA_KEY_BYTES = 1024;
 
 function signMech(k: KeyObjectRecord, args: Args): mech.SignMechanism {
   const type = a.oneOf(args, 'mechanism', SIGN_MECHS);
@@ -41,6 +45,18 @@ export const cryptoOps = {
     fn: (ctx, args) => {
       const k = mustUse(ctx, a.str(args, 'handle', 64), 'decrypt');
       return { plaintext: mech.aesGcmDecrypt(secret(k, 'aes'), a.bytes(args, 'iv', 64), a.bytes(args, 'ciphertext'), a.bytes(args, 'tag', 64), a.optBytes(args, 'aad') ?? Buffer.alloc(0)) };
+    },
+  },
+  'aes.gcmGenerateDataKey': {
+    // random + aes.gcmEncrypt in one request (KMS GenerateDataKey's shape): the same access rule as
+    // aes.gcmEncrypt, and the data key crosses the wire once instead of twice.
+    access: 'crypto',
+    cls: 'symmetric',
+    fn: (ctx, args) => {
+      const k = mustUse(ctx, a.str(args, 'handle', 64), 'encrypt');
+      const key = secret(k, 'aes');
+      const plaintext = pooledRandomBytes(a.int(args, 'length', 1, MAX_DATA_KEY_BYTES));
+      return { plaintext, ...mech.aesGcmEncrypt(key, plaintext, a.optBytes(args, 'aad') ?? Buffer.alloc(0)) };
     },
   },
   'rsa.encrypt': {
@@ -105,4 +121,4 @@ export const cryptoOps = {
     cls: 'symmetric',
     fn: (_ctx, args) => ({ bytes: pooledRandomBytes(a.int(args, 'length', 1, 65536)) }),
   },
-} satisfies OpTable<'aes.gcmEncrypt' | 'aes.gcmDecrypt' | 'rsa.encrypt' | 'rsa.decrypt' | 'sign' | 'verify' | 'hmac' | 'hmac.verify' | 'digest' | 'random'>;
+} satisfies OpTable<'aes.gcmEncrypt' | 'aes.gcmDecrypt' | 'aes.gcmGenerateDataKey' | 'rsa.encrypt' | 'rsa.decrypt' | 'sign' | 'verify' | 'hmac' | 'hmac.verify' | 'digest' | 'random'>;

@@ -410,6 +410,21 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
       const r = await useKey(key, o, (handle, only) => run('aes.gcmEncrypt', { handle, plaintext, aad }, o, only));
       return { iv: r.iv, ciphertext: r.ciphertext, tag: r.tag };
     },
+    async generateDataKey(key, length, aad, o) {
+      try {
+        return await useKey(key, o, (handle, only) => run('aes.gcmGenerateDataKey', { handle, length, aad }, o, only));
+      } catch (e) {
+        // A node of an older release (a rolling upgrade) does not know the call: make the two it knows.
+        if (!StrongroomError.isInstance(e, 'UNSUPPORTED') || failureReason(e) !== undefined) throw e;
+        const plaintext = await client.generateRandom(length, o);
+        try {
+          return { plaintext, ...(await client.aesGcmEncrypt(key, plaintext, aad, o)) };
+        } catch (error) {
+          plaintext.fill(0);
+          throw error;
+        }
+      }
+    },
     async aesGcmDecrypt(key, input, o) {
       return (await useKey(key, o, (handle, only) => run('aes.gcmDecrypt', { handle, iv: input.iv, ciphertext: input.ciphertext, tag: input.tag, aad: input.aad }, o, only))).plaintext;
     },

@@ -20,7 +20,7 @@ export const HSM_OPERATIONS = [
   'login', 'status', 'random', 'digest', 'sign', 'verify', 'hmac', 'hmac.verify',
   'user.changePassword', 'user.create', 'user.delete', 'user.unlock', 'user.list', 'user.registerQuorumKey', 'quorum.tokenGenerate', 'quorum.get', 'quorum.setValue',
   'key.generate', 'key.import', 'key.find', 'key.getAttributes', 'key.setAttributes', 'key.delete', 'key.share', 'key.unshare', 'key.export', 'key.wrap', 'key.unwrap',
-  'aes.gcmEncrypt', 'aes.gcmDecrypt', 'rsa.encrypt', 'rsa.decrypt', 'sync.export', 'sync.import', 'sync.digest', 'sync.has', 'sync.get', 'backup.create',
+  'aes.gcmEncrypt', 'aes.gcmDecrypt', 'aes.gcmGenerateDataKey', 'rsa.encrypt', 'rsa.decrypt', 'sync.export', 'sync.import', 'sync.digest', 'sync.has', 'sync.get', 'backup.create',
 ] as const;
 
 const ARG_NAMES = ['type', 'bits', 'handle', 'label', 'template', 'plaintext', 'aad', 'iv', 'tag', 'ciphertext', 'data', 'mechanism', 'hash', 'user', 'password', 'role', 'format', 'material', 'attributes', 'length', 'id', 'curve', 'wrappingHandle', 'signature', 'mac', 'service', 'value'];
@@ -74,6 +74,7 @@ async function nodeFixture(): Promise<NodeFixture> {
   const templates: Array<[string, Args]> = [
     ['aes.gcmEncrypt', { handle, plaintext: Buffer.from('x'), aad: Buffer.alloc(0) }],
     ['aes.gcmDecrypt', { handle, iv: enc.iv, ciphertext: enc.ciphertext, tag: enc.tag, aad: Buffer.alloc(0) }],
+    ['aes.gcmGenerateDataKey', { handle, length: 32, aad: Buffer.alloc(0) }],
     ['key.find', { label: 'fuzz-kek' }],
     ['key.getAttributes', { handle }],
     ['key.setAttributes', { handle, attributes: { label: 'fuzz-kek' } }],
