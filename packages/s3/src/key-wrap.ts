@@ -85,7 +85,7 @@ function parsePseudoDataKey(pseudo: Uint8Array, cekAlg: string): Uint8Array {
     buf.fill(0);
     throw new StrongroomError('AUTHENTICATION_FAILED', 'RSA-OAEP-SHA1 wrapped key does not bind the content algorithm');
   }
-  const key = buf.slice(1, 1 + DATA_KEY_LENGTH);
+  const key = new Uint8Array(buf.subarray(1, 1 + DATA_KEY_LENGTH)); // a copy (Buffer#slice is a view)
   buf.fill(0);
   return key;
 }
@@ -121,7 +121,7 @@ export async function generateEnvelopeKey(
   if (wrapAlgorithm === 'kms+context') {
     const context = kmsContext(encryptionContext, cekAlg);
     const generated = await provider.generateDataKey({ suite: suiteFor(version), encryptionContext: context, abortSignal });
-    const dataKey = generated.plaintextKey.slice();
+    const dataKey = new Uint8Array(generated.plaintextKey); // a copy (Buffer#slice would be a view)
     generated.plaintextKey.fill(0);
     if (dataKey.length !== DATA_KEY_LENGTH) throw new StrongroomError('PROVIDER_ERROR', 'KMS returned a data key of the wrong length');
     return {
@@ -305,7 +305,7 @@ function checkedKey(key: Uint8Array): Uint8Array {
     key.fill(0);
     throw new StrongroomError('AUTHENTICATION_FAILED', 'unwrapped data key has the wrong length');
   }
-  const out = key.slice();
+  const out = new Uint8Array(key); // a copy: the provider's array is wiped next (Buffer#slice would be a view)
   key.fill(0);
   return out;
 }
