@@ -9,7 +9,7 @@
  * open in the page.
  */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -77,7 +77,10 @@ describe('examples/browser-upload in headless Chromium against the dev stack', (
     await waitFor(tab, 'body[data-ready="true"]', 'the page start', errors);
     const file = randomBytes(12 * 1024 * 1024 + 7); // three 5 MiB parts of ciphertext, frames of 64 KiB and a short last one
     const context = { purpose: 'browser-upload', file: 'report.bin' };
-    await tab.setInputFiles('#file', { name: 'report.bin', mimeType: 'application/octet-stream', buffer: file });
+    // From a file on disk: a 12 MiB buffer sent over the DevTools protocol is slow on a loaded machine.
+    const path = join(tmp, 'report.bin');
+    writeFileSync(path, file);
+    await tab.setInputFiles('#file', path, { timeout: 120_000 });
     const { key, progress } = await uploadWith(tab, '#upload', errors);
 
     // The page showed progress: one event per part, growing to the file's size.

@@ -3,7 +3,7 @@
  * raw-key unwraps (./legacy-v1.ts).
  * spec: s3-encryption/encryption.md, key-derivation.md, decryption.md (commitment before use).
  */
-import type { EncryptionContext, KeyProvider } from '@strongroom/core';
+import type { KeyProvider } from '@strongroom/core';
 import type { Envelope } from './envelope';
 import { deriveCommitment, deriveContentKey } from './content-crypto';
 import type { UnwrapOptions } from './key-wrap';
@@ -14,17 +14,11 @@ export type { ContentMaterials } from './materials-core';
 
 const NODE_KDF: ContentKdf = { commitment: deriveCommitment, contentKey: deriveContentKey };
 
-/** Generate and wrap a data key for a new V2 or V3 object. */
-export function newObjectMaterials(
-  provider: KeyProvider,
-  version: 2 | 3,
-  encryptionContext: EncryptionContext,
-  materialsDescription: Readonly<Record<string, string>>,
-  unencryptedContentLength: number | undefined,
-  abortSignal: AbortSignal | undefined,
-  learnedKmsKeyIds?: string[],
-): Promise<ContentMaterials> {
-  return newMaterials(NODE_KDF, provider, version, encryptionContext, materialsDescription, unencryptedContentLength, abortSignal, learnedKmsKeyIds);
+type Rest<F> = F extends (kdf: ContentKdf, ...rest: infer R) => unknown ? R : never;
+
+/** Generate and wrap a data key for a new V2 or V3 object (./materials-core.ts `newMaterials`). */
+export function newObjectMaterials(...args: Rest<typeof newMaterials>): Promise<ContentMaterials> {
+  return newMaterials(NODE_KDF, ...args);
 }
 
 /** Unwrap the data key of an existing object (V1 raw-key wraps too) and produce its content parameters. */

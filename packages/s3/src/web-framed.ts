@@ -10,7 +10,7 @@
 import { PutObjectCommand, type GetObjectCommandInput, type GetObjectCommandOutput, type PutObjectCommandInput, type PutObjectCommandOutput } from '@aws-sdk/client-s3';
 import { createClient, framedHeaderNeed, framedLayout, malformed, parseHeader, StrongroomError, type EncryptionContext, type StrongroomClient } from '@strongroom/core/web';
 import { concatBytes } from './bytes';
-import { BINDING_CONTEXT_KEY, checkReadContext, explainBindingFailure, framedMetadata, readContext, writeContext } from './framed-format';
+import { BINDING_CONTEXT_KEY, checkReadContext, explainBindingFailure, framedLength, framedMetadata, readContext, writeContext } from './framed-format';
 import { MAX_FRAMED_FRAME_LENGTH, type EncryptedSendOptions, type ResolvedConfig } from './options';
 import { byteStream, cancelBody, knownLength, readAll, sdkBody } from './web-body';
 
@@ -78,8 +78,8 @@ export async function putFramedWeb(cfg: ResolvedConfig, input: PutObjectCommandI
     throw new StrongroomError('LIMIT_EXCEEDED', `PutObject on the web entry builds the encrypted object in memory: this body is over bufferSize (${cfg.bufferSize} bytes); use upload()`);
   }
   const message = sealFramed(cfg, input.Bucket, input.Key, input.Body, length, o);
-  // The message is at most the plaintext plus header and frame overheads; bufferSize + 1 MiB bounds both.
-  const body = await readAll(message, cfg.bufferSize + 2 * MAX_HEADER_BYTES, 'PutObject Body (use upload() for large bodies)');
+  // The message: at most a header of MAX_HEADER_BYTES, the plaintext and each frame's overhead.
+  const body = await readAll(message, framedLength(MAX_HEADER_BYTES, cfg.frameLength, length ?? cfg.bufferSize), 'PutObject Body (use upload() for large bodies)');
   return cfg.client.send(new PutObjectCommand({ ...input, Body: body, ContentLength: body.length, Metadata: framedMetadata(input.Metadata) }), sendOpts(o));
 }
 

@@ -45,18 +45,19 @@ export async function putObjectWeb(cfg: ResolvedConfig, input: PutObjectCommandI
   const plaintext = await readAll(byteStream(input.Body), cfg.bufferSize, 'PutObject Body (bufferSize)');
   if (input.ContentLength !== undefined && input.ContentLength !== plaintext.length) throw new StrongroomError('INVALID_ARGUMENT', 'Body length differs from ContentLength');
   if (plaintext.length > MAX_GCM_PLAINTEXT) throw new StrongroomError('INVALID_ARGUMENT', 'ContentLength: out of range for AES-GCM');
+  const { body, metadata } = await sealWhole(cfg, plaintext, o);
+  return cfg.client.send(new PutObjectCommand({ ...input, Body: body, ContentLength: body.length, Metadata: { ...(input.Metadata ?? {}), ...metadata } }), sendOpts(o));
+}
+
+/** A V3/V2 object body (ciphertext ‖ tag) under a fresh data key, and its envelope as object metadata. */
+export async function sealWhole(cfg: ResolvedConfig, plaintext: Uint8Array, o: EncryptedSendOptions): Promise<{ body: Uint8Array; metadata: Record<string, string> }> {
   const materials = await newMaterials(WEB_KDF, cfg.providers[0]!, cfg.writeVersion, o.encryptionContext ?? {}, cfg.materialsDescription, plaintext.length, o.abortSignal, cfg.kmsKeyIds);
-  let body: Uint8Array;
   try {
-    body = await sealContent(materials.params, plaintext);
+    const body = await sealContent(materials.params, plaintext);
+    return { body, metadata: serializeEnvelope(materials.envelope, 'metadata').metadata };
   } finally {
     materials.wipe();
   }
-  const ser = serializeEnvelope(materials.envelope, 'metadata');
-  return cfg.client.send(
-    new PutObjectCommand({ ...input, Body: body, ContentLength: body.length, Metadata: { ...(input.Metadata ?? {}), ...ser.metadata } }),
-    sendOpts(o),
-  );
 }
 
 /** The envelope of a V2/V3 object from its metadata (instruction files: Node entry). */

@@ -24,15 +24,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { framedHeaderNeed, parseHeader, REGULAR_FRAME_OVERHEAD, StrongroomError, type EncryptionContext } from '@strongroom/core/web';
 import { utf8 } from './bytes';
-import { serializeEnvelope } from './envelope';
 import { framedMetadata } from './framed-format';
-import { newMaterials } from './materials-core';
 import { checkNoPlaintextChecksums, checkUserMetadata } from './metadata-checks';
 import type { ResolvedConfig } from './options';
 import { markerBody, markerKeyFromDigest, uploadMetadata } from './upload-marker-name';
 import { byteStream, knownLength, readAll } from './web-body';
-import { WEB_KDF, sealContent } from './web-content-crypto';
 import { sealFramed } from './web-framed';
+import { sealWhole } from './web-object-ops';
 
 /** The progress payload of lib-storage's Upload. */
 export interface WebProgress {
@@ -126,8 +124,14 @@ export class WebEncryptedUpload {
     this.#params = { ...params, partSize, queueSize };
     const user = params.abortSignal;
     if (user?.aborted) this.#controller.abort(user.reason);
-    else user?.addEventListener('abort', () => this.#controller.abort(user.reason), { once: true });
+    else if (user) {
+      const onAbort = () => this.#controller.abort(user.reason);
+      user.addEventListener('abort', onAbort, { once: true });
+      this.#detach = () => user.removeEventListener('abort', onAbort);
+    }
   }
+
+  #detach: () => void = () => {};
 
   /** Listen to progress: `{ loaded, total, part, Key, Bucket }` after each part is stored. */
   on(event: 'httpUploadProgress', listener: (p: WebProgress) => void): this {
@@ -142,7 +146,7 @@ export class WebEncryptedUpload {
 
   /** Run the upload (once); resolves with the CompleteMultipartUpload (or PutObject) output. */
   done(): Promise<CompleteMultipartUploadCommandOutput> {
-    this.#promise ??= this.#run();
+    this.#promise ??= this.#run().finally(() => this.#detach());
     return this.#promise;
   }
 
@@ -181,16 +185,9 @@ export class WebEncryptedUpload {
       throw new StrongroomError('LIMIT_EXCEEDED', `upload() of a ${cfg.writeFormat.toUpperCase()} object on the web entry encrypts the body whole (one-shot AES-GCM): over bufferSize (${cfg.bufferSize} bytes); use format "framed" to stream`);
     }
     const plaintext = await readAll(byteStream(Body), cfg.bufferSize, 'upload() Body (bufferSize)');
-    const materials = await newMaterials(WEB_KDF, cfg.providers[0]!, cfg.writeVersion, o.encryptionContext, cfg.materialsDescription, plaintext.length, signal, cfg.kmsKeyIds);
-    let sealed: Uint8Array;
-    try {
-      sealed = await sealContent(materials.params, plaintext);
-    } finally {
-      materials.wipe();
-    }
-    const ser = serializeEnvelope(materials.envelope, 'metadata');
+    const { body, metadata } = await sealWhole(cfg, plaintext, o);
     const n = plaintext.length;
-    return { stream: byteStream(sealed), metadata: { ...(Metadata ?? {}), ...ser.metadata }, total: n, plainOf: () => (x: number) => Math.min(n, x) };
+    return { stream: byteStream(body), metadata: { ...(Metadata ?? {}), ...metadata }, total: n, plainOf: () => (x: number) => Math.min(n, x) };
   }
 
   async #run(): Promise<CompleteMultipartUploadCommandOutput> {
