@@ -1,6 +1,6 @@
 /**
  * The web entry (src/web.ts: core's web client, Web Crypto, WHATWG streams) against s3rver, beside the
- * Node entry: objects either one writes open in the other (framed, V3) with the same metadata; upload()
+ * Node entry: objects either one writes open in the other (framed, V3, V2) with the same metadata; upload()
  * cuts a framed message into parts with progress events; and the attacks — a tampered framed object
  * releases no plaintext past the bad frame, a V3 object over bufferSize is refused before any byte.
  */
@@ -17,8 +17,8 @@ const FRAME = 4096;
 let s3: LocalS3;
 
 const webProvider = () => WebRawAesKeyProvider({ namespace: 's3-test', name: 'aes-1', key: new Uint8Array(AES_KEY) });
-const web = (format: 'framed' | 'v3', extra: { bufferSize?: number } = {}) => new WebS3Client({ client: s3.client, keyProvider: webProvider(), format, frameLength: FRAME, ...extra });
-const node = (format: 'framed' | 'v3') => new NodeS3Client({ client: s3.client, keyProvider: aesProvider(), format, frameLength: FRAME });
+const web = (format: 'framed' | 'v3' | 'v2', extra: { bufferSize?: number } = {}) => new WebS3Client({ client: s3.client, keyProvider: webProvider(), format, frameLength: FRAME, ...extra });
+const node = (format: 'framed' | 'v3' | 'v2') => new NodeS3Client({ client: s3.client, keyProvider: aesProvider(), format, frameLength: FRAME });
 
 async function bytesOf(body: unknown): Promise<Buffer> {
   return Buffer.from(await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
@@ -53,7 +53,7 @@ describe('the web entry of @strongroom/s3', () => {
     await s3?.close();
   });
 
-  for (const format of ['framed', 'v3'] as const) {
+  for (const format of ['framed', 'v3', 'v2'] as const) {
     it(`${format}: written on the web, opened on Node, and the other way round, with the same metadata keys`, async () => {
       const data = randomBytes(3 * FRAME + 123);
       // A context binds framed objects; the raw-key V3 wrap (AES/GCM) stores none (materials description instead).
