@@ -66,7 +66,8 @@ function envelopeOf(metadata: Record<string, string> | undefined): Envelope {
   if (envelopeLocation(md) !== 'metadata') {
     throw new StrongroomError(
       'UNSUPPORTED',
-      'This object keeps its envelope in an instruction file (or is not an S3EC object): instruction files are read by the Node entry of @strongroom/s3 only',
+      'The object shows no encryption metadata: its envelope is in an instruction file (read by the Node entry of @strongroom/s3 only), it is not encrypted, ' +
+        "or — in a browser — the bucket's CORS configuration does not expose its x-amz-meta-* headers (docs/s3.md, \"In browsers and workers\")",
     );
   }
   return parseEnvelope(md);
