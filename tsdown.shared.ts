@@ -14,6 +14,25 @@ export function library(overrides: UserConfig = {}): UserConfig {
 }
 
 /**
+ * A package's web entry (src/web.ts → dist/web.{mjs,d.mts}), ESM only, for the browser / worker /
+ * workerd / deno / default export conditions; built as a config of its own so that it shares no chunk
+ * with the Node entry. It must contain no `node:` import and no `Buffer`/`process`: the package's build
+ * script runs core's scripts/check-web-build.mjs on dist/web*.mjs.
+ */
+export function webLibrary(overrides: UserConfig = {}): UserConfig {
+  return library({
+    entry: ['src/web.ts'],
+    format: ['esm'],
+    platform: 'neutral',
+    target: 'es2022',
+    fixedExtension: true,
+    clean: ['dist/web.*', 'dist/web-*'],
+    outputOptions: { chunkFileNames: 'web-[name]-[hash].mjs' },
+    ...overrides,
+  });
+}
+
+/**
  * The binary (src/cli.ts → dist/cli.mjs), ESM only; the source's `#!/usr/bin/env node` line is kept.
  * It never cleans dist/ (the library config does), and a package with a binary should clean only its
  * library outputs so that processes being started from dist/cli.mjs never see it vanish mid-rebuild.

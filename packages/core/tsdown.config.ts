@@ -1,5 +1,5 @@
 import { defineConfig } from 'tsdown';
-import { library } from '../../tsdown.shared.ts';
+import { library, webLibrary } from '../../tsdown.shared.ts';
 
 // Three entries, built separately so that they share no chunk (a shared CommonJS runtime chunk would make
 // index.cjs export a bundler helper): the Node one (node:crypto, Node streams), `./noble` (the pure-JS
@@ -10,13 +10,5 @@ import { library } from '../../tsdown.shared.ts';
 export default defineConfig([
   library({ clean: ['dist/index.*'] }),
   library({ entry: ['src/noble.ts'], clean: ['dist/noble.*'], deps: { neverBundle: ['@strongroom/core'] } }),
-  library({
-    entry: ['src/web.ts'],
-    format: ['esm'],
-    platform: 'neutral',
-    target: 'es2022',
-    fixedExtension: true,
-    clean: ['dist/web.*', 'dist/web-*'],
-    outputOptions: { chunkFileNames: 'web-[name]-[hash].mjs' },
-  }),
+  webLibrary(),
 ]);

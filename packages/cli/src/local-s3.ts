@@ -40,7 +40,7 @@ export interface S3rverConstructor {
 const ENCRYPTION_METADATA = [
   'x-amz-key', 'x-amz-key-v2', 'x-amz-iv', 'x-amz-matdesc', 'x-amz-wrap-alg', 'x-amz-cek-alg', 'x-amz-tag-len', 'x-amz-unencrypted-content-length',
   'x-amz-c', 'x-amz-3', 'x-amz-m', 'x-amz-t', 'x-amz-w', 'x-amz-d', 'x-amz-i', 'x-amz-crypto-instr-file',
-  'x-strongroom-instruction-sha256', 'x-strongroom-upload', 'x-strongroom-sse-c-key', 'x-strongroom-sse-c-context',
+  'x-strongroom-instruction-sha256', 'x-strongroom-upload', 'x-strongroom-format', 'x-strongroom-sse-c-key', 'x-strongroom-sse-c-context',
 ].map((name) => `x-amz-meta-${name}`);
 
 /**

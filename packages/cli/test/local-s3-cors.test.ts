@@ -63,7 +63,7 @@ describe('local S3 with cors: [http://localhost:5173]', () => {
     const put = await send(`${withCors.endpoint}/b/obj`, 'PUT', { origin: PAGE, 'x-amz-meta-x-amz-key-v2': 'AAAA' }, 'hello');
     expect(put.status).toBe(200);
     expect(put.headers['access-control-allow-origin']).toBe(PAGE);
-    expect(String(put.headers['access-control-expose-headers']).split(', ')).toEqual(expect.arrayContaining(['etag', 'x-amz-meta-x-amz-key-v2', 'x-amz-version-id']));
+    expect(String(put.headers['access-control-expose-headers']).split(', ')).toEqual(expect.arrayContaining(['etag', 'x-amz-meta-x-amz-key-v2', 'x-amz-version-id', 'x-amz-meta-x-strongroom-format']));
     const get = await send(`${withCors.endpoint}/b/obj`, 'GET', { origin: PAGE });
     expect(get.status).toBe(200);
     expect(get.headers['x-amz-meta-x-amz-key-v2']).toBe('AAAA');

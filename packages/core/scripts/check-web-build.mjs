@@ -2,7 +2,8 @@
 // bare Node built-in), no `require`, and no reference to the `Buffer` or `process` globals. It reads
 // the code through a parser (ECMAScript syntax tree, https://tc39.es/ecma262/), so comments and
 // strings that merely mention these names do not count. Run after tsdown (npm run build); exits 1
-// and names each finding otherwise. The core test suite runs the same check (test/web-build.test.ts).
+// and names each finding otherwise. `node check-web-build.mjs <package dir>` checks another package's
+// web build (provider-kms and s3 run it on theirs). The core test suite runs the same check (test/web-build.test.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -45,7 +46,8 @@ export function checkWebBuild(root) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const findings = checkWebBuild(join(dirname(fileURLToPath(import.meta.url)), '..'));
+  const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..');
+  const findings = checkWebBuild(root);
   if (findings.length > 0) {
     console.error(`The web build must run without Node (no node: imports, no Buffer/process/require):\n  ${findings.join('\n  ')}`);
     process.exit(1);

@@ -5,9 +5,10 @@
  * the key ARN it resolved to (the `KeyId` of the GenerateDataKey/Encrypt response; AWS KMS API
  * Reference, GenerateDataKey "Response Elements").
  * The fingerprint is HMAC-SHA-256 keyed with the secret access key (RFC 2104): a caller that only
- * knows another principal's access key id cannot state that principal's identity.
+ * knows another principal's access key id cannot state that principal's identity. It is computed
+ * with Web Crypto (W3C Web Cryptography API, HMAC), which Node 20+ and every web runtime have, so
+ * the Node and web entries state the same identity for the same principal.
  */
-import { createHmac } from 'node:crypto';
 import { instanceIdentity, KEY_FINGERPRINT_LABEL } from '@strongroom/core';
 import type { KmsClientLike } from './client-supplier';
 
@@ -54,11 +55,19 @@ export async function kmsClientIdentity(client: KmsClientLike): Promise<string> 
     const [endpoint, credentials] = await Promise.all([endpointOf(config), config.credentials()]);
     const { accessKeyId, secretAccessKey, sessionToken } = credentials ?? {};
     if (endpoint !== undefined && typeof accessKeyId === 'string' && typeof secretAccessKey === 'string' && secretAccessKey !== '') {
-      const principal = createHmac('sha256', secretAccessKey)
-        .update(JSON.stringify([KEY_FINGERPRINT_LABEL, accessKeyId, sessionToken ?? null]))
-        .digest('hex');
+      const principal = await hmacSha256Hex(secretAccessKey, JSON.stringify([KEY_FINGERPRINT_LABEL, accessKeyId, sessionToken ?? null]));
       return JSON.stringify([endpoint, principal]);
     }
   }
   return instanceIdentity(client);
+}
+
+/** HMAC-SHA-256 of `data` under `key` (both UTF-8), as lowercase hex. */
+async function hmacSha256Hex(key: string, data: string): Promise<string> {
+  const utf8 = new TextEncoder();
+  const k = await globalThis.crypto.subtle.importKey('raw', utf8.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', k, utf8.encode(data)));
+  let hex = '';
+  for (const b of mac) hex += b.toString(16).padStart(2, '0');
+  return hex;
 }

@@ -20,7 +20,8 @@ import { isAbsolute } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { createKmsClientSupplier } from './client-supplier';
 import { checkConfigWriters, locateConfig } from './config-location';
-import { KmsKeyProvider, type KmsKeyProviderOptions } from './kms-key-provider';
+import type { KmsKeyProviderOptions } from './kms-key-provider';
+import { KmsKeyProvider } from './node-kms-key-provider';
 
 const MAX_CONFIG_BYTES = 1 << 20;
 

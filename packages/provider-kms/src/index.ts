@@ -4,7 +4,8 @@
  *
  * @module \@strongroom/provider-kms
  */
-export { KmsKeyProvider, kmsKeyProviders, KMS_PROVIDER_ID, type KmsKeyProviderOptions, type KmsDiscoveryFilter } from './kms-key-provider';
+export { KMS_PROVIDER_ID, type KmsKeyProviderOptions, type KmsDiscoveryFilter } from './kms-key-provider';
+export { KmsKeyProvider, kmsKeyProviders } from './node-kms-key-provider';
 export { createKmsClientSupplier, cacheClients, limitRegions, excludeRegions, type KmsClientLike, type KmsClientSupplier } from './client-supplier';
 export { isMultiRegionKey, mrkMatch, parseKmsArn, type KmsArn } from './arn';
 export { isRetryable, type RetryOptions } from './retry';

@@ -55,7 +55,7 @@ export interface KmsKeyProviderOptions {
   readonly grantTokens?: readonly string[];
   /** Region → client. Default: one cached `KMSClient` per Region from the default credential chain. */
   readonly clientProvider?: KmsClientSupplier;
-  /** Region for key ids that are not ARNs (bare ids, alias names). Default: AWS_REGION / AWS_DEFAULT_REGION. */
+  /** Region for key ids that are not ARNs (bare ids, alias names). Default on Node: AWS_REGION / AWS_DEFAULT_REGION; none on the web entry. */
   readonly region?: string;
   readonly retry?: RetryOptions;
 }
@@ -70,13 +70,12 @@ function checkKeyId(id: unknown, name: string): string {
 }
 
 /**
- * Create a KMS key provider.
- * @example
- * const provider = KmsKeyProvider({ generatorKeyId: 'arn:aws:kms:us-east-1:111122223333:key/…' });
- * const client = createClient({ keyProvider: provider });
+ * The KMS key provider of both entries; `environmentRegion` is the Region for key ids that are not
+ * ARNs when `options.region` is unset (the Node entry reads AWS_REGION / AWS_DEFAULT_REGION; a web
+ * runtime has no environment).
  * @throws StrongroomError INVALID_ARGUMENT for an inconsistent configuration.
  */
-export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
+export function kmsKeyProvider(options: KmsKeyProviderOptions, environmentRegion: string | undefined): KeyProvider {
   const generatorKeyId = options.generatorKeyId === undefined ? undefined : checkKeyId(options.generatorKeyId, 'generatorKeyId');
   const keyIds = (options.keyIds ?? []).map((k, i) => checkKeyId(k, `keyIds[${i}]`));
   const discovery = options.discovery;
@@ -90,7 +89,7 @@ export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
     throw invalid('KmsKeyProvider needs a generatorKeyId, keyIds or a discovery filter');
   }
   const grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
-  const defaultRegion = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const defaultRegion = options.region ?? environmentRegion;
   let supplier = options.clientProvider;
   /** The client for a key's Region; undefined when the client provider declines that Region. */
   const clientFor = (keyId: string): KmsClientLike | undefined => {
@@ -257,18 +256,4 @@ export function KmsKeyProvider(options: KmsKeyProviderOptions): KeyProvider {
       return out.Plaintext;
     },
   };
-}
-
-/**
- * One provider per configured key, for `createClient({ keyProviders })`.
- * @deprecated `KmsKeyProvider({ generatorKeyId, keyIds })` now emits the generator's EDK plus one
- * Encrypt per additional key id by itself (core's `additionalEncryptedDataKeys`); this helper is
- * kept for existing callers and produces the same EDKs.
- */
-export function kmsKeyProviders(options: KmsKeyProviderOptions & { generatorKeyId: string }): KeyProvider[] {
-  const { keyIds = [], ...rest } = options;
-  return [
-    KmsKeyProvider({ ...rest, keyIds: [] }),
-    ...keyIds.map((k) => KmsKeyProvider({ ...rest, generatorKeyId: undefined, keyIds: [k] })),
-  ];
 }

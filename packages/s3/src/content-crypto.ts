@@ -1,32 +1,25 @@
 /**
- * Content encryption of S3EC objects with node:crypto (OpenSSL AES-NI; the hot path).
- * spec: s3-encryption/encryption.md (ALG_AES_256_GCM_IV12_TAG16_NO_KDF, ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY),
- * s3-encryption/key-derivation.md (HKDF-SHA512, DERIVEKEY / COMMITKEY), decryption.md (commitment check).
- *
- * V2: AES-256-GCM under the data key, random 12-byte IV, no AAD, tag appended.
- * V3: HKDF-SHA512(ikm = data key, salt = 28-byte message id): DEK (32 bytes, info 0x0073‖"DERIVEKEY")
- * and commitment (28 bytes, info 0x0073‖"COMMITKEY"); content AES-256-GCM under the DEK with the fixed
- * IV 12 × 0x01 and AAD 0x0073, tag appended.
+ * Content encryption of S3EC objects with node:crypto (OpenSSL AES-NI; the hot path), over the
+ * parameters of ./content-params.ts.
+ * spec: s3-encryption/encryption.md, s3-encryption/key-derivation.md (HKDF-SHA512, DERIVEKEY /
+ * COMMITKEY), decryption.md (commitment check).
  */
 import { createCipheriv, createDecipheriv, hkdfSync, timingSafeEqual, type CipherGCM, type DecipherGCM } from 'node:crypto';
 import { StrongroomError } from '@strongroom/core';
+import { COMMITMENT_LENGTH, DATA_KEY_LENGTH, INFO_COMMIT, INFO_DERIVE, TAG_LENGTH, type ContentParams } from './content-params';
 
-export const TAG_LENGTH = 16;
-export const DATA_KEY_LENGTH = 32;
-export const MESSAGE_ID_LENGTH = 28;
-export const COMMITMENT_LENGTH = 28;
-/** spec: encryption.md — GCM limit of 2^36 − 32 bytes of plaintext per (key, IV). */
-export const MAX_GCM_PLAINTEXT = 2 ** 36 - 32;
-
-/** Suite id 0x0073 as the 2-byte AAD / HKDF info prefix. */
-const SUITE_ID_BYTES = Buffer.from([0x00, 0x73]);
-const V3_IV = Buffer.alloc(12, 0x01);
-const INFO_DERIVE = Buffer.concat([SUITE_ID_BYTES, Buffer.from('DERIVEKEY', 'ascii')]);
-const INFO_COMMIT = Buffer.concat([SUITE_ID_BYTES, Buffer.from('COMMITKEY', 'ascii')]);
-
-/** The fixed V3 content IV and AAD (exported for tests and ranged GETs). */
-export const V3_CONTENT_IV: Uint8Array = V3_IV;
-export const V3_CONTENT_AAD: Uint8Array = SUITE_ID_BYTES;
+export {
+  TAG_LENGTH,
+  DATA_KEY_LENGTH,
+  MESSAGE_ID_LENGTH,
+  COMMITMENT_LENGTH,
+  MAX_GCM_PLAINTEXT,
+  V3_CONTENT_IV,
+  V3_CONTENT_AAD,
+  v2ContentParams,
+  v3ContentParams,
+  type ContentParams,
+} from './content-params';
 
 /** Derive the V3 commitment (28 bytes) from the data key and message id. */
 export function deriveCommitment(dataKey: Uint8Array, messageId: Uint8Array): Buffer {
@@ -49,21 +42,6 @@ export function verifyCommitmentAndDerive(dataKey: Uint8Array, messageId: Uint8A
   expected.fill(0);
   if (!ok) throw new StrongroomError('AUTHENTICATION_FAILED', 'S3EC key commitment does not match the data key');
   return deriveContentKey(dataKey, messageId);
-}
-
-/** How to encrypt/decrypt the content: key, IV and AAD for AES-256-GCM. */
-export interface ContentParams {
-  readonly key: Uint8Array;
-  readonly iv: Uint8Array;
-  readonly aad: Uint8Array | undefined;
-}
-
-export function v2ContentParams(dataKey: Uint8Array, iv: Uint8Array): ContentParams {
-  return { key: dataKey, iv, aad: undefined };
-}
-
-export function v3ContentParams(derivedKey: Uint8Array): ContentParams {
-  return { key: derivedKey, iv: V3_IV, aad: SUITE_ID_BYTES };
 }
 
 export function createContentCipher(p: ContentParams): CipherGCM {

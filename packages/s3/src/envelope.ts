@@ -10,6 +10,7 @@
 import { malformed } from '@strongroom/core';
 import * as K from './metadata-keys';
 import type { WrapAlgorithm } from './metadata-keys';
+import { toBase64 } from './bytes';
 import { checkStringMap, decodeBase64, parseDecimal, parseStringMap, stringifyStringMap } from './strict';
 
 /** S3 Encryption Client object format version. */
@@ -215,7 +216,7 @@ export interface SerializedEnvelope {
   readonly instruction: Record<string, string> | undefined;
 }
 
-const b64 = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
+const b64 = (u: Uint8Array): string => toBase64(u);
 
 /** Serialize a V2 or V3 envelope for writing, in object metadata or split with an instruction file. */
 export function serializeEnvelope(env: Envelope, location: 'metadata' | 'instruction-file'): SerializedEnvelope {

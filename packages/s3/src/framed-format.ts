@@ -10,7 +10,7 @@
  * `strongroom:binding = bucket,key`, so a reader knows to reproduce them from its own request, and
  * an attacker cannot strip the binding without failing the header tag.
  */
-import { createClient, StrongroomError, type EncryptionContext, type StrongroomClient } from '@strongroom/core';
+import { FINAL_FRAME_OVERHEAD, REGULAR_FRAME_OVERHEAD, StrongroomError, type EncryptionContext } from '@strongroom/core';
 import type { ResolvedConfig } from './options';
 
 /** Object metadata (without `x-amz-meta-`) marking a framed object; its value is {@link FRAMED_FORMAT_VALUE}. */
@@ -34,23 +34,6 @@ export function isFramedObject(metadata: Record<string, string> | undefined): bo
   if (v === undefined) return false;
   if (v !== FRAMED_FORMAT_VALUE) throw new StrongroomError('MALFORMED', `${FRAMED_FORMAT_METADATA}: unknown format "${v.slice(0, 32)}"`);
   return true;
-}
-
-const clients = new WeakMap<ResolvedConfig, StrongroomClient>();
-
-/** The core client that seals and opens this configuration's framed objects (suite 0x0478). */
-export function framedClient(cfg: ResolvedConfig): StrongroomClient {
-  let client = clients.get(cfg);
-  if (!client) {
-    client = createClient({
-      keyProviders: cfg.providers,
-      suite: 0x0478,
-      frameLength: cfg.frameLength,
-      commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT',
-    });
-    clients.set(cfg, client);
-  }
-  return client;
 }
 
 function location(bucket: string | undefined, key: string | undefined): { bucket: string; key: string } {
@@ -141,4 +124,20 @@ export function explainBindingFailure(error: unknown, bucket: string | undefined
       'or altered, or its key is not one of this client\'s providers. Objects are bound to where they were written: re-encrypt with copyObject() to move one.',
     { cause: error },
   );
+}
+
+/** The object metadata of a framed object (the caller's plus the format marker). */
+export function framedMetadata(user: Record<string, string> | undefined): Record<string, string> {
+  return { ...(user ?? {}), [FRAMED_FORMAT_METADATA]: FRAMED_FORMAT_VALUE };
+}
+
+/** Frames of a message of `plaintextLength` bytes: at least one (the final frame may be empty). */
+export function frameCount(plaintextLength: number, frameLength: number): number {
+  return Math.max(1, Math.ceil(plaintextLength / frameLength));
+}
+
+/** The total length of a framed message. */
+export function framedLength(headerLength: number, frameLength: number, plaintextLength: number): number {
+  const frames = frameCount(plaintextLength, frameLength);
+  return headerLength + (frames - 1) * REGULAR_FRAME_OVERHEAD + FINAL_FRAME_OVERHEAD + plaintextLength;
 }

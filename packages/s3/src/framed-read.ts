@@ -26,7 +26,8 @@ import {
   type FrameRunReader,
 } from '@strongroom/core';
 import { collect, destroyBody, iterateBody, readableOf } from './body';
-import { BINDING_CONTEXT_KEY, checkReadContext, explainBindingFailure, framedClient, isFramedObject, readContext } from './framed-format';
+import { BINDING_CONTEXT_KEY, checkReadContext, explainBindingFailure, isFramedObject, readContext } from './framed-format';
+import { framedClient } from './framed-client';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
 import { isSuffixRange, notSatisfiable, parseContentRange, parseRange } from './ranged-get';
 

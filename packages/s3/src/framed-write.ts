@@ -9,13 +9,11 @@
 import { PutObjectCommand, type PutObjectCommandInput, type PutObjectCommandOutput } from '@aws-sdk/client-s3';
 import { FINAL_FRAME_OVERHEAD, REGULAR_FRAME_OVERHEAD, StrongroomError, type EncryptionContext, type FramedSealer } from '@strongroom/core';
 import { collect, destroyBody, inMemoryBytes, iterateBody, readableOf } from './body';
-import { FRAMED_FORMAT_METADATA, FRAMED_FORMAT_VALUE, framedClient, writeContext } from './framed-format';
-import type { EncryptedSendOptions, ResolvedConfig } from './options';
+import { frameCount, framedLength, framedMetadata, writeContext } from './framed-format';
 
-/** The object metadata of a framed object (the caller's plus the format marker). */
-export function framedMetadata(user: Record<string, string> | undefined): Record<string, string> {
-  return { ...(user ?? {}), [FRAMED_FORMAT_METADATA]: FRAMED_FORMAT_VALUE };
-}
+export { framedMetadata };
+import { framedClient } from './framed-client';
+import type { EncryptedSendOptions, ResolvedConfig } from './options';
 
 /** A sealer for a new framed object at bucket/key (the binding and the caller's context applied). */
 export async function newFramedSealer(
@@ -28,17 +26,6 @@ export async function newFramedSealer(
 ): Promise<FramedSealer> {
   const ctx = writeContext(cfg, bucket, key, encryptionContext);
   return framedClient(cfg).createFramedSealer({ ...ctx, abortSignal, plaintextLength });
-}
-
-/** Frames of a message of `plaintextLength` bytes: at least one (the final frame may be empty). */
-export function frameCount(plaintextLength: number, frameLength: number): number {
-  return Math.max(1, Math.ceil(plaintextLength / frameLength));
-}
-
-/** The total length of a framed message. */
-export function framedLength(headerLength: number, frameLength: number, plaintextLength: number): number {
-  const frames = frameCount(plaintextLength, frameLength);
-  return headerLength + (frames - 1) * REGULAR_FRAME_OVERHEAD + FINAL_FRAME_OVERHEAD + plaintextLength;
 }
 
 /** Header, then every frame, sealed as the plaintext arrives; exactly `total` plaintext bytes. */

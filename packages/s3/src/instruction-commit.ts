@@ -21,8 +21,8 @@ import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import * as K from './metadata-keys';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
 
-/** Object metadata (without `x-amz-meta-`) naming the SHA-256 of its instruction file. */
-export const INSTRUCTION_DIGEST_METADATA = 'x-strongroom-instruction-sha256';
+export { INSTRUCTION_DIGEST_METADATA } from './metadata-checks';
+import { INSTRUCTION_DIGEST_METADATA } from './metadata-checks';
 
 const sendOpts = (o: EncryptedSendOptions) => (o.abortSignal ? { abortSignal: o.abortSignal } : {});
 

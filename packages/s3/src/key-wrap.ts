@@ -11,7 +11,6 @@
  * The bound string is `AES/GCM/NoPadding` for V2 and `115` for V3; binding it is what stops the
  * 2020 in-band downgrade attacks (CVE-2020-8912).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   StrongroomError,
   SUITES,
@@ -23,8 +22,8 @@ import {
 import * as K from './metadata-keys';
 import type { WrapAlgorithm } from './metadata-keys';
 import type { Envelope } from './envelope';
-import { DATA_KEY_LENGTH } from './content-crypto';
-import { unwrapV1RawKey } from './legacy-v1';
+import { constantTimeEqual, concatBytes, randomBytes, utf8 } from './bytes';
+import { DATA_KEY_LENGTH } from './content-params';
 
 /** KMS provider id shared by `KmsKeyProvider` and custom-key-store providers. */
 export const KMS_PROVIDER_ID = 'aws-kms';
@@ -58,10 +57,6 @@ export function wrapAlgorithmOf(provider: KeyProvider): WrapAlgorithm {
   );
 }
 
-function utf8(s: string): Uint8Array {
-  return Buffer.from(s, 'utf8');
-}
-
 /** The context sent to KMS: caller context plus the reserved cek-alg binding. */
 export function kmsContext(callerContext: EncryptionContext, cekAlg: string): Record<string, string> {
   if (Object.hasOwn(callerContext, K.RESERVED_CEK_ALG_CONTEXT_KEY)) {
@@ -74,23 +69,23 @@ export function kmsContext(callerContext: EncryptionContext, cekAlg: string): Re
 }
 
 /** RSA-OAEP-SHA1 pseudo data key: `[len] ‖ key ‖ UTF-8(cekAlg)`. */
-function pseudoDataKey(dataKey: Uint8Array, cekAlg: string): Buffer {
-  return Buffer.concat([Buffer.of(dataKey.length), dataKey, utf8(cekAlg)]);
+function pseudoDataKey(dataKey: Uint8Array, cekAlg: string): Uint8Array {
+  return concatBytes([Uint8Array.of(dataKey.length), dataKey, utf8(cekAlg)]);
 }
 
-function parsePseudoDataKey(pseudo: Uint8Array, cekAlg: string): Buffer {
+function parsePseudoDataKey(pseudo: Uint8Array, cekAlg: string): Uint8Array {
   const suffix = utf8(cekAlg);
   const expectedLength = 1 + DATA_KEY_LENGTH + suffix.length;
-  const buf = Buffer.from(pseudo.buffer, pseudo.byteOffset, pseudo.byteLength);
+  const buf = pseudo;
   const ok =
     buf.length === expectedLength &&
     buf[0] === DATA_KEY_LENGTH &&
-    timingSafeEqual(buf.subarray(1 + DATA_KEY_LENGTH), suffix);
+    constantTimeEqual(buf.subarray(1 + DATA_KEY_LENGTH), suffix);
   if (!ok) {
     buf.fill(0);
     throw new StrongroomError('AUTHENTICATION_FAILED', 'RSA-OAEP-SHA1 wrapped key does not bind the content algorithm');
   }
-  const key = Buffer.from(buf.subarray(1, 1 + DATA_KEY_LENGTH));
+  const key = new Uint8Array(buf.subarray(1, 1 + DATA_KEY_LENGTH)); // a copy (Buffer#slice is a view)
   buf.fill(0);
   return key;
 }
@@ -108,7 +103,7 @@ export interface WrappedDataKey {
 /** A fresh data key and its wrapped copy. */
 export interface GeneratedEnvelopeKey extends WrappedDataKey {
   /** Plaintext data key (32 bytes). The caller wipes it. */
-  readonly dataKey: Buffer;
+  readonly dataKey: Uint8Array;
 }
 
 /**
@@ -126,7 +121,7 @@ export async function generateEnvelopeKey(
   if (wrapAlgorithm === 'kms+context') {
     const context = kmsContext(encryptionContext, cekAlg);
     const generated = await provider.generateDataKey({ suite: suiteFor(version), encryptionContext: context, abortSignal });
-    const dataKey = Buffer.from(generated.plaintextKey);
+    const dataKey = new Uint8Array(generated.plaintextKey); // a copy (Buffer#slice would be a view)
     generated.plaintextKey.fill(0);
     if (dataKey.length !== DATA_KEY_LENGTH) throw new StrongroomError('PROVIDER_ERROR', 'KMS returned a data key of the wrong length');
     return {
@@ -199,6 +194,8 @@ export interface UnwrapOptions {
    */
   readonly kmsKeyIds: readonly string[];
   readonly abortSignal: AbortSignal | undefined;
+  /** V1 raw-key unwraps (AES/ECB, RSA PKCS#1 v1.5: ./legacy-v1.ts, Node entry only); without it they are UNSUPPORTED. */
+  readonly unwrapV1?: (providers: readonly KeyProvider[], env: Envelope) => Uint8Array | Promise<Uint8Array>;
 }
 
 function sameMap(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
@@ -213,7 +210,7 @@ function sameMap(a: Readonly<Record<string, string>>, b: Readonly<Record<string,
  *   ENCRYPTION_CONTEXT when the stored KMS context does not match the caller's,
  *   UNSUPPORTED for legacy wraps without the legacy flag or without an implementation.
  */
-export async function unwrapEnvelopeKey(providers: readonly KeyProvider[], env: Envelope, opts: UnwrapOptions): Promise<Buffer> {
+export async function unwrapEnvelopeKey(providers: readonly KeyProvider[], env: Envelope, opts: UnwrapOptions): Promise<Uint8Array> {
   const alg = env.wrapAlgorithm;
   if (!K.CURRENT_WRAP_ALGORITHMS.has(alg)) {
     if (!opts.legacyWrapping) {
@@ -223,7 +220,10 @@ export async function unwrapEnvelopeKey(providers: readonly KeyProvider[], env: 
       );
     }
     // V1 raw-key wraps (AES/ECB, RSA PKCS#1 v1.5): only providers holding the key bytes (./legacy-v1.ts).
-    if (env.version === 1 && (alg === 'AES' || alg === 'RSA')) return unwrapV1RawKey(providers, env);
+    if (env.version === 1 && (alg === 'AES' || alg === 'RSA')) {
+      if (!opts.unwrapV1) throw new StrongroomError('UNSUPPORTED', `legacy V1 ${alg} wraps are read by the Node entry of @strongroom/s3 only`);
+      return opts.unwrapV1(providers, env);
+    }
     if (alg !== 'kms') {
       throw new StrongroomError('UNSUPPORTED', `legacy wrapping algorithm ${JSON.stringify(alg)} needs raw key material and is not supported`);
     }
@@ -300,12 +300,12 @@ export async function unwrapEnvelopeKey(providers: readonly KeyProvider[], env: 
   );
 }
 
-function checkedKey(key: Uint8Array): Buffer {
+function checkedKey(key: Uint8Array): Uint8Array {
   if (key.length !== DATA_KEY_LENGTH) {
     key.fill(0);
     throw new StrongroomError('AUTHENTICATION_FAILED', 'unwrapped data key has the wrong length');
   }
-  const out = Buffer.from(key);
+  const out = new Uint8Array(key); // a copy: the provider's array is wiped next (Buffer#slice would be a view)
   key.fill(0);
   return out;
 }

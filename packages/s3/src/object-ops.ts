@@ -36,8 +36,8 @@ import {
 import { existingObjectMaterials, newObjectMaterials, type ContentMaterials } from './materials';
 import * as K from './metadata-keys';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
-import { UPLOAD_METADATA } from './upload-marker';
-import { FRAMED_FORMAT_METADATA, isFramedObject } from './framed-format';
+import { isFramedObject } from './framed-format';
+import { checkNoPlaintextChecksums, checkUserMetadata } from './metadata-checks';
 import { getFramedObject, getFramedRange, headFramed, isFramedResponse, probeObject } from './framed-read';
 import { putFramed } from './framed-write';
 import { ciphertextRangeFor, decryptRange, isSuffixRange, notSatisfiable, parseContentRange, parseRange } from './ranged-get';
@@ -53,29 +53,7 @@ import {
 
 const sendOpts = (o: EncryptedSendOptions) => (o.abortSignal ? { abortSignal: o.abortSignal } : {});
 
-/** Metadata keys this client writes itself (envelope mapkeys and markers). */
-export function isReservedMetadata(key: string): boolean {
-  const k = key.toLowerCase();
-  return K.ALL_ENVELOPE_KEYS.has(k) || k === K.INSTRUCTION_FILE_MARKER || k === INSTRUCTION_DIGEST_METADATA || k === UPLOAD_METADATA || k === FRAMED_FORMAT_METADATA;
-}
-
-/** Reject caller metadata that would collide with envelope mapkeys. */
-export function checkUserMetadata(metadata: Record<string, string> | undefined): void {
-  for (const k of Object.keys(metadata ?? {})) {
-    if (isReservedMetadata(k)) {
-      throw new StrongroomError('INVALID_ARGUMENT', `Metadata: ${k} is reserved for the S3 Encryption Client envelope`);
-    }
-  }
-}
-
-/** Plaintext checksums would not match the ciphertext S3 receives. */
-export function checkNoPlaintextChecksums(input: object): void {
-  for (const k of ['ContentMD5', 'ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumCRC64NVME', 'ChecksumSHA1', 'ChecksumSHA256']) {
-    if ((input as Record<string, unknown>)[k] !== undefined) {
-      throw new StrongroomError('INVALID_ARGUMENT', `${k}: checksums of the plaintext cannot be sent; use ChecksumAlgorithm to checksum the ciphertext`);
-    }
-  }
-}
+export { checkNoPlaintextChecksums, checkUserMetadata, isReservedMetadata } from './metadata-checks';
 
 async function* encryptStream(source: AsyncIterable<Uint8Array>, cipher: CipherGCM, expected: number): AsyncGenerator<Buffer> {
   let n = 0;

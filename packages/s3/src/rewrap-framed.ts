@@ -18,7 +18,8 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { framedHeaderNeed, malformed, parseHeader, StrongroomError, type KeyProvider } from '@strongroom/core';
 import { collect, iterateBody } from './body';
-import { explainBindingFailure, framedClient, readContext } from './framed-format';
+import { explainBindingFailure, readContext } from './framed-format';
+import { framedClient } from './framed-client';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
 import { etagOf, keptHeaders, multipartSelfCopy, type CopySource, type SelfCopyOptions } from './rewrap-copy';
 

@@ -4,6 +4,7 @@
  * value, which may be attacker-controlled and large.
  */
 import { malformed } from '@strongroom/core';
+import { concatBytes, fromBase64, toBase64 } from './bytes';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -13,13 +14,13 @@ export function decodeBase64(value: string, name: string, min: number, max: numb
   if (value.length > Math.ceil(max / 3) * 4 || value.length % 4 !== 0 || !BASE64.test(value)) {
     throw malformed(`${name}: not canonical base64 of at most ${max} bytes`);
   }
-  const bytes = Buffer.from(value, 'base64');
+  const bytes = fromBase64(value);
   if (bytes.length < min || bytes.length > max) {
     throw malformed(`${name}: expected ${min === max ? min : `${min}..${max}`} bytes, got ${bytes.length}`);
   }
   // Round-trip check rejects non-canonical trailing bits.
-  if (bytes.toString('base64') !== value) throw malformed(`${name}: not canonical base64`);
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (toBase64(bytes) !== value) throw malformed(`${name}: not canonical base64`);
+  return bytes;
 }
 
 /** Maximum size of a JSON map value (materials description / encryption context). */
@@ -87,21 +88,25 @@ const ENCODED_WORD = /^=\?([A-Za-z0-9_-]{1,40})\?([BbQq])\?([^?\s]*)\?=$/;
 export function decodeRfc2047(value: string, name: string): string {
   const words = value.trim().split(/\s+/);
   if (!words.every((w) => ENCODED_WORD.test(w))) return value;
-  const bytes: Buffer[] = [];
+  const bytes: Uint8Array[] = [];
   for (const w of words) {
     const [, charset, enc, text] = ENCODED_WORD.exec(w)!;
     if (!/^(utf-8|us-ascii)$/i.test(charset!)) throw malformed(`${name}: unsupported RFC 2047 charset`);
     if (enc!.toUpperCase() === 'B') {
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text!)) throw malformed(`${name}: bad RFC 2047 base64`);
-      bytes.push(Buffer.from(text!, 'base64'));
+      try {
+        bytes.push(fromBase64(text!.replace(/=+$/, '').padEnd(Math.ceil(text!.replace(/=+$/, '').length / 4) * 4, '=')));
+      } catch {
+        throw malformed(`${name}: bad RFC 2047 base64`);
+      }
     } else {
       if (/=(?![0-9A-Fa-f]{2})/.test(text!)) throw malformed(`${name}: bad RFC 2047 quoted-printable`);
       const q = text!.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
-      bytes.push(Buffer.from(q, 'latin1'));
+      bytes.push(Uint8Array.from(q, (c) => c.charCodeAt(0) & 0xff));
     }
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(bytes));
+    return new TextDecoder('utf-8', { fatal: true }).decode(concatBytes(bytes));
   } catch {
     throw malformed(`${name}: RFC 2047 value is not UTF-8`);
   }

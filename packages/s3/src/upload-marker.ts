@@ -19,27 +19,21 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { StrongroomError } from '@strongroom/core';
+import { markerBody, markerKeyFromDigest, UPLOAD_MARKER_INFIX, UPLOAD_METADATA } from './upload-marker-name';
 
-/** Metadata (without `x-amz-meta-`) on every multipart upload this client starts. */
-export const UPLOAD_METADATA = 'x-strongroom-upload';
-/** Marker objects are named `<key>` + this + id. */
-export const UPLOAD_MARKER_INFIX = '.strongroom-upload.';
+export { UPLOAD_METADATA, UPLOAD_MARKER_INFIX, uploadMetadata } from './upload-marker-name';
 
 const statusOf = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 
 /** The key of the marker object that records a multipart upload this client started. */
 export function uploadMarkerKey(key: string | undefined, uploadId: string): string {
-  return `${key}${UPLOAD_MARKER_INFIX}${createHash('sha256').update(uploadId).digest('hex').slice(0, 16)}`;
-}
-
-export function uploadMetadata(): Record<string, string> {
-  return { [UPLOAD_METADATA]: '1' };
+  return markerKeyFromDigest(key, createHash('sha256').update(uploadId).digest('hex'));
 }
 
 /** Written right after CreateMultipartUpload. */
 export async function putUploadMarker(client: S3Client, bucket: string | undefined, key: string | undefined, uploadId: string, abortSignal?: AbortSignal): Promise<void> {
   await client.send(
-    new PutObjectCommand({ Bucket: bucket, Key: uploadMarkerKey(key, uploadId), Body: JSON.stringify({ v: 1, key, uploadId, started: new Date().toISOString() }), ContentType: 'application/json' }),
+    new PutObjectCommand({ Bucket: bucket, Key: uploadMarkerKey(key, uploadId), Body: markerBody(key, uploadId), ContentType: 'application/json' }),
     abortSignal ? { abortSignal } : {},
   );
 }
