@@ -3,12 +3,12 @@
  * through a synchronous step (GCM `update`, or a frame reader) straight into the Readable the caller
  * gets — no Transform in between (its writable half queues, calls back and ticks once per chunk), no
  * async generators (two promises per chunk). Backpressure is Node's: the response is paused while the
- * output holds `highWaterMark` bytes and resumed when the consumer reads.
+ * pump holds `QUEUE_LIMIT` bytes the consumer has not taken, and resumed as it takes them.
  * Node stream contract: https://nodejs.org/api/stream.html#implementing-a-readable-stream
  * (`_read`, `push`, `_destroy`) and https://nodejs.org/api/stream.html#streamfinishedstream-options-callback.
  *
- * The output pushes pieces outside `read()` calls and only while its buffer is below the high-water
- * mark, so a consumer's `read()` gets the pieces as they are rather than a concatenation (a copy).
+ * The output pushes pieces outside `read()` calls and holds one at a time (a high-water mark of one
+ * byte), so a consumer's `read()` gets each piece as it is rather than a concatenation (a copy).
  */
 import { finished, Readable } from 'node:stream';
 import { StrongroomError } from '@strongroom/core';
@@ -26,6 +26,12 @@ export interface PumpSteps {
   cleanup?(): void;
 }
 
+/**
+ * Plaintext decrypted ahead of the consumer before the response is paused: a few socket reads, so
+ * the response is not paused and resumed (a tick each way) for every chunk.
+ */
+const QUEUE_LIMIT = 128 * 1024;
+
 const asBuffer = (p: Uint8Array): Buffer => (Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength));
 
 /** A Readable of a body from `iterateBody` (a Node stream already, or an async iterable of bytes). */
@@ -37,8 +43,9 @@ export function asNodeReadable(body: AsyncIterable<Uint8Array>): Readable {
  * The plaintext of `source` through `steps`, as the SDK-shaped Readable GetObject returns.
  * `first` is ciphertext already read from `source` (e.g. past a header), fed before anything else.
  */
-export function pumpReadable(source: Readable, steps: PumpSteps, first?: Buffer, highWaterMark = 16 * 1024): SdkReadable {
+export function pumpReadable(source: Readable, steps: PumpSteps, first?: Buffer, highWaterMark = 1): SdkReadable {
   const queue: Buffer[] = [];
+  let queued = 0;
   let wanting = false;
   let ended = false;
   let done = false;
@@ -46,11 +53,16 @@ export function pumpReadable(source: Readable, steps: PumpSteps, first?: Buffer,
     if (done) return;
     done = true;
     queue.length = 0;
+    queued = 0;
     if (failed) steps.abort?.();
     steps.cleanup?.();
   };
   const flush = () => {
-    while (wanting && queue.length > 0) wanting = out.push(queue.shift());
+    while (wanting && queue.length > 0) {
+      const piece = queue.shift()!;
+      queued -= piece.length;
+      wanting = out.push(piece);
+    }
     if (ended && queue.length === 0 && !done) {
       finish(false);
       out.push(null);
@@ -60,10 +72,14 @@ export function pumpReadable(source: Readable, steps: PumpSteps, first?: Buffer,
   const serve = () => {
     scheduled = false;
     flush();
-    if (wanting && !ended && !done) source.resume();
+    if (queued < QUEUE_LIMIT && !ended && !done) source.resume();
   };
   const take = (pieces: readonly Uint8Array[]) => {
-    for (const p of pieces) if (p.length > 0) queue.push(asBuffer(p));
+    for (const p of pieces) {
+      if (p.length === 0) continue;
+      queue.push(asBuffer(p));
+      queued += p.length;
+    }
   };
   const out = new Readable({
     highWaterMark,
@@ -95,7 +111,7 @@ export function pumpReadable(source: Readable, steps: PumpSteps, first?: Buffer,
       return;
     }
     flush();
-    if (!wanting) source.pause();
+    if (queued >= QUEUE_LIMIT) source.pause();
   });
   const onEnd = () => {
     if (done || ended) return;

@@ -282,7 +282,7 @@ function releaseInOrder(
     }
   };
   const out = new Readable({
-    highWaterMark: 16 * 1024,
+    highWaterMark: 1, // one piece buffered at a time: read() hands it over as it is, never joined to the next
     read() {
       if (launched === 0) launch();
       wanting = true;
