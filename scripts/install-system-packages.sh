@@ -8,8 +8,9 @@
 #   iproute2          `ip netns` / veth / bridge for the cross-host cluster test (test/netns)
 #   radosgw ceph-mon ceph-osd   Ceph RADOS Gateway, a real S3 implementation for the s3 suites and
 #                     `strongroom dev --s3 rgw` (one monitor, one in-memory OSD; packages/testing startRgw)
+#   util-linux        taskset, which pins bench/s3's server and client to different CPUs (BENCH_S3_PIN=1)
 set -euo pipefail
-PACKAGES=(softhsm2 ruby ruby-aws-sdk-s3 ruby-aws-sdk-kms awscli chromium openssl iproute2 radosgw ceph-mon ceph-osd)
+PACKAGES=(softhsm2 ruby ruby-aws-sdk-s3 ruby-aws-sdk-kms awscli chromium openssl iproute2 radosgw ceph-mon ceph-osd util-linux)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -15,7 +15,7 @@ import { createContentDecipher, TAG_LENGTH, type ContentParams } from './content
 import { destroyBody } from './body';
 import { legacyDecryptFailed } from './legacy-v1';
 import { createDecipheriv, type Decipher, type DecipherGCM } from 'node:crypto';
-import { Transform } from 'node:stream';
+import type { PumpSteps } from './body-pump';
 
 function authFailed(cause?: unknown): StrongroomError {
   return new StrongroomError('AUTHENTICATION_FAILED', 'S3EC object failed authentication (GCM tag mismatch)', cause ? { cause } : {});
@@ -109,54 +109,22 @@ function gcmDecryptor(d: DecipherGCM, ciphertextLength: number | undefined) {
 }
 
 /**
- * Decrypt a GCM body as a stream, holding back the trailing tag. Yields plaintext chunks as they
- * decrypt; throws AUTHENTICATION_FAILED at the end if the tag does not verify.
+ * Delayed-authentication decrypt as pump steps (./body-pump.ts): each response chunk is decrypted
+ * with one `update` as it arrives, and the stream errors at its end when the tag does not verify.
  */
-export async function* decryptGcmStream(source: AsyncIterable<Uint8Array>, d: DecipherGCM): AsyncGenerator<Buffer> {
-  const dec = gcmTailDecryptor(d);
-  const out: Buffer[] = [];
-  let finished = false;
-  try {
-    for await (const raw of source) {
-      dec.feed(raw, out);
-      for (const o of out) yield o;
-      out.length = 0;
-    }
-    dec.finish();
-    finished = true;
-  } finally {
-    if (!finished) destroyBody(source);
-  }
-}
-
-/**
- * Delayed-authentication decrypt as a Transform: plaintext is pushed as each chunk arrives (no
- * async-generator hop per chunk), and the stream errors in flush when the tag does not verify.
- */
-export function createGcmDecryptTransform(d: DecipherGCM, ciphertextLength?: number): Transform {
+export function gcmDecryptSteps(d: DecipherGCM, ciphertextLength?: number): PumpSteps {
   const dec = gcmDecryptor(d, ciphertextLength);
-  const out: Buffer[] = [];
-  return new Transform({
-    highWaterMark: 64 * 1024,
-    transform(chunk: Buffer, _enc, callback) {
-      try {
-        dec.feed(chunk, out);
-        for (const o of out) this.push(o);
-        out.length = 0;
-        callback();
-      } catch (error) {
-        callback(error as Error);
-      }
+  return {
+    write(chunk) {
+      const out: Buffer[] = [];
+      dec.feed(chunk, out);
+      return out;
     },
-    flush(callback) {
-      try {
-        dec.finish();
-        callback();
-      } catch (error) {
-        callback(error as Error);
-      }
+    end() {
+      dec.finish();
+      return [];
     },
-  });
+  };
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   type FrameRunReader,
 } from '@strongroom/core';
 import { collect, destroyBody, iterateBody, readableOf } from './body';
+import { asNodeReadable, pumpReadable, readPrefix, type PumpSteps } from './body-pump';
 import { BINDING_CONTEXT_KEY, checkReadContext, explainBindingFailure, isFramedObject, readContext } from './framed-format';
 import { framedClient } from './framed-client';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
@@ -107,16 +108,6 @@ export async function openFramedObject(
   return message;
 }
 
-/** Prepend `first` to the rest of an iterator. */
-async function* chain(first: Uint8Array, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
-  if (first.length > 0) yield first;
-  for (;;) {
-    const r = await rest.next();
-    if (r.done) return;
-    yield r.value;
-  }
-}
-
 /**
  * Feed ciphertext to `reader` and yield the verified plaintext, minus `skip` leading bytes and cut
  * at `length` bytes. Always wipes the key and releases the source.
@@ -156,28 +147,43 @@ async function* release(
   }
 }
 
-/** Full GET of a framed object (`res` = the plain GetObject response): streamed, each frame verified. */
+/** Pump steps (./body-pump.ts) feeding a frame reader; the message key is wiped when the stream ends. */
+function frameSteps(reader: FrameRunReader, message: FramedMessage): PumpSteps {
+  return {
+    write: (chunk) => reader.write(chunk),
+    end: () => reader.end(),
+    abort: () => reader.destroy(),
+    cleanup: () => message.destroy(),
+  };
+}
+
+/**
+ * Full GET of a framed object (`res` = the plain GetObject response): streamed, each frame verified.
+ * The response's chunks go straight to the frame reader (no re-chunking, no generator per chunk).
+ */
 export async function getFramedObject(cfg: ResolvedConfig, input: GetObjectCommandInput, res: GetObjectCommandOutput, o: EncryptedSendOptions): Promise<GetObjectCommandOutput> {
-  const it = iterateBody(res.Body)[Symbol.asyncIterator]();
+  const source = asNodeReadable(iterateBody(res.Body));
   let message: FramedMessage | undefined;
-  let prefix = Buffer.alloc(0);
+  let prefix: Buffer;
   let plaintextLength: number | undefined;
   try {
-    while (framedHeaderNeed(prefix) > 0) {
-      if (prefix.length > MAX_HEADER_BYTES) throw new StrongroomError('LIMIT_EXCEEDED', `The framed object's header is larger than ${MAX_HEADER_BYTES} bytes`);
-      const r = await it.next();
-      if (r.done) throw malformed('The framed object is truncated inside its header');
-      prefix = Buffer.concat([prefix, r.value]);
-    }
+    prefix = await readPrefix(
+      source,
+      (bytes) => {
+        const need = framedHeaderNeed(bytes);
+        if (need > MAX_HEADER_BYTES) throw new StrongroomError('LIMIT_EXCEEDED', `The framed object's header is larger than ${MAX_HEADER_BYTES} bytes`);
+        return need;
+      },
+      () => malformed('The framed object is truncated inside its header'),
+    );
     message = await openFramedObject(cfg, input.Bucket, input.Key, prefix, o);
     if (res.ContentLength !== undefined) plaintextLength = message.layout(res.ContentLength).plaintextLength;
   } catch (error) {
     message?.destroy();
-    destroyBody(res.Body);
+    source.destroy();
     throw error;
   }
-  const reader = message.frameReader(1);
-  const body = readableOf(release(reader, message, chain(prefix.subarray(message.headerLength), it), res.Body, 0, Number.POSITIVE_INFINITY));
+  const body = pumpReadable(source, frameSteps(message.frameReader(1), message), prefix.subarray(message.headerLength));
   return { ...res, Body: body as GetObjectCommandOutput['Body'], ContentLength: plaintextLength };
 }
 

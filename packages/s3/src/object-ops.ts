@@ -21,10 +21,10 @@ import {
 } from '@aws-sdk/client-s3';
 import type { CipherGCM } from 'node:crypto';
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
-import { Readable, pipeline } from 'node:stream';
-import { collect, destroyBody, inMemoryBytes, iterateBody, readableOf, toSdkStream, type SdkReadable } from './body';
+import { collect, destroyBody, inMemoryBytes, iterateBody, readableOf, type SdkReadable } from './body';
 import { createContentCipher, createCbcDecipher, createCtrDecipherAt, MAX_GCM_PLAINTEXT, TAG_LENGTH } from './content-crypto';
-import { createGcmDecipherNoTag, createGcmDecryptTransform, decryptCbcStream, decryptGcmBuffered, decryptGcmStream, tooLarge } from './decrypt-body';
+import { createGcmDecipherNoTag, decryptCbcStream, decryptGcmBuffered, gcmDecryptSteps, tooLarge } from './decrypt-body';
+import { asNodeReadable, pumpReadable } from './body-pump';
 import {
   envelopeLocation,
   MAX_INSTRUCTION_FILE_BYTES,
@@ -295,14 +295,8 @@ export async function getObject(cfg: ResolvedConfig, input: GetObjectCommandInpu
     const d = createGcmDecipherNoTag(materials.params);
     materials.wipe();
     if (cfg.delayedAuthentication) {
-      if (res.Body instanceof Readable) {
-        const t = createGcmDecryptTransform(d, res.ContentLength);
-        // pipeline destroys the response when the consumer stops early, and forwards its errors.
-        pipeline(res.Body, t, () => {});
-        body = toSdkStream(t);
-      } else {
-        body = readableOf(decryptGcmStream(source, d));
-      }
+      // The response's own chunks are decrypted into the returned stream (no pipeline in between).
+      body = pumpReadable(asNodeReadable(source), gcmDecryptSteps(d, res.ContentLength));
     } else {
       const expected = res.ContentLength === undefined ? undefined : res.ContentLength - TAG_LENGTH;
       const chunks = await decryptGcmBuffered(source, d, cfg.bufferSize, expected !== undefined && expected >= 0 ? expected : undefined);

@@ -12,17 +12,22 @@
  *    authenticated (key commitment, header tag, bucket/key binding) before anything else is fetched.
  * 2. The frames are split into runs of `partSize` plaintext bytes (whole frames); each run is one
  *    ranged GET, pinned to the probed ETag (`If-Match`), so a replaced object cannot mix in.
- * 3. Up to `concurrency` runs are fetched at once. Each run's frames are opened as their bytes arrive
- *    (sequence numbers and the final-frame marker are checked, so runs cannot be reordered, repeated
- *    or cut short) and only verified plaintext is kept. Runs are released in order; a new run starts
- *    only when an earlier one has been handed to the consumer, so at most `concurrency` runs of
- *    plaintext are held (≈ concurrency × partSize) whatever the object size and however slow the consumer.
+ * 3. Up to `concurrency` runs are fetched at once, each response's chunks fed straight to a frame
+ *    reader (sequence numbers and the final-frame marker are checked, so runs cannot be reordered,
+ *    repeated or cut short). The first run not yet released streams its verified frames out as they
+ *    open; the runs after it hold their verified plaintext until their turn. A new run starts only
+ *    when the first one has been handed to the consumer, so at most `concurrency` runs of plaintext
+ *    are held (≈ concurrency × partSize) whatever the object size and however slow the consumer; with
+ *    a consumer that keeps up, the first run streams through and ≈ (concurrency − 1) × partSize wait.
  * 4. Any failure (a bad tag, a wrong Content-Range, a network error, the caller's abort) aborts the
  *    other requests, wipes the plaintext not yet released and errors the stream.
  */
 import { GetObjectCommand, type GetObjectCommandInput, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { REGULAR_FRAME_OVERHEAD, StrongroomError, malformed, throwIfAborted, type EncryptionContext, type FramedMessage } from '@strongroom/core';
-import { collect, destroyBody, iterateBody, readableOf } from './body';
+import { setMaxListeners } from 'node:events';
+import { finished, Readable } from 'node:stream';
+import { collect, destroyBody, iterateBody, toSdkStream, type SdkReadable } from './body';
+import { asNodeReadable } from './body-pump';
 import { isFramedObject } from './framed-format';
 import { completeHeader, HEADER_PROBE_BYTES, openFramedObject, probeObject } from './framed-read';
 import { getObject } from './object-ops';
@@ -121,35 +126,29 @@ export async function downloadObject(cfg: ResolvedConfig, params: DownloadParams
     throw error;
   }
   const fetchRun = runFetcher(cfg, input as GetObjectCommandInput, probe.ETag, total, message);
-  const body = readableOf(releaseInOrder(runs, concurrency, fetchRun, message, abortSignal));
+  const body = releaseInOrder(runs, concurrency, fetchRun, message, abortSignal);
   const { Body: _b, ContentRange: _r, ...head } = probe;
   return { ...head, Body: body as GetObjectCommandOutput['Body'], ContentLength: plaintextLength };
 }
 
-/** Fetches one run with a ranged GET and returns its verified plaintext. */
+/** Receives a run's verified plaintext as its frames open. */
+type Sink = (pieces: readonly Uint8Array[]) => void;
+
+/** Fetches one run with a ranged GET, handing each frame's plaintext to `sink` as soon as it verifies. */
 function runFetcher(cfg: ResolvedConfig, input: GetObjectCommandInput, etag: string | undefined, total: number, message: FramedMessage) {
   const { PartNumber: _n, Range: _r, ...rest } = input;
-  return async (run: Run, signal: AbortSignal): Promise<Buffer[]> => {
+  return async (run: Run, signal: AbortSignal, sink: Sink): Promise<void> => {
     const res = await cfg.client.send(new GetObjectCommand({ ...rest, IfMatch: input.IfMatch ?? etag, Range: `bytes=${run.byteStart}-${run.byteEnd}` }), { abortSignal: signal });
     const reader = message.frameReader(run.first, run.last, run.lastIsFinal);
-    const out: Buffer[] = [];
-    const keep = (pieces: Uint8Array[]) => {
-      for (const p of pieces) out.push(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
-    };
     try {
       const got = parseContentRange(res.ContentRange);
       if (got.start !== run.byteStart || got.end !== run.byteEnd || got.total !== total) {
         throw malformed(`The ranged GET returned bytes ${got.start}-${got.end}/${got.total}, not ${run.byteStart}-${run.byteEnd}/${total}: the object changed or the server ignored the range`);
       }
-      for await (const chunk of iterateBody(res.Body)) {
-        signal.throwIfAborted();
-        keep(reader.write(chunk));
-      }
-      keep(reader.end());
-      return out;
+      await forEachChunk(asNodeReadable(iterateBody(res.Body)), signal, (chunk) => sink(reader.write(chunk)));
+      sink(reader.end());
     } catch (error) {
       reader.destroy();
-      for (const p of out) p.fill(0);
       destroyBody(res.Body);
       throw error;
     }
@@ -157,47 +156,142 @@ function runFetcher(cfg: ResolvedConfig, input: GetObjectCommandInput, etag: str
 }
 
 /**
- * Yield the runs' plaintext in order, fetching up to `concurrency` runs ahead. Always aborts what is
- * in flight, wipes what was not released and destroys the message key when it ends.
+ * Call `fn` with each chunk of `source` as it arrives ('data' events: no async iterator, whose
+ * `read()` joins buffered chunks into a copy). Rejects with `fn`'s error, the stream's, or the
+ * signal's reason, and then destroys the stream.
  */
-async function* releaseInOrder(
+function forEachChunk(source: Readable, signal: AbortSignal, fn: (chunk: Buffer) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      stop();
+      if (error === undefined) resolve();
+      else {
+        source.destroy();
+        reject(error);
+      }
+    };
+    if (signal.aborted) {
+      source.destroy();
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => settle(signal.reason);
+    signal.addEventListener('abort', onAbort);
+    source.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      try {
+        fn(chunk);
+      } catch (error) {
+        settle(error);
+      }
+    });
+    const stop = finished(source, { writable: false }, (error) => settle(error ?? undefined));
+  });
+}
+
+/** A run's plaintext, verified and not yet released. */
+interface Held {
+  readonly pieces: Buffer[];
+  done: boolean;
+}
+
+/**
+ * The runs' plaintext in order as one stream. Up to `concurrency` runs are fetched at once: the
+ * first not yet released streams its frames out as they verify, the ones after it hold theirs
+ * (≤ partSize each) until their turn. Any failure, the caller's abort or the consumer's destroy
+ * aborts what is in flight, wipes what was not released and destroys the message key.
+ */
+function releaseInOrder(
   runs: readonly Run[],
   concurrency: number,
-  fetchRun: (run: Run, signal: AbortSignal) => Promise<Buffer[]>,
+  fetchRun: (run: Run, signal: AbortSignal, sink: Sink) => Promise<void>,
   message: FramedMessage,
   abortSignal: AbortSignal | undefined,
-): AsyncGenerator<Buffer> {
+): SdkReadable {
   const controller = new AbortController();
   const signal = abortSignal ? AbortSignal.any([controller.signal, abortSignal]) : controller.signal;
-  const pending = new Map<number, Promise<Buffer[]>>();
+  // Each run in flight listens to it twice (its request's and its body's abort), up to 64 runs.
+  setMaxListeners(2 * concurrency + 10, signal);
+  const held = new Map<number, Held>();
+  let next = 0;
   let launched = 0;
-  let current: Buffer[] = [];
-  let failure: unknown;
-  try {
-    for (let i = 0; i < runs.length; i++) {
-      while (launched < runs.length && launched < i + concurrency) {
-        const p = fetchRun(runs[launched]!, signal);
-        // The first failure of any run aborts the others at once (and is what the stream errors with).
-        p.catch((error: unknown) => {
-          failure ??= error;
-          controller.abort(error);
-        });
-        pending.set(launched, p);
-        launched++;
-      }
-      try {
-        current = await pending.get(i)!;
-      } catch (error) {
-        throw failure ?? error;
-      } finally {
-        pending.delete(i);
-      }
-      while (current.length > 0) yield current.shift()!;
-    }
-  } finally {
+  let wanting = false;
+  let scheduled = false;
+  let over = false;
+  const wipe = (pieces: readonly Uint8Array[]) => {
+    for (const p of pieces) p.fill(0);
+  };
+  const end = () => {
+    if (over) return;
+    over = true;
     controller.abort(new StrongroomError('ABORTED', 'download ended'));
-    for (const p of current) p.fill(0);
-    for (const p of pending.values()) p.then((pieces) => pieces.forEach((b) => b.fill(0)), () => undefined);
+    for (const h of held.values()) wipe(h.pieces);
+    held.clear();
     message.destroy();
-  }
+  };
+  // The first failure of any run aborts the others at once and is what the stream errors with.
+  const fail = (error: unknown) => {
+    if (!over) out.destroy(error instanceof Error ? error : new StrongroomError('IO_ERROR', String(error)));
+  };
+  const kick = () => {
+    if (wanting && !scheduled && !over) {
+      scheduled = true;
+      // Never inside read(): a push there is joined to what read() returns (a copy).
+      queueMicrotask(serve);
+    }
+  };
+  const launch = () => {
+    while (launched < runs.length && launched < next + concurrency) {
+      const i = launched++;
+      const h: Held = { pieces: [], done: false };
+      held.set(i, h);
+      const sink: Sink = (pieces) => {
+        if (over) return wipe(pieces);
+        for (const p of pieces) if (p.length > 0) h.pieces.push(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+        if (i === next) kick();
+      };
+      fetchRun(runs[i]!, signal, sink).then(
+        () => {
+          h.done = true;
+          if (i === next) kick();
+        },
+        fail,
+      );
+    }
+  };
+  const serve = () => {
+    scheduled = false;
+    while (wanting && !over) {
+      const h = held.get(next);
+      if (h === undefined) {
+        end();
+        out.push(null);
+        return;
+      }
+      if (h.pieces.length > 0) wanting = out.push(h.pieces.shift());
+      else if (!h.done) return;
+      else {
+        held.delete(next);
+        next++;
+        launch();
+      }
+    }
+  };
+  const out = new Readable({
+    highWaterMark: 1, // one piece buffered at a time: read() hands it over as it is, never joined to the next
+    read() {
+      if (launched === 0) launch();
+      wanting = true;
+      kick();
+    },
+    destroy(error, callback) {
+      end();
+      callback(error);
+    },
+  });
+  return toSdkStream(out);
 }
