@@ -47,7 +47,7 @@ const resolved = (binary: string) => (existsSync(binary) ? realpathSync(binary) 
  * package's binary, whose entry would run the same checks on the same file again.
  */
 export const SERVER_RUNTIMES: readonly ServerRuntime[] = ALL_SERVER_RUNTIMES.filter(
-  (rt) => rt.binary === process.execPath || resolved(rt.binary) !== resolved(process.execPath),
+  (rt) => rt === ALL_SERVER_RUNTIMES[0] || resolved(rt.binary) !== resolved(process.execPath),
 );
 
 /** The runtime's version line, or why it cannot run. */
