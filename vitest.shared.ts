@@ -14,8 +14,11 @@ export function project(name: string, test: UserWorkspaceConfig['test'] = {}) {
     test: {
       name,
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      testTimeout: 30_000,
-      hookTimeout: 60_000,
+      // Ceilings, not speed checks: test files run concurrently (vitest.config.ts) on machines as
+      // small as 2 cores, where a dev stack's three HSM nodes and kms-local take many times longer to
+      // start than on a quiet machine.
+      testTimeout: 120_000,
+      hookTimeout: 300_000,
       env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       ...test,
     },

@@ -1,2 +1,2 @@
-import { project } from '../../vitest.shared';
+import { project } from '../../vitest.shared.ts';
 export default project('hsm-protocol');

@@ -3,8 +3,8 @@
  * raw RSA keyring. spec: framework/raw-rsa-keyring.md.
  *   providerId = namespace, providerInfo = key name, ciphertext = RSA(data key).
  * The encryption context is not bound into the wrap (it is authenticated by the header tag).
- * PKCS#1 v1.5 is legacy and needs `allowLegacyPkcs1: true` (and, on Node ≥ 20 for decryption,
- * `--security-revert=CVE-2023-46809`).
+ * PKCS#1 v1.5 is legacy and needs `allowLegacyPkcs1: true` (and, on Node 20 for decryption,
+ * `--security-revert=CVE-2023-46809`; Node 22 and 24 decrypt it with OpenSSL's implicit rejection).
  */
 import * as crypto from 'node:crypto';
 import { StrongroomError } from './errors';

@@ -13,12 +13,15 @@ import { CREDENTIALS, startTestServer } from './helpers';
 
 const run = promisify(execFile);
 
+/** The AWS CLI's version line; undefined only when `aws` is not installed (any other failure throws). */
 async function awsVersion(): Promise<string | undefined> {
   try {
-    const { stdout, stderr } = await run('aws', ['--version'], { timeout: 30_000 });
+    // A generous deadline: the Python CLI starts slowly on a loaded machine (test files run concurrently).
+    const { stdout, stderr } = await run('aws', ['--version'], { timeout: 120_000 });
     return (stdout || stderr).trim();
-  } catch {
-    return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`\`aws --version\` failed: ${(e as Error).message}`, { cause: e });
   }
 }
 

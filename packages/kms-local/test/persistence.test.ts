@@ -126,25 +126,31 @@ describe.runIf(existsSync(cli))('killed mid-write (SIGKILL)', () => {
         });
         const endpoint = await new Promise<string>((resolve, reject) => {
           let out = '';
+          let err = '';
           child.stdout!.on('data', (d: Buffer) => {
             out += d.toString();
             const m = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(out);
             if (m) resolve(m[1]!);
           });
-          child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+          child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+          child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}${err}`)));
         });
         const kms = new KMSClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
         const acknowledged: string[] = [];
+        let stopped = 0;
         const writers = Array.from({ length: 6 }, async () => {
           for (;;) {
             try {
               acknowledged.push((await kms.send(new CreateKeyCommand({ Description: 'd'.repeat(500) }))).KeyMetadata!.KeyId!);
             } catch {
+              stopped++;
               return;
             }
           }
         });
-        await new Promise((r) => setTimeout(r, 150 + round * 100));
+        // Kill with writes in flight, after a few acknowledged ones (more each round): counted, not
+        // timed, so a slow machine kills no earlier in the sequence of writes than a fast one.
+        while (acknowledged.length < 4 + round * 8 && stopped < writers.length) await new Promise((r) => setTimeout(r, 5));
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGKILL');
         await exited;

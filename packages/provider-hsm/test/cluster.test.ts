@@ -29,7 +29,8 @@ async function client(extra: Partial<Parameters<typeof connectHsmCluster>[0]> = 
   return cl;
 }
 
-async function until(fn: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+// A ceiling for replication and health checks on a loaded machine (test files run concurrently).
+async function until(fn: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await fn())) {
     if (Date.now() > end) throw new Error('condition not met in time');
@@ -85,7 +86,7 @@ describe('connectHsmCluster', () => {
     // Back with its peers, node 2 pulls the user and the client's background retry logs it in.
     await c.kill(2);
     await c.start(2);
-    await until(async () => hsm.health().every((h) => h.healthy), 30_000);
+    await until(async () => hsm.health().every((h) => h.healthy));
   });
 
   it('creates keys replicated to every node and runs every HsmBackend operation', async () => {

@@ -37,7 +37,8 @@ async function raw(user: { user: string; password: string }, node = 0): Promise<
   return conn;
 }
 
-async function until(fn: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+// A ceiling for replication and health checks on a loaded machine (test files run concurrently).
+async function until(fn: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await fn())) {
     if (Date.now() > end) throw new Error('condition not met in time');
