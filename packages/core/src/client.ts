@@ -36,7 +36,7 @@ export interface ClientOptions extends BaseClientOptions {
   /**
    * Seal and open the frames of large messages, and sign messages of the signed suites, on this many
    * worker threads (a pool of the client's own; its idle threads never keep the process alive).
-   * Messages of one frame stay on the calling thread. docs/performance.md#worker-pool.
+   * Messages of one frame stay on the calling thread. docs/performance.md#worker-pool--benchcorepoolmjs.
    */
   parallelism?: number;
   /** A pool from createWorkerPool(), shared with other clients (instead of `parallelism`). */
