@@ -63,8 +63,19 @@ async function readRange(range: string): Promise<{ data?: Buffer; error?: unknow
   }
 }
 
+/** The stored object's header length (read from s3rver's file; the object is the first test's upload). */
+function headerLength(): number {
+  const head = Buffer.alloc(4096);
+  const fd = openSync(stored(KEY), 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return parseHeader(head, { maxEncryptedDataKeys: 10 })!.length;
+}
+
 describe('a 1 GiB framed object', () => {
-  let headerLength = 0;
   beforeAll(async () => {
     s3 = await startS3();
   });
@@ -86,11 +97,6 @@ describe('a 1 GiB framed object', () => {
     console.info(`1 GiB framed: peak RSS growth upload() ${(up.growth / MiB).toFixed(1)} MiB, download() ${(down.growth / MiB).toFixed(1)} MiB`);
     expect(up.growth).toBeLessThan(64 * MiB);
     expect(down.growth).toBeLessThan(64 * MiB);
-    const head = Buffer.alloc(4096);
-    const fd = openSync(stored(KEY), 'r');
-    readSync(fd, head, 0, head.length, 0);
-    closeSync(fd);
-    headerLength = parseHeader(head, { maxEncryptedDataKeys: 10 })!.length;
   }, 1_200_000);
 
   it('every ranged GET of a property-based set of ranges equals the plaintext slice', async () => {
@@ -116,7 +122,8 @@ describe('a 1 GiB framed object', () => {
   }, 600_000);
 
   it('a byte flipped inside a range fails that read; one flipped outside it does not affect it', async () => {
-    const frameAt = (sequence: number) => headerLength + (sequence - 1) * (FRAME + REGULAR_FRAME_OVERHEAD);
+    const header = headerLength();
+    const frameAt = (sequence: number) => header + (sequence - 1) * (FRAME + REGULAR_FRAME_OVERHEAD);
     const start = 300 * MiB + 12345;
     const end = start + 200_000; // frames 4801 … 4804
     const range = `bytes=${start}-${end}`;
