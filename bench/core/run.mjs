@@ -1,7 +1,8 @@
 // bench/core — Strongroom core vs @aws-crypto/client-node vs raw node:crypto vs `openssl speed`.
 // Run: npm run bench -w bench -- core   (or: node bench/core/run.mjs after `npm run build`)
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -14,7 +15,8 @@ import {
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
 import { createClient, createDataKeyCache, DEFAULT_FRAME_LENGTH, RawAesKeyProvider } from '@strongroom/core';
-import { fmt, interleaved, loadAverage, median, rate, table, trials } from '../lib/measure.mjs';
+import { fmt, interleavedRounds, loadAverage, median, rate, roundRatio, table } from '../lib/measure.mjs';
+import { opensslGcmRate } from '../lib/openssl.mjs';
 
 const TRIAL_MS = Number(process.env.BENCH_TRIAL_MS ?? 1000);
 const STREAM_MIB = Number(process.env.BENCH_STREAM_MIB ?? 64);
@@ -48,31 +50,22 @@ function rawGcm1k() {
   c.getAuthTag();
 }
 
-function opensslRate() {
-  try {
-    const out = execFileSync('openssl', ['speed', '-elapsed', '-seconds', '2', '-evp', 'aes-256-gcm'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const line = out.split('\n').find((l) => l.startsWith('AES-256-GCM') || l.startsWith('aes-256-gcm'));
-    const cols = line.trim().split(/\s+/).slice(1).map((v) => Number.parseFloat(v));
-    return (cols[cols.length - 1] * 1000) / 2 ** 20; // 16384-byte blocks, in MiB/s
-  } catch {
-    return undefined;
-  }
-}
-
 // --- small messages ----------------------------------------------------------------------------
 async function smallMessages(suite) {
   const ours = cachedClient(suite);
   const cmm = esdkCmm();
   const { ciphertext } = await ours.encrypt(kib, { encryptionContext: context });
   const { result: esdkCiphertext } = await esdk.encrypt(cmm, kib, { suiteId: ESDK_SUITE[suite], encryptionContext: context, plaintextLength: 1024 });
-  // Interleaved: each round measures every contender once (the order rotates), median of the rounds.
-  const r = await interleaved([
+  // Interleaved: each round measures every contender once (the order rotates); rates are medians of
+  // the rounds, ratios medians of the per-round ratios. Raw node:crypto (one GCM of 1 KiB) runs in the
+  // same rounds as the unsigned suite.
+  return interleavedRounds([
     ['strongroomEncrypt', () => rate(() => ours.encrypt(kib, { encryptionContext: context }), TRIAL_MS)],
     ['esdkEncrypt', () => rate(() => esdk.encrypt(cmm, kib, { suiteId: ESDK_SUITE[suite], encryptionContext: context, plaintextLength: 1024 }), TRIAL_MS)],
     ['strongroomDecrypt', () => rate(() => ours.decrypt(ciphertext), TRIAL_MS)],
     ['esdkDecrypt', () => rate(() => esdk.decrypt(cmm, esdkCiphertext), TRIAL_MS)],
+    ...(suite === 0x0478 ? [['raw', () => rate(rawGcm1k, TRIAL_MS)]] : []),
   ]);
-  return Object.fromEntries(r);
 }
 
 // --- streaming ---------------------------------------------------------------------------------
@@ -94,7 +87,9 @@ async function collect(stream) {
 // are cut into frames exactly as Strongroom cuts them (a frame is closed once more bytes follow; the
 // last one is the final frame), one createCipheriv per frame with the message format's IV (8 zero
 // bytes ‖ u32 sequence number) and body AAD (message id ‖ label ‖ u32 sequence ‖ u64 length), output
-// pieces (prefix, ciphertext, tag) collected into an array. No stream hops, no header.
+// pieces (prefix, ciphertext, tag) handed to a sink that drops them, as the streamed contenders' sink
+// does (collecting 64 MiB of output would time the garbage collector, not GCM); `keep` collects them
+// once, for the decrypt peer's input. No stream hops, no header.
 const FRAME_LABEL = Buffer.from('AWSKMSEncryptionClient Frame');
 const FINAL_LABEL = Buffer.from('AWSKMSEncryptionClient Final Frame');
 function frameParams(messageId, sequence, length, final) {
@@ -109,7 +104,7 @@ function frameParams(messageId, sequence, length, final) {
   const prefix = Buffer.alloc(final ? 24 : 16);
   return { iv, aad, prefix };
 }
-function rawFramesEncrypt(frameLength, messageId) {
+async function rawFramesEncrypt(frameLength, messageId, keep = false) {
   const frames = [];
   const pending = [];
   let pendingLength = 0;
@@ -138,19 +133,25 @@ function rawFramesEncrypt(frameLength, messageId) {
     cipher.setAAD(aad);
     const ciphertext = pieces.map((p) => cipher.update(p));
     cipher.final();
-    frames.push({ prefix, ciphertext, tag: cipher.getAuthTag(), length, final });
+    const tag = cipher.getAuthTag();
+    if (keep) frames.push({ prefix, ciphertext, tag, length, final });
   };
   for (const chunk of chunks) {
     pending.push(chunk);
     pendingLength += chunk.length;
     while (pendingLength > frameLength) seal(frameLength, false);
+    if ((sequence & 15) === 0) await yieldToEventLoop();
   }
   seal(pendingLength, true);
   return frames;
 }
+// A turn of the event loop every 16 frames, as a stream gives one between chunks: a loop that never
+// yields keeps Node from finishing its garbage collection work (freed output buffers pile up) and ran at
+// a fraction of its rate here when the other contenders' garbage was around.
+const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 // The same frames opened: one createDecipheriv per frame, tag set before the plaintext is released.
-function rawFramesDecrypt(frames, messageId) {
-  const out = [];
+async function rawFramesDecrypt(frames, messageId) {
+  let released = 0;
   let sequence = 1;
   for (const { ciphertext, tag, length, final } of frames) {
     const { iv, aad } = frameParams(messageId, sequence++, length, final);
@@ -159,76 +160,106 @@ function rawFramesDecrypt(frames, messageId) {
     decipher.setAuthTag(tag);
     const plaintext = ciphertext.map((c) => decipher.update(c));
     decipher.final();
-    out.push(...plaintext);
+    for (const p of plaintext) released += p.length;
+    if ((sequence & 15) === 0) await yieldToEventLoop();
   }
-  return out;
+  return released;
 }
 
-async function streaming(frameLength) {
+// Each streamed contender is measured in a process of its own (BENCH_STREAM_CHILD=name:frameLength):
+// two warm-up passes (JIT, buffer pools, first-touch page faults), then the median of three timed
+// passes. In one shared process, a contender's rate depended on whose garbage it ran after (the raw
+// frame loop ran at a fifth of its own rate right after the ESDK's streams), which is the previous
+// contender's cost, not its own.
+async function contender(name, frameLength) {
   const ours = createClient({ keyProvider: provider, frameLength });
-  // Warm-up: two passes each (JIT, buffer pools, page faults on fresh memory) before any timing.
-  let ourMessage, esdkMessage;
-  for (let i = 0; i < 2; i++) {
-    ourMessage = await collect(ours.encryptStream(Readable.from(chunks), { encryptionContext: context }));
-    esdkMessage = await collect(Readable.from(chunks).pipe(esdk.encryptStream(keyring, { suiteId: ESDK_SUITE[0x0478], frameLength, encryptionContext: context })));
-    await pipeline(Readable.from(ourMessage), ours.decryptStream(), sink());
-    await pipeline(Readable.from(esdkMessage), esdk.decryptUnsignedMessageStream(keyring), sink());
-  }
   const messageId = crypto.randomBytes(32);
-  const rawFrames = rawFramesEncrypt(frameLength, messageId);
+  const esdkOptions = { suiteId: ESDK_SUITE[0x0478], frameLength, encryptionContext: context };
+  const ourMessage = name === 'strongroomDecrypt' ? await collect(ours.encryptStream(Readable.from(chunks), { encryptionContext: context })) : undefined;
+  const esdkMessage = name === 'esdkDecrypt' ? await collect(Readable.from(chunks).pipe(esdk.encryptStream(keyring, esdkOptions))) : undefined;
+  const rawFrames = name === 'rawFramesDecrypt' ? await rawFramesEncrypt(frameLength, messageId, true) : undefined;
   const runs = {
-    rawFramesEncrypt: async () => void rawFramesEncrypt(frameLength, messageId),
-    rawFramesDecrypt: async () => void rawFramesDecrypt(rawFrames, messageId),
+    rawFramesEncrypt: () => rawFramesEncrypt(frameLength, messageId),
+    rawFramesDecrypt: () => rawFramesDecrypt(rawFrames, messageId),
     rawNode: async () => {
       const c = crypto.createCipheriv('aes-256-gcm', key, crypto.randomBytes(12));
       for (const chunk of chunks) c.update(chunk);
       c.final();
     },
     strongroomEncrypt: () => pipeline(Readable.from(chunks), ours.encryptStream({ encryptionContext: context }), sink()),
-    esdkEncrypt: () => pipeline(Readable.from(chunks), esdk.encryptStream(keyring, { suiteId: ESDK_SUITE[0x0478], frameLength, encryptionContext: context }), sink()),
+    esdkEncrypt: () => pipeline(Readable.from(chunks), esdk.encryptStream(keyring, esdkOptions), sink()),
     strongroomDecrypt: () => pipeline(Readable.from(ourMessage), ours.decryptStream(), sink()),
     esdkDecrypt: () => pipeline(Readable.from(esdkMessage), esdk.decryptUnsignedMessageStream(keyring), sink()),
   };
-  // Interleaved rounds: each round measures every contender once, so drift in machine load hits all.
-  // The order rotates by one each round, so no contender always runs first or right after another's garbage.
-  const names = Object.keys(runs);
-  const samples = Object.fromEntries(names.map((k) => [k, []]));
-  for (let round = 0; round < STREAM_TRIALS; round++) {
-    for (let j = 0; j < names.length; j++) {
-      const name = names[(round + j) % names.length];
-      samples[name].push(await mibPerSecond(runs[name]));
-    }
-  }
-  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const run = runs[name];
+  if (!run) throw new Error(`unknown contender ${name}`);
+  for (let i = 0; i < 2; i++) await run();
+  const values = [];
+  for (let i = 0; i < 3; i++) values.push(await mibPerSecond(run));
+  return median(values);
+}
+const STREAM_CONTENDERS = ['rawFramesEncrypt', 'rawFramesDecrypt', 'rawNode', 'strongroomEncrypt', 'esdkEncrypt', 'strongroomDecrypt', 'esdkDecrypt'];
+function inChild(name, frameLength) {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+    env: { ...process.env, BENCH_STREAM_CHILD: `${name}:${frameLength}` },
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  const value = Number.parseFloat(r.stdout.trim().split('\n').at(-1));
+  if (r.status !== 0 || !Number.isFinite(value)) throw new Error(`${name}: the child failed (status ${r.status}): ${r.stderr.slice(-500)}`);
+  return value;
+}
+
+async function streaming(frameLength) {
+  // Interleaved rounds: each round measures every contender once, so drift in machine load hits all;
+  // the order rotates by one each round. `openssl speed` runs for one second in each round: the C
+  // ceiling drifts with the machine as we do.
+  // BENCH_STREAM_ONLY=name,name: only these contenders.
+  const only = process.env.BENCH_STREAM_ONLY?.split(',');
+  const cases = [['openssl', () => opensslGcmRate(1) ?? Number.NaN], ...STREAM_CONTENDERS.map((name) => [name, () => inChild(name, frameLength)])];
+  const rounds = await interleavedRounds(cases.filter(([name]) => !only || only.includes(name)), STREAM_TRIALS);
+  // BENCH_VERBOSE=1: every round's value, to see the spread behind a median.
+  if (process.env.BENCH_VERBOSE) for (const [name, v] of rounds) console.error(name.padEnd(18), v.map((x) => fmt(x)).join(' '));
+  return rounds;
+}
+
+if (process.env.BENCH_STREAM_CHILD) {
+  const [name, frameLength] = process.env.BENCH_STREAM_CHILD.split(':');
+  console.log(await contender(name, Number(frameLength)));
+  process.exit(0);
 }
 
 // --- run ---------------------------------------------------------------------------------------
 console.log(`bench/core — node ${process.version}, OpenSSL ${process.versions.openssl}; medians of interleaved trials (${TRIAL_MS} ms each for small messages); ${loadAverage()}\n`);
+const med = (rounds, name) => median(rounds.get(name));
+const times = (rounds, a, b) => fmt(roundRatio(rounds, a, b), 1) + '×';
+const pct = (rounds, a, b) => {
+  const r = roundRatio(rounds, a, b);
+  return r === undefined || Number.isNaN(r) ? 'n/a' : fmt(100 * r) + '%';
+};
 if (ONLY !== 'stream') {
-const raw1k = await trials(() => rate(rawGcm1k, TRIAL_MS));
 const unsigned = await smallMessages(0x0478);
 const signed = await smallMessages(0x0578);
 const rows = [
-  ['1 KiB encrypt, cached key, 0x0478', fmt(unsigned.strongroomEncrypt), fmt(unsigned.esdkEncrypt), fmt(unsigned.strongroomEncrypt / unsigned.esdkEncrypt, 1) + '×', fmt(raw1k), fmt(unsigned.strongroomEncrypt / raw1k, 2) + '×'],
-  ['1 KiB decrypt, cached key, 0x0478', fmt(unsigned.strongroomDecrypt), fmt(unsigned.esdkDecrypt), fmt(unsigned.strongroomDecrypt / unsigned.esdkDecrypt, 1) + '×', '', ''],
-  ['1 KiB encrypt, cached key, 0x0578 (signed)', fmt(signed.strongroomEncrypt), fmt(signed.esdkEncrypt), fmt(signed.strongroomEncrypt / signed.esdkEncrypt, 1) + '×', '', ''],
-  ['1 KiB decrypt, cached key, 0x0578 (signed)', fmt(signed.strongroomDecrypt), fmt(signed.esdkDecrypt), fmt(signed.strongroomDecrypt / signed.esdkDecrypt, 1) + '×', '', ''],
+  ['1 KiB encrypt, cached key, 0x0478', fmt(med(unsigned, 'strongroomEncrypt')), fmt(med(unsigned, 'esdkEncrypt')), times(unsigned, 'strongroomEncrypt', 'esdkEncrypt'), fmt(med(unsigned, 'raw')), fmt(roundRatio(unsigned, 'strongroomEncrypt', 'raw'), 2) + '×'],
+  ['1 KiB decrypt, cached key, 0x0478', fmt(med(unsigned, 'strongroomDecrypt')), fmt(med(unsigned, 'esdkDecrypt')), times(unsigned, 'strongroomDecrypt', 'esdkDecrypt'), '', ''],
+  ['1 KiB encrypt, cached key, 0x0578 (signed)', fmt(med(signed, 'strongroomEncrypt')), fmt(med(signed, 'esdkEncrypt')), times(signed, 'strongroomEncrypt', 'esdkEncrypt'), '', ''],
+  ['1 KiB decrypt, cached key, 0x0578 (signed)', fmt(med(signed, 'strongroomDecrypt')), fmt(med(signed, 'esdkDecrypt')), times(signed, 'strongroomDecrypt', 'esdkDecrypt'), '', ''],
 ];
+console.log(`${rows.length} rows, ${Number(process.env.BENCH_TRIALS ?? 5)} interleaved rounds; rates are medians, ratios medians of the per-round ratios`);
 console.log(table(['messages/s', 'Strongroom', '@aws-crypto/client-node', 'ratio', 'raw node:crypto GCM 1 KiB', 'Strongroom / raw'], rows));
 console.log(loadAverage());
 }
 
 if (ONLY !== 'small') {
-const openssl = opensslRate();
-const pct = (a, b) => (b ? fmt((100 * a) / b) + '%' : 'n/a');
 for (const frameLength of FRAME_LENGTHS) {
 const stream = await streaming(frameLength);
-console.log(`\n${STREAM_MIB} MiB streamed, frame length ${frameLength}${frameLength === DEFAULT_FRAME_LENGTH ? ' (Strongroom default)' : ''}, MiB/s:`);
+console.log(`\n${STREAM_MIB} MiB streamed, frame length ${frameLength}${frameLength === DEFAULT_FRAME_LENGTH ? ' (Strongroom default)' : ''}, MiB/s, ${STREAM_TRIALS} interleaved rounds (openssl speed, 1 s, in each); rates are medians, ratios medians of the per-round ratios:`);
 console.log(table(
   ['', 'Strongroom', '@aws-crypto/client-node (same frame length)', 'ratio', 'raw node:crypto, same frames', 'Strongroom / raw frames', 'raw node:crypto, one GCM', 'openssl speed -evp aes-256-gcm (16 KiB)', 'Strongroom / OpenSSL', 'raw frames / OpenSSL'],
   [
-    ['encrypt', fmt(stream.strongroomEncrypt), fmt(stream.esdkEncrypt), fmt(stream.strongroomEncrypt / stream.esdkEncrypt, 1) + '×', fmt(stream.rawFramesEncrypt), pct(stream.strongroomEncrypt, stream.rawFramesEncrypt), fmt(stream.rawNode), openssl ? fmt(openssl) : 'n/a', pct(stream.strongroomEncrypt, openssl), pct(stream.rawFramesEncrypt, openssl)],
-    ['decrypt', fmt(stream.strongroomDecrypt), fmt(stream.esdkDecrypt), fmt(stream.strongroomDecrypt / stream.esdkDecrypt, 1) + '×', fmt(stream.rawFramesDecrypt), pct(stream.strongroomDecrypt, stream.rawFramesDecrypt), '', '', pct(stream.strongroomDecrypt, openssl), pct(stream.rawFramesDecrypt, openssl)],
+    ['encrypt', fmt(med(stream, 'strongroomEncrypt')), fmt(med(stream, 'esdkEncrypt')), times(stream, 'strongroomEncrypt', 'esdkEncrypt'), fmt(med(stream, 'rawFramesEncrypt')), pct(stream, 'strongroomEncrypt', 'rawFramesEncrypt'), fmt(med(stream, 'rawNode')), fmt(med(stream, 'openssl')), pct(stream, 'strongroomEncrypt', 'openssl'), pct(stream, 'rawFramesEncrypt', 'openssl')],
+    ['decrypt', fmt(med(stream, 'strongroomDecrypt')), fmt(med(stream, 'esdkDecrypt')), times(stream, 'strongroomDecrypt', 'esdkDecrypt'), fmt(med(stream, 'rawFramesDecrypt')), pct(stream, 'strongroomDecrypt', 'rawFramesDecrypt'), '', '', pct(stream, 'strongroomDecrypt', 'openssl'), pct(stream, 'rawFramesDecrypt', 'openssl')],
   ],
 ));
 }

@@ -46,9 +46,9 @@ export const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractio
 /**
  * Interleaved trials: each round runs every named measurement once, in an order rotated by one each
  * round (so none always runs first, on a cold cache, or last, after the others' garbage), for
- * `count` rounds. Returns name → median, in the order given.
+ * `count` rounds. Returns name → the per-round values, in round order.
  */
-export async function interleaved(cases, count = Number(process.env.BENCH_TRIALS ?? 5)) {
+export async function interleavedRounds(cases, count = Number(process.env.BENCH_TRIALS ?? 5)) {
   const values = cases.map(() => []);
   for (let round = 0; round < count; round++) {
     for (let j = 0; j < cases.length; j++) {
@@ -56,7 +56,25 @@ export async function interleaved(cases, count = Number(process.env.BENCH_TRIALS
       values[i].push(await cases[i][1]());
     }
   }
-  return new Map(cases.map(([name], i) => [name, median(values[i])]));
+  return new Map(cases.map(([name], i) => [name, values[i]]));
+}
+
+/** As interleavedRounds, reduced to name → median. */
+export async function interleaved(cases, count = Number(process.env.BENCH_TRIALS ?? 5)) {
+  const rounds = await interleavedRounds(cases, count);
+  return new Map([...rounds].map(([name, v]) => [name, median(v)]));
+}
+
+/**
+ * The median over rounds of a[i] / b[i]: a ratio of two contenders measured in the same round (seconds
+ * apart), so a slow stretch of a shared machine moves both sides of each ratio. On a VM whose speed
+ * drifts from second to second this is steadier than the ratio of the two medians.
+ */
+export function roundRatio(rounds, a, b) {
+  const x = rounds.get(a);
+  const y = rounds.get(b);
+  if (!x || !y || x.length !== y.length || x.length === 0) return undefined;
+  return median(x.map((v, i) => v / y[i]));
 }
 
 /** `load average 1.20, 0.95, 0.80 (2 CPUs)`: how busy the machine was (os.loadavg(), 1/5/15 minutes). */
