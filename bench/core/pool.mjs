@@ -5,13 +5,15 @@
 //   AES-256-GCM at 16 KiB blocks. Goals: pool ≥ 1.0× OpenSSL, pool ≥ 1.6× one thread.
 //   0x0578 (signed) 1 KiB messages, many concurrent encrypt calls, cached data key: pool of 2 vs one
 //   thread (goal ≥ 1.6×), one thread vs `openssl speed ecdsap384` signs/s (goal ≥ 90 %).
-// Run: npm run build && node bench/core/pool.mjs
+// Run: npm run build && node bench/core/pool.mjs   (BENCH_VERBOSE=1 prints every round)
 // Env: BENCH_TRIALS (7), BENCH_STREAM_MIB (64), BENCH_TRIAL_MS (1000), BENCH_POOL_SIZE (2), BENCH_CONCURRENCY (32)
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createClient, createDataKeyCache, createWorkerPool, RawAesKeyProvider } from '@strongroom/core';
-import { fmt, interleaved, loadAverage, table } from '../lib/measure.mjs';
+import { fmt, interleavedRounds, loadAverage, median, roundRatio, table } from '../lib/measure.mjs';
 import { opensslGcmRate, opensslP384SignRate } from '../lib/openssl.mjs';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 7);
@@ -55,47 +57,75 @@ async function concurrentRate(op) {
   return (done * 1000) / (performance.now() - start);
 }
 
-console.log(`bench/core/pool — node ${process.version}, OpenSSL ${process.versions.openssl}; pool of ${POOL_SIZE}; median of ${TRIALS} interleaved rounds`);
+// --- 64 MiB streamed --------------------------------------------------------------------------
+// Each streamed contender runs in a process of its own (BENCH_POOL_CHILD=name): two warm-up passes,
+// then the median of three timed ones. In one shared process a contender's rate depended on the
+// garbage of the one before it (bench/core/run.mjs saw a 5× swing), which is not its own cost.
+const STREAM_CONTENDERS = ['one thread encrypt', 'pool encrypt', 'one thread decrypt', 'pool decrypt'];
+async function streamContender(name) {
+  const oneThread = createClient({ keyProvider });
+  const client = name.startsWith('pool') ? createClient({ keyProvider, pool }) : oneThread;
+  const message = name.endsWith('decrypt') ? await collect(oneThread.encryptStream(Readable.from(chunks), { encryptionContext: context })) : undefined;
+  const run = name.endsWith('encrypt')
+    ? () => pipeline(Readable.from(chunks), client.encryptStream({ encryptionContext: context }), sink())
+    : () => pipeline(Readable.from([message]), client.decryptStream(), sink());
+  for (let i = 0; i < 2; i++) await run();
+  const values = [];
+  for (let i = 0; i < 3; i++) values.push(await mibps(run));
+  return median(values);
+}
+function inChild(name) {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_POOL_CHILD: name }, encoding: 'utf8' });
+  const value = Number.parseFloat(r.stdout.trim().split('\n').at(-1));
+  if (r.status !== 0 || !Number.isFinite(value)) throw new Error(`${name}: the child failed (status ${r.status}): ${r.stderr.slice(-500)}`);
+  return value;
+}
+if (process.env.BENCH_POOL_CHILD) {
+  console.log(await streamContender(process.env.BENCH_POOL_CHILD));
+  await pool.close();
+  process.exit(0);
+}
+
+console.log(`bench/core/pool — node ${process.version}, OpenSSL ${process.versions.openssl}; pool of ${POOL_SIZE}; ${TRIALS} interleaved rounds (rates: medians; ratios: medians of the per-round ratios)`);
 console.log(`before: ${loadAverage()}\n`);
 
-// --- 64 MiB streamed --------------------------------------------------------------------------
-const oneThread = createClient({ keyProvider });
-const pooled = createClient({ keyProvider, pool });
-const message = await collect(oneThread.encryptStream(Readable.from(chunks), { encryptionContext: context }));
-// Correctness before speed: each decrypts the other's message.
-const check = await collect(pooled.decryptStream(Readable.from([message])));
-const back = await collect(oneThread.decryptStream(Readable.from([await collect(pooled.encryptStream(Readable.from(chunks)))])));
-if (!check.equals(Buffer.concat(chunks)) || !back.equals(Buffer.concat(chunks))) throw new Error('pool round trip mismatch');
+{
+  // Correctness before speed: each decrypts the other's message.
+  const oneThread = createClient({ keyProvider });
+  const pooled = createClient({ keyProvider, pool });
+  const message = await collect(oneThread.encryptStream(Readable.from(chunks), { encryptionContext: context }));
+  const check = await collect(pooled.decryptStream(Readable.from([message])));
+  const back = await collect(oneThread.decryptStream(Readable.from([await collect(pooled.encryptStream(Readable.from(chunks)))])));
+  if (!check.equals(Buffer.concat(chunks)) || !back.equals(Buffer.concat(chunks))) throw new Error('pool round trip mismatch');
+}
 
-const stream = await interleaved(
-  [
-    ['one thread encrypt', () => mibps(() => pipeline(Readable.from(chunks), oneThread.encryptStream({ encryptionContext: context }), sink()))],
-    ['pool encrypt', () => mibps(() => pipeline(Readable.from(chunks), pooled.encryptStream({ encryptionContext: context }), sink()))],
-    ['one thread decrypt', () => mibps(() => pipeline(Readable.from([message]), oneThread.decryptStream(), sink()))],
-    ['pool decrypt', () => mibps(() => pipeline(Readable.from([message]), pooled.decryptStream(), sink()))],
-    ['openssl', async () => opensslGcmRate(1) ?? Number.NaN],
-  ],
+const stream = await interleavedRounds(
+  [...STREAM_CONTENDERS.map((name) => [name, () => inChild(name)]), ['openssl', () => opensslGcmRate(1) ?? Number.NaN]],
   TRIALS,
 );
-const openssl = stream.get('openssl');
+const openssl = median(stream.get('openssl'));
 console.log(`${STREAM_MIB} MiB streamed, frame length 64 KiB (default), MiB/s:`);
 console.log(
   table(
     ['', 'one thread', `pool of ${POOL_SIZE}`, 'pool / one thread (goal ≥ 1.6×)', 'openssl speed -evp aes-256-gcm (16 KiB, 1 core)', 'pool / OpenSSL (goal ≥ 1.0×)'],
-    ['encrypt', 'decrypt'].map((op) => {
-      const one = stream.get(`one thread ${op}`);
-      const many = stream.get(`pool ${op}`);
-      return [op, fmt(one), fmt(many), fmt(many / one, 2) + '×', fmt(openssl), fmt(many / openssl, 2) + '×'];
-    }),
+    ['encrypt', 'decrypt'].map((op) => [
+      op,
+      fmt(median(stream.get(`one thread ${op}`))),
+      fmt(median(stream.get(`pool ${op}`))),
+      fmt(roundRatio(stream, `pool ${op}`, `one thread ${op}`), 2) + '×',
+      fmt(openssl),
+      fmt(roundRatio(stream, `pool ${op}`, 'openssl'), 2) + '×',
+    ]),
   ),
 );
+if (process.env.BENCH_VERBOSE) for (const [name, v] of stream) console.error(name.padEnd(20), v.map((x) => fmt(x)).join(' '));
 
 // --- 0x0578 signed 1 KiB, many concurrent calls ---------------------------------------------
 const kib = crypto.randomBytes(1024);
 const signedOne = createClient({ keyProvider, suite: 0x0578, cache: cache() });
 const signedPool = createClient({ keyProvider, suite: 0x0578, cache: cache(), pool });
 await createClient({ keyProvider }).decrypt((await signedPool.encrypt(kib, { encryptionContext: context })).ciphertext);
-const signed = await interleaved(
+const signed = await interleavedRounds(
   [
     ['one thread', () => concurrentRate(() => signedOne.encrypt(kib, { encryptionContext: context }))],
     ['pool', () => concurrentRate(() => signedPool.encrypt(kib, { encryptionContext: context }))],
@@ -103,12 +133,13 @@ const signed = await interleaved(
   ],
   TRIALS,
 );
-const signs = signed.get('openssl');
+const signs = median(signed.get('openssl'));
+const signedRate = (name) => median(signed.get(name));
 console.log(`\n0x0578 (ECDSA P-384) 1 KiB encrypt, cached data key, ${CONCURRENCY} calls in flight, messages/s:`);
 console.log(
   table(
     ['one thread', `pool of ${POOL_SIZE}`, 'pool / one thread (goal ≥ 1.6×)', 'openssl speed ecdsap384 sign/s (1 core)', 'one thread / OpenSSL (goal ≥ 90 %)'],
-    [[fmt(signed.get('one thread')), fmt(signed.get('pool')), fmt(signed.get('pool') / signed.get('one thread'), 2) + '×', fmt(signs), fmt((100 * signed.get('one thread')) / signs) + ' %']],
+    [[fmt(signedRate('one thread')), fmt(signedRate('pool')), fmt(roundRatio(signed, 'pool', 'one thread'), 2) + '×', fmt(signs), fmt(100 * roundRatio(signed, 'one thread', 'openssl')) + ' %']],
   ),
 );
 console.log(`\nafter: ${loadAverage()}`);
