@@ -1,7 +1,8 @@
 /**
  * The web entry (built dist/web.mjs, Web Crypto backend, WHATWG streams) in Node: round trips of
  * every suite at 0, 1 and frame-boundary sizes, one-shot and streamed; messages written by the Node
- * entry, the web entry and the @noble backend open in each other; the data-key cache.
+ * entry, the web entry and the @noble backend open in each other; the data-key cache; required
+ * encryption context (pairs authenticated, not stored).
  */
 import { describe, expect, it, vi } from 'vitest';
 import * as node from '../src/index';
@@ -102,6 +103,28 @@ describe('web entry round trips', () => {
     const { ciphertext } = await otherKey.encrypt(random(10), { encryptionContext: context });
     expect(cache.stats.hits).toBe(4);
     await expect(client.decrypt(ciphertext)).rejects.toSatisfy((e) => web.StrongroomError.isInstance(e, 'NO_DECRYPTION_KEY'));
+  });
+
+  it('required encryption context: authenticated, not stored, and checked on decrypt (web, streamed and one-shot)', async () => {
+    const c = clients(0x0478);
+    const required = { encryptionContext: { ...context, bucket: 'b1' }, requiredEncryptionContextKeys: ['bucket'] };
+    const plaintext = random(3 * FRAME + 1);
+    const streamed = await readAll(c.web.encryptStream(streamOf(plaintext, 50), required).readable);
+    for (const message of [streamed, (await c.web.encrypt(plaintext, required)).ciphertext, (await c.node.encrypt(plaintext, required)).ciphertext]) {
+      const opened = await c.web.decrypt(message, { encryptionContext: { bucket: 'b1' } });
+      expect(opened.plaintext).toEqual(plaintext);
+      expect(opened.header.encryptionContext).toEqual(context); // stored: without the required pair
+      expect(opened.encryptionContext).toEqual({ ...context, bucket: 'b1' });
+      expect(u8((await c.node.decrypt(message, { encryptionContext: { bucket: 'b1' } })).plaintext)).toEqual(plaintext);
+      // The data key is wrapped under the full context: without the pair, or with another value, it does not unwrap.
+      await expect(c.web.decrypt(message)).rejects.toSatisfy((e) => web.StrongroomError.isInstance(e, 'NO_DECRYPTION_KEY'));
+      await expect(c.web.decrypt(message, { encryptionContext: { bucket: 'b2' } })).rejects.toSatisfy((e) => web.StrongroomError.isInstance(e, 'NO_DECRYPTION_KEY'));
+      await expect(c.web.decrypt(message, { encryptionContext: { tenant: 'other' } })).rejects.toSatisfy((e) => web.StrongroomError.isInstance(e, 'ENCRYPTION_CONTEXT'));
+      await expect(c.web.decrypt(message, { requiredEncryptionContextKeys: ['bucket'] })).rejects.toSatisfy((e) => web.StrongroomError.isInstance(e, 'ENCRYPTION_CONTEXT'));
+    }
+    await expect(c.web.encrypt(plaintext, { encryptionContext: context, requiredEncryptionContextKeys: ['bucket'] })).rejects.toSatisfy((e) =>
+      web.StrongroomError.isInstance(e, 'ENCRYPTION_CONTEXT'),
+    );
   });
 
   it('where Web Crypto refuses AES-192 (as Chromium does), AES-GCM falls back to @noble/ciphers', async () => {
