@@ -23,7 +23,12 @@ const cp = (from: string, to: string) => ['--config', stack.configPath, 's3', 'c
 
 beforeAll(async () => {
   stack = await startS3Only();
-  env = { STRONGROOM_RAW_AES_KEY: stack.rawKeyBase64 };
+  // STRONGROOM_TIMEOUT: s3rver answers CompleteMultipartUpload only after copying every part into
+  // the object (1 GiB here) and sends nothing meanwhile; on a loaded CI machine that outlasted the
+  // CLI's default 30 s of socket silence, the SDK retried the Complete, and the retry found the
+  // upload already consumed (s3rver: 500 InternalError). Real S3 keeps a long Complete alive with
+  // whitespace. Deadlines are deadlines.test.ts's subject; this file's is memory and verification.
+  env = { STRONGROOM_RAW_AES_KEY: stack.rawKeyBase64, STRONGROOM_TIMEOUT: '600' };
   out = join(stack.dir, 'out');
   mkdirSync(out, { mode: 0o700 });
 }, 60_000);
