@@ -9,8 +9,8 @@ import type { CryptoBackend } from './backend';
 import { concatBytes } from './bytes';
 import { malformed, StrongroomError } from './errors';
 import { frameShape, openFrame, type FrameShape } from './frame';
-import { framedLayout, framesFor, type FramedLayout, type FrameSpan } from './framed-layout';
-import { checkFinalMarker, frameRunParser } from './framed-run';
+import type { FramedLayout, FrameSpan } from './framed-layout';
+import { checkFinalMarker, frameRunParser, heldLast, layoutMethods } from './framed-run';
 import type { MessageHeader } from './header';
 import type { EncryptionContext } from './key-provider';
 
@@ -78,42 +78,25 @@ export function framedMessage(input: FramedOpenInput): FramedMessage {
 
   function frameReader(firstSequence: number, lastSequence?: number, lastIsFinal?: boolean): FrameRunReader {
     const parser = frameRunParser(frameLength, firstSequence, lastSequence, lastIsFinal);
-    let held: Uint8Array[] = [];
-    function destroyRun(): void {
-      for (const h of held) h.fill(0);
-      held = [];
-      parser.stop();
-    }
-    const fail = (e: unknown): never => {
-      destroyRun();
-      throw e;
-    };
+    const last = heldLast(parser);
     return {
       write(chunk) {
         const out: Uint8Array[] = [];
         try {
           for (const f of parser.push(chunk)) {
             const plaintext = open(f.shape, f.prefix, f.ciphertext, f.tag);
-            if (f.last) held = plaintext;
+            if (f.last) last.hold(plaintext);
             else out.push(...plaintext);
           }
         } catch (e) {
           for (const o of out) o.fill(0);
-          fail(e);
+          last.destroy();
+          throw e;
         }
         return out;
       },
-      end() {
-        try {
-          parser.end();
-        } catch (e) {
-          fail(e);
-        }
-        const out = held;
-        held = [];
-        return out;
-      },
-      destroy: destroyRun,
+      end: () => last.end(),
+      destroy: () => last.destroy(),
     };
   }
 
@@ -122,8 +105,7 @@ export function framedMessage(input: FramedOpenInput): FramedMessage {
     headerLength,
     frameLength,
     encryptionContext: input.encryptionContext,
-    layout: (ciphertextLength) => framedLayout(headerLength, frameLength, ciphertextLength),
-    framesFor: (start, endInclusive, ciphertextLength) => framesFor(framedLayout(headerLength, frameLength, ciphertextLength), start, endInclusive),
+    ...layoutMethods(headerLength, frameLength),
     openFrame(sequence, sealed, isFinal) {
       if (!(sealed instanceof Uint8Array)) throw new StrongroomError('INVALID_ARGUMENT', 'openFrame: sealed must be a Uint8Array');
       const view = new DataView(sealed.buffer, sealed.byteOffset, sealed.byteLength);

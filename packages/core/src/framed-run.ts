@@ -10,6 +10,7 @@
 import { ByteQueue } from './byte-queue';
 import { malformed, StrongroomError } from './errors';
 import { frameShape, type FrameShape } from './frame';
+import { framedLayout, framesFor, type FramedLayout, type FrameSpan } from './framed-layout';
 
 /** One whole frame of a run: its checked shape and bytes; `last` = the run's last frame. */
 export interface RunFrame {
@@ -80,5 +81,51 @@ export function frameRunParser(frameLength: number, firstSequence: number, lastS
     stop() {
       finished = true;
     },
+  };
+}
+
+/** A run's last frame, held until the run ended exactly (then released), wiped on destroy. */
+export interface HeldLast {
+  hold(plaintext: Uint8Array[]): void;
+  /** The parser's end check (MALFORMED: everything wiped), then the held plaintext. */
+  end(): Uint8Array[];
+  /** Wipe the held plaintext and stop the parser. */
+  destroy(): void;
+}
+
+export function heldLast(parser: FrameRunParser): HeldLast {
+  let held: Uint8Array[] = [];
+  const destroy = () => {
+    for (const h of held) h.fill(0);
+    held = [];
+    parser.stop();
+  };
+  return {
+    hold(plaintext) {
+      held = plaintext;
+    },
+    end() {
+      try {
+        parser.end();
+      } catch (e) {
+        destroy();
+        throw e;
+      }
+      const out = held;
+      held = [];
+      return out;
+    },
+    destroy,
+  };
+}
+
+/** `layout` and `framesFor` of an opened message (header length and frame length known). */
+export function layoutMethods(headerLength: number, frameLength: number): {
+  layout(ciphertextLength: number): FramedLayout;
+  framesFor(start: number, endInclusive: number, ciphertextLength: number): FrameSpan;
+} {
+  return {
+    layout: (ciphertextLength) => framedLayout(headerLength, frameLength, ciphertextLength),
+    framesFor: (start, endInclusive, ciphertextLength) => framesFor(framedLayout(headerLength, frameLength, ciphertextLength), start, endInclusive),
   };
 }

@@ -14,8 +14,8 @@ import type { ClientCore, DecryptOptions, EncryptOptions } from './client-core';
 import { StrongroomError } from './errors';
 import { frameAad, frameSeal } from './frame';
 import { checkSealable, openableHeader } from './framed-client';
-import { framedLayout, framesFor, type FramedLayout, type FrameSpan } from './framed-layout';
-import { frameRunParser } from './framed-run';
+import type { FramedLayout, FrameSpan } from './framed-layout';
+import { frameRunParser, heldLast, layoutMethods } from './framed-run';
 import { sealOrder } from './framed-seal';
 import { headerAuth } from './header-auth';
 import type { MessageHeader } from './header';
@@ -137,13 +137,11 @@ function framedMessageAsync(header: MessageHeader, headerLength: number, encrypt
 
   function frameReader(firstSequence: number, lastSequence?: number, lastIsFinal?: boolean): WebFrameRunReader {
     const parser = frameRunParser(frameLength, firstSequence, lastSequence, lastIsFinal);
-    let held: Uint8Array[] = [];
+    const last = heldLast(parser);
     let dead = false;
     const destroyRun = () => {
       dead = true;
-      for (const h of held) h.fill(0);
-      held = [];
-      parser.stop();
+      last.destroy();
     };
     return {
       async write(chunk) {
@@ -160,7 +158,7 @@ function framedMessageAsync(header: MessageHeader, headerLength: number, encrypt
           }
           const out: Uint8Array[] = [];
           frames.forEach((f, i) => {
-            if (f.last) held = opened[i]!;
+            if (f.last) last.hold(opened[i]!);
             else out.push(...opened[i]!);
           });
           return out;
@@ -169,17 +167,7 @@ function framedMessageAsync(header: MessageHeader, headerLength: number, encrypt
           throw e;
         }
       },
-      end() {
-        try {
-          parser.end();
-        } catch (e) {
-          destroyRun();
-          throw e;
-        }
-        const out = held;
-        held = [];
-        return out;
-      },
+      end: () => last.end(),
       destroy: destroyRun,
     };
   }
@@ -189,8 +177,7 @@ function framedMessageAsync(header: MessageHeader, headerLength: number, encrypt
     headerLength,
     frameLength,
     encryptionContext,
-    layout: (ciphertextLength) => framedLayout(headerLength, frameLength, ciphertextLength),
-    framesFor: (start, endInclusive, ciphertextLength) => framesFor(framedLayout(headerLength, frameLength, ciphertextLength), start, endInclusive),
+    ...layoutMethods(headerLength, frameLength),
     frameReader,
     destroy() {
       key?.destroy();
