@@ -75,7 +75,7 @@ describe('examples/browser-upload in headless Chromium against the dev stack', (
     tab.on('pageerror', (e) => errors.push(e.message));
     await tab.goto(page!.url);
     await waitFor(tab, 'body[data-ready="true"]', 'the page start', errors);
-    const file = randomBytes(12 * 1024 * 1024 + 7); // three 5 MiB parts of ciphertext, frames of 64 KiB and a short last one
+    const file = randomBytes(12 * 1024 * 1024 + 7); // three parts: two of 5 MiB of plaintext (whole 64 KiB frames) and a short last one
     const context = { purpose: 'browser-upload', file: 'report.bin' };
     // From a file on disk: a 12 MiB buffer sent over the DevTools protocol is slow on a loaded machine.
     const path = join(tmp, 'report.bin');

@@ -32,42 +32,55 @@ export interface FramedClientMethods {
   rewrapHeader(headerBytes: Uint8Array, options: RewrapHeaderOptions): Promise<Uint8Array>;
 }
 
+/** The whole header at the start of `headerBytes` (MALFORMED, saying how many bytes, when incomplete). */
+export function parseWhole(headerBytes: Uint8Array, what: string, maxEncryptedDataKeys: number): ParsedHeader {
+  if (!(headerBytes instanceof Uint8Array)) throw new StrongroomError('INVALID_ARGUMENT', `${what}: headerBytes must be a Uint8Array`);
+  const parsed = tryParseHeader(headerBytes, { maxEncryptedDataKeys });
+  if (typeof parsed === 'number') {
+    throw new StrongroomError('MALFORMED', `${what}: the header is incomplete; pass at least ${parsed} bytes`, { details: { need: parsed } });
+  }
+  return parsed;
+}
+
+/** A client may seal framed messages frame by frame only with suite 0x0478 and frames. */
+export function checkSealable(suite: { id: number; name: string }, frameLength: number): void {
+  if (suite.id !== FRAMED_SUITE_ID || frameLength === 0) {
+    throw new StrongroomError(
+      'UNSUPPORTED',
+      `Framed random access needs suite 0x0478 (committing, unsigned) and frameLength above 0; this client has ${suite.name}, frameLength ${frameLength}`,
+    );
+  }
+}
+
+/** The parsed header of a message `openFramed` can open: suite 0x0478, framed, frames within the limit. */
+export function openableHeader(headerBytes: Uint8Array, maxEncryptedDataKeys: number, maxFrameLength: number): ParsedHeader {
+  const parsed = parseWhole(headerBytes, 'openFramed', maxEncryptedDataKeys);
+  const { header } = parsed;
+  if (header.suite.id !== FRAMED_SUITE_ID || header.contentType !== CONTENT_FRAMED) {
+    throw new StrongroomError(
+      'UNSUPPORTED',
+      `openFramed reads framed messages of suite 0x0478 only; this one is ${header.suite.name}, ${header.contentType === CONTENT_FRAMED ? 'framed' : 'non-framed'}`,
+    );
+  }
+  if (header.frameLength > maxFrameLength) {
+    throw new StrongroomError('LIMIT_EXCEEDED', `The message's frame length ${header.frameLength} exceeds maxFrameLength ${maxFrameLength}`);
+  }
+  return parsed;
+}
+
 /** The random-access methods over a client's core (options, providers, cache) and synchronous backend. */
 export function framedClientMethods(core: ClientCore, backend: CryptoBackend): FramedClientMethods {
   const { suite, frameLength, maxEncryptedDataKeys, maxFrameLength } = core;
 
-  function parseWhole(headerBytes: Uint8Array, what: string): ParsedHeader {
-    if (!(headerBytes instanceof Uint8Array)) throw new StrongroomError('INVALID_ARGUMENT', `${what}: headerBytes must be a Uint8Array`);
-    const parsed = tryParseHeader(headerBytes, { maxEncryptedDataKeys });
-    if (typeof parsed === 'number') {
-      throw new StrongroomError('MALFORMED', `${what}: the header is incomplete; pass at least ${parsed} bytes`, { details: { need: parsed } });
-    }
-    return parsed;
-  }
-
   async function createFramedSealer(encryptOptions: EncryptOptions = {}): Promise<FramedSealer> {
-    if (suite.id !== FRAMED_SUITE_ID || frameLength === 0) {
-      throw new StrongroomError(
-        'UNSUPPORTED',
-        `Framed random access needs suite 0x0478 (committing, unsigned) and frameLength above 0; this client has ${suite.name}, frameLength ${frameLength}`,
-      );
-    }
+    checkSealable(suite, frameLength);
     return core.withMaterials(encryptOptions, encryptOptions.plaintextLength, false, (materials) => framedSealer(backend, { backend, frameLength, ...materials }));
   }
 
   async function openFramed(headerBytes: Uint8Array, decryptOptions: DecryptOptions = {}): Promise<FramedMessage> {
     const opening = core.opening(decryptOptions);
-    const parsed = parseWhole(headerBytes, 'openFramed');
+    const parsed = openableHeader(headerBytes, maxEncryptedDataKeys, maxFrameLength);
     const { header } = parsed;
-    if (header.suite.id !== FRAMED_SUITE_ID || header.contentType !== CONTENT_FRAMED) {
-      throw new StrongroomError(
-        'UNSUPPORTED',
-        `openFramed reads framed messages of suite 0x0478 only; this one is ${header.suite.name}, ${header.contentType === CONTENT_FRAMED ? 'framed' : 'non-framed'}`,
-      );
-    }
-    if (header.frameLength > maxFrameLength) {
-      throw new StrongroomError('LIMIT_EXCEEDED', `The message's frame length ${header.frameLength} exceeds maxFrameLength ${maxFrameLength}`);
-    }
     let key: Uint8Array | undefined;
     const encryptionContext = await core.withDataKey(parsed, opening, (dataKey, aad) => void (key = verifyHeader(backend, parsed, dataKey, aad)));
     return framedMessage({ backend, header, headerLength: parsed.length, encryptionContext, key: key! });
@@ -77,7 +90,7 @@ export function framedClientMethods(core: ClientCore, backend: CryptoBackend): F
     const targets = rewrapOptions?.keyProviders;
     if (!Array.isArray(targets) || targets.length === 0) throw new StrongroomError('INVALID_ARGUMENT', 'rewrapHeader: keyProviders must name at least one provider');
     const opening = core.opening(rewrapOptions);
-    const parsed = parseWhole(headerBytes, 'rewrapHeader');
+    const parsed = parseWhole(headerBytes, 'rewrapHeader', maxEncryptedDataKeys);
     const { header } = parsed;
     // A signed message's signature covers the header: a new header would need the signing key.
     if (header.version !== 2 || header.suite.signature) throw new StrongroomError('UNSUPPORTED', `rewrapHeader: only unsigned version 2 messages can be re-wrapped (this one is ${header.suite.name})`);

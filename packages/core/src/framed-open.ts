@@ -6,11 +6,11 @@
  * client-apis/decrypt.md (a frame's plaintext MUST NOT be released before its tag verifies).
  */
 import type { CryptoBackend } from './backend';
-import { ByteQueue } from './byte-queue';
 import { concatBytes } from './bytes';
 import { malformed, StrongroomError } from './errors';
 import { frameShape, openFrame, type FrameShape } from './frame';
-import { framedLayout, framesFor, type FramedLayout, type FrameSpan } from './framed-layout';
+import type { FramedLayout, FrameSpan } from './framed-layout';
+import { checkFinalMarker, frameRunParser, heldLast, layoutMethods } from './framed-run';
 import type { MessageHeader } from './header';
 import type { EncryptionContext } from './key-provider';
 
@@ -72,74 +72,31 @@ export function framedMessage(input: FramedOpenInput): FramedMessage {
     return key;
   };
 
-  function checkMarker(shape: FrameShape, isFinal: boolean): void {
-    if (shape.final !== isFinal) {
-      throw malformed(
-        isFinal
-          ? `Frame ${shape.sequence} should be the final frame but is a regular one: the message is truncated or extended`
-          : `Frame ${shape.sequence} is the final frame where a regular frame belongs: the message is truncated or frames were moved`,
-      );
-    }
-  }
-
   function open(shape: FrameShape, prefix: Uint8Array, ciphertext: readonly Uint8Array[], tag: Uint8Array): Uint8Array[] {
     return openFrame(backend, liveKey(), messageId, shape, prefix, ciphertext, tag);
   }
 
   function frameReader(firstSequence: number, lastSequence?: number, lastIsFinal?: boolean): FrameRunReader {
-    if (!Number.isInteger(firstSequence) || firstSequence < 1 || (lastSequence !== undefined && (!Number.isInteger(lastSequence) || lastSequence < firstSequence))) {
-      throw new StrongroomError('INVALID_ARGUMENT', `frameReader: frames ${firstSequence} … ${String(lastSequence)} are not a run of sequence numbers from 1`);
-    }
-    const queue = new ByteQueue();
-    let next = firstSequence;
-    let held: Uint8Array[] = [];
-    let finished = false;
-    const fail = (e: unknown) => {
-      destroyRun();
-      throw e;
-    };
-    function destroyRun(): void {
-      for (const h of held) h.fill(0);
-      held = [];
-      finished = true;
-    }
+    const parser = frameRunParser(frameLength, firstSequence, lastSequence, lastIsFinal);
+    const last = heldLast(parser);
     return {
       write(chunk) {
-        queue.push(chunk);
         const out: Uint8Array[] = [];
         try {
-          for (;;) {
-            if (finished) {
-              if (queue.length > 0) throw malformed('Bytes follow the last expected frame');
-              break;
-            }
-            const shape = frameShape((o) => queue.u32At(o), queue.length, frameLength, next);
-            if (!shape || queue.length < shape.total) break;
-            const isLast = lastSequence === undefined ? shape.final : next === lastSequence;
-            checkMarker(shape, lastSequence === undefined ? shape.final : isLast ? (lastIsFinal ?? false) : false);
-            const prefix = queue.takeBytes(shape.prefixLength);
-            const ciphertext = queue.take(shape.length);
-            const tag = queue.takeBytes(16);
-            const plaintext = open(shape, prefix, ciphertext, tag);
-            next++;
-            if (isLast) {
-              held = plaintext;
-              finished = true;
-            } else out.push(...plaintext);
+          for (const f of parser.push(chunk)) {
+            const plaintext = open(f.shape, f.prefix, f.ciphertext, f.tag);
+            if (f.last) last.hold(plaintext);
+            else out.push(...plaintext);
           }
         } catch (e) {
-          fail(e);
+          for (const o of out) o.fill(0);
+          last.destroy();
+          throw e;
         }
         return out;
       },
-      end() {
-        if (!finished) fail(malformed(`The frames end early: frame ${next} is missing or truncated`));
-        if (queue.length > 0) fail(malformed('Bytes follow the last expected frame'));
-        const out = held;
-        held = [];
-        return out;
-      },
-      destroy: destroyRun,
+      end: () => last.end(),
+      destroy: () => last.destroy(),
     };
   }
 
@@ -148,14 +105,13 @@ export function framedMessage(input: FramedOpenInput): FramedMessage {
     headerLength,
     frameLength,
     encryptionContext: input.encryptionContext,
-    layout: (ciphertextLength) => framedLayout(headerLength, frameLength, ciphertextLength),
-    framesFor: (start, endInclusive, ciphertextLength) => framesFor(framedLayout(headerLength, frameLength, ciphertextLength), start, endInclusive),
+    ...layoutMethods(headerLength, frameLength),
     openFrame(sequence, sealed, isFinal) {
       if (!(sealed instanceof Uint8Array)) throw new StrongroomError('INVALID_ARGUMENT', 'openFrame: sealed must be a Uint8Array');
       const view = new DataView(sealed.buffer, sealed.byteOffset, sealed.byteLength);
       const shape = frameShape((o) => view.getUint32(o), sealed.length, frameLength, sequence);
       if (!shape) throw malformed(`Frame ${sequence} is truncated inside its prefix`);
-      checkMarker(shape, isFinal);
+      checkFinalMarker(shape, isFinal);
       if (sealed.length !== shape.total) throw malformed(`Frame ${sequence} is ${sealed.length} bytes; its prefix says ${shape.total}`);
       const tagAt = shape.total - 16;
       return concatBytes(open(shape, sealed.subarray(0, shape.prefixLength), [sealed.subarray(shape.prefixLength, tagAt)], sealed.subarray(tagAt)));

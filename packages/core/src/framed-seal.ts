@@ -81,27 +81,27 @@ function createIntervalSet() {
   };
 }
 
-/** Build a sealer from fresh materials (the client checks the suite and frame length first). */
-export function framedSealer(backend: CryptoBackend, input: NewMessageInput): FramedSealer {
-  const message = newMessage(input);
-  const { header, key } = message;
-  const headerBytes = concatBytes(sealHeader(backend, message));
-  const frameLength = input.frameLength;
+/**
+ * The rules every framed sealer enforces, whatever its backend: each sequence number sealed at most
+ * once (its IV is the number), regular frames exactly `frameLength`, the final frame last, and at
+ * `finish()` every frame up to the final one sealed.
+ */
+export interface SealOrder {
+  /** Check that frame `sequence` may be sealed now and record it; returns its pieces and length. */
+  claim(sequence: number, plaintext: Uint8Array | readonly Uint8Array[], isFinal: boolean): { pieces: readonly Uint8Array[]; length: number };
+  /** INVALID_ARGUMENT unless frames 1 … final were all claimed; the order is closed either way. */
+  finish(): void;
+  /** Close the order (no more frames). */
+  close(): void;
+}
+
+export function sealOrder(frameLength: number): SealOrder {
   const sealed = createIntervalSet();
   let finalSequence = 0;
   let done = false;
   const bad = (m: string) => new StrongroomError('INVALID_ARGUMENT', `sealFrame: ${m}`);
-
-  function destroy(): void {
-    done = true;
-    key.fill(0);
-  }
-
   return {
-    header,
-    headerBytes,
-    frameLength,
-    sealFrame(sequence, plaintext, isFinal) {
+    claim(sequence, plaintext, isFinal) {
       if (done) throw bad('the sealer is finished or destroyed');
       if (!Number.isInteger(sequence) || sequence < 1 || sequence > MAX_FRAMES) {
         throw new StrongroomError('LIMIT_EXCEEDED', `sealFrame: sequence ${String(sequence)} is outside 1 … 2^32 − 2`);
@@ -120,22 +120,49 @@ export function framedSealer(backend: CryptoBackend, input: NewMessageInput): Fr
         throw bad(`frame ${sequence} comes after the final frame ${finalSequence}`);
       }
       if (isFinal && sealed.max() > sequence) throw bad(`the final frame ${sequence} would precede frame ${sealed.max()}`);
-      const out = concatBytes(sealFrame(backend, key, header.messageId, sequence, pieces, length, isFinal));
       sealed.add(sequence);
       if (isFinal) finalSequence = sequence;
-      return out;
+      return { pieces, length };
     },
     finish() {
       if (done) throw bad('the sealer is finished or destroyed');
-      if (finalSequence === 0) {
-        destroy();
-        throw bad('the final frame was never sealed');
+      done = true;
+      if (finalSequence === 0) throw bad('the final frame was never sealed');
+      if (!sealed.isPrefix(finalSequence)) throw bad(`frame ${sealed.firstGap()} was never sealed (frames 1 … ${finalSequence} must all be sealed)`);
+    },
+    close() {
+      done = true;
+    },
+  };
+}
+
+/** Build a sealer from fresh materials (the client checks the suite and frame length first). */
+export function framedSealer(backend: CryptoBackend, input: NewMessageInput): FramedSealer {
+  const message = newMessage(input);
+  const { header, key } = message;
+  const headerBytes = concatBytes(sealHeader(backend, message));
+  const frameLength = input.frameLength;
+  const order = sealOrder(frameLength);
+
+  function destroy(): void {
+    order.close();
+    key.fill(0);
+  }
+
+  return {
+    header,
+    headerBytes,
+    frameLength,
+    sealFrame(sequence, plaintext, isFinal) {
+      const { pieces, length } = order.claim(sequence, plaintext, isFinal);
+      return concatBytes(sealFrame(backend, key, header.messageId, sequence, pieces, length, isFinal));
+    },
+    finish() {
+      try {
+        order.finish();
+      } finally {
+        key.fill(0);
       }
-      if (!sealed.isPrefix(finalSequence)) {
-        destroy();
-        throw bad(`frame ${sealed.firstGap()} was never sealed (frames 1 … ${finalSequence} must all be sealed)`);
-      }
-      destroy();
     },
     destroy,
   };

@@ -19,6 +19,7 @@ import type { AlgorithmSuite } from './suites';
 import { webBackend } from './web-backend';
 import { AsyncMessageDecoder } from './web-decoder';
 import { AsyncMessageEncoder } from './web-encoder';
+import { webFramedClientMethods, type WebFramedMessage, type WebFramedSealer } from './web-framed';
 
 /** What encrypt and decrypt accept: bytes, a string (UTF-8), a ReadableStream or (async) iterable of bytes. */
 export type Input = WebInput;
@@ -64,6 +65,19 @@ export interface StrongroomClient {
   decryptStream(options?: DecryptOptions): CryptoStream<OpenedHeader>;
   /** Decrypt `input` as a stream: read the plaintext from `.readable`. */
   decryptStream(input: Input, options?: DecryptOptions): CryptoStream<OpenedHeader>;
+  /**
+   * A sealer for one framed message whose frames are sealed independently, in any order (e.g. the
+   * parts of a multipart upload), as on the Node entry. Needs suite 0x0478 and frameLength above 0.
+   * @throws StrongroomError UNSUPPORTED (another suite or non-framed), and encrypt's errors.
+   */
+  createFramedSealer(options?: EncryptOptions): Promise<WebFramedSealer>;
+  /**
+   * Authenticate the header of a framed message (`headerBytes` = the message's first bytes, at least
+   * the whole header), then open any run of its frames, as on the Node entry.
+   * @throws StrongroomError MALFORMED (incomplete header), UNSUPPORTED (another suite, non-framed),
+   *   LIMIT_EXCEEDED (frame length above maxFrameLength), and decrypt's errors.
+   */
+  openFramed(headerBytes: Uint8Array, options?: DecryptOptions): Promise<WebFramedMessage>;
 }
 
 /**
@@ -168,6 +182,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
     decrypt,
     encryptStream: encryptStream as StrongroomClient['encryptStream'],
     decryptStream: decryptStream as StrongroomClient['decryptStream'],
+    ...webFramedClientMethods(core, backend),
   };
 }
 

@@ -13,8 +13,8 @@ import type { AsyncCryptoBackend, AsyncGcmKey, AsyncIncrementalVerifier } from '
 import { StrongroomError } from './errors';
 import { FrameReader, type ReaderLimits, type SealedPiece } from './frame-reader';
 import type { MessageHeader, ParsedHeader } from './header';
-import { commitmentFailure, headerAad, headerAuthFailure, signingPublicKey } from './header-auth';
-import { messageKeysAsync } from './kdf';
+import { signingPublicKey } from './header-auth';
+import { verifyHeaderAsync } from './web-header-auth';
 
 export interface AsyncDecoderOptions extends ReaderLimits {
   readonly backend: AsyncCryptoBackend;
@@ -49,24 +49,7 @@ export class AsyncMessageDecoder {
     if (!parsed || !this.reader.awaitingKey || this.key) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
     const { backend } = this.options;
     const { header } = parsed;
-    const { commitment, key } = await messageKeysAsync(backend, header.suite, dataKey, header.messageId);
-    let gcm: AsyncGcmKey;
-    try {
-      // spec: client-apis/decrypt.md — the derived commitment MUST equal the header's (constant time)
-      // before the content key is used.
-      const ok = commitment === undefined || backend.timingSafeEqual(commitment, header.commitment!);
-      commitment?.fill(0);
-      if (!ok) throw commitmentFailure();
-      gcm = await backend.gcmKey(key);
-    } finally {
-      key.fill(0);
-    }
-    try {
-      await gcm.decrypt(parsed.headerIv, headerAad(parsed, onlyAuthenticate), [], parsed.headerTag);
-    } catch (e) {
-      gcm.destroy();
-      throw StrongroomError.isInstance(e, 'AUTHENTICATION_FAILED') ? headerAuthFailure() : e;
-    }
+    const gcm = await verifyHeaderAsync(backend, parsed, dataKey, onlyAuthenticate);
     const verifier = header.suite.signature ? await backend.createVerifier(header.suite.signature, signingPublicKey(header)) : undefined;
     this.key = gcm;
     this.verifier = verifier;

@@ -8,9 +8,8 @@ import type { AsyncCryptoBackend, AsyncGcmKey, AsyncIncrementalSigner } from './
 import type { EncoderInput } from './encoder';
 import { footer, FrameWriter, type SealJob } from './frame-writer';
 import type { MessageHeader } from './header';
-import { headerAuth, newHeader } from './header-auth';
-import { messageKeysAsync } from './kdf';
-import { onlyAuthenticateAad, splitForEncrypt } from './required-context';
+import { headerAuth } from './header-auth';
+import { newMessageAsync } from './web-header-auth';
 
 /** As the Node encoder's input, over the async seam; the data key is not retained (derived and imported in create()). */
 export type AsyncEncoderInput = Omit<EncoderInput, 'backend'> & { readonly backend: AsyncCryptoBackend };
@@ -28,19 +27,15 @@ export class AsyncMessageEncoder {
   }
 
   static async create(input: AsyncEncoderInput): Promise<AsyncMessageEncoder> {
-    const { backend, suite, dataKey, frameLength } = input;
-    const messageId = backend.randomBytes(suite.messageVersion === 2 ? 32 : 16);
-    const { stored, onlyAuthenticate } = splitForEncrypt(input.encryptionContext, input.requiredEncryptionContextKeys ?? []);
-    const { commitment, key } = await messageKeysAsync(backend, suite, dataKey, messageId);
-    let gcm: AsyncGcmKey;
+    const { header, key, headerAadTail } = await newMessageAsync(input);
+    let signer: AsyncIncrementalSigner | undefined;
     try {
-      gcm = await backend.gcmKey(key);
-    } finally {
-      key.fill(0);
+      signer = input.signingKey ? await input.backend.createSigner(input.signingKey) : undefined;
+    } catch (e) {
+      key.destroy();
+      throw e;
     }
-    const signer = input.signingKey ? await backend.createSigner(input.signingKey) : undefined;
-    const header = newHeader(suite, messageId, stored, input.encryptedDataKeys, frameLength, commitment);
-    return new AsyncMessageEncoder(header, gcm, signer, onlyAuthenticateAad(onlyAuthenticate));
+    return new AsyncMessageEncoder(header, key, signer, headerAadTail);
   }
 
   /** Header body ‖ header authentication. Call once, first. */

@@ -18,6 +18,8 @@ export { toAsyncBackend, type AsyncCryptoBackend, type AsyncGcmKey, type AsyncIn
 export { webBackend } from './web-backend';
 export { createClient, type ClientOptions, type CryptoStream, type Input, type OpenedHeader, type StrongroomClient } from './web-client';
 export { RawRsaKeyProvider, type RawRsaKeyProviderOptions } from './web-raw-rsa-provider';
+export { FRAMED_SUITE_ID } from './framed-client';
+export type { WebFramedMessage, WebFramedSealer, WebFrameRunReader } from './web-framed';
 
 const WEB_DEFAULTS = {
   backend: webBackend,

@@ -30,7 +30,8 @@ import { deleteObject, deleteObjects, getObject, headObject, putObject } from '.
 import { resolveConfig, type EncryptedS3ClientConfig, type EncryptedSendOptions, type ResolvedConfig } from './options';
 import { EncryptedUpload, type UploadParams } from './upload';
 import { rewrapObject, type RewrapInput, type RewrapResult } from './rewrap';
-import { downloadObject, type DownloadParams } from './parallel-download';
+import { downloadObject } from './parallel-download';
+import type { DownloadParams } from './download-plan';
 import { copyObject, type CopyObjectParams } from './copy-object';
 
 /** Any S3 command, typed like `S3Client.send`'s parameter. */

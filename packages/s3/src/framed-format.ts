@@ -126,6 +126,14 @@ export function explainBindingFailure(error: unknown, bucket: string | undefined
   );
 }
 
+/** requireBinding refuses a V2/V3 object: that format does not bind an object to its bucket and key. */
+export function unboundRefusal(): StrongroomError {
+  return new StrongroomError(
+    'ENCRYPTION_CONTEXT',
+    'requireBinding: this object is in the V2/V3 format, which does not bind it to its bucket and key (it may have been copied here); re-encrypt it with copyObject() to a framed object',
+  );
+}
+
 /** The object metadata of a framed object (the caller's plus the format marker). */
 export function framedMetadata(user: Record<string, string> | undefined): Record<string, string> {
   return { ...(user ?? {}), [FRAMED_FORMAT_METADATA]: FRAMED_FORMAT_VALUE };

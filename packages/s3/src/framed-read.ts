@@ -16,34 +16,26 @@ import {
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import {
-  FRAMED_SUITE_ID,
   framedHeaderNeed,
   framedLayout,
   malformed,
-  parseHeader,
   StrongroomError,
   type FramedMessage,
   type FrameRunReader,
 } from '@strongroom/core';
 import { collect, destroyBody, iterateBody, readableOf } from './body';
 import { asNodeReadable, pumpReadable, readPrefix, type PumpSteps } from './body-pump';
-import { BINDING_CONTEXT_KEY, checkReadContext, explainBindingFailure, isFramedObject, readContext } from './framed-format';
+import { isFramedObject } from './framed-format';
 import { framedClient } from './framed-client';
+import { completeHeader, fetchFrames, framedHeaderOf, HEADER_PROBE_BYTES, MAX_HEADER_BYTES, openBound, openProbed, planRange, plaintextWindow, probeInput, sendOpts, type ObjectInput, type ReadBody } from './framed-plan';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
-import { isSuffixRange, notSatisfiable, parseContentRange, parseRange } from './ranged-get';
 
-/** Bytes of the first ranged GET of a ranged read or HEAD: most headers fit in it. */
-export const HEADER_PROBE_BYTES = 4096;
-/** Largest header read (10 EDKs of a few KiB each and a large context fit easily). */
-const MAX_HEADER_BYTES = 1024 * 1024;
-
-const sendOpts = (o: EncryptedSendOptions) => (o.abortSignal ? { abortSignal: o.abortSignal } : {});
-type ObjectInput = Pick<GetObjectCommandInput, 'Bucket' | 'Key'> & Partial<GetObjectCommandInput>;
+/** Reads a Node response body whole, at most `limit` bytes. */
+export const readNodeBody: ReadBody = (body, limit, what) => collect(iterateBody(body), limit, what);
 
 /** GET of the object's first bytes (same request parameters, e.g. VersionId and SSE-C keys). */
 export async function probeObject(cfg: ResolvedConfig, input: ObjectInput, o: EncryptedSendOptions): Promise<GetObjectCommandOutput> {
-  const { PartNumber: _p, ...rest } = input;
-  return cfg.client.send(new GetObjectCommand({ ...rest, Range: `bytes=0-${HEADER_PROBE_BYTES - 1}` }), sendOpts(o));
+  return cfg.client.send(new GetObjectCommand(probeInput(input)), sendOpts(o));
 }
 
 /** Whether a GetObject response is of a framed object (its body is released when the marker is bad). */
@@ -56,56 +48,17 @@ export function isFramedResponse(res: GetObjectCommandOutput): boolean {
   }
 }
 
-/** Extend `prefix` (the object's first bytes) by ranged GETs until it holds the whole header. */
-export async function completeHeader(cfg: ResolvedConfig, input: ObjectInput, prefix: Buffer, etag: string | undefined, o: EncryptedSendOptions): Promise<Buffer> {
-  let bytes = prefix;
-  for (let need = framedHeaderNeed(bytes); need > 0; need = framedHeaderNeed(bytes)) {
-    if (need > MAX_HEADER_BYTES) throw new StrongroomError('LIMIT_EXCEEDED', `The framed object's header is larger than ${MAX_HEADER_BYTES} bytes`);
-    const res = await cfg.client.send(
-      new GetObjectCommand({ ...ranged(input, etag), Range: `bytes=${bytes.length}-${Math.max(need, bytes.length + HEADER_PROBE_BYTES) - 1}` }),
-      sendOpts(o),
-    );
-    const more = await collect(iterateBody(res.Body), MAX_HEADER_BYTES, 'framed object header');
-    if (more.length === 0) throw malformed('The framed object is truncated inside its header');
-    bytes = Buffer.concat([bytes, more]);
-  }
-  return bytes;
-}
-
-/** Request parameters for a follow-up ranged GET of the same object (pinned by ETag). */
-function ranged(input: ObjectInput, etag: string | undefined): GetObjectCommandInput {
-  const { PartNumber: _p, Range: _r, ...rest } = input;
-  return { ...rest, IfMatch: input.IfMatch ?? etag };
-}
-
 /**
- * Authenticate the header at the start of `prefix` for the object requested at bucket/key: the
- * reproduced context carries the bucket and key when the header says the object is bound to them.
+ * Authenticate the header at the start of `prefix` for the object requested at bucket/key
+ * (./framed-plan.ts `openBound`, with the Node client's `openFramed`).
  */
-export async function openFramedObject(
-  cfg: ResolvedConfig,
-  bucket: string | undefined,
-  key: string | undefined,
-  prefix: Uint8Array,
-  o: EncryptedSendOptions,
-): Promise<FramedMessage> {
-  const parsed = parseHeader(prefix, { maxEncryptedDataKeys: 10 });
-  if (!parsed) throw malformed('The framed object is truncated inside its header');
-  const caller = o.encryptionContext ?? {};
-  const ctx = readContext(cfg, parsed.header.encryptionContext, bucket, key, caller);
-  let message: FramedMessage;
-  try {
-    message = await framedClient(cfg).openFramed(prefix, { ...ctx, abortSignal: o.abortSignal });
-  } catch (error) {
-    throw explainBindingFailure(error, bucket, key, Object.hasOwn(parsed.header.encryptionContext, BINDING_CONTEXT_KEY));
-  }
-  try {
-    checkReadContext(message.encryptionContext, caller);
-  } catch (error) {
-    message.destroy();
-    throw error;
-  }
-  return message;
+export function openFramedObject(cfg: ResolvedConfig, bucket: string | undefined, key: string | undefined, prefix: Uint8Array, o: EncryptedSendOptions): Promise<FramedMessage> {
+  return openBound(cfg, bucket, key, prefix, o, (bytes, options) => framedClient(cfg).openFramed(bytes, options));
+}
+
+/** The probed object's header, whole and authenticated (./framed-plan.ts `openProbed`). */
+export function openProbedObject(cfg: ResolvedConfig, input: ObjectInput, probe: GetObjectCommandOutput, o: EncryptedSendOptions): Promise<{ message: FramedMessage; prefix: Uint8Array; total: number }> {
+  return openProbed(cfg, input, probe, o, readNodeBody, (bytes, options) => framedClient(cfg).openFramed(bytes, options));
 }
 
 /**
@@ -120,20 +73,9 @@ async function* release(
   skip: number,
   length: number,
 ): AsyncGenerator<Buffer> {
-  let toSkip = skip;
-  let remaining = length;
+  const cut = plaintextWindow(skip, length);
   function* emit(pieces: Uint8Array[]): Generator<Buffer> {
-    for (const p of pieces) {
-      let piece = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
-      if (toSkip > 0) {
-        const s = Math.min(toSkip, piece.length);
-        piece = piece.subarray(s);
-        toSkip -= s;
-      }
-      if (piece.length > remaining) piece = piece.subarray(0, remaining);
-      remaining -= piece.length;
-      if (piece.length > 0) yield piece;
-    }
+    for (const p of cut(pieces)) yield Buffer.from(p.buffer, p.byteOffset, p.byteLength);
   }
   try {
     for await (const c of chunks) yield* emit(reader.write(c));
@@ -197,41 +139,21 @@ export async function getFramedRange(
   const range = input.Range!;
   let message: FramedMessage | undefined;
   try {
-    const total = parseContentRange(probe.ContentRange).total;
-    const first = await collect(iterateBody(probe.Body), HEADER_PROBE_BYTES, 'framed object header probe');
-    const prefix = await completeHeader(cfg, input, first, probe.ETag, o);
-    message = await openFramedObject(cfg, input.Bucket, input.Key, prefix, o);
-    const layout = message.layout(total);
-    const P = layout.plaintextLength;
-    // S3's semantics: a suffix longer than the object is the whole object; bytes=-0, a start at or
-    // past the end, and any range of an empty object are 416 InvalidRange; an end past the end is clamped.
-    if (P === 0) throw notSatisfiable(range);
-    const r = isSuffixRange(range) ? parseRange(range, P) : parseRange(range);
-    if (r.start >= P) throw notSatisfiable(range);
-    const end = Math.min(r.end ?? P - 1, P - 1);
-    const span = message.framesFor(r.start, end, total);
+    const opened = await openProbedObject(cfg, input, probe, o);
+    message = opened.message;
+    const { prefix, total } = opened;
+    const { start, end, plaintextLength: P, span } = planRange(message, range, total);
     let res: GetObjectCommandOutput = probe;
     let source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
     if (span.byteEnd < prefix.length) {
       source = [prefix.subarray(span.byteStart, span.byteEnd + 1)];
     } else {
-      res = await cfg.client.send(new GetObjectCommand({ ...ranged(input, probe.ETag), Range: `bytes=${span.byteStart}-${span.byteEnd}` }), sendOpts(o));
-      let got: { start: number; end: number; total: number };
-      try {
-        got = parseContentRange(res.ContentRange);
-      } catch (error) {
-        destroyBody(res.Body);
-        throw error;
-      }
-      if (got.start !== span.byteStart || got.end !== span.byteEnd || got.total !== total) {
-        destroyBody(res.Body);
-        throw malformed(`The ranged GET returned bytes ${got.start}-${got.end}/${got.total}, not ${span.byteStart}-${span.byteEnd}/${total}: the object changed or the server ignored the range`);
-      }
+      res = await fetchFrames(cfg, input, probe.ETag, span, total, o.abortSignal, destroyBody);
       source = iterateBody(res.Body);
     }
     const reader = message.frameReader(span.firstSequence, span.lastSequence, span.lastIsFinal);
-    const body = readableOf(release(reader, message, source, res.Body, span.skip, end - r.start + 1));
-    return { ...res, Body: body as GetObjectCommandOutput['Body'], ContentLength: end - r.start + 1, ContentRange: `bytes ${r.start}-${end}/${P}` };
+    const body = readableOf(release(reader, message, source, res.Body, span.skip, end - start + 1));
+    return { ...res, Body: body as GetObjectCommandOutput['Body'], ContentLength: end - start + 1, ContentRange: `bytes ${start}-${end}/${P}` };
   } catch (error) {
     message?.destroy();
     destroyBody(probe.Body);
@@ -258,11 +180,8 @@ export async function headFramed(cfg: ResolvedConfig, input: HeadObjectCommandIn
   };
   const probe = await probeObject(cfg, { ...rest, IfMatch: res.ETag }, o);
   const first = await collect(iterateBody(probe.Body), HEADER_PROBE_BYTES, 'framed object header probe');
-  const prefix = await completeHeader(cfg, rest, first, res.ETag, o);
-  const parsed = parseHeader(prefix, { maxEncryptedDataKeys: 10 })!;
-  if (parsed.header.suite.id !== FRAMED_SUITE_ID || parsed.header.frameLength === 0) {
-    throw malformed('The object is marked framed but its body is not a framed message of suite 0x0478');
-  }
+  const prefix = await completeHeader(cfg, rest, first, res.ETag, o, readNodeBody);
+  const parsed = framedHeaderOf(prefix);
   const layout = framedLayout(parsed.length, parsed.header.frameLength, res.ContentLength);
   return { ...res, ContentLength: layout.plaintextLength };
 }

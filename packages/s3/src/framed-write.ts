@@ -7,9 +7,10 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html
  */
 import { PutObjectCommand, type PutObjectCommandInput, type PutObjectCommandOutput } from '@aws-sdk/client-s3';
-import { FINAL_FRAME_OVERHEAD, REGULAR_FRAME_OVERHEAD, StrongroomError, type EncryptionContext, type FramedSealer } from '@strongroom/core';
+import { StrongroomError, type EncryptionContext, type FramedSealer } from '@strongroom/core';
 import { collect, destroyBody, inMemoryBytes, iterateBody, readableOf } from './body';
 import { frameCount, framedLength, framedMetadata, writeContext } from './framed-format';
+import { checkFramedPartSize, frameOfPart, maxPartBytes, partFrames } from './framed-parts';
 
 export { framedMetadata };
 import { framedClient } from './framed-client';
@@ -117,28 +118,25 @@ export interface FramedParts {
   destroy(): void;
 }
 
-/** `partSize` must be a positive multiple of the frame length (parts carry whole frames). */
+/** `partSize` must be a positive multiple of the frame length (parts carry whole frames, ./framed-parts.ts). */
 export function framedParts(sealer: FramedSealer, partSize: number): FramedParts {
   const L = sealer.frameLength;
-  if (partSize % L !== 0 || partSize < L) {
+  try {
+    checkFramedPartSize(partSize, L);
+  } catch (error) {
     sealer.destroy();
-    throw new StrongroomError('INVALID_ARGUMENT', `partSize: framed objects need a multiple of the frame length (${L} bytes)`);
+    throw error;
   }
-  const perPart = partSize / L;
   const header = sealer.headerBytes;
   return {
-    maxPartBytes: header.length + partSize + perPart * REGULAR_FRAME_OVERHEAD + (FINAL_FRAME_OVERHEAD - REGULAR_FRAME_OVERHEAD),
+    maxPartBytes: maxPartBytes(header.length, partSize, L),
     sealPartInto(partNumber, plaintext, isLast, target) {
-      if (plaintext.length > partSize || (!isLast && plaintext.length !== partSize)) {
-        throw new StrongroomError('INVALID_ARGUMENT', `part ${partNumber}: ${plaintext.length} bytes; every part but the last holds exactly partSize (${partSize})`);
-      }
+      const { first, count } = partFrames(partNumber, plaintext.length, isLast, partSize, L);
       let pos = 0;
       if (partNumber === 1) pos += Buffer.from(header.buffer, header.byteOffset, header.byteLength).copy(target, pos);
-      const frames = isLast ? frameCount(plaintext.length, L) : perPart;
-      const first = (partNumber - 1) * perPart + 1;
-      for (let i = 0; i < frames; i++) {
-        const final = isLast && i === frames - 1;
-        const frame = sealer.sealFrame(first + i, plaintext.subarray(i * L, final ? plaintext.length : (i + 1) * L), final);
+      for (let i = 0; i < count; i++) {
+        const { bytes, final } = frameOfPart(plaintext, i, count, isLast, L);
+        const frame = sealer.sealFrame(first + i, bytes, final);
         target.set(frame, pos);
         pos += frame.length;
       }

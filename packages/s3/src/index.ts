@@ -16,7 +16,7 @@ export {
   BUCKET_CONTEXT_KEY,
   KEY_CONTEXT_KEY,
 } from './framed-format';
-export { DEFAULT_DOWNLOAD_CONCURRENCY, DEFAULT_DOWNLOAD_PART_SIZE, type DownloadParams } from './parallel-download';
+export { DEFAULT_DOWNLOAD_CONCURRENCY, DEFAULT_DOWNLOAD_PART_SIZE, type DownloadParams } from './download-plan';
 export { EncryptedUpload, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, type UploadParams, type Progress } from './upload';
 export type { SdkReadable, SdkStreamMixin } from './body';
 export { cleanupUploads, uploadMarkerKey, UPLOAD_METADATA, UPLOAD_MARKER_INFIX, type CleanupOptions, type CleanupResult, type DanglingUpload } from './upload-marker';

@@ -36,11 +36,12 @@ import {
 import { existingObjectMaterials, newObjectMaterials, type ContentMaterials } from './materials';
 import * as K from './metadata-keys';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
-import { isFramedObject } from './framed-format';
+import { isFramedObject, unboundRefusal } from './framed-format';
 import { checkNoPlaintextChecksums, checkUserMetadata } from './metadata-checks';
 import { getFramedObject, getFramedRange, headFramed, isFramedResponse, probeObject } from './framed-read';
 import { putFramed } from './framed-write';
-import { ciphertextRangeFor, decryptRange, isSuffixRange, notSatisfiable, parseContentRange, parseRange } from './ranged-get';
+import { ciphertextRangeFor, decryptRange } from './ranged-get';
+import { isSuffixRange, notSatisfiable, parseContentRange, parseRange } from './range-header';
 import {
   digestMetadata,
   dropStagedInstruction,
@@ -232,12 +233,7 @@ export function plaintextLength(env: Pick<Envelope, 'contentAlgorithm' | 'unencr
 
 /** requireBinding: only framed objects bound to their location are read. */
 function refuseUnbound(cfg: ResolvedConfig): void {
-  if (cfg.requireBinding) {
-    throw new StrongroomError(
-      'ENCRYPTION_CONTEXT',
-      'requireBinding: this object is in the V2/V3 format, which does not bind it to its bucket and key (it may have been copied here); re-encrypt it with copyObject() to a framed object',
-    );
-  }
+  if (cfg.requireBinding) throw unboundRefusal();
 }
 
 /** Encrypted GetObject: full (buffered or delayed-auth) or ranged (CTR, unauthenticated). */

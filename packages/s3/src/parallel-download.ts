@@ -22,69 +22,17 @@
  * 4. Any failure (a bad tag, a wrong Content-Range, a network error, the caller's abort) aborts the
  *    other requests, wipes the plaintext not yet released and errors the stream.
  */
-import { GetObjectCommand, type GetObjectCommandInput, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
-import { REGULAR_FRAME_OVERHEAD, StrongroomError, malformed, throwIfAborted, type EncryptionContext, type FramedMessage } from '@strongroom/core';
+import type { GetObjectCommandInput, GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import { StrongroomError, type FramedMessage } from '@strongroom/core';
 import { setMaxListeners } from 'node:events';
 import { finished, Readable } from 'node:stream';
-import { collect, destroyBody, iterateBody, toSdkStream, type SdkReadable } from './body';
+import { destroyBody, iterateBody, toSdkStream, type SdkReadable } from './body';
 import { asNodeReadable } from './body-pump';
-import { isFramedObject } from './framed-format';
-import { completeHeader, HEADER_PROBE_BYTES, openFramedObject, probeObject } from './framed-read';
+import { openProbedObject, probeObject } from './framed-read';
+import { fetchFrames } from './framed-plan';
+import { planDownload, type DownloadParams, type Run } from './download-plan';
 import { getObject } from './object-ops';
-import type { EncryptedSendOptions, ResolvedConfig } from './options';
-import { parseContentRange } from './ranged-get';
-
-/** Input of `download()`: a `GetObject` input (no Range or PartNumber) plus concurrency and part size. */
-export interface DownloadParams extends Omit<GetObjectCommandInput, 'Range' | 'PartNumber'> {
-  /** Ranged GETs in flight at once (1 … 64). Default 4. */
-  readonly concurrency?: number;
-  /** Plaintext bytes per ranged GET, rounded down to whole frames (at least one). Default 8 MiB. */
-  readonly partSize?: number;
-  /** Aborts the ranged GETs in flight; the stream errors with the reason. */
-  readonly abortSignal?: AbortSignal;
-  /** Must equal the context the object was written with (as for GetObject). */
-  readonly encryptionContext?: EncryptionContext;
-}
-
-/** Default ranged GETs in flight. */
-export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
-/** Default plaintext bytes per ranged GET: 8 MiB. */
-export const DEFAULT_DOWNLOAD_PART_SIZE = 8 * 1024 * 1024;
-
-/** One ranged GET: frames `first` … `last` (1-based) and the ciphertext bytes holding them. */
-interface Run {
-  readonly first: number;
-  readonly last: number;
-  readonly lastIsFinal: boolean;
-  readonly byteStart: number;
-  readonly byteEnd: number;
-}
-
-/** The runs of `framesPerRun` frames covering a message (the last run ends with the final frame). */
-export function runsOf(headerLength: number, frameLength: number, frames: number, ciphertextLength: number, framesPerRun: number): Run[] {
-  const runs: Run[] = [];
-  const offset = (sequence: number) => headerLength + (sequence - 1) * (frameLength + REGULAR_FRAME_OVERHEAD);
-  for (let first = 1; first <= frames; first += framesPerRun) {
-    const last = Math.min(frames, first + framesPerRun - 1);
-    const lastIsFinal = last === frames;
-    runs.push({ first, last, lastIsFinal, byteStart: offset(first), byteEnd: lastIsFinal ? ciphertextLength - 1 : offset(last + 1) - 1 });
-  }
-  return runs;
-}
-
-function checkParams(p: DownloadParams): { concurrency: number; partSize: number } {
-  const concurrency = p.concurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY;
-  const partSize = p.partSize ?? DEFAULT_DOWNLOAD_PART_SIZE;
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new StrongroomError('INVALID_ARGUMENT', 'concurrency: an integer from 1 to 64');
-  if (!Number.isSafeInteger(partSize) || partSize < 1 || partSize > 5 * 1024 ** 3) throw new StrongroomError('INVALID_ARGUMENT', 'partSize: an integer from 1 byte to 5 GiB');
-  const raw = p as { Range?: unknown; PartNumber?: unknown };
-  if (raw.Range !== undefined || raw.PartNumber !== undefined) {
-    throw new StrongroomError('INVALID_ARGUMENT', 'download() reads whole objects: send a GetObjectCommand with Range for a ranged read');
-  }
-  return { concurrency, partSize };
-}
-
-const isInvalidRange = (e: unknown) => (e as { name?: unknown })?.name === 'InvalidRange' || (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 416;
+import type { ResolvedConfig } from './options';
 
 /**
  * Download an object: framed objects through concurrent verified ranged GETs, other formats through
@@ -93,42 +41,16 @@ const isInvalidRange = (e: unknown) => (e as { name?: unknown })?.name === 'Inva
  *   INVALID_ARGUMENT for bad parameters; the stream errors the same way for a frame that fails.
  */
 export async function downloadObject(cfg: ResolvedConfig, params: DownloadParams): Promise<GetObjectCommandOutput> {
-  const { concurrency, partSize } = checkParams(params);
-  const { concurrency: _c, partSize: _p, abortSignal, encryptionContext, ...input } = params;
-  const o: EncryptedSendOptions = { ...(abortSignal ? { abortSignal } : {}), ...(encryptionContext ? { encryptionContext } : {}) };
-  throwIfAborted(abortSignal);
-  let probe: GetObjectCommandOutput;
-  try {
-    probe = await probeObject(cfg, input as GetObjectCommandInput, o);
-  } catch (error) {
-    if (isInvalidRange(error)) return getObject(cfg, input as GetObjectCommandInput, o); // an empty object: not framed
-    throw error;
-  }
-  let message: FramedMessage | undefined;
-  let runs: Run[];
-  let plaintextLength: number;
-  let total: number;
-  try {
-    if (!isFramedObject(probe.Metadata)) {
-      destroyBody(probe.Body);
-      return getObject(cfg, input as GetObjectCommandInput, o);
-    }
-    total = parseContentRange(probe.ContentRange).total;
-    const first = await collect(iterateBody(probe.Body), HEADER_PROBE_BYTES, 'framed object header probe');
-    const prefix = await completeHeader(cfg, input as GetObjectCommandInput, first, probe.ETag, o);
-    message = await openFramedObject(cfg, input.Bucket, input.Key, prefix, o);
-    const layout = message.layout(total);
-    plaintextLength = layout.plaintextLength;
-    runs = runsOf(message.headerLength, layout.frameLength, layout.regularFrames + 1, total, Math.max(1, Math.floor(partSize / layout.frameLength)));
-  } catch (error) {
-    message?.destroy();
-    destroyBody(probe.Body);
-    throw error;
-  }
-  const fetchRun = runFetcher(cfg, input as GetObjectCommandInput, probe.ETag, total, message);
-  const body = releaseInOrder(runs, concurrency, fetchRun, message, abortSignal);
-  const { Body: _b, ContentRange: _r, ...head } = probe;
-  return { ...head, Body: body as GetObjectCommandOutput['Body'], ContentLength: plaintextLength };
+  const plan = await planDownload(params, {
+    probe: (input, o) => probeObject(cfg, input, o),
+    whole: (input, o) => getObject(cfg, input, o),
+    open: (input, probe, o) => openProbedObject(cfg, input, probe, o),
+    discard: destroyBody,
+  });
+  if ('whole' in plan) return plan.whole;
+  const { message } = plan;
+  const body = releaseInOrder(plan.runs, plan.concurrency, runFetcher(cfg, plan.input, plan.etag, plan.total, message), message, plan.abortSignal);
+  return { ...plan.head, Body: body as GetObjectCommandOutput['Body'], ContentLength: plan.plaintextLength };
 }
 
 /** Receives a run's verified plaintext as its frames open. */
@@ -136,15 +58,10 @@ type Sink = (pieces: readonly Uint8Array[]) => void;
 
 /** Fetches one run with a ranged GET, handing each frame's plaintext to `sink` as soon as it verifies. */
 function runFetcher(cfg: ResolvedConfig, input: GetObjectCommandInput, etag: string | undefined, total: number, message: FramedMessage) {
-  const { PartNumber: _n, Range: _r, ...rest } = input;
   return async (run: Run, signal: AbortSignal, sink: Sink): Promise<void> => {
-    const res = await cfg.client.send(new GetObjectCommand({ ...rest, IfMatch: input.IfMatch ?? etag, Range: `bytes=${run.byteStart}-${run.byteEnd}` }), { abortSignal: signal });
+    const res = await fetchFrames(cfg, input, etag, run, total, signal, destroyBody);
     const reader = message.frameReader(run.first, run.last, run.lastIsFinal);
     try {
-      const got = parseContentRange(res.ContentRange);
-      if (got.start !== run.byteStart || got.end !== run.byteEnd || got.total !== total) {
-        throw malformed(`The ranged GET returned bytes ${got.start}-${got.end}/${got.total}, not ${run.byteStart}-${run.byteEnd}/${total}: the object changed or the server ignored the range`);
-      }
       await forEachChunk(asNodeReadable(iterateBody(res.Body)), signal, (chunk) => sink(reader.write(chunk)));
       sink(reader.end());
     } catch (error) {

@@ -10,52 +10,12 @@ import { StrongroomError } from '@strongroom/core';
 import type { Decipher } from 'node:crypto';
 import { TAG_LENGTH } from './content-crypto';
 import { destroyBody } from './body';
-
-/** A requested plaintext range: `bytes=start-end` or `bytes=start-` (end inclusive). */
-export interface PlainRange {
-  readonly start: number;
-  readonly end: number | undefined;
-}
-
-const RANGE = /^bytes=(\d{1,16})-(\d{0,16})$/;
-const SUFFIX = /^bytes=-(\d{1,16})$/;
-
-/** Parse the Range header value; suffix ranges need the plaintext length. */
-export function parseRange(range: string, plaintextLength?: number): PlainRange {
-  const suffix = SUFFIX.exec(range);
-  if (suffix) {
-    if (plaintextLength === undefined) throw new StrongroomError('INTERNAL', 'suffix range needs the object length');
-    const n = Number(suffix[1]);
-    if (n === 0) throw notSatisfiable(range);
-    return { start: Math.max(0, plaintextLength - n), end: plaintextLength - 1 };
-  }
-  const m = RANGE.exec(range);
-  if (!m) throw new StrongroomError('INVALID_ARGUMENT', 'Range: only a single "bytes=start-end", "bytes=start-" or "bytes=-n" range is supported');
-  const start = Number(m[1]);
-  const end = m[2] === '' ? undefined : Number(m[2]);
-  if (end !== undefined && end < start) throw new StrongroomError('INVALID_ARGUMENT', 'Range: end before start');
-  return { start, end };
-}
-
-export function isSuffixRange(range: string): boolean {
-  return SUFFIX.test(range);
-}
-
-export function notSatisfiable(range: string): StrongroomError {
-  return new StrongroomError('INVALID_ARGUMENT', `Range not satisfiable: ${range}`, { details: { status: 416 } });
-}
+import type { PlainRange } from './range-header';
 
 /** The ciphertext range to fetch: from the block holding `start` to `end` (CTR needs no more). */
 export function ciphertextRangeFor(r: PlainRange): string {
   const from = r.start - (r.start % 16);
   return `bytes=${from}-${r.end ?? ''}`;
-}
-
-/** Parse `Content-Range: bytes a-b/total`. */
-export function parseContentRange(v: string | undefined): { start: number; end: number; total: number } {
-  const m = v ? /^bytes (\d{1,16})-(\d{1,16})\/(\d{1,16})$/.exec(v) : null;
-  if (!m) throw new StrongroomError('MALFORMED', 'ranged GET response has no usable Content-Range');
-  return { start: Number(m[1]), end: Number(m[2]), total: Number(m[3]) };
 }
 
 /**

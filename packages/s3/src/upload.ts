@@ -24,6 +24,7 @@ import { serializeEnvelope, type SerializedEnvelope } from './envelope';
 import { newObjectMaterials } from './materials';
 import { createPartEncryptor, type PartEncryptor } from './multipart-cipher';
 import { framedMetadata, framedParts, newFramedSealer } from './framed-write';
+import { checkFramedPartSize, defaultFramedPartSize } from './framed-parts';
 import { checkNoPlaintextChecksums, checkUserMetadata, putObject } from './object-ops';
 import { digestMetadata, dropStagedInstruction, publishInstruction, stageInstruction, type StagedInstruction } from './instruction-commit';
 import { dropUploadMarker, putUploadMarker, uploadMetadata } from './upload-marker';
@@ -76,11 +77,11 @@ export class EncryptedUpload extends EventEmitter {
     super();
     const framed = cfg.writeFormat === 'framed';
     // Framed objects: parts carry whole frames, so the part size is a multiple of the frame length.
-    const partSize = params.partSize ?? (framed ? Math.max(1, Math.floor(DEFAULT_PART_SIZE / cfg.frameLength)) * cfg.frameLength : DEFAULT_PART_SIZE);
+    const partSize = params.partSize ?? (framed ? defaultFramedPartSize(cfg.frameLength, DEFAULT_PART_SIZE) : DEFAULT_PART_SIZE);
     const queueSize = params.queueSize ?? DEFAULT_QUEUE_SIZE;
-    const unit = framed ? cfg.frameLength : 16;
-    if (!Number.isSafeInteger(partSize) || partSize < unit || partSize % unit !== 0 || partSize > 5 * 1024 ** 3) {
-      throw new StrongroomError('INVALID_ARGUMENT', `partSize: a multiple of ${unit} bytes${framed ? ' (the frame length)' : ''}, at most 5 GiB`);
+    if (framed) checkFramedPartSize(partSize, cfg.frameLength);
+    else if (!Number.isSafeInteger(partSize) || partSize < 16 || partSize % 16 !== 0 || partSize > 5 * 1024 ** 3) {
+      throw new StrongroomError('INVALID_ARGUMENT', 'partSize: a multiple of 16 bytes, at most 5 GiB');
     }
     if (!Number.isSafeInteger(queueSize) || queueSize < 1 || queueSize > 64) {
       throw new StrongroomError('INVALID_ARGUMENT', 'queueSize: an integer from 1 to 64');

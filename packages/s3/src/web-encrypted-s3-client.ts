@@ -1,10 +1,12 @@
 /**
  * `EncryptedS3Client` on the web entry (browsers, workers, Deno, Cloudflare Workers): the same
  * configuration, metadata and object bytes as the Node entry's, over WHATWG streams and Web Crypto.
- * It writes framed, V3 or V2 objects (PutObject, upload()) and reads all three (GetObject); framed
- * objects stream, V2/V3 objects are authenticated whole within `bufferSize`. Node-only: instruction
- * files, ranged and parallel GETs, rewrap, copyObject, the low-level multipart commands, SSE-C
- * helpers, V1/CBC legacy modes and delayed authentication (docs/s3.md, "The web entry").
+ * It writes framed, V3 or V2 objects (PutObject, upload() — framed parts carry whole frames, as on
+ * Node) and reads all three (GetObject); framed objects stream, and serve authenticated ranged GETs
+ * and download() (concurrent verified ranged GETs); V2/V3 objects are authenticated whole within
+ * `bufferSize`. Node-only: instruction files, ranged GETs of V2/V3 objects (unauthenticated), rewrap,
+ * copyObject, the low-level multipart commands, SSE-C helpers, V1/CBC legacy modes and delayed
+ * authentication (docs/s3.md, "In browsers and workers — the web entry").
  * spec: s3-encryption/client.md; data-format/content-metadata.md; data-format/metadata-strategy.md.
  */
 import {
@@ -24,6 +26,8 @@ import {
 import type { Command } from '@smithy/types';
 import { StrongroomError } from '@strongroom/core/web';
 import { resolveConfig, type EncryptedS3ClientConfig, type EncryptedSendOptions, type ResolvedConfig } from './options';
+import type { DownloadParams } from './download-plan';
+import { downloadWeb } from './web-download';
 import { getObjectWeb, putObjectWeb } from './web-object-ops';
 import { WebEncryptedUpload, type WebUploadParams } from './web-upload';
 
@@ -88,9 +92,23 @@ export class EncryptedS3Client {
     return putObjectWeb(this.#cfg, input, options);
   }
 
-  /** Get and decrypt an object. Same as `send(new GetObjectCommand(input))`. */
+  /**
+   * Get and decrypt an object (with `Range`: a framed object's verified slice, S3's range semantics).
+   * Same as `send(new GetObjectCommand(input))`.
+   */
   getObject(input: GetObjectCommandInput, options: EncryptedSendOptions = {}): Promise<GetObjectCommandOutput> {
     return getObjectWeb(this.#cfg, input, options);
+  }
+
+  /**
+   * Download an object: a framed object through up to `concurrency` ranged GETs at once, each frame
+   * verified before release, reassembled in order as one ReadableStream (`Body`, with the SDK's
+   * `transformTo…` helpers) in bounded memory (≈ concurrency × partSize); other formats through one
+   * GetObject.
+   * @throws StrongroomError as GetObject; INVALID_ARGUMENT for a bad concurrency/partSize.
+   */
+  download(params: DownloadParams): Promise<GetObjectCommandOutput> {
+    return downloadWeb(this.#cfg, params);
   }
 
   /**

@@ -8,16 +8,13 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
  */
 import { PutObjectCommand, type GetObjectCommandInput, type GetObjectCommandOutput, type PutObjectCommandInput, type PutObjectCommandOutput } from '@aws-sdk/client-s3';
-import { createClient, framedHeaderNeed, framedLayout, malformed, parseHeader, StrongroomError, type EncryptionContext, type StrongroomClient } from '@strongroom/core/web';
+import { createClient, FRAMED_SUITE_ID, framedHeaderNeed, framedLayout, malformed, StrongroomError, type EncryptionContext, type StrongroomClient } from '@strongroom/core/web';
 import { concatBytes } from './bytes';
 import { BINDING_CONTEXT_KEY, checkReadContext, explainBindingFailure, framedLength, framedMetadata, readContext, writeContext } from './framed-format';
+import { framedHeaderOf, MAX_HEADER_BYTES, sendOpts } from './framed-plan';
 import { MAX_FRAMED_FRAME_LENGTH, type EncryptedSendOptions, type ResolvedConfig } from './options';
 import { byteStream, cancelBody, knownLength, readAll, sdkBody } from './web-body';
 
-/** Largest header read (10 EDKs of a few KiB each and a large context fit easily), as on Node. */
-const MAX_HEADER_BYTES = 1024 * 1024;
-const FRAMED_SUITE = 0x0478;
-const sendOpts = (o: EncryptedSendOptions) => (o.abortSignal ? { abortSignal: o.abortSignal } : {});
 
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
 
@@ -29,7 +26,7 @@ export function webFramedClient(cfg: ResolvedConfig): StrongroomClient {
   if (!client) {
     client = createClient({
       keyProviders: cfg.providers,
-      suite: FRAMED_SUITE,
+      suite: FRAMED_SUITE_ID,
       frameLength: cfg.frameLength,
       commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT',
       maxFrameLength: MAX_FRAMED_FRAME_LENGTH,
@@ -40,7 +37,7 @@ export function webFramedClient(cfg: ResolvedConfig): StrongroomClient {
 }
 
 /** Passes `stream` through, failing once it carries more or fewer than `expected` bytes. */
-function exactly(stream: ReadableStream<Uint8Array>, expected: number): ReadableStream<Uint8Array> {
+export function exactly(stream: ReadableStream<Uint8Array>, expected: number): ReadableStream<Uint8Array> {
   let seen = 0;
   return stream.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
@@ -101,11 +98,7 @@ export async function getFramedWeb(cfg: ResolvedConfig, input: GetObjectCommandI
       if (r.done) throw malformed('The framed object is truncated inside its header');
       prefix = concatBytes([prefix, r.value]);
     }
-    const parsed = parseHeader(prefix, { maxEncryptedDataKeys: 10 });
-    if (!parsed) throw malformed('The framed object is truncated inside its header');
-    if (parsed.header.suite.id !== FRAMED_SUITE || parsed.header.frameLength === 0) {
-      throw malformed('The object is marked framed but its body is not a framed message of suite 0x0478');
-    }
+    const parsed = framedHeaderOf(prefix);
     bound = Object.hasOwn(parsed.header.encryptionContext, BINDING_CONTEXT_KEY);
     const ctx = readContext(cfg, parsed.header.encryptionContext, input.Bucket, input.Key, caller);
     const plaintextLength = res.ContentLength === undefined ? undefined : framedLayout(parsed.length, parsed.header.frameLength, res.ContentLength).plaintextLength;

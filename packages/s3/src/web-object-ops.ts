@@ -2,8 +2,9 @@
  * PutObject / GetObject on the web entry: framed objects streamed (./web-framed.ts); V3 (and V2) objects
  * encrypted and decrypted whole with Web Crypto's one-shot AES-GCM, so a GET authenticates the entire
  * object before releasing a byte, holding at most `bufferSize` bytes (a larger object is
- * LIMIT_EXCEEDED before anything is read). Envelopes live in object metadata; instruction files,
- * ranged V2/V3 GETs, V1/CBC and delayed authentication are read by the Node entry only.
+ * LIMIT_EXCEEDED before anything is read). A GET with Range is ./web-framed-range.ts (framed objects,
+ * authenticated). Envelopes live in object metadata; instruction files, ranged V2/V3 GETs (unauthenticated),
+ * V1/CBC and delayed authentication are read by the Node entry only.
  * spec: s3-encryption/encryption.md, decryption.md, data-format/content-metadata.md, metadata-strategy.md.
  */
 import {
@@ -17,13 +18,14 @@ import {
 import { StrongroomError, throwIfAborted } from '@strongroom/core/web';
 import { MAX_GCM_PLAINTEXT, TAG_LENGTH } from './content-params';
 import { envelopeLocation, parseEnvelope, serializeEnvelope, type Envelope } from './envelope';
-import { isFramedObject } from './framed-format';
+import { isFramedObject, unboundRefusal } from './framed-format';
 import { existingMaterials, newMaterials } from './materials-core';
 import { checkNoPlaintextChecksums, checkUserMetadata } from './metadata-checks';
 import type { EncryptedSendOptions, ResolvedConfig } from './options';
 import { byteStream, cancelBody, knownLength, readAll, sdkBody } from './web-body';
 import { WEB_KDF, openContent, sealContent } from './web-content-crypto';
 import { getFramedWeb, putFramedWeb } from './web-framed';
+import { getObjectRangeWeb } from './web-framed-range';
 
 const sendOpts = (o: EncryptedSendOptions) => (o.abortSignal ? { abortSignal: o.abortSignal } : {});
 
@@ -73,10 +75,10 @@ function envelopeOf(metadata: Record<string, string> | undefined): Envelope {
   return parseEnvelope(md);
 }
 
-/** Encrypted GetObject: framed objects streamed, V2/V3 objects authenticated whole (bounded by bufferSize). */
+/** Encrypted GetObject: framed objects streamed (or a verified range), V2/V3 objects authenticated whole (bounded by bufferSize). */
 export async function getObjectWeb(cfg: ResolvedConfig, input: GetObjectCommandInput, o: EncryptedSendOptions): Promise<GetObjectCommandOutput> {
   throwIfAborted(o.abortSignal);
-  if (input.Range !== undefined) throw new StrongroomError('UNSUPPORTED', 'Range: ranged GETs of encrypted objects are served by the Node entry of @strongroom/s3 only');
+  if (input.Range !== undefined) return getObjectRangeWeb(cfg, input, o);
   if (input.PartNumber !== undefined) throw new StrongroomError('UNSUPPORTED', 'PartNumber: encrypted objects cannot be read by part');
   const res = await cfg.client.send(new GetObjectCommand(input), sendOpts(o));
   let body: Uint8Array;
@@ -84,9 +86,7 @@ export async function getObjectWeb(cfg: ResolvedConfig, input: GetObjectCommandI
     // spec: decryption.md — a Content-Range on a request without Range means a part was served.
     if (res.ContentRange) throw new StrongroomError('MALFORMED', 'GetObject returned a Content-Range for a request without Range');
     if (isFramedObject(res.Metadata)) return await getFramedWeb(cfg, input, res, o);
-    if (cfg.requireBinding) {
-      throw new StrongroomError('ENCRYPTION_CONTEXT', 'requireBinding: this object is in the V2/V3 format, which does not bind it to its bucket and key (it may have been copied here)');
-    }
+    if (cfg.requireBinding) throw unboundRefusal();
     const env = envelopeOf(res.Metadata);
     if (env.version !== 3 && !cfg.readV2) {
       throw new StrongroomError('COMMITMENT_POLICY', `commitmentPolicy REQUIRE_ENCRYPT_REQUIRE_DECRYPT forbids reading this V${env.version} (non-committing) object`);

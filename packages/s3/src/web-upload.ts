@@ -1,15 +1,18 @@
 /**
  * Encrypted multipart upload on the web entry, like `@aws-sdk/lib-storage`'s `Upload` (the same
  * 'httpUploadProgress' event and payload: `{ loaded, total, part, Key, Bucket }`, loaded/total in
- * plaintext bytes). Framed objects stream: the body (a File/Blob, a ReadableStream, bytes) is encrypted
- * as one AWS Encryption SDK message through WHATWG streams and the message is cut into parts of
- * `partSize` bytes, up to `queueSize` of them on the wire at once — memory ≈ (queueSize + 1) × partSize.
- * V3/V2 objects are one AES-GCM over the whole body (one-shot in Web Crypto), so their body is held in
+ * plaintext bytes). Framed objects stream with the Node entry's layout (./framed-parts.ts): the body
+ * (a File/Blob, a ReadableStream, bytes) is cut into plaintext parts of `partSize` bytes (a multiple
+ * of the frame length), each part sealed on its own as whole frames by core's web framed sealer (the
+ * first part prefixed by the header), so ranged GETs and download() find frames where the layout says;
+ * up to `queueSize` parts are on the wire at once — memory ≈ (queueSize + 1) × partSize. V3/V2
+ * objects are one AES-GCM over the whole body (one-shot in Web Crypto), so their body is held in
  * memory (at most `bufferSize`) and then sent in parts. On any failure the multipart upload is
  * aborted, so no object becomes visible; the upload carries the same metadata and marker object as
  * the Node entry's (./upload-marker-name.ts), so `strongroom s3 cleanup` finds one a closed tab left.
  * spec: S3 CreateMultipartUpload / UploadPart / CompleteMultipartUpload / AbortMultipartUpload
- * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html), s3-encryption/client.md.
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html), s3-encryption/client.md;
+ * AWS Encryption SDK specification data-format/message-body.md#framed-data.
  */
 import {
   AbortMultipartUploadCommand,
@@ -22,14 +25,15 @@ import {
   type CompleteMultipartUploadCommandOutput,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
-import { framedHeaderNeed, parseHeader, REGULAR_FRAME_OVERHEAD, StrongroomError, type EncryptionContext } from '@strongroom/core/web';
-import { utf8 } from './bytes';
-import { framedMetadata } from './framed-format';
+import { StrongroomError, type EncryptionContext, type WebFramedSealer } from '@strongroom/core/web';
+import { concatBytes, utf8 } from './bytes';
+import { framedMetadata, writeContext } from './framed-format';
+import { checkFramedPartSize, defaultFramedPartSize, frameOfPart, partFrames } from './framed-parts';
 import { checkNoPlaintextChecksums, checkUserMetadata } from './metadata-checks';
 import type { ResolvedConfig } from './options';
 import { markerBody, markerKeyFromDigest, uploadMetadata } from './upload-marker-name';
 import { byteStream, knownLength, readAll } from './web-body';
-import { sealFramed } from './web-framed';
+import { exactly, webFramedClient } from './web-framed';
 import { sealWhole } from './web-object-ops';
 
 /** The progress payload of lib-storage's Upload. */
@@ -44,7 +48,11 @@ export interface WebProgress {
 /** Input of the web `upload()`: a PutObject input plus part size, queue size, encryption context and abort signal. */
 export interface WebUploadParams extends Omit<PutObjectCommandInput, 'Body'> {
   readonly Body: unknown;
-  /** Ciphertext bytes per part (S3 needs ≥ 5 MiB for all but the last). Default 8 MiB. */
+  /**
+   * Bytes per part (S3 needs ≥ 5 MiB for all but the last). Framed: plaintext bytes, a multiple of the
+   * frame length (default 8 MiB rounded down to whole frames). V3/V2: ciphertext bytes, at least 1 KiB
+   * (default 8 MiB).
+   */
   readonly partSize?: number;
   /** Parts in flight at once. Default 4. */
   readonly queueSize?: number;
@@ -101,6 +109,54 @@ async function* partsOf(stream: ReadableStream<Uint8Array>, size: number): Async
   }
 }
 
+/** A part to send: its bytes, the plaintext bytes it carries, whether it is the last. */
+interface SourcePart {
+  readonly data: Uint8Array;
+  readonly plain: number;
+  readonly isLast: boolean;
+}
+
+interface PartSource {
+  readonly parts: AsyncGenerator<SourcePart>;
+  readonly metadata: Record<string, string>;
+  readonly total: number | undefined;
+  /** Framed: every frame up to the final one sealed (else INVALID_ARGUMENT); forgets the key. */
+  readonly finish: () => void;
+  readonly destroy: () => void;
+}
+
+/**
+ * Framed parts: each plaintext part sealed on its own as whole frames (./framed-parts.ts), the frames
+ * of a part sealed concurrently; the plaintext part is wiped once sealed.
+ */
+async function* sealedParts(sealer: WebFramedSealer, plaintext: AsyncGenerator<{ data: Uint8Array; isLast: boolean }>, partSize: number): AsyncGenerator<SourcePart> {
+  const L = sealer.frameLength;
+  let partNumber = 0;
+  for await (const part of plaintext) {
+    partNumber++;
+    const { first, count } = partFrames(partNumber, part.data.length, part.isLast, partSize, L);
+    try {
+      const frames = await Promise.all(
+        Array.from({ length: count }, (_, i) => {
+          const f = frameOfPart(part.data, i, count, part.isLast, L);
+          return sealer.sealFrame(first + i, f.bytes, f.final);
+        }),
+      );
+      yield { data: concatBytes(partNumber === 1 ? [sealer.headerBytes, ...frames] : frames), plain: part.data.length, isLast: part.isLast };
+    } finally {
+      part.data.fill(0);
+    }
+  }
+}
+
+/** V2/V3 parts: the whole ciphertext ‖ tag cut into `partSize` bytes; the tag's bytes carry no plaintext. */
+async function* wholeParts(body: Uint8Array, plaintextLength: number, partSize: number): AsyncGenerator<SourcePart> {
+  for (let at = 0; at === 0 || at < body.length; at += partSize) {
+    const end = Math.min(body.length, at + partSize);
+    yield { data: body.subarray(at, end), plain: Math.min(plaintextLength, end) - Math.min(plaintextLength, at), isLast: end === body.length };
+  }
+}
+
 /**
  * A running encrypted upload (from `EncryptedS3Client.upload()` of the web entry). Listen with
  * `on('httpUploadProgress', listener)` and await `done()`.
@@ -114,9 +170,11 @@ export class WebEncryptedUpload {
 
   /** @throws StrongroomError INVALID_ARGUMENT for a bad partSize/queueSize or reserved metadata. */
   constructor(cfg: ResolvedConfig, params: WebUploadParams) {
-    const partSize = params.partSize ?? WEB_DEFAULT_PART_SIZE;
+    const framed = cfg.writeFormat === 'framed';
+    const partSize = params.partSize ?? (framed ? defaultFramedPartSize(cfg.frameLength, WEB_DEFAULT_PART_SIZE) : WEB_DEFAULT_PART_SIZE);
     const queueSize = params.queueSize ?? WEB_DEFAULT_QUEUE_SIZE;
-    if (!Number.isSafeInteger(partSize) || partSize < 1024 || partSize > 5 * 1024 ** 3) throw new StrongroomError('INVALID_ARGUMENT', 'partSize: an integer from 1 KiB to 5 GiB (S3 needs ≥ 5 MiB for all parts but the last)');
+    if (framed) checkFramedPartSize(partSize, cfg.frameLength);
+    else if (!Number.isSafeInteger(partSize) || partSize < 1024 || partSize > 5 * 1024 ** 3) throw new StrongroomError('INVALID_ARGUMENT', 'partSize: an integer from 1 KiB to 5 GiB (S3 needs ≥ 5 MiB for all parts but the last)');
     if (!Number.isSafeInteger(queueSize) || queueSize < 1 || queueSize > 64) throw new StrongroomError('INVALID_ARGUMENT', 'queueSize: an integer from 1 to 64');
     checkUserMetadata(params.Metadata);
     checkNoPlaintextChecksums(params);
@@ -159,60 +217,57 @@ export class WebEncryptedUpload {
     for (const l of this.#listeners) l(p);
   }
 
-  /** The ciphertext, its object metadata, and how many plaintext bytes a ciphertext prefix holds. */
-  async #encrypt(signal: AbortSignal): Promise<{ stream: ReadableStream<Uint8Array>; metadata: Record<string, string>; total: number | undefined; plainOf: (prefix: Uint8Array) => (x: number) => number }> {
+  /** The parts to send (each with the plaintext bytes it carries), the object metadata and the plaintext length. */
+  async #source(signal: AbortSignal): Promise<PartSource> {
     const cfg = this.#cfg;
-    const { Body, ContentLength, Bucket, Key, encryptionContext, Metadata } = this.#params;
+    const { Body, ContentLength, Bucket, Key, encryptionContext, Metadata, partSize } = this.#params;
     const o = { abortSignal: signal, encryptionContext: encryptionContext ?? {} };
     const total = knownLength(Body) ?? ContentLength;
     if (cfg.writeFormat === 'framed') {
-      const L = cfg.frameLength;
-      // A frame: 4-byte sequence number, 12-byte IV, L bytes, 16-byte tag (message-body.md#framed-data).
-      const plainOf = (first: Uint8Array) => {
-        const H = framedHeaderNeed(first) <= 0 ? (parseHeader(first, { maxEncryptedDataKeys: 10 })?.length ?? 0) : first.length;
-        return (x: number) => {
-          if (x <= H) return 0;
-          const y = x - H;
-          const frames = Math.floor(y / (L + REGULAR_FRAME_OVERHEAD));
-          const partial = Math.min(L, Math.max(0, y - frames * (L + REGULAR_FRAME_OVERHEAD) - 16));
-          const p = frames * L + partial;
-          return total === undefined ? p : Math.min(total, p);
-        };
-      };
-      return { stream: sealFramed(cfg, Bucket, Key, Body, total, o), metadata: framedMetadata(Metadata), total, plainOf };
+      const ctx = writeContext(cfg, Bucket, Key, o.encryptionContext);
+      const sealer = await webFramedClient(cfg).createFramedSealer({ ...ctx, abortSignal: signal, ...(total !== undefined && { plaintextLength: total }) });
+      const plaintext = partsOf(total === undefined ? byteStream(Body) : exactly(byteStream(Body), total), partSize);
+      return { parts: sealedParts(sealer, plaintext, partSize), metadata: framedMetadata(Metadata), total, finish: () => sealer.finish(), destroy: () => sealer.destroy() };
     }
     if (total !== undefined && total > cfg.bufferSize) {
       throw new StrongroomError('LIMIT_EXCEEDED', `upload() of a ${cfg.writeFormat.toUpperCase()} object on the web entry encrypts the body whole (one-shot AES-GCM): over bufferSize (${cfg.bufferSize} bytes); use format "framed" to stream`);
     }
     const plaintext = await readAll(byteStream(Body), cfg.bufferSize, 'upload() Body (bufferSize)');
     const { body, metadata } = await sealWhole(cfg, plaintext, o);
-    const n = plaintext.length;
-    return { stream: byteStream(body), metadata: { ...(Metadata ?? {}), ...metadata }, total: n, plainOf: () => (x: number) => Math.min(n, x) };
+    return { parts: wholeParts(body, plaintext.length, partSize), metadata: { ...(Metadata ?? {}), ...metadata }, total: plaintext.length, finish: () => {}, destroy: () => {} };
   }
 
   async #run(): Promise<CompleteMultipartUploadCommandOutput> {
     const cfg = this.#cfg;
-    const { partSize, queueSize, abortSignal: _a, encryptionContext: _e, Body: _b, ContentLength: _l, Metadata: _m, ...input } = this.#params;
+    const { partSize: _p, queueSize, abortSignal: _a, encryptionContext: _e, Body: _b, ContentLength: _l, Metadata: _m, ...input } = this.#params;
     const signal = this.#controller.signal;
     const aborted = () => new StrongroomError('ABORTED', 'Upload aborted', { cause: signal.reason });
     if (signal.aborted) throw aborted();
     const base = { Key: input.Key, Bucket: input.Bucket };
-    const { stream, metadata, total, plainOf: plainOfFirst } = await this.#encrypt(signal);
-    const parts = partsOf(stream, partSize);
-    const first = await parts.next();
-    const firstPart = first.done ? { data: new Uint8Array(0), isLast: true } : first.value;
-    const plainOf = plainOfFirst(firstPart.data);
-    if (firstPart.isLast) {
-      await parts.return(undefined);
-      const out = await cfg.client.send(new PutObjectCommand({ ...input, Body: firstPart.data, ContentLength: firstPart.data.length, Metadata: metadata }), { abortSignal: signal });
-      const loaded = total ?? plainOf(firstPart.data.length);
-      this.#emit({ loaded, total: loaded, part: 1, ...base });
-      return { ...out, ...base, $metadata: out.$metadata } as CompleteMultipartUploadCommandOutput;
+    const { parts, metadata, total, finish, destroy } = await this.#source(signal);
+    let firstPart: SourcePart;
+    let uploadId: string | undefined;
+    let marker: string;
+    try {
+      const first = await parts.next();
+      firstPart = first.done ? { data: new Uint8Array(0), plain: 0, isLast: true } : first.value;
+      if (firstPart.isLast) {
+        await parts.return(undefined);
+        finish(); // every frame sealed (framed), else nothing is written
+        const out = await cfg.client.send(new PutObjectCommand({ ...input, Body: firstPart.data, ContentLength: firstPart.data.length, Metadata: metadata }), { abortSignal: signal });
+        this.#emit({ loaded: firstPart.plain, total: firstPart.plain, part: 1, ...base });
+        return { ...out, ...base, $metadata: out.$metadata } as CompleteMultipartUploadCommandOutput;
+      }
+      const created = await cfg.client.send(new CreateMultipartUploadCommand({ ...input, Metadata: { ...metadata, ...uploadMetadata() } }), { abortSignal: signal });
+      uploadId = created.UploadId;
+      if (!uploadId) throw new StrongroomError('PROVIDER_ERROR', 'CreateMultipartUpload returned no UploadId');
+      marker = markerKeyFromDigest(input.Key, await sha256Hex(uploadId));
+    } catch (error) {
+      destroy();
+      await parts.return(undefined).catch(() => {});
+      if (uploadId) await cfg.client.send(new AbortMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId })).catch(() => {});
+      throw error;
     }
-    const created = await cfg.client.send(new CreateMultipartUploadCommand({ ...input, Metadata: { ...metadata, ...uploadMetadata() } }), { abortSignal: signal });
-    const uploadId = created.UploadId;
-    if (!uploadId) throw new StrongroomError('PROVIDER_ERROR', 'CreateMultipartUpload returned no UploadId');
-    const marker = markerKeyFromDigest(input.Key, await sha256Hex(uploadId));
     const completed: CompletedPart[] = [];
     const inflight = new Set<Promise<void>>();
     let failure: unknown;
@@ -220,16 +275,13 @@ export class WebEncryptedUpload {
     let completedUpload = false;
     try {
       await cfg.client.send(new PutObjectCommand({ Bucket: input.Bucket, Key: marker, Body: markerBody(input.Key, uploadId), ContentType: 'application/json' }), { abortSignal: signal });
-      let current: { data: Uint8Array; isLast: boolean } | undefined = firstPart;
-      let offset = 0;
+      let current: SourcePart | undefined = firstPart;
       for (let partNumber = 1; current; partNumber++) {
         if (failure) break;
         if (signal.aborted) throw aborted();
         if (partNumber > MAX_PARTS) throw new StrongroomError('INVALID_ARGUMENT', `more than ${MAX_PARTS} parts: raise partSize`);
         const n = partNumber;
-        const data = current.data;
-        const plain = plainOf(offset + data.length) - plainOf(offset);
-        offset += data.length;
+        const { data, plain } = current;
         const p: Promise<void> = cfg.client
           .send(new UploadPartCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId, PartNumber: n, Body: data, ContentLength: data.length }), { abortSignal: signal })
           .then((r) => {
@@ -252,6 +304,7 @@ export class WebEncryptedUpload {
       }
       await Promise.all(inflight);
       if (failure) throw failure;
+      finish(); // every frame up to the final one sealed (framed), else no object becomes visible
       completed.sort((a, b) => a.PartNumber! - b.PartNumber!);
       const out = await cfg.client.send(
         new CompleteMultipartUploadCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
@@ -262,6 +315,7 @@ export class WebEncryptedUpload {
       return out;
     } catch (error) {
       if (completedUpload) throw error;
+      destroy();
       this.#controller.abort(error);
       await Promise.allSettled(inflight);
       await parts.return(undefined).catch(() => {});

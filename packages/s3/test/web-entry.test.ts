@@ -1,48 +1,24 @@
 /**
  * The web entry (src/web.ts: core's web client, Web Crypto, WHATWG streams) against s3rver, beside the
  * Node entry: objects either one writes open in the other (framed, V3, V2) with the same metadata; upload()
- * cuts a framed message into parts with progress events; and the attacks — a tampered framed object
+ * sends a framed object in parts of whole frames with progress events; and the attacks — a tampered framed object
  * releases no plaintext past the bad frame, a V3 object over bufferSize is refused before any byte.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { RawAesKeyProvider as WebRawAesKeyProvider, StrongroomError } from '@strongroom/core/web';
-import { EncryptedS3Client as NodeS3Client, FRAMED_FORMAT_METADATA, UPLOAD_METADATA } from '../src/index';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { StrongroomError } from '@strongroom/core/web';
+import { FRAMED_FORMAT_METADATA, UPLOAD_METADATA } from '../src/index';
 import { EncryptedS3Client as WebS3Client, type Progress } from '../src/web';
 import { startS3, type LocalS3 } from './helpers/s3rver';
-import { AES_KEY, aesProvider } from './helpers/providers';
+import { clients, drainWeb, failure, webProvider } from './helpers/web-clients';
 
 const FRAME = 4096;
 let s3: LocalS3;
-
-const webProvider = () => WebRawAesKeyProvider({ namespace: 's3-test', name: 'aes-1', key: new Uint8Array(AES_KEY) });
-const web = (format: 'framed' | 'v3' | 'v2', extra: { bufferSize?: number } = {}) => new WebS3Client({ client: s3.client, keyProvider: webProvider(), format, frameLength: FRAME, ...extra });
-const node = (format: 'framed' | 'v3' | 'v2') => new NodeS3Client({ client: s3.client, keyProvider: aesProvider(), format, frameLength: FRAME });
+const { web, node } = clients(() => s3, FRAME);
 
 async function bytesOf(body: unknown): Promise<Buffer> {
   return Buffer.from(await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-}
-
-/** Read a web body until it ends or fails: what was released, and the error. */
-async function drain(body: ReadableStream<Uint8Array>): Promise<{ released: Buffer; error: unknown }> {
-  const reader = body.getReader();
-  const parts: Uint8Array[] = [];
-  try {
-    for (;;) {
-      const r = await reader.read();
-      if (r.done) return { released: Buffer.concat(parts), error: undefined };
-      parts.push(r.value);
-    }
-  } catch (error) {
-    return { released: Buffer.concat(parts), error };
-  }
-}
-
-async function failure(fn: () => Promise<unknown>): Promise<StrongroomError> {
-  const error = await fn().then(() => undefined, (e: unknown) => e);
-  expect(StrongroomError.isInstance(error), `expected a StrongroomError, got ${String(error)}`).toBe(true);
-  return error as StrongroomError;
 }
 
 describe('the web entry of @strongroom/s3', () => {
@@ -112,7 +88,7 @@ describe('the web entry of @strongroom/s3', () => {
     bytes[headerLength + 2 * (FRAME + 32) + 16 + 100]! ^= 1;
     await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'tampered', Body: bytes, Metadata: raw.Metadata }));
     const res = await web('framed').getObject({ Bucket: s3.bucket, Key: 'tampered' });
-    const { released, error } = await drain(res.Body as unknown as ReadableStream<Uint8Array>);
+    const { data: released, error } = await drainWeb(res.Body);
     expect(StrongroomError.isInstance(error, 'AUTHENTICATION_FAILED'), String(error)).toBe(true);
     // Only whole verified frames before the bad one (frames that arrived in the same network chunk as
     // the bad frame may be dropped with it), never a byte of frame 3 or later.
@@ -137,6 +113,7 @@ describe('the web entry of @strongroom/s3', () => {
   it('Node-only features are refused typed, not half-done', async () => {
     expect(() => new WebS3Client({ client: s3.client, keyProvider: webProvider(), envelopeLocation: 'instruction-file' })).toThrow(StrongroomError);
     await node('framed').putObject({ Bucket: s3.bucket, Key: 'ranged', Body: randomBytes(10) });
-    expect((await failure(() => web('framed').getObject({ Bucket: s3.bucket, Key: 'ranged', Range: 'bytes=0-1' }))).code).toBe('UNSUPPORTED');
+    expect((await failure(() => web('framed').getObject({ Bucket: s3.bucket, Key: 'ranged', PartNumber: 1 }))).code).toBe('UNSUPPORTED');
+    expect((await failure(() => web('framed').send(new UploadPartCommand({ Bucket: s3.bucket, Key: 'ranged', UploadId: 'x', PartNumber: 1, Body: 'x' })))).code).toBe('UNSUPPORTED');
   });
 });
