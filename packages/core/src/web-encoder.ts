@@ -2,7 +2,10 @@
  * AsyncMessageEncoder: the web entry's encoder, over the async backend seam. The framing is
  * ./frame-writer, the same code the Node entry's ./encoder drives; only the sealing awaits. Frames
  * that are complete at once are sealed concurrently (Web Crypto may run them in parallel) and
- * written in order. spec: client-apis/encrypt.md, data-format/message-body.md, message-footer.md.
+ * written in order. With a worker pool (`pool`), the regular frames are sealed there instead, in
+ * batches through ./pool/batch-pipe.ts (the same code as the Node build's pool), and emitted in order
+ * as they come back; the header and the final frame stay here.
+ * spec: client-apis/encrypt.md, data-format/message-body.md, message-footer.md.
  */
 import type { AsyncCryptoBackend, AsyncGcmKey, AsyncIncrementalSigner } from './async-backend';
 import type { EncoderInput } from './encoder';
@@ -10,21 +13,42 @@ import { footer, FrameWriter, type SealJob } from './frame-writer';
 import type { MessageHeader } from './header';
 import { headerAuth, newHeader } from './header-auth';
 import { messageKeysAsync } from './kdf';
+import { BatchPipe } from './pool/batch-pipe';
+import type { PoolRunner } from './pool/pool-core';
 import { onlyAuthenticateAad, splitForEncrypt } from './required-context';
 
-/** As the Node encoder's input, over the async seam; the data key is not retained (derived and imported in create()). */
-export type AsyncEncoderInput = Omit<EncoderInput, 'backend'> & { readonly backend: AsyncCryptoBackend };
+/**
+ * As the Node encoder's input, over the async seam; the data key is not retained (derived and
+ * imported in create()). `pool`: seal the regular frames on these workers (Web Crypto there).
+ */
+export type AsyncEncoderInput = Omit<EncoderInput, 'backend'> & { readonly backend: AsyncCryptoBackend; readonly pool?: PoolRunner | undefined };
+
+/**
+ * Whether a message's frames go to the pool: framed, and not AES-192 (Chromium's Web Crypto has no
+ * AES-192; the calling thread falls back to @noble/ciphers for it, the workers carry no such fallback).
+ */
+export function poolFrames(pool: PoolRunner | undefined, frameLength: number, key: Uint8Array): pool is PoolRunner {
+  return pool !== undefined && frameLength > 0 && key.length !== 24;
+}
 
 export class AsyncMessageEncoder {
   private readonly frames: FrameWriter;
+  private readonly pipe: BatchPipe | undefined;
+  /** The workers' copy of the content key (wiped once the last batch is sent). */
+  private readonly poolKey: Uint8Array | undefined;
+  /** Message bytes released by the pool, not yet returned. */
+  private ready: Uint8Array[] = [];
 
   private constructor(
     readonly header: MessageHeader,
     private readonly key: AsyncGcmKey,
     private readonly signer: AsyncIncrementalSigner | undefined,
     private readonly headerAadTail: Uint8Array,
+    pooled: { readonly runner: PoolRunner; readonly key: Uint8Array } | undefined,
   ) {
     this.frames = new FrameWriter(header.messageId, header.frameLength);
+    this.poolKey = pooled?.key;
+    if (pooled) this.pipe = new BatchPipe('seal', pooled.runner, header.frameLength, pooled.key, (bytes) => this.ready.push(...this.emit([bytes])));
   }
 
   static async create(input: AsyncEncoderInput): Promise<AsyncMessageEncoder> {
@@ -33,14 +57,27 @@ export class AsyncMessageEncoder {
     const { stored, onlyAuthenticate } = splitForEncrypt(input.encryptionContext, input.requiredEncryptionContextKeys ?? []);
     const { commitment, key } = await messageKeysAsync(backend, suite, dataKey, messageId);
     let gcm: AsyncGcmKey;
+    // The workers get their own copy of the content key (wiped when the last batch is sent).
+    const pool = input.pool;
+    const pooled = poolFrames(pool, frameLength, key) ? { runner: pool, key: new Uint8Array(key) } : undefined;
     try {
       gcm = await backend.gcmKey(key);
+    } catch (e) {
+      pooled?.key.fill(0);
+      throw e;
     } finally {
       key.fill(0);
     }
-    const signer = input.signingKey ? await backend.createSigner(input.signingKey) : undefined;
+    let signer: AsyncIncrementalSigner | undefined;
+    try {
+      signer = input.signingKey ? await backend.createSigner(input.signingKey) : undefined;
+    } catch (e) {
+      pooled?.key.fill(0);
+      gcm.destroy();
+      throw e;
+    }
     const header = newHeader(suite, messageId, stored, input.encryptedDataKeys, frameLength, commitment);
-    return new AsyncMessageEncoder(header, gcm, signer, onlyAuthenticateAad(onlyAuthenticate));
+    return new AsyncMessageEncoder(header, gcm, signer, onlyAuthenticateAad(onlyAuthenticate), pooled);
   }
 
   /** Header body ‖ header authentication. Call once, first. */
@@ -54,6 +91,10 @@ export class AsyncMessageEncoder {
   /** Feed plaintext; resolves the message bytes that are ready (whole frames). */
   async update(chunk: Uint8Array): Promise<Uint8Array[]> {
     const jobs = this.frames.update(chunk);
+    if (this.pipe) {
+      for (const job of jobs) await this.pipe.seal(job);
+      return this.ready.splice(0);
+    }
     if (jobs.length === 0) return [];
     const sealed = await Promise.all(jobs.map((job) => this.seal(job)));
     return this.emit(sealed.flat());
@@ -61,7 +102,14 @@ export class AsyncMessageEncoder {
 
   /** Seal the final frame (or the single block) and append the signature footer. */
   async final(): Promise<Uint8Array[]> {
-    const out = this.emit(await this.seal(this.frames.final()));
+    const job = this.frames.final();
+    if (this.pipe) {
+      await this.pipe.drain();
+      this.pipe.close();
+      this.poolKey!.fill(0);
+    }
+    const out = this.ready.splice(0);
+    out.push(...this.emit(await this.seal(job)));
     this.key.destroy();
     if (this.signer) out.push(footer(await this.signer.sign()));
     return out;
@@ -71,6 +119,9 @@ export class AsyncMessageEncoder {
   destroy(): void {
     this.frames.destroy();
     this.key.destroy();
+    this.pipe?.close(this.pipe.failure);
+    this.poolKey?.fill(0);
+    this.ready = [];
   }
 
   private emit(pieces: Uint8Array[]): Uint8Array[] {
