@@ -7,7 +7,7 @@
  * Workers / workerd) gets UNSUPPORTED.
  */
 import { StrongroomError } from '../errors';
-import { poolSize, poolWorkerStates, startPool, type PoolWorkerState, type WorkerPool, type WorkerPoolOptions } from './pool-core';
+import { poolSize, startPool, type WorkerPool, type WorkerPoolOptions } from './pool-core';
 import { webPoolWorkerMain } from './web-worker-body';
 import { readBatchFrame } from './worker-batch';
 
@@ -83,9 +83,4 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     revoke();
     throw e;
   }
-}
-
-/** The pool's current workers (for tests that make one fail; not exported by the package). */
-export function webPoolWorkers(pool: WorkerPool): readonly PoolWorkerState<WebWorker>[] {
-  return poolWorkerStates<WebWorker>(pool);
 }
