@@ -7,7 +7,7 @@
  * at 50–65 MiB, as one thread's do). Each worker: node:crypto's per-frame output buffers, freed
  * within a few MiB by the worker's paced scavenges (small young generation + pacing allocations,
  * src/pool/worker-body.ts): ~4–5 MiB each (~30 MiB each before). Measured on the development VM:
- * 38–61 MiB growth (one run of nine at 68 MiB). A buffering bug would show as hundreds of MiB.
+ * 38–62 MiB growth in ten runs, one at 67.7 MiB. A buffering bug would show as hundreds of MiB.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
