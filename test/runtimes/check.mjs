@@ -8,8 +8,10 @@
  * (AES-128/192/256 per the ESDK raw AES keyring, RSA-OAEP-SHA1…512 per the raw RSA keyring:
  * https://github.com/awslabs/aws-encryption-sdk-specification/tree/master/framework), a wrong key or a
  * flipped byte is a typed StrongroomError; 0, 1 and frame-boundary sizes one-shot and streamed; a
- * 64 MiB streamed round trip with memory sampled; a sample of the public ESDK decrypt vectors; and the
- * cross-runtime messages (phase "write" makes this runtime's, phase "read" opens everyone's).
+ * 64 MiB streamed round trip with memory sampled; a sample of the public ESDK decrypt vectors; the
+ * worker pool (`createWorkerPool`: Node worker_threads in the Node build, Web Workers in the web build;
+ * where the runtime has neither, the documented UNSUPPORTED); and the cross-runtime messages (phase
+ * "write" makes this runtime's, phase "read" opens everyone's).
  */
 
 const FRAME = 4096;
@@ -347,6 +349,79 @@ async function crossRead(core, fixtures, messages) {
   return results;
 }
 
+/** Frames of the pooled checks: 4 KiB, so a batch (512 KiB) holds 128 and the message spans several batches. */
+const POOL_FRAMES = 600;
+const POOL_SIZE = POOL_FRAMES * FRAME + 77;
+
+/**
+ * The worker pool from the built package: a multi-batch message through a pool of 2, in memory and
+ * streamed, both ways against the one-thread client, a signed suite, a tampered frame (typed error,
+ * nothing released from its batch on), and close() (ABORTED). A runtime without workers must say
+ * UNSUPPORTED, and `parallelism: 1` must still work there (the calling thread).
+ */
+function poolChecks(core, fixtures) {
+  const { aes } = keyProviders(core, fixtures);
+  return [
+    () =>
+      check(`worker pool (createWorkerPool, size 2): ${POOL_FRAMES} frames of ${FRAME} B in memory and streamed both ways, signed suite, tampered frame, close()`, async () => {
+        let pool;
+        try {
+          pool = core.createWorkerPool({ size: 2 });
+        } catch (e) {
+          if (!core.StrongroomError.isInstance(e) || e.code !== 'UNSUPPORTED') throw e;
+          assert(typeof globalThis.Worker !== 'function', `createWorkerPool said UNSUPPORTED although this runtime has a Worker global: ${e.message}`);
+          await expectTyped(core, (async () => core.createClient({ keyProvider: aes(256), parallelism: 2 }))(), ['UNSUPPORTED'], 'parallelism 2 without workers');
+          const one = core.createClient({ keyProvider: aes(256), parallelism: 1, frameLength: FRAME });
+          await roundTrip(core, one, pattern(3 * FRAME + 5, 7), {});
+          return 'no workers in this runtime: createWorkerPool and parallelism 2 are UNSUPPORTED, parallelism 1 runs on the calling thread';
+        }
+        try {
+          const plaintext = pattern(POOL_SIZE, 5);
+          const pooled = core.createClient({ keyProvider: aes(256), pool, frameLength: FRAME });
+          const plain = core.createClient({ keyProvider: aes(256), frameLength: FRAME });
+          const context = { pool: 'yes' };
+          const { ciphertext } = await pooled.encrypt(plaintext, { encryptionContext: context });
+          assert(equal((await plain.decrypt(ciphertext)).plaintext, plaintext), 'pool encrypt → one-thread decrypt: plaintext differs');
+          assert(equal((await pooled.decrypt(ciphertext, { expectedEncryptionContext: context })).plaintext, plaintext), 'pool → pool in memory: plaintext differs');
+          const streamed = await collect(pooled.encryptStream(streamOf(plaintext, 65536), { encryptionContext: context }));
+          assert(equal(await collect(pooled.decryptStream(streamOf(streamed, 50000))), plaintext), 'pool stream → pool stream: plaintext differs');
+          const fromPlain = (await plain.encrypt(plaintext)).ciphertext;
+          assert(equal(await collect(pooled.decryptStream(streamOf(fromPlain, 70000))), plaintext), 'one-thread → pool stream: plaintext differs');
+          const signed = core.createClient({ keyProvider: aes(256), pool, suite: 0x0578, frameLength: FRAME });
+          const signedMessage = await collect(signed.encryptStream(streamOf(plaintext, 65536)));
+          assert(equal((await plain.decrypt(signedMessage)).plaintext, plaintext), 'signed, pool stream → one-thread: plaintext differs');
+          // Frame 300 is in the third batch (128 frames each): the first two batches may be released, nothing from the third on.
+          const headerLength = core.parseHeader(ciphertext, { maxEncryptedDataKeys: 10 }).length;
+          const target = 300;
+          const tampered = ciphertext.slice();
+          tampered[headerLength + target * (FRAME + 32) + 100] ^= 1;
+          const got = [];
+          const code = await expectTyped(
+            core,
+            (async () => {
+              for await (const c of chunksOf(pooled.decryptStream(streamOf(tampered, 65536)))) got.push(c);
+            })(),
+            ['AUTHENTICATION_FAILED'],
+            'tampered frame through the pool',
+          );
+          const released = got.reduce((n, c) => n + c.length, 0);
+          assert(released <= 256 * FRAME, `tampered frame ${target}: ${released} bytes released, more than the batches before it`);
+          let at = 0;
+          for (const c of got) {
+            assert(equal(c, plaintext.subarray(at, at + c.length)), 'tampered stream: released bytes differ from the plaintext');
+            at += c.length;
+          }
+          const closing = pool.close();
+          await expectTyped(core, pooled.encrypt(plaintext), ['ABORTED'], 'encrypt after close()');
+          await closing;
+          return `round trips ok; tampered frame: ${code} after ${released} B released`;
+        } finally {
+          await pool.close();
+        }
+      }),
+  ];
+}
+
 /**
  * @param core the `@strongroom/core` module as the runtime loads it
  * @param fixtures keys and vectors from the test driver (fixtures.json)
@@ -367,6 +442,8 @@ export async function runChecks(core, fixtures, { runtime, phase, memory, messag
       return r.detail;
     }),
   );
+  // After the 64 MiB stream, so that the pool's threads and garbage are not in that check's baseline.
+  for (const pending of poolChecks(core, fixtures)) checks.push(await pending());
   const written = {};
   for (const kind of ['aes', 'rsa']) {
     checks.push(

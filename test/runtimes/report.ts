@@ -39,9 +39,18 @@ function ran(o: Outcome): string {
     o.memory?.growth !== undefined
       ? `64 MiB stream (${o.memory.kind}: +${mib(o.memory.growth)}${o.memory.peakRss !== undefined ? `, peak RSS ${mib(o.memory.peakRss)}` : ''})`
        : o.checks.some((c) => c.name.startsWith('64 MiB')) ? `64 MiB stream (${o.memory?.kind ?? 'memory not exposed'})` : undefined,
+    poolRan(o),
     o.cross.length > 0 ? `opened ${o.cross.filter((c) => c.ok).length}/${o.cross.length} cross-runtime messages` : undefined,
   ];
   return parts.filter(Boolean).join('; ');
+}
+
+/** What the worker pool check did: a pooled round trip, or the documented UNSUPPORTED where there are no workers. */
+function poolRan(o: Outcome): string | undefined {
+  const pool = o.checks.find((c) => c.name.startsWith('worker pool'));
+  if (!pool) return undefined;
+  if (!pool.ok) return 'worker pool';
+  return pool.detail.startsWith('no workers') ? 'worker pool: UNSUPPORTED (no Web Workers), as documented' : 'worker pool round trips and tampered frame';
 }
 
 function result(o: Outcome): string {

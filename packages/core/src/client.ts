@@ -4,10 +4,10 @@
  * policy and provider logic are ./client-core, shared with the web entry (./web-client).
  * spec: client-apis/client.md, client-apis/encrypt.md, client-apis/decrypt.md, client-apis/streaming.md.
  */
-import { Duplex, Readable, Transform, type TransformCallback, pipeline } from 'node:stream';
+import { Duplex, Readable, pipeline } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import type { CryptoBackend } from './backend';
-import { coalesce, concatBytes } from './bytes';
+import { concatBytes } from './bytes';
 import { type BaseClientOptions, clientCore, type DecryptOptions, type DecryptResult, type EncryptOptions, type EncryptResult, type Opening } from './client-core';
 import type { CommitmentPolicy } from './commitment-policy';
 import { MessageDecoder } from './decoder';
@@ -20,6 +20,7 @@ import type { ParsedHeader } from './header';
 import { chunksOf, inMemory, knownLength, splitArgs, type WebInput } from './input';
 import type { EncryptionContext } from './key-provider';
 import { nodeBackend } from './node-backend';
+import { DecryptTransform, decoderDriver, EncryptTransform, encoderDriver } from './node-transforms';
 import { poolSigningKey, pooledOperations } from './pool/pooled-client';
 import { createWorkerPool, poolRunner, type PoolRunner, type WorkerPool } from './pool/worker-pool';
 import type { AlgorithmSuite } from './suites';
@@ -155,7 +156,9 @@ export function createClient(options: ClientOptions): StrongroomClient {
   function encryptStream(inputOrOptions?: Input | EncryptOptions, maybeOptions?: EncryptOptions): Duplex {
     const [input, encryptOptions] = splitArgs<Input, typeof maybeOptions & object>(inputOrOptions, maybeOptions);
     const length = encryptOptions.plaintextLength ?? (input === undefined ? undefined : knownLength(input));
-    const transform = pooled ? pooled.encryptTransform(encryptOptions, length) : new EncryptTransform(() => encoderFor(encryptOptions, length, true));
+    const transform = pooled
+      ? pooled.encryptTransform(encryptOptions, length)
+      : new EncryptTransform((emit) => encoderFor(encryptOptions, length, true).then((encoder) => encoderDriver(encoder, emit)));
     return connect(transform, input, encryptOptions.abortSignal);
   }
 
@@ -164,7 +167,10 @@ export function createClient(options: ClientOptions): StrongroomClient {
     if (pooled) return connect(pooled.decryptTransform(decryptOptions), input, decryptOptions.abortSignal);
     const opening = openingOptions(decryptOptions);
     const decoder = new MessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
-    const transform = new DecryptTransform(decoder, (parsed) => open(decoder, parsed, opening));
+    const transform = new DecryptTransform(
+      (emit) => decoderDriver(decoder, emit),
+      (_driver, parsed) => open(decoder, parsed, opening),
+    );
     return connect(transform, input, decryptOptions.abortSignal);
   }
 
@@ -214,108 +220,6 @@ function connect(transform: Duplex, input: Input | undefined, abortSignal: Abort
     });
   }
   return transform;
-}
-
-/** Push output pieces, small runs coalesced (./bytes coalesce). */
-function push(stream: Transform, pieces: Uint8Array[]): void {
-  coalesce(pieces, (piece) => void stream.push(piece));
-}
-
-class EncryptTransform extends Transform {
-  private encoder: MessageEncoder | undefined;
-  private starting: Promise<MessageEncoder> | undefined;
-
-  constructor(private readonly create: () => Promise<MessageEncoder>) {
-    super();
-  }
-
-  private withEncoder(run: (encoder: MessageEncoder) => Uint8Array[], callback: TransformCallback): void {
-    const go = (encoder: MessageEncoder) => {
-      try {
-        push(this, run(encoder));
-        callback();
-      } catch (e) {
-        callback(e as Error);
-      }
-    };
-    if (this.encoder) return go(this.encoder);
-    this.starting ??= this.create().then((encoder) => {
-      this.encoder = encoder;
-      this.emit('header', encoder.header);
-      push(this, encoder.start());
-      return encoder;
-    });
-    this.starting.then(go, (e) => callback(e));
-  }
-
-  override _transform(chunk: Uint8Array, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.withEncoder((encoder) => encoder.update(chunk), callback);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.withEncoder((encoder) => encoder.final(), callback);
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.encoder?.destroy();
-    callback(error);
-  }
-}
-
-class DecryptTransform extends Transform {
-  private opened = false;
-  private opening: Promise<void> | undefined;
-
-  constructor(
-    private readonly decoder: MessageDecoder,
-    private readonly open: (parsed: ParsedHeader) => Promise<EncryptionContext>,
-  ) {
-    super();
-  }
-
-  private drain(callback: TransformCallback, final: boolean): void {
-    try {
-      push(this, final ? this.decoder.end() : this.decoder.read());
-      callback();
-    } catch (e) {
-      callback(e as Error);
-    }
-  }
-
-  override _transform(chunk: Uint8Array, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      this.decoder.write(chunk);
-      if (this.opened) return this.drain(callback, false);
-      const parsed = this.decoder.readHeader();
-      if (!parsed) return callback();
-      this.opening ??= this.open(parsed).then((encryptionContext) => {
-        this.opened = true;
-        this.emit('header', parsed.header, encryptionContext);
-      });
-      this.opening.then(
-        () => this.drain(callback, false),
-        (e) => callback(e),
-      );
-    } catch (e) {
-      callback(e as Error);
-    }
-  }
-
-  override _flush(callback: TransformCallback): void {
-    if (!this.opened) {
-      try {
-        this.decoder.end(); // throws: truncated header
-      } catch (e) {
-        return callback(e as Error);
-      }
-    }
-    this.drain(callback, true);
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.decoder.destroy();
-    callback(error);
-  }
 }
 
 /** Adapt a Node Readable (e.g. from encryptStream) to a Web ReadableStream. */

@@ -11,7 +11,7 @@
  */
 import type { CryptoBackend, IncrementalVerifier } from './backend';
 import { StrongroomError } from './errors';
-import { FrameReader, type ReaderLimits } from './frame-reader';
+import { feedVerifier, FrameReader, type ReaderLimits } from './frame-reader';
 import type { MessageHeader, ParsedHeader } from './header';
 import { signingPublicKey, verifyHeader } from './header-auth';
 
@@ -54,15 +54,9 @@ export class MessageDecoder {
    * storing it (spec: client-apis/decrypt.md: header AAD = header body ‖ these bytes; empty if none).
    */
   begin(dataKey: Uint8Array, onlyAuthenticate: Uint8Array = new Uint8Array(0)): void {
-    const parsed = this.reader.readHeader();
-    if (!parsed || !this.reader.awaitingKey) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
-    const { backend } = this.options;
-    const { header } = parsed;
-    const key = verifyHeader(backend, parsed, dataKey, onlyAuthenticate);
+    const { key, verifier } = beginMessage(this.reader, this.options.backend, dataKey, onlyAuthenticate);
     this.key = key;
-    if (header.suite.signature) this.verifier = backend.createVerifier(header.suite.signature, signingPublicKey(header));
-    const raw = this.reader.begin(this.verifier !== undefined);
-    if (this.verifier) for (const r of raw) this.verifier.update(r);
+    this.verifier = verifier;
   }
 
   /** Decrypt every complete frame queued; returns plaintext that may be released now. */
@@ -74,12 +68,7 @@ export class MessageDecoder {
           if (!this.verifier!.verify(piece.signature)) throw new StrongroomError('AUTHENTICATION_FAILED', 'The message signature does not verify');
           continue;
         }
-        const verifier = this.verifier;
-        if (verifier) {
-          verifier.update(piece.prefix);
-          for (const c of piece.ciphertext) verifier.update(c);
-          verifier.update(piece.tag);
-        }
+        feedVerifier(this.verifier, piece);
         const plaintext = this.options.backend.gcmDecrypt(this.key!, piece.iv, piece.aad, piece.ciphertext, piece.tag);
         if (piece.final) {
           this.held = plaintext;
@@ -120,4 +109,31 @@ export class MessageDecoder {
     this.held = [];
     this.reader.destroy();
   }
+}
+
+/**
+ * begin() of a synchronous decoder (this one and ./pool/pooled-decoder.ts): the key commitment (v2,
+ * constant time, before the content key is derived or used) and the header tag with the data key
+ * (not retained); for signed suites a verifier already fed the header. The caller owns and wipes `key`.
+ */
+export function beginMessage(
+  reader: FrameReader,
+  backend: CryptoBackend,
+  dataKey: Uint8Array,
+  onlyAuthenticate: Uint8Array,
+): { key: Uint8Array; verifier: IncrementalVerifier | undefined } {
+  const parsed = reader.readHeader();
+  if (!parsed || !reader.awaitingKey) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
+  const { header } = parsed;
+  const key = verifyHeader(backend, parsed, dataKey, onlyAuthenticate);
+  let verifier: IncrementalVerifier | undefined;
+  try {
+    verifier = header.suite.signature ? backend.createVerifier(header.suite.signature, signingPublicKey(header)) : undefined;
+  } catch (e) {
+    key.fill(0);
+    throw e;
+  }
+  const raw = reader.begin(verifier !== undefined);
+  if (verifier) for (const r of raw) verifier.update(r);
+  return { key, verifier };
 }

@@ -33,6 +33,14 @@ export interface SealedPiece {
   readonly final: boolean;
 }
 
+/** Feed a frame's bytes as read (prefix ‖ ciphertext ‖ tag) to a signature verifier, if the suite signs. */
+export function feedVerifier(verifier: { update(data: Uint8Array): void } | undefined, piece: SealedPiece): void {
+  if (!verifier) return;
+  verifier.update(piece.prefix);
+  for (const c of piece.ciphertext) verifier.update(c);
+  verifier.update(piece.tag);
+}
+
 /** The footer's DER signature (its u16 length prefix is not signed). */
 export interface SignaturePiece {
   readonly kind: 'signature';

@@ -3,7 +3,8 @@
  * providers, cache) with WHATWG streams (https://streams.spec.whatwg.org/: `TransformStream`,
  * `ReadableStream`) and the Web Crypto backend. Same message format, same guarantees: a frame's
  * plaintext is released only after its tag verifies, the last one only after the end (and the
- * signature) verified; streaming holds at most one frame plus the streams' queues.
+ * signature) verified; streaming holds at most one frame plus the streams' queues (with a worker
+ * pool: at most 2 × pool size batches of frames per stream, see ./pool/batch-pipe.ts).
  * spec: client-apis/client.md, client-apis/encrypt.md, client-apis/decrypt.md, client-apis/streaming.md.
  */
 import { type AsyncCryptoBackend, toAsyncBackend } from './async-backend';
@@ -15,6 +16,9 @@ import { StrongroomError, throwIfAborted } from './errors';
 import type { MessageHeader, ParsedHeader } from './header';
 import { chunksOf, inMemory, knownLength, splitArgs, type WebInput } from './input';
 import type { EncryptionContext } from './key-provider';
+import { BATCH_TARGET } from './pool/frame-batch';
+import { poolRunner, type PoolRunner, type WorkerPool } from './pool/pool-core';
+import { createWorkerPool, hasWebWorkers, noWebWorkers } from './pool/web-worker-pool';
 import type { AlgorithmSuite } from './suites';
 import { webBackend } from './web-backend';
 import { AsyncMessageDecoder } from './web-decoder';
@@ -30,6 +34,15 @@ export type Input = WebInput;
  */
 export interface ClientOptions extends BaseClientOptions {
   backend?: AsyncCryptoBackend | CryptoBackend;
+  /**
+   * Seal and open the regular frames of large messages on this many Web Workers (a pool of the
+   * client's own, Web Crypto in each). Messages under one batch (512 KiB) in memory stay on the
+   * calling thread. Where the runtime has no Web Workers (Cloudflare Workers), 1 means the calling
+   * thread and more is UNSUPPORTED. docs/performance.md#worker-pool--benchcorepoolmjs.
+   */
+  parallelism?: number;
+  /** A pool from createWorkerPool(), shared with other clients (instead of `parallelism`). */
+  pool?: WorkerPool;
 }
 
 /**
@@ -89,11 +102,14 @@ export interface StrongroomClient {
  */
 export function createClient(options: ClientOptions): StrongroomClient {
   const backend = toAsyncBackend(options?.backend ?? webBackend);
+  const runner = clientPool(options);
   const core = clientCore(options, backend);
   const { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys, maxFrameLength } = core;
+  /** The pool for a message of `length` bytes: none for one under a batch (no round trip for small messages). */
+  const poolFor = (length: number | undefined) => (length !== undefined && length <= BATCH_TARGET ? undefined : runner);
 
   const encoderFor = (encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<AsyncMessageEncoder> =>
-    core.withMaterials(encryptOptions, length, streaming, (materials) => AsyncMessageEncoder.create({ backend, frameLength, ...materials }));
+    core.withMaterials(encryptOptions, length, streaming, (materials) => AsyncMessageEncoder.create({ backend, frameLength, ...materials, pool: poolFor(length) }));
   const open = (decoder: AsyncMessageDecoder, parsed: ParsedHeader, opening: Opening): Promise<EncryptionContext> =>
     core.withDataKey(parsed, opening, (dataKey, authenticatedOnly) => decoder.begin(dataKey, authenticatedOnly));
 
@@ -120,15 +136,21 @@ export function createClient(options: ClientOptions): StrongroomClient {
 
   async function decrypt(ciphertext: Input, decryptOptions: DecryptOptions = {}): Promise<DecryptResult> {
     const opening = core.opening(decryptOptions);
-    const decoder = new AsyncMessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength: Number.POSITIVE_INFINITY });
     const whole = inMemory(ciphertext);
+    const decoder = new AsyncMessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength: Number.POSITIVE_INFINITY, pool: whole ? poolFor(whole.length) : runner });
     if (whole) decoder.write(whole);
     else for await (const c of chunksOf(ciphertext)) decoder.write(c);
     const parsed = decoder.readHeader();
     if (!parsed) await decoder.end(); // throws: truncated header
     const encryptionContext = await open(decoder, parsed!, opening);
-    const out = await decoder.read();
-    out.push(...(await decoder.end()));
+    const out: Uint8Array[] = [];
+    try {
+      out.push(...(await decoder.read()));
+      out.push(...(await decoder.end()));
+    } catch (e) {
+      for (const o of out) o.fill(0);
+      throw e;
+    }
     return { plaintext: concatBytes(out), header: parsed!.header, encryptionContext };
   }
 
@@ -154,7 +176,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
   function decryptStream(inputOrOptions?: Input | DecryptOptions, maybeOptions?: DecryptOptions): CryptoStream<OpenedHeader> {
     const [input, decryptOptions] = splitArgs<Input, typeof maybeOptions & object>(inputOrOptions, maybeOptions);
     const opening = core.opening(decryptOptions);
-    const decoder = new AsyncMessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength });
+    const decoder = new AsyncMessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength, pool: runner });
     let opened = false;
     const stream = cryptoStream<OpenedHeader>(decryptOptions.abortSignal, {
       async write(chunk, emit, announce) {
@@ -184,6 +206,30 @@ export function createClient(options: ClientOptions): StrongroomClient {
     decryptStream: decryptStream as StrongroomClient['decryptStream'],
     ...webFramedClientMethods(core, backend),
   };
+}
+
+/**
+ * The pool of a client created with `parallelism` or `pool` (Web Crypto in the workers), else
+ * undefined. `parallelism: 1` where the runtime has no Web Workers is the calling thread.
+ */
+function clientPool(options: ClientOptions): PoolRunner | undefined {
+  if (options?.parallelism === undefined && options?.pool === undefined) return undefined;
+  if (options.parallelism !== undefined && options.pool !== undefined) {
+    throw new StrongroomError('INVALID_ARGUMENT', 'createClient: give parallelism or pool, not both');
+  }
+  if (options.backend !== undefined && options.backend !== webBackend) {
+    throw new StrongroomError('INVALID_ARGUMENT', 'createClient: a worker pool runs Web Crypto; drop the backend option or the pool');
+  }
+  if (options.pool !== undefined) return poolRunner(options.pool);
+  const n = options.parallelism;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 256) {
+    throw new StrongroomError('INVALID_ARGUMENT', `parallelism: expected an integer from 1 to 256, got ${String(n)}`);
+  }
+  if (!hasWebWorkers()) {
+    if (n === 1) return undefined;
+    throw noWebWorkers(`createClient: parallelism ${n}`);
+  }
+  return poolRunner(createWorkerPool({ size: n }));
 }
 
 /** One step of a crypto stream: a chunk (or undefined at the end); emit output; announce the header once. */

@@ -1,7 +1,10 @@
 /**
  * AsyncMessageDecoder: the web entry's decoder, over the async backend seam. The parsing is
  * ./frame-reader, the same code the Node entry's ./decoder drives; only authentication awaits.
- * Frames that are complete at once are opened concurrently and released in order.
+ * Frames that are complete at once are opened concurrently and released in order. With a worker
+ * pool (`pool`), the regular frames are opened there instead, in batches through
+ * ./pool/batch-pipe.ts (the same code as the Node build's pool; a batch is opened all or nothing and
+ * batches are released in order); the header, the final frame and the signature stay here.
  *
  * Release rules (spec: client-apis/decrypt.md, client-apis/streaming.md), as on Node:
  *  - nothing is released before the header tag (and for v2 the key commitment) verifies;
@@ -11,13 +14,18 @@
  */
 import type { AsyncCryptoBackend, AsyncGcmKey, AsyncIncrementalVerifier } from './async-backend';
 import { StrongroomError } from './errors';
-import { FrameReader, type ReaderLimits, type SealedPiece } from './frame-reader';
+import { feedVerifier, FrameReader, type ReaderLimits, type SealedPiece } from './frame-reader';
 import type { MessageHeader, ParsedHeader } from './header';
 import { signingPublicKey } from './header-auth';
+import { BatchPipe } from './pool/batch-pipe';
+import type { PoolRunner } from './pool/pool-core';
+import { poolFrames } from './web-encoder';
 import { verifyHeaderAsync } from './web-header-auth';
 
 export interface AsyncDecoderOptions extends ReaderLimits {
   readonly backend: AsyncCryptoBackend;
+  /** Open the regular frames on these workers (Web Crypto there). */
+  readonly pool?: PoolRunner | undefined;
 }
 
 export class AsyncMessageDecoder {
@@ -25,6 +33,11 @@ export class AsyncMessageDecoder {
   private key: AsyncGcmKey | undefined;
   private verifier: AsyncIncrementalVerifier | undefined;
   private held: Uint8Array[] = [];
+  private pipe: BatchPipe | undefined;
+  /** The workers' copy of the content key (wiped once the last batch is sent). */
+  private poolKey: Uint8Array | undefined;
+  /** Plaintext the pool released (authenticated, in order), not yet returned. */
+  private ready: Uint8Array[] = [];
 
   constructor(private readonly options: AsyncDecoderOptions) {
     this.reader = new FrameReader(options);
@@ -49,8 +62,28 @@ export class AsyncMessageDecoder {
     if (!parsed || !this.reader.awaitingKey || this.key) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
     const { backend } = this.options;
     const { header } = parsed;
-    const gcm = await verifyHeaderAsync(backend, parsed, dataKey, onlyAuthenticate);
-    const verifier = header.suite.signature ? await backend.createVerifier(header.suite.signature, signingPublicKey(header)) : undefined;
+    const pool = this.options.pool;
+    let poolKey: Uint8Array | undefined;
+    let gcm: AsyncGcmKey;
+    let verifier: AsyncIncrementalVerifier | undefined;
+    try {
+      gcm = await verifyHeaderAsync(backend, parsed, dataKey, onlyAuthenticate, (raw) => {
+        if (poolFrames(pool, header.frameLength, raw)) poolKey = new Uint8Array(raw);
+      });
+      try {
+        verifier = header.suite.signature ? await backend.createVerifier(header.suite.signature, signingPublicKey(header)) : undefined;
+      } catch (e) {
+        gcm.destroy();
+        throw e;
+      }
+    } catch (e) {
+      poolKey?.fill(0);
+      throw e;
+    }
+    if (poolKey) {
+      this.poolKey = poolKey;
+      this.pipe = new BatchPipe('open', pool!, header.frameLength, poolKey, (plaintext) => this.ready.push(plaintext));
+    }
     this.key = gcm;
     this.verifier = verifier;
     const raw = this.reader.begin(verifier !== undefined);
@@ -67,18 +100,18 @@ export class AsyncMessageDecoder {
           signature = piece.signature;
           continue;
         }
-        sealed.push(piece);
-        const verifier = this.verifier;
-        if (verifier) {
-          verifier.update(piece.prefix);
-          for (const c of piece.ciphertext) verifier.update(c);
-          verifier.update(piece.tag);
+        feedVerifier(this.verifier, piece);
+        if (this.pipe && !piece.final) {
+          await this.pipe.open(piece);
+          continue;
         }
+        sealed.push(piece);
+        if (piece.final) this.lastBatch();
       }
-      if (sealed.length === 0 && signature === undefined) return [];
+      if (sealed.length === 0 && signature === undefined) return this.ready.splice(0);
       const key = this.key!;
       const opened = await Promise.all(sealed.map((p) => key.decrypt(p.iv, p.aad, p.ciphertext, p.tag)));
-      const out: Uint8Array[] = [];
+      const out: Uint8Array[] = this.ready.splice(0);
       sealed.forEach((p, i) => {
         if (p.final) this.held = opened[i]!;
         else out.push(...opened[i]!);
@@ -104,22 +137,34 @@ export class AsyncMessageDecoder {
     const out = await this.read();
     try {
       this.reader.checkEnd();
+      await this.pipe?.drain();
     } catch (e) {
       for (const o of out) o.fill(0);
       this.destroy();
       throw e;
     }
-    out.push(...this.held);
+    out.push(...this.ready.splice(0), ...this.held);
     this.held = [];
     return out;
   }
 
   /** Forget the content key and wipe held plaintext. */
   destroy(): void {
+    this.pipe?.close(this.pipe.failure);
+    this.lastBatch();
+    for (const r of this.ready) r.fill(0);
+    this.ready = [];
     this.key?.destroy();
     this.key = undefined;
     for (const h of this.held) h.fill(0);
     this.held = [];
     this.reader.destroy();
+  }
+
+  /** The final frame is here: send the pool its last batch and wipe the workers' key copy. */
+  private lastBatch(): void {
+    this.pipe?.flush();
+    this.poolKey?.fill(0);
+    this.poolKey = undefined;
   }
 }

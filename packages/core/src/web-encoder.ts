@@ -2,40 +2,70 @@
  * AsyncMessageEncoder: the web entry's encoder, over the async backend seam. The framing is
  * ./frame-writer, the same code the Node entry's ./encoder drives; only the sealing awaits. Frames
  * that are complete at once are sealed concurrently (Web Crypto may run them in parallel) and
- * written in order. spec: client-apis/encrypt.md, data-format/message-body.md, message-footer.md.
+ * written in order. With a worker pool (`pool`), the regular frames are sealed there instead, in
+ * batches through ./pool/batch-pipe.ts (the same code as the Node build's pool), and emitted in order
+ * as they come back; the header and the final frame stay here.
+ * spec: client-apis/encrypt.md, data-format/message-body.md, message-footer.md.
  */
 import type { AsyncCryptoBackend, AsyncGcmKey, AsyncIncrementalSigner } from './async-backend';
 import type { EncoderInput } from './encoder';
 import { footer, FrameWriter, type SealJob } from './frame-writer';
 import type { MessageHeader } from './header';
 import { headerAuth } from './header-auth';
+import { BatchPipe } from './pool/batch-pipe';
+import type { PoolRunner } from './pool/pool-core';
 import { newMessageAsync } from './web-header-auth';
 
-/** As the Node encoder's input, over the async seam; the data key is not retained (derived and imported in create()). */
-export type AsyncEncoderInput = Omit<EncoderInput, 'backend'> & { readonly backend: AsyncCryptoBackend };
+/**
+ * As the Node encoder's input, over the async seam; the data key is not retained (derived and
+ * imported in create()). `pool`: seal the regular frames on these workers (Web Crypto there).
+ */
+export type AsyncEncoderInput = Omit<EncoderInput, 'backend'> & { readonly backend: AsyncCryptoBackend; readonly pool?: PoolRunner | undefined };
+
+/**
+ * Whether a message's frames go to the pool: framed, and not AES-192 (Chromium's Web Crypto has no
+ * AES-192; the calling thread falls back to @noble/ciphers for it, the workers carry no such fallback).
+ */
+export function poolFrames(pool: PoolRunner | undefined, frameLength: number, key: Uint8Array): pool is PoolRunner {
+  return pool !== undefined && frameLength > 0 && key.length !== 24;
+}
 
 export class AsyncMessageEncoder {
   private readonly frames: FrameWriter;
+  private readonly pipe: BatchPipe | undefined;
+  /** The workers' copy of the content key (wiped once the last batch is sent). */
+  private readonly poolKey: Uint8Array | undefined;
+  /** Message bytes released by the pool, not yet returned. */
+  private ready: Uint8Array[] = [];
 
   private constructor(
     readonly header: MessageHeader,
     private readonly key: AsyncGcmKey,
     private readonly signer: AsyncIncrementalSigner | undefined,
     private readonly headerAadTail: Uint8Array,
+    pooled: { readonly runner: PoolRunner; readonly key: Uint8Array } | undefined,
   ) {
     this.frames = new FrameWriter(header.messageId, header.frameLength);
+    this.poolKey = pooled?.key;
+    if (pooled) this.pipe = new BatchPipe('seal', pooled.runner, header.frameLength, pooled.key, (bytes) => this.ready.push(...this.emit([bytes])));
   }
 
   static async create(input: AsyncEncoderInput): Promise<AsyncMessageEncoder> {
-    const { header, key, headerAadTail } = await newMessageAsync(input);
+    // The workers get their own copy of the content key (wiped when the last batch is sent).
+    const pool = input.pool;
+    let pooled: { runner: PoolRunner; key: Uint8Array } | undefined;
+    const { header, key, headerAadTail } = await newMessageAsync(input, (raw) => {
+      if (poolFrames(pool, input.frameLength, raw)) pooled = { runner: pool, key: new Uint8Array(raw) };
+    });
     let signer: AsyncIncrementalSigner | undefined;
     try {
       signer = input.signingKey ? await input.backend.createSigner(input.signingKey) : undefined;
     } catch (e) {
+      pooled?.key.fill(0);
       key.destroy();
       throw e;
     }
-    return new AsyncMessageEncoder(header, key, signer, headerAadTail);
+    return new AsyncMessageEncoder(header, key, signer, headerAadTail, pooled);
   }
 
   /** Header body ‖ header authentication. Call once, first. */
@@ -49,6 +79,10 @@ export class AsyncMessageEncoder {
   /** Feed plaintext; resolves the message bytes that are ready (whole frames). */
   async update(chunk: Uint8Array): Promise<Uint8Array[]> {
     const jobs = this.frames.update(chunk);
+    if (this.pipe) {
+      for (const job of jobs) await this.pipe.seal(job);
+      return this.ready.splice(0);
+    }
     if (jobs.length === 0) return [];
     const sealed = await Promise.all(jobs.map((job) => this.seal(job)));
     return this.emit(sealed.flat());
@@ -56,7 +90,14 @@ export class AsyncMessageEncoder {
 
   /** Seal the final frame (or the single block) and append the signature footer. */
   async final(): Promise<Uint8Array[]> {
-    const out = this.emit(await this.seal(this.frames.final()));
+    const job = this.frames.final();
+    if (this.pipe) {
+      await this.pipe.drain();
+      this.pipe.close();
+      this.poolKey!.fill(0);
+    }
+    const out = this.ready.splice(0);
+    out.push(...this.emit(await this.seal(job)));
     this.key.destroy();
     if (this.signer) out.push(footer(await this.signer.sign()));
     return out;
@@ -66,6 +107,9 @@ export class AsyncMessageEncoder {
   destroy(): void {
     this.frames.destroy();
     this.key.destroy();
+    this.pipe?.close(this.pipe.failure);
+    this.poolKey?.fill(0);
+    this.ready = [];
   }
 
   private emit(pieces: Uint8Array[]): Uint8Array[] {

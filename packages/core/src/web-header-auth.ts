@@ -20,8 +20,14 @@ export interface AsyncNewMessage {
   readonly headerAadTail: Uint8Array;
 }
 
+/**
+ * Called with the raw content key once it is bound (and, on decrypt, committed), before it is wiped:
+ * a caller that hands frames to pool workers copies it there (and wipes its copy).
+ */
+export type ContentKeyHook = (key: Uint8Array) => void;
+
 /** Draw a message id, derive the commitment and content key (the data key is not retained). */
-export async function newMessageAsync(input: Omit<NewMessageInput, 'backend'> & { readonly backend: AsyncCryptoBackend }): Promise<AsyncNewMessage> {
+export async function newMessageAsync(input: Omit<NewMessageInput, 'backend'> & { readonly backend: AsyncCryptoBackend }, onContentKey?: ContentKeyHook): Promise<AsyncNewMessage> {
   const { backend, suite, dataKey, frameLength } = input;
   const messageId = backend.randomBytes(suite.messageVersion === 2 ? 32 : 16);
   const { stored, onlyAuthenticate } = splitForEncrypt(input.encryptionContext, input.requiredEncryptionContextKeys ?? []);
@@ -29,6 +35,7 @@ export async function newMessageAsync(input: Omit<NewMessageInput, 'backend'> & 
   let gcm: AsyncGcmKey;
   try {
     gcm = await backend.gcmKey(key);
+    onContentKey?.(key);
   } finally {
     key.fill(0);
   }
@@ -38,9 +45,16 @@ export async function newMessageAsync(input: Omit<NewMessageInput, 'backend'> & 
 
 /**
  * Check the key commitment (constant time, before the content key is used) and the header tag over
- * header body ‖ `onlyAuthenticate`; resolves the bound content key (the caller destroys it).
+ * header body ‖ `onlyAuthenticate`; resolves the bound content key (the caller destroys it). A copy
+ * taken by `onContentKey` is the caller's to wipe, also when this rejects.
  */
-export async function verifyHeaderAsync(backend: AsyncCryptoBackend, parsed: ParsedHeader, dataKey: Uint8Array, onlyAuthenticate: Uint8Array): Promise<AsyncGcmKey> {
+export async function verifyHeaderAsync(
+  backend: AsyncCryptoBackend,
+  parsed: ParsedHeader,
+  dataKey: Uint8Array,
+  onlyAuthenticate: Uint8Array,
+  onContentKey?: ContentKeyHook,
+): Promise<AsyncGcmKey> {
   const { header } = parsed;
   const { commitment, key } = await messageKeysAsync(backend, header.suite, dataKey, header.messageId);
   let gcm: AsyncGcmKey;
@@ -49,6 +63,7 @@ export async function verifyHeaderAsync(backend: AsyncCryptoBackend, parsed: Par
     commitment?.fill(0);
     if (!ok) throw commitmentFailure();
     gcm = await backend.gcmKey(key);
+    onContentKey?.(key);
   } finally {
     key.fill(0);
   }

@@ -17,6 +17,8 @@ export * from './shared-exports';
 export { toAsyncBackend, type AsyncCryptoBackend, type AsyncGcmKey, type AsyncIncrementalSigner, type AsyncIncrementalVerifier } from './async-backend';
 export { webBackend } from './web-backend';
 export { createClient, type ClientOptions, type CryptoStream, type Input, type OpenedHeader, type StrongroomClient } from './web-client';
+export { type WorkerPool, type WorkerPoolOptions } from './pool/pool-core';
+export { createWorkerPool } from './pool/web-worker-pool';
 export { RawRsaKeyProvider, type RawRsaKeyProviderOptions } from './web-raw-rsa-provider';
 export { FRAMED_SUITE_ID } from './framed-client';
 export type { WebFramedMessage, WebFramedSealer, WebFrameRunReader } from './web-framed';

@@ -1,51 +1,55 @@
 /**
  * Packing whole frames of one message into transferable buffers for a pool worker (layouts in
  * ./protocol.ts; frame layout: AWS Encryption SDK data-format/message-body.md). The plaintext or
- * ciphertext is copied once, into a batch buffer that is then transferred (moved, not copied) to the
- * worker and back, and reused for the next batch; each frame's output comes back in its own buffer
- * (node:crypto's), also transferred. The caller's own buffers are never transferred (that would
- * detach them).
+ * ciphertext is copied once, into a batch buffer that is transferred (moved, not copied) to the
+ * worker and back, and reused for the next batch; the result comes back in one buffer per batch,
+ * allocated here at its exact size, which the stream then emits as one piece. The caller's own
+ * buffers are never transferred (that would detach them).
  */
-import type { SealJob } from '../frame-writer';
 import type { SealedPiece } from '../frame-reader';
-import type { PoolReply, PoolTask } from './protocol';
+import type { SealJob } from '../frame-writer';
+import { type BatchTask, META_FIXED } from './protocol';
 
 /** Bytes of plaintext a batch aims at: large enough that a worker round trip (tens of µs) is a few % of it. */
 export const BATCH_TARGET = 512 * 1024;
 /** Largest body AAD: message id (32) ‖ longest label (35) ‖ u32 sequence ‖ u64 length. */
 const MAX_AAD = 32 + 35 + 12;
-/** Per frame in `meta`: u32 length ‖ iv(12) ‖ tag(16) ‖ u16 aadLength ‖ aad. */
-const META_FIXED = 34;
+/** Largest frame prefix (a final frame's; only regular frames go to the pool, 16 bytes). */
+const MAX_PREFIX = 24;
+const TAG = 16;
 
 /** Frames per batch for a frame length: whole frames, at least one, about BATCH_TARGET bytes. */
 export function framesPerBatch(frameLength: number): number {
   return Math.max(1, Math.floor(BATCH_TARGET / Math.max(1, frameLength)));
 }
 
-type Done = Extract<PoolReply, { ok: true }>;
+/** The two buffers a stream reuses from one batch to the next. */
+export interface BatchBuffers {
+  readonly data: ArrayBuffer;
+  readonly meta: ArrayBuffer;
+}
 
 /** A batch under construction: frames are appended until `full`; `task()` hands it over (once). */
 export class FrameBatch {
   private readonly data: Uint8Array;
   private readonly meta: Uint8Array;
   private readonly view: DataView;
-  private readonly prefixes: Uint8Array[] = [];
-  private readonly tagAt: number[] = [];
-  private readonly lengths: number[] = [];
   private at = 0;
   private metaAt = 0;
+  private outputLength = 0;
   frames = 0;
 
-  /** `spare`: a data buffer of an earlier batch of the same stream, reused if large enough. */
+  /** `spare`: the buffers of an earlier batch of the same stream, reused where large enough. */
   constructor(
     private readonly op: 'seal' | 'open',
     private readonly capacity: number,
     frameLength: number,
-    spare: ArrayBuffer | undefined,
+    spare: BatchBuffers | undefined,
   ) {
-    const size = capacity * frameLength;
-    this.data = spare && spare.byteLength >= size ? new Uint8Array(spare) : new Uint8Array(size);
-    this.meta = new Uint8Array(capacity * (META_FIXED + MAX_AAD));
+    const size = capacity * (frameLength + (op === 'open' ? TAG : 0));
+    const metaSize = capacity * (META_FIXED + MAX_AAD + MAX_PREFIX);
+    this.data = spare && spare.data.byteLength >= size ? new Uint8Array(spare.data) : new Uint8Array(size);
+    this.meta = spare && spare.meta.byteLength >= metaSize ? new Uint8Array(spare.meta) : new Uint8Array(metaSize);
     this.view = new DataView(this.meta.buffer);
   }
 
@@ -53,42 +57,35 @@ export class FrameBatch {
     return this.frames >= this.capacity;
   }
 
-  /** Append a frame to seal: its plaintext pieces, IV and AAD; its prefix is kept for the output. */
+  /** Append a frame to seal: its plaintext pieces, IV, AAD and prefix (written ahead of it in the output). */
   addSeal(job: SealJob): void {
     const length = this.copy(job.plaintext);
-    this.prefixes.push(job.prefix);
-    this.describe(length, job.iv, undefined, job.aad);
+    this.describe(length, job.iv, job.aad, job.prefix);
+    this.outputLength += job.prefix.length + length + TAG;
   }
 
-  /** Append a frame to open: its ciphertext pieces, IV, tag and AAD. */
+  /** Append a frame to open: its ciphertext pieces and tag, IV and AAD. */
   addOpen(piece: SealedPiece): void {
-    this.describe(this.copy(piece.ciphertext), piece.iv, piece.tag, piece.aad);
+    const length = this.copy(piece.ciphertext);
+    this.data.set(piece.tag, this.at);
+    this.at += TAG;
+    this.describe(length, piece.iv, piece.aad, undefined);
+    this.outputLength += length;
   }
 
   /** The task for a worker (with a fresh copy of `key`, transferred and wiped there) and what to transfer. */
-  task(key: Uint8Array): { task: PoolTask; transfer: ArrayBuffer[] } {
+  task(key: Uint8Array): { task: BatchTask; transfer: ArrayBuffer[] } {
     const ownKey = new Uint8Array(key);
     const data = this.data.buffer as ArrayBuffer;
     const meta = this.meta.buffer as ArrayBuffer;
-    return { task: { op: this.op, key: ownKey, data, meta, frames: this.frames }, transfer: [data, meta, ownKey.buffer] };
+    const output = new ArrayBuffer(this.outputLength);
+    const task: BatchTask = { op: this.op, key: ownKey, data, meta, output, frames: this.frames };
+    return { task, transfer: [data, meta, output, ownKey.buffer] };
   }
 
-  /** The sealed frames as message bytes: prefix ‖ ciphertext ‖ tag for each. */
-  sealed(reply: Done): Uint8Array[] {
-    const meta = new Uint8Array(reply.meta!);
-    const outputs = reply.outputs!;
-    const pieces: Uint8Array[] = [];
-    for (let i = 0, k = 0; i < this.frames; i++) {
-      pieces.push(this.prefixes[i]!);
-      if (this.lengths[i]! > 0) pieces.push(new Uint8Array(outputs[k++]!));
-      pieces.push(meta.subarray(this.tagAt[i]!, this.tagAt[i]! + 16));
-    }
-    return pieces;
-  }
-
-  /** The opened frames' plaintexts, in order. */
-  opened(reply: Done): Uint8Array[] {
-    return reply.outputs!.map((o) => new Uint8Array(o));
+  /** Zero the batch's input (plaintext when sealing) if it is dropped unsent. */
+  wipe(): void {
+    this.data.fill(0);
   }
 
   private copy(pieces: readonly Uint8Array[]): number {
@@ -100,16 +97,16 @@ export class FrameBatch {
     return this.at - start;
   }
 
-  private describe(length: number, iv: Uint8Array, tag: Uint8Array | undefined, aad: Uint8Array): void {
+  private describe(length: number, iv: Uint8Array, aad: Uint8Array, prefix: Uint8Array | undefined): void {
     const m = this.metaAt;
+    const prefixLength = prefix?.length ?? 0;
     this.view.setUint32(m, length);
     this.meta.set(iv, m + 4);
-    if (tag) this.meta.set(tag, m + 16);
-    this.view.setUint16(m + 32, aad.length);
+    this.view.setUint16(m + 16, aad.length);
+    this.view.setUint16(m + 18, prefixLength);
     this.meta.set(aad, m + META_FIXED);
-    this.tagAt.push(m + 16);
-    this.lengths.push(length);
-    this.metaAt = m + META_FIXED + aad.length;
+    if (prefix) this.meta.set(prefix, m + META_FIXED + aad.length);
+    this.metaAt = m + META_FIXED + aad.length + prefixLength;
     this.frames++;
   }
 }

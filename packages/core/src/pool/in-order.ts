@@ -5,7 +5,7 @@
  * all release: nothing after it is handed out, and results still arriving are zeroed if `wipe`.
  */
 interface Flight {
-  out: Uint8Array[] | undefined;
+  out: Uint8Array | undefined;
   readonly settled: Promise<void>;
 }
 
@@ -16,7 +16,7 @@ export class InOrder {
 
   constructor(
     private readonly limit: number,
-    private readonly release: (pieces: Uint8Array[]) => void,
+    private readonly release: (bytes: Uint8Array) => void,
     private readonly wipe: boolean,
   ) {}
 
@@ -30,13 +30,13 @@ export class InOrder {
   }
 
   /** Track a batch; its bytes are released after every earlier batch's. */
-  add(result: Promise<Uint8Array[]>): void {
+  add(result: Promise<Uint8Array>): void {
     const flight: Flight = {
       out: undefined,
       settled: result.then(
         (out) => {
           if (this.stopped) {
-            if (this.wipe) for (const o of out) o.fill(0);
+            if (this.wipe) out.fill(0);
             return;
           }
           flight.out = out;
@@ -65,7 +65,7 @@ export class InOrder {
     if (this.stopped) return;
     this.stopped = true;
     this.error = error;
-    for (const f of this.queue) if (this.wipe) for (const o of f.out ?? []) o.fill(0);
+    for (const f of this.queue) if (this.wipe) f.out?.fill(0);
     this.queue.length = 0;
   }
 

@@ -15,14 +15,14 @@ import { throwIfAborted } from '../errors';
 import { footer } from '../frame-writer';
 import { MessageEncoder } from '../encoder';
 import { chunksOf, inMemory, knownLength, type WebInput } from '../input';
-import type { MessageHeader } from '../header';
 import { signingKeyPair } from '../node-backend';
+import { DecryptTransform, encoderDriver, EncryptTransform, type EncoderDriver } from '../node-transforms';
 import type { SignatureCurve } from '../suites';
 import { BATCH_TARGET } from './frame-batch';
 import { PooledDecoder } from './pooled-decoder';
 import { PooledEncoder } from './pooled-encoder';
-import { PooledDecryptTransform, PooledEncryptTransform } from './pooled-streams';
-import type { PoolRunner } from './worker-pool';
+import type { KeygenDone, NodeTask, SignDone } from './node-protocol';
+import type { PoolRunner } from './pool-core';
 
 type Input = WebInput | AsyncIterable<Uint8Array>;
 
@@ -30,15 +30,6 @@ type Input = WebInput | AsyncIterable<Uint8Array>;
 export interface OneThread {
   encrypt(plaintext: Input, options?: EncryptOptions): Promise<EncryptResult>;
   decrypt(ciphertext: Input, options?: DecryptOptions): Promise<DecryptResult>;
-}
-
-/** What encrypt() drives: the pooled encoder, or the one-thread one for a message of one frame. */
-interface Driver {
-  readonly header: MessageHeader;
-  start(): void;
-  update(chunk: Uint8Array): void | Promise<void>;
-  final(): void | Promise<void>;
-  destroy(): void;
 }
 
 export interface PooledOperations {
@@ -50,8 +41,8 @@ export interface PooledOperations {
 
 /** A signing key pair generated on the pool (the private key comes back as a node:crypto KeyObject). */
 export async function poolSigningKey(runner: PoolRunner, curve: SignatureCurve): Promise<SigningKeyPair> {
-  const reply = await runner.run({ op: 'keygen', curve }, []);
-  return signingKeyPair(reply.privateKey!, reply.publicKey!, curve);
+  const reply = await runner.run<KeygenDone>({ op: 'keygen', curve } satisfies NodeTask, []);
+  return signingKeyPair(reply.privateKey, reply.publicKey, curve);
 }
 
 export function pooledOperations(core: ClientCore, backend: CryptoBackend, runner: PoolRunner, oneThread: OneThread): PooledOperations {
@@ -68,17 +59,6 @@ export function pooledOperations(core: ClientCore, backend: CryptoBackend, runne
     }
   }
 
-  /** A one-thread encoder with the pooled encoder's shape, its output appended to `out`. */
-  function inline(encoder: MessageEncoder, out: Uint8Array[]): Driver {
-    return {
-      header: encoder.header,
-      start: () => void out.push(...encoder.start()),
-      update: (c) => void out.push(...encoder.update(c)),
-      final: () => void out.push(...encoder.final()),
-      destroy: () => encoder.destroy(),
-    };
-  }
-
   async function encrypt(plaintext: Input, options: EncryptOptions = {}): Promise<EncryptResult> {
     const length = knownLength(plaintext);
     const small = frameLength === 0 || (length !== undefined && length <= frameLength);
@@ -88,7 +68,8 @@ export function pooledOperations(core: ClientCore, backend: CryptoBackend, runne
     const { encoder, signingKey } = await core.withMaterials(options, length, false, (materials) => {
       // Signed later, in one piece (on the pool), not while streaming: no signer in the encoder.
       const unsigned = { ...materials, backend, frameLength, signingKey: undefined };
-      const driver: Driver = small ? inline(new MessageEncoder(unsigned), out) : new PooledEncoder({ ...unsigned, runner, emit: (b) => out.push(b) });
+      const emit = (bytes: Uint8Array) => void out.push(bytes);
+      const driver: EncoderDriver = small ? encoderDriver(new MessageEncoder(unsigned), emit) : new PooledEncoder({ ...unsigned, runner, emit });
       return { encoder: driver, signingKey: materials.signingKey };
     });
     try {
@@ -105,8 +86,8 @@ export function pooledOperations(core: ClientCore, backend: CryptoBackend, runne
     const message = out.length === 1 ? new Uint8Array(out[0]!) : concatBytes(out);
     const hash = core.suite.signatureHash!;
     const data = message.buffer as ArrayBuffer;
-    const reply = await runner.run({ op: 'sign', hash, key: signingKey.privateKey as KeyObject, data }, [data]);
-    return { ciphertext: concatBytes([new Uint8Array(reply.data!), footer(reply.signature!)]), header };
+    const reply = await runner.run<SignDone>({ op: 'sign', hash, key: signingKey.privateKey as KeyObject, data } satisfies NodeTask, [data]);
+    return { ciphertext: concatBytes([new Uint8Array(reply.data), footer(reply.signature)]), header };
   }
 
   async function decrypt(ciphertext: Input, options: DecryptOptions = {}): Promise<DecryptResult> {
@@ -132,14 +113,14 @@ export function pooledOperations(core: ClientCore, backend: CryptoBackend, runne
   }
 
   function encryptTransform(options: EncryptOptions, length: number | undefined): Duplex {
-    return new PooledEncryptTransform((emit) =>
+    return new EncryptTransform((emit) =>
       core.withMaterials(options, length, true, (materials) => new PooledEncoder({ ...materials, backend, frameLength, runner, emit })),
     );
   }
 
   function decryptTransform(options: DecryptOptions): Duplex {
     const opening = core.opening(options);
-    return new PooledDecryptTransform(
+    return new DecryptTransform(
       (emit) => new PooledDecoder({ backend, runner, maxEncryptedDataKeys, maxFrameLength, emit }),
       (decoder, parsed) => core.withDataKey(parsed, opening, (dataKey, authenticatedOnly) => decoder.begin(dataKey, authenticatedOnly)),
     );

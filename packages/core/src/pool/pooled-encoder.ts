@@ -4,18 +4,17 @@
  * fixed, every frame is sealed independently under the message's content key, its IV and AAD fixed
  * by its sequence number). The header, the framing and the final frame are done on the calling
  * thread by the same code as the one-thread ../encoder.ts (../header-auth.ts, ../frame-writer.ts,
- * ../frame.ts). At most `limit` batches are in flight: memory stays bounded whatever the input size.
+ * ../frame.ts); the batches go through ./batch-pipe.ts, which bounds what is in flight.
  * Signed suites: the signature is computed on this thread over the bytes as they are emitted.
  */
 import type { CryptoBackend, IncrementalSigner, SigningKeyPair } from '../backend';
 import { coalesce } from '../bytes';
 import { sealWith } from '../frame';
-import { footer, FrameWriter, type SealJob } from '../frame-writer';
+import { footer, FrameWriter } from '../frame-writer';
 import type { MessageHeader } from '../header';
 import { newMessage, sealHeader, type NewMessage, type NewMessageInput } from '../header-auth';
-import { FrameBatch, framesPerBatch } from './frame-batch';
-import { InOrder } from './in-order';
-import type { PoolRunner } from './worker-pool';
+import { BatchPipe } from './batch-pipe';
+import type { PoolRunner } from './pool-core';
 
 export interface PooledEncoderInput extends NewMessageInput {
   readonly signingKey: SigningKeyPair | undefined;
@@ -31,12 +30,7 @@ export class PooledEncoder {
   private readonly backend: CryptoBackend;
   private readonly signer: IncrementalSigner | undefined;
   private readonly frames: FrameWriter;
-  private readonly flights: InOrder;
-  private readonly perBatch: number;
-  private batch: FrameBatch | undefined;
-  /** Data buffers of finished batches, reused (at most one per batch in flight). */
-  private readonly spare: ArrayBuffer[] = [];
-  private wiped = false;
+  private readonly pipe: BatchPipe;
 
   constructor(private readonly input: PooledEncoderInput) {
     this.backend = input.backend;
@@ -45,8 +39,7 @@ export class PooledEncoder {
     this.key = this.message.key;
     this.signer = input.signingKey ? input.backend.createSigner(input.signingKey) : undefined;
     this.frames = new FrameWriter(this.header.messageId, input.frameLength);
-    this.perBatch = framesPerBatch(input.frameLength);
-    this.flights = new InOrder(2 * input.runner.size, (pieces) => this.out(pieces), false);
+    this.pipe = new BatchPipe('seal', input.runner, input.frameLength, this.key, (bytes) => this.out([bytes]));
   }
 
   /** Plaintext bytes taken so far. */
@@ -60,23 +53,15 @@ export class PooledEncoder {
     this.out(sealHeader(this.backend, this.message));
   }
 
-  /** Feed plaintext; resolves when there is room for more (fewer than `limit` batches in flight). */
+  /** Feed plaintext; resolves when there is room for more (fewer than the limit of batches in flight). */
   async update(chunk: Uint8Array): Promise<void> {
-    for (const job of this.frames.update(chunk)) {
-      this.batch ??= new FrameBatch('seal', this.perBatch, this.input.frameLength, this.spare.pop());
-      this.batch.addSeal(job);
-      if (this.batch.full) {
-        this.send();
-        await this.flights.capacity();
-      }
-    }
+    for (const job of this.frames.update(chunk)) await this.pipe.seal(job);
   }
 
   /** Seal the rest: the last batch on the pool, the final frame here; then the signature footer. */
   async final(): Promise<void> {
-    const job: SealJob = this.frames.final();
-    if (this.batch) this.send();
-    await this.flights.drain();
+    const job = this.frames.final();
+    await this.pipe.drain();
     this.out(sealWith(this.backend, this.key, job, job.plaintext));
     this.wipe();
     if (this.signer) this.input.emit(footer(this.signer.sign()));
@@ -84,31 +69,17 @@ export class PooledEncoder {
 
   /** Wipe the content key and stop emitting (on error or abort). */
   destroy(): void {
-    this.flights.stop();
     this.frames.destroy();
     this.wipe();
   }
 
   /** The content key and the reused plaintext buffers. */
   private wipe(): void {
-    this.wiped = true;
+    this.pipe.close();
     this.key.fill(0);
-    for (const s of this.spare.splice(0)) new Uint8Array(s).fill(0);
   }
 
-  private send(): void {
-    const batch = this.batch!;
-    this.batch = undefined;
-    const { task, transfer } = batch.task(this.key);
-    const sealed = this.input.runner.run(task, transfer).then((reply) => {
-      if (this.wiped) new Uint8Array(reply.data!).fill(0);
-      else this.spare.push(reply.data!);
-      return batch.sealed(reply);
-    });
-    this.flights.add(sealed);
-  }
-
-  /** Emit message bytes (small pieces such as prefixes and tags joined), signing them if the suite signs. */
+  /** Emit message bytes (small pieces such as the header's joined), signing them if the suite signs. */
   private out(pieces: readonly Uint8Array[]): void {
     coalesce(pieces, (bytes) => {
       this.signer?.update(bytes);

@@ -1,43 +1,53 @@
 /**
- * The messages between a client thread and a pool worker (Node worker_threads, `postMessage` with a
- * transfer list: https://nodejs.org/api/worker_threads.html#portpostmessagevalue-transferlist).
- * Every byte buffer that crosses is transferred, never structured-cloned; the only secret that
- * crosses is a message's derived content key (a fresh 16–32-byte buffer per batch, wiped by the
- * worker when the batch is done) or a signed message's one-time ECDSA private key (a KeyObject).
+ * The messages between a client thread and a pool worker, for both transports (Node
+ * `worker_threads`: https://nodejs.org/api/worker_threads.html#portpostmessagevalue-transferlist; Web
+ * Workers: https://html.spec.whatwg.org/multipage/workers.html). Every byte buffer that crosses is
+ * transferred, never structured-cloned; the only secret that crosses for a batch is the message's
+ * derived content key (a fresh 16–32-byte buffer per batch, wiped by the worker when the batch is done).
  *
  * A batch is several whole frames of one message, one AES-GCM call each (frame layout: AWS
- * Encryption SDK data-format/message-body.md):
- *  - `data` = the frames' plaintexts (seal) or ciphertexts (open) back to back;
- *  - `meta` = for each frame `u32 length ‖ iv(12) ‖ tag(16) ‖ u16 aadLength ‖ aad` (seal: the worker
- *    writes the tag);
- *  - the reply carries each frame's output in its own buffer (`outputs`, transferred: node:crypto's
- *    update() output, not copied again), `data` back for the next batch, and (seal) `meta` with the tags.
- *    Opening is all or nothing: on a tag failure the worker zeroes what it opened and answers
- *    AUTHENTICATION_FAILED.
+ * Encryption SDK data-format/message-body.md). Its three buffers are allocated by the client thread:
+ *  - `data`: per frame its input: seal the plaintext, open the ciphertext ‖ tag(16) (so Web Crypto,
+ *    which takes the tag appended, opens it in place);
+ *  - `meta`: per frame `u32 length ‖ iv(12) ‖ u16 aadLength ‖ u16 prefixLength ‖ aad ‖ prefix`
+ *    (`length` = plaintext/ciphertext bytes without the tag; `prefix`, seal only, is copied to the output);
+ *  - `output`, exactly the batch's result: seal `prefix ‖ ciphertext ‖ tag` per frame (the message's
+ *    bytes, emitted as one piece), open the plaintexts back to back.
+ * The reply hands all three back (`data` and `meta` are reused for the next batch of the stream).
+ * Opening is all or nothing: on any tag failure the worker zeroes `output` and answers
+ * AUTHENTICATION_FAILED (without the buffers).
  */
-import type { KeyObject } from 'node:crypto';
 import type { StrongroomErrorCode } from '../errors';
-import type { SignatureCurve } from '../suites';
 
-/** Work for a worker (without the id the pool adds). */
-export type PoolTask =
-  | { readonly op: 'seal' | 'open'; readonly key: Uint8Array; readonly data: ArrayBuffer; readonly meta: ArrayBuffer; readonly frames: number }
-  | { readonly op: 'keygen'; readonly curve: SignatureCurve }
-  | { readonly op: 'sign'; readonly hash: 'sha256' | 'sha384'; readonly key: KeyObject; readonly data: ArrayBuffer };
+/** Per frame in `meta`, before the AAD and prefix: u32 length ‖ iv(12) ‖ u16 aadLength ‖ u16 prefixLength. */
+export const META_FIXED = 20;
 
-export type PoolRequest = PoolTask & { readonly id: number };
+/** A batch of frames to seal or open. */
+export interface BatchTask {
+  readonly op: 'seal' | 'open';
+  readonly key: Uint8Array;
+  readonly data: ArrayBuffer;
+  readonly meta: ArrayBuffer;
+  readonly output: ArrayBuffer;
+  readonly frames: number;
+}
 
-/** A worker's answer: the batch's buffer back (sealed or opened), a signature, or a key pair. */
-export type PoolReply =
-  | {
-      readonly id: number;
-      readonly ok: true;
-      readonly data?: ArrayBuffer;
-      readonly meta?: ArrayBuffer;
-      readonly outputs?: ArrayBuffer[];
-      readonly signature?: Uint8Array;
-      readonly privateKey?: KeyObject;
-      readonly publicKey?: KeyObject;
-    }
-  | { readonly id: number; readonly ok: false; readonly code: StrongroomErrorCode; readonly message: string };
+/** A batch done: its buffers back, `output` filled. */
+export interface BatchDone {
+  readonly id: number;
+  readonly ok: true;
+  readonly data: ArrayBuffer;
+  readonly meta: ArrayBuffer;
+  readonly output: ArrayBuffer;
+}
 
+/** Any task that failed in a worker (a typed error code and its message). */
+export interface TaskFailed {
+  readonly id: number;
+  readonly ok: false;
+  readonly code: StrongroomErrorCode;
+  readonly message: string;
+}
+
+/** What every reply has: the id of its request and whether it succeeded. */
+export type TaskReply = { readonly id: number; readonly ok: true } | TaskFailed;

@@ -1,0 +1,98 @@
+/**
+ * The frames of one message on their way through a worker pool, for every encoder and decoder that
+ * uses one (Node: ./pooled-encoder.ts, ./pooled-decoder.ts; web: ../web-encoder.ts, ../web-decoder.ts):
+ * whole frames are packed into batches (./frame-batch.ts), each full batch is sent to the pool, and
+ * the results are released strictly in order (./in-order.ts). At most 2 × pool size batches are in
+ * flight: `seal()`/`open()` resolve only when there is room again, which is the backpressure that
+ * bounds a stream's memory whatever the message size. The final frame never comes here (its
+ * owner seals or opens it on the calling thread).
+ */
+import type { SealedPiece } from '../frame-reader';
+import type { SealJob } from '../frame-writer';
+import { type BatchBuffers, FrameBatch, framesPerBatch } from './frame-batch';
+import { InOrder } from './in-order';
+import type { PoolRunner } from './pool-core';
+import type { BatchDone } from './protocol';
+
+export class BatchPipe {
+  private readonly flights: InOrder;
+  private readonly perBatch: number;
+  private batch: FrameBatch | undefined;
+  /** Buffers of finished batches, reused (at most one per batch in flight). */
+  private readonly spare: BatchBuffers[] = [];
+  private closed = false;
+
+  /**
+   * `key`: the message's content key (copied into each batch; the owner wipes its own). `release`
+   * receives each batch's output in order: sealed message bytes, or plaintext that authenticated.
+   */
+  constructor(
+    private readonly op: 'seal' | 'open',
+    private readonly runner: PoolRunner,
+    private readonly frameLength: number,
+    private readonly key: Uint8Array,
+    release: (bytes: Uint8Array) => void,
+  ) {
+    this.perBatch = framesPerBatch(frameLength);
+    // Opened plaintext that can no longer be released is zeroed.
+    this.flights = new InOrder(2 * runner.size, release, op === 'open');
+  }
+
+  /** The first failure of a batch, if any. */
+  get failure(): unknown {
+    return this.flights.failure;
+  }
+
+  /** Add a regular frame to seal; resolves once there is room for more. */
+  seal(job: SealJob): Promise<void> {
+    this.current().addSeal(job);
+    return this.added();
+  }
+
+  /** Add a regular frame to open; resolves once there is room for more. */
+  open(piece: SealedPiece): Promise<void> {
+    this.current().addOpen(piece);
+    return this.added();
+  }
+
+  /** Send the batch under construction, if any (before the final frame). */
+  flush(): void {
+    const batch = this.batch;
+    if (!batch || this.closed) return;
+    this.batch = undefined;
+    const { task, transfer } = batch.task(this.key);
+    const done = this.runner.run<BatchDone>(task, transfer).then((reply) => {
+      const buffers = { data: reply.data, meta: reply.meta };
+      if (this.closed) new Uint8Array(buffers.data).fill(0);
+      else this.spare.push(buffers);
+      return new Uint8Array(reply.output);
+    });
+    this.flights.add(done);
+  }
+
+  /** Send what is left and resolve once every batch was released; throws the first failure. */
+  async drain(): Promise<void> {
+    this.flush();
+    await this.flights.drain();
+  }
+
+  /** Release nothing more (after `error`, if any); wipe the reused buffers and an unsent batch. */
+  close(error?: unknown): void {
+    this.closed = true;
+    this.flights.stop(error);
+    this.batch?.wipe();
+    this.batch = undefined;
+    for (const s of this.spare.splice(0)) new Uint8Array(s.data).fill(0);
+  }
+
+  private current(): FrameBatch {
+    this.batch ??= new FrameBatch(this.op, this.perBatch, this.frameLength, this.spare.pop());
+    return this.batch;
+  }
+
+  private async added(): Promise<void> {
+    if (!this.batch!.full) return;
+    this.flush();
+    await this.flights.capacity();
+  }
+}
