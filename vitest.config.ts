@@ -13,7 +13,9 @@ import { defineConfig } from 'vitest/config';
 // the others.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'test/*', 'examples/*'],
+    // packages/*/vitest.memory.config.ts: the files that measure peak RSS, run alone after the rest
+    // (vitest.shared.ts MEMORY_TESTS).
+    projects: ['packages/*', 'test/*', 'examples/*', 'packages/*/vitest.memory.config.ts'],
     maxWorkers: Math.min(8, Math.max(2, 2 * availableParallelism())),
   },
 });

@@ -24,3 +24,27 @@ export function project(name: string, test: UserWorkspaceConfig['test'] = {}) {
     },
   });
 }
+
+/**
+ * The files that measure a process's peak resident set (1 GiB transfers, RSS growth < 64 MiB): their
+ * figure depends on how soon V8 frees dead buffers, which lags when other test files starve its
+ * marking threads of CPU (65–84 MiB seen at load average 20–38, 38–61 MiB alone). Each package's main
+ * project leaves them out (`exclude`), and `memoryProject` runs them in a project of their own after
+ * every other project (vitest `sequence.groupOrder`), one file at a time, one project after another.
+ */
+export const MEMORY_TESTS: Readonly<Record<string, readonly string[]>> = {
+  core: ['test/pool-memory.test.ts'],
+  s3: ['test/large-framed.test.ts'],
+  cli: ['test/s3-cp-large.test.ts'],
+};
+const MEMORY_ORDER = ['core', 's3', 'cli'];
+
+/** A package's memory-measuring files as their own project (`<name>-memory`), run alone at the end. */
+export function memoryProject(name: string, test: UserWorkspaceConfig['test'] = {}) {
+  return project(`${name}-memory`, {
+    ...test,
+    include: [...(MEMORY_TESTS[name] ?? [])],
+    fileParallelism: false,
+    sequence: { groupOrder: 1 + MEMORY_ORDER.indexOf(name) },
+  });
+}
