@@ -152,8 +152,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-function portError(what: string, port: number, cause: unknown): StrongroomError {
-  return new StrongroomError('IO_ERROR', `${what} could not listen on 127.0.0.1:${port} (is another dev stack running? stop it, or pick other ports)`, { cause });
+/** Errors of listen(2) that mean the address or port cannot be had. */
+const ADDRESS_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);
+
+/** Why a server of the stack did not start: the port when listen(2) said so, else the error itself. */
+function startError(what: string, port: number, cause: unknown): StrongroomError {
+  const code = (cause as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && ADDRESS_ERRORS.has(code)) {
+    return new StrongroomError('IO_ERROR', `${what} could not listen on 127.0.0.1:${port} (${code}: is another dev stack running? stop it, or pick other ports)`, { cause });
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new StrongroomError('IO_ERROR', `${what} did not start: ${message}`, { cause });
 }
 
 async function pollUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -358,9 +367,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         ],
       });
     } catch (error) {
-      // A refused seed file says why itself; anything else here is the port.
+      // A refused seed file says why itself.
       if (StrongroomError.isInstance(error) && (error.details as { source?: unknown } | undefined)?.source !== undefined) throw error;
-      throw portError('kms-local', kmsPort, error);
+      throw startError('kms-local', kmsPort, error);
     }
     const kmsSection = {
       endpoint: kms.endpoint,
@@ -421,7 +430,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         s3 = await startLocalS3({ directory: join(dir, 's3'), port: s3Port, bucket: DEV_BUCKET, ...(options.cors?.length && { cors: options.cors }) });
       } catch (error) {
         if (StrongroomError.isInstance(error, 'UNSUPPORTED')) throw error;
-        throw portError('the local S3 (s3rver)', s3Port, error);
+        throw startError('the local S3 (s3rver)', s3Port, error);
       }
       s3Section = { endpoint: s3.endpoint, region: 'us-east-1', bucket: DEV_BUCKET, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
     }

@@ -127,6 +127,22 @@ describe('startDevStack', () => {
   });
 });
 
+describe('startDevStack when a port is taken', () => {
+  it('names the port and listen(2)\'s error; other start failures are not reported as a port', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      await expect(startDevStack({ dir: join(tmp, 'port-taken'), ports: { kms: port } })).rejects.toMatchObject({
+        code: 'IO_ERROR',
+        message: expect.stringMatching(new RegExp(`kms-local could not listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE`)),
+      });
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+});
+
 describe('strongroom hsm backup / restore', () => {
   it('backs up a node, refuses to restore under a running node, restores offline, and the keys still work', async () => {
     const dir = join(tmp, 'restore');

@@ -32,8 +32,12 @@ function oid(dotted: string): Buffer {
   return tlv(0x06, Buffer.from(out));
 }
 
-function positiveInteger(bytes: Buffer): Buffer {
-  return tlv(0x02, bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+/** A non-negative INTEGER in DER's minimal form (X.690 §8.3.2): no leading zero byte unless the next has its top bit set. */
+export function positiveInteger(bytes: Uint8Array): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const digits = Buffer.from(bytes.subarray(start));
+  return tlv(0x02, digits[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), digits]) : digits);
 }
 
 /** UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5). */
@@ -73,8 +77,9 @@ export function createDevCertificate(options: { hostNames?: readonly string[]; d
   const altNames = names.map((n) => (isIP(n) ? tlv(0x87, ipBytes(n)) : tlv(0x82, Buffer.from(n, 'ascii'))));
   const name = seq(tlv(0x31, seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from('kms-local development certificate', 'utf8')))));
   const ecdsaSha256 = seq(oid('1.2.840.10045.4.3.2'));
+  // 16 random bytes, positive and non-zero (RFC 5280 §4.1.2.2): top bit clear, low bit of the first byte set.
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
+  serial[0] = (serial[0]! & 0x7f) | 0x01;
   const tbs = seq(
     tlv(0xa0, tlv(0x02, Buffer.from([2]))),
     positiveInteger(serial),
