@@ -58,7 +58,9 @@ export interface WebFramedMessage {
   readonly frameLength: number;
   /** The authenticated encryption context: stored pairs plus the reproduced required pairs. */
   readonly encryptionContext: EncryptionContext;
+  /** Where the frames lie in a message of `ciphertextLength` bytes (MALFORMED if no such message). */
   layout(ciphertextLength: number): FramedLayout;
+  /** The frames and ciphertext bytes covering plaintext `start` … `endInclusive`. */
   framesFor(start: number, endInclusive: number, ciphertextLength: number): FrameSpan;
   /**
    * Open frames `firstSequence` … `lastSequence` as their bytes stream in (undefined: up to and

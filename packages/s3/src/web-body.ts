@@ -82,8 +82,11 @@ export function cancelBody(body: unknown): void {
 
 /** The AWS SDK's stream mixin on a web GetObject body. */
 export interface WebSdkStreamMixin {
+  /** The whole body, read to its end (every frame authenticated), as bytes. */
   transformToByteArray(): Promise<Uint8Array>;
+  /** The whole body, read to its end, decoded as text (default UTF-8). */
   transformToString(encoding?: string): Promise<string>;
+  /** The body as the ReadableStream it is (each piece released after it authenticates). */
   transformToWebStream(): ReadableStream<Uint8Array>;
 }
 

@@ -60,7 +60,9 @@ export interface WebUploadParams extends Omit<PutObjectCommandInput, 'Body'> {
   readonly encryptionContext?: EncryptionContext;
 }
 
+/** `upload()`'s part size when none is given: 8 MiB (for framed objects, rounded to whole frames). */
 export const WEB_DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/** `upload()`'s parts in flight when `queueSize` is not given. */
 export const WEB_DEFAULT_QUEUE_SIZE = 4;
 const MAX_PARTS = 10_000;
 
@@ -197,6 +199,7 @@ export class WebEncryptedUpload {
     return this;
   }
 
+  /** Stop calling a progress listener given to `on`. */
   off(event: 'httpUploadProgress', listener: (p: WebProgress) => void): this {
     if (event === 'httpUploadProgress') this.#listeners.delete(listener);
     return this;
