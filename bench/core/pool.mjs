@@ -7,13 +7,11 @@
 //   thread (goal ≥ 1.6×), one thread vs `openssl speed ecdsap384` signs/s (goal ≥ 90 %).
 // Run: npm run build && node bench/core/pool.mjs   (BENCH_VERBOSE=1 prints every round)
 // Env: BENCH_TRIALS (7), BENCH_STREAM_MIB (64), BENCH_TRIAL_MS (1000), BENCH_POOL_SIZE (2), BENCH_CONCURRENCY (32)
-import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createClient, createDataKeyCache, createWorkerPool, RawAesKeyProvider } from '@strongroom/core';
-import { fmt, interleavedRounds, loadAverage, median, roundRatio, table } from '../lib/measure.mjs';
+import { fmt, interleavedRounds, loadAverage, median, numberFromChild, roundRatio, table, warmedMedian } from '../lib/measure.mjs';
 import { opensslGcmRate, opensslP384SignRate } from '../lib/openssl.mjs';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 7);
@@ -69,17 +67,9 @@ async function streamContender(name) {
   const run = name.endsWith('encrypt')
     ? () => pipeline(Readable.from(chunks), client.encryptStream({ encryptionContext: context }), sink())
     : () => pipeline(Readable.from([message]), client.decryptStream(), sink());
-  for (let i = 0; i < 2; i++) await run();
-  const values = [];
-  for (let i = 0; i < 3; i++) values.push(await mibps(run));
-  return median(values);
+  return warmedMedian(run, mibps);
 }
-function inChild(name) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_POOL_CHILD: name }, encoding: 'utf8' });
-  const value = Number.parseFloat(r.stdout.trim().split('\n').at(-1));
-  if (r.status !== 0 || !Number.isFinite(value)) throw new Error(`${name}: the child failed (status ${r.status}): ${r.stderr.slice(-500)}`);
-  return value;
-}
+const inChild = (name) => numberFromChild(import.meta.url, { BENCH_POOL_CHILD: name }, name);
 if (process.env.BENCH_POOL_CHILD) {
   console.log(await streamContender(process.env.BENCH_POOL_CHILD));
   await pool.close();

@@ -1,8 +1,6 @@
 // bench/core — Strongroom core vs @aws-crypto/client-node vs raw node:crypto vs `openssl speed`.
 // Run: npm run bench -w bench -- core   (or: node bench/core/run.mjs after `npm run build`)
-import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -15,7 +13,7 @@ import {
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
 import { createClient, createDataKeyCache, DEFAULT_FRAME_LENGTH, RawAesKeyProvider } from '@strongroom/core';
-import { fmt, interleavedRounds, loadAverage, median, rate, roundRatio, table } from '../lib/measure.mjs';
+import { fmt, interleavedRounds, loadAverage, median, numberFromChild, rate, roundRatio, table, warmedMedian } from '../lib/measure.mjs';
 import { opensslGcmRate } from '../lib/openssl.mjs';
 
 const TRIAL_MS = Number(process.env.BENCH_TRIAL_MS ?? 1000);
@@ -196,22 +194,10 @@ async function contender(name, frameLength) {
   };
   const run = runs[name];
   if (!run) throw new Error(`unknown contender ${name}`);
-  for (let i = 0; i < 2; i++) await run();
-  const values = [];
-  for (let i = 0; i < 3; i++) values.push(await mibPerSecond(run));
-  return median(values);
+  return warmedMedian(run, mibPerSecond);
 }
 const STREAM_CONTENDERS = ['rawFramesEncrypt', 'rawFramesDecrypt', 'rawNode', 'strongroomEncrypt', 'esdkEncrypt', 'strongroomDecrypt', 'esdkDecrypt'];
-function inChild(name, frameLength) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
-    env: { ...process.env, BENCH_STREAM_CHILD: `${name}:${frameLength}` },
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
-  const value = Number.parseFloat(r.stdout.trim().split('\n').at(-1));
-  if (r.status !== 0 || !Number.isFinite(value)) throw new Error(`${name}: the child failed (status ${r.status}): ${r.stderr.slice(-500)}`);
-  return value;
-}
+const inChild = (name, frameLength) => numberFromChild(import.meta.url, { BENCH_STREAM_CHILD: `${name}:${frameLength}` }, name);
 
 async function streaming(frameLength) {
   // Interleaved rounds: each round measures every contender once, so drift in machine load hits all;

@@ -1,7 +1,9 @@
 // Shared benchmark helpers: repeated timed trials, medians, ratios, and a plain-text table.
 // Benchmarks are noisy on a shared 2-core machine: every figure is the median of several trials, and
 // peers are measured in the same run so ratios compare like with like.
+import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 /** Run `op` repeatedly for `ms` milliseconds; returns operations per second. */
 export async function rate(op, ms = 1000) {
@@ -81,4 +83,23 @@ export function roundRatio(rounds, a, b) {
 export function loadAverage() {
   const [a, b, c] = loadavg();
   return `load average ${fmt(a, 2)}, ${fmt(b, 2)}, ${fmt(c, 2)} (${cpus().length} CPUs)`;
+}
+
+/** Two untimed passes of `run` (JIT, buffer pools, first-touch page faults), then the median of three timed by `time(run)`. */
+export async function warmedMedian(run, time) {
+  for (let i = 0; i < 2; i++) await run();
+  const values = [];
+  for (let i = 0; i < 3; i++) values.push(await time(run));
+  return median(values);
+}
+
+/**
+ * Run the bench file at `scriptUrl` again in a process of its own, with `env` added, and return the
+ * number on its last line of output: one contender measured away from the others' garbage.
+ */
+export function numberFromChild(scriptUrl, env, label) {
+  const r = spawnSync(process.execPath, [fileURLToPath(scriptUrl)], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 20 });
+  const value = Number.parseFloat((r.stdout ?? '').trim().split('\n').at(-1));
+  if (r.status !== 0 || !Number.isFinite(value)) throw new Error(`${label}: the child failed (status ${r.status}): ${(r.stderr ?? '').slice(-500)}`);
+  return value;
 }
