@@ -37,7 +37,6 @@ export const MEMORY_TESTS: Readonly<Record<string, readonly string[]>> = {
   s3: ['test/large-framed.test.ts'],
   cli: ['test/s3-cp-large.test.ts'],
 };
-const MEMORY_ORDER = ['core', 's3', 'cli'];
 
 /** A package's memory-measuring files as their own project (`<name>-memory`), run alone at the end. */
 export function memoryProject(name: string, test: UserWorkspaceConfig['test'] = {}) {
@@ -45,6 +44,7 @@ export function memoryProject(name: string, test: UserWorkspaceConfig['test'] = 
     ...test,
     include: [...(MEMORY_TESTS[name] ?? [])],
     fileParallelism: false,
-    sequence: { groupOrder: 1 + MEMORY_ORDER.indexOf(name) },
+    // One group each, in MEMORY_TESTS's order: never two of them at once.
+    sequence: { groupOrder: 1 + Object.keys(MEMORY_TESTS).indexOf(name) },
   });
 }
