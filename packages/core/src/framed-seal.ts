@@ -12,7 +12,7 @@ import type { CryptoBackend } from './backend';
 import { MAX_FRAMES } from './body';
 import { concatBytes } from './bytes';
 import { StrongroomError } from './errors';
-import { sealFrame } from './frame';
+import { FINAL_FRAME_OVERHEAD, REGULAR_FRAME_OVERHEAD, sealFrame } from './frame';
 import type { MessageHeader } from './header';
 import { newMessage, sealHeader, type NewMessageInput } from './header-auth';
 
@@ -30,6 +30,14 @@ export interface FramedSealer {
    *   final one, a second final frame or a wrong length; LIMIT_EXCEEDED past 2^32 − 2 frames.
    */
   sealFrame(sequence: number, plaintext: Uint8Array | readonly Uint8Array[], isFinal: boolean): Uint8Array;
+  /**
+   * As {@link FramedSealer.sealFrame}, writing the frame into `target` at `offset` instead of a new
+   * buffer (for callers that fill reused part buffers: no per-frame copy to collect); returns the
+   * frame's length (plaintext + 32 bytes, a final frame's + 40).
+   * @throws StrongroomError as `sealFrame`, and INVALID_ARGUMENT, before sealing anything, when the
+   *   frame does not fit in `target` from `offset`.
+   */
+  sealFrameInto(sequence: number, plaintext: Uint8Array | readonly Uint8Array[], isFinal: boolean, target: Uint8Array, offset: number): number;
   /** Check that frames 1 … final were all sealed (else INVALID_ARGUMENT), then wipe the key. */
   finish(): void;
   /** Wipe the key without finishing (on error or abort). */
@@ -136,6 +144,13 @@ export function sealOrder(frameLength: number): SealOrder {
   };
 }
 
+/** Bytes of a sealed frame of `plaintext` (pieces that are not Uint8Arrays count 0: claim() refuses them). */
+function sealedFrameSize(plaintext: Uint8Array | readonly Uint8Array[], isFinal: boolean): number {
+  let length = 0;
+  for (const p of plaintext instanceof Uint8Array ? [plaintext] : Array.isArray(plaintext) ? plaintext : []) if (p instanceof Uint8Array) length += p.length;
+  return length + (isFinal ? FINAL_FRAME_OVERHEAD : REGULAR_FRAME_OVERHEAD);
+}
+
 /** Build a sealer from fresh materials (the client checks the suite and frame length first). */
 export function framedSealer(backend: CryptoBackend, input: NewMessageInput): FramedSealer {
   const message = newMessage(input);
@@ -156,6 +171,19 @@ export function framedSealer(backend: CryptoBackend, input: NewMessageInput): Fr
     sealFrame(sequence, plaintext, isFinal) {
       const { pieces, length } = order.claim(sequence, plaintext, isFinal);
       return concatBytes(sealFrame(backend, key, header.messageId, sequence, pieces, length, isFinal));
+    },
+    sealFrameInto(sequence, plaintext, isFinal, target, offset) {
+      const size = sealedFrameSize(plaintext, isFinal);
+      if (!(target instanceof Uint8Array) || !Number.isSafeInteger(offset) || offset < 0 || offset + size > target.length) {
+        throw new StrongroomError('INVALID_ARGUMENT', `sealFrameInto: frame ${String(sequence)} needs ${size} bytes at offset ${String(offset)} of a ${target instanceof Uint8Array ? `${target.length}-byte` : 'missing'} target`);
+      }
+      const { pieces, length } = order.claim(sequence, plaintext, isFinal);
+      let at = offset;
+      for (const piece of sealFrame(backend, key, header.messageId, sequence, pieces, length, isFinal)) {
+        target.set(piece, at);
+        at += piece.length;
+      }
+      return at - offset;
     },
     finish() {
       try {

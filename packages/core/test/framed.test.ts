@@ -80,6 +80,27 @@ describe('framed sealer', () => {
     expect(code(() => sealer.sealFrame(1, full, false))).toBe('INVALID_ARGUMENT');
   });
 
+  it('sealFrameInto writes the frames into one buffer, in any order, as decrypt() opens them; a target too small is refused before anything is sealed', async () => {
+    const plaintext = randomBytes(250); // frames of 100, 100, 50
+    const sealer = await client.createFramedSealer(sealOptions);
+    const at = (sequence: number) => sealer.headerBytes.length + (sequence - 1) * (FRAME + REGULAR_FRAME_OVERHEAD);
+    const total = at(3) + 50 + FINAL_FRAME_OVERHEAD;
+    const target = new Uint8Array(total);
+    target.set(sealer.headerBytes);
+    // Too small (one byte short, a bad offset, no buffer): INVALID_ARGUMENT, and the sequence stays free.
+    expect(code(() => sealer.sealFrameInto(3, plaintext.subarray(200), true, target, at(3) + 1))).toBe('INVALID_ARGUMENT');
+    expect(code(() => sealer.sealFrameInto(2, plaintext.subarray(100, 200), false, target, -1))).toBe('INVALID_ARGUMENT');
+    expect(code(() => sealer.sealFrameInto(2, plaintext.subarray(100, 200), false, undefined as unknown as Uint8Array, 0))).toBe('INVALID_ARGUMENT');
+    expect(sealer.sealFrameInto(3, plaintext.subarray(200), true, target, at(3))).toBe(50 + FINAL_FRAME_OVERHEAD);
+    expect(sealer.sealFrameInto(2, [plaintext.subarray(100, 150), plaintext.subarray(150, 200)], false, target, at(2))).toBe(FRAME + REGULAR_FRAME_OVERHEAD);
+    expect(sealer.sealFrameInto(1, plaintext.subarray(0, 100), false, target, at(1))).toBe(FRAME + REGULAR_FRAME_OVERHEAD);
+    // The same rules as sealFrame: a sequence number twice is refused.
+    expect(code(() => sealer.sealFrameInto(1, plaintext.subarray(0, 100), false, new Uint8Array(1000), 0))).toBe('INVALID_ARGUMENT');
+    sealer.finish();
+    const { plaintext: out } = await client.decrypt(target, openOptions);
+    expect(Buffer.from(out).equals(plaintext)).toBe(true);
+  });
+
   it('finish refuses a message without a final frame', async () => {
     const sealer = await client.createFramedSealer(sealOptions);
     sealer.sealFrame(1, new Uint8Array(FRAME), false);

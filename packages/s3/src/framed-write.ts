@@ -136,9 +136,7 @@ export function framedParts(sealer: FramedSealer, partSize: number): FramedParts
       if (partNumber === 1) pos += Buffer.from(header.buffer, header.byteOffset, header.byteLength).copy(target, pos);
       for (let i = 0; i < count; i++) {
         const { bytes, final } = frameOfPart(plaintext, i, count, isLast, L);
-        const frame = sealer.sealFrame(first + i, bytes, final);
-        target.set(frame, pos);
-        pos += frame.length;
+        pos += sealer.sealFrameInto(first + i, bytes, final, target, pos);
       }
       return target.subarray(0, pos);
     },

@@ -18,7 +18,7 @@ export class BatchPipe {
   private readonly flights: InOrder;
   private readonly perBatch: number;
   private batch: FrameBatch | undefined;
-  /** Buffers of finished batches, reused (at most one per batch in flight). */
+  /** Buffers of finished batches, reused (at most one set per batch in flight). */
   private readonly spare: BatchBuffers[] = [];
   private closed = false;
 
@@ -61,11 +61,21 @@ export class BatchPipe {
     if (!batch || this.closed) return;
     this.batch = undefined;
     const { task, transfer } = batch.task(this.key);
+    const length = batch.outputLength;
     const done = this.runner.run<BatchDone>(task, transfer).then((reply) => {
-      const buffers = { data: reply.data, meta: reply.meta };
-      if (this.closed) new Uint8Array(buffers.data).fill(0);
-      else this.spare.push(buffers);
-      return new Uint8Array(reply.output);
+      const output = new Uint8Array(reply.output);
+      // The result is copied out of the reused output buffer into one allocated only now. Such a
+      // buffer lives from here until its reader drops it, dies young and is freed at the thread's
+      // next scavenge; one allocated when the batch was sent lived through the worker round trip,
+      // was promoted, and waited for a full collection (docs/performance.md, worker pool, memory).
+      const result = this.closed ? output.subarray(0, 0) : output.slice(0, length);
+      if (this.closed) {
+        new Uint8Array(reply.data).fill(0);
+        output.fill(0);
+      } else {
+        this.spare.push({ data: reply.data, meta: reply.meta, output: reply.output });
+      }
+      return result;
     });
     this.flights.add(done);
   }
@@ -82,7 +92,10 @@ export class BatchPipe {
     this.flights.stop(error);
     this.batch?.wipe();
     this.batch = undefined;
-    for (const s of this.spare.splice(0)) new Uint8Array(s.data).fill(0);
+    for (const s of this.spare.splice(0)) {
+      new Uint8Array(s.data).fill(0);
+      new Uint8Array(s.output).fill(0);
+    }
   }
 
   private current(): FrameBatch {

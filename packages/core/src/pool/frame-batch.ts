@@ -2,9 +2,9 @@
  * Packing whole frames of one message into transferable buffers for a pool worker (layouts in
  * ./protocol.ts; frame layout: AWS Encryption SDK data-format/message-body.md). The plaintext or
  * ciphertext is copied once, into a batch buffer that is transferred (moved, not copied) to the
- * worker and back, and reused for the next batch; the result comes back in one buffer per batch,
- * allocated here at its exact size, which the stream then emits as one piece. The caller's own
- * buffers are never transferred (that would detach them).
+ * worker and back, and reused for the next batch; so is the buffer the worker writes the result
+ * into, from which ./batch-pipe.ts copies it out as one piece. The caller's own buffers are never
+ * transferred (that would detach them).
  */
 import type { SealedPiece } from '../frame-reader';
 import type { SealJob } from '../frame-writer';
@@ -23,10 +23,11 @@ export function framesPerBatch(frameLength: number): number {
   return Math.max(1, Math.floor(BATCH_TARGET / Math.max(1, frameLength)));
 }
 
-/** The two buffers a stream reuses from one batch to the next. */
+/** The three buffers a stream reuses from one batch to the next. */
 export interface BatchBuffers {
   readonly data: ArrayBuffer;
   readonly meta: ArrayBuffer;
+  readonly output: ArrayBuffer;
 }
 
 /** A batch under construction: frames are appended until `full`; `task()` hands it over (once). */
@@ -34,9 +35,11 @@ export class FrameBatch {
   private readonly data: Uint8Array;
   private readonly meta: Uint8Array;
   private readonly view: DataView;
+  private readonly output: Uint8Array;
   private at = 0;
   private metaAt = 0;
-  private outputLength = 0;
+  /** Bytes of the batch's result (its output buffer may be a larger reused one). */
+  outputLength = 0;
   frames = 0;
 
   /** `spare`: the buffers of an earlier batch of the same stream, reused where large enough. */
@@ -46,10 +49,9 @@ export class FrameBatch {
     frameLength: number,
     spare: BatchBuffers | undefined,
   ) {
-    const size = capacity * (frameLength + (op === 'open' ? TAG : 0));
-    const metaSize = capacity * (META_FIXED + MAX_AAD + MAX_PREFIX);
-    this.data = spare && spare.data.byteLength >= size ? new Uint8Array(spare.data) : new Uint8Array(size);
-    this.meta = spare && spare.meta.byteLength >= metaSize ? new Uint8Array(spare.meta) : new Uint8Array(metaSize);
+    this.data = reuse(spare?.data, capacity * (frameLength + (op === 'open' ? TAG : 0)));
+    this.meta = reuse(spare?.meta, capacity * (META_FIXED + MAX_AAD + MAX_PREFIX));
+    this.output = reuse(spare?.output, capacity * (frameLength + (op === 'seal' ? MAX_PREFIX + TAG : 0)));
     this.view = new DataView(this.meta.buffer);
   }
 
@@ -78,14 +80,15 @@ export class FrameBatch {
     const ownKey = new Uint8Array(key);
     const data = this.data.buffer as ArrayBuffer;
     const meta = this.meta.buffer as ArrayBuffer;
-    const output = new ArrayBuffer(this.outputLength);
+    const output = this.output.buffer as ArrayBuffer;
     const task: BatchTask = { op: this.op, key: ownKey, data, meta, output, frames: this.frames };
     return { task, transfer: [data, meta, output, ownKey.buffer] };
   }
 
-  /** Zero the batch's input (plaintext when sealing) if it is dropped unsent. */
+  /** Zero the batch's buffers (plaintext when sealing, a reused output opened earlier) if it is dropped unsent. */
   wipe(): void {
     this.data.fill(0);
+    this.output.fill(0);
   }
 
   private copy(pieces: readonly Uint8Array[]): number {
@@ -109,4 +112,11 @@ export class FrameBatch {
     this.metaAt = m + META_FIXED + aad.length + prefixLength;
     this.frames++;
   }
+}
+
+/** A reused buffer if it is large enough, else a new one (the old one zeroed: it may hold plaintext). */
+function reuse(spare: ArrayBuffer | undefined, size: number): Uint8Array {
+  if (spare && spare.byteLength >= size) return new Uint8Array(spare);
+  if (spare) new Uint8Array(spare).fill(0);
+  return new Uint8Array(size);
 }

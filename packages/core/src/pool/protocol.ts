@@ -11,9 +11,10 @@
  *    which takes the tag appended, opens it in place);
  *  - `meta`: per frame `u32 length ‖ iv(12) ‖ u16 aadLength ‖ u16 prefixLength ‖ aad ‖ prefix`
  *    (`length` = plaintext/ciphertext bytes without the tag; `prefix`, seal only, is copied to the output);
- *  - `output`, exactly the batch's result: seal `prefix ‖ ciphertext ‖ tag` per frame (the message's
- *    bytes, emitted as one piece), open the plaintexts back to back.
- * The reply hands all three back (`data` and `meta` are reused for the next batch of the stream).
+ *  - `output`, at least as long as the batch's result, which the worker writes from its start: seal
+ *    `prefix ‖ ciphertext ‖ tag` per frame (the message's bytes), open the plaintexts back to back.
+ * The reply hands all three back; the client copies the result out and reuses the three buffers for
+ * the stream's next batch.
  * Opening is all or nothing: on any tag failure the worker zeroes `output` and answers
  * AUTHENTICATION_FAILED (without the buffers).
  */
