@@ -10,14 +10,14 @@ import type { CryptoBackend } from './backend';
 import { concatBytes } from './bytes';
 import type { ClientCore, DecryptOptions, EncryptOptions } from './client-core';
 import { StrongroomError, throwIfAborted } from './errors';
+import { FRAMED_SUITE_ID } from './suites';
 import { framedMessage, type FramedMessage } from './framed-open';
 import { framedSealer, type FramedSealer } from './framed-seal';
 import { CONTENT_FRAMED, type ParsedHeader, tryParseHeader } from './header';
 import { sealHeader, verifyHeader } from './header-auth';
 import type { EncryptedDataKey, KeyProvider } from './key-provider';
 
-/** The one suite random access to framed messages allows: committing, unsigned. */
-export const FRAMED_SUITE_ID = 0x0478;
+export { FRAMED_SUITE_ID };
 
 /** Options of `client.rewrapHeader`: decrypt's options and the providers that wrap the data key from now on. */
 export interface RewrapHeaderOptions extends DecryptOptions {

@@ -77,6 +77,12 @@ export const SUITES: ReadonlyMap<number, AlgorithmSuite> = new Map(
 /** The default suite for new messages: AES-256-GCM, HKDF-SHA512, key commitment, no signature. */
 export const DEFAULT_SUITE: AlgorithmSuite = SUITES.get(0x0478)!;
 
+/**
+ * The one suite random access to framed messages allows: committing, unsigned (a signature over the
+ * whole message would leave a single frame unverifiable).
+ */
+export const FRAMED_SUITE_ID = 0x0478;
+
 /** Look up a suite by numeric id; throws a typed error for unknown ids. */
 export function getSuite(id: number): AlgorithmSuite {
   const s = SUITES.get(id);

@@ -16,14 +16,16 @@ import { StrongroomError, throwIfAborted } from './errors';
 import type { MessageHeader, ParsedHeader } from './header';
 import { chunksOf, inMemory, knownLength, splitArgs, type WebInput } from './input';
 import type { EncryptionContext } from './key-provider';
-import { BATCH_TARGET } from './pool/frame-batch';
-import { poolRunner, type PoolRunner, type WorkerPool } from './pool/pool-core';
-import { createWorkerPool, hasWebWorkers, noWebWorkers } from './pool/web-worker-pool';
+import { BATCH_TARGET } from './pool/batch-target';
+import type { PoolRunner, WorkerPool } from './pool/pool-core';
+import { poolRunner } from './pool/pool-handle';
+import { createWorkerPool } from './pool/web-pool-handle';
+import { hasWebWorkers, noWebWorkers } from './pool/web-worker-support';
 import type { AlgorithmSuite } from './suites';
 import { webBackend } from './web-backend';
 import { AsyncMessageDecoder } from './web-decoder';
 import { AsyncMessageEncoder } from './web-encoder';
-import { webFramedClientMethods, type WebFramedMessage, type WebFramedSealer } from './web-framed';
+import type { WebFramedClientMethods, WebFramedMessage, WebFramedSealer } from './web-framed';
 
 /** What encrypt and decrypt accept: bytes, a string (UTF-8), a ReadableStream or (async) iterable of bytes. */
 export type Input = WebInput;
@@ -110,6 +112,8 @@ export function createClient(options: ClientOptions): StrongroomClient {
 
   const encoderFor = (encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<AsyncMessageEncoder> =>
     core.withMaterials(encryptOptions, length, streaming, (materials) => AsyncMessageEncoder.create({ backend, frameLength, ...materials, pool: poolFor(length) }));
+  let framed: Promise<WebFramedClientMethods> | undefined;
+  const framedMethods = () => (framed ??= import('./web-framed').then((m) => m.webFramedClientMethods(core, backend)));
   const open = (decoder: AsyncMessageDecoder, parsed: ParsedHeader, opening: Opening): Promise<EncryptionContext> =>
     core.withDataKey(parsed, opening, (dataKey, authenticatedOnly) => decoder.begin(dataKey, authenticatedOnly));
 
@@ -204,7 +208,9 @@ export function createClient(options: ClientOptions): StrongroomClient {
     decrypt,
     encryptStream: encryptStream as StrongroomClient['encryptStream'],
     decryptStream: decryptStream as StrongroomClient['decryptStream'],
-    ...webFramedClientMethods(core, backend),
+    // Loaded on first use (a chunk of its own): most apps never seal or open single frames.
+    createFramedSealer: async (o) => (await framedMethods()).createFramedSealer(o),
+    openFramed: async (headerBytes, o) => (await framedMethods()).openFramed(headerBytes, o),
   };
 }
 

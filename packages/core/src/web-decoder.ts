@@ -17,9 +17,9 @@ import { StrongroomError } from './errors';
 import { feedVerifier, FrameReader, type ReaderLimits, type SealedPiece } from './frame-reader';
 import type { MessageHeader, ParsedHeader } from './header';
 import { signingPublicKey } from './header-auth';
-import { BatchPipe } from './pool/batch-pipe';
+import type { BatchPipe } from './pool/batch-pipe';
 import type { PoolRunner } from './pool/pool-core';
-import { poolFrames } from './web-encoder';
+import { loadBatchPipe, poolFrames } from './web-encoder';
 import { verifyHeaderAsync } from './web-header-auth';
 
 export interface AsyncDecoderOptions extends ReaderLimits {
@@ -63,6 +63,7 @@ export class AsyncMessageDecoder {
     const { backend } = this.options;
     const { header } = parsed;
     const pool = this.options.pool;
+    const Pipe = pool ? await loadBatchPipe() : undefined;
     let poolKey: Uint8Array | undefined;
     let gcm: AsyncGcmKey;
     let verifier: AsyncIncrementalVerifier | undefined;
@@ -80,9 +81,9 @@ export class AsyncMessageDecoder {
       poolKey?.fill(0);
       throw e;
     }
-    if (poolKey) {
+    if (poolKey && Pipe) {
       this.poolKey = poolKey;
-      this.pipe = new BatchPipe('open', pool!, header.frameLength, poolKey, (plaintext) => this.ready.push(plaintext));
+      this.pipe = new Pipe('open', pool!, header.frameLength, poolKey, (plaintext) => this.ready.push(plaintext));
     }
     this.key = gcm;
     this.verifier = verifier;

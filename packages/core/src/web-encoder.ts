@@ -12,7 +12,7 @@ import type { EncoderInput } from './encoder';
 import { footer, FrameWriter, type SealJob } from './frame-writer';
 import type { MessageHeader } from './header';
 import { headerAuth } from './header-auth';
-import { BatchPipe } from './pool/batch-pipe';
+import type { BatchPipe } from './pool/batch-pipe';
 import type { PoolRunner } from './pool/pool-core';
 import { newMessageAsync } from './web-header-auth';
 
@@ -26,6 +26,14 @@ export type AsyncEncoderInput = Omit<EncoderInput, 'backend'> & { readonly backe
  * Whether a message's frames go to the pool: framed, and not AES-192 (Chromium's Web Crypto has no
  * AES-192; the calling thread falls back to @noble/ciphers for it, the workers carry no such fallback).
  */
+/**
+ * ./pool/batch-pipe.ts, loaded by a client with a pool when it first needs it: in a browser bundle
+ * the pool's code is then a chunk of its own, which apps without a pool never load.
+ */
+export async function loadBatchPipe(): Promise<typeof BatchPipe> {
+  return (await import('./pool/batch-pipe')).BatchPipe;
+}
+
 export function poolFrames(pool: PoolRunner | undefined, frameLength: number, key: Uint8Array): pool is PoolRunner {
   return pool !== undefined && frameLength > 0 && key.length !== 24;
 }
@@ -43,19 +51,20 @@ export class AsyncMessageEncoder {
     private readonly key: AsyncGcmKey,
     private readonly signer: AsyncIncrementalSigner | undefined,
     private readonly headerAadTail: Uint8Array,
-    pooled: { readonly runner: PoolRunner; readonly key: Uint8Array } | undefined,
+    pooled: { readonly runner: PoolRunner; readonly key: Uint8Array; readonly Pipe: typeof BatchPipe } | undefined,
   ) {
     this.frames = new FrameWriter(header.messageId, header.frameLength);
     this.poolKey = pooled?.key;
-    if (pooled) this.pipe = new BatchPipe('seal', pooled.runner, header.frameLength, pooled.key, (bytes) => this.ready.push(...this.emit([bytes])));
+    if (pooled) this.pipe = new pooled.Pipe('seal', pooled.runner, header.frameLength, pooled.key, (bytes) => this.ready.push(...this.emit([bytes])));
   }
 
   static async create(input: AsyncEncoderInput): Promise<AsyncMessageEncoder> {
     // The workers get their own copy of the content key (wiped when the last batch is sent).
     const pool = input.pool;
-    let pooled: { runner: PoolRunner; key: Uint8Array } | undefined;
+    const Pipe = pool ? await loadBatchPipe() : undefined;
+    let pooled: { runner: PoolRunner; key: Uint8Array; Pipe: typeof BatchPipe } | undefined;
     const { header, key, headerAadTail } = await newMessageAsync(input, (raw) => {
-      if (poolFrames(pool, input.frameLength, raw)) pooled = { runner: pool, key: new Uint8Array(raw) };
+      if (Pipe && poolFrames(pool, input.frameLength, raw)) pooled = { runner: pool, key: new Uint8Array(raw), Pipe };
     });
     let signer: AsyncIncrementalSigner | undefined;
     try {

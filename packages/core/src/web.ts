@@ -18,9 +18,9 @@ export { toAsyncBackend, type AsyncCryptoBackend, type AsyncGcmKey, type AsyncIn
 export { webBackend } from './web-backend';
 export { createClient, type ClientOptions, type CryptoStream, type Input, type OpenedHeader, type StrongroomClient } from './web-client';
 export { type WorkerPool, type WorkerPoolOptions } from './pool/pool-core';
-export { createWorkerPool } from './pool/web-worker-pool';
+export { createWorkerPool } from './pool/web-pool-handle';
 export { RawRsaKeyProvider, type RawRsaKeyProviderOptions } from './web-raw-rsa-provider';
-export { FRAMED_SUITE_ID } from './framed-client';
+export { FRAMED_SUITE_ID } from './suites';
 export type { WebFramedMessage, WebFramedSealer, WebFrameRunReader } from './web-framed';
 
 const WEB_DEFAULTS = {

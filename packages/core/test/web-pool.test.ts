@@ -5,7 +5,8 @@
  * one-thread client and the other way round, across suites and sizes around frame and batch
  * boundaries; a tampered frame fails with a typed error and nothing from its batch on is released;
  * a worker that dies fails its stream with INTERNAL and is replaced; close() rejects with ABORTED;
- * small messages never reach a worker; without Web Workers the pool is UNSUPPORTED.
+ * small messages never reach a worker; without Web Workers the pool is UNSUPPORTED, and where a
+ * runtime refuses Blob-URL workers its first task is.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { installWorkerShim, ShimWorker } from './web-worker-shim';
@@ -150,6 +151,32 @@ describe('web pool: failures', () => {
       expect(() => web.createClient({ keyProvider, ...options } as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     }
     expect(() => web.createWorkerPool({ size: 257 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('a runtime that refuses Blob-URL workers (CSP): the pool is created, its first task and every later one fail with UNSUPPORTED', async () => {
+    const g = globalThis as { Worker?: unknown };
+    const shim = g.Worker;
+    g.Worker = class {
+      constructor() {
+        throw new Error('Refused to create a worker from blob: (worker-src)');
+      }
+    };
+    try {
+      // Started on first use (the pool's code loads then): creating it succeeds.
+      const refused = web.createWorkerPool({ size: 2 });
+      const client = web.createClient({ keyProvider, pool: refused, frameLength: FRAME });
+      for (let i = 0; i < 2; i++) {
+        const error = await rejection(() => client.encrypt(data));
+        expect(error.code).toBe('UNSUPPORTED');
+        expect(error.message).toMatch(/worker-src blob:/);
+      }
+      await refused.close();
+      // Small messages never needed the pool.
+      const small = await client.encrypt(data.subarray(0, FRAME));
+      same((await client.decrypt(small.ciphertext)).plaintext, data.subarray(0, FRAME));
+    } finally {
+      g.Worker = shim;
+    }
   });
 
   it('is UNSUPPORTED where the runtime has no Web Workers; parallelism 1 runs on the calling thread there', async () => {

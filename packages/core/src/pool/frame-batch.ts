@@ -8,10 +8,10 @@
  */
 import type { SealedPiece } from '../frame-reader';
 import type { SealJob } from '../frame-writer';
+import { BATCH_TARGET } from './batch-target';
 import { type BatchTask, META_FIXED } from './protocol';
 
-/** Bytes of plaintext a batch aims at: large enough that a worker round trip (tens of µs) is a few % of it. */
-export const BATCH_TARGET = 512 * 1024;
+export { BATCH_TARGET };
 /** Largest body AAD: message id (32) ‖ longest label (35) ‖ u32 sequence ‖ u64 length. */
 const MAX_AAD = 32 + 35 + 12;
 /** Largest frame prefix (a final frame's; only regular frames go to the pool, 16 bytes). */

@@ -8,6 +8,7 @@
  * by a new worker. `close()` rejects in-flight and later work with ABORTED and terminates the workers.
  */
 import { StrongroomError } from '../errors';
+import { closedError, poolRunner, poolSize, registerRunner } from './pool-handle';
 import type { TaskReply } from './protocol';
 
 /** Options of `createWorkerPool`. */
@@ -24,7 +25,7 @@ export interface WorkerPool {
   close(): Promise<void>;
 }
 
-type Done = Extract<TaskReply, { ok: true }>;
+export type Done = Extract<TaskReply, { ok: true }>;
 
 /** What the clients use (kept off the public object). */
 export interface PoolRunner {
@@ -67,17 +68,9 @@ interface Slot<H> {
   answered: boolean;
 }
 
-const runners = new WeakMap<WorkerPool, PoolRunner>();
 const statesOf = new WeakMap<WorkerPool, () => readonly PoolWorkerState<unknown>[]>();
 
-/** The pool size from the options: `fallback` by default; INVALID_ARGUMENT unless an integer from 1 to 256. */
-export function poolSize(options: WorkerPoolOptions, fallback: number): number {
-  const size = options.size ?? fallback;
-  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 256) {
-    throw new StrongroomError('INVALID_ARGUMENT', `createWorkerPool: size: expected an integer from 1 to 256, got ${String(size)}`);
-  }
-  return size;
-}
+export { poolSize };
 
 /** Start `size` workers with `spawn`; `cleanup` runs once after close() terminated them. */
 export function startPool<H>(size: number, spawn: (events: WorkerEvents) => PoolWorker<H>, cleanup?: () => void): WorkerPool {
@@ -186,21 +179,13 @@ export function startPool<H>(size: number, spawn: (events: WorkerEvents) => Pool
       cleanup?.();
     },
   };
-  runners.set(pool, runner);
+  registerRunner(pool, runner);
   statesOf.set(pool, () => slots.map((s) => ({ worker: s.worker.handle, busy: s.pending.size })));
   return pool;
 }
 
-function closedError(): StrongroomError {
-  return new StrongroomError('ABORTED', 'The worker pool was closed: create a new pool (createWorkerPool) for further work');
-}
 
-/** The runner behind a pool from createWorkerPool; INVALID_ARGUMENT for anything else. */
-export function poolRunner(pool: unknown): PoolRunner {
-  const runner = typeof pool === 'object' && pool !== null ? runners.get(pool as WorkerPool) : undefined;
-  if (!runner) throw new StrongroomError('INVALID_ARGUMENT', 'pool: expected a pool from createWorkerPool()');
-  return runner;
-}
+export { poolRunner };
 
 /** The pool's current workers (for tests that make one fail; not exported by the package). */
 export function poolWorkerStates<H>(pool: WorkerPool): readonly PoolWorkerState<H>[] {

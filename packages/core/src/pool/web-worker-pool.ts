@@ -1,5 +1,5 @@
 /**
- * createWorkerPool for the web build: Web Workers (https://html.spec.whatwg.org/multipage/workers.html)
+ * The web build's worker pool: Web Workers (https://html.spec.whatwg.org/multipage/workers.html)
  * that seal and open batches of frames with Web Crypto, for any number of clients at once. Each
  * worker is a module worker started from a Blob URL of ./web-worker-body.ts's source, so a bundler
  * needs no configuration and no separate file is served. The pool logic (dispatch, failure, close)
@@ -7,9 +7,10 @@
  * Workers / workerd) gets UNSUPPORTED.
  */
 import { StrongroomError } from '../errors';
-import { poolSize, startPool, type WorkerPool, type WorkerPoolOptions } from './pool-core';
+import { startPool, type WorkerPool } from './pool-core';
 import { webPoolWorkerMain } from './web-worker-body';
 import { readBatchFrame } from './worker-batch';
+import type { WebGlobals } from './web-worker-support';
 
 /** The part of a Web Worker the pool uses, typed structurally (no DOM library needed). */
 export interface WebWorker {
@@ -17,41 +18,19 @@ export interface WebWorker {
   terminate(): void;
   addEventListener(type: 'message' | 'error' | 'messageerror', listener: (event: { readonly data?: unknown; readonly message?: string; preventDefault?(): void }) => void): void;
 }
-type WorkerConstructor = new (url: string, options: { type: 'module'; name: string }) => WebWorker;
 
-interface WebGlobals {
-  Worker?: WorkerConstructor;
-  navigator?: { hardwareConcurrency?: number };
-  Blob?: new (parts: string[], options: { type: string }) => object;
-  URL?: { createObjectURL?(blob: object): string; revokeObjectURL?(url: string): void };
-}
 
 /** The source a pool worker runs: the worker body, called with its global scope and the batch reader. */
 export const WEB_POOL_WORKER_SOURCE = `(${webPoolWorkerMain.toString()})(self, ${readBatchFrame.toString()});\n`;
 
-/** True where the runtime can start a Web Worker from a Blob URL. */
-export function hasWebWorkers(): boolean {
-  const g = globalThis as WebGlobals;
-  return typeof g.Worker === 'function' && typeof g.Blob === 'function' && typeof g.URL?.createObjectURL === 'function';
-}
-
-/** UNSUPPORTED for a runtime without Web Workers (what asked for them: `what`). */
-export function noWebWorkers(what: string): StrongroomError {
-  return new StrongroomError(
-    'UNSUPPORTED',
-    `${what}: this runtime has no Web Workers (a global \`Worker\` started from a Blob URL; Cloudflare Workers have none): drop the pool option (or use parallelism: 1) to run on the calling thread`,
-  );
-}
 
 /**
- * Create a pool of `size` Web Workers (default: `navigator.hardwareConcurrency`).
- * @throws StrongroomError UNSUPPORTED where the runtime has no Web Workers; INVALID_ARGUMENT for a size
- *   that is not an integer from 1 to 256.
+ * Start a pool of `size` Web Workers (the options were checked by ./web-pool-handle.ts's
+ * createWorkerPool, which loads this module on the pool's first task).
+ * @throws StrongroomError UNSUPPORTED where the runtime refuses to start a worker from a Blob URL.
  */
-export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
-  if (!hasWebWorkers()) throw noWebWorkers('createWorkerPool');
+export function startWorkerPool(size: number): WorkerPool {
   const g = globalThis as unknown as WebGlobals & Required<Pick<WebGlobals, 'Worker' | 'Blob'>>;
-  const size = poolSize(options, Math.max(1, g.navigator?.hardwareConcurrency ?? 2));
   const url = g.URL!.createObjectURL!(new g.Blob([WEB_POOL_WORKER_SOURCE], { type: 'text/javascript' }));
   const revoke = () => g.URL!.revokeObjectURL?.(url);
   try {
