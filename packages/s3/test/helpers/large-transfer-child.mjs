@@ -3,7 +3,8 @@
 // the peak of the RSS sampled at every chunk of the transfer, minus the RSS before it. Before it, the
 // process makes one 64 MiB transfer each way (the warm-up): the first transfers of a Node process
 // grow V8's young generation to its working size and glibc's arenas and mmap threshold to theirs,
-// a one-time cost (`rampUp`, reported and bounded by the test too; ~60 MiB with the part buffers)
+// a one-time cost (`rampUp`, reported and bounded by the test too; with the part buffers ~60 MiB on
+// Node 20, ~95 MiB on Node 24)
 // that a 64 MiB object pays as much as a 1 GiB one. What is left is what the object's size costs,
 // which bounded memory keeps small (docs/performance.md, "Memory of long transfers").
 // `up` uploads what arrives on stdin (the test streams the data in, as a user pipes a file), `down`
