@@ -16,7 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import { scryptSync } from 'node:crypto';
 import { StrongroomError } from '@strongroom/core';
-import { MAX_BYTES, readBoundedTextFileSync } from '@strongroom/node-files';
+import { MAX_BYTES, readBoundedFdSync, readBoundedTextFileSync } from '@strongroom/node-files';
 
 /** Environment variable holding a node's unseal secret. */
 export const UNSEAL_SECRET_ENV = 'STRONGROOM_HSM_UNSEAL_SECRET';
@@ -52,7 +52,7 @@ export function readUnsealSecret(source: { fd?: number; file?: string }, dataDir
   let text: string;
   if (source.fd !== undefined) {
     if (!Number.isInteger(source.fd) || source.fd < 0) throw new StrongroomError('INVALID_ARGUMENT', '--unseal-fd must be a file descriptor number');
-    text = readFileSync(source.fd, 'utf8');
+    text = readBoundedFdSync(source.fd, { what: '--unseal-fd', maxBytes: MAX_BYTES.secret }).toString('utf8');
   } else if (source.file !== undefined) {
     const rel = relative(resolve(dataDir), resolve(source.file));
     if (!rel.startsWith('..') && !isAbsolute(rel)) {

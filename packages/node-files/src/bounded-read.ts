@@ -118,3 +118,43 @@ export function readBoundedFileSync(path: string, options: BoundedReadOptions): 
 export function readBoundedTextFileSync(path: string, options: BoundedReadOptions): string {
   return readBoundedFileSync(path, options).toString('utf8');
 }
+
+/**
+ * Read a descriptor that came from outside (`--unseal-fd 3` with `3<secret-file` or a pipe) to its
+ * end, taking at most `maxBytes`: one byte more is refused, and what was read is zeroed. Unlike a
+ * path, a descriptor may be a pipe (that is what it is for); a character device such as /dev/zero
+ * never ends and is refused at the cap.
+ * @throws StrongroomError INVALID_ARGUMENT (not a descriptor number), IO_ERROR (unreadable: EBADF, …),
+ *   LIMIT_EXCEEDED (more than `maxBytes`); `details` holds `fd`, `maxBytes` and `reason`.
+ */
+export function readBoundedFdSync(fd: number, options: BoundedReadOptions): Buffer {
+  const { what, maxBytes } = options;
+  if (!Number.isSafeInteger(fd) || fd < 0) throw new StrongroomError('INVALID_ARGUMENT', `${what}: expected a file descriptor number, not ${String(fd)}`);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new StrongroomError('INVALID_ARGUMENT', `maxBytes: expected a non-negative integer, not ${String(maxBytes)}`);
+  const buf = Buffer.alloc(maxBytes + 1);
+  let n = 0;
+  try {
+    for (;;) {
+      let r: number;
+      try {
+        r = readSync(fd, buf, n, buf.length - n, null);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? 'error';
+        if (code === 'EAGAIN') {
+          // A non-blocking pipe with nothing in it yet: wait a little (a blocking one would wait in read).
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+          continue;
+        }
+        throw new StrongroomError('IO_ERROR', `${what} ${fd}: cannot read it (${code})`, { cause: error, details: { fd, reason: code } });
+      }
+      if (r === 0) return Buffer.from(buf.subarray(0, n));
+      n += r;
+      if (n > maxBytes) {
+        throw new StrongroomError('LIMIT_EXCEEDED', `${what} ${fd}: more than ${maxBytes} bytes, the most accepted for it; is it the right descriptor?`, { details: { fd, maxBytes, reason: 'TOO_LARGE' } });
+      }
+    }
+  } finally {
+    buf.fill(0);
+  }
+}
+

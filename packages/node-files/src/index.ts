@@ -6,4 +6,4 @@
  *
  * @module \@strongroom/node-files
  */
-export { checkRegularFileSync, readBoundedFileSync, readBoundedTextFileSync, MAX_BYTES, type BoundedReadOptions } from './bounded-read';
+export { checkRegularFileSync, readBoundedFdSync, readBoundedFileSync, readBoundedTextFileSync, MAX_BYTES, type BoundedReadOptions } from './bounded-read';

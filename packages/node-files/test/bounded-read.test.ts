@@ -5,12 +5,12 @@
  * file within the cap (also through a link) reads whole.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BYTES, readBoundedFileSync, readBoundedTextFileSync } from '../src/index';
+import { MAX_BYTES, readBoundedFdSync, readBoundedFileSync, readBoundedTextFileSync } from '../src/index';
 
 let dir: string;
 beforeAll(() => {
@@ -70,5 +70,57 @@ describe('readBoundedFileSync', () => {
     const e = refusal(join(dir, 'nope'));
     expect(e.code).toBe('IO_ERROR');
     expect(e.message).toBe(`--thing ${join(dir, 'nope')}: no such file`);
+  });
+});
+
+describe('readBoundedFdSync: a descriptor from outside (--unseal-fd)', () => {
+  const fdRefusal = (fd: number, maxBytes = 1024): StrongroomError => {
+    try {
+      readBoundedFdSync(fd, { what: '--unseal-fd', maxBytes });
+    } catch (e) {
+      if (StrongroomError.isInstance(e)) return e;
+      throw e;
+    }
+    throw new Error(`descriptor ${fd} was read`);
+  };
+
+  it('/dev/zero (endless) is refused at the cap, at once, instead of exhausting memory', () => {
+    const fd = openSync('/dev/zero', 'r');
+    try {
+      const e = fdRefusal(fd, MAX_BYTES.secret);
+      expect(e.code).toBe('LIMIT_EXCEEDED');
+      expect(e.message).toContain('--unseal-fd');
+      expect(e.message).toContain(String(MAX_BYTES.secret));
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('reads a descriptor to its end within the cap; one byte more is refused', () => {
+    const ok = join(dir, 'fd-ok');
+    writeFileSync(ok, 'a'.repeat(1024));
+    const big = join(dir, 'fd-big');
+    writeFileSync(big, 'a'.repeat(1025));
+    const fd = openSync(ok, 'r');
+    try {
+      expect(readBoundedFdSync(fd, { what: '--unseal-fd', maxBytes: 1024 }).toString()).toBe('a'.repeat(1024));
+    } finally {
+      closeSync(fd);
+    }
+    const fdBig = openSync(big, 'r');
+    try {
+      expect(fdRefusal(fdBig).code).toBe('LIMIT_EXCEEDED');
+    } finally {
+      closeSync(fdBig);
+    }
+  });
+
+  it('a pipe (what a descriptor is for) reads whole; a bad descriptor is IO_ERROR, a bad number INVALID_ARGUMENT', () => {
+    // The shell's `3<<<"$SECRET"` in a child: the child reads its descriptor 3 through the built function.
+    const script = `const { readBoundedFdSync } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'index.cjs'))}); process.stdout.write(readBoundedFdSync(3, { what: '--unseal-fd', maxBytes: 64 }).toString());`;
+    const out = execFileSync('bash', ['-c', `exec 3<<<"s3cret-value"; exec "${process.execPath}" -e '${script.replace(/'/g, "'\\''")}'`], { encoding: 'utf8' });
+    expect(out).toBe('s3cret-value\n');
+    expect(fdRefusal(987_654).code).toBe('IO_ERROR');
+    expect(fdRefusal(-1).code).toBe('INVALID_ARGUMENT');
   });
 });
