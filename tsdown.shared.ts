@@ -4,6 +4,8 @@
  * config made `require()` of the library run the CLI: rolldown put its shared runtime helpers in the
  * CLI chunk, and the CJS library entry required it).
  */
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { UserConfig } from 'tsdown';
 
 const node20 = { platform: 'node', target: 'node20' } as const;
@@ -38,7 +40,34 @@ export function webLibrary(overrides: UserConfig = {}): UserConfig {
  * library outputs so that processes being started from dist/cli.mjs never see it vanish mid-rebuild.
  */
 export function cli(overrides: UserConfig = {}): UserConfig {
-  return { entry: ['src/cli.ts'], format: ['esm'], dts: false, clean: false, ...node20, ...overrides };
+  // Commands may load their implementation on demand (dynamic import): those chunks are cli-*.mjs.
+  return {
+    entry: ['src/cli.ts'],
+    format: ['esm'],
+    dts: false,
+    clean: false,
+    outputOptions: { chunkFileNames: 'cli-[name]-[hash].mjs' },
+    plugins: [pruneStaleCliChunks()],
+    ...node20,
+    ...overrides,
+  };
+}
+
+/**
+ * Chunk names carry a content hash, and the binary's config does not clean dist/: without this, every
+ * rebuild after a change left the previous build's cli-*.mjs beside the new ones (and `npm pack` of a
+ * working tree shipped them). Once the new build is written, it removes the cli-*.mjs files it did not write.
+ */
+export function pruneStaleCliChunks() {
+  return {
+    name: 'strongroom:prune-stale-cli-chunks',
+    writeBundle(options: { dir?: string }, bundle: Record<string, unknown>) {
+      if (!options.dir) return;
+      for (const name of readdirSync(options.dir)) {
+        if (/^cli-.*\.mjs$/.test(name) && !(name in bundle)) rmSync(join(options.dir, name), { force: true });
+      }
+    },
+  };
 }
 
 /** `clean` for a package with a binary: the library's outputs only. */

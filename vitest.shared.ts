@@ -20,6 +20,11 @@ export function project(name: string, test: UserWorkspaceConfig['test'] = {}) {
       testTimeout: 120_000,
       hookTimeout: 300_000,
       env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      // A worker process runs several test files, one after another, keeping the modules they share
+      // (the AWS SDK, the sources): on the 2-core CI machine every file re-importing them was ~15 % of
+      // the suite's CPU. Test files restore what they change of the process (env, globals, msw), and
+      // the files that measure their own process's memory run isolated (memoryProject).
+      isolate: false,
       ...test,
     },
   });
@@ -44,6 +49,8 @@ export function memoryProject(name: string, test: UserWorkspaceConfig['test'] = 
     ...test,
     include: [...(MEMORY_TESTS[name] ?? [])],
     fileParallelism: false,
+    // A fresh process per file: its peak RSS is the file's own, not what earlier files left behind.
+    isolate: true,
     // One group each, in MEMORY_TESTS's order: never two of them at once.
     sequence: { groupOrder: 1 + Object.keys(MEMORY_TESTS).indexOf(name) },
   });

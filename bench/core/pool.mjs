@@ -70,6 +70,14 @@ async function streamContender(name) {
   return warmedMedian(run, mibps);
 }
 const inChild = (name) => numberFromChild(import.meta.url, { BENCH_POOL_CHILD: name }, name);
+// The same contenders with glibc's malloc told to keep freed memory (GLIBC_TUNABLES, read at process
+// start: https://www.gnu.org/software/libc/manual/html_node/Memory-Allocation-Tunables.html). By
+// default glibc hands memory above the trim threshold back to the kernel and maps buffers from 128 KiB
+// up fresh, so the next buffers fault their pages in again; on this VM a first touch costs ≈ 1 ms/MiB,
+// and the pool's worker threads (each with an arena of its own) pay it on every frame node:crypto
+// returns. Shown as a peer, not applied: a library cannot set it for its host process.
+const TUNED_MALLOC = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=268435456';
+const inTunedChild = (name) => numberFromChild(import.meta.url, { BENCH_POOL_CHILD: name, GLIBC_TUNABLES: TUNED_MALLOC }, `${name} (malloc tuned)`);
 if (process.env.BENCH_POOL_CHILD) {
   console.log(await streamContender(process.env.BENCH_POOL_CHILD));
   await pool.close();
@@ -90,7 +98,11 @@ console.log(`before: ${loadAverage()}\n`);
 }
 
 const stream = await interleavedRounds(
-  [...STREAM_CONTENDERS.map((name) => [name, () => inChild(name)]), ['openssl', () => opensslGcmRate(1) ?? Number.NaN]],
+  [
+    ...STREAM_CONTENDERS.map((name) => [name, () => inChild(name)]),
+    ...STREAM_CONTENDERS.map((name) => [`${name}, malloc tuned`, () => inTunedChild(name)]),
+    ['openssl', () => opensslGcmRate(1) ?? Number.NaN],
+  ],
   TRIALS,
 );
 const openssl = median(stream.get('openssl'));
@@ -105,6 +117,20 @@ console.log(
       fmt(roundRatio(stream, `pool ${op}`, `one thread ${op}`), 2) + '×',
       fmt(openssl),
       fmt(roundRatio(stream, `pool ${op}`, 'openssl'), 2) + '×',
+    ]),
+  ),
+);
+console.log(`The same with GLIBC_TUNABLES=${TUNED_MALLOC} (glibc keeps freed memory mapped), MiB/s:`);
+console.log(
+  table(
+    ['', 'one thread', `pool of ${POOL_SIZE}`, 'pool / one thread', 'pool tuned / pool default', 'one thread tuned / default'],
+    ['encrypt', 'decrypt'].map((op) => [
+      op,
+      fmt(median(stream.get(`one thread ${op}, malloc tuned`))),
+      fmt(median(stream.get(`pool ${op}, malloc tuned`))),
+      fmt(roundRatio(stream, `pool ${op}, malloc tuned`, `one thread ${op}, malloc tuned`), 2) + '×',
+      fmt(roundRatio(stream, `pool ${op}, malloc tuned`, `pool ${op}`), 2) + '×',
+      fmt(roundRatio(stream, `one thread ${op}, malloc tuned`, `one thread ${op}`), 2) + '×',
     ]),
   ),
 );

@@ -3,17 +3,9 @@
 import * as crypto from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  AlgorithmSuiteIdentifier,
-  buildClient,
-  CommitmentPolicy,
-  getLocalCryptographicMaterialsCache,
-  NodeCachingMaterialsManager,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-} from '@aws-crypto/client-node';
 import { createClient, createDataKeyCache, DEFAULT_FRAME_LENGTH, RawAesKeyProvider } from '@strongroom/core';
 import { fmt, interleavedRounds, loadAverage, median, numberFromChild, rate, roundRatio, table, warmedMedian } from '../lib/measure.mjs';
+import { esdkPeer, ESDK_SUITE } from '../lib/esdk.mjs';
 import { opensslGcmRate } from '../lib/openssl.mjs';
 
 const TRIAL_MS = Number(process.env.BENCH_TRIAL_MS ?? 1000);
@@ -26,16 +18,7 @@ const context = { tenant: 'bench' };
 const kib = crypto.randomBytes(1024);
 
 // --- peers -------------------------------------------------------------------------------------
-const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
-const keyring = new RawAesKeyringNode({
-  keyName: 'k', keyNamespace: 'bench', unencryptedMasterKey: new Uint8Array(key),
-  wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING, utf8Sorting: true,
-});
-const esdkCmm = () => new NodeCachingMaterialsManager({
-  backingMaterials: keyring, cache: getLocalCryptographicMaterialsCache(1000), maxAge: 600_000,
-  maxMessagesEncrypted: 2 ** 32, maxBytesEncrypted: 2 ** 50,
-});
-const ESDK_SUITE = { 0x0478: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY, 0x0578: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY_ECDSA_P384 };
+const { esdk, keyring, cachingCmm: esdkCmm } = esdkPeer(key);
 
 const provider = RawAesKeyProvider({ namespace: 'bench', name: 'k', key });
 const cachedClient = (suite) => createClient({ keyProvider: provider, suite, cache: createDataKeyCache({ capacity: 1000, maxAge: 600_000 }) });

@@ -5,5 +5,7 @@ import { cli, library, LIBRARY_OUTPUTS } from '../../tsdown.shared.ts';
 // sibling package's dist/ while that package is being rebuilt. Third-party dependencies (AWS SDK,
 // commander, s3rver, pkcs11js) stay external.
 // @strongroom/testing is private (never published): its server starters (Ceph RGW for
-// `strongroom dev --s3 rgw`) are bundled into the library too.
-export default defineConfig([library({ clean: LIBRARY_OUTPUTS, noExternal: [/^@strongroom\/testing/] }), cli({ noExternal: [/^@strongroom\//] })]);
+// `strongroom dev --s3 rgw`) are bundled into the library too. The library is one file per format
+// (its dynamic imports inlined: split, the CommonJS entry exported rolldown's `__toESM` helper to its
+// chunks); only the binary is split, so that each command loads what it uses (src/cli.ts).
+export default defineConfig([library({ clean: LIBRARY_OUTPUTS, outputOptions: { codeSplitting: false }, noExternal: [/^@strongroom\/testing/] }), cli({ noExternal: [/^@strongroom\//] })]);

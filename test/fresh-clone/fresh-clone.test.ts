@@ -10,11 +10,18 @@
  * before the build, then `npm start` (the build and the main job on the embedded stack) and
  * `npx strongroom --help`. CI runs this once per Node version (.ci/run), so a fresh clone is proven on
  * Node 20, 22 and 24.
+ *
+ * The clone's build reads (never writes) this checkout's turbo cache: turbo keys each package's build
+ * by a hash of every input (sources, configs, the lockfile's resolved versions), so a package whose
+ * inputs are byte-identical to a build this checkout already ran is restored from that build's
+ * outputs, and any difference builds it afresh. In CI the checkout is itself a fresh clone whose
+ * `npm test` built every package from scratch just before; rebuilding the same bytes here cost each
+ * of the three Node runs ~50 s of CPU on the 2-core machine.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -27,8 +34,14 @@ const env: NodeJS.ProcessEnv = Object.fromEntries(
   Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && !k.startsWith('VITEST') && k !== 'NODE_OPTIONS' && k !== 'INIT_CWD'),
 );
 
-function sh(command: string, args: string[], cwd: string, timeoutMs = 25 * 60_000) {
-  const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+/** Where turbo keeps this checkout's cache: `.turbo/cache` beside the main worktree's `.git`. */
+function outerTurboCache(): string {
+  const r = spawnSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: ROOT, encoding: 'utf8' });
+  return join(dirname(r.stdout.trim()), '.turbo', 'cache');
+}
+
+function sh(command: string, args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(command, args, { cwd, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 25 * 60_000, maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -48,8 +61,9 @@ it('git clone, npm install, npm start, npx strongroom --help exits 0 (the bin is
   expect(early.code).toBe(1);
 
   // `npm start` = `npm run build && node scripts/start.mjs`: the build, then the main job.
-  const started = sh('npm', ['start'], clone);
+  const started = sh('npm', ['start'], clone, { TURBO_CACHE_DIR: outerTurboCache(), TURBO_CACHE: 'local:r' });
   expect(started.code, started.stdout.slice(-4000) + started.stderr.slice(-4000)).toBe(0);
+  console.info(`fresh clone's build: ${/Cached:.*total/.exec(started.stdout)?.[0] ?? '(no turbo summary)'} (from this checkout's turbo cache)`);
 
   const help = sh('npx', ['strongroom', '--help'], clone);
   expect(help.code, help.stderr).toBe(0);

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { freePort } from '@strongroom/testing/servers';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cleanEnv, node, run } from './consumer';
@@ -15,18 +15,8 @@ import { cleanEnv, node, run } from './consumer';
 const { app, base } = inject('tarball');
 const bin = join(app, 'node_modules', '.bin', 'strongroom');
 
-function freePorts(n: number): Promise<number[]> {
-  return Promise.all(
-    Array.from({ length: n }, () => new Promise<number>((resolve, reject) => {
-      const s = net.createServer();
-      s.on('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as net.AddressInfo;
-        s.close(() => resolve(port));
-      });
-    })),
-  );
-}
+/** Ports drawn from below the kernel's ephemeral range, so no other socket is given them before the stack binds. */
+const freePorts = (n: number): Promise<number[]> => Promise.all(Array.from({ length: n }, () => freePort()));
 
 interface Stack {
   readonly child: ChildProcess;

@@ -7,15 +7,20 @@ import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { parseSize } from './args';
 import { EXIT, exitCodeFor, formatError, formatVerbose } from './exit';
-import { registerCompare, runCompareCommand } from './commands/compare';
+import { registerCompare } from './commands/compare-options';
 import { createCliContext, type CliContext } from './commands/context';
-import { runCrypt } from './commands/crypt';
-import { runDev } from './commands/dev';
-import { hsmAuditVerify, hsmBackup, hsmKeys, hsmQuorum, hsmRestore, hsmSyncStatus, hsmUsers } from './commands/hsm';
-import { kmsCommand } from './commands/kms';
-import { runS3Cp } from './commands/s3';
-import { runS3Cleanup } from './commands/s3-cleanup';
-import { runS3Rewrap } from './commands/s3-rewrap';
+
+// Each command's implementation (and with it the AWS SDK, the S3 and HSM clients, the dev stack) is
+// imported when that command runs, not at start: `--help`, a usage error or one command load only
+// what they use (docs/cli.md#start-up).
+const crypt = () => import('./commands/crypt');
+const dev = () => import('./commands/dev');
+const hsmCommands = () => import('./commands/hsm');
+const kms = () => import('./commands/kms');
+const s3Cp = () => import('./commands/s3');
+const s3Cleanup = () => import('./commands/s3-cleanup');
+const s3Rewrap = () => import('./commands/s3-rewrap');
+const compare = () => import('./commands/compare');
 
 // The AWS SDK prints a NodeVersionSupportWarning on every run under Node 20 (its releases after early
 // January 2027 need Node 22; docs/compatibility.md#nodejs); a CLI user cannot act on it.
@@ -67,7 +72,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
         .description(`${mode} a file or a pipe (AWS Encryption SDK message format)`)
         .requiredOption('-i, --input <file>', 'input file, or - for stdin')
         .requiredOption('-o, --output <file>', 'output file, or - for stdout'),
-    ).action((o) => run((ctx) => runCrypt(ctx, mode, o)));
+    ).action((o) => run(async (ctx) => (await crypt()).runCrypt(ctx, mode, o)));
   }
 
   const s3 = program.command('s3').description('encrypted S3 transfers');
@@ -79,7 +84,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
       .option('--part-size <size>', 'multipart part size (default 5MiB, more for inputs over 48 GiB), or plaintext per ranged GET of a framed download (default 2MiB)')
       .option('--concurrency <n>', 'parts uploaded (default 2), or ranged GETs of a framed download (default 4), at once'),
   ).action((source: string, destination: string, o) =>
-    run((ctx) => runS3Cp(ctx, source, destination, { ...o, ...(o.partSize ? { partSize: parseSize(o.partSize, '--part-size') } : {}) })),
+    run(async (ctx) => (await s3Cp()).runS3Cp(ctx, source, destination, { ...o, ...(o.partSize ? { partSize: parseSize(o.partSize, '--part-size') } : {}) })),
   );
 
   s3
@@ -87,7 +92,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .description('abort stale multipart uploads that strongroom started under s3://bucket[/prefix] (not uploads of other clients)')
     .option('--older-than <age>', 'only uploads started at least this long ago, e.g. 12h or 7d (default 1d; 0 = all)')
     .option('--dry-run', 'list what would be aborted, abort nothing')
-    .action((target: string, o) => run((ctx) => runS3Cleanup(ctx, target, o)));
+    .action((target: string, o) => run(async (ctx) => (await s3Cleanup()).runS3Cleanup(ctx, target, o)));
 
   keyOpts(
     s3
@@ -96,7 +101,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
       .requiredOption('--to <uri>', 'the key URI to wrap the data key with from now on')
       .option('--to-context <k=v>', 'encryption context of the new wrap (kms:// and cks:// only; default: --context)', collect)
       .option('--to-key-file <path>', 'raw-aes:// key bytes of --to (default: --key-file)'),
-  ).action((target: string, o) => run((ctx) => runS3Rewrap(ctx, target, o)));
+  ).action((target: string, o) => run(async (ctx) => (await s3Rewrap()).runS3Rewrap(ctx, target, o)));
 
   program
     .command('dev')
@@ -112,7 +117,7 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--hsm-shaping <profile>', 'shape the HSM nodes like hsm1.medium or hsm2m.medium')
     .option('--kms-seed <file>', 'kms-local seed file: keys with fixed ids/aliases, account and Region (docs/kms-local.md)')
     .option('--cors <origin>', 'page origin allowed to call kms-local and the local S3 from a browser (repeatable; default http://localhost:5173 and http://127.0.0.1:5173; "none" turns CORS off)', (v: string, prev: string[] = []) => [...prev, v])
-    .action((o) => run((ctx) => runDev(ctx, o)));
+    .action((o) => run(async (ctx) => (await dev()).runDev(ctx, o)));
 
   const hsm = program.command('hsm').description('administer the dev HSM cluster');
   hsm
@@ -122,12 +127,12 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--password-file <file>', 'file holding the new password (one line)')
     .option('--password-env <var>', 'env variable holding the new password (default STRONGROOM_HSM_NEW_PASSWORD)')
     .option('--approver <admin=keyfile>', 'quorum approval: an admin and its quorum key file (repeat for M of N)', collect, [])
-    .action((action: string, name: string | undefined, o) => run((ctx) => hsmUsers(ctx, action, name, o)));
+    .action((action: string, name: string | undefined, o) => run(async (ctx) => (await hsmCommands()).hsmUsers(ctx, action, name, o)));
   hsm
     .command('keys <action>')
     .description('list | create --label L | delete --label L')
     .option('--label <label>', 'key label')
-    .action((action: string, o) => run((ctx) => hsmKeys(ctx, action, o)));
+    .action((action: string, o) => run(async (ctx) => (await hsmCommands()).hsmKeys(ctx, action, o)));
   hsm
     .command('quorum <action> [service] [value]')
     .description('get | set <service> <m> | register-key --key-file F (generate or read an admin quorum key and register its public key)')
@@ -135,30 +140,30 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--user <admin>', 'act as this admin instead of the config\'s (password from --password-env)')
     .option('--password-env <var>', 'env variable holding that admin\'s password (default STRONGROOM_HSM_ADMIN_PASSWORD)')
     .option('--approver <admin=keyfile>', 'quorum approval: an admin and its quorum key file (repeat for M of N)', collect, [])
-    .action((action: string, service: string | undefined, value: string | undefined, o) => run((ctx) => hsmQuorum(ctx, action, service, value, o)));
-  hsm.command('backup').description('write an encrypted backup on a node').action(() => run((ctx) => hsmBackup(ctx)));
+    .action((action: string, service: string | undefined, value: string | undefined, o) => run(async (ctx) => (await hsmCommands()).hsmQuorum(ctx, action, service, value, o)));
+  hsm.command('backup').description('write an encrypted backup on a node').action(() => run(async (ctx) => (await hsmCommands()).hsmBackup(ctx)));
   hsm
     .command('restore')
     .description('restore a node from a backup (dev stack stopped)')
     .requiredOption('--backup <file>', 'backup file')
     .option('--node <index>', 'node index counted from 0, in dev.json order: 0, 1, 2 = az-a, az-b, az-c (default 0)')
-    .action((o) => run((ctx) => hsmRestore(ctx, o)));
+    .action((o) => run(async (ctx) => (await hsmCommands()).hsmRestore(ctx, o)));
   hsm
     .command('audit <action> [file]')
     .description('verify [file]: check the audit logs’ MAC chains and sealed heads (every node by default)')
     .action((action: string, file?: string) =>
       run(async (ctx) => {
         if (action !== 'verify') throw new CommanderError(EXIT.USAGE, 'strongroom.usage', `hsm audit: unknown action ${action} (verify)`);
-        return (await hsmAuditVerify(ctx, file)) ? EXIT.OK : EXIT.DATA;
+        return (await (await hsmCommands()).hsmAuditVerify(ctx, file)) ? EXIT.OK : EXIT.DATA;
       }),
     );
   hsm
     .command('sync <action>')
     .description('status: per-node health and replication state')
     .action((action: string) =>
-      run((ctx) => {
+      run(async (ctx) => {
         if (action !== 'status') throw new CommanderError(EXIT.USAGE, 'strongroom.usage', `hsm sync: unknown action ${action} (status)`);
-        return hsmSyncStatus(ctx);
+        return (await hsmCommands()).hsmSyncStatus(ctx);
       }),
     );
 
@@ -169,9 +174,9 @@ function build(run: (fn: (ctx: CliContext) => Promise<number | void>) => Promise
     .option('--description <text>', 'key description')
     .option('--custom-key-store <id>', 'create the key in this custom key store')
     .option('--kmsuser-password-file <file>', 'custom-key-stores create: file holding the kmsuser password (else env STRONGROOM_KMSUSER_PASSWORD or a prompt)')
-    .action((action: string, args: string[], o) => run((ctx) => kmsCommand(ctx, action, args, o)));
+    .action((action: string, args: string[], o) => run(async (ctx) => (await kms()).kmsCommand(ctx, action, args, o)));
 
-  registerCompare(program, (o) => run((ctx) => runCompareCommand(ctx, o)));
+  registerCompare(program, (o) => run(async (ctx) => (await compare()).runCompareCommand(ctx, o)));
   return program;
 }
 

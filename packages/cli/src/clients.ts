@@ -11,13 +11,10 @@
  * (hsm-protocol `callTimeoutMs`). A hung peer — one that accepts the connection and never answers —
  * fails the command with a typed error instead of hanging it.
  */
-import { Agent } from 'node:https';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
 import { StrongroomError } from '@strongroom/core';
 import { MAX_BYTES, readBoundedTextFileSync } from '@strongroom/node-files';
 import { connectHsmCluster, type HsmClusterClient } from '@strongroom/provider-hsm';
-import type { DevConfig, DevHsmSection, DevKmsSection, DevS3Section } from './dev-config';
+import type { DevConfig, DevHsmSection } from './dev-config';
 
 /** The env variable holding the request deadline in seconds. */
 export const TIMEOUT_ENV = 'STRONGROOM_TIMEOUT';
@@ -36,38 +33,9 @@ export function requestTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /** The AWS SDK transport settings every CLI client uses: connect and socket-silence deadlines. */
-function deadlines(): { connectionTimeout: number; socketTimeout: number } {
+export function deadlines(): { connectionTimeout: number; socketTimeout: number } {
   const ms = requestTimeoutMs();
   return { connectionTimeout: ms, socketTimeout: ms };
-}
-
-/** An S3Client for the dev stack's local S3 (or any endpoint of the same shape). */
-export function s3ClientFor(s3: DevS3Section): S3Client {
-  return new S3Client({
-    requestHandler: deadlines(),
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    // s3rver stores aws-chunked (streamed, checksummed) bodies verbatim: send plain bodies.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
-
-/**
- * A KMSClient for kms-local (SigV4 with the dev credentials; SDK retries left to the provider). Over
- * HTTPS the section's `caPath` is the only certificate trusted: the dev stack's kms-local serves a
- * certificate it generated, and no public CA can vouch for 127.0.0.1.
- */
-export function kmsClientFor(kms: DevKmsSection): KMSClient {
-  return new KMSClient({
-    endpoint: kms.endpoint,
-    region: kms.region,
-    credentials: { accessKeyId: kms.accessKeyId, secretAccessKey: kms.secretAccessKey },
-    maxAttempts: 1,
-    requestHandler: { ...deadlines(), ...(kms.caPath === undefined ? {} : { httpsAgent: new Agent({ ca: readBoundedTextFileSync(kms.caPath, { what: 'dev config kms.caPath', maxBytes: MAX_BYTES.pem }), keepAlive: true }) }) },
-  });
 }
 
 /** The PEMs named by an `hsm` section (regular files of at most 256 KiB each: @strongroom/node-files). */

@@ -18,17 +18,15 @@
  * in it — PEM files, `hsmClusterDir`, a `pkcs11.library` containing a `/` — resolve against the
  * file's own directory.
  */
-import { existsSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { parseNodeUrl } from '@strongroom/hsm-protocol';
-import { readBoundedFileSync } from '@strongroom/node-files';
+import { CONFIG_ENV, checkConfigWriters, locateConfig, readBoundedFileSync, userConfigDir } from '@strongroom/node-files';
 
 /** File name of the dev stack's config (endpoints, cluster, credentials) in its directory. */
 export const DEV_CONFIG_FILE = 'dev.json';
-/** The env variable naming a config file. */
-export const CONFIG_ENV = 'STRONGROOM_CONFIG';
+export { CONFIG_ENV };
 /** Where the config came from: `--config`, env STRONGROOM_CONFIG, or the user's config directory. */
 export type DevConfigSource = 'flag' | 'env' | 'user';
 const MAX_CONFIG_BYTES = 1 << 20;
@@ -114,20 +112,11 @@ function section(path: string, raw: Json, key: string): Json {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** The user's own strongroom config directory: `$XDG_CONFIG_HOME/strongroom`, else `~/.config/strongroom`. */
-export function userConfigDir(env: Env = process.env): string {
-  const xdg = env.XDG_CONFIG_HOME;
-  // The XDG spec: a relative XDG_CONFIG_HOME is invalid and is ignored.
-  if (xdg && isAbsolute(xdg)) return join(xdg, 'strongroom');
-  return join(env.HOME && isAbsolute(env.HOME) ? env.HOME : homedir(), '.config', 'strongroom');
-}
+export { userConfigDir };
 
-/** Where the config file is, and why: `explicit`, else env STRONGROOM_CONFIG, else the user's config directory. */
+/** Where the config file is, and why: `explicit`, else env STRONGROOM_CONFIG, else the user's config directory (@strongroom/node-files locateConfig). */
 export function locateDevConfig(explicit?: string, env: Env = process.env): { path: string; source: DevConfigSource } {
-  if (explicit !== undefined) return { path: resolve(explicit), source: 'flag' };
-  const named = env[CONFIG_ENV];
-  if (named) return { path: resolve(named), source: 'env' };
-  return { path: join(userConfigDir(env), DEV_CONFIG_FILE), source: 'user' };
+  return explicit !== undefined ? { path: resolve(explicit), source: 'flag' } : locateConfig(env);
 }
 
 /** Where the config file is (see {@link locateDevConfig}). */
@@ -138,21 +127,6 @@ export function resolveDevConfigPath(explicit?: string, env: Env = process.env):
 /** What a human reads for a source. */
 export function describeSource(source: DevConfigSource): string {
   return source === 'flag' ? '--config' : source === 'env' ? `env ${CONFIG_ENV}` : 'user config directory';
-}
-
-/**
- * Refuse a config file other users could have written: group/world-writable, owned by another
- * user (root excepted), or in a group/world-writable directory without the sticky bit.
- */
-function checkWriters(path: string): void {
-  const uid = process.getuid?.();
-  const refuse = (why: string, fix: string) =>
-    new StrongroomError('ACCESS_DENIED', `dev config ${path}: ${why}, so anyone could have written it; ${fix}`, { details: { reason: 'CONFIG_WRITABLE' } });
-  const file = statSync(path);
-  if ((file.mode & 0o022) !== 0) throw refuse('writable by other users', `chmod go-w ${path}`);
-  if (uid !== undefined && file.uid !== uid && file.uid !== 0) throw refuse(`owned by another user (uid ${file.uid})`, 'use a config file of your own');
-  const dir = statSync(dirname(path));
-  if ((dir.mode & 0o022) !== 0 && (dir.mode & 0o1000) === 0) throw refuse(`in a directory writable by other users (${dirname(path)})`, `chmod go-w ${dirname(path)} or move the file`);
 }
 
 /** The one-line error for a missing config, mentioning a working-directory file that is not read. */
@@ -172,7 +146,7 @@ function noConfig(path: string, source: DevConfigSource): StrongroomError {
 export function loadDevConfig(pathOrUndefined?: string, source: DevConfigSource = pathOrUndefined === undefined ? locateDevConfig().source : 'flag'): DevConfig {
   const path = resolveDevConfigPath(pathOrUndefined);
   if (!existsSync(path)) throw noConfig(path, source);
-  checkWriters(path);
+  checkConfigWriters(path, 'dev config');
   // Regular file, at most MAX_CONFIG_BYTES: a FIFO or /dev/zero named as the config cannot hang or exhaust the CLI.
   const bytes = readBoundedFileSync(path, { what: 'dev config', maxBytes: MAX_CONFIG_BYTES });
   let raw: unknown;

@@ -18,20 +18,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { StrongroomError } from '@strongroom/core';
-import { initCluster, loadCluster, startHsmNode, type StartedHsmNode } from '@strongroom/hsm-local';
+import { freeListenPort, initCluster, loadCluster, startHsmNode, type StartedHsmNode } from '@strongroom/hsm-local';
 import { connectHsmNode } from '@strongroom/hsm-protocol';
 import { KMS_DEV_CERT_FILE, parseCorsOrigins, startKmsServer, type KmsServer } from '@strongroom/kms-local';
 import type { HsmClusterClient } from '@strongroom/provider-hsm';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { LocalRgw } from '@strongroom/testing/servers';
 import { setUpCustomKeyStore, type CksState } from './cks';
-import { connectDevHsm, kmsClientFor, s3ClientFor } from './clients';
+import { connectDevHsm } from './clients';
+import { kmsClientFor } from './kms-client';
+import { s3ClientFor } from './s3-client';
 import { DEV_CONFIG_FILE, parseDevConfig, type DevCksSection, type DevConfig } from './dev-config';
 import { loadS3rver, startLocalS3, type LocalS3 } from './local-s3';
 import { writePrivateFile } from './private-file';
@@ -140,17 +141,11 @@ export function hsmNodeCliPath(): string {
 /** dev.json and state.json hold dev secrets: written through ./private-file.ts (0600, exclusive, renamed into place). */
 const writeAtomic = writePrivateFile;
 
-/** A TCP port that was free on 127.0.0.1 a moment ago (the OS picked it). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => res(port));
-    });
-  });
-}
+/**
+ * A TCP port free on 127.0.0.1 that the kernel will not hand to anyone else before a node binds it
+ * (drawn from below the ephemeral range: hsm-local's `freeListenPort`).
+ */
+export const freePort = (): Promise<number> => freeListenPort();
 
 /** Errors of listen(2) that mean the address or port cannot be had. */
 const ADDRESS_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);

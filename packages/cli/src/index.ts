@@ -33,7 +33,9 @@ export {
   type DevKmsSection,
   type DevS3Section,
 } from './dev-config';
-export { s3ClientFor, kmsClientFor, connectDevHsm, hsmPems } from './clients';
+export { connectDevHsm, hsmPems } from './clients';
+export { kmsClientFor } from './kms-client';
+export { s3ClientFor } from './s3-client';
 export { parseKeyUri, formatKeyUri, KEY_URI_SCHEMES, MAX_KEY_URI_LENGTH, type KeyUri, type KeyUriKind } from './key-uri';
 export { keyProviderFromUri, countingHsmBackend, decodeRawKey, RAW_AES_KEY_ENV, type OpenedProvider, type ProviderOptions } from './providers';
 export { DEV_CKS_ALIAS, DEV_CKS_NAME } from './cks';

@@ -8,7 +8,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_SECRET_FILE_BYTES, promptHidden, readSecret, readSecretFile, type PromptInput } from './secret-input';
+import { MAX_SECRET_FILE_BYTES, promptHiddenLine, type PromptInput } from '@strongroom/node-files';
+import { readSecret, readSecretFile } from './secret-input';
 
 const tmp = mkdtempSync(join(tmpdir(), 'strongroom-secret-input-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -85,7 +86,7 @@ describe('readSecret', () => {
 
   it('Ctrl-C at the prompt aborts', async () => {
     const { input, rawModes } = fakeTty();
-    const p = promptHidden('pw: ', { input, output: sink() });
+    const p = promptHiddenLine('pw: ', { input, output: sink() });
     input.type('abc\u0003');
     await expect(p).rejects.toMatchObject({ code: 'ABORTED' });
     expect(rawModes).toEqual([true, false]);

@@ -12,19 +12,8 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StrongroomError } from '@strongroom/core';
+import { MAX_SECRET_FILE_BYTES, promptHiddenLine, type PromptInput } from '@strongroom/node-files';
 import { UsageError } from './exit';
-
-export const MAX_SECRET_FILE_BYTES = 64 * 1024;
-
-/** The terminal a prompt reads from (process.stdin, or a fake one in tests). */
-export interface PromptInput {
-  readonly isTTY?: boolean;
-  setRawMode?(mode: boolean): unknown;
-  on(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
-  removeListener(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
-  resume(): unknown;
-  pause(): unknown;
-}
 
 export interface SecretIo {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -78,35 +67,6 @@ export function readSecretFile(path: string, flag: string, output: SecretIo['out
   }
 }
 
-/** Read one line from a terminal without echo. Ctrl-C aborts (ABORTED), Ctrl-D/Enter ends. */
-export function promptHidden(prompt: string, io: Pick<SecretIo, 'input' | 'output'>): Promise<string> {
-  const { input, output } = io;
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const raw = typeof input.setRawMode === 'function';
-    const finish = (error?: Error) => {
-      input.removeListener('data', onData);
-      if (raw) input.setRawMode!(false);
-      input.pause();
-      output.write('\n');
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const onData = (chunk: Buffer | string) => {
-      for (const ch of typeof chunk === 'string' ? chunk : chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
-        if (ch === '\u0003') return finish(new StrongroomError('ABORTED', 'interrupted at the password prompt'));
-        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
-        else value += ch;
-      }
-    };
-    output.write(prompt);
-    if (raw) input.setRawMode!(true);
-    input.on('data', onData);
-    input.resume();
-  });
-}
-
 /**
  * The secret from `--…-file`, else env, else a no-echo prompt on a TTY.
  * @throws UsageError when none is available; StrongroomError from {@link readSecretFile}.
@@ -115,7 +75,7 @@ export async function readSecret(spec: SecretSpec, io: SecretIo = defaultIo()): 
   let value: string | undefined;
   if (spec.file !== undefined) value = readSecretFile(spec.file, spec.fileFlag, io.output).toString('utf8').replace(/\r?\n$/, '');
   else if (io.env[spec.env]) value = io.env[spec.env]!;
-  else if (io.input.isTTY) value = await promptHidden(`${spec.what}: `, io);
+  else if (io.input.isTTY) value = await promptHiddenLine(`${spec.what}: `, io);
   else throw new UsageError(`${spec.what}: give it in a file (${spec.fileFlag} FILE), in env ${spec.env}, or run on a terminal to be prompted — never on the command line`);
   if (value.length === 0) throw new UsageError(`${spec.what}: empty`);
   return value;

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openPkcs11 } from '@strongroom/provider-hsm';
 import { startDevStack, type DevStack } from '../src/dev-stack';
 import { softHsmUnavailable } from '../src/compare/softhsm';
@@ -42,7 +42,8 @@ async function setUpPkcs11(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'softhsm2.conf');
   writeFileSync(conf, `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
-  process.env.SOFTHSM2_CONF = conf;
+  // Read by this process's C_Initialize; unstubbed after the file (a worker runs further test files).
+  vi.stubEnv('SOFTHSM2_CONF', conf);
   execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'cli-test', '--so-pin', 'so-pin-1', '--pin', 'user-pin-1'], { env: { ...process.env, SOFTHSM2_CONF: conf }, stdio: 'pipe' });
   const library = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so', '/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => existsSync(p))!;
   const hsm = await openPkcs11({ library, tokenLabel: 'cli-test', pin: 'user-pin-1' });
@@ -67,6 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await closePkcs11?.();
+  vi.unstubAllEnvs();
   await stack?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });

@@ -13,7 +13,7 @@ import { RawAesKeyProvider, StrongroomError } from '@strongroom/core';
 import { EncryptedS3Client } from '@strongroom/s3';
 import { rgwUnavailable } from '@strongroom/testing/servers';
 import { startDevStack } from '../src/dev-stack';
-import { s3ClientFor } from '../src/clients';
+import { s3ClientFor } from '../src/s3-client';
 
 const tmp = mkdtempSync(join(tmpdir(), 'strongroom-dev-rgw-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

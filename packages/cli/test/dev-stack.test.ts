@@ -16,7 +16,7 @@ import { createClient } from '@strongroom/core';
 import { freePort, startDevStack } from '../src/dev-stack';
 import { loadDevConfig } from '../src/dev-config';
 import { keyProviderFromUri } from '../src/providers';
-import { kmsClientFor } from '../src/clients';
+import { kmsClientFor } from '../src/kms-client';
 import { kmsKeyProviderFromConfig } from '@strongroom/provider-kms';
 import { CLI, ROOT, errorLines, runCli } from './helpers';
 

@@ -12,6 +12,8 @@
 import { MAX_FRAMES } from './body';
 import { malformed, StrongroomError } from './errors';
 import { FINAL_FRAME_OVERHEAD, REGULAR_FRAME_OVERHEAD } from './frame';
+import type { MessageHeader } from './header';
+import type { EncryptionContext } from './key-provider';
 
 /** The frames of a framed message of a given total length. */
 export interface FramedLayout {
@@ -22,6 +24,25 @@ export interface FramedLayout {
   readonly regularFrames: number;
   readonly finalFrameLength: number;
   readonly plaintextLength: number;
+}
+
+/**
+ * What an opened framed message is on every entry (`FramedMessage` on Node, `WebFramedMessage` on the
+ * web entry, each adding how its frames are opened): the authenticated header and where the frames lie.
+ */
+export interface FramedMessageBase {
+  readonly header: MessageHeader;
+  /** Bytes of the serialized header (where frame 1 starts). */
+  readonly headerLength: number;
+  readonly frameLength: number;
+  /** The authenticated encryption context: stored pairs plus the reproduced required pairs. */
+  readonly encryptionContext: EncryptionContext;
+  /** Where the frames lie in a message of `ciphertextLength` bytes (MALFORMED if no such message). */
+  layout(ciphertextLength: number): FramedLayout;
+  /** The frames and ciphertext bytes covering plaintext `start` … `endInclusive`. */
+  framesFor(start: number, endInclusive: number, ciphertextLength: number): FrameSpan;
+  /** Wipe the content key. */
+  destroy(): void;
 }
 
 /** The frames covering a plaintext range, and the ciphertext bytes that hold them. */

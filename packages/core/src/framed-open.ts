@@ -9,7 +9,7 @@ import type { CryptoBackend } from './backend';
 import { concatBytes } from './bytes';
 import { malformed, StrongroomError } from './errors';
 import { frameShape, openFrame, type FrameShape } from './frame';
-import type { FramedLayout, FrameSpan } from './framed-layout';
+import type { FramedMessageBase } from './framed-layout';
 import { checkFinalMarker, frameRunParser, heldLast, layoutMethods } from './framed-run';
 import type { MessageHeader } from './header';
 import type { EncryptionContext } from './key-provider';
@@ -28,17 +28,7 @@ export interface FrameRunReader {
 }
 
 /** An authenticated framed message header and its content key (from `client.openFramed()`). */
-export interface FramedMessage {
-  readonly header: MessageHeader;
-  /** Bytes of the serialized header (where frame 1 starts). */
-  readonly headerLength: number;
-  readonly frameLength: number;
-  /** The authenticated encryption context: stored pairs plus the reproduced required pairs. */
-  readonly encryptionContext: EncryptionContext;
-  /** Where the frames lie in a message of `ciphertextLength` bytes (MALFORMED if no such message). */
-  layout(ciphertextLength: number): FramedLayout;
-  /** The frames and ciphertext bytes covering plaintext `start` … `endInclusive`. */
-  framesFor(start: number, endInclusive: number, ciphertextLength: number): FrameSpan;
+export interface FramedMessage extends FramedMessageBase {
   /**
    * Open one whole frame (`sealed` = exactly its bytes). Returns its plaintext only if the prefix
    * says `sequence` and `isFinal` and the tag verifies.
@@ -50,8 +40,6 @@ export interface FramedMessage {
    * undefined, read up to and including the final frame. The last frame is held until `end()`.
    */
   frameReader(firstSequence: number, lastSequence?: number, lastIsFinal?: boolean): FrameRunReader;
-  /** Wipe the content key. */
-  destroy(): void;
 }
 
 export interface FramedOpenInput {

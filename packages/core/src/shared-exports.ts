@@ -24,7 +24,7 @@ export type { RsaNames, RsaPadding } from './raw-rsa-core';
 export type { WebInput } from './input';
 export type { MessageHeader, ParsedHeader } from './header';
 export { parseHeader, serializeHeaderBody } from './header';
-export { framedLayout, framesFor, frameOffset, type FramedLayout, type FrameSpan } from './framed-layout';
+export { framedLayout, framesFor, frameOffset, type FramedLayout, type FramedMessageBase, type FrameSpan } from './framed-layout';
 export { REGULAR_FRAME_OVERHEAD, FINAL_FRAME_OVERHEAD } from './frame';
 export { framedHeaderNeed } from './framed-header';
 export { serializeEncryptionContext, parseEncryptionContext, RESERVED_PREFIX } from './encryption-context';

@@ -14,7 +14,7 @@ import type { ClientCore, DecryptOptions, EncryptOptions } from './client-core';
 import { StrongroomError } from './errors';
 import { frameAad, frameSeal } from './frame';
 import { checkSealable, openableHeader } from './framed-client';
-import type { FramedLayout, FrameSpan } from './framed-layout';
+import type { FramedMessageBase } from './framed-layout';
 import { frameRunParser, heldLast, layoutMethods } from './framed-run';
 import { sealOrder } from './framed-seal';
 import { headerAuth } from './header-auth';
@@ -52,23 +52,12 @@ export interface WebFrameRunReader {
 }
 
 /** An authenticated framed message header and its content key, on the web entry (from `client.openFramed()`). */
-export interface WebFramedMessage {
-  readonly header: MessageHeader;
-  readonly headerLength: number;
-  readonly frameLength: number;
-  /** The authenticated encryption context: stored pairs plus the reproduced required pairs. */
-  readonly encryptionContext: EncryptionContext;
-  /** Where the frames lie in a message of `ciphertextLength` bytes (MALFORMED if no such message). */
-  layout(ciphertextLength: number): FramedLayout;
-  /** The frames and ciphertext bytes covering plaintext `start` … `endInclusive`. */
-  framesFor(start: number, endInclusive: number, ciphertextLength: number): FrameSpan;
+export interface WebFramedMessage extends FramedMessageBase {
   /**
    * Open frames `firstSequence` … `lastSequence` as their bytes stream in (undefined: up to and
    * including the final frame); the last frame is held until `end()`.
    */
   frameReader(firstSequence: number, lastSequence?: number, lastIsFinal?: boolean): WebFrameRunReader;
-  /** Forget the content key. */
-  destroy(): void;
 }
 
 /** The random-access methods of the web client. */

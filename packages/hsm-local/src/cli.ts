@@ -14,7 +14,7 @@
  * the environment variable when it is set. Never on the command line: argv is visible to every user.
  * The initial admin password (`init`): `--admin-password-file F`, STRONGROOM_HSM_ADMIN_PASSWORD, or
  * `--admin-password-prompt` (no echo, on a terminal); `--admin-password P` still works but warns
- * (server-secret.ts). Without any, `init` writes a random one to `C/initial-admin-password` (0600).
+ * (@strongroom/node-files readServerSecret). Without any, `init` writes a random one to `C/initial-admin-password` (0600).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ import { writeBackupFile } from './backup';
 import { initCluster } from './init';
 import { runNode } from './node';
 import { addNodeFromBackup } from './restore';
-import { readServerSecret } from './server-secret';
+import { readServerSecret } from '@strongroom/node-files';
 import { resolveShaping } from './shaping';
 import { loadStateFile, readIdentity } from './state';
 import { readUnsealSecret, resolveUnsealKey, unsealSecretFromEnv } from './unseal';

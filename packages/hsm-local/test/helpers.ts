@@ -1,20 +1,11 @@
 /** Test helpers: free ports, a 3-node cluster of real processes, logged-in connections. */
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectHsmNode, initCluster, startHsmNode, type ClusterInfo, type HsmNodeConnection, type StartedHsmNode } from '../src/index';
+import { connectHsmNode, freeListenPort, initCluster, startHsmNode, type ClusterInfo, type HsmNodeConnection, type StartedHsmNode } from '../src/index';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+/** A port no one else is handed before the node binds it (see src/free-port.ts). */
+export const freePort = (): Promise<number> => freeListenPort();
 
 export interface TestCluster {
   info: ClusterInfo;

@@ -8,7 +8,7 @@
  *
  * With an access key pair the server runs in strict SigV4 mode. The id comes from `--access-key-id` or
  * env KMS_LOCAL_ACCESS_KEY_ID; the secret from `--secret-access-key-file FILE`, env
- * KMS_LOCAL_SECRET_ACCESS_KEY, or a no-echo prompt on a terminal (server-secret.ts) — `--secret-access-key`
+ * KMS_LOCAL_SECRET_ACCESS_KEY, or a no-echo prompt on a terminal (@strongroom/node-files readServerSecret) — `--secret-access-key`
  * still works for scripts but warns, as `ps` shows it to every local user. Without a pair the server
  * warns on standard error and marks every response `x-strongroom-auth: none`. `--tls-cert/--tls-key`
  * serve HTTPS with that PEM pair; `--tls-dev` with a self-signed development certificate kept in the data directory (`tls-dev-cert.pem`: give it to
@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { StrongroomError } from '@strongroom/core';
 import { MAX_BYTES, readBoundedTextFileSync } from '@strongroom/node-files';
 import { parseHsmClusterRegistrations } from './custom-key-store/registrations';
-import { readServerSecret } from './server-secret';
+import { readServerSecret } from '@strongroom/node-files';
 import { startKmsServer } from './server';
 
 const { values } = parseArgs({

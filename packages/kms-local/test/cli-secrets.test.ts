@@ -66,14 +66,6 @@ async function works(endpoint: string, secretAccessKey: string): Promise<void> {
   }
 }
 
-describe('the shared secret reader', () => {
-  it('is the same file in kms-local and hsm-local', () => {
-    const here = readFileSync(fileURLToPath(new URL('../src/server-secret.ts', import.meta.url)), 'utf8');
-    const there = readFileSync(fileURLToPath(new URL('../../hsm-local/src/server-secret.ts', import.meta.url)), 'utf8');
-    expect(there).toBe(here);
-  });
-});
-
 describe.runIf(existsSync(cli) && existsSync('/proc/self/cmdline'))('strongroom-kms secrets stay off argv', () => {
   it('from the environment: works, no warning, not in /proc/<pid>/cmdline', async () => {
     dir = await tempDir();

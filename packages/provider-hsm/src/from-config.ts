@@ -31,7 +31,7 @@ import { StrongroomError, throwIfAborted } from '@strongroom/core';
 import { parseNodeUrl } from '@strongroom/hsm-protocol';
 import type { HsmBackend, HsmCallOptions } from './backend';
 import type { HsmClusterConfig, Pkcs11Config, StrongroomHsmConfig } from './config';
-import { checkConfigWriters, locateConfig } from './config-location';
+import { checkConfigWriters, locateConfig } from '@strongroom/node-files';
 import { HsmKeyProvider } from './key-provider';
 import { connectHsmClusterFromConfig } from './cluster/index';
 import { openPkcs11 } from './pkcs11/client';

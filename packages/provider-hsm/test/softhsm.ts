@@ -1,9 +1,9 @@
 /**
  * SoftHSMv2 fixtures for the PKCS#11 tests (docs/hsm-provider.md#softhsmv2-for-development-and-tests).
  *
- * SOFTHSM2_CONF is read once per process at C_Initialize, so each test file (vitest runs every
- * file in its own forked process) gets one temporary token directory, set before the first
- * `openPkcs11`, and initializes all the tokens it needs up front.
+ * SOFTHSM2_CONF is read once per process at C_Initialize, so each test file (this project runs
+ * every file in a fresh process: `isolate: true` in its vitest.config.ts) gets one temporary token
+ * directory, set before the first `openPkcs11`, and initializes all the tokens it needs up front.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -19,7 +19,7 @@ import { Agent } from 'node:https';
 import { isAbsolute } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { createKmsClientSupplier } from './client-supplier';
-import { checkConfigWriters, locateConfig } from './config-location';
+import { checkConfigWriters, locateConfig } from '@strongroom/node-files';
 import type { KmsKeyProviderOptions } from './kms-key-provider';
 import { KmsKeyProvider } from './node-kms-key-provider';
 

@@ -3,10 +3,9 @@
  * (docs/cli.md#which-config-file). The attack: a cloned repository carries `.strongroom/dev.json`
  * naming the attacker's KMS endpoint; code run inside it must not send key requests there.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kmsKeyProviderFromConfig } from '../src/index';
 
@@ -52,11 +51,5 @@ describe('KMS config trust', () => {
     writeFileSync(shared, JSON.stringify(kmsSection('http://127.0.0.1:4599')));
     chmodSync(shared, 0o666);
     await expect(kmsKeyProviderFromConfig(shared)).rejects.toMatchObject({ code: 'ACCESS_DENIED', details: { reason: 'CONFIG_WRITABLE' } });
-  });
-
-  it('the config-location module is the same file in provider-kms and provider-hsm', () => {
-    const here = readFileSync(fileURLToPath(new URL('../src/config-location.ts', import.meta.url)), 'utf8');
-    const there = readFileSync(fileURLToPath(new URL('../../provider-hsm/src/config-location.ts', import.meta.url)), 'utf8');
-    expect(there).toBe(here);
   });
 });

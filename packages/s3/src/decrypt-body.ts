@@ -188,19 +188,34 @@ export function tooLarge(bufferSize: number): StrongroomError {
   );
 }
 
-/** Legacy CBC decrypt (unauthenticated; only behind legacy.unauthenticatedModes). */
-export async function* decryptCbcStream(source: AsyncIterable<Uint8Array>, d: Decipher): AsyncGenerator<Buffer> {
+/**
+ * Legacy CBC decrypt (unauthenticated; only behind legacy.unauthenticatedModes). Nothing authenticates
+ * CBC: a wrong key (or the pseudo-random key of an RSA implicit rejection) still ends in a valid
+ * PKCS#7 padding about once in 256 tries. When the object claims its plaintext length
+ * (`x-amz-unencrypted-content-length`, which the Ruby client writes), a decryption of
+ * any other length fails the same way as a bad padding, which leaves such a false success at about
+ * 2^-8 per padding byte the claimed length implies (2^-88 for a 37-byte object); without the claim
+ * only the padding is checked.
+ */
+export async function* decryptCbcStream(source: AsyncIterable<Uint8Array>, d: Decipher, claimedLength?: number): AsyncGenerator<Buffer> {
+  let total = 0;
   for await (const chunk of source) {
     const out = d.update(chunk);
+    total += out.length;
     if (out.length) yield out;
   }
+  let last: Buffer;
   try {
-    const last = d.final();
-    if (last.length) yield last;
+    last = d.final();
   } catch {
     // The same error as a wrong key: no padding oracle (./legacy-v1.ts).
     throw legacyDecryptFailed();
   }
+  if (claimedLength !== undefined && total + last.length !== claimedLength) {
+    last.fill(0);
+    throw legacyDecryptFailed();
+  }
+  if (last.length) yield last;
 }
 
 /** Decrypt a whole in-memory GCM ciphertext (small objects, instruction-free paths). */

@@ -286,7 +286,7 @@ export async function getObject(cfg: ResolvedConfig, input: GetObjectCommandInpu
   if (env.contentAlgorithm === 'cbc') {
     const d = createCbcDecipher(materials.params.key, materials.params.iv);
     materials.wipe();
-    body = readableOf(decryptCbcStream(source, d));
+    body = readableOf(decryptCbcStream(source, d, length));
   } else {
     const d = createGcmDecipherNoTag(materials.params);
     materials.wipe();

@@ -87,21 +87,23 @@ describe('kms+context with KmsKeyProvider', () => {
     const pt = randomBytes(1000);
     const c = createCipheriv('aes-256-cbc', dk.Plaintext!, iv);
     const body = Buffer.concat([c.update(pt), c.final()]);
-    await s3.client.send(
-      new PutObjectCommand({
-        Bucket: s3.bucket,
-        Key: 'kms/legacy',
-        Body: body,
-        Metadata: {
-          'x-amz-key-v2': Buffer.from(dk.CiphertextBlob!).toString('base64'),
-          'x-amz-iv': iv.toString('base64'),
-          'x-amz-matdesc': JSON.stringify(matdesc),
-          'x-amz-wrap-alg': 'kms',
-          'x-amz-cek-alg': 'AES/CBC/PKCS5Padding',
-          'x-amz-unencrypted-content-length': String(pt.length),
-        },
-      }),
-    );
+    const envelope = {
+      'x-amz-key-v2': Buffer.from(dk.CiphertextBlob!).toString('base64'),
+      'x-amz-iv': iv.toString('base64'),
+      'x-amz-matdesc': JSON.stringify(matdesc),
+      'x-amz-wrap-alg': 'kms',
+      'x-amz-cek-alg': 'AES/CBC/PKCS5Padding',
+    };
+    const put = (Key: string, Body: Buffer, claimedLength: number | undefined) =>
+      s3.client.send(
+        new PutObjectCommand({
+          Bucket: s3.bucket,
+          Key,
+          Body,
+          Metadata: claimedLength === undefined ? envelope : { ...envelope, 'x-amz-unencrypted-content-length': String(claimedLength) },
+        }),
+      );
+    await put('kms/legacy', body, pt.length);
     const plain = new EncryptedS3Client({ client: s3.client, keyProvider: kms.provider() });
     await expect(plain.getObject({ Bucket: s3.bucket, Key: 'kms/legacy' })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
     const onlyWrap = new EncryptedS3Client({ client: s3.client, keyProvider: kms.provider(), legacy: { wrappingAlgorithms: true } });
@@ -110,6 +112,18 @@ describe('kms+context with KmsKeyProvider', () => {
     const got = await legacy.getObject({ Bucket: s3.bucket, Key: 'kms/legacy' });
     expect(got.ContentLength).toBe(pt.length);
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(pt)).toBe(true);
+
+    // CBC authenticates nothing: a wrong key, or a modified object, still ends in a valid padding about
+    // once in 256. Forced here: the last plaintext byte flipped from 0x08 to 0x01 (a one-byte padding).
+    const tampered = Buffer.from(body);
+    tampered[tampered.length - 17]! ^= 0x08 ^ 0x01;
+    const read = async (Key: string) => Buffer.from(await (await legacy.getObject({ Bucket: s3.bucket, Key })).Body!.transformToByteArray());
+    // The claimed plaintext length (1000) no longer matches the 1007 bytes the padding gives: the one legacy error.
+    await put('kms/legacy-padding-1', tampered, pt.length);
+    await expect(read('kms/legacy-padding-1')).rejects.toMatchObject({ code: 'AUTHENTICATION_FAILED' });
+    // Without the claim, only the padding is there to check (why V1/CBC needs legacy.unauthenticatedModes).
+    await put('kms/legacy-padding-1-unclaimed', tampered, undefined);
+    expect((await read('kms/legacy-padding-1-unclaimed')).length).toBe(pt.length + 7);
   });
 });
 

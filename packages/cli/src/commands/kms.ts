@@ -5,7 +5,8 @@
 import { CreateAliasCommand, CreateKeyCommand, DeleteAliasCommand, ListAliasesCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import { StrongroomError } from '@strongroom/core';
 import { createCustomKeyStoreAdmin } from '@strongroom/provider-custom-key-store';
-import { kmsClientFor, hsmPems } from '../clients';
+import { hsmPems } from '../clients';
+import { kmsClientFor } from '../kms-client';
 import { cliKmsRetry, sendKms } from '../kms-call';
 import { UsageError } from '../exit';
 import { readSecret } from '../secret-input';

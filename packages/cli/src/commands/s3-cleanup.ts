@@ -7,7 +7,7 @@
  * aborts every incomplete upload after some days.
  */
 import { cleanupUploads } from '@strongroom/s3';
-import { s3ClientFor } from '../clients';
+import { s3ClientFor } from '../s3-client';
 import { UsageError } from '../exit';
 import type { CliContext } from './context';
 

@@ -7,7 +7,7 @@
  */
 import { EncryptedS3Client } from '@strongroom/s3';
 import { parseContext, parseS3Url } from '../args';
-import { s3ClientFor } from '../clients';
+import { s3ClientFor } from '../s3-client';
 import { UsageError } from '../exit';
 import { parseKeyUri } from '../key-uri';
 import { keyProviderFromUri, type OpenedProvider } from '../providers';

@@ -8,7 +8,7 @@
  */
 import { EncryptedS3Client, type EncryptedS3ClientConfig } from '@strongroom/s3';
 import { parseContext, parseS3Url } from '../args';
-import { s3ClientFor } from '../clients';
+import { s3ClientFor } from '../s3-client';
 import { UsageError } from '../exit';
 import { createProgress } from '../progress';
 import { parseKeyUri } from '../key-uri';

@@ -1,13 +1,15 @@
 /**
  * SoftHSMv2 for the s3 tests: one temporary token directory per test file (SOFTHSM2_CONF is read
- * once per process), skipped with a printed reason when SoftHSMv2 or pkcs11js is missing (failing
- * under STRONGROOM_REQUIRE_ALL_SUITES=1).
+ * once per process, at C_Initialize: only one file of the s3 project, hsm.test.ts, opens PKCS#11),
+ * skipped with a printed reason when SoftHSMv2 or pkcs11js is missing (failing under
+ * STRONGROOM_REQUIRE_ALL_SUITES=1).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 
 const LIBS = [process.env.SOFTHSM2_LIB, '/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'];
 
@@ -31,11 +33,15 @@ export function softHsmToken(label: string) {
   const dir = mkdtempSync(join(tmpdir(), 'strongroom-s3-softhsm-'));
   const conf = join(dir, 'softhsm2.conf');
   writeFileSync(conf, `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
-  process.env.SOFTHSM2_CONF = conf;
+  vi.stubEnv('SOFTHSM2_CONF', conf); // unstubbed by cleanup(): a worker runs further test files
   const pin = '1234-user';
   execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', '5678-so', '--pin', pin], {
     env: { ...process.env, SOFTHSM2_CONF: conf },
     stdio: 'pipe',
   });
-  return { library, tokenLabel: label, pin, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const cleanup = () => {
+    vi.unstubAllEnvs();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { library, tokenLabel: label, pin, cleanup };
 }

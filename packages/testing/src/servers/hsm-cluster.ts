@@ -6,10 +6,9 @@
 import { execSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type ClusterInfo, initCluster, type StartedHsmNode, startHsmNode } from '@strongroom/hsm-local';
+import { type ClusterInfo, freeListenPort, initCluster, type StartedHsmNode, startHsmNode } from '@strongroom/hsm-local';
 import { connectHsmNode } from '@strongroom/hsm-protocol';
 
 function newest(dir: string): number {
@@ -28,17 +27,11 @@ export function ensureHsmLocalBuilt(): void {
   execSync('npx turbo run build --filter=@strongroom/hsm-local --output-logs=errors-only', { cwd: join(pkg, '..', '..'), stdio: 'inherit' });
 }
 
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+/**
+ * A free TCP port on 127.0.0.1 that no listen(0) or outgoing connection will be given before the
+ * caller binds it (hsm-local's `freeListenPort`: drawn from below the kernel's ephemeral range).
+ */
+export const freePort = (): Promise<number> => freeListenPort();
 
 export const DEFAULT_AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 export const DEFAULT_CRYPTO_USER = { user: 'app', password: 'app-password-1' };

@@ -8,8 +8,7 @@
  * that other users could have written (group/world-writable, owned by someone else, or in such a
  * directory without the sticky bit) is refused, as the CLI does.
  *
- * The same file, byte for byte, is in packages/provider-hsm/src and packages/provider-kms/src
- * (neither provider depends on the other; a test keeps the copies identical).
+ * One rule for the CLI and both providers (provider-hsm, provider-kms).
  */
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -21,7 +20,7 @@ export const CONFIG_ENV = 'STRONGROOM_CONFIG';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** `$XDG_CONFIG_HOME/strongroom` (absolute only, as the XDG spec says), else `~/.config/strongroom`. */
+/** `$XDG_CONFIG_HOME/strongroom` (absolute only: the XDG spec says a relative one is invalid and ignored), else `~/.config/strongroom`. */
 export function userConfigDir(env: Env = process.env): string {
   const xdg = env.XDG_CONFIG_HOME;
   if (xdg && isAbsolute(xdg)) return join(xdg, 'strongroom');

@@ -10,14 +10,16 @@
  * 4. a prompt on the terminal with echo off (raw mode: termios(3) without ECHO), when the caller asks
  *    for one and stdin is a TTY.
  *
- * The same file, byte for byte, is in packages/kms-local/src and packages/hsm-local/src (neither
- * server depends on the other at run time; a test keeps the copies identical).
+ * Used by both local servers (kms-local, hsm-local); the CLI's own secret reader shares the prompt
+ * (`promptHiddenLine`).
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { StrongroomError } from '@strongroom/core';
 
+/** The largest secret file read (64 KiB): a larger file is refused, not truncated. */
 export const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
+/** Where one secret may come from: its name for messages, the argv flag, the file flag, the environment variable, and whether to prompt. */
 export interface ServerSecretSpec {
   /** For messages and the prompt: "the secret access key". */
   readonly what: string;
@@ -33,11 +35,31 @@ export interface ServerSecretSpec {
   readonly prompt: boolean;
 }
 
+/** The terminal a prompt reads from (process.stdin, or a fake one in tests); raw mode is used when it has it. */
+export interface PromptInput {
+  readonly isTTY?: boolean;
+  /** Turn echo and line editing off (true) or back on (false); absent on a stream that is not a terminal. */
+  setRawMode?(mode: boolean): unknown;
+  /** Receive typed characters. */
+  on(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  /** Stop receiving them. */
+  removeListener(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  /** Start reading. */
+  resume(): unknown;
+  /** Stop reading (so the process can exit). */
+  pause(): unknown;
+}
+
+/** Where {@link readServerSecret} reads and writes: the program name for warnings, the environment, the terminal, stderr. */
 export interface ServerSecretIo {
   readonly program: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly input: NodeJS.ReadStream;
-  readonly output: { write(text: string): unknown };
+  readonly input: PromptInput;
+  /** Where prompts and warnings go (stderr). */
+  readonly output: {
+    /** Write a prompt or a warning line. */
+    write(text: string): unknown;
+  };
 }
 
 /**
@@ -81,9 +103,10 @@ export function promptHiddenLine(prompt: string, io: Pick<ServerSecretIo, 'input
   const { input, output } = io;
   return new Promise((resolve, reject) => {
     let value = '';
+    const raw = typeof input.setRawMode === 'function';
     const finish = (error?: Error) => {
       input.removeListener('data', onData);
-      input.setRawMode(false);
+      if (raw) input.setRawMode!(false);
       input.pause();
       output.write('\n');
       if (error) reject(error);
@@ -98,7 +121,7 @@ export function promptHiddenLine(prompt: string, io: Pick<ServerSecretIo, 'input
       }
     };
     output.write(prompt);
-    input.setRawMode(true);
+    if (raw) input.setRawMode!(true);
     input.on('data', onData);
     input.resume();
   });
