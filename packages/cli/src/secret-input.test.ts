@@ -23,16 +23,21 @@ function sink() {
 function fakeTty(isTTY = true) {
   const events = new EventEmitter();
   const rawModes: boolean[] = [];
+  /** Raw-mode changes and prompt writes, in the order they happened. */
+  const log: string[] = [];
   const input: PromptInput & { type(s: string): void } = {
     isTTY,
-    setRawMode: (m: boolean) => rawModes.push(m),
+    setRawMode: (m: boolean) => {
+      rawModes.push(m);
+      log.push(`raw ${m}`);
+    },
     on: (e, l) => events.on(e, l),
     removeListener: (e, l) => events.removeListener(e, l),
     resume: () => undefined,
     pause: () => undefined,
     type: (s) => events.emit('data', Buffer.from(s)),
   };
-  return { input, rawModes };
+  return { input, rawModes, log };
 }
 
 const spec = { what: 'password for the new HSM user carol', fileFlag: '--password-file', env: 'TEST_SECRET' };
@@ -82,6 +87,14 @@ describe('readSecret', () => {
     expect(await p).toBe('hunter2');
     expect(rawModes).toEqual([true, false]);
     expect(out.text()).toBe('password for the new HSM user carol: \n'); // the prompt, never the typed characters
+  });
+
+  it('turns echo off before the prompt shows (a secret typed at once is never echoed)', async () => {
+    const { input, log } = fakeTty();
+    const p = promptHiddenLine('pw: ', { input, output: { write: (s: string) => log.push(`write ${JSON.stringify(s)}`) } });
+    input.type('typed-at-once\r');
+    expect(await p).toBe('typed-at-once');
+    expect(log).toEqual(['raw true', 'write "pw: "', 'raw false', 'write "\\n"']);
   });
 
   it('Ctrl-C at the prompt aborts', async () => {

@@ -120,8 +120,10 @@ export function promptHiddenLine(prompt: string, io: Pick<ServerSecretIo, 'input
         else value += ch;
       }
     };
-    output.write(prompt);
+    // Echo off before the prompt shows: a user (or a script) who types as soon as the prompt
+    // appears must never see the terminal echo the first characters of the secret.
     if (raw) input.setRawMode!(true);
+    output.write(prompt);
     input.on('data', onData);
     input.resume();
   });
