@@ -16,6 +16,8 @@
 //   1 KiB, cached data key, suite 0x0478: Strongroom encrypt / decrypt vs @aws-crypto/client-node's
 //     (its caching materials manager, set up by bench/lib/esdk.mjs as for bench/core/run.mjs) and vs one raw
 //     node:crypto AES-256-GCM of 1 KiB.
+//   1 KiB, suite 0x0478: the format's floor on node:crypto (bench/lib/format-floor.mjs), encrypt and decrypt:
+//     the ESDK's count over it bounds the ratio any implementation on node:crypto could reach.
 //   1 KiB, cached data key, suite 0x0578 (ECDSA P-384): Strongroom encrypt vs one node:crypto
 //     `sign('sha384', …)` of the same bytes and vs one signature of `openssl speed ecdsap384`.
 //
@@ -27,6 +29,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatFloor } from '../lib/format-floor.mjs';
 import { fmt, table } from '../lib/measure.mjs';
 
 const N1 = Number(process.env.BENCH_N1 ?? 200);
@@ -63,6 +66,9 @@ const CASES = {
       c.getAuthTag();
     };
   },
+  // The calls no implementation of the format on node:crypto can avoid (bench/lib/format-floor.mjs).
+  'format floor encrypt 0x0478': async () => formatFloor().encrypt,
+  'format floor decrypt 0x0478': async () => formatFloor().decrypt,
   'strongroom encrypt 0x0578': async () => {
     const { client, kib, context } = await strongroom(0x0578);
     return () => client.encrypt(kib, { encryptionContext: context });
@@ -168,6 +174,9 @@ console.log(
       ['1 KiB encrypt, cached, 0x0478, vs the ESDK (goal ≥ 10× in rate)', 'strongroom encrypt 0x0478', 'esdk encrypt 0x0478'],
       ['1 KiB decrypt, cached, 0x0478, vs the ESDK', 'strongroom decrypt 0x0478', 'esdk decrypt 0x0478'],
       ['1 KiB encrypt, cached, 0x0478, vs one raw GCM of 1 KiB', 'strongroom encrypt 0x0478', 'raw node:crypto GCM 1 KiB'],
+      ["1 KiB encrypt, 0x0478: the format's node:crypto floor vs Strongroom", 'strongroom encrypt 0x0478', 'format floor encrypt 0x0478'],
+      ["1 KiB encrypt, 0x0478: the ESDK vs the floor (the highest ratio reachable on node:crypto)", 'format floor encrypt 0x0478', 'esdk encrypt 0x0478'],
+      ["1 KiB decrypt, 0x0478: the ESDK vs the floor", 'format floor decrypt 0x0478', 'esdk decrypt 0x0478'],
       ['1 KiB encrypt, cached, 0x0578, vs one node:crypto sign', 'strongroom encrypt 0x0578', 'node:crypto sign P-384'],
       ["1 KiB encrypt, cached, 0x0578, vs OpenSSL's sign (goal ≥ 90 % in rate)", 'strongroom encrypt 0x0578', 'openssl'],
       ["node:crypto sign vs OpenSSL's sign", 'node:crypto sign P-384', 'openssl'],
