@@ -10,24 +10,16 @@
  * - Mechanism parameter Buffers are passed to the module by pointer: every call keeps them
  *   referenced until the promise settles.
  */
-import { createHash, createPublicKey, type JsonWebKey } from 'node:crypto';
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
-import type {
-  HsmBackend,
-  HsmCallOptions,
-  HsmCapabilities,
-  HsmHash,
-  HsmKeyRef,
-  HsmKeyTemplate,
-  HsmKeyType,
-  HsmSignMechanism,
-} from '../backend';
+import type { HsmBackend, HsmCallOptions, HsmCapabilities, HsmKeyRef } from '../backend';
 import { ecdsaDerToRaw, ecdsaRawToDer } from '../ecdsa-der';
 import { detectCapabilities } from './capabilities';
 import { ckrOf, isSessionFatal, mapPkcs11Error } from './errors';
 import { acquireLibrary, acquireLogin, releaseLibrary, releaseLogin, renewLogin, type LoadedLibrary } from './library';
 import { loadPkcs11js } from './load';
+import { describeKey, findHandles, publicKeySpki, type Token } from './objects';
 import { createSessionPool } from './session-pool';
+import { gcmParams, HASH_BYTES, keyPairKind, keyPairTemplates, secretKeyTemplate, signInput, signMechanism } from './templates';
 
 type Handle = Buffer;
 
@@ -62,22 +54,9 @@ export interface Pkcs11Backend extends HsmBackend {
   readonly openSessions: number;
 }
 
-const CURVES = {
-  'P-256': { oid: Buffer.from('06082a8648ce3d030107', 'hex'), bits: 256 },
-  'P-384': { oid: Buffer.from('06052b81040022', 'hex'), bits: 384 },
-} as const;
-
 const LOGIN_SYMPTOMS = new Set(['CKR_USER_NOT_LOGGED_IN', 'CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID']);
-const HASH_BYTES: Record<HsmHash, number> = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 };
 const MAX_RANDOM = 65_536;
 const MAX_LABEL_BYTES = 256;
-
-function readUlong(value: Buffer): number {
-  if (value.length === 8) return Number(value.readBigUInt64LE(0));
-  if (value.length === 4) return value.readUInt32LE(0);
-  if (value.length === 1) return value[0]!;
-  throw new StrongroomError('PROVIDER_ERROR', `PKCS#11 returned a CK_ULONG of ${value.length} bytes`);
-}
 
 function slotBuffer(slot: number | bigint): Buffer {
   const b = Buffer.alloc(8);
@@ -96,30 +75,6 @@ function checkBytes(value: unknown, name: string): Buffer {
   // A private copy: the module reads it by pointer while the async call runs on another thread,
   // and callers may reuse their buffers.
   return Buffer.from(value);
-}
-
-function spkiFromJwk(jwk: JsonWebKey): Uint8Array {
-  return new Uint8Array(createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'der' }));
-}
-
-/** CKA_EC_POINT is DER OCTET STRING { 04 ‖ x ‖ y } (PKCS#11 v2.40 §2.3.3); some modules omit the wrapper. */
-function ecJwk(value: Buffer, bits: number): JsonWebKey {
-  const size = Math.ceil(bits / 8);
-  let point = value;
-  if (point.length !== 1 + 2 * size) {
-    const len = point[1]!;
-    const header = len < 0x80 ? 2 : 2 + (len & 0x7f);
-    point = point.subarray(header);
-  }
-  if (point[0] !== 0x04 || point.length !== 1 + 2 * size) {
-    throw new StrongroomError('PROVIDER_ERROR', 'PKCS#11 returned an EC point that is not uncompressed');
-  }
-  return {
-    kty: 'EC',
-    crv: bits === 256 ? 'P-256' : 'P-384',
-    x: point.subarray(1, 1 + size).toString('base64url'),
-    y: point.subarray(1 + size).toString('base64url'),
-  };
 }
 
 /**
@@ -191,12 +146,12 @@ function findSlot(lib: LoadedLibrary, options: OpenPkcs11Options): Handle {
 
 function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Options): Pkcs11Backend {
   const { p11, mod: P, names } = lib;
-  const token = p11.C_GetTokenInfo(slot);
+  const info = p11.C_GetTokenInfo(slot);
   const tokenInfo = Object.freeze({
-    label: token.label.trimEnd(),
-    serialNumber: token.serialNumber.trimEnd(),
-    manufacturer: token.manufacturerID.trimEnd(),
-    model: token.model.trimEnd(),
+    label: info.label.trimEnd(),
+    serialNumber: info.serialNumber.trimEnd(),
+    manufacturer: info.manufacturerID.trimEnd(),
+    model: info.model.trimEnd(),
   });
   const moduleManufacturer = p11.C_GetInfo().manufacturerID.trimEnd();
   const mechanisms = p11.C_GetMechanismList(slot);
@@ -269,105 +224,13 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
     return Buffer.from(key.handle, 'hex');
   }
 
-  function describe(s: Handle, handle: Handle, label: string): HsmKeyRef {
-    const [cls, keyType] = p11
-      .C_GetAttributeValue(s, handle, [{ type: P.CKA_CLASS }, { type: P.CKA_KEY_TYPE }])
-      .map((a) => readUlong(a.value));
-    let klass: HsmKeyRef['class'];
-    if (cls === P.CKO_SECRET_KEY) klass = 'secret';
-    else if (cls === P.CKO_PRIVATE_KEY) klass = 'private';
-    else if (cls === P.CKO_PUBLIC_KEY) klass = 'public';
-    else throw new StrongroomError('KEY_UNAVAILABLE', `PKCS#11 object ${JSON.stringify(label)} is not a key`);
-    let type: HsmKeyType;
-    let bits: number;
-    if (keyType === P.CKK_AES || keyType === P.CKK_GENERIC_SECRET) {
-      type = keyType === P.CKK_AES ? 'aes' : 'generic-secret';
-      bits = readUlong(p11.C_GetAttributeValue(s, handle, [{ type: P.CKA_VALUE_LEN }])[0]!.value) * 8;
-    } else if (keyType === P.CKK_RSA) {
-      type = 'rsa';
-      bits = p11.C_GetAttributeValue(s, handle, [{ type: P.CKA_MODULUS }])[0]!.value.length * 8;
-    } else if (keyType === P.CKK_EC) {
-      type = 'ec';
-      const params = p11.C_GetAttributeValue(s, handle, [{ type: P.CKA_EC_PARAMS }])[0]!.value;
-      const curve = Object.values(CURVES).find((c) => c.oid.equals(params));
-      if (!curve) throw new StrongroomError('UNSUPPORTED', `PKCS#11 key ${JSON.stringify(label)} is on an unsupported curve`);
-      bits = curve.bits;
-    } else {
-      throw new StrongroomError('UNSUPPORTED', `PKCS#11 key ${JSON.stringify(label)} has an unsupported key type 0x${keyType!.toString(16)}`);
-    }
-    return Object.freeze({ handle: handle.toString('hex'), label, type, bits, class: klass });
-  }
-
-  function findHandles(s: Handle, label: string, cls?: number): Handle[] {
-    const template: { type: number; value: string | number }[] = [{ type: P.CKA_LABEL, value: label }];
-    if (cls !== undefined) template.push({ type: P.CKA_CLASS, value: cls });
-    p11.C_FindObjectsInit(s, template);
-    try {
-      return p11.C_FindObjects(s, 16);
-    } finally {
-      p11.C_FindObjectsFinal(s);
-    }
-  }
+  const token: Token = { p11, P };
+  const describe = (s: Handle, handle: Handle, label: string) => describeKey(token, s, handle, label);
 
   async function assertLabelFree(s: Handle, label: string): Promise<void> {
-    if (findHandles(s, label).length > 0) {
+    if (findHandles(token, s, label).length > 0) {
       throw new StrongroomError('INVALID_ARGUMENT', `label: a key labelled ${JSON.stringify(label)} already exists on the token`);
     }
-  }
-
-  function common(template: HsmKeyTemplate, id: Buffer) {
-    return [
-      { type: P.CKA_TOKEN, value: template.token ?? true },
-      { type: P.CKA_LABEL, value: template.label },
-      { type: P.CKA_ID, value: id },
-    ];
-  }
-
-  function secretTemplate(template: HsmKeyTemplate, keyType: number, bytes: number, id: Buffer, defaults: { crypt: boolean; mac: boolean }) {
-    return [
-      { type: P.CKA_CLASS, value: P.CKO_SECRET_KEY },
-      { type: P.CKA_KEY_TYPE, value: keyType },
-      { type: P.CKA_VALUE_LEN, value: bytes },
-      ...common(template, id),
-      { type: P.CKA_PRIVATE, value: true },
-      { type: P.CKA_SENSITIVE, value: true },
-      { type: P.CKA_EXTRACTABLE, value: template.extractable ?? false },
-      { type: P.CKA_ENCRYPT, value: template.encrypt ?? defaults.crypt },
-      { type: P.CKA_DECRYPT, value: template.decrypt ?? defaults.crypt },
-      { type: P.CKA_WRAP, value: template.wrap ?? false },
-      { type: P.CKA_UNWRAP, value: template.unwrap ?? false },
-      { type: P.CKA_SIGN, value: template.sign ?? defaults.mac },
-      { type: P.CKA_VERIFY, value: template.verify ?? defaults.mac },
-    ];
-  }
-
-  function signMechanism(mechanism: HsmSignMechanism): { mechanism: number; parameter?: object } {
-    const hash = mechanism.hash;
-    if (!(hash in HASH_BYTES) || (hash as HsmHash) === 'sha1') throw new StrongroomError('INVALID_ARGUMENT', `mechanism.hash: unsupported ${String(hash)}`);
-    const H = hash.toUpperCase() as 'SHA256' | 'SHA384' | 'SHA512';
-    switch (mechanism.type) {
-      case 'ecdsa':
-        return { mechanism: capabilities.ecdsaHashesInside ? P[`CKM_ECDSA_${H}`] : P.CKM_ECDSA };
-      case 'rsa-pkcs1':
-        return { mechanism: P[`CKM_${H}_RSA_PKCS`] };
-      case 'rsa-pss':
-        return {
-          mechanism: P[`CKM_${H}_RSA_PKCS_PSS`],
-          parameter: { type: P.CK_PARAMS_RSA_PSS, hashAlg: P[`CKM_${H}`], mgf: P[`CKG_MGF1_${H}`], saltLen: HASH_BYTES[hash] },
-        };
-      default:
-        throw new StrongroomError('INVALID_ARGUMENT', `mechanism.type: unsupported ${JSON.stringify((mechanism as { type: unknown }).type)}`);
-    }
-  }
-
-  /** ECDSA without in-module hashing signs the digest (CKM_ECDSA): hash here. */
-  function signInput(mechanism: HsmSignMechanism, data: Buffer): Buffer {
-    if (mechanism.type === 'ecdsa' && !capabilities.ecdsaHashesInside) return createHash(mechanism.hash).update(data).digest();
-    return data;
-  }
-
-  function gcmParams(iv: Buffer, aad: Buffer) {
-    return { type: P.CK_PARAMS_AES_GCM, iv, aad, ivBits: 96, tagBits: 128 };
   }
 
   const backend: Pkcs11Backend = {
@@ -385,9 +248,9 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
         query.class === undefined ? undefined : { secret: P.CKO_SECRET_KEY, private: P.CKO_PRIVATE_KEY, public: P.CKO_PUBLIC_KEY }[query.class];
       if (query.class !== undefined && wanted === undefined) throw new StrongroomError('INVALID_ARGUMENT', 'class: must be secret, private or public');
       return run('C_FindObjects', opts, (s) => {
-        let handles = findHandles(s, label, wanted);
+        let handles = findHandles(token, s, label, wanted);
         // Private objects are invisible without a login: a lost login looks like a missing key.
-        if (handles.length === 0 && renewLoginIfLost(s)) handles = findHandles(s, label, wanted);
+        if (handles.length === 0 && renewLoginIfLost(s)) handles = findHandles(token, s, label, wanted);
         const refs = handles.map((h) => describe(s, h, label));
         if (refs.length === 0) return undefined;
         // Without a class, a key pair's two halves share the label: prefer secret, then private.
@@ -408,7 +271,7 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
       return run('C_GenerateKey', opts, async (s) => {
         await assertLabelFree(s, template.label);
         const id = p11.C_GenerateRandom(s, Buffer.alloc(16));
-        const attrs = secretTemplate(template, P.CKK_AES, template.bits / 8, id, { crypt: true, mac: false });
+        const attrs = secretKeyTemplate(P, template, P.CKK_AES, template.bits / 8, id, { crypt: true, mac: false });
         const handle = await p11.C_GenerateKeyAsync(s, { mechanism: P.CKM_AES_KEY_GEN }, attrs);
         return describe(s, handle, template.label);
       });
@@ -422,7 +285,7 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
       return run('C_GenerateKey', opts, async (s) => {
         await assertLabelFree(s, template.label);
         const id = p11.C_GenerateRandom(s, Buffer.alloc(16));
-        const attrs = secretTemplate(template, P.CKK_GENERIC_SECRET, template.bits / 8, id, { crypt: false, mac: true });
+        const attrs = secretKeyTemplate(P, template, P.CKK_GENERIC_SECRET, template.bits / 8, id, { crypt: false, mac: true });
         const handle = await p11.C_GenerateKeyAsync(s, { mechanism: P.CKM_GENERIC_SECRET_KEY_GEN }, attrs);
         return describe(s, handle, template.label);
       });
@@ -430,48 +293,11 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
 
     async generateKeyPair(template, opts) {
       checkLabel(template?.label);
-      let mechanism: number;
-      let publicExtra: { type: number; value: number | Buffer }[];
-      if (template.type === 'rsa') {
-        if (![2048, 3072, 4096].includes(template.bits)) throw new StrongroomError('INVALID_ARGUMENT', 'bits: must be 2048, 3072 or 4096');
-        mechanism = P.CKM_RSA_PKCS_KEY_PAIR_GEN;
-        publicExtra = [
-          { type: P.CKA_KEY_TYPE, value: P.CKK_RSA },
-          { type: P.CKA_MODULUS_BITS, value: template.bits },
-          { type: P.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
-        ];
-      } else if (template.type === 'ec') {
-        const curve = CURVES[template.curve];
-        if (!curve) throw new StrongroomError('INVALID_ARGUMENT', 'curve: must be P-256 or P-384');
-        mechanism = P.CKM_EC_KEY_PAIR_GEN;
-        publicExtra = [
-          { type: P.CKA_KEY_TYPE, value: P.CKK_EC },
-          { type: P.CKA_EC_PARAMS, value: curve.oid },
-        ];
-      } else {
-        throw new StrongroomError('INVALID_ARGUMENT', 'type: must be rsa or ec');
-      }
+      const { mechanism, publicExtra } = keyPairKind(P, template);
       return run('C_GenerateKeyPair', opts, async (s) => {
         await assertLabelFree(s, template.label);
         const id = p11.C_GenerateRandom(s, Buffer.alloc(16));
-        const pub = [
-          { type: P.CKA_CLASS, value: P.CKO_PUBLIC_KEY },
-          ...publicExtra,
-          ...common(template, id),
-          { type: P.CKA_VERIFY, value: template.verify ?? true },
-          { type: P.CKA_ENCRYPT, value: template.encrypt ?? false },
-          { type: P.CKA_WRAP, value: template.wrap ?? false },
-        ];
-        const priv = [
-          { type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY },
-          ...common(template, id),
-          { type: P.CKA_PRIVATE, value: true },
-          { type: P.CKA_SENSITIVE, value: true },
-          { type: P.CKA_EXTRACTABLE, value: template.extractable ?? false },
-          { type: P.CKA_SIGN, value: template.sign ?? true },
-          { type: P.CKA_DECRYPT, value: template.decrypt ?? false },
-          { type: P.CKA_UNWRAP, value: template.unwrap ?? false },
-        ];
+        const { pub, priv } = keyPairTemplates(P, template, publicExtra, id);
         const pair = await p11.C_GenerateKeyPairAsync(s, { mechanism }, pub, priv);
         return { privateKey: describe(s, pair.privateKey, template.label), publicKey: describe(s, pair.publicKey, template.label) };
       });
@@ -492,7 +318,7 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
         // 'caller' modules (SoftHSM): the IV still comes from the HSM's RNG. 'hsm' modules (CloudHSM)
         // write their IV into the pIv buffer we pass (pkcs11js passes it by pointer).
         const iv = capabilities.gcmIv === 'caller' ? p11.C_GenerateRandom(s, Buffer.alloc(12)) : Buffer.alloc(12);
-        const params = gcmParams(iv, a);
+        const params = gcmParams(P, iv, a);
         p11.C_EncryptInit(s, { mechanism: P.CKM_AES_GCM, parameter: params }, handle);
         const out = await p11.C_EncryptAsync(s, pt, Buffer.alloc(pt.length + 16));
         if (out.length !== pt.length + 16) {
@@ -526,7 +352,7 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
         'C_Decrypt',
         opts,
         async (s) => {
-          const params = gcmParams(iv, a);
+          const params = gcmParams(P, iv, a);
           p11.C_DecryptInit(s, { mechanism: P.CKM_AES_GCM, parameter: params }, handle);
           const out = await p11.C_DecryptAsync(s, data, Buffer.alloc(data.length));
           void params;
@@ -541,8 +367,8 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
 
     async sign(key, mechanism, data, opts) {
       const handle = handleOf(key);
-      const mech = signMechanism(mechanism);
-      const input = signInput(mechanism, checkBytes(data, 'data'));
+      const mech = signMechanism(P, capabilities, mechanism);
+      const input = signInput(capabilities, mechanism, checkBytes(data, 'data'));
       return run('C_Sign', opts, async (s) => {
         p11.C_SignInit(s, mech as never, handle);
         const sig = await p11.C_SignAsync(s, input, Buffer.alloc(1024));
@@ -553,8 +379,8 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
 
     async verify(key, mechanism, data, signature, opts) {
       const handle = handleOf(key);
-      const mech = signMechanism(mechanism);
-      const input = signInput(mechanism, checkBytes(data, 'data'));
+      const mech = signMechanism(P, capabilities, mechanism);
+      const input = signInput(capabilities, mechanism, checkBytes(data, 'data'));
       let sig: Buffer | undefined = checkBytes(signature, 'signature');
       if (mechanism.type === 'ecdsa') {
         const raw = ecdsaDerToRaw(sig, Math.ceil(key.bits / 8));
@@ -605,32 +431,7 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
     async exportPublicKey(key, opts) {
       const handle = handleOf(key);
       if (key.type !== 'rsa' && key.type !== 'ec') throw new StrongroomError('INVALID_ARGUMENT', 'key: not an asymmetric key');
-      return run('C_GetAttributeValue', opts, (s) => {
-        // The public object carries CKA_EC_POINT; a private key is mapped to its pair by CKA_ID.
-        let pub = handle;
-        if (key.class === 'private') {
-          const [idAttr] = p11.C_GetAttributeValue(s, handle, [{ type: P.CKA_ID }]);
-          p11.C_FindObjectsInit(s, [
-            { type: P.CKA_CLASS, value: P.CKO_PUBLIC_KEY },
-            { type: P.CKA_ID, value: idAttr!.value },
-            { type: P.CKA_LABEL, value: key.label },
-          ]);
-          let found: Handle[];
-          try {
-            found = p11.C_FindObjects(s, 2);
-          } finally {
-            p11.C_FindObjectsFinal(s);
-          }
-          if (found.length !== 1) throw new StrongroomError('KEY_UNAVAILABLE', `PKCS#11: no unique public key for ${JSON.stringify(key.label)}`);
-          pub = found[0]!;
-        }
-        if (key.type === 'rsa') {
-          const [n, e] = p11.C_GetAttributeValue(s, pub, [{ type: P.CKA_MODULUS }, { type: P.CKA_PUBLIC_EXPONENT }]);
-          return spkiFromJwk({ kty: 'RSA', n: n!.value.toString('base64url'), e: e!.value.toString('base64url') });
-        }
-        const [point] = p11.C_GetAttributeValue(s, pub, [{ type: P.CKA_EC_POINT }]);
-        return spkiFromJwk(ecJwk(point!.value, key.bits));
-      });
+      return run('C_GetAttributeValue', opts, (s) => publicKeySpki(token, s, key, handle));
     },
 
     close() {
