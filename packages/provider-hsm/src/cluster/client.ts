@@ -5,24 +5,22 @@
  * https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-key-sync.html).
  * Every node call goes through the typed operation table of @strongroom/hsm-protocol.
  *
- * - Load balancing: each operation goes to the healthy node with the fewest requests in flight
+ * - Load balancing (./router): each operation goes to the healthy node with the fewest requests in flight
  *   ("based on each HSM's capacity for additional processing"), preferring nodes in the client's AZ.
  * - Failover: a connection failure, a tampered or throttled node, or a key not yet replicated to the
  *   chosen node makes the client retry on another node, so the caller sees no error while any node
  *   that holds the key is up. Down nodes are reconnected in the background and rejoin the rotation.
- * - Client-side key replication (SDK 5): after creating a token key the client asks the node that
+ * - Client-side key replication (SDK 5, ./availability): after creating a token key the client asks the node that
  *   created it to push it to its peers (`key.replicate`) before using it. A token key is usable only once it exists on at least
  *   `keyAvailability` nodes (default 2), CloudHSM's key availability check.
  */
 import { randomUUID } from 'node:crypto';
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
-import {
-  failureReason, type HsmArgs, type HsmFailureReason, type HsmOp, type HsmResult, type KeyGenerateResult, type KeyTemplate, type NodeKey,
-} from '@strongroom/hsm-protocol';
-import type {
-  HsmBackend, HsmCallOptions, HsmCapabilities, HsmHash, HsmKeyRef, HsmKeyTemplate, HsmSignMechanism,
-} from '../backend';
-import { createNodeLink, isConnectionError, type NodeLink } from './node-link';
+import { failureReason, type HsmArgs, type KeyGenerateResult, type KeyTemplate, type NodeKey } from '@strongroom/hsm-protocol';
+import type { HsmBackend, HsmCallOptions, HsmCapabilities, HsmHash, HsmKeyRef, HsmKeyTemplate, HsmSignMechanism } from '../backend';
+import { createKeyAvailability, toRef } from './availability';
+import { createNodeLink, type NodeLink } from './node-link';
+import { createRouter } from './router';
 
 /**
  * Options of {@link connectHsmCluster}: node URLs, trust anchor and client certificate, crypto user and password, the client's AZ, key availability, failover and liveness timings.
@@ -86,37 +84,6 @@ export interface HsmClusterClient extends HsmBackend {
   keyReplicaCount(key: HsmKeyRef, options?: HsmCallOptions): Promise<number>;
 }
 
-const SESSION_SEP = '@';
-
-function toRef(k: NodeKey, sessionNode?: number): HsmKeyRef {
-  return {
-    handle: sessionNode === undefined ? k.handle : `${k.handle}${SESSION_SEP}${sessionNode}`,
-    label: k.label,
-    type: k.type,
-    bits: k.bits,
-    class: k.class,
-    owner: k.owner,
-  };
-}
-
-function availabilityError(handle: string, have: number, need: number): StrongroomError {
-  return new StrongroomError(
-    'KEY_UNAVAILABLE',
-    `Key ${handle} does not meet the availability requirements - The key must be available on at least ${need} HSMs before being used. ` +
-      `(It is on ${have}.) Bring more nodes up, or disable the check with keyAvailability: 1 / disableKeyAvailabilityCheck: true ` +
-      '(as configure-pkcs11 --disable-key-availability-check), e.g. for a single-node cluster.',
-    { details: { reason: 'KEY_AVAILABILITY' satisfies HsmFailureReason, handle, available: have, required: need } },
-  );
-}
-
-/** Errors after which another node may succeed. */
-function retryable(e: unknown): boolean {
-  if (isConnectionError(e)) return true;
-  if (!StrongroomError.isInstance(e)) return false;
-  const reason = failureReason(e);
-  return reason === 'TAMPERED' || reason === 'THROTTLED' || e.code === 'KEY_UNAVAILABLE' || e.code === 'INTERNAL';
-}
-
 function protocolError(message: string): StrongroomError {
   return new StrongroomError('PROVIDER_ERROR', `hsm node answered outside the protocol: ${message}`);
 }
@@ -157,15 +124,6 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
       ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
     }),
   );
-  let waiters: Array<() => void> = [];
-  for (const l of links) l.onChange(() => {
-    if (l.healthy) {
-      const w = waiters;
-      waiters = [];
-      w.forEach((f) => f());
-    }
-  });
-
   const results = await Promise.allSettled(links.map((l) => l.open()));
   // One node accepting the login is enough: a user created a moment ago may not have reached every
   // node yet. Nodes that refused it are retried in the background (node-link.ts backs off).
@@ -187,156 +145,9 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
     throw new StrongroomError('INVALID_ARGUMENT', 'nodes belong to different clusters');
   }
 
-  let rr = 0;
-  function pick(exclude: Set<NodeLink>): NodeLink | undefined {
-    let best: NodeLink | undefined;
-    let bestScore = Infinity;
-    const n = links.length;
-    rr = (rr + 1) % n;
-    for (let i = 0; i < n; i++) {
-      const l = links[(rr + i) % n]!;
-      if (!l.healthy || exclude.has(l)) continue;
-      // Same-AZ nodes first, then the least loaded.
-      const score = (options.az && l.az !== options.az ? 1_000_000 : 0) + l.inFlight();
-      if (score < bestScore) {
-        best = l;
-        bestScore = score;
-      }
-    }
-    return best;
-  }
-
-  function waitForHealthy(ms: number, signal?: AbortSignal): Promise<boolean> {
-    if (links.some((l) => l.healthy)) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => done(false), ms);
-      const done = (v: boolean) => {
-        clearTimeout(t);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(v);
-      };
-      const onAbort = () => done(false);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      waiters.push(() => done(true));
-    });
-  }
-
-  /** Run an operation on some node, failing over on retryable errors. */
-  async function run<Op extends HsmOp>(op: Op, args: HsmArgs<Op>, o: HsmCallOptions | undefined, only?: NodeLink): Promise<{ value: HsmResult<Op>; link: NodeLink }> {
-    const signal = o?.abortSignal;
-    const tried = new Set<NodeLink>();
-    let lastError: unknown;
-    const deadline = Date.now() + failoverTimeoutMs;
-    for (;;) {
-      throwIfAborted(signal);
-      const link = only ? (only.healthy && !tried.has(only) ? only : undefined) : pick(tried);
-      if (!link) {
-        if (only) break;
-        // Every healthy node has been tried: if the last failure was "key not there", that is the answer.
-        if (lastError && !isConnectionError(lastError) && tried.size > 0 && links.every((l) => !l.healthy || tried.has(l))) break;
-        const left = deadline - Date.now();
-        if (left <= 0 || !(await waitForHealthy(left, signal))) break;
-        tried.clear();
-        continue;
-      }
-      tried.add(link);
-      try {
-        return { value: await link.call(op, args, signal), link };
-      } catch (e) {
-        if (!retryable(e)) throw e;
-        lastError = e;
-      }
-    }
-    throwIfAborted(signal);
-    if (StrongroomError.isInstance(lastError)) throw lastError;
-    throw new StrongroomError('PROVIDER_ERROR', `no hsm node could run ${op}`, { cause: lastError, details: { reason: 'CONNECTION' } });
-  }
-
-  /* ---- key availability (client-side replication) */
-
-  const available = new Map<string, Promise<void> | true>();
-
-  function route(ref: HsmKeyRef): { handle: string; link?: NodeLink } {
-    const at = ref.handle.indexOf(SESSION_SEP);
-    if (at < 0) return { handle: ref.handle };
-    return { handle: ref.handle.slice(0, at), link: links[Number(ref.handle.slice(at + 1))] };
-  }
-
-  /** Nodes on which the caller can see the key (sync.has is for nodes only; this asks per key, within the caller's rights). */
-  async function replicaCount(handle: string, o?: HsmCallOptions): Promise<number> {
-    const counts = await Promise.all(
-      links.filter((l) => l.healthy).map((l) => l.call('key.getAttributes', { handle }, o?.abortSignal).then(() => 1, () => 0)),
-    );
-    return counts.reduce((x: number, y: number) => x + y, 0);
-  }
-
-  /**
-   * Have `origin` push a token key (or its deletion) to its peers now; returns the nodes holding it.
-   * The node talks to its peers with its own certificate: replication is never a user's operation.
-   */
-  async function replicate(handle: string, origin: NodeLink, o?: HsmCallOptions): Promise<number> {
-    return (await origin.call('key.replicate', { handle }, o?.abortSignal)).nodes;
-  }
-
-  function ensureAvailable(handle: string, o?: HsmCallOptions): Promise<void> | undefined {
-    if (need <= 1) return undefined;
-    const cached = available.get(handle);
-    if (cached === true) return undefined;
-    if (cached) return cached;
-    const p = replicaCount(handle, o).then(
-      (n) => {
-        if (n < need) {
-          available.delete(handle);
-          throw availabilityError(handle, n, need);
-        }
-        available.set(handle, true);
-      },
-      (e: unknown) => {
-        available.delete(handle);
-        throw e;
-      },
-    );
-    available.set(handle, p);
-    return p;
-  }
-
-  /** Run a key operation where the key is: its node for a session key, any node holding it for a token key. */
-  async function useKey<T>(ref: HsmKeyRef, o: HsmCallOptions | undefined, call: (handle: string, only: NodeLink | undefined) => Promise<{ value: T }>): Promise<T> {
-    const r = route(ref);
-    if (r.link) {
-      if (!r.link.healthy) throw new StrongroomError('KEY_UNAVAILABLE', `session key ${ref.handle} lived on a node that is down`);
-      return (await call(r.handle, r.link)).value;
-    }
-    const gate = ensureAvailable(r.handle, o);
-    if (gate) await gate;
-    return (await call(r.handle, undefined)).value;
-  }
-
-  async function created(keys: NodeKey[], link: NodeLink, o?: HsmCallOptions): Promise<HsmKeyRef[]> {
-    const token = keys[0]!.attrs.token;
-    if (!token) return keys.map((k) => toRef(k, links.indexOf(link)));
-    for (const k of keys) {
-      const n = await replicate(k.handle, link, o).catch(() => 0);
-      if (n < need) {
-        // Refused: the key must not linger on the node that made it and replicate later.
-        await discard(keys, link, o);
-        throw availabilityError(k.handle, Math.max(n, 1), need);
-      }
-      available.set(k.handle, true);
-    }
-    return keys.map((k) => toRef(k));
-  }
-
-  /** Delete new keys the availability check refused (best effort: a node that died keeps its copy until deleted by hand). */
-  async function discard(keys: NodeKey[], link: NodeLink, o?: HsmCallOptions): Promise<void> {
-    for (const k of keys) {
-      available.delete(k.handle);
-      await link.call('key.delete', { handle: k.handle }, o?.abortSignal).then(
-        () => replicate(k.handle, link, o),
-        () => 0,
-      ).catch(() => 0);
-    }
-  }
+  const { run } = createRouter(links, { az: options.az, failoverTimeoutMs });
+  const keys = createKeyAvailability(links, need);
+  const { route, useKey, created } = keys;
 
   /**
    * Run a key creation with a fresh request id: the failover retry in `run` resends the same id, so a
@@ -402,9 +213,7 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
     async deleteKey(ref, o) {
       const r = route(ref);
       const { link } = await run('key.delete', { handle: r.handle }, o, r.link);
-      available.delete(r.handle);
-      // Push the tombstone now rather than waiting for server-side sync.
-      if (!r.link) await replicate(r.handle, link, o).catch(() => undefined);
+      await keys.deleted(r.handle, link, r.link !== undefined, o);
     },
     async aesGcmEncrypt(key, plaintext, aad, o) {
       const r = await useKey(key, o, (handle, only) => run('aes.gcmEncrypt', { handle, plaintext, aad }, o, only));
@@ -482,7 +291,7 @@ export async function connectHsmCluster(options: HsmClusterOptions): Promise<Hsm
       for (const s of out) if (s.digest) s.inSync = s.digest === top;
       return out;
     },
-    keyReplicaCount: (key, o) => replicaCount(route(key).handle, o),
+    keyReplicaCount: (key, o) => keys.replicaCount(route(key).handle, o),
     async close() {
       links.forEach((l) => l.close());
     },
