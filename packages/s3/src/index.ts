@@ -25,13 +25,10 @@ export type { RewrapInput, RewrapResult } from './rewrap';
 export { legacyRawAesKeyProvider, legacyRawRsaKeyProvider } from './legacy-v1';
 export { parseEnvelope, serializeEnvelope, envelopeLocation, parseInstructionFile, type Envelope, type FormatVersion, type ContentAlgorithm } from './envelope';
 export type { WrapAlgorithm } from './metadata-keys';
+export { generateSseCKey, recoverSseCKey, sseCParams, sseCCopySourceParams, type SseCKey, type SseCOptions } from './sse-c-key';
 export {
-  generateSseCKey,
-  recoverSseCKey,
   loadSseCKey,
   storedKeyFromMetadata,
-  sseCParams,
-  sseCCopySourceParams,
   putObjectSseC,
   getObjectSseC,
   headObjectSseC,
@@ -41,8 +38,6 @@ export {
   SSE_C_KEY_METADATA,
   SSE_C_CONTEXT_METADATA,
   SSE_C_SIDECAR_SUFFIX,
-  type SseCKey,
-  type SseCOptions,
   type SseCReadOptions,
   type CopySseCInput,
 } from './sse-c';
