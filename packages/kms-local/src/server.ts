@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createContext, type KmsContext } from './context';
+import { createContext } from './context';
 import { createCustomKeyStoreConnections, type HsmClusterRegistration } from './custom-key-store/connections';
 import { routeMaterialStore } from './custom-key-store/material';
 import { parseHsmClusterRegistrations } from './custom-key-store/registrations';
@@ -23,10 +23,7 @@ import type { Input } from './input';
 import { createLocalKeyMaterialStore, type KeyMaterialStore } from './key-material';
 import { parseJsonDict } from './dict';
 import { openStateStore } from './state-store';
-import { asymmetricOps } from './ops/asymmetric';
-import { customKeyStoreOps } from './ops/custom-key-stores';
-import { lifecycleOps, rotateDueKeys } from './ops/lifecycle';
-import { symmetricOps } from './ops/symmetric';
+import { OPERATIONS, rotateDueKeys } from './ops/index';
 import { createSealer, type Sealer } from './seal';
 import { applySeed, type SeedOutcome } from './seed/apply';
 import { readSeedFile } from './seed/file';
@@ -114,8 +111,6 @@ export interface KmsServer {
   close(): Promise<void>;
 }
 
-type Op = (ctx: KmsContext, input: Input) => unknown;
-const OPERATIONS: Record<string, Op> = { ...lifecycleOps, ...symmetricOps, ...asymmetricOps, ...customKeyStoreOps };
 const MAX_BODY = 256 * 1024;
 const JSON_TYPE = 'application/x-amz-json-1.1';
 

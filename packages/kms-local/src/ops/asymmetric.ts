@@ -12,8 +12,8 @@ import { invalidKeyUsage, KmsError, unsupported, validation } from '../errors';
 import { optEnum, reqBlob, reqString, type Input } from '../input';
 import { MAC_ALGORITHM, SIGNING_ALGORITHMS, encryptionAlgorithms, isRsa, type KeyRecord } from '../model';
 import { emsaPssEncode, emsaPssVerify } from '../pss';
+import type { Op } from './key-state';
 
-type Op = (ctx: KmsContext, input: Input) => unknown;
 const HASH_BYTES: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
 /** DER prefixes of DigestInfo for PKCS#1 v1.5 (RFC 8017 §9.2 note 1). */
 const DIGEST_INFO: Record<string, string> = {

@@ -14,8 +14,8 @@ import {
 } from '../errors';
 import { epochSeconds, optEnum, optInt, optString, reqString, type Input } from '../input';
 import type { CustomKeyStoreRecord, KmsState } from '../model';
+import type { Op } from './key-state';
 
-type Op = (ctx: KmsContext, input: Input) => unknown;
 
 const STORE_ID = /^cks-[0-9a-f]{17}$/;
 const CLUSTER_ID = /^cluster-[A-Za-z0-9]{1,40}$/;

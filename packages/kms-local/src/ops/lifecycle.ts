@@ -1,6 +1,6 @@
 /**
  * Key lifecycle operations (https://docs.aws.amazon.com/kms/latest/APIReference/API_Operations.html): CreateKey, DescribeKey, ListKeys, UpdateKeyDescription,
- * Enable/DisableKey, Schedule/CancelKeyDeletion, aliases, rotation and tags.
+ * Enable/DisableKey, Schedule/CancelKeyDeletion and tags (aliases: ./aliases.ts, rotation: ./rotation.ts).
  * Mutations persist (ctx.commit) before they answer.
  */
 import { generateKeyPair as generateKeyPairCb, randomBytes, randomUUID } from 'node:crypto';
@@ -9,18 +9,15 @@ import type { KmsContext } from '../context';
 import { StrongroomError } from '@strongroom/core';
 import { customStoreHandle, unreachable } from '../custom-key-store/material';
 import {
-  alreadyExists, clusterInvalidConfiguration, customKeyStoreInvalidState, invalidAliasName, invalidMarker, invalidState, KmsError, notFound, tagError, unsupported, validation,
+  clusterInvalidConfiguration, customKeyStoreInvalidState, invalidMarker, invalidState, KmsError, tagError, unsupported, validation,
 } from '../errors';
 import { dict } from '../dict';
 import { findStore, hsmRequirementMessage } from './custom-key-stores';
+import { addBackingKey, DAY, mutable, type Op } from './key-state';
 import { epochSeconds, optBool, optEnum, optInt, optString, optStringList, reqString, type Input } from '../input';
 import { allowedUsages, HMAC_KEY_BYTES, KEY_SPECS, KEY_USAGES, keyMetadata, type KeyRecord, type KeySpec } from '../model';
 
 const generateKeyPair = promisify(generateKeyPairCb);
-const DAY = 86_400_000;
-const ALIAS = /^alias\/[a-zA-Z0-9/_-]{1,250}$/;
-
-type Op = (ctx: KmsContext, input: Input) => unknown;
 
 /** Generate an asymmetric key pair as DER (PKCS#8 private, SPKI public). */
 export async function generateDerKeyPair(spec: string): Promise<{ privateKey: Buffer; publicKey: Buffer }> {
@@ -50,10 +47,6 @@ function readTags(input: Input, name = 'Tags'): Record<string, string> {
   return out;
 }
 
-function mutable(ctx: KmsContext, key: KeyRecord): void {
-  if (key.KeyState === 'PendingDeletion') throw invalidState(`${ctx.keyArn(key.KeyId)} is pending deletion.`);
-}
-
 /** The shape of every plain key update: resolve KeyId, refuse a key pending deletion, change it, persist. */
 async function updateKey(ctx: KmsContext, input: Record<string, unknown>, change: (key: KeyRecord) => void): Promise<Record<string, never>> {
   const key = ctx.resolve(reqString(input, 'KeyId', 2048));
@@ -61,18 +54,6 @@ async function updateKey(ctx: KmsContext, input: Record<string, unknown>, change
   change(key);
   await ctx.commit();
   return {};
-}
-
-function symmetricOnly(ctx: KmsContext, key: KeyRecord): void {
-  if (key.KeySpec !== 'SYMMETRIC_DEFAULT') {
-    throw unsupported(`${ctx.keyArn(key.KeyId)} does not support key rotation: only symmetric encryption keys do.`);
-  }
-}
-
-/** Rotation is not available for keys in custom key stores (https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html). */
-function rotatable(ctx: KmsContext, key: KeyRecord): void {
-  symmetricOnly(ctx, key);
-  if (key.CustomKeyStoreId !== undefined) throw unsupported(`${ctx.keyArn(key.KeyId)} is in a custom key store; KMS cannot rotate its key material.`);
 }
 
 /** KeyMetadata, with Unavailable and CloudHsmClusterId for keys in custom key stores. */
@@ -141,54 +122,6 @@ async function createCustomStoreKey(ctx: KmsContext, input: Input, storeId: stri
     throw e;
   }
   return { KeyMetadata: metadata(ctx, key) };
-}
-
-async function addBackingKey(ctx: KmsContext, key: KeyRecord, rotationType?: 'AUTOMATIC' | 'ON_DEMAND'): Promise<void> {
-  const backing = (key.backing ??= []);
-  const version = (backing[backing.length - 1]?.version ?? 0) + 1;
-  const handle = await ctx.materialStore.createSymmetricKey(key.KeyId, version);
-  backing.push({ version, handle, created: ctx.now(), ...(rotationType && { rotationType }) });
-}
-
-function aliasName(input: Input): string {
-  const name = reqString(input, 'AliasName', 256);
-  if (!ALIAS.test(name)) throw invalidAliasName(`Alias must start with 'alias/' and contain only alphanumerics, '/', '_' and '-'.`);
-  if (name.startsWith('alias/aws/')) throw new KmsError('NotAuthorizedException', 'Aliases beginning with alias/aws/ are reserved.');
-  return name;
-}
-
-/** An alias target must be a key id or key ARN, never another alias. */
-function aliasTarget(ctx: KmsContext, input: Input): KeyRecord {
-  const target = reqString(input, 'TargetKeyId', 2048);
-  if (target.startsWith('alias/') || target.includes(':alias/')) throw validation('TargetKeyId must be a key id or key ARN, not an alias.');
-  const key = ctx.resolve(target);
-  mutable(ctx, key);
-  return key;
-}
-
-/** When a key's next automatic rotation is due (ms), or undefined when rotation is off. */
-export function nextRotation(key: KeyRecord): number | undefined {
-  if (!key.rotation?.enabled) return undefined;
-  const lastAutomaticOrStart = Math.max(
-    key.rotation.enabledAt,
-    ...(key.backing ?? []).filter((b) => b.rotationType === 'AUTOMATIC').map((b) => b.created),
-  );
-  return lastAutomaticOrStart + key.rotation.periodDays * DAY;
-}
-
-/** Automatic rotation: add a backing key to every enabled key whose rotation is due, then persist. */
-export async function rotateDueKeys(ctx: KmsContext): Promise<void> {
-  const t = ctx.now();
-  let changed = false;
-  for (const key of Object.values(ctx.state.keys)) {
-    const due = nextRotation(key);
-    if (due !== undefined && due <= t && key.KeyState === 'Enabled') {
-      await addBackingKey(ctx, key, 'AUTOMATIC');
-      changed = true;
-    }
-  }
-  // commit() also purges keys past their deletion date.
-  if (changed || Object.values(ctx.state.keys).some((k) => k.DeletionDate !== undefined && k.DeletionDate <= t)) await ctx.commit();
 }
 
 export const lifecycleOps: Record<string, Op> = {
@@ -290,120 +223,6 @@ export const lifecycleOps: Record<string, Op> = {
     key.PendingDeletionWindowInDays = undefined;
     await ctx.commit();
     return { KeyId: ctx.keyArn(key.KeyId) };
-  },
-
-  async CreateAlias(ctx, input) {
-    const name = aliasName(input);
-    const key = aliasTarget(ctx, input);
-    if (ctx.state.aliases[name]) throw alreadyExists(`An alias with the name ${ctx.aliasArn(name)} already exists`);
-    const t = ctx.now();
-    ctx.state.aliases[name] = { TargetKeyId: key.KeyId, CreationDate: t, LastUpdatedDate: t };
-    await ctx.commit();
-    return {};
-  },
-
-  async UpdateAlias(ctx, input) {
-    const name = aliasName(input);
-    const alias = ctx.state.aliases[name];
-    if (!alias) throw notFound(`Alias ${ctx.aliasArn(name)} is not found.`);
-    const key = aliasTarget(ctx, input);
-    const current = ctx.state.keys[alias.TargetKeyId];
-    if (current && (current.KeySpec !== key.KeySpec || current.KeyUsage !== key.KeyUsage)) {
-      throw validation('The new target key must have the same key spec and key usage as the current one.');
-    }
-    alias.TargetKeyId = key.KeyId;
-    alias.LastUpdatedDate = ctx.now();
-    await ctx.commit();
-    return {};
-  },
-
-  async DeleteAlias(ctx, input) {
-    const name = aliasName(input);
-    if (!ctx.state.aliases[name]) throw notFound(`Alias ${ctx.aliasArn(name)} is not found.`);
-    delete ctx.state.aliases[name];
-    await ctx.commit();
-    return {};
-  },
-
-  ListAliases(ctx, input) {
-    const keyFilter = optString(input, 'KeyId', 2048);
-    const keyId = keyFilter === undefined ? undefined : ctx.resolve(keyFilter).KeyId;
-    const limit = optInt(input, 'Limit', 1, 100) ?? 50;
-    const marker = optString(input, 'Marker', 64);
-    const start = marker === undefined ? 0 : Number(marker);
-    if (!Number.isInteger(start) || start < 0) throw invalidMarker('Invalid marker');
-    const all = Object.entries(ctx.state.aliases)
-      .filter(([, a]) => keyId === undefined || a.TargetKeyId === keyId)
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    const page = all.slice(start, start + limit);
-    const truncated = start + limit < all.length;
-    return {
-      Aliases: page.map(([name, a]) => ({
-        AliasName: name,
-        AliasArn: ctx.aliasArn(name),
-        TargetKeyId: a.TargetKeyId,
-        CreationDate: epochSeconds(a.CreationDate),
-        LastUpdatedDate: epochSeconds(a.LastUpdatedDate),
-      })),
-      Truncated: truncated,
-      ...(truncated && { NextMarker: String(start + limit) }),
-    };
-  },
-
-  async EnableKeyRotation(ctx, input) {
-    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    rotatable(ctx, key);
-    ctx.checkUsable(key);
-    const periodDays = optInt(input, 'RotationPeriodInDays', 90, 2560) ?? 365;
-    key.rotation = { enabled: true, periodDays, enabledAt: key.rotation?.enabled ? key.rotation.enabledAt : ctx.now() };
-    await ctx.commit();
-    return {};
-  },
-
-  async DisableKeyRotation(ctx, input) {
-    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    rotatable(ctx, key);
-    ctx.checkUsable(key);
-    if (key.rotation) key.rotation.enabled = false;
-    await ctx.commit();
-    return {};
-  },
-
-  GetKeyRotationStatus(ctx, input) {
-    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    symmetricOnly(ctx, key);
-    const enabled = key.rotation?.enabled === true;
-    return {
-      KeyId: ctx.keyArn(key.KeyId),
-      KeyRotationEnabled: enabled,
-      ...(enabled && {
-        RotationPeriodInDays: key.rotation!.periodDays,
-        NextRotationDate: epochSeconds(nextRotation(key)!),
-      }),
-    };
-  },
-
-  async RotateKeyOnDemand(ctx, input) {
-    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    rotatable(ctx, key);
-    ctx.checkUsable(key);
-    if ((key.backing?.filter((b) => b.rotationType === 'ON_DEMAND').length ?? 0) >= 25) {
-      throw new KmsError('LimitExceededException', 'The on-demand rotation limit (25) for this key has been reached.');
-    }
-    await addBackingKey(ctx, key, 'ON_DEMAND');
-    await ctx.commit();
-    return { KeyId: ctx.keyArn(key.KeyId) };
-  },
-
-  ListKeyRotations(ctx, input) {
-    const key = ctx.resolve(reqString(input, 'KeyId', 2048));
-    symmetricOnly(ctx, key);
-    return {
-      Rotations: (key.backing ?? [])
-        .filter((b) => b.rotationType !== undefined)
-        .map((b) => ({ KeyId: ctx.keyArn(key.KeyId), RotationDate: epochSeconds(b.created), RotationType: b.rotationType })),
-      Truncated: false,
-    };
   },
 
   TagResource: (ctx, input) =>

@@ -14,8 +14,8 @@ import { findStore } from './custom-key-stores';
 import { optEnum, optInt, optString, optStringMap, reqBlob, reqString, type Input } from '../input';
 import type { KeyRecord } from '../model';
 import { generateDerKeyPair } from './lifecycle';
+import type { Op } from './key-state';
 
-type Op = (ctx: KmsContext, input: Input) => unknown;
 const ENCRYPTION_ALGORITHMS = ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] as const;
 type EncryptionAlgorithm = (typeof ENCRYPTION_ALGORITHMS)[number];
 const KEY_PAIR_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384'] as const;
