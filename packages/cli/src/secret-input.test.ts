@@ -7,8 +7,8 @@ import { EventEmitter } from 'node:events';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_SECRET_FILE_BYTES, promptHiddenLine, type PromptInput } from '@strongroom/node-files';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { MAX_SECRET_FILE_BYTES, promptHiddenLine, readServerSecretFile, type PromptInput } from '@strongroom/node-files';
 import { readSecret, readSecretFile } from './secret-input';
 
 const tmp = mkdtempSync(join(tmpdir(), 'strongroom-secret-input-'));
@@ -72,6 +72,35 @@ describe('readSecret', () => {
     writeFileSync(empty, '\n', { mode: 0o600 });
     await expect(readSecret({ ...spec, file: empty }, { env: {}, input: fakeTty(false).input, output: sink() })).rejects.toThrow(/empty/);
     await expect(readSecret({ ...spec, file: join(tmp, 'missing') }, { env: {}, input: fakeTty(false).input, output: sink() })).rejects.toMatchObject({ code: 'IO_ERROR' });
+  });
+
+  it('wipes the buffer a secret file was read into, whether the read succeeds or the file is too large (both readers)', () => {
+    const ok = join(tmp, 'wipe-ok');
+    writeFileSync(ok, 'a-secret-to-wipe', { mode: 0o600 });
+    const big = join(tmp, 'wipe-big');
+    writeFileSync(big, Buffer.alloc(MAX_SECRET_FILE_BYTES + 10, 0x61), { mode: 0o600 });
+    const readers = {
+      cli: (path: string) => readSecretFile(path, '--key-file', sink()),
+      server: (path: string) => readServerSecretFile(path, '--secret-file', { program: 'test', output: sink() }),
+    };
+    for (const [name, read] of Object.entries(readers)) {
+      for (const path of [ok, big]) {
+        const alloc = vi.spyOn(Buffer, 'alloc');
+        try {
+          try {
+            read(path);
+          } catch (e) {
+            expect(path, `${name}: only the large file may fail`).toBe(big);
+            expect(e).toMatchObject({ code: 'INVALID_ARGUMENT' });
+          }
+          const bufs = alloc.mock.results.map((r) => r.value as Buffer).filter((b) => b.length === MAX_SECRET_FILE_BYTES + 1);
+          expect(bufs, `${name}: one read buffer`).toHaveLength(1);
+          expect(bufs[0]!.every((byte) => byte === 0), `${name} ${path === ok ? 'success' : 'too large'}: buffer wiped`).toBe(true);
+        } finally {
+          alloc.mockRestore();
+        }
+      }
+    }
   });
 
   it('reads the environment variable next', async () => {

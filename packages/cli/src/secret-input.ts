@@ -52,16 +52,18 @@ export function readSecretFile(path: string, flag: string, output: SecretIo['out
       output.write(`strongroom: warning: ${flag} ${path} is readable by ${st.mode & 0o004 ? 'every user' : 'its group'}; chmod 600 ${path}\n`);
     }
     const buf = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
-    let n = 0;
-    for (;;) {
-      const r = readSync(fd, buf, n, buf.length - n, null);
-      if (r === 0) break;
-      n += r;
-      if (n > MAX_SECRET_FILE_BYTES) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+    try {
+      let n = 0;
+      for (;;) {
+        const r = readSync(fd, buf, n, buf.length - n, null);
+        if (r === 0) break;
+        n += r;
+        if (n > MAX_SECRET_FILE_BYTES) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+      }
+      return Buffer.from(buf.subarray(0, n));
+    } finally {
+      buf.fill(0); // also when the file was too large: the first 64 KiB of it were read
     }
-    const out = Buffer.from(buf.subarray(0, n));
-    buf.fill(0);
-    return out;
   } finally {
     closeSync(fd);
   }
