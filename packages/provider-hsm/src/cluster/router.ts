@@ -4,8 +4,10 @@
  * - Each operation goes to the healthy node with the fewest requests in flight, preferring nodes in
  *   the client's AZ (rotating among equals).
  * - A connection failure, a tampered or throttled node, a key not (yet) on the chosen node, or an
- *   internal error makes the call retry on another node; once every healthy node was tried it waits
- *   (up to `failoverTimeoutMs` in all) for a node to come back, then tries again.
+ *   internal error makes the call retry on another node. Once every healthy node was tried, a last
+ *   failure that was not a connection failure is the answer (e.g. the key is on no node); after a
+ *   connection failure the call waits for a node to come back and tries again, `failoverTimeoutMs`
+ *   in all.
  * - A call pinned to one node (a session key lives on the node that made it) never moves.
  */
 import { StrongroomError, throwIfAborted } from '@strongroom/core';
