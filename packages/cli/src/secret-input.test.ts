@@ -4,7 +4,7 @@
  * test/cli.test.ts, through util-linux `script`).
  */
 import { EventEmitter } from 'node:events';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -101,6 +101,15 @@ describe('readSecret', () => {
         }
       }
     }
+  });
+
+  it('follows a symbolic link to a secret file, where the servers refuse one', () => {
+    const target = join(tmp, 'linked-target');
+    writeFileSync(target, 'linked-secret', { mode: 0o600 });
+    const link = join(tmp, 'linked');
+    symlinkSync(target, link);
+    expect(readSecretFile(link, '--key-file', sink()).toString()).toBe('linked-secret');
+    expect(() => readServerSecretFile(link, '--secret-file', { program: 'test', output: sink() })).toThrow(/symbolic link; name the file itself/);
   });
 
   it('reads the environment variable next', async () => {

@@ -10,9 +10,7 @@
  *
  * Otherwise a usage error lists the three ways.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { StrongroomError } from '@strongroom/core';
-import { MAX_SECRET_FILE_BYTES, promptHiddenLine, type PromptInput } from '@strongroom/node-files';
+import { promptHiddenLine, readSecretFileBytes, type PromptInput } from '@strongroom/node-files';
 import { UsageError } from './exit';
 
 export interface SecretIo {
@@ -35,38 +33,12 @@ export interface SecretSpec {
 const defaultIo = (): SecretIo => ({ env: process.env, input: process.stdin, output: process.stderr });
 
 /**
- * Read a secret file: size-capped, warning on stderr when other users may read it.
- * @throws StrongroomError IO_ERROR (unreadable), INVALID_ARGUMENT (too large, empty).
+ * Read a secret file: size-capped, warning on stderr when other users may read it; a symbolic link
+ * is followed (the servers refuse one).
+ * @throws StrongroomError IO_ERROR (unreadable), INVALID_ARGUMENT (a directory, too large).
  */
 export function readSecretFile(path: string, flag: string, output: SecretIo['output'] = process.stderr): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw new StrongroomError('IO_ERROR', `${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
-  }
-  try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: is a directory`);
-    if (st.isFile() && (st.mode & 0o044) !== 0) {
-      output.write(`strongroom: warning: ${flag} ${path} is readable by ${st.mode & 0o004 ? 'every user' : 'its group'}; chmod 600 ${path}\n`);
-    }
-    const buf = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
-    try {
-      let n = 0;
-      for (;;) {
-        const r = readSync(fd, buf, n, buf.length - n, null);
-        if (r === 0) break;
-        n += r;
-        if (n > MAX_SECRET_FILE_BYTES) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: larger than ${MAX_SECRET_FILE_BYTES} bytes`);
-      }
-      return Buffer.from(buf.subarray(0, n));
-    } finally {
-      buf.fill(0); // also when the file was too large: the first 64 KiB of it were read
-    }
-  } finally {
-    closeSync(fd);
-  }
+  return readSecretFileBytes(path, flag, { program: 'strongroom', output }, { followSymlinks: true });
 }
 
 /**

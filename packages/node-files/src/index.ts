@@ -8,5 +8,5 @@
  * @module \@strongroom/node-files
  */
 export { checkRegularFileSync, readBoundedFdSync, readBoundedFileSync, readBoundedTextFileSync, MAX_BYTES, type BoundedReadOptions } from './bounded-read';
-export { MAX_SECRET_FILE_BYTES, promptHiddenLine, readServerSecret, readServerSecretFile, type PromptInput, type ServerSecretIo, type ServerSecretSpec } from './server-secret';
+export { MAX_SECRET_FILE_BYTES, promptHiddenLine, readSecretFileBytes, readServerSecret, readServerSecretFile, type PromptInput, type ServerSecretIo, type ServerSecretSpec } from './server-secret';
 export { CONFIG_ENV, checkConfigWriters, locateConfig, userConfigDir } from './config-location';

@@ -63,16 +63,20 @@ export interface ServerSecretIo {
 }
 
 /**
- * Read a secret file: size-capped, warning when other users may read it.
+ * The bytes of a secret file, at most {@link MAX_SECRET_FILE_BYTES}, with a warning on `io.output`
+ * when its group or other users may read it. The read buffer is wiped whether the read succeeds or
+ * not; the returned copy is the caller's to wipe. `followSymlinks: false` (the servers) refuses a
+ * symbolic link at `path` (open(2) O_NOFOLLOW); the CLI follows one.
  * @throws StrongroomError IO_ERROR (unreadable), INVALID_ARGUMENT (a directory, too large).
  */
-export function readServerSecretFile(path: string, flag: string, io: Pick<ServerSecretIo, 'program' | 'output'>): string {
+export function readSecretFileBytes(path: string, flag: string, io: Pick<ServerSecretIo, 'program' | 'output'>, options: { readonly followSymlinks: boolean }): Buffer {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(path, constants.O_RDONLY | (options.followSymlinks ? 0 : constants.O_NOFOLLOW));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new StrongroomError('IO_ERROR', `${flag} ${path}: cannot read it (${code}${code === 'ELOOP' ? ': a symbolic link; name the file itself' : ''})`, { cause: error });
+    const hint = code === 'ELOOP' && !options.followSymlinks ? ': a symbolic link; name the file itself' : '';
+    throw new StrongroomError('IO_ERROR', `${flag} ${path}: cannot read it (${code}${hint})`, { cause: error });
   }
   try {
     const st = fstatSync(fd);
@@ -81,20 +85,33 @@ export function readServerSecretFile(path: string, flag: string, io: Pick<Server
       io.output.write(`${io.program}: warning: ${flag} ${path} is readable by ${st.mode & 0o004 ? 'every user' : 'its group'}; chmod 600 ${path}\n`);
     }
     const buf = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
-    let n = 0;
     try {
+      let n = 0;
       for (;;) {
         const r = readSync(fd, buf, n, buf.length - n, null);
         if (r === 0) break;
         n += r;
         if (n > MAX_SECRET_FILE_BYTES) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: larger than ${MAX_SECRET_FILE_BYTES} bytes`);
       }
-      return buf.toString('utf8', 0, n).replace(/\r?\n$/, '');
+      return Buffer.from(buf.subarray(0, n));
     } finally {
-      buf.fill(0);
+      buf.fill(0); // also when the file was too large: its first 64 KiB were read
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * A server's secret file as text (one trailing newline dropped); a symbolic link is refused.
+ * @throws StrongroomError as {@link readSecretFileBytes}.
+ */
+export function readServerSecretFile(path: string, flag: string, io: Pick<ServerSecretIo, 'program' | 'output'>): string {
+  const bytes = readSecretFileBytes(path, flag, io, { followSymlinks: false });
+  try {
+    return bytes.toString('utf8').replace(/\r?\n$/, '');
+  } finally {
+    bytes.fill(0);
   }
 }
 
