@@ -17,7 +17,7 @@ import { detectCapabilities } from './capabilities';
 import { ckrOf, isSessionFatal, mapPkcs11Error } from './errors';
 import { acquireLibrary, acquireLogin, releaseLibrary, releaseLogin, renewLogin, type LoadedLibrary } from './library';
 import { loadPkcs11js } from './load';
-import { describeKey, findHandles, publicKeySpki, type Token } from './objects';
+import { describeKey, findHandles, publicKeySpki } from './objects';
 import { createSessionPool } from './session-pool';
 import { gcmParams, HASH_BYTES, keyPairKind, keyPairTemplates, secretKeyTemplate, signInput, signMechanism } from './templates';
 
@@ -224,11 +224,10 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
     return Buffer.from(key.handle, 'hex');
   }
 
-  const token: Token = { p11, P };
-  const describe = (s: Handle, handle: Handle, label: string) => describeKey(token, s, handle, label);
+  const describe = (s: Handle, handle: Handle, label: string) => describeKey(lib, s, handle, label);
 
   async function assertLabelFree(s: Handle, label: string): Promise<void> {
-    if (findHandles(token, s, label).length > 0) {
+    if (findHandles(lib, s, label).length > 0) {
       throw new StrongroomError('INVALID_ARGUMENT', `label: a key labelled ${JSON.stringify(label)} already exists on the token`);
     }
   }
@@ -248,9 +247,9 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
         query.class === undefined ? undefined : { secret: P.CKO_SECRET_KEY, private: P.CKO_PRIVATE_KEY, public: P.CKO_PUBLIC_KEY }[query.class];
       if (query.class !== undefined && wanted === undefined) throw new StrongroomError('INVALID_ARGUMENT', 'class: must be secret, private or public');
       return run('C_FindObjects', opts, (s) => {
-        let handles = findHandles(token, s, label, wanted);
+        let handles = findHandles(lib, s, label, wanted);
         // Private objects are invisible without a login: a lost login looks like a missing key.
-        if (handles.length === 0 && renewLoginIfLost(s)) handles = findHandles(token, s, label, wanted);
+        if (handles.length === 0 && renewLoginIfLost(s)) handles = findHandles(lib, s, label, wanted);
         const refs = handles.map((h) => describe(s, h, label));
         if (refs.length === 0) return undefined;
         // Without a class, a key pair's two halves share the label: prefer secret, then private.
@@ -431,7 +430,7 @@ function createBackend(lib: LoadedLibrary, slot: Handle, options: OpenPkcs11Opti
     async exportPublicKey(key, opts) {
       const handle = handleOf(key);
       if (key.type !== 'rsa' && key.type !== 'ec') throw new StrongroomError('INVALID_ARGUMENT', 'key: not an asymmetric key');
-      return run('C_GetAttributeValue', opts, (s) => publicKeySpki(token, s, key, handle));
+      return run('C_GetAttributeValue', opts, (s) => publicKeySpki(lib, s, key, handle));
     },
 
     close() {

@@ -5,20 +5,15 @@
  */
 import { StrongroomError } from '@strongroom/core';
 import type { HsmKeyRef, HsmKeyType } from '../backend';
-import type { Pkcs11Module } from './load';
+import type { LoadedLibrary } from './library';
 import { CURVES, ecJwk, readUlong, spkiFromJwk } from './templates';
 
 type Handle = Buffer;
-type PKCS11 = InstanceType<Pkcs11Module['PKCS11']>;
-
-/** The module and its constants, as the backend holds them. */
-export interface Token {
-  readonly p11: PKCS11;
-  readonly P: Pkcs11Module;
-}
+/** The loaded module: its functions and its constants. */
+type Module = Pick<LoadedLibrary, 'p11' | 'mod'>;
 
 /** Handles of the objects labelled `label` (of class `cls`, if given); at most 16. */
-export function findHandles({ p11, P }: Token, s: Handle, label: string, cls?: number): Handle[] {
+export function findHandles({ p11, mod: P }: Module, s: Handle, label: string, cls?: number): Handle[] {
   const template: { type: number; value: string | number }[] = [{ type: P.CKA_LABEL, value: label }];
   if (cls !== undefined) template.push({ type: P.CKA_CLASS, value: cls });
   p11.C_FindObjectsInit(s, template);
@@ -33,7 +28,7 @@ export function findHandles({ p11, P }: Token, s: Handle, label: string, cls?: n
  * A key object as an {@link HsmKeyRef}: class, type and size read from the token.
  * @throws StrongroomError KEY_UNAVAILABLE (not a key), UNSUPPORTED (a key type or curve the backend does not use).
  */
-export function describeKey({ p11, P }: Token, s: Handle, handle: Handle, label: string): HsmKeyRef {
+export function describeKey({ p11, mod: P }: Module, s: Handle, handle: Handle, label: string): HsmKeyRef {
   const [cls, keyType] = p11.C_GetAttributeValue(s, handle, [{ type: P.CKA_CLASS }, { type: P.CKA_KEY_TYPE }]).map((a) => readUlong(a.value));
   let klass: HsmKeyRef['class'];
   if (cls === P.CKO_SECRET_KEY) klass = 'secret';
@@ -65,7 +60,7 @@ export function describeKey({ p11, P }: Token, s: Handle, handle: Handle, label:
  * private key is mapped to its public half by CKA_ID and label.
  * @throws StrongroomError KEY_UNAVAILABLE when the private key has no unique public half on the token.
  */
-export function publicKeySpki({ p11, P }: Token, s: Handle, key: HsmKeyRef, handle: Handle): Uint8Array {
+export function publicKeySpki({ p11, mod: P }: Module, s: Handle, key: HsmKeyRef, handle: Handle): Uint8Array {
   let pub = handle;
   if (key.class === 'private') {
     const [idAttr] = p11.C_GetAttributeValue(s, handle, [{ type: P.CKA_ID }]);
