@@ -22,10 +22,10 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { parseNodeUrl } from '@strongroom/hsm-protocol';
-import { CONFIG_ENV, checkConfigWriters, locateConfig, readBoundedFileSync, userConfigDir } from '@strongroom/node-files';
+import { CONFIG_ENV, CONFIG_FILE_NAME, checkConfigWriters, locateConfig, readBoundedFileSync, userConfigDir } from '@strongroom/node-files';
 
 /** File name of the dev stack's config (endpoints, cluster, credentials) in its directory. */
-export const DEV_CONFIG_FILE = 'dev.json';
+export const DEV_CONFIG_FILE = CONFIG_FILE_NAME;
 export { CONFIG_ENV };
 /** Where the config came from: `--config`, env STRONGROOM_CONFIG, or the user's config directory. */
 export type DevConfigSource = 'flag' | 'env' | 'user';

@@ -17,6 +17,8 @@ import { StrongroomError } from '@strongroom/core';
 
 /** The environment variable naming a config file. */
 export const CONFIG_ENV = 'STRONGROOM_CONFIG';
+/** The file name of the default config in the user's config directory (the dev stack writes it). */
+export const CONFIG_FILE_NAME = 'dev.json';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -31,7 +33,7 @@ export function userConfigDir(env: Env = process.env): string {
 export function locateConfig(env: Env = process.env): { path: string; source: 'env' | 'user' } {
   const named = env[CONFIG_ENV];
   if (named) return { path: resolve(named), source: 'env' };
-  return { path: join(userConfigDir(env), 'dev.json'), source: 'user' };
+  return { path: join(userConfigDir(env), CONFIG_FILE_NAME), source: 'user' };
 }
 
 /**

@@ -9,4 +9,4 @@
  */
 export { checkRegularFileSync, readBoundedFdSync, readBoundedFileSync, readBoundedTextFileSync, MAX_BYTES, type BoundedReadOptions } from './bounded-read';
 export { MAX_SECRET_FILE_BYTES, promptHiddenLine, readSecretFileBytes, readServerSecret, readServerSecretFile, type PromptInput, type ServerSecretIo, type ServerSecretSpec } from './server-secret';
-export { CONFIG_ENV, checkConfigWriters, locateConfig, userConfigDir } from './config-location';
+export { CONFIG_ENV, CONFIG_FILE_NAME, checkConfigWriters, locateConfig, userConfigDir } from './config-location';
