@@ -82,9 +82,8 @@ const CASES = {
 };
 
 async function strongroom(suite) {
-  const { createClient, createDataKeyCache, RawAesKeyProvider } = await import('@strongroom/core');
-  const keyProvider = RawAesKeyProvider({ namespace: 'bench', name: 'k', key: crypto.randomBytes(32) });
-  const client = createClient({ keyProvider, suite, cache: createDataKeyCache({ capacity: 1000, maxAge: 600_000 }) });
+  const { benchKeyProvider, cachedClient } = await import('../lib/strongroom.mjs');
+  const client = cachedClient(benchKeyProvider(crypto.randomBytes(32)), suite);
   return { client, kib: crypto.randomBytes(1024), context: { tenant: 'bench' } };
 }
 

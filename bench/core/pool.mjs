@@ -10,9 +10,10 @@
 import * as crypto from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createClient, createDataKeyCache, createWorkerPool, RawAesKeyProvider } from '@strongroom/core';
+import { createClient, createWorkerPool } from '@strongroom/core';
 import { fmt, interleavedRounds, loadAverage, median, numberFromChild, roundRatio, table, warmedMedian } from '../lib/measure.mjs';
 import { opensslGcmRate, opensslP384SignRate } from '../lib/openssl.mjs';
+import { benchKeyProvider, cachedClient } from '../lib/strongroom.mjs';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 7);
 const STREAM_MIB = Number(process.env.BENCH_STREAM_MIB ?? 64);
@@ -20,10 +21,9 @@ const TRIAL_MS = Number(process.env.BENCH_TRIAL_MS ?? 1000);
 const POOL_SIZE = Number(process.env.BENCH_POOL_SIZE ?? 2);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
-const keyProvider = RawAesKeyProvider({ namespace: 'bench', name: 'k', key: crypto.randomBytes(32) });
+const keyProvider = benchKeyProvider(crypto.randomBytes(32));
 const context = { tenant: 'bench' };
 const pool = createWorkerPool({ size: POOL_SIZE });
-const cache = () => createDataKeyCache({ capacity: 1000, maxAge: 600_000 });
 const sink = () => new Writable({ write(_c, _e, cb) { cb(); } });
 const chunks = Array.from({ length: STREAM_MIB }, () => crypto.randomBytes(2 ** 20));
 
@@ -138,8 +138,8 @@ if (process.env.BENCH_VERBOSE) for (const [name, v] of stream) console.error(nam
 
 // --- 0x0578 signed 1 KiB, many concurrent calls ---------------------------------------------
 const kib = crypto.randomBytes(1024);
-const signedOne = createClient({ keyProvider, suite: 0x0578, cache: cache() });
-const signedPool = createClient({ keyProvider, suite: 0x0578, cache: cache(), pool });
+const signedOne = cachedClient(keyProvider, 0x0578);
+const signedPool = cachedClient(keyProvider, 0x0578, { pool });
 await createClient({ keyProvider }).decrypt((await signedPool.encrypt(kib, { encryptionContext: context })).ciphertext);
 const signed = await interleavedRounds(
   [

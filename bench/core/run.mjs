@@ -3,11 +3,12 @@
 import * as crypto from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createClient, createDataKeyCache, DEFAULT_FRAME_LENGTH, RawAesKeyProvider } from '@strongroom/core';
+import { createClient, DEFAULT_FRAME_LENGTH } from '@strongroom/core';
 import { fmt, interleavedRounds, loadAverage, median, numberFromChild, rate, roundRatio, table, warmedMedian } from '../lib/measure.mjs';
 import { esdkPeer, ESDK_SUITE } from '../lib/esdk.mjs';
 import { opensslGcmRate } from '../lib/openssl.mjs';
 import { formatFloor } from '../lib/format-floor.mjs';
+import { benchKeyProvider, cachedClient } from '../lib/strongroom.mjs';
 
 const TRIAL_MS = Number(process.env.BENCH_TRIAL_MS ?? 1000);
 const STREAM_MIB = Number(process.env.BENCH_STREAM_MIB ?? 64);
@@ -21,8 +22,7 @@ const kib = crypto.randomBytes(1024);
 // --- peers -------------------------------------------------------------------------------------
 const { esdk, keyring, cachingCmm: esdkCmm } = esdkPeer(key);
 
-const provider = RawAesKeyProvider({ namespace: 'bench', name: 'k', key });
-const cachedClient = (suite) => createClient({ keyProvider: provider, suite, cache: createDataKeyCache({ capacity: 1000, maxAge: 600_000 }) });
+const provider = benchKeyProvider(key);
 
 function rawGcm1k() {
   const iv = crypto.randomBytes(12);
@@ -34,7 +34,7 @@ function rawGcm1k() {
 
 // --- small messages ----------------------------------------------------------------------------
 async function smallMessages(suite) {
-  const ours = cachedClient(suite);
+  const ours = cachedClient(provider, suite);
   const cmm = esdkCmm();
   const { ciphertext } = await ours.encrypt(kib, { encryptionContext: context });
   const { result: esdkCiphertext } = await esdk.encrypt(cmm, kib, { suiteId: ESDK_SUITE[suite], encryptionContext: context, plaintextLength: 1024 });
