@@ -41,14 +41,28 @@ export function instanceIdentity(owner: object): string {
   return id;
 }
 
+/** What a list of providers stated last time for one purpose, and the identity built from it. */
+export interface StatedIdentity {
+  /** providerId, identity, providerId, identity, … as the providers answered. */
+  readonly stated: readonly unknown[];
+  readonly identity: string;
+}
+
 /**
  * The identity of a list of providers for one purpose, or undefined when any of them cannot state
  * it now (then the call bypasses the cache). A provider whose identity lookup fails is not cached
  * either: the operation itself then reports the failure. Synchronous when every provider answers
  * synchronously (the raw-key providers do), so a cache hit needs no promise for it.
+ *
+ * `memo` (a client's, per purpose): when every provider states exactly what it stated last time, the
+ * identity built then is returned instead of being built again; a client asks on every cached call.
  */
-export function providersIdentity(providers: readonly KeyProvider[], purpose: 'encrypt' | 'decrypt'): string | undefined | Promise<string | undefined> {
-  const ids: string[] = [];
+export function providersIdentity(
+  providers: readonly KeyProvider[],
+  purpose: 'encrypt' | 'decrypt',
+  memo?: { encrypt?: StatedIdentity; decrypt?: StatedIdentity },
+): string | undefined | Promise<string | undefined> {
+  const stated: unknown[] = [];
   for (let i = 0; i < providers.length; i++) {
     const provider = providers[i]!;
     let id: unknown;
@@ -57,19 +71,41 @@ export function providersIdentity(providers: readonly KeyProvider[], purpose: 'e
     } catch {
       return undefined;
     }
-    if (isThenable(id)) return identitiesAsync(providers, purpose, ids, i, id);
-    if (!addIdentity(ids, provider, id)) return undefined;
+    if (isThenable(id)) {
+      const ids = identities(stated);
+      return ids && identitiesAsync(providers, purpose, ids, i, id);
+    }
+    stated.push(provider.providerId, id);
   }
-  return JSON.stringify(ids);
+  const last = memo?.[purpose];
+  if (last !== undefined && sameList(last.stated, stated)) return last.identity;
+  const ids = identities(stated);
+  if (!ids) return undefined;
+  const identity = JSON.stringify(ids);
+  if (memo) memo[purpose] = { stated, identity };
+  return identity;
+}
+
+/** The identity entries of `stated` (providerId, id pairs), or undefined when an id is not a non-empty string. */
+function identities(stated: readonly unknown[]): string[] | undefined {
+  const ids: string[] = [];
+  for (let i = 0; i < stated.length; i += 2) if (!addIdentity(ids, stated[i], stated[i + 1])) return undefined;
+  return ids;
+}
+
+function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
-function addIdentity(ids: string[], provider: KeyProvider, id: unknown): boolean {
+function addIdentity(ids: string[], providerId: unknown, id: unknown): boolean {
   if (typeof id !== 'string' || id.length === 0) return false;
-  ids.push(`${provider.providerId}\u0000${id}`);
+  ids.push(`${String(providerId)}\u0000${id}`);
   return true;
 }
 
@@ -89,7 +125,7 @@ async function identitiesAsync(
     } catch {
       return undefined;
     }
-    if (!addIdentity(ids, provider, id)) return undefined;
+    if (!addIdentity(ids, provider.providerId, id)) return undefined;
   }
   return JSON.stringify(ids);
 }

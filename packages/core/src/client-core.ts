@@ -8,7 +8,7 @@
 import type { SigningKeyPair } from './backend';
 import { toHex } from './bytes';
 import type { DataKeyCache } from './cache';
-import { providersIdentity } from './cache-identity';
+import { providersIdentity, type StatedIdentity } from './cache-identity';
 import { checkDecryptSuite, checkEncryptSuite, checkPolicy, type CommitmentPolicy } from './commitment-policy';
 import { checkCallerContext, checkExpectedContext, PUBLIC_KEY_FIELD } from './encryption-context';
 import { StrongroomError, throwIfAborted } from './errors';
@@ -192,6 +192,10 @@ export function clientCore(options: BaseClientOptions, crypto: CoreCrypto): Clie
   const clientRequiredKeys = checkRequiredKeys([options.requiredEncryptionContextKeys]);
   const binaryString = crypto.binaryString ?? latin1;
 
+  /** What the providers stated last time, per purpose, and the cache key prefix built from it. */
+  const stated: { encrypt?: StatedIdentity; decrypt?: StatedIdentity } = {};
+  const prefixes = { encrypt: { identity: '', suiteId: -1, prefix: '' }, decrypt: { identity: '', suiteId: -1, prefix: '' } };
+
   /**
    * The cache key of an operation: partition, the identity of every provider's wrapping key (never
    * their names), suite and what the data key is bound to. Undefined: do not cache this call.
@@ -199,14 +203,28 @@ export function clientCore(options: BaseClientOptions, crypto: CoreCrypto): Clie
   function cacheKey(purpose: 'encrypt' | 'decrypt', suiteId: number, boundTo: string): string | undefined | Promise<string | undefined> {
     // The JSON array is self-delimiting, so appending `boundTo` after it stays injective; `boundTo` is
     // not escaped again (a decrypt key carries raw header bytes, which JSON would escape char by char).
-    const join = (identity: string | undefined) => (identity === undefined ? undefined : JSON.stringify([purpose, partition, identity, suiteId]) + boundTo);
-    const identity = providersIdentity(providers, purpose);
+    const join = (identity: string | undefined) => {
+      if (identity === undefined) return undefined;
+      const last = prefixes[purpose];
+      if (last.identity !== identity || last.suiteId !== suiteId) prefixes[purpose] = { identity, suiteId, prefix: JSON.stringify([purpose, partition, identity, suiteId]) };
+      return prefixes[purpose].prefix + boundTo;
+    };
+    const identity = providersIdentity(providers, purpose, stated);
     return typeof identity === 'object' ? identity.then(join) : join(identity);
   }
 
-  /** The caller's context and required keys, exactly: sorted pairs and the sorted key list, as JSON. */
+  /**
+   * The caller's context and required keys, exactly: the pairs sorted by key, then the number of
+   * required keys and the (sorted) keys, as one JSON array. Injective: every pair is two strings (the
+   * context is checked first), so the one number marks where the pairs end.
+   */
   function contextKey(context: EncryptionContext, requiredKeys: readonly string[]): string {
-    return JSON.stringify([Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), requiredKeys]);
+    const keys = Object.keys(context);
+    if (keys.length > 1) keys.sort();
+    const flat: (string | number)[] = [];
+    for (const k of keys) flat.push(k, context[k]!);
+    flat.push(requiredKeys.length, ...requiredKeys);
+    return JSON.stringify(flat);
   }
 
   async function materials(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<EncryptionMaterials> {

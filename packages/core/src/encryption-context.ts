@@ -43,7 +43,8 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-function isEmpty(context: EncryptionContext): boolean {
+/** True when the context has no own entries. */
+export function isEmpty(context: EncryptionContext): boolean {
   for (const key in context) if (Object.hasOwn(context, key)) return false;
   return true;
 }

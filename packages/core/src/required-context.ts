@@ -10,16 +10,19 @@
  * framework/required-encryption-context-cmm.md (the required keys MUST be in the context on encrypt,
  * and in the reproduced context on decrypt).
  */
-import { serializeEncryptionContext } from './encryption-context';
+import { isEmpty, serializeEncryptionContext } from './encryption-context';
 import { StrongroomError } from './errors';
 import type { EncryptionContext } from './key-provider';
+
+const NO_KEYS: readonly string[] = Object.freeze([]);
+/** No pairs to only authenticate (frozen: shared by every decrypt that reproduces nothing), and its zero bytes. */
+const NOTHING: EncryptionContext = Object.freeze(Object.create(null) as Record<string, string>);
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * Validate a caller's list of required keys (a union of the lists given): strings, no duplicates
  * kept, sorted (so that equal sets give equal cache keys).
  */
-const NO_KEYS: readonly string[] = Object.freeze([]);
-
 export function checkRequiredKeys(lists: readonly unknown[], name = 'requiredEncryptionContextKeys'): readonly string[] {
   // The common case, nothing required anywhere: one shared empty list.
   if (lists.every((list) => list === undefined || (Array.isArray(list) && list.length === 0))) return NO_KEYS;
@@ -79,6 +82,8 @@ export function mergeReproduced(
       );
     }
   }
+  // Nothing reproduced (the common case): the stored pairs are the full context, nothing is added.
+  if (requiredKeys.length === 0 && isEmpty(reproduced)) return { full: stored, onlyAuthenticate: NOTHING };
   const full: Record<string, string> = Object.assign(Object.create(null), stored);
   const onlyAuthenticate: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(reproduced)) {
@@ -100,5 +105,5 @@ export function mergeReproduced(
 
 /** The bytes appended to the header body in the header authentication AAD (empty context → none). */
 export function onlyAuthenticateAad(onlyAuthenticate: EncryptionContext): Uint8Array {
-  return serializeEncryptionContext(onlyAuthenticate);
+  return onlyAuthenticate === NOTHING ? NO_BYTES : serializeEncryptionContext(onlyAuthenticate);
 }

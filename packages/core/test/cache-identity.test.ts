@@ -179,6 +179,40 @@ describe('data-key cache: entries are bound to the wrapping key, not its name', 
     expect(text((await both2.decrypt(y.ciphertext)).plaintext)).toBe('y');
   });
 
+  it("a provider whose stated identity changes on one client gets new entries: the client's remembered identity is not reused", async () => {
+    // The client remembers what its providers stated last and the key it built from that; a provider
+    // that now states another identity (its key rotated, credentials now resolve to another principal)
+    // must not be served the entry made under the old one, and going back finds the old entry again.
+    let identity = 'key-version-1';
+    const inner = aes(randomBytes(32));
+    const p = counted({ ...inner, cacheIdentity: () => identity });
+    const client = createClient({ keyProvider: p.provider, cache: createDataKeyCache(), cachePartition: 'p' });
+    await client.encrypt('a');
+    await client.encrypt('a');
+    expect(p.counts.generate).toBe(1);
+    identity = 'key-version-2';
+    await client.encrypt('a');
+    expect(p.counts.generate).toBe(2);
+    await client.encrypt('a');
+    expect(p.counts.generate).toBe(2);
+    identity = 'key-version-1';
+    await client.encrypt('a');
+    expect(p.counts.generate).toBe(2);
+    // Not stating one any more (undefined) bypasses the cache instead of reusing the last identity.
+    identity = undefined as unknown as string;
+    await client.encrypt('a');
+    expect(p.counts.generate).toBe(3);
+    // Decrypt: the same, keyed by the identity stated now.
+    identity = 'key-version-3';
+    const { ciphertext } = await client.encrypt('b');
+    await client.decrypt(ciphertext);
+    await client.decrypt(ciphertext);
+    expect(p.counts.decrypt).toBe(1);
+    identity = 'key-version-4';
+    await client.decrypt(ciphertext);
+    expect(p.counts.decrypt).toBe(2);
+  });
+
   it('an identity lookup that rejects, or resolves to nothing, bypasses the cache (every call asks the provider)', async () => {
     for (const cacheIdentity of [async () => Promise.reject(new Error('no identity now')), async () => undefined]) {
       const p = counted({ ...aes(randomBytes(32)), cacheIdentity });
