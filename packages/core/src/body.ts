@@ -21,9 +21,13 @@ const LABELS: Record<BodyLabel, Uint8Array> = {
   single: utf8('AWSKMSEncryptionClient Single Block'),
 };
 
-export function bodyAad(messageId: Uint8Array, label: BodyLabel, sequence: number, length: number): Uint8Array {
+/** Where a frame's AAD is written: fresh bytes by default (see CryptoBackend.transientBytes). */
+export type Allocate = (length: number) => Uint8Array;
+export const freshBytes: Allocate = (length) => new Uint8Array(length);
+
+export function bodyAad(messageId: Uint8Array, label: BodyLabel, sequence: number, length: number, allocate: Allocate = freshBytes): Uint8Array {
   const l = LABELS[label];
-  const aad = new Uint8Array(messageId.length + l.length + 12);
+  const aad = allocate(messageId.length + l.length + 12); // every byte is written below
   aad.set(messageId);
   aad.set(l, messageId.length);
   let at = putU32(aad, messageId.length + l.length, sequence);

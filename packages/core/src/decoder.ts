@@ -9,7 +9,7 @@
  *  - the final frame (or the single non-framed block) is held until the end of input, so trailing
  *    bytes and — for signed suites — the signature are checked before the last plaintext is released.
  */
-import type { CryptoBackend, IncrementalVerifier } from './backend';
+import { type CryptoBackend, type IncrementalVerifier, transientBytes } from './backend';
 import { StrongroomError } from './errors';
 import { feedVerifier, FrameReader, type ReaderLimits } from './frame-reader';
 import type { MessageHeader, ParsedHeader } from './header';
@@ -26,7 +26,7 @@ export class MessageDecoder {
   private held: Uint8Array[] = [];
 
   constructor(private readonly options: DecoderOptions) {
-    this.reader = new FrameReader(options);
+    this.reader = new FrameReader(options, transientBytes(options.backend));
   }
 
   get header(): MessageHeader | undefined {

@@ -5,7 +5,7 @@
  * with the web entry's ./web-encoder.
  * spec: client-apis/encrypt.md, data-format/message-body.md, data-format/message-footer.md.
  */
-import type { IncrementalSigner, SigningKeyPair } from './backend';
+import { type IncrementalSigner, type SigningKeyPair, transientBytes } from './backend';
 import { footer, FrameWriter, type SealJob } from './frame-writer';
 import type { MessageHeader } from './header';
 import { newMessage, sealHeader, type NewMessage, type NewMessageInput } from './header-auth';
@@ -26,7 +26,7 @@ export class MessageEncoder {
     this.header = this.message.header;
     this.key = this.message.key;
     this.signer = input.signingKey ? input.backend.createSigner(input.signingKey) : undefined;
-    this.frames = new FrameWriter(this.header.messageId, input.frameLength);
+    this.frames = new FrameWriter(this.header.messageId, input.frameLength, transientBytes(input.backend));
   }
 
   /** Plaintext bytes encrypted so far (for data-key usage limits). */

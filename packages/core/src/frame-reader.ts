@@ -6,7 +6,7 @@
  * ./frame.ts (shared with the random-access framed API), so every layout check is in one place.
  * spec: data-format/message-header.md, message-body.md, message-footer.md; client-apis/decrypt.md.
  */
-import { bodyAad, MAX_NON_FRAMED_LENGTH } from './body';
+import { type Allocate, bodyAad, MAX_NON_FRAMED_LENGTH } from './body';
 import { ByteQueue } from './byte-queue';
 import { malformed, StrongroomError } from './errors';
 import { frameAad, frameShape } from './frame';
@@ -61,7 +61,11 @@ export class FrameReader {
   /** Ciphertext bytes consumed (for diagnostics). */
   consumed = 0;
 
-  constructor(private readonly limits: ReaderLimits) {}
+  constructor(
+    private readonly limits: ReaderLimits,
+    /** Where each frame's AAD is written (a backend's transientBytes). */
+    private readonly allocate?: Allocate,
+  ) {}
 
   get header(): MessageHeader | undefined {
     return this.parsed?.header;
@@ -159,7 +163,7 @@ export class FrameReader {
     const q = this.queue;
     const shape = frameShape((o) => q.u32At(o), q.length, header.frameLength, this.sequence);
     if (!shape || q.length < shape.total) return undefined;
-    const piece = this.sealed(shape.prefixLength, shape.length, shape.ivOffset, frameAad(header.messageId, shape), shape.final);
+    const piece = this.sealed(shape.prefixLength, shape.length, shape.ivOffset, frameAad(header.messageId, shape, this.allocate), shape.final);
     this.sequence++;
     if (shape.final) this.finishBody();
     return piece;
@@ -174,7 +178,7 @@ export class FrameReader {
       throw new StrongroomError('LIMIT_EXCEEDED', `Non-framed content of ${length} bytes exceeds maxFrameLength ${this.limits.maxFrameLength}`);
     }
     if (q.length < 20 + length + 16) return undefined;
-    const piece = this.sealed(20, length, 0, bodyAad(header.messageId, 'single', 1, length), true);
+    const piece = this.sealed(20, length, 0, bodyAad(header.messageId, 'single', 1, length, this.allocate), true);
     this.finishBody();
     return piece;
   }

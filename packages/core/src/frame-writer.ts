@@ -8,7 +8,7 @@
  * Memory: at most one frame of plaintext is held (a frame is sealed only once we know whether it is
  * the final one, because the final frame's AAD label and length differ).
  */
-import { MAX_NON_FRAMED_LENGTH } from './body';
+import { type Allocate, MAX_NON_FRAMED_LENGTH } from './body';
 import { StrongroomError } from './errors';
 import { frameSeal, type FrameSeal, singleBlockSeal } from './frame';
 
@@ -28,6 +28,8 @@ export class FrameWriter {
   constructor(
     private readonly messageId: Uint8Array,
     private readonly frameLength: number,
+    /** Where each frame's AAD is written (a backend's transientBytes). */
+    private readonly allocate?: Allocate,
   ) {}
 
   /** Call once, first (the header is written before any frame). */
@@ -92,12 +94,12 @@ export class FrameWriter {
   }
 
   private frame(plaintext: Uint8Array[], length: number, final: boolean): SealJob {
-    const { prefix, iv, aad } = frameSeal(this.messageId, this.sequence++, length, final);
+    const { prefix, iv, aad } = frameSeal(this.messageId, this.sequence++, length, final, this.allocate);
     return { prefix, iv, aad, plaintext };
   }
 
   private singleBlock(plaintext: Uint8Array[], length: number): SealJob {
-    const { prefix, iv, aad } = singleBlockSeal(this.messageId, length);
+    const { prefix, iv, aad } = singleBlockSeal(this.messageId, length, this.allocate);
     return { prefix, iv, aad, plaintext };
   }
 }

@@ -10,7 +10,7 @@
  *   non-framed body = iv(12) ‖ u64 length ‖ ciphertext(length) ‖ tag(16)
  */
 import type { CryptoBackend } from './backend';
-import { bodyAad, FINAL_FRAME_MARKER, frameIv, MAX_FRAMES } from './body';
+import { type Allocate, bodyAad, FINAL_FRAME_MARKER, frameIv, MAX_FRAMES } from './body';
 import { putU32 } from './bytes';
 import { malformed, StrongroomError } from './errors';
 
@@ -40,12 +40,12 @@ export interface FrameShape {
 }
 
 /** Prefix, IV and AAD of frame `sequence` holding `length` plaintext bytes. LIMIT_EXCEEDED outside 1 … 2^32 − 2. */
-export function frameSeal(messageId: Uint8Array, sequence: number, length: number, final: boolean): FrameSeal {
+export function frameSeal(messageId: Uint8Array, sequence: number, length: number, final: boolean, allocate?: Allocate): FrameSeal {
   if (!Number.isInteger(sequence) || sequence < 1 || sequence > MAX_FRAMES) {
     throw new StrongroomError('LIMIT_EXCEEDED', 'A message holds at most 2^32 - 2 frames; use a larger frameLength');
   }
   const iv = frameIv(sequence);
-  const aad = bodyAad(messageId, final ? 'final' : 'frame', sequence, length);
+  const aad = bodyAad(messageId, final ? 'final' : 'frame', sequence, length, allocate);
   const prefix = new Uint8Array(final ? 24 : 16);
   if (final) {
     putU32(prefix, 0, FINAL_FRAME_MARKER);
@@ -60,9 +60,9 @@ export function frameSeal(messageId: Uint8Array, sequence: number, length: numbe
 }
 
 /** Prefix, IV and AAD of the single block of a non-framed body holding `length` plaintext bytes. */
-export function singleBlockSeal(messageId: Uint8Array, length: number): FrameSeal {
+export function singleBlockSeal(messageId: Uint8Array, length: number, allocate?: Allocate): FrameSeal {
   const iv = frameIv(1);
-  const aad = bodyAad(messageId, 'single', 1, length);
+  const aad = bodyAad(messageId, 'single', 1, length, allocate);
   const prefix = new Uint8Array(20);
   prefix.set(iv);
   putU32(prefix, 12, Math.floor(length / 2 ** 32));
@@ -88,8 +88,8 @@ export function frameShape(u32At: (offset: number) => number, available: number,
 }
 
 /** The body AAD a frame of this shape is authenticated under (message id, final or not, sequence number, length). */
-export function frameAad(messageId: Uint8Array, shape: FrameShape): Uint8Array {
-  return bodyAad(messageId, shape.final ? 'final' : 'frame', shape.sequence, shape.length);
+export function frameAad(messageId: Uint8Array, shape: FrameShape, allocate?: Allocate): Uint8Array {
+  return bodyAad(messageId, shape.final ? 'final' : 'frame', shape.sequence, shape.length, allocate);
 }
 
 /**

@@ -8,7 +8,8 @@
  * client-apis/decrypt.md (header AAD = header body ‖ encryption context to only authenticate; the v2
  * key commitment is checked, in constant time, before the content key is derived).
  */
-import type { CryptoBackend } from './backend';
+import { type CryptoBackend, transientBytes } from './backend';
+import type { Allocate } from './body';
 import { concatBytes, fromBase64 } from './bytes';
 import { malformed, StrongroomError } from './errors';
 import { CONTENT_FRAMED, CONTENT_NON_FRAMED, type MessageHeader, type ParsedHeader, serializeHeaderBody } from './header';
@@ -52,9 +53,13 @@ export function newMessage(input: NewMessageInput): NewMessage {
   return { header, key, headerAadTail: onlyAuthenticateAad(onlyAuthenticate) };
 }
 
-/** The serialized header: header body ‖ (v1: IV ‖) tag. */
+/**
+ * The serialized header: header body ‖ (v1: IV ‖) tag, as pieces. The body is written in the
+ * backend's transientBytes when it has them: every caller joins these pieces into bytes of its own
+ * (the client's output, a stream's coalesced chunk) before any reaches the user.
+ */
 export function sealHeader(backend: CryptoBackend, message: NewMessage): Uint8Array[] {
-  const auth = headerAuth(message.header, message.headerAadTail);
+  const auth = headerAuth(message.header, message.headerAadTail, transientBytes(backend));
   const { tag } = backend.gcmEncrypt(message.key, auth.iv, auth.aad, []);
   return auth.written(tag);
 }
@@ -113,8 +118,12 @@ export function newHeader(
  * the message only authenticates (spec: client-apis/encrypt.md). `written(tag)` is what goes on the
  * wire: body ‖ IV ‖ tag for v1, body ‖ tag for v2.
  */
-export function headerAuth(header: MessageHeader, aadTail: Uint8Array): { aad: Uint8Array; iv: Uint8Array; written(tag: Uint8Array): Uint8Array[] } {
-  const body = serializeHeaderBody(header);
+export function headerAuth(
+  header: MessageHeader,
+  aadTail: Uint8Array,
+  allocate?: Allocate,
+): { aad: Uint8Array; iv: Uint8Array; written(tag: Uint8Array): Uint8Array[] } {
+  const body = serializeHeaderBody(header, allocate);
   const iv = new Uint8Array(12);
   return {
     aad: aadTail.length === 0 ? body : concatBytes([body, aadTail]),

@@ -2,6 +2,7 @@
  * Message header: serialization and strict parsing of versions 1 and 2.
  * spec: data-format/message-header.md; framework/structures.md (EDK serialization).
  */
+import { type Allocate, freshBytes } from './body';
 import { ByteReader, ByteWriter, copyBytes, fromUtf8, NeedMoreInput, putU16, putU32, utf8 } from './bytes';
 import { parseEncryptionContext, serializeEncryptionContext } from './encryption-context';
 import { malformed, StrongroomError } from './errors';
@@ -73,13 +74,16 @@ function keySectionBytes(context: EncryptionContext, edks: readonly EncryptedDat
   return bytes;
 }
 
-/** Serialize a header body (everything the header tag authenticates), written once into a buffer of its exact size. */
-export function serializeHeaderBody(h: MessageHeader): Uint8Array {
+/**
+ * Serialize a header body (everything the header tag authenticates), written once into a buffer of
+ * its exact size, from `allocate` (default: fresh bytes; every byte is written).
+ */
+export function serializeHeaderBody(h: MessageHeader, allocate: Allocate = freshBytes): Uint8Array {
   const keySection = keySectionBytes(h.encryptionContext, h.encryptedDataKeys);
   const v1 = h.version === 1;
   // v1: version, type, suite, id(16), key section, content type, reserved u32, IV length, frame length.
   // v2: version, suite, id(32), key section, content type, frame length, commitment(32).
-  const out = new Uint8Array((v1 ? 2 : 1) + 2 + h.messageId.length + keySection.length + 1 + (v1 ? 5 : 0) + 4 + (v1 ? 0 : 32));
+  const out = allocate((v1 ? 2 : 1) + 2 + h.messageId.length + keySection.length + 1 + (v1 ? 5 : 0) + 4 + (v1 ? 0 : 32));
   let at = 0;
   out[at++] = h.version;
   if (v1) out[at++] = 0x80;
@@ -90,7 +94,7 @@ export function serializeHeaderBody(h: MessageHeader): Uint8Array {
   at += keySection.length;
   out[at++] = h.contentType;
   if (v1) {
-    at += 4; // reserved, zero
+    at = putU32(out, at, 0); // reserved, zero
     out[at++] = 12; // IV length
   }
   at = putU32(out, at, h.frameLength);

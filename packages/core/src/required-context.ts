@@ -46,9 +46,9 @@ export function splitForEncrypt(
   context: EncryptionContext,
   requiredKeys: readonly string[],
 ): { stored: EncryptionContext; onlyAuthenticate: EncryptionContext } {
-  const onlyAuthenticate: Record<string, string> = Object.create(null);
   // Nothing required: the context is stored whole (and keeps its identity, which header.ts memoizes on).
-  if (requiredKeys.length === 0) return { stored: context, onlyAuthenticate };
+  if (requiredKeys.length === 0) return { stored: context, onlyAuthenticate: NOTHING };
+  const onlyAuthenticate: Record<string, string> = Object.create(null);
   const stored: Record<string, string> = Object.create(null);
   const required = new Set(requiredKeys);
   for (const key of required) {

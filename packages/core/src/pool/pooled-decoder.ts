@@ -9,7 +9,7 @@
  *    bytes and — for signed suites — the signature are checked before the last plaintext is released;
  *  - after a failure nothing more is released, and plaintext still arriving from workers is zeroed.
  */
-import type { CryptoBackend, IncrementalVerifier } from '../backend';
+import { type CryptoBackend, type IncrementalVerifier, transientBytes } from '../backend';
 import { StrongroomError } from '../errors';
 import { beginMessage } from '../decoder';
 import { feedVerifier, FrameReader, type ReaderLimits, type SealedPiece } from '../frame-reader';
@@ -32,7 +32,7 @@ export class PooledDecoder {
   private held: Uint8Array[] = [];
 
   constructor(private readonly options: PooledDecoderOptions) {
-    this.reader = new FrameReader(options);
+    this.reader = new FrameReader(options, transientBytes(options.backend));
   }
 
   get header(): MessageHeader | undefined {

@@ -7,7 +7,7 @@
  * ../frame.ts); the batches go through ./batch-pipe.ts, which bounds what is in flight.
  * Signed suites: the signature is computed on this thread over the bytes as they are emitted.
  */
-import type { CryptoBackend, IncrementalSigner, SigningKeyPair } from '../backend';
+import { type CryptoBackend, type IncrementalSigner, type SigningKeyPair, transientBytes } from '../backend';
 import { coalesce } from '../bytes';
 import { sealWith } from '../frame';
 import { footer, FrameWriter } from '../frame-writer';
@@ -38,7 +38,7 @@ export class PooledEncoder {
     this.header = this.message.header;
     this.key = this.message.key;
     this.signer = input.signingKey ? input.backend.createSigner(input.signingKey) : undefined;
-    this.frames = new FrameWriter(this.header.messageId, input.frameLength);
+    this.frames = new FrameWriter(this.header.messageId, input.frameLength, transientBytes(input.backend));
     this.pipe = new BatchPipe('seal', input.runner, input.frameLength, this.key, (bytes) => this.out([bytes]));
   }
 
