@@ -9,11 +9,9 @@
  *    bytes and — for signed suites — the signature are checked before the last plaintext is released;
  *  - after a failure nothing more is released, and plaintext still arriving from workers is zeroed.
  */
-import { type CryptoBackend, type IncrementalVerifier, transientBytes } from '../backend';
-import { StrongroomError } from '../errors';
-import { beginMessage } from '../decoder';
-import { feedVerifier, FrameReader, type ReaderLimits, type SealedPiece } from '../frame-reader';
-import type { MessageHeader, ParsedHeader } from '../header';
+import type { CryptoBackend } from '../backend';
+import { SyncDecoderBase } from '../decoder';
+import type { ReaderLimits } from '../frame-reader';
 import { BatchPipe } from './batch-pipe';
 import type { PoolRunner } from './pool-core';
 
@@ -24,52 +22,29 @@ export interface PooledDecoderOptions extends ReaderLimits {
   readonly emit: (plaintext: Uint8Array) => void;
 }
 
-export class PooledDecoder {
-  private readonly reader: FrameReader;
+export class PooledDecoder extends SyncDecoderBase {
   private pipe: BatchPipe | undefined;
-  private key: Uint8Array | undefined;
-  private verifier: IncrementalVerifier | undefined;
-  private held: Uint8Array[] = [];
 
   constructor(private readonly options: PooledDecoderOptions) {
-    this.reader = new FrameReader(options, transientBytes(options.backend));
+    super(options.backend, options);
   }
 
-  get header(): MessageHeader | undefined {
-    return this.reader.header;
-  }
-
-  write(chunk: Uint8Array): void {
-    this.reader.write(chunk);
-  }
-
-  /** Try to parse the header from the bytes written so far. */
-  readHeader(): ParsedHeader | undefined {
-    return this.reader.readHeader();
-  }
-
-  /** As ../decoder.ts begin(): key commitment and header tag with the data key (not retained). */
-  begin(dataKey: Uint8Array, onlyAuthenticate: Uint8Array = new Uint8Array(0)): void {
-    const { key, verifier } = beginMessage(this.reader, this.options.backend, dataKey, onlyAuthenticate);
-    this.key = key;
-    this.verifier = verifier;
-    this.pipe = new BatchPipe('open', this.options.runner, this.reader.header!.frameLength, key, this.options.emit);
+  /** As ../decoder.ts begin(), then the pipe that opens the regular frames on the pool. */
+  override begin(dataKey: Uint8Array, onlyAuthenticate?: Uint8Array): void {
+    super.begin(dataKey, onlyAuthenticate);
+    this.pipe = new BatchPipe('open', this.options.runner, this.reader.header!.frameLength, this.key!, this.options.emit);
   }
 
   /** Send every complete frame queued to the pool; resolves when there is room for more. */
   async read(): Promise<void> {
     try {
-      for (let piece = this.reader.next(); piece; piece = this.reader.next()) {
-        if (piece.kind === 'signature') {
-          if (!this.verifier!.verify(piece.signature)) throw new StrongroomError('AUTHENTICATION_FAILED', 'The message signature does not verify');
-          continue;
-        }
-        feedVerifier(this.verifier, piece);
+      for (let piece = this.nextFrame(); piece; piece = this.nextFrame()) {
         if (piece.final) {
-          this.openFinal(piece);
-          continue;
+          this.pipe!.flush(); // the batch before it goes to the pool; the final frame is opened here and held
+          this.holdFinal(piece);
+        } else {
+          await this.pipe!.open(piece);
         }
-        await this.pipe!.open(piece);
       }
     } catch (e) {
       this.destroy();
@@ -94,20 +69,8 @@ export class PooledDecoder {
   }
 
   /** Wipe the content key and held plaintext; release nothing more. */
-  destroy(): void {
+  override destroy(): void {
     this.pipe?.close(this.pipe.failure);
-    this.key?.fill(0);
-    this.key = undefined;
-    for (const h of this.held) h.fill(0);
-    this.held = [];
-    this.reader.destroy();
-  }
-
-  /** The final frame: the batch before it goes to the pool, the frame itself is opened here and held. */
-  private openFinal(piece: SealedPiece): void {
-    this.pipe!.flush();
-    this.held = this.options.backend.gcmDecrypt(this.key!, piece.iv, piece.aad, piece.ciphertext, piece.tag);
-    this.key!.fill(0);
-    this.key = undefined;
+    super.destroy();
   }
 }
