@@ -177,6 +177,38 @@ describe('key states', () => {
     await expect(kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'ENCRYPT_DECRYPT' }))).rejects.toMatchObject({ name: 'ValidationException' });
   });
 
+  it("another account's ARN of an existing key or alias is NotFound in every key operation (aliases, rotation, state, data)", async () => {
+    // kms-local serves one account; an ARN naming another account (same Region, real key id or
+    // alias name) must not reach this account's key through any operation.
+    const { KeyId, Arn } = await createKey();
+    await kms.send(new CreateAliasCommand({ AliasName: 'alias/tenant-a', TargetKeyId: KeyId }));
+    const foreignKey = Arn!.replace(':111122223333:', ':999988887777:');
+    const foreignAlias = 'arn:aws:kms:us-east-1:999988887777:alias/tenant-a';
+    expect(foreignKey).not.toBe(Arn);
+    for (const id of [foreignKey, foreignAlias]) {
+      for (const command of [
+        new DescribeKeyCommand({ KeyId: id }),
+        new EncryptCommand({ KeyId: id, Plaintext: text('x') }),
+        new GenerateDataKeyCommand({ KeyId: id, KeySpec: 'AES_256' }),
+        new EnableKeyRotationCommand({ KeyId: id }),
+        new RotateKeyOnDemandCommand({ KeyId: id }),
+        new GetKeyRotationStatusCommand({ KeyId: id }),
+        new DisableKeyCommand({ KeyId: id }),
+        new ScheduleKeyDeletionCommand({ KeyId: id, PendingWindowInDays: 7 }),
+        new CreateAliasCommand({ AliasName: 'alias/through-foreign', TargetKeyId: id }),
+        new UpdateAliasCommand({ AliasName: 'alias/tenant-a', TargetKeyId: id }),
+      ]) {
+        // An alias is never a valid alias target (as in AWS KMS): refused before any lookup.
+        const refusal = id === foreignAlias && 'AliasName' in command.input ? 'ValidationException' : 'NotFoundException';
+        await expect(kms.send(command as never), `${command.constructor.name} ${id}`).rejects.toMatchObject({ name: refusal });
+      }
+    }
+    // Nothing changed on the real key or its alias.
+    const meta = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/tenant-a' }))).KeyMetadata!;
+    expect(meta).toMatchObject({ KeyId, Enabled: true, KeyState: 'Enabled' });
+    expect((await kms.send(new GetKeyRotationStatusCommand({ KeyId }))).KeyRotationEnabled).toBe(false);
+  });
+
   it('keeps old ciphertexts decryptable after rotation', async () => {
     const { KeyId, Arn } = await createKey();
     const before = await kms.send(new EncryptCommand({ KeyId, Plaintext: text('old') }));
