@@ -89,6 +89,9 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+/** Output pieces below this many bytes are joined into a buffer of their own by {@link coalesce}. */
+export const SMALL_PIECE = 4096;
+
 /**
  * Hand output pieces on without copying large buffers (frame ciphertext/plaintext go as produced);
  * only runs of small pieces (frame prefixes, tags) are joined, so downstream sees few tiny writes.
@@ -102,7 +105,7 @@ export function coalesce(pieces: readonly Uint8Array[], emit: (piece: Uint8Array
     smallLength = 0;
   };
   for (const piece of pieces) {
-    if (piece.length >= 4096) {
+    if (piece.length >= SMALL_PIECE) {
       flush();
       emit(piece);
     } else if (piece.length > 0) {

@@ -3,6 +3,7 @@
  */
 import * as crypto from 'node:crypto';
 import type { CryptoBackend, IncrementalSigner, IncrementalVerifier, SigningKeyPair } from './backend';
+import { SMALL_PIECE } from './bytes';
 import { malformed, StrongroomError } from './errors';
 import type { KdfHash, SignatureCurve } from './suites';
 
@@ -67,10 +68,10 @@ export const nodeBackend: CryptoBackend = {
   name: 'node',
   randomBytes: pooledRandomBytes,
   // A slice of Node's shared pool (8 KiB slabs) for bytes the caller fills completely and that are
-  // never secret (frames' AADs, the header body), see CryptoBackend.transientBytes. Only below 4 KiB:
-  // a stream copies every piece under 4 KiB into a chunk of its own (bytes.ts coalesce), so a slice
-  // of the pool never reaches the user even where Buffer.poolSize was raised.
-  transientBytes: (length) => (length < 4096 ? Buffer.allocUnsafe(length) : new Uint8Array(length)),
+  // never secret (frames' AADs, the header body), see CryptoBackend.transientBytes. Only for pieces a
+  // stream copies into a chunk of its own (below SMALL_PIECE, bytes.ts coalesce), so a slice of the
+  // pool never reaches the user even where Buffer.poolSize was raised.
+  transientBytes: (length) => (length < SMALL_PIECE ? Buffer.allocUnsafe(length) : new Uint8Array(length)),
 
   // HKDF from HMACs rather than crypto.hkdfSync: the KeyObject set-up of hkdfSync costs more than
   // the hashing for our 32-byte outputs (measured ~5x slower per call).
