@@ -29,6 +29,7 @@ export interface HsmNodeConnectOptions {
   connectTimeoutMs?: number;
   /** Deadline of each call that names none itself, ms (default 60 000). */
   callTimeoutMs?: number;
+  /** Ends the connect (`ABORTED`); a signal already aborted is refused before dialing. Not kept after the connect. */
   abortSignal?: AbortSignal;
 }
 
@@ -61,9 +62,17 @@ export interface HsmNodeConnection {
 
 /** Options of one call: abort signal and timeout. */
 export interface HsmCallOptions {
+  /** Ends the call (`ABORTED`); its listener is removed when the call ends, however it ends. */
   abortSignal?: AbortSignal | undefined;
   /** Fail the call (reason CONNECTION) when the node has not answered within this many ms (default: the connection's `callTimeoutMs`). */
   timeoutMs?: number | undefined;
+}
+
+/** A call waiting for its answer (see send()). */
+interface PendingCall {
+  resolve: (v: WireValue) => void;
+  reject: (e: unknown) => void;
+  timer?: NodeJS.Timeout;
 }
 
 // RFC 3986 host: a DNS name (RFC 1123 labels), a dotted IPv4 address, or an IPv6 address in brackets.
@@ -120,6 +129,8 @@ export function connectHsmNode(options: HsmNodeConnectOptions): Promise<HsmNodeC
   } catch (e) {
     return Promise.reject(e);
   }
+  // A signal aborted before the call never fires 'abort' again: refuse here, before dialing.
+  if (options.abortSignal?.aborted) return Promise.reject(new StrongroomError('ABORTED', 'connect aborted', { cause: options.abortSignal.reason }));
   return new Promise((resolve, reject) => {
     // The node certificate must name the host this URL dials (a DNS name or an IP address in its
     // subjectAltName, RFC 6125 §6): a certificate of the cluster issued to another node or host is refused.
@@ -138,7 +149,7 @@ export function connectHsmNode(options: HsmNodeConnectOptions): Promise<HsmNodeC
       },
     });
     socket.setNoDelay(true);
-    const pending = new Map<number, { resolve: (v: WireValue) => void; reject: (e: unknown) => void; timer?: NodeJS.Timeout }>();
+    const pending = new Map<number, PendingCall>();
     const listeners: Array<(e?: Error) => void> = [];
     let nextId = 1;
     let closed = false;
@@ -146,20 +157,19 @@ export function connectHsmNode(options: HsmNodeConnectOptions): Promise<HsmNodeC
     let queue: Buffer[] = [];
     let scheduled = false;
     const timer = setTimeout(() => fail(connectionError(url, 'connect timeout')), connectTimeoutMs);
-    const onAbort = () => fail(new StrongroomError('ABORTED', 'connect aborted'));
+    const onAbort = () => fail(new StrongroomError('ABORTED', 'connect aborted', { cause: options.abortSignal?.reason }));
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
 
     function fail(e: Error): void {
       if (closed) return;
       closed = true;
       clearTimeout(timer);
+      options.abortSignal?.removeEventListener('abort', onAbort);
       socket.destroy();
       const err = StrongroomError.isInstance(e) ? e : connectionError(url, e.message, e);
-      for (const p of pending.values()) {
-        if (p.timer) clearTimeout(p.timer);
-        p.reject(err);
-      }
+      const calls = [...pending.values()];
       pending.clear();
+      for (const p of calls) p.reject(err);
       if (!ready) reject(err);
       for (const l of listeners) l(err);
     }
@@ -168,7 +178,6 @@ export function connectHsmNode(options: HsmNodeConnectOptions): Promise<HsmNodeC
       const p = pending.get(frame.id);
       if (!p) return;
       pending.delete(frame.id);
-      if (p.timer) clearTimeout(p.timer);
       if (frame.kind === FRAME_ERROR) {
         const v = frame.value as { code?: string; message?: string; reason?: string | null };
         p.reject(new StrongroomError((v.code ?? 'PROVIDER_ERROR') as StrongroomErrorCode, v.message ?? 'node error', { details: { reason: v.reason ?? undefined, node: url } }));
@@ -213,19 +222,34 @@ export function connectHsmNode(options: HsmNodeConnectOptions): Promise<HsmNodeC
         return Promise.reject(e);
       }
       return new Promise<T>((res, rej) => {
-        const entry: { resolve: (v: WireValue) => void; reject: (e: unknown) => void; timer?: NodeJS.Timeout } = { resolve: res as (v: WireValue) => void, reject: rej };
+        const signal = o.abortSignal;
         const timeoutMs = o.timeoutMs || callTimeoutMs;
+        // Every way a call ends comes through entry.resolve or entry.reject — its answer, an error
+        // frame, its deadline, an abort, the connection failing — and each clears the deadline and the
+        // abort listener: a long-lived signal handed to every call must not keep a listener (and this
+        // call's closure) per call it ever saw.
+        const finish = () => {
+          clearTimeout(entry.timer);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        const entry: PendingCall = {
+          resolve: (v) => {
+            finish();
+            res(v as T);
+          },
+          reject: (e) => {
+            finish();
+            rej(e);
+          },
+        };
+        const onAbort = () => {
+          if (pending.delete(id)) entry.reject(new StrongroomError('ABORTED', 'The operation was aborted', { cause: signal?.reason }));
+        };
         entry.timer = setTimeout(() => {
           pending.delete(id);
-          rej(connectionError(url, `no answer to ${op} within ${timeoutMs} ms (a hung or unreachable node)`));
+          entry.reject(connectionError(url, `no answer to ${op} within ${timeoutMs} ms (a hung or unreachable node)`));
         }, timeoutMs);
-        if (o.abortSignal) {
-          o.abortSignal.addEventListener('abort', () => {
-            if (!pending.delete(id)) return;
-            clearTimeout(entry.timer);
-            rej(new StrongroomError('ABORTED', 'The operation was aborted', { cause: o.abortSignal?.reason }));
-          }, { once: true });
-        }
+        signal?.addEventListener('abort', onAbort, { once: true });
         pending.set(id, entry);
         queue.push(frame);
         if (!scheduled) {
