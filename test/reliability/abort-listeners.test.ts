@@ -18,6 +18,7 @@ import { Readable } from 'node:stream';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createClient, RawAesKeyProvider, StrongroomError } from '@strongroom/core';
+import * as web from '@strongroom/core/web';
 import { connectHsmNode } from '@strongroom/hsm-protocol';
 import { startKmsServer, type KmsServer } from '@strongroom/kms-local';
 import { connectHsmCluster, HsmKeyProvider, type HsmClusterClient } from '@strongroom/provider-hsm';
@@ -139,6 +140,34 @@ describe('one AbortSignal for many operations: no listener outlives its operatio
       expect(await settle(drain(client.encryptStream(Readable.from([randomBytes(5000)]), { abortSignal: signal })))).toBe('ok');
       expect(await settle(drain(client.decryptStream(Readable.from([ciphertext]), { abortSignal: signal })))).toBe('ok');
       expect(await settle(drain(client.decryptStream(Readable.from([bad]), { abortSignal: signal })))).toBe('failed');
+    }
+    expect(listeners(signal)).toBe(0);
+  });
+
+  it('the web entry (Web Crypto, Web Streams): buffers and streams, whole, tampered, and a reader that cancels', async () => {
+    const signal = new AbortController().signal;
+    const client = web.createClient({ keyProvider: web.RawAesKeyProvider({ namespace: 'abort', name: 'aes', key: randomBytes(32) }), frameLength: 1024 });
+    const readAll = async (s: ReadableStream<Uint8Array>) => {
+      const reader = s.getReader();
+      while (!(await reader.read()).done);
+    };
+    for (let i = 0; i < ROUNDS; i++) {
+      const { ciphertext } = await client.encrypt(randomBytes(5000), { abortSignal: signal });
+      const bad = new Uint8Array(ciphertext);
+      bad[bad.length - 40]! ^= 1;
+      expect(await settle(client.decrypt(ciphertext, { abortSignal: signal }))).toBe('ok');
+      expect(await settle(client.decrypt(bad, { abortSignal: signal }))).toBe('failed');
+      expect(await settle(readAll(client.encryptStream(randomBytes(5000), { abortSignal: signal }).readable))).toBe('ok');
+      expect(await settle(readAll(client.decryptStream(ciphertext, { abortSignal: signal }).readable))).toBe('ok');
+      expect(await settle(readAll(client.decryptStream(bad, { abortSignal: signal }).readable))).toBe('failed');
+      // A reader that takes one piece and cancels while nothing is in flight: the stream ends there,
+      // and so does its listener (no write will ever come to notice).
+      const { readable, writable } = client.encryptStream({ abortSignal: signal });
+      const [reader, writer] = [readable.getReader(), writable.getWriter()];
+      const wrote = writer.write(randomBytes(3000));
+      await reader.read();
+      await wrote;
+      await reader.cancel(new Error('the page navigated away'));
     }
     expect(listeners(signal)).toBe(0);
   });

@@ -245,6 +245,9 @@ interface Steps<H> {
   destroy(): void;
 }
 
+/** A transformer with the Streams Standard's `cancel` hook (newer than the typings in use here). */
+type WithCancel<T> = NonNullable<T> & { cancel(reason: unknown): void };
+
 /**
  * A TransformStream around `steps`. The transform awaits each step, so a slow reader holds the writer
  * back (backpressure) and memory stays at one frame plus the queues. Any failure wipes the state,
@@ -284,13 +287,18 @@ function cryptoStream<H>(abortSignal: AbortSignal | undefined, steps: Steps<H>):
       throw e;
     }
   };
-  const stream = new TransformStream<Uint8Array, Uint8Array>({
+  // `cancel` (the Streams Standard's transformer hook; a runtime without it ignores it) runs when the
+  // reader cancels or the writer aborts: nothing more passes, so keys and held plaintext are
+  // wiped now and the caller's signal let go, instead of waiting for a write that may never come.
+  const transformer: WithCancel<ConstructorParameters<typeof TransformStream<Uint8Array, Uint8Array>>[0]> = {
     start(c) {
       controller = c;
     },
     transform: (chunk, c) => run(chunk, c),
     flush: (c) => run(undefined, c),
-  });
+    cancel: (reason) => failWith(new StrongroomError('ABORTED', 'The stream was cancelled', { cause: reason })),
+  };
+  const stream = new TransformStream<Uint8Array, Uint8Array>(transformer);
   if (abortSignal?.aborted) queueMicrotask(onAbort);
   else abortSignal?.addEventListener('abort', onAbort, { once: true });
   return { readable: stream.readable, writable: stream.writable, header };
