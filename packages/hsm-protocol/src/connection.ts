@@ -11,7 +11,7 @@
  */
 import { isIP } from 'node:net';
 import tls from 'node:tls';
-import { StrongroomError, type StrongroomErrorCode } from '@strongroom/core';
+import { StrongroomError, type StrongroomErrorCode, throwIfAborted } from '@strongroom/core';
 import type { HsmArgs, HsmOp, HsmResult } from './ops';
 import { createFrameReader, encodeFrame, FRAME_ERROR, FRAME_REQUEST, type WireValue } from './wire/codec';
 
@@ -126,11 +126,11 @@ export function connectHsmNode(options: HsmNodeConnectOptions): Promise<HsmNodeC
   try {
     callTimeoutMs = positiveMs(options.callTimeoutMs, 'callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS);
     connectTimeoutMs = positiveMs(options.connectTimeoutMs, 'connectTimeoutMs', 3000);
+    // A signal aborted before the call never fires 'abort' again: refuse here, before dialing.
+    throwIfAborted(options.abortSignal);
   } catch (e) {
     return Promise.reject(e);
   }
-  // A signal aborted before the call never fires 'abort' again: refuse here, before dialing.
-  if (options.abortSignal?.aborted) return Promise.reject(new StrongroomError('ABORTED', 'connect aborted', { cause: options.abortSignal.reason }));
   return new Promise((resolve, reject) => {
     // The node certificate must name the host this URL dials (a DNS name or an IP address in its
     // subjectAltName, RFC 6125 §6): a certificate of the cluster issued to another node or host is refused.
@@ -167,9 +167,8 @@ export function connectHsmNode(options: HsmNodeConnectOptions): Promise<HsmNodeC
       options.abortSignal?.removeEventListener('abort', onAbort);
       socket.destroy();
       const err = StrongroomError.isInstance(e) ? e : connectionError(url, e.message, e);
-      const calls = [...pending.values()];
+      for (const p of pending.values()) p.reject(err);
       pending.clear();
-      for (const p of calls) p.reject(err);
       if (!ready) reject(err);
       for (const l of listeners) l(err);
     }
