@@ -34,6 +34,22 @@ const listeners = (signal: AbortSignal) => getEventListeners(signal, 'abort').le
 const settle = (p: Promise<unknown>) => p.then(() => 'ok', () => 'failed');
 const aes = RawAesKeyProvider({ namespace: 'abort', name: 'aes', key: randomBytes(32) });
 
+/** The buffer API of either entry's client. */
+interface BufferClient {
+  encrypt(plaintext: Uint8Array, options: { abortSignal: AbortSignal }): Promise<{ ciphertext: Uint8Array }>;
+  decrypt(ciphertext: Uint8Array, options: { abortSignal: AbortSignal }): Promise<unknown>;
+}
+
+/** One encrypt, one decrypt that opens and one of a tampered copy that fails, all under `signal`; returns both messages. */
+async function bufferRound(client: BufferClient, signal: AbortSignal): Promise<{ ciphertext: Uint8Array; bad: Uint8Array }> {
+  const { ciphertext } = await client.encrypt(randomBytes(5000), { abortSignal: signal });
+  const bad = new Uint8Array(ciphertext);
+  bad[bad.length - 40]! ^= 1;
+  expect(await settle(client.decrypt(ciphertext, { abortSignal: signal }))).toBe('ok');
+  expect(await settle(client.decrypt(bad, { abortSignal: signal }))).toBe('failed');
+  return { ciphertext, bad };
+}
+
 let cluster: LocalHsmCluster;
 let hsm: HsmClusterClient;
 let kms: KmsServer;
@@ -132,11 +148,7 @@ describe('one AbortSignal for many operations: no listener outlives its operatio
       for await (const _ of s);
     };
     for (let i = 0; i < ROUNDS; i++) {
-      const { ciphertext } = await client.encrypt(randomBytes(5000), { abortSignal: signal });
-      const bad = new Uint8Array(ciphertext);
-      bad[bad.length - 40]! ^= 1;
-      expect(await settle(client.decrypt(ciphertext, { abortSignal: signal }))).toBe('ok');
-      expect(await settle(client.decrypt(bad, { abortSignal: signal }))).toBe('failed');
+      const { ciphertext, bad } = await bufferRound(client, signal);
       expect(await settle(drain(client.encryptStream(Readable.from([randomBytes(5000)]), { abortSignal: signal })))).toBe('ok');
       expect(await settle(drain(client.decryptStream(Readable.from([ciphertext]), { abortSignal: signal })))).toBe('ok');
       expect(await settle(drain(client.decryptStream(Readable.from([bad]), { abortSignal: signal })))).toBe('failed');
@@ -152,11 +164,7 @@ describe('one AbortSignal for many operations: no listener outlives its operatio
       while (!(await reader.read()).done);
     };
     for (let i = 0; i < ROUNDS; i++) {
-      const { ciphertext } = await client.encrypt(randomBytes(5000), { abortSignal: signal });
-      const bad = new Uint8Array(ciphertext);
-      bad[bad.length - 40]! ^= 1;
-      expect(await settle(client.decrypt(ciphertext, { abortSignal: signal }))).toBe('ok');
-      expect(await settle(client.decrypt(bad, { abortSignal: signal }))).toBe('failed');
+      const { ciphertext, bad } = await bufferRound(client, signal);
       expect(await settle(readAll(client.encryptStream(randomBytes(5000), { abortSignal: signal }).readable))).toBe('ok');
       expect(await settle(readAll(client.decryptStream(ciphertext, { abortSignal: signal }).readable))).toBe('ok');
       expect(await settle(readAll(client.decryptStream(bad, { abortSignal: signal }).readable))).toBe('failed');

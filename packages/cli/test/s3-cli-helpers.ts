@@ -60,6 +60,11 @@ export async function startS3Only(): Promise<S3OnlyStack> {
   };
 }
 
+/** Arguments of `strongroom s3 cp FROM TO` against `stack` with a raw AES key (run with STRONGROOM_RAW_AES_KEY = its rawKeyBase64). */
+export function cpArgs(stack: S3OnlyStack, from: string, to: string): string[] {
+  return ['--config', stack.configPath, 's3', 'cp', from, to, '--key', 'raw-aes://large/key-1'];
+}
+
 /** Where s3rver keeps an object's bytes (its file-system store: `<bucket>/<key>._S3rver_object`). */
 export function storedObjectPath(stack: S3OnlyStack, key: string): string {
   return join(stack.storage, BUCKET, `${key}._S3rver_object`);

@@ -9,7 +9,7 @@ import { createReadStream, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorLines } from './helpers';
-import { BUCKET, generated, runCliStreaming, sha256Of, startS3Only, storedObjectPath, type S3OnlyStack } from './s3-cli-helpers';
+import { BUCKET, cpArgs, generated, runCliStreaming, sha256Of, startS3Only, storedObjectPath, type S3OnlyStack } from './s3-cli-helpers';
 
 const MiB = 1024 * 1024;
 const BIG = 300 * MiB + 123; // well past the 64 MiB bufferSize, not a multiple of anything
@@ -17,7 +17,7 @@ let stack: S3OnlyStack;
 let out: string;
 let env: Record<string, string>;
 
-const cp = (from: string, to: string) => ['--config', stack.configPath, 's3', 'cp', from, to, '--key', 'raw-aes://large/key-1'];
+const cp = (from: string, to: string) => cpArgs(stack, from, to);
 
 beforeAll(async () => {
   stack = await startS3Only();

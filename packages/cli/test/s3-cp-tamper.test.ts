@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXIT } from '../src/exit';
 import { errorLines } from './helpers';
-import { BUCKET, generated, runCliStreaming, startS3Only, storedObjectPath, type S3OnlyStack } from './s3-cli-helpers';
+import { BUCKET, cpArgs, generated, runCliStreaming, startS3Only, storedObjectPath, type S3OnlyStack } from './s3-cli-helpers';
 
 const MiB = 1024 * 1024;
 const SIZE = 24 * MiB + 123; // hundreds of 64 KiB stream chunks
@@ -22,7 +22,7 @@ let stack: S3OnlyStack;
 let out: string;
 let env: Record<string, string>;
 
-const cp = (from: string, to: string) => ['--config', stack.configPath, 's3', 'cp', from, to, '--key', 'raw-aes://large/key-1'];
+const cp = (from: string, to: string) => cpArgs(stack, from, to);
 
 beforeAll(async () => {
   stack = await startS3Only();
