@@ -4,7 +4,7 @@
  * to zero bytes; otherwise `u16 count ‖ (u16 keyLen ‖ key ‖ u16 valueLen ‖ value)*`, entries sorted
  * ascending by the UTF-8 bytes of the key.
  */
-import { ByteReader, ByteWriter, fromUtf8, utf8 } from './bytes';
+import { ByteReader, fromUtf8, putU16, utf8 } from './bytes';
 import { malformed, StrongroomError } from './errors';
 import type { EncryptionContext } from './key-provider';
 
@@ -56,11 +56,20 @@ export function serializeEncryptionContext(context: EncryptionContext): Uint8Arr
   if (entries.length === 0) return new Uint8Array(0);
   if (entries.length > 0xffff) throw new StrongroomError('INVALID_ARGUMENT', 'encryption context has more than 65535 entries');
   entries.sort((a, b) => compareBytes(a[0], b[0]));
-  const w = new ByteWriter(64);
-  w.u16(entries.length);
-  for (const [k, v] of entries) w.lengthPrefixed(k, 'an encryption context key').lengthPrefixed(v, 'an encryption context value');
-  const out = w.finish();
-  if (out.length > 0xffff) throw new StrongroomError('INVALID_ARGUMENT', `encryption context serializes to ${out.length} bytes; at most 65535 are allowed`);
+  let length = 2;
+  for (const [k, v] of entries) length += 4 + k.length + v.length;
+  // Also covers every key's and value's u16 length (none can be longer than the whole).
+  if (length > 0xffff) throw new StrongroomError('INVALID_ARGUMENT', `encryption context serializes to ${length} bytes; at most 65535 are allowed`);
+  // Written at its exact size, byte by byte (no DataView: see putU16).
+  const out = new Uint8Array(length);
+  let at = putU16(out, 0, entries.length);
+  for (const [k, v] of entries) {
+    at = putU16(out, at, k.length);
+    out.set(k, at);
+    at = putU16(out, at + k.length, v.length);
+    out.set(v, at);
+    at += v.length;
+  }
   return out;
 }
 

@@ -39,6 +39,16 @@ describe('encryption context serialization', () => {
     );
   });
 
+  it('serializes up to 65535 bytes and refuses one byte more, whatever field holds it', () => {
+    // 2 (count) + 2 + 1 (key "k") + 2 + value: the value that makes exactly 65535 bytes.
+    const fits = 'v'.repeat(65535 - 7);
+    expect(serializeEncryptionContext({ k: fits }).length).toBe(65535);
+    const refused: Array<Record<string, string>> = [{ k: `${fits}v` }, { [`${fits}vv`]: '' }, { k: 'é'.repeat(32765) }, { a: 'v'.repeat(40000), b: 'v'.repeat(40000) }];
+    for (const context of refused) {
+      expect(() => serializeEncryptionContext(context)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/serializes to \d+ bytes; at most 65535/) }));
+    }
+  });
+
   it('binds any context through encrypt/decrypt', async () => {
     const client = createClient({ keyProvider: RawAesKeyProvider({ namespace: 'ec', name: 'k', key: randomBytes(32) }) });
     await fc.assert(

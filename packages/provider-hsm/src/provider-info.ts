@@ -46,11 +46,11 @@ export interface HsmProviderInfo {
   readonly iv: Uint8Array;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+// UTF-8 by Buffer.from, not TextEncoder: for strings this short, on every data key, it costs a fifth.
 function encodeField(value: string, what: string, max: number): Uint8Array {
-  const bytes = encoder.encode(value);
+  const bytes = Buffer.from(value, 'utf8');
   if (bytes.length === 0 || bytes.length > max) throw new StrongroomError('INVALID_ARGUMENT', `${what}: must be 1…${max} UTF-8 bytes`);
   return bytes;
 }
@@ -69,11 +69,11 @@ export function encodeProviderInfo(info: HsmProviderInfo): Uint8Array {
     throw new StrongroomError('INVALID_ARGUMENT', `iv: must be ${IV_LENGTH} bytes`);
   }
   const out = new Uint8Array(1 + fields.reduce((n, f) => n + 2 + f.length, 0) + 2 + IV_LENGTH);
-  const view = new DataView(out.buffer);
   let pos = 0;
   out[pos++] = exact ? 2 : 1;
   for (const f of fields) {
-    view.setUint16(pos, f.length);
+    out[pos] = f.length >>> 8;
+    out[pos + 1] = f.length;
     out.set(f, pos + 2);
     pos += 2 + f.length;
   }
@@ -92,8 +92,7 @@ function readString(bytes: Uint8Array, what: string): string {
   }
   // TextDecoder replaces nothing in fatal mode, but re-encoding also rejects anything that
   // would not round-trip byte-for-byte.
-  const again = encoder.encode(value);
-  if (again.length !== bytes.length || again.some((b, i) => b !== bytes[i])) {
+  if (!Buffer.from(value, 'utf8').equals(bytes)) {
     throw new StrongroomError('MALFORMED', `HSM provider info: ${what} is not canonical UTF-8`);
   }
   return value;
