@@ -4,7 +4,7 @@
  *
  *   strongroom-hsm init --dir C --node AZ[=HOST,HOST…] [--node AZ[=HOST,…] …] [--admin-password-file F | --admin-password-prompt]
  *   strongroom-hsm node --data-dir D --port P [--host ADDR] [--az A] [--peers url,url] [--shaping hsm2m.medium] [--latency-ms N]
- *                       [--backup-keep N] [--backup-max-age-days D]
+ *                       [--backup-keep N] [--backup-max-age-days D] [--stop-on-stdin-close]
  *   strongroom-hsm add-node --cluster-dir C --data-dir D --backup F --donor-data-dir N [--az A] [--hosts HOST,HOST…]  (also: restore a tampered node)
  *   strongroom-hsm backup --data-dir D [--out DIR]                                (offline, node stopped)
  *   strongroom-hsm audit verify --data-dir D [FILE]
@@ -19,7 +19,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkRegularFileSync } from '@strongroom/node-files';
+import { checkRegularFileSync, stopWhenStdinCloses } from '@strongroom/node-files';
 import { verifyNodeAuditLog } from './audit-verify';
 import { writeBackupFile } from './backup';
 import { initCluster } from './init';
@@ -55,7 +55,7 @@ function parseNodeSpec(spec: string): { az: string; hosts?: string[] } {
 
 const USAGE = `usage:
   strongroom-hsm init --dir C --node AZ[=HOST,HOST...] [--node AZ[=HOST,...] ...] [--admin-password-file F | --admin-password-prompt]
-  strongroom-hsm node --data-dir D [--host ADDR] [--port P] [--az A] [--peers url,url] [--shaping hsm1.medium|hsm2m.medium] [--latency-ms N] [--sync-interval-ms N] [--backup-keep N] [--backup-max-age-days D] [--unseal-fd N | --unseal-file PATH]
+  strongroom-hsm node --data-dir D [--host ADDR] [--port P] [--az A] [--peers url,url] [--shaping hsm1.medium|hsm2m.medium] [--latency-ms N] [--sync-interval-ms N] [--backup-keep N] [--backup-max-age-days D] [--unseal-fd N | --unseal-file PATH] [--stop-on-stdin-close]
   strongroom-hsm add-node --cluster-dir C --data-dir D --backup F --donor-data-dir N [--az A] [--node-id ID] [--hosts HOST,HOST...]
   strongroom-hsm backup --data-dir D [--out DIR] [--unseal-fd N | --unseal-file PATH]
   strongroom-hsm audit verify --data-dir D [FILE] [--unseal-fd N | --unseal-file PATH]
@@ -98,10 +98,12 @@ async function main(argv: string[]): Promise<number> {
         options: {
           'data-dir': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, az: { type: 'string' }, peers: { type: 'string' },
           shaping: { type: 'string' }, 'latency-ms': { type: 'string' }, 'sync-interval-ms': { type: 'string' },
-          'backup-keep': { type: 'string' }, 'backup-max-age-days': { type: 'string' }, ...UNSEAL_OPTIONS,
+          'backup-keep': { type: 'string' }, 'backup-max-age-days': { type: 'string' }, 'stop-on-stdin-close': { type: 'boolean' }, ...UNSEAL_OPTIONS,
         },
       });
       if (!values['data-dir']) throw new Error('node needs --data-dir');
+      // --unseal-fd 0 reads standard input to its end, which would stop the node at once.
+      if (values['stop-on-stdin-close'] && values['unseal-fd'] === '0') throw new Error('--stop-on-stdin-close watches standard input: pass the unseal secret on another descriptor (--unseal-fd 3) or in a file');
       if (values.az) {
         const id = readIdentity(values['data-dir']);
         if (id.az !== values.az) {
@@ -125,9 +127,16 @@ async function main(argv: string[]): Promise<number> {
         },
       });
       out({ event: 'listening', url: node.url, port: node.port, az: node.az, nodeId: node.nodeId, state: node.state, pid: process.pid });
-      const shutdown = () => void node.close().finally(() => process.exit(0));
+      let stopping = false;
+      const shutdown = () => {
+        if (stopping) return;
+        stopping = true;
+        void node.close().finally(() => process.exit(0));
+      };
       process.on('SIGTERM', shutdown);
       process.on('SIGINT', shutdown);
+      // Started by another process for its own use (startHsmNode): stop with it, however it ends.
+      if (values['stop-on-stdin-close']) stopWhenStdinCloses(shutdown);
       return -1; // keep running
     }
     case 'add-node': {

@@ -1,6 +1,8 @@
 /**
  * Start a node as a real child process (`node dist/cli.mjs node …`) for tests, the dev stack and
- * benches. The child prints one JSON line `{"event":"listening",…}` on stdout once it serves.
+ * benches. The child prints one JSON line `{"event":"listening",…}` on stdout once it serves. It is
+ * tied to this process (`--stop-on-stdin-close` over a pipe this process never writes to): when this
+ * process ends, however it ends (SIGKILL too), the node stops instead of serving on as an orphan.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -69,7 +71,7 @@ export function defaultCliPath(): string {
  * @throws StrongroomError IO_ERROR if the process exits or does not report within the timeout.
  */
 export function startHsmNode(options: StartHsmNodeOptions): Promise<StartedHsmNode> {
-  const args = [options.cliPath ?? defaultCliPath(), 'node', '--data-dir', options.dataDir, '--port', String(options.port ?? 0)];
+  const args = [options.cliPath ?? defaultCliPath(), 'node', '--data-dir', options.dataDir, '--port', String(options.port ?? 0), '--stop-on-stdin-close'];
   if (options.host !== undefined) args.push('--host', options.host);
   if (options.peers?.length) args.push('--peers', options.peers.join(','));
   if (options.shaping) args.push('--shaping', options.shaping);
@@ -78,7 +80,9 @@ export function startHsmNode(options: StartHsmNodeOptions): Promise<StartedHsmNo
   const env = { ...process.env };
   if (options.unsealSecret !== undefined) env[UNSEAL_SECRET_ENV] = options.unsealSecret;
   const [command, ...prefix] = [...(options.launcher ?? []), process.execPath];
-  const child: ChildProcess = spawn(command!, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child: ChildProcess = spawn(command!, [...prefix, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  // Never written to: its end closing (this process gone) is what stops the node.
+  child.stdin!.on('error', () => undefined);
   let exited = false;
   const exitPromise = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
   let stderr = '';

@@ -18,12 +18,13 @@
  * docs/kms-local.md "Seed file") and takes its account and Region (`--region`/`--account-id`, when
  * given too, must agree). A refused seed exits with status 2 and the reason, changing nothing.
  * `--cors ORIGIN` (repeatable) answers CORS for that exact page origin (cors.ts); off by default.
+ * `--stop-on-stdin-close` stops the server when standard input ends (for a starter that holds a pipe to it).
  */
 import { parseArgs } from 'node:util';
 import { StrongroomError } from '@strongroom/core';
 import { MAX_BYTES, readBoundedTextFileSync } from '@strongroom/node-files';
 import { parseHsmClusterRegistrations } from './custom-key-store/registrations';
-import { readServerSecret } from '@strongroom/node-files';
+import { readServerSecret, stopWhenStdinCloses } from '@strongroom/node-files';
 import { startKmsServer } from './server';
 
 const { values } = parseArgs({
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     'tls-key': { type: 'string' },
     'tls-dev': { type: 'boolean' },
     cors: { type: 'string', multiple: true },
+    'stop-on-stdin-close': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -53,7 +55,9 @@ if (values.help) {
       '                      [--tls-cert FILE --tls-key FILE | --tls-dev] [--seed FILE] [--cors ORIGIN]...\n' +
       '  --region, --account-id   default us-east-1 / 111122223333, or the seed file\'s\n' +
       '  --seed FILE              keys, aliases, account and Region to create (YAML or .json; chmod 600 when it holds key material)\n' +
-      '  --cors ORIGIN            let a page at this exact origin (e.g. http://localhost:5173) call the server from a browser; repeatable; off by default\n',
+      '  --cors ORIGIN            let a page at this exact origin (e.g. http://localhost:5173) call the server from a browser; repeatable; off by default\n' +
+      '  --stop-on-stdin-close    stop when standard input reaches end of file: a process that starts the server for its own use\n' +
+      '                           holds a pipe to it, and the server cannot outlive that process however it ends\n',
   );
   process.exit(0);
 }
@@ -130,6 +134,12 @@ if (server.seeded) {
 }
 process.stdout.write(`kms-local listening on ${server.endpoint} (account ${server.accountId}, region ${server.region}, ${accessKeyId ? 'strict SigV4' : 'any signature'})\n`);
 if (tls === 'dev') process.stdout.write(`kms-local TLS: development certificate ${values['data-dir']}/tls-dev-cert.pem (trust it as the client's CA)\n`);
-const stop = () => void server.close().then(() => process.exit(0));
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  void server.close().then(() => process.exit(0));
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+if (values['stop-on-stdin-close']) stopWhenStdinCloses(stop);

@@ -22,8 +22,9 @@ afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function start(args: string[], env: Record<string, string> = {}): Promise<string> {
-  child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Start the CLI; its stdin is /dev/null (end of file at once) unless `stdin` is 'pipe'. */
+function start(args: string[], env: Record<string, string> = {}, stdin: 'ignore' | 'pipe' = 'ignore'): Promise<string> {
+  child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: [stdin, 'pipe', 'pipe'] });
   stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
@@ -85,6 +86,26 @@ describe.runIf(existsSync(cli) || process.env.STRONGROOM_REQUIRE_ALL_SUITES === 
     await stop();
     expect(stderr).toMatch(/WARNING: no credentials configured/);
   }, 90_000);
+
+  it('with --stop-on-stdin-close, stops when its standard input closes (its starter gone); without it, ignores stdin', async () => {
+    dir = await tempDir();
+    const env = { KMS_LOCAL_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, KMS_LOCAL_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey };
+    const endpoint = await start(['--data-dir', dir, '--port', '0', '--stop-on-stdin-close'], env, 'pipe');
+    const kms = new KMSClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
+    try {
+      child!.stdin!.write('bytes written to it are ignored\n');
+      await kms.send(new CreateKeyCommand({}));
+    } finally {
+      kms.destroy();
+    }
+    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+    child!.stdin!.end();
+    expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running after 10 s'), 10_000))])).toBe(0);
+    // The same server started with stdin at end of file (the other tests' default) stays up.
+    await start(['--data-dir', dir, '--port', '0'], env);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(child!.exitCode).toBeNull();
+  });
 
   it('refuses half a credential pair', async () => {
     dir = await tempDir();

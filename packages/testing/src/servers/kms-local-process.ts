@@ -22,10 +22,12 @@ export interface KmsLocalProcess {
  */
 export function spawnKmsLocal(args: string[], credentials: { accessKeyId: string; secretAccessKey: string }): Promise<KmsLocalProcess> {
   const cli = join(dirname(createRequire(import.meta.url).resolve('@strongroom/kms-local/package.json')), 'dist', 'cli.mjs');
-  const child = spawn(process.execPath, [cli, ...args], {
+  // Tied to this process: stdin is a pipe never written to, so kms-local stops when this process ends, however it ends.
+  const child = spawn(process.execPath, [cli, ...args, '--stop-on-stdin-close'], {
     env: { ...process.env, KMS_LOCAL_ACCESS_KEY_ID: credentials.accessKeyId, KMS_LOCAL_SECRET_ACCESS_KEY: credentials.secretAccessKey },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin!.on('error', () => undefined);
   const kill = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
