@@ -24,10 +24,10 @@
  */
 import type { GetObjectCommandInput, GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { StrongroomError, type FramedMessage } from '@strongroom/core';
-import { setMaxListeners } from 'node:events';
 import { finished, Readable } from 'node:stream';
 import { destroyBody, iterateBody, toSdkStream, type SdkReadable } from './body';
 import { asNodeReadable } from './body-pump';
+import { requestSignals } from './request-signal';
 import { openProbedObject, probeObject } from './framed-read';
 import { fetchFrames } from './framed-plan';
 import { planDownload, type DownloadParams, type Run } from './download-plan';
@@ -131,8 +131,9 @@ function releaseInOrder(
 ): SdkReadable {
   const controller = new AbortController();
   const signal = abortSignal ? AbortSignal.any([controller.signal, abortSignal]) : controller.signal;
-  // Each run in flight listens to it twice (its request's and its body's abort), up to 64 runs.
-  setMaxListeners(2 * concurrency + 10, signal);
+  // Up to `concurrency` runs in flight, each listening twice (its request and its body): each gets its
+  // own signal, so the shared one carries one listener.
+  const runSignal = requestSignals(signal);
   const held = new Map<number, Held>();
   let next = 0;
   let launched = 0;
@@ -171,13 +172,16 @@ function releaseInOrder(
         for (const p of pieces) if (p.length > 0) h.pieces.push(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
         if (i === next) kick();
       };
-      fetchRun(runs[i]!, signal, sink).then(
-        () => {
-          h.done = true;
-          if (i === next) kick();
-        },
-        fail,
-      );
+      const request = runSignal();
+      fetchRun(runs[i]!, request.signal, sink)
+        .finally(request.release)
+        .then(
+          () => {
+            h.done = true;
+            if (i === next) kick();
+          },
+          fail,
+        );
     }
   };
   const serve = () => {

@@ -30,6 +30,7 @@ import { digestMetadata, dropStagedInstruction, publishInstruction, stageInstruc
 import { dropUploadMarker, putUploadMarker, uploadMetadata } from './upload-marker';
 import type { ResolvedConfig } from './options';
 import { readParts } from './part-reader';
+import { requestSignals } from './request-signal';
 
 /** The progress payload of lib-storage's Upload. */
 export interface Progress {
@@ -122,6 +123,8 @@ export class EncryptedUpload extends EventEmitter {
     const cfg = this.#cfg;
     const { partSize, queueSize, abortSignal: _a, encryptionContext, Body, ...input } = this.#params;
     const signal = this.#controller.signal;
+    // Up to queueSize parts in flight: each its own signal, so the shared one carries one listener.
+    const partSignal = requestSignals(signal);
     const opts = { abortSignal: signal, encryptionContext: encryptionContext ?? {} };
     const aborted = () => new StrongroomError('ABORTED', 'Upload aborted', { cause: signal.reason });
     if (signal.aborted) throw aborted();
@@ -195,10 +198,11 @@ export class EncryptedUpload extends EventEmitter {
           : encryptor!.encryptPartInto(current.data, current.isLast, target);
         const plainLength = current.data.length;
         const n = partNumber;
+        const request = partSignal();
         const p: Promise<void> = cfg.client
           .send(
             new UploadPartCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId, PartNumber: n, Body: ciphertext, ContentLength: ciphertext.length }),
-            { abortSignal: signal },
+            { abortSignal: request.signal },
           )
           .then((r) => {
             pool.push(target); // the send has settled: the SDK no longer reads the buffer
@@ -211,7 +215,10 @@ export class EncryptedUpload extends EventEmitter {
             failure ??= error;
             this.#controller.abort(error);
           })
-          .finally(() => inflight.delete(p));
+          .finally(() => {
+            request.release();
+            inflight.delete(p);
+          });
         inflight.add(p);
         if (current.isLast) break;
         const nextP = parts.next(); // read the next part while parts are in flight

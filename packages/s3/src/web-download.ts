@@ -25,6 +25,7 @@ import { planDownload, type DownloadParams, type Run } from './download-plan';
 import { fetchFrames } from './framed-plan';
 import type { ResolvedConfig } from './options';
 import { byteStream, cancelBody, sdkBody } from './web-body';
+import { requestSignals } from './request-signal';
 import { openProbedWeb, probeWeb } from './web-framed-range';
 import { getObjectWeb } from './web-object-ops';
 
@@ -91,6 +92,8 @@ const wipe = (pieces: readonly Uint8Array[]) => {
 /** The runs' plaintext in order as one stream (see the module comment, steps 3 and 4). */
 function releaseInOrder(runs: readonly Run[], concurrency: number, fetchRun: FetchRun, message: WebFramedMessage, abortSignal: AbortSignal | undefined): ReadableStream<Uint8Array> {
   const controller = new AbortController();
+  // Up to `concurrency` runs in flight: each its own signal, so the shared one carries one listener.
+  const runSignal = requestSignals(controller.signal);
   const held = new Map<number, Held>();
   let next = 0;
   let launched = 0;
@@ -131,10 +134,13 @@ function releaseInOrder(runs: readonly Run[], concurrency: number, fetchRun: Fet
         for (const p of pieces) if (p.length > 0) h.pieces.push(p);
         if (i === next) notify();
       };
-      fetchRun(runs[i]!, controller.signal, sink).then(() => {
-        h.done = true;
-        if (i === next) notify();
-      }, fail);
+      const request = runSignal();
+      fetchRun(runs[i]!, request.signal, sink)
+        .finally(request.release)
+        .then(() => {
+          h.done = true;
+          if (i === next) notify();
+        }, fail);
     }
   };
   return new ReadableStream<Uint8Array>(

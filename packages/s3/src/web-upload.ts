@@ -31,6 +31,7 @@ import { framedMetadata, writeContext } from './framed-format';
 import { checkFramedPartSize, defaultFramedPartSize, frameOfPart, partFrames } from './framed-parts';
 import { checkNoPlaintextChecksums, checkUserMetadata } from './metadata-checks';
 import type { ResolvedConfig } from './options';
+import { requestSignals } from './request-signal';
 import { markerBody, markerKeyFromDigest, uploadMetadata } from './upload-marker-name';
 import { byteStream, knownLength, readAll } from './web-body';
 import { exactly, webFramedClient } from './web-framed';
@@ -244,6 +245,8 @@ export class WebEncryptedUpload {
     const cfg = this.#cfg;
     const { partSize: _p, queueSize, abortSignal: _a, encryptionContext: _e, Body: _b, ContentLength: _l, Metadata: _m, ...input } = this.#params;
     const signal = this.#controller.signal;
+    // Up to queueSize parts in flight: each its own signal, so the shared one carries one listener.
+    const partSignal = requestSignals(signal);
     const aborted = () => new StrongroomError('ABORTED', 'Upload aborted', { cause: signal.reason });
     if (signal.aborted) throw aborted();
     const base = { Key: input.Key, Bucket: input.Bucket };
@@ -285,8 +288,9 @@ export class WebEncryptedUpload {
         if (partNumber > MAX_PARTS) throw new StrongroomError('INVALID_ARGUMENT', `more than ${MAX_PARTS} parts: raise partSize`);
         const n = partNumber;
         const { data, plain } = current;
+        const request = partSignal();
         const p: Promise<void> = cfg.client
-          .send(new UploadPartCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId, PartNumber: n, Body: data, ContentLength: data.length }), { abortSignal: signal })
+          .send(new UploadPartCommand({ Bucket: input.Bucket, Key: input.Key, UploadId: uploadId, PartNumber: n, Body: data, ContentLength: data.length }), { abortSignal: request.signal })
           .then((r) => {
             if (!r.ETag) throw new StrongroomError('PROVIDER_ERROR', `UploadPart ${n} returned no ETag (a browser needs the bucket's CORS configuration to expose the ETag header)`);
             completed.push({ PartNumber: n, ETag: r.ETag });
@@ -297,7 +301,10 @@ export class WebEncryptedUpload {
             failure ??= error;
             this.#controller.abort(error);
           })
-          .finally(() => inflight.delete(p));
+          .finally(() => {
+            request.release();
+            inflight.delete(p);
+          });
         inflight.add(p);
         if (current.isLast) break;
         const nextPart = parts.next(); // encrypt the next part while parts are in flight
