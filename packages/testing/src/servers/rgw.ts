@@ -16,13 +16,14 @@
  *  - `rgw multipart min part size` lowered to 64 KiB (AWS: 5 MiB) so tests can use small parts.
  * Debian packages: `apt-get install --no-install-recommends radosgw ceph-mon ceph-osd`.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { freePort } from './hsm-cluster';
+import { spawnTied } from './tied-spawn';
 
 export const RGW_APT_PACKAGES = ['radosgw', 'ceph-mon', 'ceph-osd'] as const;
 export const RGW_INSTALL_HINT = `apt-get install -y --no-install-recommends ${RGW_APT_PACKAGES.join(' ')}`;
@@ -178,7 +179,8 @@ export async function startRgw(options: StartRgwOptions = {}): Promise<LocalRgw>
     rmSync(dir, { recursive: true, force: true });
   };
   const daemon = (bin: string, args: string[]) => {
-    const c = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Tied to this process: SIGTERM when it dies, also by SIGKILL (close() and the exit handler cannot run then).
+    const c = spawnTied(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     c.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     children.push(c);

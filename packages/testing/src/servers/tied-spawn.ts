@@ -1,0 +1,18 @@
+/**
+ * Spawn a third-party daemon (Ceph's, for startRgw) that must not outlive the process that started
+ * it. Our own servers watch a pipe on their standard input (`--stop-on-stdin-close`); a binary we did
+ * not write cannot, so on Linux it is started under util-linux's `setpriv --pdeathsig SIGTERM`, which
+ * sets prctl(2) PR_SET_PDEATHSIG before exec: the kernel sends the daemon SIGTERM when its parent
+ * dies — by SIGKILL too, which runs no cleanup. Where `setpriv` is missing the daemon is spawned as is
+ * and stopped only by the starter's own cleanup (its `close()`, or its `exit` handler).
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** util-linux's setpriv(1), where installed (Debian: package util-linux, which every system has). */
+export const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && existsSync(p));
+
+/** `spawn(command, args, options)`, with the child sent SIGTERM when this process dies (Linux, setpriv). */
+export function spawnTied(command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  return SETPRIV ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', command, ...args], options) : spawn(command, args, options);
+}
