@@ -86,6 +86,7 @@ export function createEngine(opts: EngineOptions): Engine {
   const node = createNodeContext(opts);
 
   function finish(conn: ConnContext, op: string, args: Args, spec: AnySpec | undefined, error: unknown): void | Promise<void> {
+    if (!error && spec?.quietForPeers && conn.peer.startsWith('node:')) return;
     const entry = {
       op,
       user: conn.session?.user ?? (conn.peer.startsWith('node:') ? conn.peer : undefined),

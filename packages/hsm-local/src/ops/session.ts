@@ -25,6 +25,7 @@ export const sessionOps = {
   },
   status: {
     access: 'none',
+    quietForPeers: true,
     fn: ({ node, conn }) => {
       const live = { nodeId: node.identity.nodeId, clusterId: node.identity.clusterId, az: node.identity.az, state: node.tampered ? 'TAMPERED' as const : 'ACTIVE' as const };
       const s = conn.session && node.sessions.has(conn.session.id) && !conn.session.mustChangePassword ? conn.session : undefined;

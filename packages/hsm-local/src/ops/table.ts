@@ -26,6 +26,12 @@ interface SpecBase {
   durable?: boolean;
   /** Shaping class (hsm2m throughput model); unshaped when absent. */
   cls?: OpClass;
+  /**
+   * A successful call by another node of the cluster is not audited: it changes nothing and recurs
+   * on a timer (server-side sync's poll), so logging it grew every idle node's log by a record per
+   * poll and made it reseal its state each time. Refused or failed calls, and every user's, are.
+   */
+  quietForPeers?: boolean;
 }
 
 export type OpSpec<Op extends HsmOp> =
