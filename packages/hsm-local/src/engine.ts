@@ -86,10 +86,11 @@ export function createEngine(opts: EngineOptions): Engine {
   const node = createNodeContext(opts);
 
   function finish(conn: ConnContext, op: string, args: Args, spec: AnySpec | undefined, error: unknown): void | Promise<void> {
-    if (!error && spec?.quietForPeers && conn.peer.startsWith('node:')) return;
+    const fromPeer = conn.peer.startsWith('node:');
+    if (!error && fromPeer && spec?.quietForPeers) return;
     const entry = {
       op,
-      user: conn.session?.user ?? (conn.peer.startsWith('node:') ? conn.peer : undefined),
+      user: conn.session?.user ?? (fromPeer ? conn.peer : undefined),
       session: conn.session?.id,
       response: error ? `ERROR:${StrongroomError.isInstance(error) ? String(error.details?.reason ?? error.code) : 'INTERNAL'}` : 'SUCCESS',
       detail: auditDetail(op, args),
