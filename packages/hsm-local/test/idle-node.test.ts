@@ -8,6 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectHsmNode, loadCertificateAuthority, wire } from '../src/index';
 import { startTestCluster, type TestCluster } from './helpers';
 
 let c: TestCluster;
@@ -60,5 +61,28 @@ describe('an idle cluster', () => {
     const added = auditRecords(1).filter((r) => r.seq > seq);
     expect(added.map((r) => r.op)).toContain('status');
     expect(added.some((r) => r.op === 'status' && r.user?.startsWith('node:'))).toBe(false);
+  }, 60_000);
+
+  it("spares only a peer's successful status: its other calls, refused ones and unknown names are logged", async () => {
+    const ca = loadCertificateAuthority(readFileSync(join(c.info.dir, 'ca.crt'), 'utf8'), readFileSync(join(c.info.dir, 'ca.key'), 'utf8'));
+    const peer = ca.issue('node:peer-test', 'server+client', { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const conn = await connectHsmNode({ url: c.urls[2]!, trustAnchor: c.info.trustAnchor, clientCert: { certPem: peer.certPem, keyPem: peer.keyPem } });
+    const seq = auditRecords(2).at(-1)!.seq;
+    await conn.call('status', {});
+    await conn.call('sync.digest', {});
+    await expect(conn.call('user.list', {})).rejects.toMatchObject({ code: 'ACCESS_DENIED' }); // a node is no user
+    // Names that are no operation, whatever the prototype has under them.
+    for (const op of ['__proto__', 'constructor', 'hasOwnProperty']) {
+      await expect((conn as unknown as { call(op: string, args: wire.WireValue): Promise<unknown> }).call(op, {})).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    }
+    await sleep(300);
+    const added = auditRecords(2).filter((r) => r.seq > seq);
+    expect(added.map((r) => [r.op, r.user])).toEqual([
+      ['sync.digest', 'node:peer-test'],
+      ['user.list', 'node:peer-test'],
+      ['__proto__', 'node:peer-test'],
+      ['constructor', 'node:peer-test'],
+      ['hasOwnProperty', 'node:peer-test'],
+    ]);
   }, 60_000);
 });
