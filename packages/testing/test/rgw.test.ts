@@ -8,26 +8,19 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { StrongroomError } from '@strongroom/core';
 import { rgwUnavailable, startRgw } from '../src/servers/rgw';
+import { processRunning } from '../src/servers/tied-spawn';
 
 const reason = rgwUnavailable();
 if (reason && process.env.STRONGROOM_REQUIRE_ALL_SUITES === '1') throw new Error(`startRgw: ${reason} (STRONGROOM_REQUIRE_ALL_SUITES=1)`);
 if (reason) console.warn(`[skip] startRgw: ${reason}`);
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-  } catch {
-    return false;
-  }
-};
 /** PIDs of processes whose command line mentions `dir`. */
 const processesUsing = (dir: string) =>
   readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir) && alive(Number(p));
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir) && processRunning(Number(p));
       } catch {
         return false;
       }
@@ -49,7 +42,7 @@ describe.skipIf(!!reason)('startRgw', () => {
       expect(processesUsing(rgw.dir).sort()).toEqual(pids.map(String).sort());
       await rgw.close();
       closed = true;
-      expect(pids.filter(alive)).toEqual([]);
+      expect(pids.filter(processRunning)).toEqual([]);
       expect(existsSync(rgw.dir)).toBe(false);
       await rgw.close(); // idempotent
     } finally {

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SETPRIV } from '../src/servers/tied-spawn';
+import { processRunning, SETPRIV } from '../src/servers/tied-spawn';
 
 const reason = SETPRIV ? undefined : 'setpriv(1) (util-linux) is not installed, or this is not Linux';
 if (reason && process.env.STRONGROOM_REQUIRE_ALL_SUITES === '1') throw new Error(`spawnTied: ${reason} (STRONGROOM_REQUIRE_ALL_SUITES=1)`);
@@ -17,18 +17,9 @@ if (reason) console.warn(`[skip] spawnTied: ${reason}`);
 
 const leftovers: number[] = [];
 afterAll(() => {
-  for (const pid of leftovers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of leftovers) if (processRunning(pid)) process.kill(pid, 'SIGKILL');
 });
 
-/** Running (not a zombie waiting for its parent). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-  } catch {
-    return false;
-  }
-}
 
 describe.skipIf(!!reason)('spawnTied', () => {
   it('ends the daemon when the process that started it is killed with SIGKILL', async () => {
@@ -43,13 +34,13 @@ describe.skipIf(!!reason)('spawnTied', () => {
     });
     leftovers.push(pid);
     await new Promise((r) => setTimeout(r, 200)); // setpriv has exec'd sleep
-    expect(alive(pid)).toBe(true);
+    expect(processRunning(pid)).toBe(true);
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]).toBe('sleep');
     const exited = new Promise((r) => parent.once('exit', r));
     parent.kill('SIGKILL');
     await exited;
     let gone = false;
-    for (const end = Date.now() + 5000; !gone && Date.now() < end; await new Promise((r) => setTimeout(r, 50))) gone = !alive(pid);
+    for (const end = Date.now() + 5000; !gone && Date.now() < end; await new Promise((r) => setTimeout(r, 50))) gone = !processRunning(pid);
     expect(gone).toBe(true);
   });
 });

@@ -4,4 +4,4 @@ export * from './seeded-random';
 export * from './kms-local';
 export * from './kms-local-process';
 export * from './rgw';
-export { spawnTied } from './tied-spawn';
+export { processRunning, spawnTied } from './tied-spawn';
