@@ -19,7 +19,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkRegularFileSync, stopWhenStdinCloses } from '@strongroom/node-files';
+import { checkRegularFileSync, onStopRequest } from '@strongroom/node-files';
 import { verifyNodeAuditLog } from './audit-verify';
 import { writeBackupFile } from './backup';
 import { initCluster } from './init';
@@ -127,16 +127,8 @@ async function main(argv: string[]): Promise<number> {
         },
       });
       out({ event: 'listening', url: node.url, port: node.port, az: node.az, nodeId: node.nodeId, state: node.state, pid: process.pid });
-      let stopping = false;
-      const shutdown = () => {
-        if (stopping) return;
-        stopping = true;
-        void node.close().finally(() => process.exit(0));
-      };
-      process.on('SIGTERM', shutdown);
-      process.on('SIGINT', shutdown);
-      // Started by another process for its own use (startHsmNode): stop with it, however it ends.
-      if (values['stop-on-stdin-close']) stopWhenStdinCloses(shutdown);
+      // Also, when started by another process for its own use (startHsmNode): stop with it, however it ends.
+      onStopRequest(() => void node.close().finally(() => process.exit(0)), { stdinClose: values['stop-on-stdin-close'] });
       return -1; // keep running
     }
     case 'add-node': {

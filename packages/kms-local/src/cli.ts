@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { StrongroomError } from '@strongroom/core';
 import { MAX_BYTES, readBoundedTextFileSync } from '@strongroom/node-files';
 import { parseHsmClusterRegistrations } from './custom-key-store/registrations';
-import { readServerSecret, stopWhenStdinCloses } from '@strongroom/node-files';
+import { onStopRequest, readServerSecret } from '@strongroom/node-files';
 import { startKmsServer } from './server';
 
 const { values } = parseArgs({
@@ -134,12 +134,4 @@ if (server.seeded) {
 }
 process.stdout.write(`kms-local listening on ${server.endpoint} (account ${server.accountId}, region ${server.region}, ${accessKeyId ? 'strict SigV4' : 'any signature'})\n`);
 if (tls === 'dev') process.stdout.write(`kms-local TLS: development certificate ${values['data-dir']}/tls-dev-cert.pem (trust it as the client's CA)\n`);
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  void server.close().then(() => process.exit(0));
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-if (values['stop-on-stdin-close']) stopWhenStdinCloses(stop);
+onStopRequest(() => void server.close().then(() => process.exit(0)), { stdinClose: values['stop-on-stdin-close'] });
