@@ -235,7 +235,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const initialAdmin = state.initialAdminPassword;
     if (!existsSync(join(clusterDir, 'cluster.json'))) {
       log('initializing a 3-node HSM cluster');
-      await initCluster({ dir: clusterDir, nodes: DEV_AZS.map((az) => ({ az })), initialAdminPassword: initialAdmin });
+      // The users' passwords sit in state.json and dev.json beside the cluster, so a slow password hash
+      // would protect nothing here: the lowest cost (docs/hsm-cluster.md, "Password hashing").
+      await initCluster({ dir: clusterDir, nodes: DEV_AZS.map((az) => ({ az })), initialAdminPassword: initialAdmin, limits: { passwordHashCost: 10 } });
     }
     const cluster = loadCluster(clusterDir);
     const wanted = options.ports?.hsm ?? [0, 0, 0];

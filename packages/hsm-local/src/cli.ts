@@ -23,6 +23,7 @@ import { checkRegularFileSync, onStopRequest } from '@strongroom/node-files';
 import { verifyNodeAuditLog } from './audit-verify';
 import { writeBackupFile } from './backup';
 import { initCluster } from './init';
+import { checkPasswordHashCost } from './passwords';
 import { runNode } from './node';
 import { addNodeFromBackup } from './restore';
 import { readServerSecret } from '@strongroom/node-files';
@@ -42,6 +43,13 @@ function unsealSecret(values: { 'unseal-fd'?: string | undefined; 'unseal-file'?
   return unsealSecretFromEnv();
 }
 
+function passwordHashCostFlag(v: string): number {
+  const cost = /^\d{1,2}$/.test(v) ? Number(v) : NaN;
+  const problem = checkPasswordHashCost(cost);
+  if (problem) throw new Error(`--password-hash-cost ${v}: ${problem}`);
+  return cost;
+}
+
 function splitList(v: string): string[] {
   return v.split(',').map((h) => h.trim()).filter(Boolean);
 }
@@ -54,11 +62,12 @@ function parseNodeSpec(spec: string): { az: string; hosts?: string[] } {
 }
 
 const USAGE = `usage:
-  strongroom-hsm init --dir C --node AZ[=HOST,HOST...] [--node AZ[=HOST,...] ...] [--admin-password-file F | --admin-password-prompt]
+  strongroom-hsm init --dir C --node AZ[=HOST,HOST...] [--node AZ[=HOST,...] ...] [--admin-password-file F | --admin-password-prompt] [--password-hash-cost 10-17]
   strongroom-hsm node --data-dir D [--host ADDR] [--port P] [--az A] [--peers url,url] [--shaping hsm1.medium|hsm2m.medium] [--latency-ms N] [--sync-interval-ms N] [--backup-keep N] [--backup-max-age-days D] [--unseal-fd N | --unseal-file PATH] [--stop-on-stdin-close]
   strongroom-hsm add-node --cluster-dir C --data-dir D --backup F --donor-data-dir N [--az A] [--node-id ID] [--hosts HOST,HOST...]
   strongroom-hsm backup --data-dir D [--out DIR] [--unseal-fd N | --unseal-file PATH]
   strongroom-hsm audit verify --data-dir D [FILE] [--unseal-fd N | --unseal-file PATH]
+--password-hash-cost: scrypt cost of user passwords, log2 N (default 14: 16 MiB and about 60 ms per login per node).
 The initial admin password may also come from STRONGROOM_HSM_ADMIN_PASSWORD (default: random, written to C/initial-admin-password).
 HOST: the names/addresses a node is dialed at, written into its certificate (default localhost,127.0.0.1); --host: the address a node listens on (default 127.0.0.1).
 The unseal secret may also come from STRONGROOM_HSM_UNSEAL_SECRET; without one, nodes use unseal.key in their data directory (development only).`;
@@ -73,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
         options: {
           dir: { type: 'string' }, node: { type: 'string', multiple: true },
           'admin-password': { type: 'string' }, 'admin-password-file': { type: 'string' }, 'admin-password-prompt': { type: 'boolean' },
+          'password-hash-cost': { type: 'string' },
         },
       });
       if (!values.dir || !values.node?.length) throw new Error('init needs --dir and at least one --node AZ');
@@ -88,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
       const info = await initCluster({
         dir: values.dir, nodes: values.node.map(parseNodeSpec),
         ...(adminPassword ? { initialAdminPassword: adminPassword } : {}), ...(secret ? { unsealSecret: secret } : {}),
+        ...(values['password-hash-cost'] !== undefined && { limits: { passwordHashCost: passwordHashCostFlag(values['password-hash-cost']) } }),
       });
       out({ clusterId: info.clusterId, dir: info.dir, nodes: info.nodes, initialAdminPasswordFile: adminPassword ? null : join(info.dir, 'initial-admin-password') });
       return 0;

@@ -18,7 +18,7 @@ import { denied, unavailable } from './errors';
 import { maskObject, type MaskedObject } from './masked';
 import { mayUse, ownedBy, ownerIdOf, userIdOf } from './ownership';
 import { countApprovals, openQuorumToken, quorumArgsDigest } from './quorum';
-import type { ClusterLimits, KeyAttributes, KeyObjectRecord, NodeIdentity, NodeStateData, QuorumObject, ReplicatedObject, Role, StateStore, UserObject } from './state';
+import { DEFAULT_LIMITS, type ClusterLimits, type KeyAttributes, type KeyObjectRecord, type NodeIdentity, type NodeStateData, type QuorumObject, type ReplicatedObject, type Role, type StateStore, type UserObject } from './state';
 
 export interface Session {
   id: string;
@@ -142,7 +142,8 @@ export function createNodeContext(opts: NodeContextOptions): NodeContext {
   const objects = () => data.objects;
 
   const node: NodeContext = {
-    identity, store, audit, data, limits: data.cluster.limits, sessions, sessionKeyStore, keyObjectCache,
+    // A state written before a limit existed reads that limit's default.
+    identity, store, audit, data, limits: { ...DEFAULT_LIMITS, ...data.cluster.limits }, sessions, sessionKeyStore, keyObjectCache,
     failures: new Map(),
     loginQueue: new Map(),
     usedTokens,

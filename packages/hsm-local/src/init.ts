@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StrongroomError } from '@strongroom/core';
 import { nodeCertNames, writeNodeDir } from './node-dir';
-import { hashPassword } from './passwords';
+import { checkPasswordHashCost, hashPassword } from './passwords';
 import { atomicWriteSync } from './sealed-file';
 import { DEFAULT_LIMITS, type ClusterLimits, type NodeStateData, type ReplicatedObject } from './state';
 import { createCertificateAuthority } from './x509';
@@ -40,7 +40,25 @@ export interface InitClusterOptions {
   unsealSecret?: string;
   /** Initial admin password (default: random, written to `<dir>/initial-admin-password`). */
   initialAdminPassword?: string;
+  /**
+   * Limits and policy of the cluster (default {@link DEFAULT_LIMITS}, CloudHSM's quotas). Among them
+   * `passwordHashCost`: the scrypt cost of user passwords as log2 N, 10–17 (default 14); lower it only
+   * where the passwords are no secret from whoever can read the nodes (a development stack).
+   */
   limits?: Partial<ClusterLimits>;
+}
+
+/** The defaults with `given` applied, every value checked. @throws StrongroomError INVALID_ARGUMENT naming the bad entry. */
+function resolveLimits(given: Partial<ClusterLimits> = {}): ClusterLimits {
+  const limits: ClusterLimits = { ...DEFAULT_LIMITS };
+  for (const [name, value] of Object.entries(given)) {
+    if (!Object.hasOwn(DEFAULT_LIMITS, name)) throw new StrongroomError('INVALID_ARGUMENT', `limits.${name} is not a cluster limit (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
+    if (value === undefined) continue;
+    const problem = name === 'passwordHashCost' ? checkPasswordHashCost(value) : Number.isSafeInteger(value) && value > 0 ? undefined : `limits.${name} must be a positive integer`;
+    if (problem) throw new StrongroomError('INVALID_ARGUMENT', problem);
+    limits[name as keyof ClusterLimits] = value;
+  }
+  return limits;
 }
 
 /**
@@ -62,13 +80,14 @@ export interface ClusterInfo {
  * @example
  * const cluster = await initCluster({ dir: './hsm', nodes: [{ az: 'us-east-1a' }, { az: 'us-east-1b' }, { az: 'us-east-1c' }] });
  * // cluster.trustAnchor, cluster.clientCert, cluster.nodes[i].dataDir, cluster.initialAdmin.password
- * @throws StrongroomError IO_ERROR if `dir` already holds a cluster.
+ * @throws StrongroomError IO_ERROR if `dir` already holds a cluster; INVALID_ARGUMENT for bad nodes or limits (nothing is written then).
  */
 export async function initCluster(options: InitClusterOptions): Promise<ClusterInfo> {
   const dir = resolve(options.dir);
   if (existsSync(join(dir, 'cluster.json'))) throw new StrongroomError('IO_ERROR', `${dir} already holds a cluster`);
   if (options.nodes.length < 1) throw new StrongroomError('INVALID_ARGUMENT', 'nodes: at least one node is required');
   for (const n of options.nodes) if (n.hosts) nodeCertNames(n.hosts); // refuse bad names before anything is written
+  const limits = resolveLimits(options.limits);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const clusterId = `cluster-${randomBytes(6).toString('hex')}`;
   const ca = createCertificateAuthority(`strongroom-hsm ${clusterId} CA`);
@@ -77,9 +96,8 @@ export async function initCluster(options: InitClusterOptions): Promise<ClusterI
   const backupKey = randomBytes(32);
   const password = options.initialAdminPassword ?? randomBytes(12).toString('base64url');
   const admin: ReplicatedObject = {
-    kind: 'user', id: 'u:admin', uid: newUserId(), version: 1, name: 'admin', role: 'admin', password: await hashPassword(password), mustChangePassword: true, locked: false,
+    kind: 'user', id: 'u:admin', uid: newUserId(), version: 1, name: 'admin', role: 'admin', password: await hashPassword(password, limits.passwordHashCost), mustChangePassword: true, locked: false,
   };
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const nodes = options.nodes.map((n, i) => {
     const nodeId = n.nodeId ?? `hsm-${i + 1}-${randomBytes(3).toString('hex')}`;
     return { nodeId, az: n.az, dataDir: resolve(n.dataDir ?? join(dir, 'nodes', nodeId)) };

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyClass, KeyType, NodeKeyAttributes, Role } from '@strongroom/hsm-protocol';
 import { atomicWrite, fromJsonBytes, seal, toJsonBytes, unseal } from './sealed-file';
+import { DEFAULT_PASSWORD_HASH_COST } from './passwords';
 
 // The key and user vocabulary is the protocol's (one declaration for nodes and clients).
 export type { KeyClass, KeyType, Role } from '@strongroom/hsm-protocol';
@@ -92,7 +93,7 @@ export interface UsedTokenObject {
 
 export type ReplicatedObject = UserObject | KeyObjectRecord | QuorumObject | UsedTokenObject;
 
-/** Capacity limits of a cluster (users, keys, asymmetric keys). */
+/** A cluster's limits and policy: capacity (users, keys, sessions, connections), lockout, session lifetimes, quorum token life, password hashing cost. Set at init. */
 export interface ClusterLimits {
   maxUsers: number;
   maxKeys: number;
@@ -103,6 +104,11 @@ export interface ClusterLimits {
   sessionIdleMs: number;
   sessionMaxMs: number;
   quorumTokenTtlMs: number;
+  /**
+   * scrypt cost of new password hashes, log2 N (10–17; default 14 = 16 MiB, ≈ 60 ms per login per
+   * node). States written before it existed read as the default.
+   */
+  passwordHashCost: number;
 }
 
 /** Default limits: AWS CloudHSM hsm2m.medium's quotas. */
@@ -117,6 +123,7 @@ export const DEFAULT_LIMITS: ClusterLimits = {
   sessionIdleMs: 10 * 60_000,
   sessionMaxMs: 8 * 60 * 60_000,
   quorumTokenTtlMs: 10 * 60_000,
+  passwordHashCost: DEFAULT_PASSWORD_HASH_COST,
 };
 
 export interface ClusterSecrets {

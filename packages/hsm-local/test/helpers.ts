@@ -23,7 +23,8 @@ export const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 
 export async function startTestCluster(opts: { syncIntervalMs?: number; limits?: Parameters<typeof initCluster>[0]['limits'] } = {}): Promise<TestCluster> {
   const tmp = mkdtempSync(join(tmpdir(), 'hsm-local-'));
-  const info = await initCluster({ dir: join(tmp, 'cluster'), nodes: AZS.map((az) => ({ az })), initialAdminPassword: 'initial-pw-1', ...(opts.limits ? { limits: opts.limits } : {}) });
+  // The lowest password hash cost unless a test sets one: these passwords are in the source.
+  const info = await initCluster({ dir: join(tmp, 'cluster'), nodes: AZS.map((az) => ({ az })), initialAdminPassword: 'initial-pw-1', limits: { passwordHashCost: 10, ...opts.limits } });
   const ports = await Promise.all(AZS.map(() => freePort()));
   const urls = ports.map((p) => `tls://127.0.0.1:${p}`);
   const opened: HsmNodeConnection[] = [];

@@ -14,7 +14,7 @@ import type { HsmResult } from '@strongroom/hsm-protocol';
 import type { ConnContext, NodeContext, Session } from '../context';
 import { denied, limit } from '../errors';
 import { mayUse, userIdOf } from '../ownership';
-import { verifyPassword } from '../passwords';
+import { verifyNothing, verifyPassword } from '../passwords';
 import type { KeyObjectRecord } from '../state';
 import type { OpTable } from './table';
 
@@ -83,7 +83,7 @@ async function attemptLogin(node: NodeContext, conn: ConnContext, name: string, 
   if (conn.session && sessions.has(conn.session.id)) throw denied('this connection is already logged in; log out first', 'ALREADY_LOGGED_IN');
   conn.session = undefined;
   if (!u) {
-    await verifyPassword(password, { salt: Buffer.alloc(16), n: 1 << 14, r: 8, p: 1, hash: Buffer.alloc(32) }); // equalize timing
+    await verifyNothing(password, limits.passwordHashCost); // as long as a known user's login
     throw denied('login failed: unknown user or wrong password', 'LOGIN_FAILED');
   }
   if (u.locked) throw denied(`user ${name} is locked after repeated login failures; an admin must unlock or reset it`, 'USER_LOCKED');

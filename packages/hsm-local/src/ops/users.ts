@@ -28,7 +28,7 @@ export const userOps = {
         if (s.role !== 'admin') throw denied('only admins can change another user\'s password', 'ADMIN_ONLY');
         await requireQuorum(ctx, 'user.changePassword', args);
       }
-      node.put({ ...u, password: await hashPassword(pw), mustChangePassword: false, locked: target === s.user ? u.locked : false, version: node.nextVersion(u.version) });
+      node.put({ ...u, password: await hashPassword(pw, node.limits.passwordHashCost), mustChangePassword: false, locked: target === s.user ? u.locked : false, version: node.nextVersion(u.version) });
       if (target === s.user) s.mustChangePassword = false;
       node.failures.delete(target);
       await node.persist();
@@ -52,7 +52,7 @@ export const userOps = {
       if (count >= node.limits.maxUsers) throw limit(`user limit reached: a cluster holds at most ${node.limits.maxUsers} users`);
       await requireQuorum(ctx, 'user.create', args);
       const prev = node.objects()[`u:${name}`];
-      node.put({ kind: 'user', id: `u:${name}`, uid: newUserId(), version: node.nextVersion(prev?.version), name, role, password: await hashPassword(pw), mustChangePassword: false, locked: false });
+      node.put({ kind: 'user', id: `u:${name}`, uid: newUserId(), version: node.nextVersion(prev?.version), name, role, password: await hashPassword(pw, node.limits.passwordHashCost), mustChangePassword: false, locked: false });
       await node.persist();
       return { user: name, role, id: `u:${name}` };
     },

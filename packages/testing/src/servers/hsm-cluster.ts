@@ -45,6 +45,12 @@ export interface StartHsmClusterOptions {
   extraCryptoUsers?: Array<{ user: string; password: string }>;
   /** Server-side sync interval of each node (ms). Default 300. */
   syncIntervalMs?: number;
+  /**
+   * scrypt cost of the users' passwords (hsm-local's `passwordHashCost`). Default 10, the lowest: the
+   * passwords of these clusters are written in code, so hashing them slowly protects nothing and
+   * costs every login on every node (a production cluster's default is 14).
+   */
+  passwordHashCost?: number;
 }
 
 export interface LocalHsmCluster {
@@ -67,7 +73,7 @@ export async function startHsmCluster(options: StartHsmClusterOptions = {}): Pro
   const azs = options.azs ?? DEFAULT_AZS;
   const cryptoUser = options.cryptoUser ?? DEFAULT_CRYPTO_USER;
   const tmp = mkdtempSync(join(tmpdir(), 'strongroom-hsm-cluster-'));
-  const info = await initCluster({ dir: join(tmp, 'cluster'), nodes: azs.map((az) => ({ az })), initialAdminPassword: 'initial-pw-1' });
+  const info = await initCluster({ dir: join(tmp, 'cluster'), nodes: azs.map((az) => ({ az })), initialAdminPassword: 'initial-pw-1', limits: { passwordHashCost: options.passwordHashCost ?? 10 } });
   const ports = await Promise.all(azs.map(() => freePort()));
   const urls = ports.map((p) => `tls://127.0.0.1:${p}`);
   const c: LocalHsmCluster = {
