@@ -34,11 +34,11 @@ const defaultIo = (): SecretIo => ({ env: process.env, input: process.stdin, out
 
 /**
  * Read a secret file: size-capped, warning on stderr when other users may read it; a symbolic link
- * is followed (the servers refuse one).
+ * is followed (as by the servers: `readSecretFileBytes` in @strongroom/node-files).
  * @throws StrongroomError IO_ERROR (unreadable), INVALID_ARGUMENT (a directory, too large).
  */
 export function readSecretFile(path: string, flag: string, output: SecretIo['output'] = process.stderr): Buffer {
-  return readSecretFileBytes(path, flag, { program: 'strongroom', output }, { followSymlinks: true });
+  return readSecretFileBytes(path, flag, { program: 'strongroom', output });
 }
 
 /**

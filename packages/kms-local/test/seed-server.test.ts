@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { StrongroomError } from '@strongroom/core';
 import { createDecipheriv, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { chmod, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -223,7 +224,7 @@ describe('kms-local seeded from a file', () => {
     expect(same.region).toBe(REGION);
   });
 
-  it('warns when the seed file is group/world readable; refuses a symbolic link', async () => {
+  it('warns when the seed file is group/world readable; follows a symbolic link to it', async () => {
     const log: string[] = [];
     const open = await seedFile(seedText(), 0o644);
     await stop(await start(await dir(), open, log));
@@ -231,12 +232,27 @@ describe('kms-local seeded from a file', () => {
     const quiet: string[] = [];
     await stop(await start(await dir(), await seedFile(seedText(), 0o600), quiet));
     expect(quiet.join('\n')).not.toContain('seed file');
+    // A link (a Kubernetes ConfigMap or secret mount is one) is followed; the warning is the target's.
     const link = join(await dir(), 'link.yaml');
     await symlink(open, link);
-    const err = await startKmsServer({ dataDir: await dir(), seed: link, log: () => {} }).catch((e: unknown) => e);
-    expect(StrongroomError.isInstance(err, 'IO_ERROR')).toBe(true);
-    expect((err as Error).message).toContain('a symbolic link');
+    const linked: string[] = [];
+    const server = await start(await dir(), link, linked);
+    expect(linked.join('\n')).toContain(`seed file ${link} holds key material and is readable or writable by group/others (mode 644)`);
+    await stop(server);
   });
+
+  it('refuses at once a seed path that is a FIFO with no writer, or leads to a device', async () => {
+    // Before: open(2) without O_NONBLOCK waited for a writer that never came, and kms-local never started.
+    const fifo = join(await dir(), 'seed.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const toDevice = join(await dir(), 'zero.yaml');
+    await symlink('/dev/zero', toDevice);
+    for (const path of [fifo, toDevice]) {
+      const err = await startKmsServer({ dataDir: await dir(), seed: path, log: () => {} }).catch((e: unknown) => e);
+      expect(StrongroomError.isInstance(err, 'MALFORMED'), String(err)).toBe(true);
+      expect((err as StrongroomError).details).toMatchObject({ problem: 'not-a-file' });
+    }
+  }, 10_000);
 
   it('a seed document given as an object is validated the same way', async () => {
     const err = await startKmsServer({ dataDir: await dir(), seed: { version: 1, account: ACCOUNT, region: REGION, keys: [{ id: SYM, materail: 'x' }] }, log: () => {} }).catch((e: unknown) => e);

@@ -65,18 +65,19 @@ export interface ServerSecretIo {
 /**
  * The bytes of a secret file, at most {@link MAX_SECRET_FILE_BYTES}, with a warning on `io.output`
  * when its group or other users may read it. The read buffer is wiped whether the read succeeds or
- * not; the returned copy is the caller's to wipe. `followSymlinks: false` (the servers) refuses a
- * symbolic link at `path` (open(2) O_NOFOLLOW); the CLI follows one.
+ * not; the returned copy is the caller's to wipe. A symbolic link at `path` is followed, by the CLI
+ * and the servers alike: the path is the operator's, whoever can put a link there can put a file
+ * there, and a Kubernetes secret mount (`key -> ..data/key`) or `<(command)` (/dev/fd/N) is one. The
+ * size cap, the directory refusal and the permission warning apply to what the link leads to.
  * @throws StrongroomError IO_ERROR (unreadable), INVALID_ARGUMENT (a directory, too large).
  */
-export function readSecretFileBytes(path: string, flag: string, io: Pick<ServerSecretIo, 'program' | 'output'>, options: { readonly followSymlinks: boolean }): Buffer {
+export function readSecretFileBytes(path: string, flag: string, io: Pick<ServerSecretIo, 'program' | 'output'>): Buffer {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | (options.followSymlinks ? 0 : constants.O_NOFOLLOW));
+    fd = openSync(path, constants.O_RDONLY);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    const hint = code === 'ELOOP' && !options.followSymlinks ? ': a symbolic link; name the file itself' : '';
-    throw new StrongroomError('IO_ERROR', `${flag} ${path}: cannot read it (${code}${hint})`, { cause: error });
+    throw new StrongroomError('IO_ERROR', `${flag} ${path}: cannot read it (${code})`, { cause: error });
   }
   try {
     const st = fstatSync(fd);
@@ -103,11 +104,11 @@ export function readSecretFileBytes(path: string, flag: string, io: Pick<ServerS
 }
 
 /**
- * A server's secret file as text (one trailing newline dropped); a symbolic link is refused.
+ * A server's secret file as text (one trailing newline dropped), read as {@link readSecretFileBytes} does.
  * @throws StrongroomError as {@link readSecretFileBytes}.
  */
 export function readServerSecretFile(path: string, flag: string, io: Pick<ServerSecretIo, 'program' | 'output'>): string {
-  const bytes = readSecretFileBytes(path, flag, io, { followSymlinks: false });
+  const bytes = readSecretFileBytes(path, flag, io);
   try {
     return bytes.toString('utf8').replace(/\r?\n$/, '');
   } finally {

@@ -3,7 +3,7 @@
  * warning that `ps` shows it), then the environment, then a no-echo prompt; never two sources at once,
  * never an empty secret, never a secret file that is a symbolic link or larger than 64 KiB.
  */
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -56,19 +56,39 @@ describe('readServerSecret', () => {
     expect(await readServerSecret(spec(), io().io)).toBeUndefined();
   });
 
-  it('refuses both flags, an empty secret, a symbolic link and a file over 64 KiB', async () => {
+  it('refuses both flags, an empty secret and a file over 64 KiB', async () => {
     const file = join(dir, 'ok');
     writeFileSync(file, 'x', { mode: 0o600 });
     await expect(readServerSecret(spec({ file, argv: 'y' }), io().io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     const empty = join(dir, 'empty');
     writeFileSync(empty, '\n', { mode: 0o600 });
     await expect(readServerSecret(spec({ file: empty }), io().io)).rejects.toThrow(/the secret: empty/);
-    const link = join(dir, 'link');
-    symlinkSync(file, link);
-    await expect(readServerSecret(spec({ file: link }), io().io)).rejects.toThrow(/symbolic link/);
     const big = join(dir, 'big');
     writeFileSync(big, Buffer.alloc(MAX_SECRET_FILE_BYTES + 1, 0x61), { mode: 0o600 });
     await expect(readServerSecret(spec({ file: big }), io().io)).rejects.toThrow(/larger than 65536 bytes/);
+  });
+
+  it('follows symbolic links as a Kubernetes secret volume lays them out; checks and warns on what they lead to', async () => {
+    // A secret volume: key -> ..data/key, ..data -> ..2026_12_01_00_00_00.123 (the real directory).
+    const vol = join(dir, 'volume');
+    const real = join(vol, '..2026_12_01_00_00_00.123');
+    mkdirSync(real, { recursive: true });
+    writeFileSync(join(real, 'key'), 'mounted-secret\n', { mode: 0o640 });
+    symlinkSync('..2026_12_01_00_00_00.123', join(vol, '..data'));
+    symlinkSync('..data/key', join(vol, 'key'));
+    const out = io();
+    expect(await readServerSecret(spec({ file: join(vol, 'key') }), out.io)).toBe('mounted-secret');
+    // The warning names the group-readable target's mode, reached through the links.
+    expect(out.written()).toContain(`${join(vol, 'key')} is readable by its group`);
+    // A link to a directory, or to a file over the cap, is refused as the target itself would be.
+    symlinkSync(real, join(dir, 'to-dir'));
+    await expect(readServerSecret(spec({ file: join(dir, 'to-dir') }), io().io)).rejects.toThrow(/is a directory/);
+    writeFileSync(join(dir, 'huge'), Buffer.alloc(MAX_SECRET_FILE_BYTES + 1, 0x61), { mode: 0o600 });
+    symlinkSync(join(dir, 'huge'), join(dir, 'to-huge'));
+    await expect(readServerSecret(spec({ file: join(dir, 'to-huge') }), io().io)).rejects.toThrow(/larger than 65536 bytes/);
+    // A dangling link: IO_ERROR naming the flag and the path.
+    symlinkSync(join(dir, 'missing'), join(dir, 'dangling'));
+    await expect(readServerSecret(spec({ file: join(dir, 'dangling') }), io().io)).rejects.toMatchObject({ code: 'IO_ERROR' });
   });
 
   it('prompts on a terminal without echo when asked, and Ctrl-C aborts', async () => {

@@ -1,7 +1,8 @@
 /**
  * Reading a seed file from disk. A seed with `material` holds key material, so it is treated as a
- * secret file: it must be a regular file (a symbolic link is refused, O_NOFOLLOW — open(2)), its size
- * is capped before it is read, and a file that group or others may read or write (mode bits 066,
+ * secret file: it must be a regular file (reached through symbolic links, as every file an operator
+ * names: a Kubernetes secret mount is one; opened O_NONBLOCK, so a FIFO with no writer is refused at
+ * once instead of blocking open(2)), its size is capped before it is read, and a file that group or others may read or write (mode bits 066,
  * chmod(2)) gets a warning naming the file and the fix (`chmod 600`). The format follows the name:
  * `.json` is JSON, anything else YAML.
  */
@@ -18,10 +19,10 @@ import { MAX_SEED_BYTES, parseSeed, seedError, type KmsSeed } from './parse';
 export async function readSeedFile(path: string, warn: (line: string) => void): Promise<KmsSeed> {
   let handle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    const hint = code === 'ELOOP' ? ': a symbolic link; name the file itself' : code === 'ENOENT' ? ': no such file' : '';
+    const hint = code === 'ENOENT' ? ': no such file' : '';
     throw new StrongroomError('IO_ERROR', `kms-local seed ${path}: cannot open it (${code}${hint})`, { cause: error, details: { source: path, path: '', problem: 'io' } });
   }
   try {
