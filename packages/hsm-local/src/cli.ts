@@ -24,7 +24,7 @@ import { verifyNodeAuditLog } from './audit-verify';
 import { writeBackupFile } from './backup';
 import { initCluster } from './init';
 import { checkPasswordHashCost } from './passwords';
-import { runNode } from './node';
+import { MIN_SYNC_INTERVAL_MS, runNode } from './node';
 import { addNodeFromBackup } from './restore';
 import { readServerSecret } from '@strongroom/node-files';
 import { resolveShaping } from './shaping';
@@ -48,6 +48,13 @@ function passwordHashCostFlag(v: string): number {
   const problem = checkPasswordHashCost(cost);
   if (problem) throw new Error(`--password-hash-cost ${v}: ${problem}`);
   return cost;
+}
+
+/** A whole-number flag in [min, max], digits only (no sign, exponent, spaces or hex); anything else is refused naming the flag. */
+function intFlag(flag: string, v: string, min: number, max: number): number {
+  const n = /^\d{1,10}$/.test(v) ? Number(v) : NaN;
+  if (!(n >= min && n <= max)) throw new Error(`${flag} ${v}: must be a whole number from ${min} to ${max}`);
+  return n;
 }
 
 function splitList(v: string): string[] {
@@ -123,18 +130,18 @@ async function main(argv: string[]): Promise<number> {
         }
       }
       const secret = unsealSecret(values, values['data-dir']);
-      const shaping = resolveShaping(values.shaping, values['latency-ms'] !== undefined ? Number(values['latency-ms']) : undefined);
+      const shaping = resolveShaping(values.shaping, values['latency-ms'] !== undefined ? intFlag('--latency-ms', values['latency-ms'], 0, 60_000) : undefined);
       const node = await runNode({
         dataDir: values['data-dir'],
         ...(values.host ? { host: values.host } : {}),
-        port: Number(values.port ?? 0),
+        port: values.port === undefined ? 0 : intFlag('--port', values.port, 0, 65_535),
         peers: values.peers ? values.peers.split(',').filter(Boolean) : [],
         ...(shaping ? { shaping } : {}),
-        ...(values['sync-interval-ms'] ? { syncIntervalMs: Number(values['sync-interval-ms']) } : {}),
+        ...(values['sync-interval-ms'] !== undefined && { syncIntervalMs: intFlag('--sync-interval-ms', values['sync-interval-ms'], MIN_SYNC_INTERVAL_MS, 3_600_000) }),
         ...(secret ? { unsealSecret: secret } : {}),
         backupRetention: {
-          ...(values['backup-keep'] ? { keepLast: Number(values['backup-keep']) } : {}),
-          ...(values['backup-max-age-days'] ? { maxAgeDays: Number(values['backup-max-age-days']) } : {}),
+          ...(values['backup-keep'] !== undefined && { keepLast: intFlag('--backup-keep', values['backup-keep'], 1, 100_000) }),
+          ...(values['backup-max-age-days'] !== undefined && { maxAgeDays: intFlag('--backup-max-age-days', values['backup-max-age-days'], 1, 36_500) }),
         },
       });
       out({ event: 'listening', url: node.url, port: node.port, az: node.az, nodeId: node.nodeId, state: node.state, pid: process.pid });

@@ -8,7 +8,7 @@ export { addNodeFromBackup, type AddNodeOptions } from './restore';
 export { UNSEAL_SECRET_ENV, deriveUnsealKey, readUnsealSecret } from './unseal';
 export { startHsmNode, defaultCliPath, type StartHsmNodeOptions, type StartedHsmNode } from './spawn';
 export { freeListenPort } from './free-port';
-export { runNode, type RunNodeOptions, type RunningNode } from './node';
+export { MIN_SYNC_INTERVAL_MS, runNode, type RunNodeOptions, type RunningNode } from './node';
 // Compatibility re-exports: the connection and the codec live in @strongroom/hsm-protocol.
 export { connectHsmNode, parseNodeUrl, wire, type HsmNodeConnectOptions, type HsmNodeConnection } from '@strongroom/hsm-protocol';
 export { verifyAuditLog, verifyNodeAuditLog, type AuditVerifyResult, type AuditProblem } from './audit-verify';

@@ -31,6 +31,7 @@ export interface RunNodeOptions {
   /** Peers' URLs for server-side sync. */
   peers?: string[];
   shaping?: ShapingConfig;
+  /** How often each peer is polled for objects this node lacks (ms, default 2000, at least {@link MIN_SYNC_INTERVAL_MS}). */
   syncIntervalMs?: number;
   auditFlushMs?: number;
   tamperCheckMs?: number;
@@ -67,9 +68,16 @@ export function nodeUrl(host: string, port: number): string {
   return `tls://${isIP(h) === 6 ? `[${h}]` : h}:${port}`;
 }
 
-/** @throws StrongroomError IO_ERROR when the data directory is not an initialized node. */
+/** The shortest sync poll interval a node accepts: below it a node spends its time polling (setInterval runs a 0 or NaN interval every 1 ms). */
+export const MIN_SYNC_INTERVAL_MS = 50;
+
+/** @throws StrongroomError IO_ERROR when the data directory is not an initialized node; INVALID_ARGUMENT for a `syncIntervalMs` below {@link MIN_SYNC_INTERVAL_MS}. */
 export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   const { dataDir } = options;
+  const syncMs = options.syncIntervalMs;
+  if (syncMs !== undefined && !(Number.isInteger(syncMs) && syncMs >= MIN_SYNC_INTERVAL_MS)) {
+    throw new StrongroomError('INVALID_ARGUMENT', `syncIntervalMs must be a whole number of milliseconds ≥ ${MIN_SYNC_INTERVAL_MS} (got ${syncMs})`);
+  }
   if (!existsSync(join(dataDir, 'node.json'))) throw new StrongroomError('IO_ERROR', `${dataDir} is not an hsm-local node directory (run strongroom-hsm init)`);
   const identity = readIdentity(dataDir);
   const creds = readTls(dataDir);

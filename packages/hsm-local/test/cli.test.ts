@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectHsmNode, defaultCliPath, loadCluster, startHsmNode, type StartedHsmNode } from '../src/index';
+import { StrongroomError } from '@strongroom/core';
+import { connectHsmNode, defaultCliPath, loadCluster, MIN_SYNC_INTERVAL_MS, runNode, startHsmNode, type StartedHsmNode } from '../src/index';
 import { freePort } from './helpers';
 
 const run = promisify(execFile);
@@ -87,5 +88,21 @@ describe('strongroom-hsm CLI', () => {
     expect(bad).toMatch(/unknown shaping profile/);
     const usage = await cli('frobnicate').then(() => '', (e: { stderr: string }) => e.stderr);
     expect(usage).toMatch(/usage:/);
+  });
+
+  it('refuses a numeric flag that is not a whole number in range, naming it, before starting anything', async () => {
+    // Before: Number() took them as given — `--sync-interval-ms abc` or `0` started a node that polled
+    // its peers every millisecond (setInterval runs NaN and 0 as 1 ms); `--latency-ms x` shaped with NaN.
+    const dir = join(tmp, 'no-such-node');
+    for (const [flag, value] of [['--port', 'abc'], ['--port', '65536'], ['--port', '0x50'], ['--sync-interval-ms', 'abc'], ['--sync-interval-ms', '0'], ['--sync-interval-ms', '10'],
+      ['--latency-ms', 'x'], ['--latency-ms', '1e3'], ['--backup-keep', '0'], ['--backup-max-age-days', '1.5']] as const) {
+      const err = (await cli('node', '--data-dir', dir, flag, value).then(() => undefined, (e: unknown) => e)) as { code: number; stderr: string } | undefined;
+      expect(err?.code, `${flag} ${value}`).toBe(1);
+      expect(err?.stderr).toMatch(new RegExp(`${flag} ${value.replace('.', '\\.')}: must be a whole number from \\d+ to \\d+`));
+    }
+    // The library refuses a sync interval that would make it spin, too.
+    const e = await runNode({ dataDir: dir, syncIntervalMs: 0 }).catch((x: unknown) => x);
+    expect((e as StrongroomError).code).toBe('INVALID_ARGUMENT');
+    expect(MIN_SYNC_INTERVAL_MS).toBeGreaterThan(0);
   });
 });
