@@ -236,7 +236,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     if (!existsSync(join(clusterDir, 'cluster.json'))) {
       log('initializing a 3-node HSM cluster');
       // The users' passwords sit in state.json and dev.json beside the cluster, so a slow password hash
-      // would protect nothing here: the lowest cost (docs/hsm-cluster.md, "Password hashing").
+      // would protect nothing here: the lowest cost (docs/hsm-cluster.md §4).
       await initCluster({ dir: clusterDir, nodes: DEV_AZS.map((az) => ({ az })), initialAdminPassword: initialAdmin, limits: { passwordHashCost: 10 } });
     }
     const cluster = loadCluster(clusterDir);

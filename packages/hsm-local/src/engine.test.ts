@@ -7,7 +7,7 @@ import { StrongroomError } from '@strongroom/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openAuditLog } from './audit';
 import { createEngine, type ConnContext } from './engine';
-import { hashPassword } from './passwords';
+import { DEFAULT_PASSWORD_HASH_COST, hashPassword } from './passwords';
 import { createShaper } from './shaping';
 import { createStateStore, DEFAULT_LIMITS } from './state';
 
@@ -21,7 +21,7 @@ describe('engine limits', () => {
       format: 1, nodeId: 'n1', rebootCounter: 0, objects: {},
       cluster: { clusterId: 'c1', maskingKey: randomBytes(32), backupKey: randomBytes(32), limits: { ...DEFAULT_LIMITS, maxUsers: 2, maxSessionsPerNode: 2 } },
     });
-    store.data.objects['u:admin'] = { kind: 'user', id: 'u:admin', version: 1, name: 'admin', role: 'admin', password: await hashPassword('admin-password'), mustChangePassword: false, locked: false };
+    store.data.objects['u:admin'] = { kind: 'user', id: 'u:admin', version: 1, name: 'admin', role: 'admin', password: await hashPassword('admin-password', DEFAULT_PASSWORD_HASH_COST), mustChangePassword: false, locked: false };
     const audit = openAuditLog(join(dir, 'audit.log'), { node: 'n1', reboot: 1 });
     const engine = createEngine({ identity: { nodeId: 'n1', clusterId: 'c1', az: 'a' }, store, audit, shaper: createShaper(undefined) });
     const conn = (): ConnContext => ({ id: String(Math.random()), peer: 'client:x', sessionKeys: new Set() });
@@ -42,7 +42,7 @@ describe('engine sessions', () => {
       format: 1, nodeId: 'n1', rebootCounter: 0, objects: {},
       cluster: { clusterId: 'c1', maskingKey: randomBytes(32), backupKey: randomBytes(32), limits: { ...DEFAULT_LIMITS, sessionIdleMs: 1000, sessionMaxMs: 5000 } },
     });
-    store.data.objects['u:app'] = { kind: 'user', id: 'u:app', version: 1, name: 'app', role: 'crypto-user', password: await hashPassword('app-password'), mustChangePassword: false, locked: false };
+    store.data.objects['u:app'] = { kind: 'user', id: 'u:app', version: 1, name: 'app', role: 'crypto-user', password: await hashPassword('app-password', DEFAULT_PASSWORD_HASH_COST), mustChangePassword: false, locked: false };
     const audit = openAuditLog(join(tmp, 'audit.log'), { node: 'n1', reboot: 1 });
     const engine = createEngine({ identity: { nodeId: 'n1', clusterId: 'c1', az: 'a' }, store, audit, shaper: createShaper(undefined), now: () => t });
     const ctx: ConnContext = { id: 'c', peer: 'client:x', sessionKeys: new Set() };

@@ -41,7 +41,8 @@ function derive(password: string, salt: Buffer, n: number, r: number, p: number)
   );
 }
 
-export async function hashPassword(password: string, cost: number = DEFAULT_PASSWORD_HASH_COST): Promise<PasswordHash> {
+/** A new hash of `password` at `cost` (the cluster's `passwordHashCost`: no default, so no caller can forget it). */
+export async function hashPassword(password: string, cost: number): Promise<PasswordHash> {
   const problem = checkPasswordHashCost(cost);
   if (problem) throw new RangeError(problem);
   const salt = randomBytes(16);

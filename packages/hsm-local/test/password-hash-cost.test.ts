@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StrongroomError } from '@strongroom/core';
 import { DEFAULT_LIMITS, defaultCliPath, initCluster, type ClusterLimits } from '../src/index';
-import { hashPassword, verifyPassword } from '../src/passwords';
+import { DEFAULT_PASSWORD_HASH_COST, hashPassword, verifyPassword } from '../src/passwords';
 import { loadStateFile, readIdentity, type UserObject } from '../src/state';
 import { resolveUnsealKey } from '../src/unseal';
 import { startTestCluster, type TestCluster } from './helpers';
@@ -77,7 +77,7 @@ describe('password hash cost', () => {
 
   it('a stored hash verifies with its own parameters; parameters no cluster cost produces never verify', async () => {
     const at10 = await hashPassword('password-1', 10);
-    const at14 = await hashPassword('password-1');
+    const at14 = await hashPassword('password-1', DEFAULT_PASSWORD_HASH_COST);
     expect(at10.n).toBe(2 ** 10);
     expect(at14.n).toBe(2 ** 14);
     expect(await verifyPassword('password-1', at10)).toBe(true);

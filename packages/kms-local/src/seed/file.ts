@@ -2,8 +2,9 @@
  * Reading a seed file from disk. A seed with `material` holds key material, so it is treated as a
  * secret file: it must be a regular file (reached through symbolic links, as every file an operator
  * names: a Kubernetes secret mount is one; opened O_NONBLOCK, so a FIFO with no writer is refused at
- * once instead of blocking open(2)), its size is capped before it is read, and a file that group or others may read or write (mode bits 066,
- * chmod(2)) gets a warning naming the file and the fix (`chmod 600`). The format follows the name:
+ * once instead of blocking open(2)), its size is capped before it is read, and a file that group or
+ * others may read or write (mode bits 066, chmod(2)) gets a warning naming the file and the fix
+ * (`chmod 600`). The format follows the name:
  * `.json` is JSON, anything else YAML.
  */
 import { StrongroomError } from '@strongroom/core';
