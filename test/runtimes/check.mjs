@@ -8,7 +8,8 @@
  * (AES-128/192/256 per the ESDK raw AES keyring, RSA-OAEP-SHA1…512 per the raw RSA keyring:
  * https://github.com/awslabs/aws-encryption-sdk-specification/tree/master/framework), a wrong key or a
  * flipped byte is a typed StrongroomError; 0, 1 and frame-boundary sizes one-shot and streamed; a
- * 64 MiB streamed round trip with memory sampled; a sample of the public ESDK decrypt vectors; the
+ * 64 MiB streamed round trip with memory sampled; the stream functions of `@strongroom/core/streams`
+ * (passed in as `streams`) against the client; a sample of the public ESDK decrypt vectors; the
  * worker pool (`createWorkerPool`: Node worker_threads in the Node build, Web Workers in the web build;
  * where the runtime has neither, the documented UNSUPPORTED); and the cross-runtime messages (phase
  * "write" makes this runtime's, phase "read" opens everyone's).
@@ -188,9 +189,26 @@ function providerChecks(core, fixtures) {
   return out;
 }
 
-function sizeChecks(core, fixtures) {
+function sizeChecks(core, fixtures, streams) {
   const { aes } = keyProviders(core, fixtures);
   const out = [];
+  out.push(() =>
+    check(`sizes ${SIZES.join(', ')} (frame ${FRAME}) through @strongroom/core/streams (the stream functions): opened by the client, and the client's messages by them`, async () => {
+      assert(streams && typeof streams.encryptStream === 'function', "the runtime's adapter did not load @strongroom/core/streams");
+      const keyProvider = streams.RawAesKeyProvider({ namespace: 'runtimes', name: 'aes-256', key: fromBase64(fixtures.aes[256]) });
+      const client = core.createClient({ keyProvider: aes(256), frameLength: FRAME });
+      for (const size of SIZES) {
+        const plaintext = pattern(size, size + 7);
+        const context = { size: String(size) };
+        const written = await collect(streamOf(plaintext, 1000).pipeThrough(streams.encryptStream({ keyProvider, frameLength: FRAME, encryptionContext: context })));
+        const { plaintext: a } = await client.decrypt(written, { expectedEncryptionContext: context });
+        assert(equal(a, plaintext), `size ${size}: encryptStream, client decrypt differs`);
+        const { ciphertext } = await client.encrypt(plaintext, { encryptionContext: context });
+        const b = await collect(streamOf(ciphertext, 333).pipeThrough(streams.decryptStream({ keyProvider, expectedEncryptionContext: context })));
+        assert(equal(b, plaintext), `size ${size}: client encrypt, decryptStream differs`);
+      }
+    }),
+  );
   for (const suite of [0x0478, 0x0578]) {
     const hex = suite.toString(16).padStart(4, '0');
     out.push(() =>
@@ -430,10 +448,10 @@ function poolChecks(core, fixtures) {
  * @param options.memory `{ kind, read(): number | undefined, gc(): void }`
  * @param options.messages for phase 'read': file name → bytes
  */
-export async function runChecks(core, fixtures, { runtime, phase, memory, messages }) {
+export async function runChecks(core, fixtures, { runtime, phase, memory, messages, streams }) {
   if (phase === 'read') return { checks: await crossRead(core, fixtures, messages) };
   const checks = [];
-  for (const pending of [...providerChecks(core, fixtures), ...sizeChecks(core, fixtures), ...vectorChecks(core, fixtures)]) checks.push(await pending());
+  for (const pending of [...providerChecks(core, fixtures), ...sizeChecks(core, fixtures, streams), ...vectorChecks(core, fixtures)]) checks.push(await pending());
   let peak;
   checks.push(
     await check('64 MiB streamed round trip, bounded memory', async () => {

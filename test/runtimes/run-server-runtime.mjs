@@ -15,6 +15,7 @@ import { runChecks } from './check.mjs';
 
 const [runtime, phase, workdir] = process.argv.slice(2);
 const core = await import('@strongroom/core');
+const streams = await import('@strongroom/core/streams');
 const fixtures = JSON.parse(readFileSync(join(workdir, 'fixtures.json'), 'utf8'));
 
 function describeRuntime() {
@@ -42,7 +43,7 @@ const messages = {};
 if (phase === 'read') for (const file of readdirSync(crossDir).sort()) messages[file] = new Uint8Array(readFileSync(join(crossDir, file)));
 
 const started = Date.now();
-const result = await runChecks(core, fixtures, { runtime, phase, memory, messages });
+const result = await runChecks(core, fixtures, { runtime, phase, memory, messages, streams });
 for (const [file, bytes] of Object.entries(result.written ?? {})) writeFileSync(join(crossDir, file), bytes);
 delete result.written;
 mkdirSync(join(workdir, 'results'), { recursive: true });

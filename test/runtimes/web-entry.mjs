@@ -6,6 +6,7 @@
  * byte strings travel as base64.
  */
 import * as core from '@strongroom/core';
+import * as streams from '@strongroom/core/streams';
 import { fromBase64, runChecks, toBase64 } from './check.mjs';
 
 function memoryProbe() {
@@ -20,7 +21,7 @@ function memoryProbe() {
 
 export async function run(request) {
   const messages = Object.fromEntries(Object.entries(request.messages ?? {}).map(([k, v]) => [k, fromBase64(v)]));
-  const result = await runChecks(core, request.fixtures, { runtime: request.runtime, phase: request.phase, memory: memoryProbe(), messages });
+  const result = await runChecks(core, request.fixtures, { runtime: request.runtime, phase: request.phase, memory: memoryProbe(), messages, streams });
   const written = Object.fromEntries(Object.entries(result.written ?? {}).map(([k, v]) => [k, toBase64(v)]));
   return { ...result, written };
 }

@@ -1,6 +1,6 @@
 /**
- * The README quickstart of @strongroom/core, taken from the README inside the installed tarball (the
- * one npm shows), run as a script in the consumer project.
+ * The README quickstart of @strongroom/core and its stream-functions example, taken from the README
+ * inside the installed tarball (the one npm shows), run as scripts in the consumer project.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,4 +28,15 @@ it("@strongroom/core's README quickstart runs as written", () => {
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toBe('card 4111…\n');
+});
+
+it("@strongroom/core's README stream-functions example (@strongroom/core/streams) runs as written", () => {
+  const readme = readFileSync(join(app, 'node_modules', '@strongroom', 'core', 'README.md'), 'utf8');
+  const dir = join(app, 'stream-functions');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'streams.mjs'), codeBlockAfter(readme, '### Stream functions: `@strongroom/core/streams`'));
+  const r = node(dir, ['streams.mjs']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toBe('attack at dawn\n');
 });

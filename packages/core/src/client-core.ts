@@ -1,47 +1,36 @@
 /**
- * What createClient does in every runtime, before any stream or cipher: option checks, the
- * commitment policy, materials from the key providers (through the data-key cache), and the checks
- * a message passes before its data key is unwrapped. The Node entry (./client) and the web entry
- * (./web-client) wrap this with their stream types and backends.
- * spec: client-apis/client.md, client-apis/encrypt.md, client-apis/decrypt.md, framework/cmm-interface.md.
+ * What createClient does in every runtime, before any stream or cipher: the message options of
+ * ./message-core (policy, providers, context checks) plus the data-key cache, keyed by partition,
+ * the providers' wrapping-key identity, suite and what the data key is bound to. The Node entry
+ * (./client) and the web entry (./web-client) wrap this with their stream types and backends.
+ * spec: client-apis/client.md, framework/caching-cmm.md.
  */
-import type { SigningKeyPair } from './backend';
 import { toHex } from './bytes';
 import type { DataKeyCache } from './cache';
 import { providersIdentity, type StatedIdentity } from './cache-identity';
-import { checkDecryptSuite, checkEncryptSuite, checkPolicy, type CommitmentPolicy } from './commitment-policy';
-import { checkCallerContext, checkExpectedContext, PUBLIC_KEY_FIELD } from './encryption-context';
-import { StrongroomError, throwIfAborted } from './errors';
-import type { MessageHeader, ParsedHeader } from './header';
+import { StrongroomError } from './errors';
 import type { EncryptionContext, KeyProvider } from './key-provider';
-import { type EncryptionMaterials, generateMaterials, unwrapDataKey } from './materials';
-import { checkRequiredKeys, mergeReproduced, onlyAuthenticateAad } from './required-context';
-import { type AlgorithmSuite, resolveSuite, type SignatureCurve, SUITES } from './suites';
+import type { EncryptionMaterials } from './materials';
+import { type ClientCore, type CoreCrypto, type DataKeySource, messageCore, type MessageOptions } from './message-core';
 
-/** Default frame length: 64 KiB (the ESDKs use 4 KiB, which costs throughput; see docs/performance.md). */
-export const DEFAULT_FRAME_LENGTH = 64 * 1024;
-/** Default cap on encrypted data keys per message read (spec: client.md#maximum-number-of-encrypted-data-keys). */
-export const DEFAULT_MAX_ENCRYPTED_DATA_KEYS = 10;
-/** Default cap on the frame (or non-framed body) decryptStream holds while authenticating it. */
-export const DEFAULT_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
+export {
+  DEFAULT_FRAME_LENGTH,
+  DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+  DEFAULT_MAX_FRAME_LENGTH,
+  type ClientCore,
+  type DecryptOptions,
+  type DecryptResult,
+  type EncryptOptions,
+  type EncryptResult,
+  type MessageOptions,
+  type Opening,
+  type Unwrapped,
+} from './message-core';
 
 /**
  * The options of createClient common to every entry (the Node and web `ClientOptions` add `backend`).
  */
-export interface BaseClientOptions {
-  /** The key provider (or use `keyProviders`). */
-  keyProvider?: KeyProvider;
-  /** Several providers: the first generates the data key, every one wraps it; any one can decrypt. */
-  keyProviders?: readonly KeyProvider[];
-  /** Suite for new messages: default 0x0478; 0x0578 adds an ECDSA P-384 signature. */
-  suite?: AlgorithmSuite | number | string;
-  /** Plaintext bytes per frame for new messages (1 … 2^32−1); 0 writes non-framed messages (encrypt() only). */
-  frameLength?: number;
-  commitmentPolicy?: CommitmentPolicy;
-  /** Refuse to read messages with more EDKs than this. Default 10. */
-  maxEncryptedDataKeys?: number;
-  /** decryptStream: the largest frame held in memory while it is authenticated. Default 16 MiB. */
-  maxFrameLength?: number;
+export interface BaseClientOptions extends MessageOptions {
   /** A data-key cache from createDataKeyCache(). */
   cache?: DataKeyCache;
   /**
@@ -49,108 +38,13 @@ export interface BaseClientOptions {
    * one partition an entry is still only used by providers stating the same wrapping-key identity.
    */
   cachePartition?: string;
-  /**
-   * Encryption-context keys every call must carry (the MPL's Required Encryption Context CMM):
-   * encrypt authenticates these pairs without storing them in the message, and decrypt refuses to
-   * start unless its `encryptionContext` reproduces each of them. Per-call lists add to this one.
-   */
-  requiredEncryptionContextKeys?: readonly string[];
 }
 
-/**
- * Options of one encryption: the encryption context (non-secret, authenticated, stored in the header), the plaintext length if known, abort signal.
- */
-export interface EncryptOptions {
-  encryptionContext?: EncryptionContext;
-  /**
-   * Keys of `encryptionContext` to authenticate but not store in the message ("encryption context to
-   * only authenticate", ESDK specification client-apis/encrypt.md). Whoever decrypts must pass these
-   * pairs in decrypt's `encryptionContext`. Each key must be in `encryptionContext`.
-   */
-  requiredEncryptionContextKeys?: readonly string[];
-  abortSignal?: AbortSignal;
-  /** For streams: the plaintext length if known (lets a byte-limited cache be used). */
-  plaintextLength?: number;
-}
-
-/**
- * Options of one decryption: the encryption context the caller expects, whether to refuse signed suites, abort signal.
- */
-export interface DecryptOptions {
-  /** Entries that must be present, with these values, in the message's encryption context. */
-  expectedEncryptionContext?: EncryptionContext;
-  /**
-   * The reproduced encryption context (ESDK specification client-apis/decrypt.md): a pair whose key
-   * the message stores must equal the stored value; a pair the message does not store is one the
-   * writer required, and is authenticated by the header tag (a wrong or extra one fails decryption).
-   */
-  encryptionContext?: EncryptionContext;
-  /** Keys that must be present in `encryptionContext` (added to the client's list). */
-  requiredEncryptionContextKeys?: readonly string[];
-  abortSignal?: AbortSignal;
-  /** Refuse signed messages (as the ESDK's decryptUnsignedMessageStream does). */
-  unsignedOnly?: boolean;
-}
-
-/** The encrypted message and its parsed header. */
-export interface EncryptResult {
-  readonly ciphertext: Uint8Array;
-  readonly header: MessageHeader;
-}
-
-/** The plaintext and the message's header (encryption context, suite, encrypted data keys). */
-export interface DecryptResult {
-  readonly plaintext: Uint8Array;
-  /** The header as stored (its encryptionContext holds the stored pairs only). */
-  readonly header: MessageHeader;
-  /** The authenticated encryption context: the stored pairs plus the reproduced required pairs. */
-  readonly encryptionContext: EncryptionContext;
-}
-
-/** Checked decrypt options. */
-export type Opening = DecryptOptions & { expected: EncryptionContext; reproduced: EncryptionContext; requiredKeys: readonly string[] };
-
-/** An unwrapped data key (the caller wipes it) and what the header tag must authenticate. */
-export interface Unwrapped {
-  readonly dataKey: Uint8Array;
-  /** The authenticated context: stored pairs plus the reproduced required pairs. */
-  readonly full: EncryptionContext;
-  /** The serialized pairs the message authenticates without storing them (the header tag's AAD tail). */
-  readonly authenticatedOnly: Uint8Array;
-}
-
-/** The runtime-independent part of a client. */
-export interface ClientCore {
-  readonly suite: AlgorithmSuite;
-  readonly frameLength: number;
-  readonly commitmentPolicy: CommitmentPolicy;
-  readonly maxEncryptedDataKeys: number;
-  readonly maxFrameLength: number;
-  /** Materials for one message (through the cache if any). The caller wipes `dataKey`. */
-  materials(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<EncryptionMaterials>;
-  opening(decryptOptions: DecryptOptions): Opening;
-  /** Policy and context checks, then the data key (through the cache if any). */
-  unwrap(parsed: ParsedHeader, opening: Opening): Promise<Unwrapped>;
-  /** Materials for one message handed to `make` (which builds the encoder); the data key is wiped after. */
-  withMaterials<E>(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean, make: (materials: EncryptionMaterials) => E | Promise<E>): Promise<E>;
-  /** The message's data key handed to `begin` (the decoder checks the header with it), wiped after; resolves the full context. */
-  withDataKey(parsed: ParsedHeader, opening: Opening, begin: (dataKey: Uint8Array, authenticatedOnly: Uint8Array) => void | Promise<void>): Promise<EncryptionContext>;
-}
-
-/** What the client itself needs from its entry (the ciphers are the entries' business). */
-export interface CoreCrypto {
+/** What the client needs from its entry: the core's crypto, and what its cache keys are made of. */
+export interface ClientCrypto extends CoreCrypto {
   randomBytes(length: number): Uint8Array;
-  generateSigningKey(curve: SignatureCurve): SigningKeyPair | Promise<SigningKeyPair>;
   /** One char per byte, injective (a cache key of raw bytes): Node's latin1 decoding is native and fastest there. */
   binaryString?(bytes: Uint8Array): string;
-}
-
-function positiveInteger(value: unknown, fallback: number, name: string, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new StrongroomError('INVALID_ARGUMENT', `${name}: expected an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
 }
 
 let clientCounter = 0;
@@ -166,32 +60,18 @@ function latin1(bytes: Uint8Array): string {
  * Check the options and build the runtime-independent part of a client.
  * @throws StrongroomError INVALID_ARGUMENT / COMMITMENT_POLICY for inconsistent options.
  */
-export function clientCore(options: BaseClientOptions, crypto: CoreCrypto): ClientCore {
-  if (typeof options !== 'object' || options === null) throw new StrongroomError('INVALID_ARGUMENT', 'createClient: options are required');
-  const providers: readonly KeyProvider[] = options.keyProviders ?? (options.keyProvider ? [options.keyProvider] : []);
-  if (providers.length === 0) throw new StrongroomError('INVALID_ARGUMENT', 'createClient: give keyProvider or a non-empty keyProviders');
-  if (options.keyProvider && options.keyProviders) throw new StrongroomError('INVALID_ARGUMENT', 'createClient: give keyProvider or keyProviders, not both');
-  for (const p of providers) {
-    if (!p || typeof p.generateDataKey !== 'function' || typeof p.decryptDataKey !== 'function' || typeof p.providerId !== 'string') {
-      throw new StrongroomError('INVALID_ARGUMENT', 'createClient: every key provider must implement the KeyProvider interface');
+export function clientCore(options: BaseClientOptions, crypto: ClientCrypto): ClientCore {
+  return messageCore(options, crypto, 'createClient', (providers) => {
+    if (options.cachePartition !== undefined && typeof options.cachePartition !== 'string') {
+      throw new StrongroomError('INVALID_ARGUMENT', 'cachePartition: expected a string');
     }
-  }
-  const commitmentPolicy = checkPolicy(options.commitmentPolicy);
-  const suite = resolveSuite(
-    options.suite ?? (commitmentPolicy === 'FORBID_ENCRYPT_ALLOW_DECRYPT' ? SUITES.get(0x0378) : undefined),
-  );
-  checkEncryptSuite(commitmentPolicy, suite);
-  const frameLength = positiveInteger(options.frameLength, DEFAULT_FRAME_LENGTH, 'frameLength', 0, 0xffffffff);
-  const maxEncryptedDataKeys = positiveInteger(options.maxEncryptedDataKeys, DEFAULT_MAX_ENCRYPTED_DATA_KEYS, 'maxEncryptedDataKeys', 1, 0xffff);
-  const maxFrameLength = positiveInteger(options.maxFrameLength, DEFAULT_MAX_FRAME_LENGTH, 'maxFrameLength', 1, 2 ** 36);
-  const cache = options.cache;
-  if (options.cachePartition !== undefined && typeof options.cachePartition !== 'string') {
-    throw new StrongroomError('INVALID_ARGUMENT', 'cachePartition: expected a string');
-  }
-  const partition = options.cachePartition ?? `client-${++clientCounter}-${toHex(crypto.randomBytes(16))}`;
-  const clientRequiredKeys = checkRequiredKeys([options.requiredEncryptionContextKeys]);
-  const binaryString = crypto.binaryString ?? latin1;
+    return options.cache && cachedKeys(options.cache, options.cachePartition ?? `client-${++clientCounter}-${toHex(crypto.randomBytes(16))}`, providers, crypto);
+  });
+}
 
+/** Materials and data keys through `cache`, in `partition`, for these providers. */
+function cachedKeys(cache: DataKeyCache, partition: string, providers: readonly KeyProvider[], crypto: ClientCrypto): DataKeySource {
+  const binaryString = crypto.binaryString ?? latin1;
   /** What the providers stated last time, per purpose, and the cache key prefix built from it. */
   const stated: { encrypt?: StatedIdentity; decrypt?: StatedIdentity } = {};
   const prefixes = { encrypt: { identity: '', suiteId: -1, prefix: '' }, decrypt: { identity: '', suiteId: -1, prefix: '' } };
@@ -227,105 +107,37 @@ export function clientCore(options: BaseClientOptions, crypto: CoreCrypto): Clie
     return JSON.stringify(flat);
   }
 
-  async function materials(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<EncryptionMaterials> {
-    const callerContext = checkCallerContext(encryptOptions.encryptionContext);
-    const requiredKeys = checkRequiredKeys([clientRequiredKeys, encryptOptions.requiredEncryptionContextKeys]);
-    for (const k of requiredKeys) {
-      if (!Object.hasOwn(callerContext, k)) {
-        throw new StrongroomError(
-          'ENCRYPTION_CONTEXT',
-          `Required encryption context key "${k}" is missing: add it to encrypt's encryptionContext`,
-          { details: { missingKey: k } },
-        );
-      }
-    }
-    throwIfAborted(encryptOptions.abortSignal);
-    if (streaming && frameLength === 0) {
-      throw new StrongroomError('INVALID_ARGUMENT', 'frameLength 0 (non-framed) can only be written by encrypt(), not encryptStream()');
-    }
-    const fresh = () => generateMaterials(providers, suite, callerContext, requiredKeys, crypto, encryptOptions.abortSignal);
-    let found: EncryptionMaterials | undefined;
+  /** The entry under `key` (leased at once when the cache can), else `fill`'s; `fresh` when the call is not cached (no key, or `fill` declined). */
+  function through<T>(
+    pendingKey: string | undefined | Promise<string | undefined>,
+    lease: (key: string) => T | undefined,
+    fill: (key: string) => Promise<T | undefined>,
+    fresh: () => Promise<T>,
+  ): T | Promise<T> {
+    const use = (key: string | undefined) => (key === undefined ? fresh() : (lease(key) ?? fill(key).then((found) => found ?? fresh())));
+    return typeof pendingKey === 'object' ? pendingKey.then(use) : use(pendingKey);
+  }
+
+  return {
     // Partitioned by the whole context and by which of its keys are only authenticated.
-    const pendingKey = cache && cacheKey('encrypt', suite.id, contextKey(callerContext, requiredKeys));
-    const key = typeof pendingKey === 'object' ? await pendingKey : pendingKey;
-    if (cache && key !== undefined) found = cache.leaseEncryptionMaterials?.(key, length) ?? (await cache.encryptionMaterials(key, length, fresh));
-    return found ?? fresh();
-  }
-
-  /** Checks that need no key; returns the full context (stored + reproduced required pairs). */
-  function checkOpenable(header: MessageHeader, decryptOptions: Opening): { full: EncryptionContext; onlyAuthenticate: EncryptionContext } {
-    // spec: decrypt.md — enforce the policy on the suite before any key is unwrapped.
-    checkDecryptSuite(commitmentPolicy, header.suite);
-    if (decryptOptions.unsignedOnly && header.suite.signature) {
-      throw new StrongroomError('UNSUPPORTED', `Signed message (${header.suite.name}) input to an unsigned-only decryption`);
-    }
-    const hasPublicKey = Object.hasOwn(header.encryptionContext, PUBLIC_KEY_FIELD);
-    if (Boolean(header.suite.signature) !== hasPublicKey) {
-      throw new StrongroomError(
-        'MALFORMED',
-        header.suite.signature ? 'A signed message must carry aws-crypto-public-key' : 'An unsigned message must not carry aws-crypto-public-key',
+    materials: (suite, callerContext, requiredKeys, length, fresh): EncryptionMaterials | Promise<EncryptionMaterials> =>
+      through(
+        cacheKey('encrypt', suite.id, contextKey(callerContext, requiredKeys)),
+        (key) => cache.leaseEncryptionMaterials?.(key, length),
+        (key) => cache.encryptionMaterials(key, length, fresh),
+        fresh,
+      ),
+    dataKey: (parsed, authenticatedOnly, fresh) => {
+      // Bound to the raw context + EDK bytes (the same wrapped key under the same context is the same
+      // data key), to the reproduced pairs the message does not store, and to the identity of the
+      // keys that may unwrap it.
+      const keySection = binaryString(parsed.keySection);
+      return through(
+        cacheKey('decrypt', parsed.header.suite.id, `${keySection.length}:${keySection}${binaryString(authenticatedOnly)}`),
+        (key) => cache.leaseDecryptionKey?.(key),
+        (key) => cache.decryptionKey(key, fresh),
+        fresh,
       );
-    }
-    // spec: cmm-interface.md — reproduced pairs the message stores must match; the others are required.
-    const merged = mergeReproduced(header.encryptionContext, decryptOptions.reproduced, decryptOptions.requiredKeys);
-    // Checked against the full context: a reproduced pair is authenticated by the header tag below.
-    checkExpectedContext(merged.full, decryptOptions.expected);
-    return merged;
-  }
-
-  async function unwrap(parsed: ParsedHeader, decryptOptions: Opening): Promise<Unwrapped> {
-    const { header } = parsed;
-    const { full, onlyAuthenticate } = checkOpenable(header, decryptOptions);
-    const authenticatedOnly = onlyAuthenticateAad(onlyAuthenticate);
-    // Providers unwrap under the full context (spec: decrypt.md, the decryption materials' context).
-    const fromProviders = () => unwrapDataKey(providers, header.suite, full, header.encryptedDataKeys, decryptOptions.abortSignal);
-    // Bound to the raw context + EDK bytes (the same wrapped key under the same context is the same
-    // data key), to the reproduced pairs the message does not store, and to the identity of the keys
-    // that may unwrap it.
-    const keySection = binaryString(parsed.keySection);
-    const pendingKey = cache && cacheKey('decrypt', header.suite.id, `${keySection.length}:${keySection}${binaryString(authenticatedOnly)}`);
-    const key = typeof pendingKey === 'object' ? await pendingKey : pendingKey;
-    const dataKey =
-      cache && key !== undefined ? (cache.leaseDecryptionKey?.(key) ?? (await cache.decryptionKey(key, fromProviders))) : await fromProviders();
-    return { dataKey, full, authenticatedOnly };
-  }
-
-  function opening(decryptOptions: DecryptOptions): Opening {
-    const expected = checkCallerContext(decryptOptions.expectedEncryptionContext, 'expectedEncryptionContext', true);
-    const reproduced = checkCallerContext(decryptOptions.encryptionContext, 'encryptionContext');
-    const requiredKeys = checkRequiredKeys([clientRequiredKeys, decryptOptions.requiredEncryptionContextKeys]);
-    return { ...decryptOptions, expected, reproduced, requiredKeys };
-  }
-
-  async function withMaterials<E>(
-    encryptOptions: EncryptOptions,
-    length: number | undefined,
-    streaming: boolean,
-    make: (materials: EncryptionMaterials) => E | Promise<E>,
-  ): Promise<E> {
-    const found = await materials(encryptOptions, length, streaming);
-    try {
-      throwIfAborted(encryptOptions.abortSignal);
-      return await make(found);
-    } finally {
-      found.dataKey.fill(0);
-    }
-  }
-
-  async function withDataKey(
-    parsed: ParsedHeader,
-    decryptOptions: Opening,
-    begin: (dataKey: Uint8Array, authenticatedOnly: Uint8Array) => void | Promise<void>,
-  ): Promise<EncryptionContext> {
-    const { dataKey, full, authenticatedOnly } = await unwrap(parsed, decryptOptions);
-    try {
-      throwIfAborted(decryptOptions.abortSignal);
-      await begin(dataKey, authenticatedOnly);
-    } finally {
-      dataKey.fill(0);
-    }
-    return full;
-  }
-
-  return { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys, maxFrameLength, materials, opening, unwrap, withMaterials, withDataKey };
+    },
+  };
 }

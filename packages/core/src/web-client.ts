@@ -1,21 +1,19 @@
 /**
  * createClient for the web entry: the same client as on Node (./client-core: options, policy,
- * providers, cache) with WHATWG streams (https://streams.spec.whatwg.org/: `TransformStream`,
- * `ReadableStream`) and the Web Crypto backend. Same message format, same guarantees: a frame's
- * plaintext is released only after its tag verifies, the last one only after the end (and the
- * signature) verified; streaming holds at most one frame plus the streams' queues (with a worker
- * pool: at most 2 × pool size batches of frames per stream, see ./pool/batch-pipe.ts).
+ * providers, cache) with WHATWG streams (./web-streams) and the Web Crypto backend, a worker pool
+ * where asked, and the whole-buffer encrypt and decrypt. Same message format, same guarantees: a
+ * frame's plaintext is released only after its tag verifies, the last one only after the end (and
+ * the signature) verified.
  * spec: client-apis/client.md, client-apis/encrypt.md, client-apis/decrypt.md, client-apis/streaming.md.
  */
 import { type AsyncCryptoBackend, toAsyncBackend } from './async-backend';
 import type { CryptoBackend } from './backend';
-import { coalesce, concatBytes, describe, utf8 } from './bytes';
-import { type BaseClientOptions, clientCore, type DecryptOptions, type DecryptResult, type EncryptOptions, type EncryptResult, type Opening } from './client-core';
+import { concatBytes } from './bytes';
+import { type BaseClientOptions, clientCore, type DecryptOptions, type DecryptResult, type EncryptOptions, type EncryptResult } from './client-core';
 import type { CommitmentPolicy } from './commitment-policy';
 import { StrongroomError, throwIfAborted } from './errors';
-import type { MessageHeader, ParsedHeader } from './header';
+import type { MessageHeader } from './header';
 import { chunksOf, inMemory, knownLength, splitArgs, type WebInput } from './input';
-import type { EncryptionContext } from './key-provider';
 import { BATCH_TARGET } from './pool/batch-target';
 import type { PoolRunner, WorkerPool } from './pool/pool-core';
 import { poolRunner } from './pool/pool-handle';
@@ -25,6 +23,8 @@ import type { AlgorithmSuite } from './suites';
 import { webBackend } from './web-backend';
 import { AsyncMessageDecoder } from './web-decoder';
 import { AsyncMessageEncoder } from './web-encoder';
+import type { CryptoStream, OpenedHeader } from './web-streams';
+import { decryptingStream, encryptingStream } from './web-streams';
 import type { WebFramedClientMethods, WebFramedMessage, WebFramedSealer } from './web-framed';
 
 /** What encrypt and decrypt accept: bytes, a string (UTF-8), a ReadableStream or (async) iterable of bytes. */
@@ -45,22 +45,6 @@ export interface ClientOptions extends BaseClientOptions {
   parallelism?: number;
   /** A pool from createWorkerPool(), shared with other clients (instead of `parallelism`). */
   pool?: WorkerPool;
-}
-
-/**
- * A transform pair (use with `pipeThrough`): write plaintext (or the message), read the message (or
- * the plaintext). `header` resolves once the header is known (decryption: once it authenticated).
- */
-export interface CryptoStream<H> {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  readonly header: Promise<H>;
-}
-
-/** What a decryption stream's `header` resolves: the header and the authenticated encryption context. */
-export interface OpenedHeader {
-  readonly header: MessageHeader;
-  readonly encryptionContext: EncryptionContext;
 }
 
 /** An encrypt/decrypt client bound to its key providers (from {@link createClient}). */
@@ -106,19 +90,18 @@ export function createClient(options: ClientOptions): StrongroomClient {
   const backend = toAsyncBackend(options?.backend ?? webBackend);
   const runner = clientPool(options);
   const core = clientCore(options, backend);
-  const { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys, maxFrameLength } = core;
+  const { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys } = core;
   /** The pool for a message of `length` bytes: none for one under a batch (no round trip for small messages). */
   const poolFor = (length: number | undefined) => (length !== undefined && length <= BATCH_TARGET ? undefined : runner);
 
-  const encoderFor = (encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<AsyncMessageEncoder> =>
-    core.withMaterials(encryptOptions, length, streaming, (materials) => AsyncMessageEncoder.create({ backend, frameLength, ...materials, pool: poolFor(length) }));
   let framed: Promise<WebFramedClientMethods> | undefined;
   const framedMethods = () => (framed ??= import('./web-framed').then((m) => m.webFramedClientMethods(core, backend)));
-  const open = (decoder: AsyncMessageDecoder, parsed: ParsedHeader, opening: Opening): Promise<EncryptionContext> =>
-    core.withDataKey(parsed, opening, (dataKey, authenticatedOnly) => decoder.begin(dataKey, authenticatedOnly));
 
   async function encrypt(plaintext: Input, encryptOptions: EncryptOptions = {}): Promise<EncryptResult> {
-    const encoder = await encoderFor(encryptOptions, knownLength(plaintext), false);
+    const length = knownLength(plaintext);
+    const encoder = await core.withMaterials(encryptOptions, length, false, (materials) =>
+      AsyncMessageEncoder.create({ backend, frameLength, ...materials, pool: poolFor(length) }),
+    );
     try {
       const out = await encoder.start();
       const whole = inMemory(plaintext);
@@ -146,7 +129,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
     else for await (const c of chunksOf(ciphertext)) decoder.write(c);
     const parsed = decoder.readHeader();
     if (!parsed) await decoder.end(); // throws: truncated header
-    const encryptionContext = await open(decoder, parsed!, opening);
+    const encryptionContext = await core.withDataKey(parsed!, opening, (dataKey, authenticatedOnly) => decoder.begin(dataKey, authenticatedOnly));
     const out: Uint8Array[] = [];
     try {
       out.push(...(await decoder.read()));
@@ -161,43 +144,12 @@ export function createClient(options: ClientOptions): StrongroomClient {
   function encryptStream(inputOrOptions?: Input | EncryptOptions, maybeOptions?: EncryptOptions): CryptoStream<MessageHeader> {
     const [input, encryptOptions] = splitArgs<Input, typeof maybeOptions & object>(inputOrOptions, maybeOptions);
     const length = encryptOptions.plaintextLength ?? (input === undefined ? undefined : knownLength(input));
-    let encoder: AsyncMessageEncoder | undefined;
-    const stream = cryptoStream<MessageHeader>(encryptOptions.abortSignal, {
-      async write(chunk, emit, announce) {
-        if (!encoder) {
-          encoder = await encoderFor(encryptOptions, length, true);
-          announce(encoder.header);
-          emit(await encoder.start());
-        }
-        if (chunk) emit(await encoder.update(chunk));
-        else emit(await encoder.final());
-      },
-      destroy: () => encoder?.destroy(),
-    });
-    return feed(stream, input);
+    return feed(encryptingStream(core, backend, encryptOptions, length, poolFor(length)), input);
   }
 
   function decryptStream(inputOrOptions?: Input | DecryptOptions, maybeOptions?: DecryptOptions): CryptoStream<OpenedHeader> {
     const [input, decryptOptions] = splitArgs<Input, typeof maybeOptions & object>(inputOrOptions, maybeOptions);
-    const opening = core.opening(decryptOptions);
-    const decoder = new AsyncMessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength, pool: runner });
-    let opened = false;
-    const stream = cryptoStream<OpenedHeader>(decryptOptions.abortSignal, {
-      async write(chunk, emit, announce) {
-        if (!chunk) return emit(await decoder.end()); // end of input (throws if the header never completed)
-        decoder.write(chunk);
-        if (!opened) {
-          const parsed = decoder.readHeader();
-          if (!parsed) return;
-          const encryptionContext = await open(decoder, parsed, opening);
-          opened = true;
-          announce({ header: parsed.header, encryptionContext });
-        }
-        emit(await decoder.read());
-      },
-      destroy: () => decoder.destroy(),
-    });
-    return feed(stream, input);
+    return feed(decryptingStream(core, backend, decryptOptions, runner), input);
   }
 
   return {
@@ -236,78 +188,6 @@ function clientPool(options: ClientOptions): PoolRunner | undefined {
     throw noWebWorkers(`createClient: parallelism ${n}`);
   }
   return poolRunner(createWorkerPool({ size: n }));
-}
-
-/** One step of a crypto stream: a chunk (or undefined at the end); emit output; announce the header once. */
-interface Steps<H> {
-  write(chunk: Uint8Array | undefined, emit: (pieces: Uint8Array[]) => void, announce: (header: H) => void): Promise<void>;
-  /** Wipe keys and held plaintext (on error, abort or cancel). */
-  destroy(): void;
-}
-
-/** A transformer with the Streams Standard's `cancel` hook (newer than the typings in use here). */
-type WithCancel<T> = NonNullable<T> & { cancel(reason: unknown): void };
-
-/**
- * A TransformStream around `steps`. The transform awaits each step, so a slow reader holds the writer
- * back (backpressure) and memory stays at one frame plus the queues. Any failure wipes the state,
- * errors both sides with the typed error and rejects `header`.
- */
-function cryptoStream<H>(abortSignal: AbortSignal | undefined, steps: Steps<H>): CryptoStream<H> {
-  let announce!: (header: H) => void;
-  let fail!: (error: unknown) => void;
-  const header = new Promise<H>((resolve, reject) => {
-    announce = resolve;
-    fail = reject;
-  });
-  header.catch(() => undefined); // a caller that never reads `header` must not see an unhandled rejection
-  let controller!: TransformStreamDefaultController<Uint8Array>;
-  let failed = false;
-  const onAbort = () => {
-    const error = new StrongroomError('ABORTED', 'The operation was aborted', { cause: abortSignal?.reason });
-    failWith(error);
-    controller.error(error);
-  };
-  const detach = () => abortSignal?.removeEventListener('abort', onAbort);
-  const failWith = (error: unknown) => {
-    detach();
-    if (failed) return;
-    failed = true;
-    steps.destroy();
-    fail(error);
-  };
-  const run = async (input: unknown, c: TransformStreamDefaultController<Uint8Array>) => {
-    try {
-      throwIfAborted(abortSignal);
-      const chunk = input === undefined ? undefined : byteChunk(input);
-      await steps.write(chunk, (pieces) => coalesce(pieces, (piece) => c.enqueue(piece)), announce);
-      if (!chunk) detach();
-    } catch (e) {
-      failWith(e);
-      throw e;
-    }
-  };
-  // `cancel` (the Streams Standard's transformer hook; a runtime without it ignores it) runs when the
-  // reader cancels or the writer aborts: nothing more passes, so keys and held plaintext are
-  // wiped now and the caller's signal let go, instead of waiting for a write that may never come.
-  const transformer: WithCancel<ConstructorParameters<typeof TransformStream<Uint8Array, Uint8Array>>[0]> = {
-    start(c) {
-      controller = c;
-    },
-    transform: (chunk, c) => run(chunk, c),
-    flush: (c) => run(undefined, c),
-    cancel: (reason) => failWith(new StrongroomError('ABORTED', 'The stream was cancelled', { cause: reason })),
-  };
-  const stream = new TransformStream<Uint8Array, Uint8Array>(transformer);
-  if (abortSignal?.aborted) queueMicrotask(onAbort);
-  else abortSignal?.addEventListener('abort', onAbort, { once: true });
-  return { readable: stream.readable, writable: stream.writable, header };
-}
-
-function byteChunk(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
-  if (typeof chunk === 'string') return utf8(chunk);
-  throw new StrongroomError('INVALID_ARGUMENT', `stream chunks must be Uint8Array or string, got ${describe(chunk)}`);
 }
 
 /** Pipe `input` (if any) into the stream's writable; its errors surface on the readable side. */

@@ -1,9 +1,10 @@
 /**
- * The web entry as built (dist/web.mjs), typed by its source: the web tests run the bundle a browser
+ * The web entries as built (dist/web.mjs, dist/web-streams.mjs), typed by their sources: the web tests run the bundle a browser
  * or worker would load, on Node's own Web Crypto and WHATWG streams. `npm test` builds first.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type * as Streams from '../src/streams';
 import type * as Web from '../src/web';
 
 const built = new URL('../dist/web.mjs', import.meta.url);
@@ -36,3 +37,7 @@ export const random = (n: number): Uint8Array => {
 
 /** As a plain Uint8Array (a Buffer from the Node entry compares equal by bytes only then). */
 export const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+const builtStreams = new URL('../dist/web-streams.mjs', import.meta.url);
+/** `@strongroom/core/streams` as built (dist/web-streams.mjs), typed by its source. */
+export const streams = (await import(/* @vite-ignore */ builtStreams.href)) as typeof Streams;
