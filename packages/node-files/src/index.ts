@@ -9,6 +9,6 @@
  * @module \@strongroom/node-files
  */
 export { checkRegularFileSync, readBoundedFdSync, readBoundedFileSync, readBoundedTextFileSync, MAX_BYTES, type BoundedReadOptions } from './bounded-read';
-export { MAX_SECRET_FILE_BYTES, promptHiddenLine, readSecretFileBytes, readServerSecret, readServerSecretFile, type PromptInput, type ServerSecretIo, type ServerSecretSpec } from './server-secret';
+export { MAX_SECRET_FILE_BYTES, SECRET_PIPE_DEADLINE_MS, promptHiddenLine, readSecretFileBytes, readServerSecret, readServerSecretFile, type PromptInput, type ServerSecretIo, type ServerSecretSpec } from './server-secret';
 export { onStopRequest, type StopRequestOptions } from './parent-tie';
 export { CONFIG_ENV, CONFIG_FILE_NAME, checkConfigWriters, locateConfig, userConfigDir } from './config-location';

@@ -62,6 +62,14 @@ export interface ServerSecretIo {
   };
 }
 
+/** How long a secret read from a pipe or FIFO waits for its writer and for the end of what it writes (30 s). */
+export const SECRET_PIPE_DEADLINE_MS = 30_000;
+
+/** Sleep this thread for `ms` (a secret is read synchronously, before anything else runs). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /**
  * The bytes of a secret file, at most {@link MAX_SECRET_FILE_BYTES}, with a warning on `io.output`
  * when its group or other users may read it. The read buffer is wiped whether the read succeeds or
@@ -69,12 +77,24 @@ export interface ServerSecretIo {
  * and the servers alike: the path is the operator's, whoever can put a link there can put a file
  * there, and a Kubernetes secret mount (`key -> ..data/key`) or `<(command)` (/dev/fd/N) is one. The
  * size cap, the directory refusal and the permission warning apply to what the link leads to.
- * @throws StrongroomError IO_ERROR (unreadable), INVALID_ARGUMENT (a directory, too large).
+ *
+ * A pipe or FIFO (`<(command)`, `mkfifo`) is read to its end, but never waited on without a bound: the
+ * file is opened with O_NONBLOCK (open(2): a FIFO's open for reading then returns at once, with or
+ * without a writer, https://man7.org/linux/man-pages/man2/open.2.html) and read until its writer
+ * closes it; a writer that has not come, or has not finished, within `deadlineMs` (default
+ * {@link SECRET_PIPE_DEADLINE_MS}) fails the read instead of hanging the program.
+ * @throws StrongroomError IO_ERROR (unreadable, or a pipe with nothing written by the deadline),
+ *   INVALID_ARGUMENT (a directory, too large).
  */
-export function readSecretFileBytes(path: string, flag: string, io: Pick<ServerSecretIo, 'program' | 'output'>): Buffer {
+export function readSecretFileBytes(
+  path: string,
+  flag: string,
+  io: Pick<ServerSecretIo, 'program' | 'output'>,
+  deadlineMs: number = SECRET_PIPE_DEADLINE_MS,
+): Buffer {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new StrongroomError('IO_ERROR', `${flag} ${path}: cannot read it (${code})`, { cause: error });
@@ -85,19 +105,43 @@ export function readSecretFileBytes(path: string, flag: string, io: Pick<ServerS
     if (st.isFile() && (st.mode & 0o044) !== 0) {
       io.output.write(`${io.program}: warning: ${flag} ${path} is readable by ${st.mode & 0o004 ? 'every user' : 'its group'}; chmod 600 ${path}\n`);
     }
+    // A FIFO reads as ended (0) until its writer opens it: only bytes, or the deadline, end the wait.
+    const fifo = st.isFIFO();
+    const deadline = Date.now() + deadlineMs;
     const buf = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
     try {
       let n = 0;
       for (;;) {
-        const r = readSync(fd, buf, n, buf.length - n, null);
-        if (r === 0) break;
-        n += r;
-        if (n > MAX_SECRET_FILE_BYTES) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+        let r: number;
+        try {
+          r = readSync(fd, buf, n, buf.length - n, null);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+          r = -1; // a pipe whose writer has not written yet
+        }
+        if (r > 0) {
+          n += r;
+          if (n > MAX_SECRET_FILE_BYTES) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+          continue;
+        }
+        if (r === 0 && !(fifo && n === 0)) break;
+        if (Date.now() >= deadline) {
+          throw new StrongroomError(
+            'IO_ERROR',
+            `${flag} ${path}: ${n === 0 ? 'nothing was written to it' : 'its writer did not finish'} within ${deadlineMs / 1000} s (a pipe or FIFO: start its writer, or name a regular file)`,
+            { details: { path, reason: 'PIPE_TIMEOUT' } },
+          );
+        }
+        pause(5);
       }
       return Buffer.from(buf.subarray(0, n));
     } finally {
-      buf.fill(0); // also when the file was too large: its first 64 KiB were read
+      buf.fill(0); // also when the file was too large or the writer too slow: what was read is wiped
     }
+  } catch (error) {
+    if (StrongroomError.isInstance(error)) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new StrongroomError('IO_ERROR', `${flag} ${path}: cannot read it (${code})`, { cause: error });
   } finally {
     closeSync(fd);
   }
