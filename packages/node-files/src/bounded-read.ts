@@ -119,6 +119,11 @@ export function readBoundedTextFileSync(path: string, options: BoundedReadOption
   return readBoundedFileSync(path, options).toString('utf8');
 }
 
+/** Sleep this thread for `ms` (the reads here are synchronous: they run before anything else does). */
+export function pauseSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /**
  * Read a descriptor that came from outside (`--unseal-fd 3` with `3<secret-file` or a pipe) to its
  * end, taking at most `maxBytes`: one byte more is refused, and what was read is zeroed. Unlike a
@@ -142,7 +147,7 @@ export function readBoundedFdSync(fd: number, options: BoundedReadOptions): Buff
         const code = (error as NodeJS.ErrnoException).code ?? 'error';
         if (code === 'EAGAIN') {
           // A non-blocking pipe with nothing in it yet: wait a little (a blocking one would wait in read).
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+          pauseSync(10);
           continue;
         }
         throw new StrongroomError('IO_ERROR', `${what} ${fd}: cannot read it (${code})`, { cause: error, details: { fd, reason: code } });

@@ -15,6 +15,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { StrongroomError } from '@strongroom/core';
+import { pauseSync } from './bounded-read';
 
 /** The largest secret file read (64 KiB): a larger file is refused, not truncated. */
 export const MAX_SECRET_FILE_BYTES = 64 * 1024;
@@ -64,11 +65,6 @@ export interface ServerSecretIo {
 
 /** How long a secret read from a pipe or FIFO waits for its writer and for the end of what it writes (30 s). */
 export const SECRET_PIPE_DEADLINE_MS = 30_000;
-
-/** Sleep this thread for `ms` (a secret is read synchronously, before anything else runs). */
-function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 /**
  * The bytes of a secret file, at most {@link MAX_SECRET_FILE_BYTES}, with a warning on `io.output`
@@ -132,7 +128,7 @@ export function readSecretFileBytes(
             { details: { path, reason: 'PIPE_TIMEOUT' } },
           );
         }
-        pause(5);
+        pauseSync(5);
       }
       return Buffer.from(buf.subarray(0, n));
     } finally {

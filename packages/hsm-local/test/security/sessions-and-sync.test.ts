@@ -38,16 +38,20 @@ async function attempt(conn: HsmNodeConnection, user: string, password: string):
   }
 }
 
-/** 200 guesses, the right password at a random position after the threshold. */
-function guesses(user: string): string[] {
-  const right = randomInt(THRESHOLD, 200);
+/**
+ * 200 guesses, the right password at a random position from `first` on: a position at which at least
+ * THRESHOLD wrong guesses reach the node before it, whatever the order the connections' requests
+ * interleave in (each connection keeps its own order, nothing orders one against another).
+ */
+function guesses(user: string, first: number): string[] {
+  const right = randomInt(first, 200);
   return Array.from({ length: 200 }, (_, i) => (i === right ? `${user}-right-pw` : `wrong-guess-${i}`));
 }
 
 describe('login lockout under pipelined guesses', () => {
   it('200 pipelined guesses on one connection: exactly the threshold is evaluated, then every guess is refused as locked', { timeout: 180_000 }, async () => {
     const conn = await s.c.connect(0);
-    const got = await Promise.all(guesses('guess1').map((pw) => attempt(conn, 'guess1', pw)));
+    const got = await Promise.all(guesses('guess1', THRESHOLD).map((pw) => attempt(conn, 'guess1', pw)));
     expect(got.filter((r) => r === 'OK')).toEqual([]);
     expect(got.slice(0, THRESHOLD - 1)).toEqual(Array(THRESHOLD - 1).fill('LOGIN_FAILED'));
     expect(got.slice(THRESHOLD - 1)).toEqual(Array(200 - THRESHOLD + 1).fill('USER_LOCKED'));
@@ -55,7 +59,10 @@ describe('login lockout under pipelined guesses', () => {
 
   it('200 guesses spread over 4 connections to one node: no success, at most the threshold evaluated', { timeout: 180_000 }, async () => {
     const conns = await Promise.all([0, 1, 2, 3].map(() => s.c.connect(1)));
-    const got = await Promise.all(guesses('guess2').map((pw, i) => attempt(conns[i % 4]!, 'guess2', pw)));
+    // Guess i goes on connection i % 4, after i / 4 guesses of its own connection: from position
+    // 4 × THRESHOLD on, THRESHOLD of them precede it even if the other connections' guesses all
+    // arrive later (a right guess among the first THRESHOLD to arrive rightly succeeds).
+    const got = await Promise.all(guesses('guess2', 4 * THRESHOLD).map((pw, i) => attempt(conns[i % 4]!, 'guess2', pw)));
     expect(got.filter((r) => r === 'OK')).toEqual([]);
     expect(got.filter((r) => r === 'LOGIN_FAILED')).toHaveLength(THRESHOLD - 1);
     expect(got.filter((r) => r === 'USER_LOCKED')).toHaveLength(200 - THRESHOLD + 1);
