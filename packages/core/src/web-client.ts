@@ -23,8 +23,7 @@ import type { AlgorithmSuite } from './suites';
 import { webBackend } from './web-backend';
 import { AsyncMessageDecoder } from './web-decoder';
 import { AsyncMessageEncoder } from './web-encoder';
-import type { CryptoStream, OpenedHeader } from './web-streams';
-import { decryptingStream, encryptingStream } from './web-streams';
+import { type CryptoStream, decryptingStream, encryptingStream, type OpenedHeader } from './web-streams';
 import type { WebFramedClientMethods, WebFramedMessage, WebFramedSealer } from './web-framed';
 
 /** What encrypt and decrypt accept: bytes, a string (UTF-8), a ReadableStream or (async) iterable of bytes. */
