@@ -157,7 +157,6 @@ export function describe(value: unknown): string {
   return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'Object'})` : typeof value;
 }
 
-/** A growable big-endian writer for headers. */
 /** Write a big-endian u16 at `at` (no DataView: that would move a small on-heap array's buffer off the heap); returns the next offset. */
 export function putU16(out: Uint8Array, at: number, v: number): number {
   out[at] = v >>> 8;
@@ -172,64 +171,6 @@ export function putU32(out: Uint8Array, at: number, v: number): number {
   out[at + 2] = v >>> 8;
   out[at + 3] = v;
   return at + 4;
-}
-
-export class ByteWriter {
-  private buffer: Uint8Array;
-  private view: DataView;
-  length = 0;
-
-  constructor(initial = 256) {
-    this.buffer = new Uint8Array(initial);
-    this.view = new DataView(this.buffer.buffer);
-  }
-
-  private reserve(n: number): number {
-    const at = this.length;
-    if (at + n > this.buffer.length) {
-      const next = new Uint8Array(Math.max(this.buffer.length * 2, at + n));
-      next.set(this.buffer.subarray(0, at));
-      this.buffer = next;
-      this.view = new DataView(next.buffer);
-    }
-    this.length += n;
-    return at;
-  }
-
-  u8(v: number): this {
-    const at = this.reserve(1); // may replace this.view: reserve before reading it
-    this.view.setUint8(at, v);
-    return this;
-  }
-  u16(v: number): this {
-    const at = this.reserve(2); // may replace this.view: reserve before reading it
-    this.view.setUint16(at, v);
-    return this;
-  }
-  u32(v: number): this {
-    const at = this.reserve(4); // may replace this.view: reserve before reading it
-    this.view.setUint32(at, v);
-    return this;
-  }
-  u64(v: number): this {
-    const at = this.reserve(8);
-    this.view.setUint32(at, Math.floor(v / 2 ** 32));
-    this.view.setUint32(at + 4, v >>> 0);
-    return this;
-  }
-  bytes(b: Uint8Array): this {
-    const at = this.reserve(b.length); // may replace this.buffer: reserve before reading it
-    this.buffer.set(b, at);
-    return this;
-  }
-  /** u16 length prefix, then the bytes; the length must fit. */
-  lengthPrefixed(b: Uint8Array, what: string): this {
-    if (b.length > 0xffff) throw new StrongroomError('INVALID_ARGUMENT', `${what} is ${b.length} bytes; the format allows at most 65535`);
-    return this.u16(b.length).bytes(b);
-  }
-  finish(): Uint8Array {
-    return this.buffer.slice(0, this.length);
-  }
 }
 
 /** Signals that the reader ran out of bytes: the caller may wait for more input. */

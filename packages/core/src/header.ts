@@ -3,7 +3,7 @@
  * spec: data-format/message-header.md; framework/structures.md (EDK serialization).
  */
 import { type Allocate, freshBytes } from './body';
-import { ByteReader, ByteWriter, copyBytes, fromUtf8, NeedMoreInput, putU16, putU32, utf8 } from './bytes';
+import { ByteReader, copyBytes, fromUtf8, NeedMoreInput, putU16, putU32, utf8 } from './bytes';
 import { parseEncryptionContext, serializeEncryptionContext } from './encryption-context';
 import { malformed, StrongroomError } from './errors';
 import type { EncryptedDataKey, EncryptionContext } from './key-provider';
@@ -58,18 +58,39 @@ const ZERO_IV = new Uint8Array(12);
  */
 const keySections = new WeakMap<readonly EncryptedDataKey[], { context: EncryptionContext; bytes: Uint8Array }>();
 
+/** Write `bytes` after its u16 length at `at`; returns the next offset. The length must fit. */
+function putLengthPrefixed(out: Uint8Array, at: number, bytes: Uint8Array): number {
+  out.set(bytes, putU16(out, at, bytes.length));
+  return at + 2 + bytes.length;
+}
+
+/** Refuse a field the format's u16 length (or count) cannot hold. */
+function fitsU16(n: number, what: string): void {
+  if (n > 0xffff) throw new StrongroomError('INVALID_ARGUMENT', `${what} is ${n}; the format allows at most 65535`);
+}
+
 function keySectionBytes(context: EncryptionContext, edks: readonly EncryptedDataKey[]): Uint8Array {
   const hit = keySections.get(edks);
   if (hit && hit.context === context) return hit.bytes;
-  const w = new ByteWriter(256);
-  w.lengthPrefixed(serializeEncryptionContext(context), 'the serialized encryption context');
-  w.u16(edks.length);
-  for (const edk of edks) {
-    w.lengthPrefixed(utf8(edk.providerId), 'an EDK provider id');
-    w.lengthPrefixed(edk.providerInfo, 'an EDK provider info');
-    w.lengthPrefixed(edk.ciphertext, 'an EDK ciphertext');
-  }
-  const bytes = w.finish();
+  const contextBytes = serializeEncryptionContext(context);
+  fitsU16(edks.length, 'the number of encrypted data keys');
+  const ids = edks.map((edk) => utf8(edk.providerId));
+  // Written once at its exact size, like the context (no growing buffer, no DataView).
+  let length = 2 + contextBytes.length + 2;
+  edks.forEach((edk, i) => {
+    fitsU16(ids[i]!.length, 'the byte length of an EDK provider id');
+    fitsU16(edk.providerInfo.length, 'the byte length of an EDK provider info');
+    fitsU16(edk.ciphertext.length, 'the byte length of an EDK ciphertext');
+    length += 6 + ids[i]!.length + edk.providerInfo.length + edk.ciphertext.length;
+  });
+  const bytes = new Uint8Array(length);
+  let at = putLengthPrefixed(bytes, 0, contextBytes);
+  at = putU16(bytes, at, edks.length);
+  edks.forEach((edk, i) => {
+    at = putLengthPrefixed(bytes, at, ids[i]!);
+    at = putLengthPrefixed(bytes, at, edk.providerInfo);
+    at = putLengthPrefixed(bytes, at, edk.ciphertext);
+  });
   keySections.set(edks, { context, bytes });
   return bytes;
 }
