@@ -119,9 +119,33 @@ export function readBoundedTextFileSync(path: string, options: BoundedReadOption
   return readBoundedFileSync(path, options).toString('utf8');
 }
 
-/** Sleep this thread for `ms` (the reads here are synchronous: they run before anything else does). */
-export function pauseSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/**
+ * Read `fd` into `buf` from its start until the input ends or `buf` is full; returns the bytes read.
+ * A non-blocking descriptor with nothing to read yet (EAGAIN) is waited on, 10 ms at a time (these
+ * reads are synchronous: they run before anything else does); with `fifo`, so is an end of input
+ * before the first byte (a FIFO reads as ended until its writer opens it). Past `deadline`
+ * (`Date.now()` milliseconds) the waiting stops with `timedOut`. Errors other than EAGAIN are thrown
+ * as they are.
+ */
+export function readUntilEndSync(fd: number, buf: Uint8Array, wait: { readonly fifo?: boolean; readonly deadline?: number } = {}): { n: number; timedOut: boolean } {
+  let n = 0;
+  for (;;) {
+    if (n === buf.length) return { n, timedOut: false };
+    let r: number;
+    try {
+      r = readSync(fd, buf, n, buf.length - n, null);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      r = -1; // a pipe whose writer has not written yet
+    }
+    if (r > 0) {
+      n += r;
+      continue;
+    }
+    if (r === 0 && !(wait.fifo && n === 0)) return { n, timedOut: false };
+    if (Date.now() >= (wait.deadline ?? Number.POSITIVE_INFINITY)) return { n, timedOut: true };
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
 }
 
 /**
@@ -137,27 +161,18 @@ export function readBoundedFdSync(fd: number, options: BoundedReadOptions): Buff
   if (!Number.isSafeInteger(fd) || fd < 0) throw new StrongroomError('INVALID_ARGUMENT', `${what}: expected a file descriptor number, not ${String(fd)}`);
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new StrongroomError('INVALID_ARGUMENT', `maxBytes: expected a non-negative integer, not ${String(maxBytes)}`);
   const buf = Buffer.alloc(maxBytes + 1);
-  let n = 0;
   try {
-    for (;;) {
-      let r: number;
-      try {
-        r = readSync(fd, buf, n, buf.length - n, null);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? 'error';
-        if (code === 'EAGAIN') {
-          // A non-blocking pipe with nothing in it yet: wait a little (a blocking one would wait in read).
-          pauseSync(10);
-          continue;
-        }
-        throw new StrongroomError('IO_ERROR', `${what} ${fd}: cannot read it (${code})`, { cause: error, details: { fd, reason: code } });
-      }
-      if (r === 0) return Buffer.from(buf.subarray(0, n));
-      n += r;
-      if (n > maxBytes) {
-        throw new StrongroomError('LIMIT_EXCEEDED', `${what} ${fd}: more than ${maxBytes} bytes, the most accepted for it; is it the right descriptor?`, { details: { fd, maxBytes, reason: 'TOO_LARGE' } });
-      }
+    let n: number;
+    try {
+      ({ n } = readUntilEndSync(fd, buf));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new StrongroomError('IO_ERROR', `${what} ${fd}: cannot read it (${code})`, { cause: error, details: { fd, reason: code } });
     }
+    if (n > maxBytes) {
+      throw new StrongroomError('LIMIT_EXCEEDED', `${what} ${fd}: more than ${maxBytes} bytes, the most accepted for it; is it the right descriptor?`, { details: { fd, maxBytes, reason: 'TOO_LARGE' } });
+    }
+    return Buffer.from(buf.subarray(0, n));
   } finally {
     buf.fill(0);
   }

@@ -13,9 +13,9 @@
  * Used by both local servers (kms-local, hsm-local); the CLI's own secret reader shares the prompt
  * (`promptHiddenLine`).
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { StrongroomError } from '@strongroom/core';
-import { pauseSync } from './bounded-read';
+import { readUntilEndSync } from './bounded-read';
 
 /** The largest secret file read (64 KiB): a larger file is refused, not truncated. */
 export const MAX_SECRET_FILE_BYTES = 64 * 1024;
@@ -88,12 +88,13 @@ export function readSecretFileBytes(
   io: Pick<ServerSecretIo, 'program' | 'output'>,
   deadlineMs: number = SECRET_PIPE_DEADLINE_MS,
 ): Buffer {
+  const cannotRead = (error: unknown) =>
+    new StrongroomError('IO_ERROR', `${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new StrongroomError('IO_ERROR', `${flag} ${path}: cannot read it (${code})`, { cause: error });
+    throw cannotRead(error);
   }
   try {
     const st = fstatSync(fd);
@@ -101,43 +102,23 @@ export function readSecretFileBytes(
     if (st.isFile() && (st.mode & 0o044) !== 0) {
       io.output.write(`${io.program}: warning: ${flag} ${path} is readable by ${st.mode & 0o004 ? 'every user' : 'its group'}; chmod 600 ${path}\n`);
     }
-    // A FIFO reads as ended (0) until its writer opens it: only bytes, or the deadline, end the wait.
-    const fifo = st.isFIFO();
-    const deadline = Date.now() + deadlineMs;
     const buf = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
     try {
-      let n = 0;
-      for (;;) {
-        let r: number;
-        try {
-          r = readSync(fd, buf, n, buf.length - n, null);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-          r = -1; // a pipe whose writer has not written yet
-        }
-        if (r > 0) {
-          n += r;
-          if (n > MAX_SECRET_FILE_BYTES) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: larger than ${MAX_SECRET_FILE_BYTES} bytes`);
-          continue;
-        }
-        if (r === 0 && !(fifo && n === 0)) break;
-        if (Date.now() >= deadline) {
-          throw new StrongroomError(
-            'IO_ERROR',
-            `${flag} ${path}: ${n === 0 ? 'nothing was written to it' : 'its writer did not finish'} within ${deadlineMs / 1000} s (a pipe or FIFO: start its writer, or name a regular file)`,
-            { details: { path, reason: 'PIPE_TIMEOUT' } },
-          );
-        }
-        pauseSync(5);
+      const { n, timedOut } = readUntilEndSync(fd, buf, { fifo: st.isFIFO(), deadline: Date.now() + deadlineMs });
+      if (n > MAX_SECRET_FILE_BYTES) throw new StrongroomError('INVALID_ARGUMENT', `${flag} ${path}: larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+      if (timedOut) {
+        throw new StrongroomError(
+          'IO_ERROR',
+          `${flag} ${path}: ${n === 0 ? 'nothing was written to it' : 'its writer did not finish'} within ${deadlineMs / 1000} s (a pipe or FIFO: start its writer, or name a regular file)`,
+          { details: { path, reason: 'PIPE_TIMEOUT' } },
+        );
       }
       return Buffer.from(buf.subarray(0, n));
     } finally {
       buf.fill(0); // also when the file was too large or the writer too slow: what was read is wiped
     }
   } catch (error) {
-    if (StrongroomError.isInstance(error)) throw error;
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new StrongroomError('IO_ERROR', `${flag} ${path}: cannot read it (${code})`, { cause: error });
+    throw StrongroomError.isInstance(error) ? error : cannotRead(error);
   } finally {
     closeSync(fd);
   }
