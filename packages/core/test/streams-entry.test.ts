@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as node from '../src/index';
-import { random, readAll, streamOf, streams, web } from './web-entry';
+import { endlessUntilAborted, random, readAll, streamOf, streams, web } from './web-entry';
 
 const FRAME = 64;
 const key = random(32);
@@ -123,13 +123,7 @@ describe('@strongroom/core/streams', () => {
 
   it('an abort or a cancel fails the stream (and a header not yet known) with ABORTED', async () => {
     const controller = new AbortController();
-    let pulled = 0;
-    const endless = new ReadableStream<Uint8Array>({
-      pull(c) {
-        if (++pulled === 3) controller.abort(new Error('user cancelled'));
-        c.enqueue(random(1000));
-      },
-    });
+    const endless = endlessUntilAborted(controller);
     const encrypting = streams.encryptStream({ keyProvider, abortSignal: controller.signal });
     await rejectsTyped(() => readAll(endless.pipeThrough(encrypting)), 'ABORTED');
     const early = new AbortController();

@@ -35,6 +35,20 @@ export const random = (n: number): Uint8Array => {
   return out;
 };
 
+/**
+ * An endless stream of random 1,000-byte chunks that aborts `controller` (as a user would) when it is
+ * pulled for the third time: what a stream does when the caller gives up in the middle.
+ */
+export function endlessUntilAborted(controller: AbortController): ReadableStream<Uint8Array> {
+  let pulled = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (++pulled === 3) controller.abort(new Error('user cancelled'));
+      c.enqueue(random(1000));
+    },
+  });
+}
+
 /** As a plain Uint8Array (a Buffer from the Node entry compares equal by bytes only then). */
 export const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fromBase64, toBase64 } from '../src/bytes';
-import { random, readAll, streamOf, web } from './web-entry';
+import { endlessUntilAborted, random, readAll, streamOf, web } from './web-entry';
 
 const key = random(32);
 const provider = web.RawAesKeyProvider({ namespace: 't', name: 'k', key });
@@ -82,13 +82,7 @@ describe('web entry under attack', () => {
     await rejectsTyped(() => stranger.decrypt(ciphertext), 'NO_DECRYPTION_KEY');
     await rejectsTyped(() => readAll(stranger.decryptStream(ciphertext).readable), 'NO_DECRYPTION_KEY');
     const controller = new AbortController();
-    let pulled = 0;
-    const endless = new ReadableStream<Uint8Array>({
-      pull(c) {
-        if (++pulled === 3) controller.abort(new Error('user cancelled'));
-        c.enqueue(random(1000));
-      },
-    });
+    const endless = endlessUntilAborted(controller);
     await rejectsTyped(() => readAll(endless.pipeThrough(client.encryptStream({ abortSignal: controller.signal }))), 'ABORTED');
   });
 
