@@ -1,6 +1,6 @@
 /**
- * A FIFO of byte chunks for the streaming decoder: append chunks as they arrive, read fixed-size
- * fields and zero-copy views of ciphertext spans.
+ * A FIFO of byte chunks: append chunks as they arrive, take zero-copy views of spans from the front.
+ * The streaming decoder reads fields and ciphertext from it; the encoder's FrameWriter cuts frames.
  */
 import { concatBytes } from './bytes';
 
@@ -25,8 +25,14 @@ export class ByteQueue {
     throw new RangeError('ByteQueue.byteAt out of range');
   }
 
-  u32At(i: number): number {
-    return ((this.byteAt(i) << 24) | (this.byteAt(i + 1) << 16) | (this.byteAt(i + 2) << 8) | this.byteAt(i + 3)) >>> 0;
+  /**
+   * The big-endian unsigned integer of the `n` bytes at position i from the front (exact up to 6 bytes;
+   * beyond, the nearest double, which is still right when compared with a limit below 2^53).
+   */
+  uintAt(i: number, n: number): number {
+    let v = 0;
+    for (let k = 0; k < n; k++) v = v * 256 + this.byteAt(i + k);
+    return v;
   }
 
   /**
@@ -34,17 +40,9 @@ export class ByteQueue {
    * compacts the queue to that one buffer so the next peek does not copy the same bytes again.
    */
   peekAll(): Uint8Array {
-    const first = this.chunks[0];
-    if (this.chunks.length === 1 && first) return first.subarray(this.head);
-    const out = new Uint8Array(this.length);
-    let offset = 0;
-    this.forEach(this.length, (c) => {
-      out.set(c, offset);
-      offset += c.length;
-    });
-    this.chunks = out.length > 0 ? [out] : [];
-    this.head = 0;
-    return out;
+    const all = concatBytes(this.take(this.length));
+    this.push(all);
+    return all;
   }
 
   /** Remove n bytes from the front and return them as views into the queued chunks. */
@@ -73,17 +71,5 @@ export class ByteQueue {
   /** Remove n bytes from the front as one contiguous buffer. */
   takeBytes(n: number): Uint8Array {
     return concatBytes(this.take(n), n);
-  }
-
-  private forEach(n: number, fn: (c: Uint8Array) => void): void {
-    let need = n;
-    let head = this.head;
-    for (const c of this.chunks) {
-      if (need <= 0) break;
-      const part = c.subarray(head, Math.min(c.length, head + need));
-      fn(part);
-      need -= part.length;
-      head = 0;
-    }
   }
 }

@@ -58,44 +58,27 @@ export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8
   return out;
 }
 
-const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const BASE64_VALUE = new Int16Array(128).fill(-1);
-for (let i = 0; i < BASE64.length; i++) BASE64_VALUE[BASE64.charCodeAt(i)] = i;
-
-/** RFC 4648 §4 base64 with padding (no Buffer: the same code runs in every runtime). */
+/** RFC 4648 §4 base64 with padding (the runtime's `btoa`: no Buffer, the same code in every runtime). */
 export function toBase64(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += BASE64[n >> 18]! + BASE64[(n >> 12) & 63]! + (i + 1 < bytes.length ? BASE64[(n >> 6) & 63]! : '=') + (i + 2 < bytes.length ? BASE64[n & 63]! : '=');
-  }
-  return out;
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
 }
 
 /**
  * Strict RFC 4648 §4 base64: padded, canonical, nothing outside the alphabet (RFC 4648 §3.3: reject
- * non-alphabet characters). A forged header's public key must not decode "loosely". Throws MALFORMED.
+ * non-alphabet characters). A forged header's public key must not decode "loosely". `atob` alone
+ * would (it skips white space and accepts a missing pad), so what it decodes is encoded again and must
+ * give back exactly `text`: one string per byte string, with zero pad bits. Throws MALFORMED.
  */
 export function fromBase64(text: string, what: string): Uint8Array {
-  if (text.length % 4 !== 0) throw malformed(`${what} is not canonical base64`);
-  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  const out = new Uint8Array((text.length / 4) * 3 - pad);
-  let o = 0;
-  for (let i = 0; i < text.length; i += 4) {
-    let n = 0;
-    for (let j = 0; j < 4; j++) {
-      const c = text.charCodeAt(i + j);
-      const last = i + 4 === text.length;
-      const v = c < 128 ? BASE64_VALUE[c]! : -1;
-      if (v < 0 && !(last && c === 61 && j >= 4 - pad)) throw malformed(`${what} is not canonical base64`);
-      n = (n << 6) | Math.max(v, 0);
-    }
-    if (o < out.length) out[o++] = n >> 16;
-    if (o < out.length) out[o++] = (n >> 8) & 0xff;
-    if (o < out.length) out[o++] = n & 0xff;
+  let out: Uint8Array | undefined;
+  try {
+    out = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  } catch {
+    // atob's own refusal: a character outside the alphabet, or a length of 4n + 1.
   }
-  // Canonical: the bits the padding leaves over must be zero, so one string means one byte string.
-  if (toBase64(out) !== text) throw malformed(`${what} is not canonical base64`);
+  if (!out || toBase64(out) !== text) throw malformed(`${what} is not canonical base64`);
   return out;
 }
 
@@ -173,60 +156,41 @@ export function putU32(out: Uint8Array, at: number, v: number): number {
   return at + 4;
 }
 
-/** Signals that the reader ran out of bytes: the caller may wait for more input. */
-export class NeedMoreInput extends Error {
-  constructor() {
-    super('need more input');
-  }
-}
-const NEED_MORE = new NeedMoreInput();
+/**
+ * What a ByteReader throws when it runs out of bytes (its `needed` says how many the read wanted): the
+ * caller may wait for more input. One shared instance, compared by identity.
+ */
+export const NEED_MORE = new Error('need more input');
 
 /**
  * A bounds-checked big-endian reader over one contiguous buffer. Running past the end throws
- * `NeedMoreInput` (a streaming decoder then waits for more bytes; a one-shot decoder reports truncation).
+ * `NEED_MORE` (a streaming decoder then waits for more bytes; a one-shot decoder reports truncation).
  */
 export class ByteReader {
   offset = 0;
   /** When a read ran past the end: the total length that read needed. */
   needed = 0;
-  private readonly view: DataView;
-  constructor(readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
+  constructor(readonly bytes: Uint8Array) {}
   get remaining(): number {
     return this.bytes.length - this.offset;
   }
-  private take(n: number): number {
-    if (this.offset + n > this.bytes.length) {
-      this.needed = this.offset + n;
-      throw NEED_MORE;
-    }
-    const at = this.offset;
-    this.offset += n;
-    return at;
-  }
-  u8(): number {
-    return this.view.getUint8(this.take(1));
-  }
-  u16(): number {
-    return this.view.getUint16(this.take(2));
-  }
-  u32(): number {
-    return this.view.getUint32(this.take(4));
-  }
-  /** u64 as a JS number; rejects values above 2^53 (no legitimate length is that large). */
-  u64(what: string): number {
-    const at = this.take(8);
-    const hi = this.view.getUint32(at);
-    if (hi > 0x1fffff) throw malformed(`${what} is out of range`);
-    return hi * 2 ** 32 + this.view.getUint32(at + 4);
-  }
   /** A view (no copy) of the next n bytes. */
   view_(n: number): Uint8Array {
-    const at = this.take(n);
+    const at = this.offset;
+    if (at + n > this.bytes.length) {
+      this.needed = at + n;
+      throw NEED_MORE;
+    }
+    this.offset += n;
     return this.bytes.subarray(at, at + n);
   }
+  /** The next `n` (1, 2 or 4) bytes as a big-endian unsigned integer. */
+  uint(n: 1 | 2 | 4): number {
+    let v = 0;
+    for (const b of this.view_(n)) v = v * 256 + b;
+    return v;
+  }
   lengthPrefixed(): Uint8Array {
-    return this.view_(this.u16());
+    return this.view_(this.uint(2));
   }
 }

@@ -9,6 +9,7 @@ import { toHex } from './bytes';
 import type { DataKeyCache } from './cache';
 import { providersIdentity, type StatedIdentity } from './cache-identity';
 import { StrongroomError } from './errors';
+import { keySectionOf } from './header';
 import type { EncryptionContext, KeyProvider } from './key-provider';
 import type { EncryptionMaterials } from './materials';
 import { type ClientCore, type CoreCrypto, type DataKeySource, messageCore, type MessageOptions } from './message-core';
@@ -131,7 +132,7 @@ function cachedKeys(cache: DataKeyCache, partition: string, providers: readonly 
       // Bound to the raw context + EDK bytes (the same wrapped key under the same context is the same
       // data key), to the reproduced pairs the message does not store, and to the identity of the
       // keys that may unwrap it.
-      const keySection = binaryString(parsed.keySection);
+      const keySection = binaryString(keySectionOf(parsed));
       return through(
         cacheKey('decrypt', parsed.header.suite.id, `${keySection.length}:${keySection}${binaryString(authenticatedOnly)}`),
         (key) => cache.leaseDecryptionKey?.(key),

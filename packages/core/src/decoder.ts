@@ -115,11 +115,6 @@ export class MessageDecoder extends SyncDecoderBase {
     super(options.backend, options);
   }
 
-  /** Ciphertext bytes consumed (for diagnostics). */
-  get consumed(): number {
-    return this.reader.consumed;
-  }
-
   /** Decrypt every complete frame queued; returns plaintext that may be released now. */
   read(): Uint8Array[] {
     const out: Uint8Array[] = [];

@@ -29,10 +29,6 @@ export class MessageEncoder {
     this.frames = new FrameWriter(this.header.messageId, input.frameLength, transientBytes(input.backend));
   }
 
-  /** Plaintext bytes encrypted so far (for data-key usage limits). */
-  get bytesIn(): number {
-    return this.frames.bytesIn;
-  }
 
   /** Header body ‖ header authentication. Call once, first. */
   start(): Uint8Array[] {

@@ -82,7 +82,7 @@ export function parseEncryptionContext(bytes: Uint8Array): Record<string, string
   if (bytes.length === 0) return context;
   const r = new ByteReader(bytes);
   try {
-    const count = r.u16();
+    const count = r.uint(2);
     if (count === 0) throw malformed('encryption context: a non-empty section must have at least one entry');
     for (let i = 0; i < count; i++) {
       const key = fromUtf8(r.lengthPrefixed(), 'an encryption context key');

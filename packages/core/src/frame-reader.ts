@@ -58,8 +58,6 @@ export class FrameReader {
   private ended = false;
   /** Bytes the header parse needs before it is worth retrying. */
   private headerNeed = 0;
-  /** Ciphertext bytes consumed (for diagnostics). */
-  consumed = 0;
 
   constructor(
     private readonly limits: ReaderLimits,
@@ -84,11 +82,8 @@ export class FrameReader {
   /** Try to parse the header from the bytes written so far. */
   readHeader(): ParsedHeader | undefined {
     if (this.state !== 'header') return this.parsed;
-    if (this.queue.length < this.headerNeed) {
-      if (this.ended) throw malformed('The message is truncated inside its header');
-      return undefined;
-    }
-    const parsed = tryParseHeader(this.queue.peekAll(), { maxEncryptedDataKeys: this.limits.maxEncryptedDataKeys });
+    // Not worth a parse until the bytes the last one needed are here (a number: the bytes needed).
+    const parsed = this.queue.length < this.headerNeed ? this.headerNeed : tryParseHeader(this.queue.peekAll(), { maxEncryptedDataKeys: this.limits.maxEncryptedDataKeys });
     if (typeof parsed === 'number') {
       if (this.ended) throw malformed('The message is truncated inside its header');
       this.headerNeed = parsed;
@@ -112,7 +107,6 @@ export class FrameReader {
     if (this.state !== 'key' || !parsed) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
     this.signed = signed;
     const raw = this.queue.take(parsed.length);
-    this.consumed += parsed.length;
     this.state = 'frames';
     return raw;
   }
@@ -126,11 +120,10 @@ export class FrameReader {
     }
     if (this.state === 'footer') {
       if (q.length < 2) return undefined;
-      const length = (q.byteAt(0) << 8) | q.byteAt(1);
+      const length = q.uintAt(0, 2);
       if (q.length < 2 + length) return undefined;
       q.take(2);
       const signature = q.takeBytes(length);
-      this.consumed += 2 + length;
       this.state = 'done';
       return { kind: 'signature', signature };
     }
@@ -161,7 +154,7 @@ export class FrameReader {
 
   private frame(header: MessageHeader): SealedPiece | undefined {
     const q = this.queue;
-    const shape = frameShape((o) => q.u32At(o), q.length, header.frameLength, this.sequence);
+    const shape = frameShape((o) => q.uintAt(o, 4), q.length, header.frameLength, this.sequence);
     if (!shape || q.length < shape.total) return undefined;
     const piece = this.sealed(shape.prefixLength, shape.length, shape.ivOffset, frameAad(header.messageId, shape, this.allocate), shape.final);
     this.sequence++;
@@ -172,7 +165,7 @@ export class FrameReader {
   private singleBlock(header: MessageHeader): SealedPiece | undefined {
     const q = this.queue;
     if (q.length < 20) return undefined;
-    const length = q.u32At(12) * 2 ** 32 + q.u32At(16);
+    const length = q.uintAt(12, 8);
     if (length > MAX_NON_FRAMED_LENGTH) throw malformed(`Non-framed content length ${length} exceeds 2^36 - 32`);
     if (length > this.limits.maxFrameLength) {
       throw new StrongroomError('LIMIT_EXCEEDED', `Non-framed content of ${length} bytes exceeds maxFrameLength ${this.limits.maxFrameLength}`);
@@ -189,7 +182,6 @@ export class FrameReader {
     const prefix = q.takeBytes(prefixLength);
     const ciphertext = q.take(length);
     const tag = q.takeBytes(16);
-    this.consumed += prefixLength + length + 16;
     return { kind: 'sealed', prefix, iv: prefix.subarray(ivOffset, ivOffset + 12), aad, ciphertext, tag, final };
   }
 

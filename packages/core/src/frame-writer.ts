@@ -9,6 +9,8 @@
  * the final one, because the final frame's AAD label and length differ).
  */
 import { type Allocate, MAX_NON_FRAMED_LENGTH } from './body';
+import { ByteQueue } from './byte-queue';
+import { putU16 } from './bytes';
 import { StrongroomError } from './errors';
 import { frameSeal, type FrameSeal, singleBlockSeal } from './frame';
 
@@ -17,13 +19,11 @@ export interface SealJob extends FrameSeal {
 }
 
 export class FrameWriter {
-  private pending: Uint8Array[] = [];
-  private pendingLength = 0;
+  /** Plaintext not yet in a frame (views of the caller's chunks, not copies). */
+  private readonly pending = new ByteQueue();
   private sequence = 1;
   private started = false;
   private finished = false;
-  /** Plaintext bytes taken so far (for data-key usage limits). */
-  bytesIn = 0;
 
   constructor(
     private readonly messageId: Uint8Array,
@@ -43,17 +43,15 @@ export class FrameWriter {
     if (!this.started || this.finished) throw new StrongroomError('INTERNAL', 'MessageEncoder.update() out of order');
     if (chunk.length === 0) return [];
     this.pending.push(chunk);
-    this.pendingLength += chunk.length;
-    this.bytesIn += chunk.length;
     const frameLength = this.frameLength;
     if (frameLength === 0) {
-      if (this.pendingLength > MAX_NON_FRAMED_LENGTH) {
+      if (this.pending.length > MAX_NON_FRAMED_LENGTH) {
         throw new StrongroomError('LIMIT_EXCEEDED', `A non-framed message holds at most ${MAX_NON_FRAMED_LENGTH} bytes`);
       }
       return [];
     }
     const jobs: SealJob[] = [];
-    while (this.pendingLength > frameLength) jobs.push(this.frame(this.take(frameLength), frameLength, false));
+    while (this.pending.length > frameLength) jobs.push(this.frame(this.pending.take(frameLength), frameLength, false));
     return jobs;
   }
 
@@ -61,36 +59,15 @@ export class FrameWriter {
   final(): SealJob {
     if (!this.started || this.finished) throw new StrongroomError('INTERNAL', 'MessageEncoder.final() out of order');
     this.finished = true;
-    const length = this.pendingLength;
-    const pieces = this.take(length);
+    const length = this.pending.length;
+    const pieces = this.pending.take(length);
     return this.frameLength === 0 ? this.singleBlock(pieces, length) : this.frame(pieces, length, true);
   }
 
   /** Drop pending plaintext (on error or abort). */
   destroy(): void {
     this.finished = true;
-    this.pending = [];
-    this.pendingLength = 0;
-  }
-
-  /** Remove exactly n bytes from the front of the pending pieces, without copying. */
-  private take(n: number): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    let need = n;
-    while (need > 0) {
-      const head = this.pending[0]!;
-      if (head.length <= need) {
-        out.push(head);
-        this.pending.shift();
-        need -= head.length;
-      } else {
-        out.push(head.subarray(0, need));
-        this.pending[0] = head.subarray(need);
-        need = 0;
-      }
-    }
-    this.pendingLength -= n;
-    return out;
+    this.pending.take(this.pending.length);
   }
 
   private frame(plaintext: Uint8Array[], length: number, final: boolean): SealJob {
@@ -107,7 +84,6 @@ export class FrameWriter {
 /** The signature footer: u16 length ‖ DER signature (spec: data-format/message-footer.md). */
 export function footer(signature: Uint8Array): Uint8Array {
   const out = new Uint8Array(2 + signature.length);
-  new DataView(out.buffer).setUint16(0, signature.length);
-  out.set(signature, 2);
+  out.set(signature, putU16(out, 0, signature.length));
   return out;
 }

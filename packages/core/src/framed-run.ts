@@ -62,7 +62,7 @@ export function frameRunParser(frameLength: number, firstSequence: number, lastS
           if (queue.length > 0) throw malformed('Bytes follow the last expected frame');
           return out;
         }
-        const shape = frameShape((o) => queue.u32At(o), queue.length, frameLength, next);
+        const shape = frameShape((o) => queue.uintAt(o, 4), queue.length, frameLength, next);
         if (!shape || queue.length < shape.total) return out;
         const last = lastSequence === undefined ? shape.final : next === lastSequence;
         checkFinalMarker(shape, lastSequence === undefined ? shape.final : last ? (lastIsFinal ?? false) : false);

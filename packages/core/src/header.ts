@@ -3,7 +3,7 @@
  * spec: data-format/message-header.md; framework/structures.md (EDK serialization).
  */
 import { type Allocate, freshBytes } from './body';
-import { ByteReader, copyBytes, fromUtf8, NeedMoreInput, putU16, putU32, utf8 } from './bytes';
+import { ByteReader, copyBytes, fromUtf8, NEED_MORE, putU16, putU32, utf8 } from './bytes';
 import { parseEncryptionContext, serializeEncryptionContext } from './encryption-context';
 import { malformed, StrongroomError } from './errors';
 import type { EncryptedDataKey, EncryptionContext } from './key-provider';
@@ -37,11 +37,17 @@ export interface ParsedHeader {
   readonly headerTag: Uint8Array;
   /** Total bytes consumed: header body + header authentication. */
   readonly length: number;
-  /**
-   * The raw bytes of the encryption-context and EDK sections, as read: an exact, cheap identity of
-   * "which data key, bound to which context" (used as the decryption cache key).
-   */
-  readonly keySection: Uint8Array;
+}
+
+/**
+ * The raw bytes of a parsed header's encryption-context and EDK sections, as read: an exact, cheap
+ * identity of "which data key, bound to which context" (the decryption cache's key). They sit between
+ * the version, type, suite id and message id before and the content type, v1's reserved bytes and IV
+ * length, the frame length and v2's commitment after.
+ */
+export function keySectionOf({ header, headerBody }: ParsedHeader): Uint8Array {
+  const v1 = header.version === 1;
+  return headerBody.subarray((v1 ? 2 : 1) + 2 + header.messageId.length, headerBody.length - (v1 ? 10 : 37));
 }
 
 export interface HeaderLimits {
@@ -141,20 +147,19 @@ export function tryParseHeader(bytes: Uint8Array, limits: HeaderLimits): ParsedH
   const r = new ByteReader(bytes);
   try {
     // spec: message-header.md#version — version byte first; unknown versions are rejected at once.
-    const version = r.u8();
+    const version = r.uint(1);
     if (version !== 1 && version !== 2) throw malformed(`Unsupported message version 0x${version.toString(16).padStart(2, '0')}`);
     if (version === 1) {
-      const type = r.u8();
+      const type = r.uint(1);
       if (type !== 0x80) throw malformed(`Unsupported message type 0x${type.toString(16)}`);
     }
-    const suite = getSuite(r.u16());
+    const suite = getSuite(r.uint(2));
     if (suite.messageVersion !== version) {
       throw malformed(`Algorithm suite 0x${suite.id.toString(16).padStart(4, '0')} is not valid in a version ${version} message`);
     }
     const messageId = copyBytes(r.view_(version === 1 ? 16 : 32));
-    const keySectionStart = r.offset;
     const encryptionContext = parseEncryptionContext(r.lengthPrefixed());
-    const edkCount = r.u16();
+    const edkCount = r.uint(2);
     if (edkCount === 0) throw malformed('The header has no encrypted data keys');
     if (edkCount > limits.maxEncryptedDataKeys) {
       throw new StrongroomError(
@@ -169,18 +174,17 @@ export function tryParseHeader(bytes: Uint8Array, limits: HeaderLimits): ParsedH
       const ciphertext = copyBytes(r.lengthPrefixed());
       encryptedDataKeys.push({ providerId, providerInfo, ciphertext });
     }
-    const keySectionEnd = r.offset;
-    const contentType = r.u8();
+    const contentType = r.uint(1);
     if (contentType !== CONTENT_FRAMED && contentType !== CONTENT_NON_FRAMED) {
       throw malformed(`Unknown content type ${contentType}`);
     }
     if (version === 1) {
       // spec: message-header.md#reserved — MUST be 0x00000000.
-      if (r.u32() !== 0) throw malformed('Header reserved bytes are not zero');
-      const ivLength = r.u8();
+      if (r.uint(4) !== 0) throw malformed('Header reserved bytes are not zero');
+      const ivLength = r.uint(1);
       if (ivLength !== suite.ivLength) throw malformed(`Header IV length ${ivLength} does not match the suite (${suite.ivLength})`);
     }
-    const frameLength = r.u32();
+    const frameLength = r.uint(4);
     if (contentType === CONTENT_NON_FRAMED && frameLength !== 0) throw malformed('A non-framed message must have frame length 0');
     if (contentType === CONTENT_FRAMED && frameLength === 0) throw malformed('A framed message must have a frame length above 0');
     const commitment = version === 2 ? copyBytes(r.view_(32)) : undefined;
@@ -193,10 +197,9 @@ export function tryParseHeader(bytes: Uint8Array, limits: HeaderLimits): ParsedH
       headerIv,
       headerTag,
       length: r.offset,
-      keySection: headerBody.subarray(keySectionStart, keySectionEnd),
     };
   } catch (e) {
-    if (e instanceof NeedMoreInput) return r.needed;
+    if (e === NEED_MORE) return r.needed;
     throw e;
   }
 }

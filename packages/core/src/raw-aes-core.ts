@@ -8,7 +8,7 @@
  */
 import { type AsyncCryptoBackend, type AsyncGcmKey, isAsyncBackend } from './async-backend';
 import type { CryptoBackend, GcmSealed } from './backend';
-import { abytes, concatBytes, copyBytes, equalBytes, utf8 } from './bytes';
+import { abytes, concatBytes, copyBytes, utf8 } from './bytes';
 import { serializeEncryptionContext } from './encryption-context';
 import { StrongroomError, throwIfAborted } from './errors';
 import type { DataKeyRequest, EncryptedDataKey, KeyProvider } from './key-provider';
@@ -46,10 +46,13 @@ export function rawAesKeyProvider(options: RawAesKeyProviderOptions, defaults: R
   if (namespace.startsWith('aws-kms')) throw new StrongroomError('INVALID_ARGUMENT', 'namespace: "aws-kms" is reserved for KMS');
   const wrappingKey = copyBytes(abytes(options.key, 'key', 16, 24, 32));
   const backend = options.backend ?? defaults.backend;
-  const nameBytes = utf8(name);
+  // Every EDK's provider info starts the same: key name ‖ u32 tag length in bits (128) ‖ u32 IV
+  // length (12); its IV follows (spec: framework/raw-aes-keyring.md#onencrypt).
+  const infoPrefix = concatBytes([utf8(name), Uint8Array.of(0, 0, 0, 128, 0, 0, 0, 12)]);
   const fingerprint = defaults.fingerprint(wrappingKey, backend);
+  const identityOf = (f: string) => JSON.stringify(['raw-aes', namespace, name, f]);
   // A string now (Node), or a promise (Web Crypto is async): a failed one leaves the provider uncached.
-  const identity = typeof fingerprint === 'string' ? JSON.stringify(['raw-aes', namespace, name, fingerprint]) : fingerprint.then((f) => JSON.stringify(['raw-aes', namespace, name, f]));
+  const identity = typeof fingerprint === 'string' ? identityOf(fingerprint) : fingerprint.then(identityOf);
   if (typeof identity !== 'string') identity.catch(() => undefined);
   let asyncKey: Promise<AsyncGcmKey> | undefined;
 
@@ -79,13 +82,7 @@ export function rawAesKeyProvider(options: RawAesKeyProviderOptions, defaults: R
   async function encryptDataKey(request: DataKeyRequest & { plaintextKey: Uint8Array }): Promise<EncryptedDataKey> {
     throwIfAborted(request.abortSignal);
     const { iv, sealed } = await wrap(request.plaintextKey, serializeEncryptionContext(request.encryptionContext));
-    const providerInfo = new Uint8Array(nameBytes.length + 20);
-    providerInfo.set(nameBytes);
-    const view = new DataView(providerInfo.buffer);
-    view.setUint32(nameBytes.length, 128);
-    view.setUint32(nameBytes.length + 4, 12);
-    providerInfo.set(iv, nameBytes.length + 8);
-    return { providerId: namespace, providerInfo, ciphertext: sealed };
+    return { providerId: namespace, providerInfo: concatBytes([infoPrefix, iv]), ciphertext: sealed };
   }
 
   return {
@@ -109,13 +106,11 @@ export function rawAesKeyProvider(options: RawAesKeyProviderOptions, defaults: R
       // spec: raw-aes-keyring.md#ondecrypt — only EDKs whose namespace, name, tag and IV lengths match.
       if (edk.providerId !== namespace) return undefined;
       const info = edk.providerInfo;
-      if (info.length !== nameBytes.length + 20 || !equalBytes(info.subarray(0, nameBytes.length), nameBytes)) return undefined;
-      const view = new DataView(info.buffer, info.byteOffset, info.byteLength);
-      if (view.getUint32(nameBytes.length) !== 128 || view.getUint32(nameBytes.length + 4) !== 12) return undefined;
+      if (info.length !== infoPrefix.length + 12 || !backend.timingSafeEqual(info.subarray(0, infoPrefix.length), infoPrefix)) return undefined;
       if (edk.ciphertext.length !== suite.keyLength + 16) {
         throw new StrongroomError('MALFORMED', `Raw AES EDK ciphertext is ${edk.ciphertext.length} bytes; expected ${suite.keyLength + 16}`);
       }
-      return unwrap(info.subarray(nameBytes.length + 8), edk.ciphertext, serializeEncryptionContext(encryptionContext));
+      return unwrap(info.subarray(infoPrefix.length), edk.ciphertext, serializeEncryptionContext(encryptionContext));
     },
     keyWrap: {
       algorithm: 'aes-gcm',

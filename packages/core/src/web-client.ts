@@ -17,6 +17,7 @@ import { chunksOf, inMemory, knownLength, splitArgs, type WebInput } from './inp
 import { BATCH_TARGET } from './pool/batch-target';
 import type { PoolRunner, WorkerPool } from './pool/pool-core';
 import { poolRunner } from './pool/pool-handle';
+import { framePipes } from './pool/web-frame-pipes';
 import { createWorkerPool } from './pool/web-pool-handle';
 import { hasWebWorkers, noWebWorkers } from './pool/web-worker-support';
 import type { AlgorithmSuite } from './suites';
@@ -88,10 +89,11 @@ export interface StrongroomClient {
 export function createClient(options: ClientOptions): StrongroomClient {
   const backend = toAsyncBackend(options?.backend ?? webBackend);
   const runner = clientPool(options);
+  const pipes = runner && framePipes(runner);
   const core = clientCore(options, backend);
   const { suite, frameLength, commitmentPolicy, maxEncryptedDataKeys } = core;
   /** The pool for a message of `length` bytes: none for one under a batch (no round trip for small messages). */
-  const poolFor = (length: number | undefined) => (length !== undefined && length <= BATCH_TARGET ? undefined : runner);
+  const poolFor = (length: number | undefined) => (length !== undefined && length <= BATCH_TARGET ? undefined : pipes);
 
   let framed: Promise<WebFramedClientMethods> | undefined;
   const framedMethods = () => (framed ??= import('./web-framed').then((m) => m.webFramedClientMethods(core, backend)));
@@ -123,7 +125,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
   async function decrypt(ciphertext: Input, decryptOptions: DecryptOptions = {}): Promise<DecryptResult> {
     const opening = core.opening(decryptOptions);
     const whole = inMemory(ciphertext);
-    const decoder = new AsyncMessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength: Number.POSITIVE_INFINITY, pool: whole ? poolFor(whole.length) : runner });
+    const decoder = new AsyncMessageDecoder({ backend, maxEncryptedDataKeys, maxFrameLength: Number.POSITIVE_INFINITY, pool: whole ? poolFor(whole.length) : pipes });
     if (whole) decoder.write(whole);
     else for await (const c of chunksOf(ciphertext)) decoder.write(c);
     const parsed = decoder.readHeader();
@@ -148,7 +150,7 @@ export function createClient(options: ClientOptions): StrongroomClient {
 
   function decryptStream(inputOrOptions?: Input | DecryptOptions, maybeOptions?: DecryptOptions): CryptoStream<OpenedHeader> {
     const [input, decryptOptions] = splitArgs<Input, typeof maybeOptions & object>(inputOrOptions, maybeOptions);
-    return feed(decryptingStream(core, backend, decryptOptions, runner), input);
+    return feed(decryptingStream(core, backend, decryptOptions, pipes), input);
   }
 
   return {

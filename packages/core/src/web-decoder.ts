@@ -2,9 +2,9 @@
  * AsyncMessageDecoder: the web entry's decoder, over the async backend seam. The parsing is
  * ./frame-reader, the same code the Node entry's ./decoder drives; only authentication awaits.
  * Frames that are complete at once are opened concurrently and released in order. With a worker
- * pool (`pool`), the regular frames are opened there instead, in batches through
- * ./pool/batch-pipe.ts (the same code as the Node build's pool; a batch is opened all or nothing and
- * batches are released in order); the header, the final frame and the signature stay here.
+ * pool (`pool`, ./pool/web-frame-pipes.ts), the regular frames are opened there instead (a batch is
+ * opened all or nothing and batches are released in order); the header, the final frame and the
+ * signature stay here.
  *
  * Release rules (spec: client-apis/decrypt.md, client-apis/streaming.md), as on Node:
  *  - nothing is released before the header tag (and for v2 the key commitment) verifies;
@@ -17,15 +17,13 @@ import { StrongroomError } from './errors';
 import { feedVerifier, FrameReader, type ReaderLimits, type SealedPiece } from './frame-reader';
 import type { MessageHeader, ParsedHeader } from './header';
 import { signingPublicKey } from './header-auth';
-import type { BatchPipe } from './pool/batch-pipe';
-import type { PoolRunner } from './pool/pool-core';
-import { loadBatchPipe, poolFrames } from './web-encoder';
+import type { FramePipe, FramePipes } from './pool/web-frame-pipes';
 import { verifyHeaderAsync } from './web-header-auth';
 
 export interface AsyncDecoderOptions extends ReaderLimits {
   readonly backend: AsyncCryptoBackend;
-  /** Open the regular frames on these workers (Web Crypto there). */
-  readonly pool?: PoolRunner | undefined;
+  /** Open the regular frames on a client's workers (Web Crypto there). */
+  readonly pool?: FramePipes | undefined;
 }
 
 export class AsyncMessageDecoder {
@@ -33,9 +31,7 @@ export class AsyncMessageDecoder {
   private key: AsyncGcmKey | undefined;
   private verifier: AsyncIncrementalVerifier | undefined;
   private held: Uint8Array[] = [];
-  private pipe: BatchPipe | undefined;
-  /** The workers' copy of the content key (wiped once the last batch is sent). */
-  private poolKey: Uint8Array | undefined;
+  private pipe: FramePipe | undefined;
   /** Plaintext the pool released (authenticated, in order), not yet returned. */
   private ready: Uint8Array[] = [];
 
@@ -62,14 +58,13 @@ export class AsyncMessageDecoder {
     if (!parsed || !this.reader.awaitingKey || this.key) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
     const { backend } = this.options;
     const { header } = parsed;
-    const pool = this.options.pool;
-    const Pipe = pool ? await loadBatchPipe() : undefined;
-    let poolKey: Uint8Array | undefined;
+    const makePipe = await this.options.pool?.();
+    let pipe: FramePipe | undefined;
     let gcm: AsyncGcmKey;
     let verifier: AsyncIncrementalVerifier | undefined;
     try {
       gcm = await verifyHeaderAsync(backend, parsed, dataKey, onlyAuthenticate, (raw) => {
-        if (poolFrames(pool, header.frameLength, raw)) poolKey = new Uint8Array(raw);
+        pipe = makePipe?.('open', header.frameLength, raw, (plaintext) => this.ready.push(plaintext));
       });
       try {
         verifier = header.suite.signature ? await backend.createVerifier(header.suite.signature, signingPublicKey(header)) : undefined;
@@ -78,13 +73,10 @@ export class AsyncMessageDecoder {
         throw e;
       }
     } catch (e) {
-      poolKey?.fill(0);
+      pipe?.close();
       throw e;
     }
-    if (poolKey && Pipe) {
-      this.poolKey = poolKey;
-      this.pipe = new Pipe('open', pool!, header.frameLength, poolKey, (plaintext) => this.ready.push(plaintext));
-    }
+    this.pipe = pipe;
     this.key = gcm;
     this.verifier = verifier;
     const raw = this.reader.begin(verifier !== undefined);
@@ -107,7 +99,7 @@ export class AsyncMessageDecoder {
           continue;
         }
         sealed.push(piece);
-        if (piece.final) this.lastBatch();
+        if (piece.final) this.pipe?.last();
       }
       if (sealed.length === 0 && signature === undefined) return this.ready.splice(0);
       const key = this.key!;
@@ -138,7 +130,7 @@ export class AsyncMessageDecoder {
     const out = await this.read();
     try {
       this.reader.checkEnd();
-      await this.pipe?.drain();
+      await this.pipe?.finish();
     } catch (e) {
       for (const o of out) o.fill(0);
       this.destroy();
@@ -152,7 +144,6 @@ export class AsyncMessageDecoder {
   /** Forget the content key and wipe held plaintext. */
   destroy(): void {
     this.pipe?.close(this.pipe.failure);
-    this.lastBatch();
     for (const r of this.ready) r.fill(0);
     this.ready = [];
     this.key?.destroy();
@@ -160,12 +151,5 @@ export class AsyncMessageDecoder {
     for (const h of this.held) h.fill(0);
     this.held = [];
     this.reader.destroy();
-  }
-
-  /** The final frame is here: send the pool its last batch and wipe the workers' key copy. */
-  private lastBatch(): void {
-    this.pipe?.flush();
-    this.poolKey?.fill(0);
-    this.poolKey = undefined;
   }
 }

@@ -13,7 +13,7 @@ import { StrongroomError, throwIfAborted } from './errors';
 import type { MessageHeader } from './header';
 import type { EncryptionContext } from './key-provider';
 import type { ClientCore, DecryptOptions, EncryptOptions } from './message-core';
-import type { PoolRunner } from './pool/pool-core';
+import type { FramePipes } from './pool/web-frame-pipes';
 import { AsyncMessageDecoder } from './web-decoder';
 import { AsyncMessageEncoder } from './web-encoder';
 
@@ -42,7 +42,7 @@ export function encryptingStream(
   backend: AsyncCryptoBackend,
   encryptOptions: EncryptOptions,
   length: number | undefined,
-  pool: PoolRunner | undefined,
+  pool: FramePipes | undefined,
 ): CryptoStream<MessageHeader> {
   let encoder: AsyncMessageEncoder | undefined;
   return cryptoStream<MessageHeader>(encryptOptions.abortSignal, {
@@ -65,7 +65,7 @@ export function encryptingStream(
  * A decryption stream: write the message, read plaintext released frame by frame after
  * authentication; `header` resolves once the header authenticated. `pool`: open frames on these workers.
  */
-export function decryptingStream(core: ClientCore, backend: AsyncCryptoBackend, decryptOptions: DecryptOptions, pool: PoolRunner | undefined): CryptoStream<OpenedHeader> {
+export function decryptingStream(core: ClientCore, backend: AsyncCryptoBackend, decryptOptions: DecryptOptions, pool: FramePipes | undefined): CryptoStream<OpenedHeader> {
   const opening = core.opening(decryptOptions);
   const decoder = new AsyncMessageDecoder({ backend, maxEncryptedDataKeys: core.maxEncryptedDataKeys, maxFrameLength: core.maxFrameLength, pool });
   let opened = false;

@@ -22,17 +22,21 @@ export class BatchPipe {
   private readonly spare: BatchBuffers[] = [];
   private closed = false;
 
+  /** The pipe's own copy of the content key (copied into each batch), wiped by `last()` or `close()`. */
+  private readonly key: Uint8Array;
+
   /**
-   * `key`: the message's content key (copied into each batch; the owner wipes its own). `release`
+   * `key`: the message's content key (copied: the caller keeps and wipes its own). `release`
    * receives each batch's output in order: sealed message bytes, or plaintext that authenticated.
    */
   constructor(
     private readonly op: 'seal' | 'open',
     private readonly runner: PoolRunner,
     private readonly frameLength: number,
-    private readonly key: Uint8Array,
+    key: Uint8Array,
     release: (bytes: Uint8Array) => void,
   ) {
+    this.key = new Uint8Array(key);
     this.perBatch = framesPerBatch(frameLength);
     // Opened plaintext that can no longer be released is zeroed.
     this.flights = new InOrder(2 * runner.size, release, op === 'open');
@@ -55,8 +59,8 @@ export class BatchPipe {
     return this.added();
   }
 
-  /** Send the batch under construction, if any (before the final frame). */
-  flush(): void {
+  /** Send the batch under construction, if any. */
+  private flush(): void {
     const batch = this.batch;
     if (!batch || this.closed) return;
     this.batch = undefined;
@@ -80,15 +84,30 @@ export class BatchPipe {
     this.flights.add(done);
   }
 
-  /** Send what is left and resolve once every batch was released; throws the first failure. */
-  async drain(): Promise<void> {
+  /** The final frame is here (its owner seals or opens it): send the last batch and wipe the key copy. */
+  last(): void {
     this.flush();
-    await this.flights.drain();
+    this.key.fill(0);
   }
 
-  /** Release nothing more (after `error`, if any); wipe the reused buffers and an unsent batch. */
+  /**
+   * The end of the message's frames: send what is left, resolve once every batch was released, then
+   * close (wiping the key copy and the reused buffers, which held this message's bytes). Throws the
+   * first failure.
+   */
+  async finish(): Promise<void> {
+    this.last();
+    try {
+      await this.flights.drain();
+    } finally {
+      this.close(this.failure);
+    }
+  }
+
+  /** Release nothing more (after `error`, if any); wipe the key copy, the reused buffers and an unsent batch. */
   close(error?: unknown): void {
     this.closed = true;
+    this.key.fill(0);
     this.flights.stop(error);
     this.batch?.wipe();
     this.batch = undefined;

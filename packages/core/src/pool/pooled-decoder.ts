@@ -40,7 +40,7 @@ export class PooledDecoder extends SyncDecoderBase {
     try {
       for (let piece = this.nextFrame(); piece; piece = this.nextFrame()) {
         if (piece.final) {
-          this.pipe!.flush(); // the batch before it goes to the pool; the final frame is opened here and held
+          this.pipe!.last(); // the batch before it goes to the pool; the final frame is opened here and held
           this.holdFinal(piece);
         } else {
           await this.pipe!.open(piece);
@@ -58,7 +58,7 @@ export class PooledDecoder extends SyncDecoderBase {
       this.reader.end();
       await this.read();
       this.reader.checkEnd();
-      await this.pipe?.drain();
+      await this.pipe?.finish();
     } catch (e) {
       this.destroy();
       throw e;

@@ -42,10 +42,6 @@ export class PooledEncoder {
     this.pipe = new BatchPipe('seal', input.runner, input.frameLength, this.key, (bytes) => this.out([bytes]));
   }
 
-  /** Plaintext bytes taken so far. */
-  get bytesIn(): number {
-    return this.frames.bytesIn;
-  }
 
   /** Emit header body ‖ header authentication. Call once, first. */
   start(): void {
@@ -61,7 +57,7 @@ export class PooledEncoder {
   /** Seal the rest: the last batch on the pool, the final frame here; then the signature footer. */
   async final(): Promise<void> {
     const job = this.frames.final();
-    await this.pipe.drain();
+    await this.pipe.finish();
     this.out(sealWith(this.backend, this.key, job, job.plaintext));
     this.wipe();
     if (this.signer) this.input.emit(footer(this.signer.sign()));
