@@ -100,8 +100,9 @@ export function createClient(options: ClientOptions): StrongroomClient {
 
   async function encrypt(plaintext: Input, encryptOptions: EncryptOptions = {}): Promise<EncryptResult> {
     const length = knownLength(plaintext);
+    const pool = poolFor(length);
     const encoder = await core.withMaterials(encryptOptions, length, false, (materials) =>
-      AsyncMessageEncoder.create({ backend, frameLength, ...materials, pool: poolFor(length) }),
+      (pool ? pool.encoder : AsyncMessageEncoder.create)({ backend, frameLength, ...materials }),
     );
     try {
       const out = await encoder.start();

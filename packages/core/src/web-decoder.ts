@@ -58,7 +58,7 @@ export class AsyncMessageDecoder {
     if (!parsed || !this.reader.awaitingKey || this.key) throw new StrongroomError('INTERNAL', 'MessageDecoder.begin() out of order');
     const { backend } = this.options;
     const { header } = parsed;
-    const makePipe = await this.options.pool?.();
+    const makePipe = await this.options.pool?.maker();
     let pipe: FramePipe | undefined;
     let gcm: AsyncGcmKey;
     let verifier: AsyncIncrementalVerifier | undefined;

@@ -49,7 +49,7 @@ export function encryptingStream(
     async write(chunk, emit, announce) {
       if (!encoder) {
         encoder = await core.withMaterials(encryptOptions, length, true, (materials) =>
-          AsyncMessageEncoder.create({ backend, frameLength: core.frameLength, ...materials, pool }),
+          (pool ? pool.encoder : AsyncMessageEncoder.create)({ backend, frameLength: core.frameLength, ...materials }),
         );
         announce(encoder.header);
         emit(await encoder.start());

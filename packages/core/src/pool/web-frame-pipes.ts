@@ -1,10 +1,12 @@
 /**
- * The worker pool's part in the web entry's encoder and decoder (../web-encoder.ts, ../web-decoder.ts):
- * for each message, the pipe that carries its regular frames through the pool (./batch-pipe.ts, the
- * same code as the Node build's pool). A client with a pool hands its encoders and decoders a
- * `FramePipes`; the pipe's code loads on first use, so an app without a pool never loads it, and
- * the stream functions (../streams.ts), which have no pool, do not bundle any of this.
+ * The worker pool's part in the web entry's encoding and decoding: for each message, the pipe that
+ * carries its regular frames through the pool (./batch-pipe.ts, the same code as the Node build's
+ * pool), and the encoder that feeds it (./web-pooled-encoder.ts); the decoder (../web-decoder.ts)
+ * opens frames through the pipe itself. A client with a pool hands them a `FramePipes`; the code
+ * behind it loads on first use, so an app without a pool never loads it, and the stream functions
+ * (../streams.ts), which have no pool, do not bundle any of it.
  */
+import type { AsyncEncoderInput, AsyncMessageEncoder } from '../web-encoder';
 import type { BatchPipe } from './batch-pipe';
 import type { PoolRunner } from './pool-core';
 
@@ -18,8 +20,13 @@ export type FramePipe = Pick<BatchPipe, 'seal' | 'open' | 'last' | 'finish' | 'c
  */
 export type MakeFramePipe = (op: 'seal' | 'open', frameLength: number, key: Uint8Array, release: (bytes: Uint8Array) => void) => FramePipe | undefined;
 
-/** Resolves the pipe maker of a client's pool (loading the pipe's code on first use). */
-export type FramePipes = () => Promise<MakeFramePipe>;
+/** A client's pool as its encoders and decoders use it (the code behind it loads on first use). */
+export interface FramePipes {
+  /** Resolves the pipe maker (a decoder makes its pipe once the header authenticated). */
+  readonly maker: () => Promise<MakeFramePipe>;
+  /** A message's encoder, its regular frames sealed on the pool (./web-pooled-encoder.ts). */
+  readonly encoder: (input: AsyncEncoderInput) => Promise<AsyncMessageEncoder>;
+}
 
 /**
  * The pipes of a pool. A message's frames stay on the calling thread when it is non-framed, or when
@@ -28,10 +35,14 @@ export type FramePipes = () => Promise<MakeFramePipe>;
  */
 export function framePipes(runner: PoolRunner): FramePipes {
   let loaded: Promise<MakeFramePipe> | undefined;
-  return () =>
+  const maker = () =>
     (loaded ??= import('./batch-pipe').then(
-      ({ BatchPipe }) =>
+      ({ BatchPipe }): MakeFramePipe =>
         (op, frameLength, key, release) =>
           frameLength > 0 && key.length !== 24 ? new BatchPipe(op, runner, frameLength, key, release) : undefined,
     ));
+  return {
+    maker,
+    encoder: async (input) => (await import('./web-pooled-encoder')).pooledEncoder(input, await maker()),
+  };
 }
