@@ -2,8 +2,9 @@
  * Streaming throughput of @strongroom/core's Web Crypto build in headless Chromium against its
  * node:crypto build in Node, same machine, same run: `BENCH_STREAM_MIB` MiB (default 64) encrypted and
  * decrypted as one stream pipeline, `BENCH_TRIALS` trials (default 3), median MiB/s, at frame lengths
- * `BENCH_FRAME_LENGTHS` (default 65536). The page is stream-app.mjs bundled by rolldown with the
- * `browser` conditions; Chromium is Debian's, driven by playwright-core.
+ * `BENCH_FRAME_LENGTHS` (default 65536). In Chromium also the ceiling under the stream: the same frames
+ * sealed and opened by bare `crypto.subtle` calls, one at a time. The page is stream-app.mjs bundled by
+ * rolldown with the `browser` conditions; Chromium is Debian's, driven by playwright-core.
  */
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,13 +42,18 @@ try {
   console.log(`streamed encrypt → decrypt of ${MIB} MiB, median of ${TRIALS} trials, MiB/s (higher is better)`);
   for (const frame of FRAMES) {
     const web = [];
+    const raw = [];
     const node = [];
     for (let t = 0; t < TRIALS; t++) {
       web.push(await page.evaluate(([m, f]) => globalThis.streamRoundTrip(m, f), [MIB, frame]));
+      raw.push(await page.evaluate(([m, f]) => globalThis.rawWebCrypto(m, f), [MIB, frame]));
       node.push(await streamRoundTrip(MIB, frame));
     }
     const rate = (ms) => (MIB / (median(ms) / 1000)).toFixed(1);
-    console.log(`  frame ${String(frame).padStart(6)}: Chromium ${version} Web Crypto ${rate(web).padStart(7)}   Node ${process.versions.node} node:crypto ${rate(node).padStart(7)}   ratio ${(median(node) / median(web)).toFixed(2)}`);
+    console.log(
+      `  frame ${String(frame).padStart(7)}: Chromium ${version} Web Crypto ${rate(web).padStart(7)} (bare crypto.subtle calls ${rate(raw).padStart(7)}, ` +
+        `stream / bare ${(median(raw) / median(web)).toFixed(2)})   Node ${process.versions.node} node:crypto ${rate(node).padStart(7)}   Chromium / Node ${(median(node) / median(web)).toFixed(2)}`,
+    );
   }
 } finally {
   await browser.close();
