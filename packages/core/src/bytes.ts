@@ -134,6 +134,16 @@ export function abytes(value: unknown, name: string, ...lengths: number[]): Uint
   return value;
 }
 
+/**
+ * A stream chunk as bytes: a Uint8Array as it is, a string as its UTF-8. Anything else is
+ * INVALID_ARGUMENT, the message starting with `what` (e.g. `input: stream chunks`).
+ */
+export function chunkBytes(value: unknown, what: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') return utf8(value);
+  throw new StrongroomError('INVALID_ARGUMENT', `${what} must be Uint8Array or string, got ${describe(value)}`);
+}
+
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

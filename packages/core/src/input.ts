@@ -3,7 +3,7 @@
  * ReadableStream (https://streams.spec.whatwg.org/), and any (async) iterable of Uint8Array/string
  * chunks (a Node Readable is one). No Node import: the web entry uses this file as is.
  */
-import { describe, utf8 } from './bytes';
+import { chunkBytes, describe, utf8 } from './bytes';
 import { StrongroomError } from './errors';
 
 /** What the web entry's encrypt and decrypt accept: bytes, a string (UTF-8), a ReadableStream or (async) iterable of bytes. */
@@ -18,12 +18,6 @@ export function isInput(value: unknown): value is WebInput {
     Symbol.asyncIterator in value ||
     Symbol.iterator in value
   );
-}
-
-function chunk(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  if (typeof value === 'string') return utf8(value);
-  throw new StrongroomError('INVALID_ARGUMENT', `input: stream chunks must be Uint8Array or string, got ${describe(value)}`);
 }
 
 /** A ReadableStream read through its reader (not every runtime makes ReadableStream async-iterable). */
@@ -49,13 +43,13 @@ async function* readAll(stream: ReadableStream<unknown>): AsyncGenerator<unknown
 /** Iterate the input as byte chunks. In-memory inputs yield one chunk. */
 export async function* chunksOf(input: WebInput | object): AsyncGenerator<Uint8Array> {
   if (input instanceof Uint8Array || typeof input === 'string') {
-    yield chunk(input);
+    yield chunkBytes(input, 'input');
     return;
   }
   if (!isInput(input)) throw new StrongroomError('INVALID_ARGUMENT', `input: expected bytes, a string or a stream, got ${describe(input)}`);
   const source: AsyncIterable<unknown> | Iterable<unknown> =
     typeof (input as { getReader?: unknown }).getReader === 'function' ? readAll(input as ReadableStream<unknown>) : (input as AsyncIterable<unknown>);
-  for await (const c of source) yield chunk(c);
+  for await (const c of source) yield chunkBytes(c, 'input: stream chunks');
 }
 
 /** Length of an in-memory input, or undefined for streams. */

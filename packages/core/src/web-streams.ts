@@ -8,7 +8,7 @@
  * spec: client-apis/encrypt.md, client-apis/decrypt.md, client-apis/streaming.md.
  */
 import type { AsyncCryptoBackend } from './async-backend';
-import { coalesce, describe, utf8 } from './bytes';
+import { chunkBytes, coalesce } from './bytes';
 import { StrongroomError, throwIfAborted } from './errors';
 import type { MessageHeader } from './header';
 import type { EncryptionContext } from './key-provider';
@@ -127,7 +127,7 @@ export function cryptoStream<H>(abortSignal: AbortSignal | undefined, steps: Ste
   const run = async (input: unknown, c: TransformStreamDefaultController<Uint8Array>) => {
     try {
       throwIfAborted(abortSignal);
-      const chunk = input === undefined ? undefined : byteChunk(input);
+      const chunk = input === undefined ? undefined : chunkBytes(input, 'stream chunks');
       await steps.write(chunk, (pieces) => coalesce(pieces, (piece) => c.enqueue(piece)), announce);
       if (!chunk) detach();
     } catch (e) {
@@ -150,11 +150,5 @@ export function cryptoStream<H>(abortSignal: AbortSignal | undefined, steps: Ste
   if (abortSignal?.aborted) queueMicrotask(onAbort);
   else abortSignal?.addEventListener('abort', onAbort, { once: true });
   return { readable: stream.readable, writable: stream.writable, header };
-}
-
-function byteChunk(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
-  if (typeof chunk === 'string') return utf8(chunk);
-  throw new StrongroomError('INVALID_ARGUMENT', `stream chunks must be Uint8Array or string, got ${describe(chunk)}`);
 }
 
