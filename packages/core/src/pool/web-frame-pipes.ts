@@ -35,11 +35,16 @@ export interface FramePipes {
  */
 export function framePipes(runner: PoolRunner): FramePipes {
   let loaded: Promise<MakeFramePipe> | undefined;
+  // A failed load (a chunk the network lost) is not kept: the next message tries again.
   const maker = () =>
     (loaded ??= import('./batch-pipe').then(
       ({ BatchPipe }): MakeFramePipe =>
         (op, frameLength, key, release) =>
           frameLength > 0 && key.length !== 24 ? new BatchPipe(op, runner, frameLength, key, release) : undefined,
+      (error: unknown) => {
+        loaded = undefined;
+        throw error;
+      },
     ));
   return {
     maker,
