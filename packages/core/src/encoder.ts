@@ -29,7 +29,6 @@ export class MessageEncoder {
     this.frames = new FrameWriter(this.header.messageId, input.frameLength, transientBytes(input.backend));
   }
 
-
   /** Header body ‖ header authentication. Call once, first. */
   start(): Uint8Array[] {
     this.frames.start();

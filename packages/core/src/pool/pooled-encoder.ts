@@ -42,7 +42,6 @@ export class PooledEncoder {
     this.pipe = new BatchPipe('seal', input.runner, input.frameLength, this.key, (bytes) => this.out([bytes]));
   }
 
-
   /** Emit header body ‖ header authentication. Call once, first. */
   start(): void {
     this.frames.start();
