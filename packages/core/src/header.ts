@@ -41,13 +41,20 @@ export interface ParsedHeader {
 
 /**
  * The raw bytes of a parsed header's encryption-context and EDK sections, as read: an exact, cheap
- * identity of "which data key, bound to which context" (the decryption cache's key). They sit between
- * the version, type, suite id and message id before and the content type, v1's reserved bytes and IV
- * length, the frame length and v2's commitment after.
+ * identity of "which data key, bound to which context" (the decryption cache's key).
  */
 export function keySectionOf({ header, headerBody }: ParsedHeader): Uint8Array {
-  const v1 = header.version === 1;
-  return headerBody.subarray((v1 ? 2 : 1) + 2 + header.messageId.length, headerBody.length - (v1 ? 10 : 37));
+  return headerBody.subarray(bytesBeforeKeySection(header), headerBody.length - bytesAfterKeySection(header));
+}
+
+/** A header body's bytes before its key section: version (v1: and type), suite id, message id. */
+function bytesBeforeKeySection(h: Pick<MessageHeader, 'version' | 'messageId'>): number {
+  return (h.version === 1 ? 2 : 1) + 2 + h.messageId.length;
+}
+
+/** After it: content type, frame length; v1 also a reserved u32 and the IV length, v2 the 32-byte commitment. */
+function bytesAfterKeySection(h: Pick<MessageHeader, 'version'>): number {
+  return h.version === 1 ? 1 + 4 + 1 + 4 : 1 + 4 + 32;
 }
 
 export interface HeaderLimits {
@@ -108,9 +115,7 @@ function keySectionBytes(context: EncryptionContext, edks: readonly EncryptedDat
 export function serializeHeaderBody(h: MessageHeader, allocate: Allocate = freshBytes): Uint8Array {
   const keySection = keySectionBytes(h.encryptionContext, h.encryptedDataKeys);
   const v1 = h.version === 1;
-  // v1: version, type, suite, id(16), key section, content type, reserved u32, IV length, frame length.
-  // v2: version, suite, id(32), key section, content type, frame length, commitment(32).
-  const out = allocate((v1 ? 2 : 1) + 2 + h.messageId.length + keySection.length + 1 + (v1 ? 5 : 0) + 4 + (v1 ? 0 : 32));
+  const out = allocate(bytesBeforeKeySection(h) + keySection.length + bytesAfterKeySection(h));
   let at = 0;
   out[at++] = h.version;
   if (v1) out[at++] = 0x80;

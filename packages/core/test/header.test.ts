@@ -2,11 +2,13 @@
  * Header serialization against the strict parser: any context and any encrypted data keys written by
  * serializeHeaderBody parse back to the same fields (versions 1 and 2), and a field the format's u16
  * length or count cannot hold is refused rather than written truncated (a count of 65,536 EDKs used
- * to be written as 0 by a DataView's setUint16).
+ * to be written as 0 by a DataView's setUint16). The key section a parsed header gives the decryption
+ * cache (keySectionOf) is exactly its context and EDKs as written.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CONTENT_FRAMED, type MessageHeader, parseHeader, serializeHeaderBody } from '../src/header';
+import { serializeEncryptionContext } from '../src/encryption-context';
+import { CONTENT_FRAMED, keySectionOf, type MessageHeader, parseHeader, serializeHeaderBody } from '../src/header';
 import type { EncryptedDataKey } from '../src/key-provider';
 import { getSuite } from '../src/suites';
 
@@ -45,6 +47,15 @@ describe('header key section', () => {
         expect(parsed.header.messageId).toEqual(h.messageId);
         expect(parsed.header.frameLength).toBe(4096);
         expect(parsed.header.commitment).toEqual(h.commitment);
+        // The key section the decryption cache keys by: exactly context ‖ EDKs, each u16-length-prefixed.
+        const u16 = (n: number) => Buffer.of(n >> 8, n & 0xff);
+        const prefixed = (b: Uint8Array) => [u16(b.length), Buffer.from(b)];
+        const expected = Buffer.concat([
+          ...prefixed(serializeEncryptionContext(h.encryptionContext)),
+          u16(edks.length),
+          ...edks.flatMap((e) => [...prefixed(Buffer.from(e.providerId, 'utf8')), ...prefixed(e.providerInfo), ...prefixed(e.ciphertext)]),
+        ]);
+        expect(Buffer.from(keySectionOf(parsed)).equals(expected)).toBe(true);
       }),
       { numRuns: 300 },
     );
