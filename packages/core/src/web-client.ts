@@ -100,9 +100,8 @@ export function createClient(options: ClientOptions): StrongroomClient {
 
   async function encrypt(plaintext: Input, encryptOptions: EncryptOptions = {}): Promise<EncryptResult> {
     const length = knownLength(plaintext);
-    const pool = poolFor(length);
     const encoder = await core.withMaterials(encryptOptions, length, false, (materials) =>
-      (pool ? pool.encoder : AsyncMessageEncoder.create)({ backend, frameLength, ...materials }),
+      AsyncMessageEncoder.create({ backend, frameLength, ...materials }, poolFor(length)),
     );
     try {
       const out = await encoder.start();

@@ -11,6 +11,7 @@ import type { EncoderInput } from './encoder';
 import { footer, FrameWriter, type SealJob } from './frame-writer';
 import type { MessageHeader } from './header';
 import { headerAuth } from './header-auth';
+import type { FramePipes } from './pool/web-frame-pipes';
 import { type AsyncNewMessage, type ContentKeyHook, newMessageAsync } from './web-header-auth';
 
 /**
@@ -50,8 +51,9 @@ export class AsyncMessageEncoder {
     this.frames = new FrameWriter(this.header.messageId, this.header.frameLength);
   }
 
-  static async create(input: AsyncEncoderInput): Promise<AsyncMessageEncoder> {
-    return new AsyncMessageEncoder(await startMessage(input));
+  /** A message's encoder: on the calling thread, or with `pool` its regular frames sealed there. */
+  static async create(input: AsyncEncoderInput, pool?: FramePipes): Promise<AsyncMessageEncoder> {
+    return pool ? pool.encoder(input) : new AsyncMessageEncoder(await startMessage(input));
   }
 
   /** Header body ‖ header authentication. Call once, first. */

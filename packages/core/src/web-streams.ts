@@ -49,7 +49,7 @@ export function encryptingStream(
     async write(chunk, emit, announce) {
       if (!encoder) {
         encoder = await core.withMaterials(encryptOptions, length, true, (materials) =>
-          (pool ? pool.encoder : AsyncMessageEncoder.create)({ backend, frameLength: core.frameLength, ...materials }),
+          AsyncMessageEncoder.create({ backend, frameLength: core.frameLength, ...materials }, pool),
         );
         announce(encoder.header);
         emit(await encoder.start());
@@ -151,4 +151,3 @@ export function cryptoStream<H>(abortSignal: AbortSignal | undefined, steps: Ste
   else abortSignal?.addEventListener('abort', onAbort, { once: true });
   return { readable: stream.readable, writable: stream.writable, header };
 }
-

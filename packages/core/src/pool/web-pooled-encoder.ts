@@ -4,7 +4,6 @@
  * Node build's ./pooled-encoder.ts), and emitted in order as they come back; the header and the final
  * frame are sealed here. Loaded with the pipe only by a client that has a pool (./web-frame-pipes.ts).
  */
-import type { SealJob } from '../frame-writer';
 import { AsyncMessageEncoder, type AsyncEncoderInput, startMessage, type StartedMessage } from '../web-encoder';
 import type { FramePipe, MakeFramePipe } from './web-frame-pipes';
 
@@ -19,8 +18,7 @@ class PooledAsyncEncoder extends AsyncMessageEncoder {
   }
 
   override async update(chunk: Uint8Array): Promise<Uint8Array[]> {
-    const jobs: SealJob[] = this.frames.update(chunk);
-    for (const job of jobs) await this.pipe.seal(job);
+    for (const job of this.frames.update(chunk)) await this.pipe.seal(job);
     return this.emit(this.ready.splice(0));
   }
 
