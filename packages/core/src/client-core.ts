@@ -75,23 +75,31 @@ function cachedKeys(cache: DataKeyCache, partition: string, providers: readonly 
   const binaryString = crypto.binaryString ?? latin1;
   /** What the providers stated last time, per purpose, and the cache key prefix built from it. */
   const stated: { encrypt?: StatedIdentity; decrypt?: StatedIdentity } = {};
-  const prefixes = { encrypt: { identity: '', suiteId: -1, prefix: '' }, decrypt: { identity: '', suiteId: -1, prefix: '' } };
+  const prefixes = { encrypt: { identity: '', suiteId: -1, prefix: '', boundTo: '', key: '' }, decrypt: { identity: '', suiteId: -1, prefix: '', boundTo: '', key: '' } };
+
+  // The JSON array is self-delimiting, so appending `boundTo` after it stays injective; `boundTo` is
+  // not escaped again (a decrypt key carries raw header bytes, which JSON would escape char by char).
+  // The last key is kept: a hot context reuses one flat string instead of joining a new one per call.
+  function join(purpose: 'encrypt' | 'decrypt', suiteId: number, boundTo: string, identity: string | undefined): string | undefined {
+    if (identity === undefined) return undefined;
+    let last = prefixes[purpose];
+    if (last.identity !== identity || last.suiteId !== suiteId) {
+      last = prefixes[purpose] = { identity, suiteId, prefix: JSON.stringify([purpose, partition, identity, suiteId]), boundTo: '', key: '' };
+    }
+    if (last.boundTo !== boundTo || last.key === '') {
+      last.boundTo = boundTo;
+      last.key = last.prefix + boundTo;
+    }
+    return last.key;
+  }
 
   /**
    * The cache key of an operation: partition, the identity of every provider's wrapping key (never
    * their names), suite and what the data key is bound to. Undefined: do not cache this call.
    */
   function cacheKey(purpose: 'encrypt' | 'decrypt', suiteId: number, boundTo: string): string | undefined | Promise<string | undefined> {
-    // The JSON array is self-delimiting, so appending `boundTo` after it stays injective; `boundTo` is
-    // not escaped again (a decrypt key carries raw header bytes, which JSON would escape char by char).
-    const join = (identity: string | undefined) => {
-      if (identity === undefined) return undefined;
-      const last = prefixes[purpose];
-      if (last.identity !== identity || last.suiteId !== suiteId) prefixes[purpose] = { identity, suiteId, prefix: JSON.stringify([purpose, partition, identity, suiteId]) };
-      return prefixes[purpose].prefix + boundTo;
-    };
     const identity = providersIdentity(providers, purpose, stated);
-    return typeof identity === 'object' ? identity.then(join) : join(identity);
+    return typeof identity === 'object' ? identity.then((id) => join(purpose, suiteId, boundTo, id)) : join(purpose, suiteId, boundTo, identity);
   }
 
   /**
@@ -121,13 +129,20 @@ function cachedKeys(cache: DataKeyCache, partition: string, providers: readonly 
 
   return {
     // Partitioned by the whole context and by which of its keys are only authenticated.
-    materials: (suite, callerContext, requiredKeys, length, fresh): EncryptionMaterials | Promise<EncryptionMaterials> =>
-      through(
-        cacheKey('encrypt', suite.id, contextKey(callerContext, requiredKeys)),
-        (key) => cache.leaseEncryptionMaterials?.(key, length),
-        (key) => cache.encryptionMaterials(key, length, fresh),
-        fresh,
-      ),
+    materials: (suite, callerContext, requiredKeys, length, fresh): EncryptionMaterials | Promise<EncryptionMaterials> => {
+      const key = cacheKey('encrypt', suite.id, contextKey(callerContext, requiredKeys));
+      // A hit leased at once, without a closure per call; anything else through `through`.
+      const hit = typeof key === 'string' ? cache.leaseEncryptionMaterials?.(key, length) : undefined;
+      return (
+        hit ??
+        through(
+          key,
+          (k) => cache.leaseEncryptionMaterials?.(k, length),
+          (k) => cache.encryptionMaterials(k, length, fresh),
+          fresh,
+        )
+      );
+    },
     dataKey: (parsed, authenticatedOnly, fresh) => {
       // Bound to the raw context + EDK bytes (the same wrapped key under the same context is the same
       // data key), to the reproduced pairs the message does not store, and to the identity of the

@@ -24,7 +24,9 @@ export function checkCallerContext(context: unknown, name = 'encryptionContext',
   if (typeof context !== 'object' || context === null || Array.isArray(context)) {
     throw new StrongroomError('INVALID_ARGUMENT', `${name}: expected an object of string values`);
   }
-  for (const [k, v] of Object.entries(context)) {
+  // Keys, then one read each (as Object.entries reads them), without an [k, v] array per entry.
+  for (const k of Object.keys(context)) {
+    const v = (context as Record<string, unknown>)[k];
     if (typeof v !== 'string') {
       throw new StrongroomError('INVALID_ARGUMENT', `${name}: the value of "${k}" must be a string`);
     }

@@ -119,7 +119,7 @@ export interface ClientCore {
   readonly maxEncryptedDataKeys: number;
   readonly maxFrameLength: number;
   /** Materials for one message (through the cache if any). The caller wipes `dataKey`. */
-  materials(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<EncryptionMaterials>;
+  materials(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): EncryptionMaterials | Promise<EncryptionMaterials>;
   opening(decryptOptions: DecryptOptions): Opening;
   /** Policy and context checks, then the data key (through the cache if any). */
   unwrap(parsed: ParsedHeader, opening: Opening): Promise<Unwrapped>;
@@ -194,7 +194,8 @@ export function messageCore(
   const clientRequiredKeys = checkRequiredKeys([options.requiredEncryptionContextKeys]);
   const keys = source?.(providers);
 
-  async function materials(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): Promise<EncryptionMaterials> {
+  /** Materials, synchronously on a cache hit (no promise per message); throws on bad options. */
+  function materials(encryptOptions: EncryptOptions, length: number | undefined, streaming: boolean): EncryptionMaterials | Promise<EncryptionMaterials> {
     const callerContext = checkCallerContext(encryptOptions.encryptionContext);
     const requiredKeys = checkRequiredKeys([clientRequiredKeys, encryptOptions.requiredEncryptionContextKeys]);
     for (const k of requiredKeys) {
@@ -258,10 +259,13 @@ export function messageCore(
     streaming: boolean,
     make: (materials: EncryptionMaterials) => E | Promise<E>,
   ): Promise<E> {
-    const found = await materials(encryptOptions, length, streaming);
+    // Awaits only what is pending: a cache hit and a synchronous `make` add no promise turn.
+    let found = materials(encryptOptions, length, streaming);
+    if (found instanceof Promise) found = await found;
     try {
       throwIfAborted(encryptOptions.abortSignal);
-      return await make(found);
+      const made = make(found);
+      return made instanceof Promise ? await made : made;
     } finally {
       found.dataKey.fill(0);
     }

@@ -44,6 +44,29 @@ describe('data-key cache', () => {
     expect(counts.generate).toBe(2); // a different context is a different partition
   });
 
+  it('keys each call by its own context when contexts alternate (the last key is reused only for the same context)', async () => {
+    const { provider, counts } = counting(raw());
+    const client = createClient({ keyProvider: provider, cache: createDataKeyCache({ capacity: 10, maxAge: 60_000 }) });
+    const edkOf = new Map<string, string>();
+    const messages: Array<[string, Uint8Array]> = [];
+    for (let i = 0; i < 12; i++) {
+      const a = ['1', '2', '3'][i % 3]!;
+      const { ciphertext, header } = await client.encrypt(`m${i}`, { encryptionContext: { a } });
+      const edk = Buffer.from(header.encryptedDataKeys[0]!.ciphertext).toString('hex');
+      expect(edkOf.get(a) ?? edk).toBe(edk); // one data key per context, never another context's
+      edkOf.set(a, edk);
+      messages.push([a, ciphertext]);
+    }
+    expect(counts.generate).toBe(3);
+    expect(new Set(edkOf.values()).size).toBe(3);
+    // Decrypt keys alternate too: each message opens, under its own context only.
+    for (const [a, ciphertext] of messages) {
+      const { encryptionContext } = await client.decrypt(ciphertext, { expectedEncryptionContext: { a } });
+      expect(encryptionContext.a).toBe(a);
+    }
+    expect(counts.decrypt).toBe(3);
+  });
+
   it('enforces maxMessagesEncrypted and maxBytesEncrypted', async () => {
     const { provider, counts } = counting(raw());
     const client = createClient({ keyProvider: provider, cache: createDataKeyCache({ maxMessagesEncrypted: 10, maxBytesEncrypted: 1000 }) });
