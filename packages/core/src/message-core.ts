@@ -149,6 +149,10 @@ export interface DataKeySource {
   dataKey(parsed: ParsedHeader, authenticatedOnly: Uint8Array, fresh: () => Promise<Uint8Array>): Uint8Array | Promise<Uint8Array>;
 }
 
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
 function positiveInteger(value: unknown, fallback: number, name: string, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -259,13 +263,14 @@ export function messageCore(
     streaming: boolean,
     make: (materials: EncryptionMaterials) => E | Promise<E>,
   ): Promise<E> {
-    // Awaits only what is pending: a cache hit and a synchronous `make` add no promise turn.
+    // Awaits only what is pending (any thenable, as `await` would: a cache of the caller's own may
+    // return one): a cache hit and a synchronous `make` add no promise turn.
     let found = materials(encryptOptions, length, streaming);
-    if (found instanceof Promise) found = await found;
+    if (isThenable(found)) found = await found;
     try {
       throwIfAborted(encryptOptions.abortSignal);
       const made = make(found);
-      return made instanceof Promise ? await made : made;
+      return isThenable(made) ? await made : made;
     } finally {
       found.dataKey.fill(0);
     }

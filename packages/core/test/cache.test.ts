@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createClient, createDataKeyCache, type KeyProvider, RawAesKeyProvider, StrongroomError } from '../src/index';
+import { createClient, createDataKeyCache, type DataKeyCache, type KeyProvider, RawAesKeyProvider, StrongroomError } from '../src/index';
+import type { EncryptionMaterials } from '../src/materials';
 
 /** A real provider wrapped to count calls and keep the keys it hands out (to observe wiping). */
 function counting(inner: KeyProvider) {
@@ -65,6 +66,33 @@ describe('data-key cache', () => {
       expect(encryptionContext.a).toBe(a);
     }
     expect(counts.decrypt).toBe(3);
+  });
+
+  it("works with a cache of the caller's own whose calls return plain thenables, not native promises", async () => {
+    const { provider, counts } = counting(raw());
+    const real = createDataKeyCache();
+    // As a promise library's: `then` returns another such thenable, never a native promise.
+    type Thenable<T> = { then<U>(ok: (v: T) => U, fail?: (e: unknown) => unknown): Thenable<Awaited<U>> };
+    const thenable = <T>(p: Promise<T>): Thenable<T> => ({ then: (ok, fail) => thenable(p.then(ok, fail) as Promise<never>) });
+    const leased: Uint8Array[] = [];
+    const own = {
+      stats: real.stats,
+      get size() {
+        return real.size;
+      },
+      clear: () => real.clear(),
+      encryptionMaterials: (key: string, length: number | undefined, create: () => Promise<EncryptionMaterials>) =>
+        thenable(real.encryptionMaterials(key, length, create).then((m) => (m && leased.push(m.dataKey), m))),
+      decryptionKey: (key: string, create: () => Promise<Uint8Array>) => thenable(real.decryptionKey(key, create)),
+    } as unknown as DataKeyCache;
+    const client = createClient({ keyProvider: provider, cache: own });
+    for (let i = 0; i < 3; i++) {
+      const { ciphertext } = await client.encrypt(`m${i}`, { encryptionContext: { a: '1' } });
+      expect(Buffer.from((await client.decrypt(ciphertext)).plaintext).toString()).toBe(`m${i}`);
+    }
+    expect(counts.generate).toBe(1);
+    expect(leased).toHaveLength(3);
+    for (const k of leased) expect(k.every((b) => b === 0)).toBe(true); // every lease wiped after its message
   });
 
   it('enforces maxMessagesEncrypted and maxBytesEncrypted', async () => {
