@@ -9,6 +9,7 @@
 import { type AsyncCryptoBackend, hmacSha256 } from './async-backend';
 import { toHex, utf8 } from './bytes';
 import type { KeyProvider } from './key-provider';
+import { isThenable } from './message-core';
 
 /** Domain label of the raw-key fingerprint; changing it changes every identity. */
 export const KEY_FINGERPRINT_LABEL = 'strongroom data-key cache identity v1';
@@ -97,10 +98,6 @@ function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 function addIdentity(ids: string[], providerId: unknown, id: unknown): boolean {

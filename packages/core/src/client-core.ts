@@ -75,6 +75,7 @@ function cachedKeys(cache: DataKeyCache, partition: string, providers: readonly 
   const binaryString = crypto.binaryString ?? latin1;
   /** What the providers stated last time, per purpose, and the cache key prefix built from it. */
   const stated: { encrypt?: StatedIdentity; decrypt?: StatedIdentity } = {};
+  // suiteId -1 matches no suite: the first call of each purpose builds its prefix.
   const prefixes = { encrypt: { identity: '', suiteId: -1, prefix: '', boundTo: '', key: '' }, decrypt: { identity: '', suiteId: -1, prefix: '', boundTo: '', key: '' } };
 
   // The JSON array is self-delimiting, so appending `boundTo` after it stays injective; `boundTo` is
@@ -84,9 +85,10 @@ function cachedKeys(cache: DataKeyCache, partition: string, providers: readonly 
     if (identity === undefined) return undefined;
     let last = prefixes[purpose];
     if (last.identity !== identity || last.suiteId !== suiteId) {
-      last = prefixes[purpose] = { identity, suiteId, prefix: JSON.stringify([purpose, partition, identity, suiteId]), boundTo: '', key: '' };
+      const prefix = JSON.stringify([purpose, partition, identity, suiteId]);
+      last = prefixes[purpose] = { identity, suiteId, prefix, boundTo: '', key: prefix };
     }
-    if (last.boundTo !== boundTo || last.key === '') {
+    if (last.boundTo !== boundTo) {
       last.boundTo = boundTo;
       last.key = last.prefix + boundTo;
     }
@@ -116,44 +118,40 @@ function cachedKeys(cache: DataKeyCache, partition: string, providers: readonly 
     return JSON.stringify(flat);
   }
 
-  /** The entry under `key` (leased at once when the cache can), else `fill`'s; `fresh` when the call is not cached (no key, or `fill` declined). */
-  function through<T>(
-    pendingKey: string | undefined | Promise<string | undefined>,
-    lease: (key: string) => T | undefined,
-    fill: (key: string) => Promise<T | undefined>,
-    fresh: () => Promise<T>,
-  ): T | Promise<T> {
-    const use = (key: string | undefined) => (key === undefined ? fresh() : (lease(key) ?? fill(key).then((found) => found ?? fresh())));
-    return typeof pendingKey === 'object' ? pendingKey.then(use) : use(pendingKey);
-  }
+  // What `through` calls on the cache, made once (not a closure per call); `arg` is what each takes
+  // besides the key: the plaintext length when encrypting.
+  const leaseMaterials = (key: string, length: number | undefined) => cache.leaseEncryptionMaterials?.(key, length);
+  const fillMaterials = (key: string, length: number | undefined, fresh: () => Promise<EncryptionMaterials>) => cache.encryptionMaterials(key, length, fresh);
+  const leaseDataKey = (key: string) => cache.leaseDecryptionKey?.(key);
+  const fillDataKey = (key: string, _: undefined, fresh: () => Promise<Uint8Array>) => cache.decryptionKey(key, fresh);
 
   return {
     // Partitioned by the whole context and by which of its keys are only authenticated.
-    materials: (suite, callerContext, requiredKeys, length, fresh): EncryptionMaterials | Promise<EncryptionMaterials> => {
-      const key = cacheKey('encrypt', suite.id, contextKey(callerContext, requiredKeys));
-      // A hit leased at once, without a closure per call; anything else through `through`.
-      const hit = typeof key === 'string' ? cache.leaseEncryptionMaterials?.(key, length) : undefined;
-      return (
-        hit ??
-        through(
-          key,
-          (k) => cache.leaseEncryptionMaterials?.(k, length),
-          (k) => cache.encryptionMaterials(k, length, fresh),
-          fresh,
-        )
-      );
-    },
+    materials: (suite, callerContext, requiredKeys, length, fresh) =>
+      through(cacheKey('encrypt', suite.id, contextKey(callerContext, requiredKeys)), leaseMaterials, fillMaterials, length, fresh),
     dataKey: (parsed, authenticatedOnly, fresh) => {
       // Bound to the raw context + EDK bytes (the same wrapped key under the same context is the same
       // data key), to the reproduced pairs the message does not store, and to the identity of the
       // keys that may unwrap it.
       const keySection = binaryString(keySectionOf(parsed));
-      return through(
-        cacheKey('decrypt', parsed.header.suite.id, `${keySection.length}:${keySection}${binaryString(authenticatedOnly)}`),
-        (key) => cache.leaseDecryptionKey?.(key),
-        (key) => cache.decryptionKey(key, fresh),
-        fresh,
-      );
+      const key = cacheKey('decrypt', parsed.header.suite.id, `${keySection.length}:${keySection}${binaryString(authenticatedOnly)}`);
+      return through(key, leaseDataKey, fillDataKey, undefined, fresh);
     },
   };
+}
+
+/**
+ * The entry under `key` (leased at once when the cache can), else `fill`'s; `fresh` when the call is
+ * not cached (no key, or `fill` declined). A key known now takes no closure (the hot path of a hit).
+ */
+function through<T, A>(
+  pendingKey: string | undefined | Promise<string | undefined>,
+  lease: (key: string, arg: A) => T | undefined,
+  fill: (key: string, arg: A, fresh: () => Promise<T>) => Promise<T | undefined>,
+  arg: A,
+  fresh: () => Promise<T>,
+): T | Promise<T> {
+  if (typeof pendingKey === 'object') return pendingKey.then((key) => through(key, lease, fill, arg, fresh));
+  if (pendingKey === undefined) return fresh();
+  return lease(pendingKey, arg) ?? fill(pendingKey, arg, fresh).then((found) => found ?? fresh());
 }

@@ -149,8 +149,9 @@ export interface DataKeySource {
   dataKey(parsed: ParsedHeader, authenticatedOnly: Uint8Array, fresh: () => Promise<Uint8Array>): Uint8Array | Promise<Uint8Array>;
 }
 
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown }).then === 'function';
+/** Whether `value` is a thenable, which `await` would wait on (a promise, or a promise library's). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 function positiveInteger(value: unknown, fallback: number, name: string, min: number, max: number): number {
