@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median } from '../lib/measure.mjs';
+import { cachedClientOf } from '../lib/strongroom.mjs';
 
 const [pathA, pathB] = process.argv.slice(2);
 if (!pathA || !pathB) {
@@ -20,9 +21,7 @@ const builds = await Promise.all([pathA, pathB].map((p) => import(pathToFileURL(
 const key = randomBytes(32);
 const kib = randomBytes(1024);
 const context = { tenant: 'bench' };
-const clients = builds.map((m) =>
-  m.createClient({ keyProvider: m.RawAesKeyProvider({ namespace: 'bench', name: 'k', key }), suite: 0x0478, cache: m.createDataKeyCache({ capacity: 1000, maxAge: 600_000 }) }),
-);
+const clients = builds.map((core) => cachedClientOf(core, key, 0x0478));
 const messages = await Promise.all(clients.map(async (c) => (await c.encrypt(kib, { encryptionContext: context })).ciphertext));
 
 async function perCpuSecond(op) {
