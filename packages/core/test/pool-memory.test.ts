@@ -4,10 +4,11 @@
  * 64 MiB round trip. That warm-up pays what any first use of the pool costs, whatever the message
  * size: the workers' start, V8's young generations and glibc's arenas grown to their working sizes
  * (60–90 MiB here; bounded apart, ≤ 128 MiB). Each stream keeps at most 2 × pool size batches in
- * flight, in buffers it reuses from batch to batch (inputs, and the outputs the results are copied
- * out of as they are released: src/pool/batch-pipe.ts); each worker frees node:crypto's per-frame
- * buffers within a few MiB (src/pool/worker-body.ts). Measured on the development VM: 16–25 MiB
- * growth. A buffering bug would show as hundreds of MiB.
+ * flight, their inputs in buffers it reuses from batch to batch (src/pool/batch-pipe.ts); each
+ * frame's result is the buffer node:crypto returned in the worker, transferred to this thread and
+ * handed on, so it is freed once its reader drops it (src/pool/worker-body.ts). Measured on the
+ * development VM: 11–45 MiB growth (6–22 MiB before 2026-12-02, when results were copied through
+ * reused buffers instead). A buffering bug would show as hundreds of MiB.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

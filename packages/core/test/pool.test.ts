@@ -155,6 +155,25 @@ describe('a large message through the pool', () => {
     expect(released.equals(data.subarray(0, released.length))).toBe(true);
   });
 
+  it("hands each frame on in the buffer the worker's cipher returned (one frame per buffer, no batch-sized copy)", async () => {
+    // Flowing mode: each 'data' chunk is one piece as the stream pushed it (Node wraps a Uint8Array's
+    // buffer without copying it).
+    const chunksOf = (stream: NodeJS.ReadableStream) =>
+      new Promise<Uint8Array[]>((resolve, reject) => {
+        const got: Uint8Array[] = [];
+        stream.on('data', (c: Uint8Array) => got.push(c));
+        stream.on('end', () => resolve(got));
+        stream.on('error', reject);
+      });
+    const wholeFrame = (c: Uint8Array) => c.length === frameLength && c.byteOffset === 0 && c.buffer.byteLength === frameLength;
+    const input = data.subarray(0, 40 * frameLength + 5); // 40 regular frames (5 batches) and a final one
+    const sealed = await chunksOf(pooled.encryptStream(Readable.from([input])));
+    expect(sealed.filter(wholeFrame)).toHaveLength(40);
+    const opened = await chunksOf(pooled.decryptStream(Readable.from([Buffer.concat(sealed)])));
+    expect(opened.filter(wholeFrame)).toHaveLength(40);
+    same(Buffer.concat(opened), input);
+  });
+
   it('fails the stream with a typed error when a worker dies mid-stream, and the pool replaces it', async () => {
     const { ciphertext } = await pooled.encrypt(data);
     let failed: StrongroomError | undefined;

@@ -98,6 +98,18 @@ describe('web pool: failures', () => {
     expect(posted() - before).toBe(10);
   });
 
+  it("hands each frame on in the buffer Web Crypto returned in the worker (one frame per buffer, no batch-sized copy)", async () => {
+    const own = (c: Uint8Array, length: number) => c.length === length && c.byteOffset === 0 && c.buffer.byteLength === length;
+    const input = data.subarray(0, 300 * FRAME + 5); // 300 regular frames (3 batches) and a final one
+    const sealed: Uint8Array[] = [];
+    await drain(pooled.encryptStream(streamOf(input, 65_536)).readable, sealed);
+    expect(sealed.filter((c) => own(c, FRAME + 16)).length).toBe(300); // ciphertext ‖ tag, as Web Crypto returns it
+    const opened: Uint8Array[] = [];
+    await drain(pooled.decryptStream(streamOf(concat(sealed), 65_536)).readable, opened);
+    expect(opened.filter((c) => own(c, FRAME)).length).toBe(300);
+    same(concat(opened), input);
+  });
+
   it('fails a tampered frame with AUTHENTICATION_FAILED after releasing only the batches before it', async () => {
     const { ciphertext } = await pooled.encrypt(data);
     const headerLength = web.parseHeader(ciphertext, { maxEncryptedDataKeys: 10 })!.length;

@@ -27,7 +27,8 @@ export class BatchPipe {
 
   /**
    * `key`: the message's content key (copied: the caller keeps and wipes its own). `release`
-   * receives each batch's output in order: sealed message bytes, or plaintext that authenticated.
+   * receives the batches' output piece by piece, in order: sealed message bytes, or plaintext that
+   * authenticated.
    */
   constructor(
     private readonly op: 'seal' | 'open',
@@ -39,7 +40,7 @@ export class BatchPipe {
     this.key = new Uint8Array(key);
     this.perBatch = framesPerBatch(frameLength);
     // Opened plaintext that can no longer be released is zeroed.
-    this.flights = new InOrder(2 * runner.size, release, op === 'open');
+    this.flights = new InOrder(2 * runner.size, (pieces) => pieces.forEach((piece) => release(piece)), op === 'open');
   }
 
   /** The first failure of a batch, if any. */
@@ -65,21 +66,16 @@ export class BatchPipe {
     if (!batch || this.closed) return;
     this.batch = undefined;
     const { task, transfer } = batch.task(this.key);
-    const length = batch.outputLength;
     const done = this.runner.run<BatchDone>(task, transfer).then((reply) => {
-      const output = new Uint8Array(reply.output);
-      // The result is copied out of the reused output buffer into one allocated only now. Such a
-      // buffer lives from here until its reader drops it, dies young and is freed at the thread's
-      // next scavenge; one allocated when the batch was sent lived through the worker round trip,
-      // was promoted, and waited for a full collection (docs/performance.md, worker pool, memory).
-      const result = this.closed ? output.subarray(0, 0) : output.slice(0, length);
+      // The pieces are buffers the worker allocated for this batch and transferred: handed on as they
+      // are. The two input buffers come back for the stream's next batch.
       if (this.closed) {
         new Uint8Array(reply.data).fill(0);
-        output.fill(0);
-      } else {
-        this.spare.push({ data: reply.data, meta: reply.meta, output: reply.output });
+        for (const piece of reply.pieces) piece.fill(0);
+        return [];
       }
-      return result;
+      this.spare.push({ data: reply.data, meta: reply.meta });
+      return reply.pieces;
     });
     this.flights.add(done);
   }
@@ -111,10 +107,7 @@ export class BatchPipe {
     this.flights.stop(error);
     this.batch?.wipe();
     this.batch = undefined;
-    for (const s of this.spare.splice(0)) {
-      new Uint8Array(s.data).fill(0);
-      new Uint8Array(s.output).fill(0);
-    }
+    for (const s of this.spare.splice(0)) new Uint8Array(s.data).fill(0);
   }
 
   private current(): FrameBatch {

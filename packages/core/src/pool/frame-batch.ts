@@ -2,9 +2,9 @@
  * Packing whole frames of one message into transferable buffers for a pool worker (layouts in
  * ./protocol.ts; frame layout: AWS Encryption SDK data-format/message-body.md). The plaintext or
  * ciphertext is copied once, into a batch buffer that is transferred (moved, not copied) to the
- * worker and back, and reused for the next batch; so is the buffer the worker writes the result
- * into, from which ./batch-pipe.ts copies it out as one piece. The caller's own buffers are never
- * transferred (that would detach them).
+ * worker and back, and reused for the next batch; the result comes back in buffers the worker
+ * allocated, handed on as they are. The caller's own buffers are never transferred (that would
+ * detach them).
  */
 import type { SealedPiece } from '../frame-reader';
 import type { SealJob } from '../frame-writer';
@@ -23,11 +23,10 @@ export function framesPerBatch(frameLength: number): number {
   return Math.max(1, Math.floor(BATCH_TARGET / Math.max(1, frameLength)));
 }
 
-/** The three buffers a stream reuses from one batch to the next. */
+/** The two buffers a stream reuses from one batch to the next. */
 export interface BatchBuffers {
   readonly data: ArrayBuffer;
   readonly meta: ArrayBuffer;
-  readonly output: ArrayBuffer;
 }
 
 /** A batch under construction: frames are appended until `full`; `task()` hands it over (once). */
@@ -35,11 +34,8 @@ export class FrameBatch {
   private readonly data: Uint8Array;
   private readonly meta: Uint8Array;
   private readonly view: DataView;
-  private readonly output: Uint8Array;
   private at = 0;
   private metaAt = 0;
-  /** Bytes of the batch's result (its output buffer may be a larger reused one). */
-  outputLength = 0;
   frames = 0;
 
   /** `spare`: the buffers of an earlier batch of the same stream, reused where large enough. */
@@ -51,7 +47,6 @@ export class FrameBatch {
   ) {
     this.data = reuse(spare?.data, capacity * (frameLength + (op === 'open' ? TAG : 0)));
     this.meta = reuse(spare?.meta, capacity * (META_FIXED + MAX_AAD + MAX_PREFIX));
-    this.output = reuse(spare?.output, capacity * (frameLength + (op === 'seal' ? MAX_PREFIX + TAG : 0)));
     this.view = new DataView(this.meta.buffer);
   }
 
@@ -59,11 +54,9 @@ export class FrameBatch {
     return this.frames >= this.capacity;
   }
 
-  /** Append a frame to seal: its plaintext pieces, IV, AAD and prefix (written ahead of it in the output). */
+  /** Append a frame to seal: its plaintext pieces, IV, AAD and prefix (the frame's bytes ahead of its ciphertext). */
   addSeal(job: SealJob): void {
-    const length = this.copy(job.plaintext);
-    this.describe(length, job.iv, job.aad, job.prefix);
-    this.outputLength += job.prefix.length + length + TAG;
+    this.describe(this.copy(job.plaintext), job.iv, job.aad, job.prefix);
   }
 
   /** Append a frame to open: its ciphertext pieces and tag, IV and AAD. */
@@ -72,7 +65,6 @@ export class FrameBatch {
     this.data.set(piece.tag, this.at);
     this.at += TAG;
     this.describe(length, piece.iv, piece.aad, undefined);
-    this.outputLength += length;
   }
 
   /** The task for a worker (with a fresh copy of `key`, transferred and wiped there) and what to transfer. */
@@ -80,15 +72,13 @@ export class FrameBatch {
     const ownKey = new Uint8Array(key);
     const data = this.data.buffer as ArrayBuffer;
     const meta = this.meta.buffer as ArrayBuffer;
-    const output = this.output.buffer as ArrayBuffer;
-    const task: BatchTask = { op: this.op, key: ownKey, data, meta, output, frames: this.frames };
-    return { task, transfer: [data, meta, output, ownKey.buffer] };
+    const task: BatchTask = { op: this.op, key: ownKey, data, meta, frames: this.frames };
+    return { task, transfer: [data, meta, ownKey.buffer] };
   }
 
-  /** Zero the batch's buffers (plaintext when sealing, a reused output opened earlier) if it is dropped unsent. */
+  /** Zero the batch's input (plaintext when sealing) if it is dropped unsent. */
   wipe(): void {
     this.data.fill(0);
-    this.output.fill(0);
   }
 
   private copy(pieces: readonly Uint8Array[]): number {

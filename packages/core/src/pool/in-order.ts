@@ -5,7 +5,7 @@
  * all release: nothing after it is handed out, and results still arriving are zeroed if `wipe`.
  */
 interface Flight {
-  out: Uint8Array | undefined;
+  out: readonly Uint8Array[] | undefined;
   readonly settled: Promise<void>;
 }
 
@@ -16,7 +16,7 @@ export class InOrder {
 
   constructor(
     private readonly limit: number,
-    private readonly release: (bytes: Uint8Array) => void,
+    private readonly release: (pieces: readonly Uint8Array[]) => void,
     private readonly wipe: boolean,
   ) {}
 
@@ -29,14 +29,14 @@ export class InOrder {
     return this.queue.length;
   }
 
-  /** Track a batch; its bytes are released after every earlier batch's. */
-  add(result: Promise<Uint8Array>): void {
+  /** Track a batch; its pieces are released after every earlier batch's. */
+  add(result: Promise<readonly Uint8Array[]>): void {
     const flight: Flight = {
       out: undefined,
       settled: result.then(
         (out) => {
           if (this.stopped) {
-            if (this.wipe) out.fill(0);
+            if (this.wipe) zero(out);
             return;
           }
           flight.out = out;
@@ -65,7 +65,7 @@ export class InOrder {
     if (this.stopped) return;
     this.stopped = true;
     this.error = error;
-    for (const f of this.queue) if (this.wipe) f.out?.fill(0);
+    for (const f of this.queue) if (this.wipe && f.out) zero(f.out);
     this.queue.length = 0;
   }
 
@@ -83,4 +83,8 @@ export class InOrder {
       }
     }
   }
+}
+
+function zero(pieces: readonly Uint8Array[]): void {
+  for (const piece of pieces) piece.fill(0);
 }

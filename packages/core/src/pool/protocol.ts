@@ -6,17 +6,20 @@
  * derived content key (a fresh 16–32-byte buffer per batch, wiped by the worker when the batch is done).
  *
  * A batch is several whole frames of one message, one AES-GCM call each (frame layout: AWS
- * Encryption SDK data-format/message-body.md). Its three buffers are allocated by the client thread:
+ * Encryption SDK data-format/message-body.md). Its two buffers are allocated by the client thread and
+ * reused for the stream's next batch (the reply hands them back):
  *  - `data`: per frame its input: seal the plaintext, open the ciphertext ‖ tag(16) (so Web Crypto,
  *    which takes the tag appended, opens it in place);
  *  - `meta`: per frame `u32 length ‖ iv(12) ‖ u16 aadLength ‖ u16 prefixLength ‖ aad ‖ prefix`
- *    (`length` = plaintext/ciphertext bytes without the tag; `prefix`, seal only, is copied to the output);
- *  - `output`, at least as long as the batch's result, which the worker writes from its start: seal
- *    `prefix ‖ ciphertext ‖ tag` per frame (the message's bytes), open the plaintexts back to back.
- * The reply hands all three back; the client copies the result out and reuses the three buffers for
- * the stream's next batch.
- * Opening is all or nothing: on any tag failure the worker zeroes `output` and answers
- * AUTHENTICATION_FAILED (without the buffers).
+ *    (`length` = plaintext/ciphertext bytes without the tag; `prefix`, seal only, leads the frame's bytes).
+ * The result comes back as `pieces`, in the order they are released: seal, the message's bytes (each
+ * frame's ciphertext as the cipher returned it, and the small pieces between — prefix, tag — in one
+ * fresh buffer of the batch); open, each frame's plaintext as the cipher returned it. Every piece's
+ * buffer was allocated by the worker for this batch and is transferred, so the client hands the pieces
+ * on as they are: no copy of a frame on either thread (node:crypto and Web Crypto return a fresh buffer
+ * per call anyway).
+ * Opening is all or nothing: on any tag failure the worker zeroes every plaintext of the batch and
+ * answers AUTHENTICATION_FAILED (without the buffers).
  */
 import type { StrongroomErrorCode } from '../errors';
 
@@ -29,17 +32,16 @@ export interface BatchTask {
   readonly key: Uint8Array;
   readonly data: ArrayBuffer;
   readonly meta: ArrayBuffer;
-  readonly output: ArrayBuffer;
   readonly frames: number;
 }
 
-/** A batch done: its buffers back, `output` filled. */
+/** A batch done: its two buffers back, and its result as pieces (views of buffers transferred with it). */
 export interface BatchDone {
   readonly id: number;
   readonly ok: true;
   readonly data: ArrayBuffer;
   readonly meta: ArrayBuffer;
-  readonly output: ArrayBuffer;
+  readonly pieces: readonly Uint8Array[];
 }
 
 /** Any task that failed in a worker (a typed error code and its message). */

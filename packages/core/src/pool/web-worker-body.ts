@@ -8,9 +8,11 @@
  * API, https://www.w3.org/TR/webcrypto/#aes-gcm: the tag is appended to the ciphertext, which is why a
  * batch to open carries each frame's ciphertext ‖ tag). Batch layouts: ./protocol.ts.
  *
- * Opening is all or nothing: every frame of the batch is decrypted, and only when all verified are
- * the plaintexts copied into the output (Web Crypto's own result buffers are zeroed after the copy);
- * otherwise the output stays zero and the answer is AUTHENTICATION_FAILED.
+ * Web Crypto returns each result in a fresh buffer, which is transferred to the client as it is: a
+ * sealed frame is its prefix (from one buffer of the batch's prefixes) and Web Crypto's ciphertext ‖
+ * tag; an opened frame is Web Crypto's plaintext. Opening is all or nothing: every frame of the batch
+ * is decrypted, and unless all verified every plaintext is zeroed and the answer is
+ * AUTHENTICATION_FAILED.
  */
 import type { WebKey } from '../web-crypto-api';
 import type { BatchTask, TaskFailed } from './protocol';
@@ -38,12 +40,11 @@ export function webPoolWorkerMain(scope: WorkerScope, readFrame: typeof readBatc
     return { id: id, ok: false, code: code, message: message };
   }
 
-  /** Seal or open every frame of the batch into its output; resolves the reply and what to transfer. */
+  /** Seal or open every frame of the batch; resolves the reply (its pieces in order) and what to transfer. */
   function run(request: BatchTask & { readonly id: number }): Promise<{ reply: object; transfer: ArrayBuffer[] }> {
     const seal = request.op === 'seal';
     const data = new Uint8Array(request.data);
     const meta = new Uint8Array(request.meta);
-    const output = new Uint8Array(request.output);
     let imported: Promise<WebKey>;
     try {
       imported = subtle.importKey('raw', request.key, 'AES-GCM', false, [seal ? 'encrypt' : 'decrypt']);
@@ -54,46 +55,47 @@ export function webPoolWorkerMain(scope: WorkerScope, readFrame: typeof readBatc
     return imported.then(
       function (key) {
         const results: Promise<ArrayBuffer>[] = [];
-        const places: number[] = [];
+        const prefixes: Uint8Array[] = [];
         const frame: BatchFrame = { length: 0, iv: meta, aad: meta, prefix: meta, next: 0 };
         let at = 0;
-        let o = 0;
+        let size = 0;
         for (let i = 0; i < request.frames; i++) {
           readFrame(meta, frame);
           const params: Params = { name: 'AES-GCM', iv: frame.iv, additionalData: frame.aad, tagLength: 128 };
-          if (seal) {
-            output.set(frame.prefix, o);
-            o += frame.prefix.length;
-            places.push(o);
-            results.push(subtle.encrypt(params, key, data.subarray(at, at + frame.length)));
-            o += frame.length + 16;
-            at += frame.length;
-          } else {
-            places.push(o);
-            results.push(subtle.decrypt(params, key, data.subarray(at, at + frame.length + 16)));
-            o += frame.length;
-            at += frame.length + 16;
-          }
+          const end = at + frame.length + (seal ? 0 : 16);
+          results.push(seal ? subtle.encrypt(params, key, data.subarray(at, end)) : subtle.decrypt(params, key, data.subarray(at, end)));
+          prefixes.push(frame.prefix);
+          size += frame.prefix.length;
+          at = end;
         }
         return Promise.allSettled(results).then(function (settled) {
           let failed = false;
           for (let i = 0; i < settled.length; i++) if (settled[i]!.status === 'rejected') failed = true;
-          for (let i = 0; i < settled.length; i++) {
-            const s = settled[i]!;
-            if (s.status !== 'fulfilled') continue;
-            const bytes = new Uint8Array(s.value);
-            if (!failed) output.set(bytes, places[i]!);
-            if (!seal) bytes.fill(0);
-          }
           if (failed) {
-            output.fill(0);
+            for (let i = 0; i < settled.length; i++) {
+              const s = settled[i]!;
+              if (s.status === 'fulfilled') new Uint8Array(s.value).fill(0);
+            }
             const reply = seal
               ? failure(request.id, 'INTERNAL', 'Web Crypto failed to seal a frame in a pool worker')
               : failure(request.id, 'AUTHENTICATION_FAILED', 'AES-GCM authentication failed: the data was tampered with or the key is wrong');
             return { reply: reply, transfer: [] };
           }
-          const done = { id: request.id, ok: true, data: request.data, meta: request.meta, output: request.output };
-          return { reply: done, transfer: [request.data, request.meta, request.output] };
+          const joins = new Uint8Array(size);
+          const pieces: Uint8Array[] = [];
+          const transfer: ArrayBuffer[] = [request.data, request.meta, joins.buffer];
+          let j = 0;
+          for (let i = 0; i < settled.length; i++) {
+            const result = (settled[i] as PromiseFulfilledResult<ArrayBuffer>).value;
+            if (seal) {
+              joins.set(prefixes[i]!, j);
+              pieces.push(joins.subarray(j, j + prefixes[i]!.length));
+              j += prefixes[i]!.length;
+            }
+            pieces.push(new Uint8Array(result));
+            transfer.push(result);
+          }
+          return { reply: { id: request.id, ok: true, data: request.data, meta: request.meta, pieces: pieces }, transfer: transfer };
         });
       },
       function (e: unknown) {

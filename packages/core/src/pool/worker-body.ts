@@ -17,69 +17,88 @@ import { readBatchFrame, type BatchFrame } from './worker-batch';
 type NodeCrypto = typeof import('node:crypto');
 
 export function poolWorkerMain(crypto: NodeCrypto, port: MessagePort, readFrame: typeof readBatchFrame): void {
-  /**
-   * Memory pacing. Every update() returns a fresh buffer outside the V8 heap, dead once copied; V8
-   * frees such buffers when a scavenge finds them dead, and scavenges when the young generation is
-   * full — but this loop allocates almost nothing on the heap, so without help the dead buffers
-   * pile up to ~30 MiB per worker before a collection. So the worker runs with a small young
-   * generation (WORKER_RESOURCE_LIMITS in ./worker-pool.ts) and allocates, per frame, a short-lived
-   * array of a quarter of the frame's size: a scavenge every few MiB of output, which frees them.
-   */
-  let ballast: unknown[] = [];
-  const pace = (length: number) => {
-    ballast = new Array(length >> 5);
-  };
   const algorithm = (key: Uint8Array) => (key.length === 16 ? 'aes-128-gcm' : key.length === 24 ? 'aes-192-gcm' : 'aes-256-gcm');
 
   /**
-   * Seal or open every frame of a batch into `output`; false when a tag does not verify (then
-   * `output` is zeroed). node:crypto's own output buffers are copied into `output` and dropped
-   * (opened ones zeroed first).
+   * node:crypto returns each result in a buffer of its own, which is transferred to the client as it
+   * is; one that shares a larger buffer is copied (and, when it is plaintext, zeroed), so that only this
+   * batch's bytes cross.
    */
-  function run(op: 'seal' | 'open', key: Uint8Array, data: Uint8Array, meta: Uint8Array, output: Uint8Array, frames: number): boolean {
+  function own(bytes: Uint8Array, wipe: boolean): Uint8Array {
+    if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
+    const copy = new Uint8Array(bytes);
+    if (wipe) bytes.fill(0);
+    return copy;
+  }
+
+  /**
+   * Seal every frame of a batch: the message's bytes as pieces, each frame's ciphertext as node:crypto
+   * returned it, and the small pieces around them (prefix; tag ‖ next prefix; last tag) in one buffer.
+   */
+  function seal(key: Uint8Array, data: Uint8Array, meta: Uint8Array, frames: number): Uint8Array[] {
     const frame: BatchFrame = { length: 0, iv: meta, aad: meta, prefix: meta, next: 0 };
-    let at = 0;
-    let o = 0;
+    let size = 0;
     for (let i = 0; i < frames; i++) {
       readFrame(meta, frame);
-      const length = frame.length;
-      const input = data.subarray(at, at + length);
-      if (op === 'seal') {
-        output.set(frame.prefix, o);
-        o += frame.prefix.length;
-        const cipher = crypto.createCipheriv(algorithm(key), key, frame.iv, { authTagLength: 16 });
-        cipher.setAAD(frame.aad);
-        if (length > 0) output.set(cipher.update(input), o);
-        pace(length);
-        cipher.final();
-        output.set(cipher.getAuthTag(), o + length);
-        o += length + 16;
-        at += length;
-      } else {
-        const decipher = crypto.createDecipheriv(algorithm(key), key, frame.iv, { authTagLength: 16 });
-        decipher.setAAD(frame.aad);
-        decipher.setAuthTag(data.subarray(at + length, at + length + 16));
-        const plaintext = length > 0 ? decipher.update(input) : undefined;
-        pace(length);
-        let verified = true;
-        try {
-          decipher.final();
-        } catch {
-          verified = false;
-        }
-        if (plaintext) {
-          if (verified) output.set(plaintext, o);
-          plaintext.fill(0);
-        }
-        if (!verified) {
-          output.fill(0);
-          return false;
-        }
-        o += length;
-        at += length + 16;
-      }
+      size += frame.prefix.length + 16;
     }
-    return true;
+    const joins = new Uint8Array(size);
+    const pieces: Uint8Array[] = [];
+    frame.next = 0;
+    let at = 0;
+    let j = 0;
+    let join = 0;
+    for (let i = 0; i < frames; i++) {
+      readFrame(meta, frame);
+      joins.set(frame.prefix, j);
+      j += frame.prefix.length;
+      pieces.push(joins.subarray(join, j));
+      const cipher = crypto.createCipheriv(algorithm(key), key, frame.iv, { authTagLength: 16 });
+      cipher.setAAD(frame.aad);
+      if (frame.length > 0) pieces.push(own(cipher.update(data.subarray(at, at + frame.length)), false));
+      cipher.final();
+      join = j;
+      joins.set(cipher.getAuthTag(), j);
+      j += 16;
+      at += frame.length;
+    }
+    pieces.push(joins.subarray(join, j));
+    return pieces;
+  }
+
+  /** Open every frame of a batch: the plaintexts, or undefined when a tag does not verify (then every plaintext of the batch is zeroed). */
+  function open(key: Uint8Array, data: Uint8Array, meta: Uint8Array, frames: number): Uint8Array[] | undefined {
+    const frame: BatchFrame = { length: 0, iv: meta, aad: meta, prefix: meta, next: 0 };
+    const pieces: Uint8Array[] = [];
+    let at = 0;
+    let verified = true;
+    for (let i = 0; i < frames && verified; i++) {
+      readFrame(meta, frame);
+      const length = frame.length;
+      const decipher = crypto.createDecipheriv(algorithm(key), key, frame.iv, { authTagLength: 16 });
+      decipher.setAAD(frame.aad);
+      decipher.setAuthTag(data.subarray(at + length, at + length + 16));
+      if (length > 0) pieces.push(own(decipher.update(data.subarray(at, at + length)), true));
+      try {
+        decipher.final();
+      } catch {
+        verified = false;
+      }
+      at += length + 16;
+    }
+    if (verified) return pieces;
+    for (let i = 0; i < pieces.length; i++) pieces[i]!.fill(0);
+    return undefined;
+  }
+
+  /** The batch's two buffers and every buffer its pieces are views of (each once): what the reply transfers. */
+  function transferOf(request: { data: ArrayBuffer; meta: ArrayBuffer }, pieces: Uint8Array[]): ArrayBuffer[] {
+    const transfer: ArrayBuffer[] = [request.data, request.meta];
+    for (let i = 0; i < pieces.length; i++) {
+      const buffer = pieces[i]!.buffer as ArrayBuffer;
+      if (transfer.indexOf(buffer) < 0) transfer.push(buffer);
+    }
+    return transfer;
   }
 
   function failed(id: number, code: TaskFailed['code'], message: string): { reply: TaskFailed; transfer: ArrayBuffer[] } {
@@ -91,15 +110,17 @@ export function poolWorkerMain(crypto: NodeCrypto, port: MessagePort, readFrame:
     switch (request.op) {
       case 'seal':
       case 'open': {
-        let ok: boolean;
+        let pieces: Uint8Array[] | undefined;
         try {
-          ok = run(request.op, request.key, new Uint8Array(request.data), new Uint8Array(request.meta), new Uint8Array(request.output), request.frames);
+          const data = new Uint8Array(request.data);
+          const meta = new Uint8Array(request.meta);
+          pieces = request.op === 'seal' ? seal(request.key, data, meta, request.frames) : open(request.key, data, meta, request.frames);
         } finally {
           request.key.fill(0);
         }
-        if (!ok) return failed(id, 'AUTHENTICATION_FAILED', 'AES-GCM authentication failed: the data was tampered with or the key is wrong');
-        const reply = { id: id, ok: true, data: request.data, meta: request.meta, output: request.output };
-        return { reply: reply, transfer: [request.data, request.meta, request.output] };
+        if (!pieces) return failed(id, 'AUTHENTICATION_FAILED', 'AES-GCM authentication failed: the data was tampered with or the key is wrong');
+        const reply = { id: id, ok: true, data: request.data, meta: request.meta, pieces: pieces };
+        return { reply: reply, transfer: transferOf(request, pieces) };
       }
       case 'keygen': {
         const names = { 'P-256': 'prime256v1', 'P-384': 'secp384r1' } as const;

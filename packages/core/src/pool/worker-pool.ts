@@ -14,21 +14,13 @@ import { POOL_WORKER_SOURCE } from './worker-body';
 export { poolRunner, type PoolRunner, type WorkerPool, type WorkerPoolOptions };
 
 /**
- * A small young generation for each worker (its own V8 heap; the calling thread's is untouched), so
- * that the worker's pacing allocations (./worker-body.ts) bring a scavenge every few MiB of frames,
- * which frees node:crypto's dead output buffers: measured, a worker's ArrayBuffers peak at ~5 MiB
- * instead of ~30 MiB (docs/performance.md, worker pool, memory).
- */
-const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 2 };
-
-/**
  * Create a pool of `size` worker threads.
  * @throws StrongroomError INVALID_ARGUMENT for a size that is not an integer from 1 to 256.
  */
 export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   const size = poolSize(options, availableParallelism());
   return startPool<Worker>(size, (events) => {
-    const worker = new Worker(POOL_WORKER_SOURCE, { eval: true, name: 'strongroom-pool', resourceLimits: WORKER_RESOURCE_LIMITS });
+    const worker = new Worker(POOL_WORKER_SOURCE, { eval: true, name: 'strongroom-pool' });
     worker.unref();
     worker.on('message', (reply) => events.reply(reply));
     worker.on('error', (e) => events.lost(`threw ${(e as Error)?.message ?? String(e)}`, e));
