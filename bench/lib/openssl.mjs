@@ -10,9 +10,13 @@ function speed(args) {
   }
 }
 
-/** AES-256-GCM MiB/s at 16 KiB blocks on one core (`openssl speed -evp aes-256-gcm -bytes 16384`). */
-export function opensslGcmRate(seconds = 1) {
-  const out = speed(['-seconds', String(seconds), '-bytes', '16384', '-evp', 'aes-256-gcm']);
+/**
+ * AES-256-GCM MiB/s at 16 KiB blocks (`openssl speed -evp aes-256-gcm -bytes 16384`) on one core, or,
+ * with `processes` > 1, the sum over that many concurrent processes (`-multi`).
+ */
+export function opensslGcmRate(seconds = 1, processes = 1) {
+  const multi = processes > 1 ? ['-multi', String(processes)] : [];
+  const out = speed([...multi, '-seconds', String(seconds), '-bytes', '16384', '-evp', 'aes-256-gcm']);
   const line = out?.split('\n').find((l) => /^aes-256-gcm/i.test(l));
   const value = line ? Number.parseFloat(line.trim().split(/\s+/).at(-1)) : Number.NaN;
   return Number.isFinite(value) ? (value * 1000) / 2 ** 20 : undefined; // '…k' = 1000 bytes/s
