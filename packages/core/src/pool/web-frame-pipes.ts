@@ -15,8 +15,8 @@ export type FramePipe = Pick<BatchPipe, 'seal' | 'open' | 'last' | 'finish' | 'c
 
 /**
  * Makes a message's pipe from its raw content key (the pipe keeps its own copy, wiped when the last
- * batch is sent), or none when its frames stay on the calling thread. `release` receives each batch's
- * output in order.
+ * batch is sent), or none when its frames stay on the calling thread. `release` receives the batches'
+ * output piece by piece, in order.
  */
 export type MakeFramePipe = (op: 'seal' | 'open', frameLength: number, key: Uint8Array, release: (bytes: Uint8Array) => void) => FramePipe | undefined;
 
