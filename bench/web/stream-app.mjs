@@ -1,11 +1,26 @@
 // One streamed encrypt → decrypt pipeline over `mib` MiB, timed; the same file runs in Node (the
-// node:crypto build of @strongroom/core) and, bundled, in Chromium (the Web Crypto build).
-import { createClient, RawAesKeyProvider } from '@strongroom/core';
+// node:crypto build of @strongroom/core) and, bundled, in Chromium (the Web Crypto build). With a pool
+// size > 0 the client's regular frames go through a worker pool of that size (worker_threads in Node,
+// Web Workers in Chromium), one pool per size, made on first use and kept.
+import { createClient, createWorkerPool, RawAesKeyProvider } from '@strongroom/core';
+
+const pools = new Map();
+const poolOf = (size) => {
+  if (!pools.has(size)) pools.set(size, createWorkerPool({ size }));
+  return pools.get(size);
+};
+
+/** Close the pools made so far. */
+export async function closePools() {
+  for (const pool of pools.values()) await pool.close();
+  pools.clear();
+}
 
 const readableOf = (s) => (typeof s.getReader !== 'function' && typeof s.readable?.getReader === 'function' ? s.readable : s);
 
-export async function streamRoundTrip(mib, frameLength) {
-  const client = createClient({ keyProvider: RawAesKeyProvider({ namespace: 'bench', name: 'k', key: new Uint8Array(32).fill(7) }), frameLength });
+export async function streamRoundTrip(mib, frameLength, poolSize = 0) {
+  const keyProvider = RawAesKeyProvider({ namespace: 'bench', name: 'k', key: new Uint8Array(32).fill(7) });
+  const client = createClient({ keyProvider, frameLength, ...(poolSize > 0 ? { pool: poolOf(poolSize) } : {}) });
   const chunk = new Uint8Array(64 * 1024).fill(1);
   const total = mib * 1024 * 1024;
   let sent = 0;
