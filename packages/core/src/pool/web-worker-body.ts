@@ -40,6 +40,14 @@ export function webPoolWorkerMain(scope: WorkerScope, readFrame: typeof readBatc
     return { id: id, ok: false, code: code, message: message };
   }
 
+  /** Zero every result that was produced (a batch that failed hands none of them on). */
+  function zeroFulfilled(settled: PromiseSettledResult<ArrayBuffer>[]): void {
+    for (let i = 0; i < settled.length; i++) {
+      const s = settled[i]!;
+      if (s.status === 'fulfilled') new Uint8Array(s.value).fill(0);
+    }
+  }
+
   /** Seal or open every frame of the batch; resolves the reply (its pieces in order) and what to transfer. */
   function run(request: BatchTask & { readonly id: number }): Promise<{ reply: object; transfer: ArrayBuffer[] }> {
     const seal = request.op === 'seal';
@@ -59,23 +67,28 @@ export function webPoolWorkerMain(scope: WorkerScope, readFrame: typeof readBatc
         const frame: BatchFrame = { length: 0, iv: meta, aad: meta, prefix: meta, next: 0 };
         let at = 0;
         let size = 0;
-        for (let i = 0; i < request.frames; i++) {
-          readFrame(meta, frame);
-          const params: Params = { name: 'AES-GCM', iv: frame.iv, additionalData: frame.aad, tagLength: 128 };
-          const end = at + frame.length + (seal ? 0 : 16);
-          results.push(seal ? subtle.encrypt(params, key, data.subarray(at, end)) : subtle.decrypt(params, key, data.subarray(at, end)));
-          prefixes.push(frame.prefix);
-          size += frame.prefix.length;
-          at = end;
+        try {
+          for (let i = 0; i < request.frames; i++) {
+            readFrame(meta, frame);
+            const params: Params = { name: 'AES-GCM', iv: frame.iv, additionalData: frame.aad, tagLength: 128 };
+            const end = at + frame.length + (seal ? 0 : 16);
+            results.push(seal ? subtle.encrypt(params, key, data.subarray(at, end)) : subtle.decrypt(params, key, data.subarray(at, end)));
+            prefixes.push(frame.prefix);
+            size += frame.prefix.length;
+            at = end;
+          }
+        } catch (e) {
+          // A call that throws instead of rejecting: the frames already started are zeroed as they finish.
+          return Promise.allSettled(results).then(function (settled) {
+            zeroFulfilled(settled);
+            throw e;
+          });
         }
         return Promise.allSettled(results).then(function (settled) {
           let failed = false;
           for (let i = 0; i < settled.length; i++) if (settled[i]!.status === 'rejected') failed = true;
           if (failed) {
-            for (let i = 0; i < settled.length; i++) {
-              const s = settled[i]!;
-              if (s.status === 'fulfilled') new Uint8Array(s.value).fill(0);
-            }
+            zeroFulfilled(settled);
             const reply = seal
               ? failure(request.id, 'INTERNAL', 'Web Crypto failed to seal a frame in a pool worker')
               : failure(request.id, 'AUTHENTICATION_FAILED', 'AES-GCM authentication failed: the data was tampered with or the key is wrong');

@@ -66,29 +66,36 @@ export function poolWorkerMain(crypto: NodeCrypto, port: MessagePort, readFrame:
     return pieces;
   }
 
-  /** Open every frame of a batch: the plaintexts, or undefined when a tag does not verify (then every plaintext of the batch is zeroed). */
+  /**
+   * Open every frame of a batch: the plaintexts, or undefined when a tag does not verify. Unless every
+   * frame verified (or when anything throws) every plaintext of the batch is zeroed.
+   */
   function open(key: Uint8Array, data: Uint8Array, meta: Uint8Array, frames: number): Uint8Array[] | undefined {
     const frame: BatchFrame = { length: 0, iv: meta, aad: meta, prefix: meta, next: 0 };
     const pieces: Uint8Array[] = [];
     let at = 0;
     let verified = true;
-    for (let i = 0; i < frames && verified; i++) {
-      readFrame(meta, frame);
-      const length = frame.length;
-      const decipher = crypto.createDecipheriv(algorithm(key), key, frame.iv, { authTagLength: 16 });
-      decipher.setAAD(frame.aad);
-      decipher.setAuthTag(data.subarray(at + length, at + length + 16));
-      if (length > 0) pieces.push(own(decipher.update(data.subarray(at, at + length)), true));
-      try {
-        decipher.final();
-      } catch {
-        verified = false;
+    let finished = false;
+    try {
+      for (let i = 0; i < frames && verified; i++) {
+        readFrame(meta, frame);
+        const length = frame.length;
+        const decipher = crypto.createDecipheriv(algorithm(key), key, frame.iv, { authTagLength: 16 });
+        decipher.setAAD(frame.aad);
+        decipher.setAuthTag(data.subarray(at + length, at + length + 16));
+        if (length > 0) pieces.push(own(decipher.update(data.subarray(at, at + length)), true));
+        try {
+          decipher.final();
+        } catch {
+          verified = false;
+        }
+        at += length + 16;
       }
-      at += length + 16;
+      finished = true;
+    } finally {
+      if (!finished || !verified) for (let i = 0; i < pieces.length; i++) pieces[i]!.fill(0);
     }
-    if (verified) return pieces;
-    for (let i = 0; i < pieces.length; i++) pieces[i]!.fill(0);
-    return undefined;
+    return verified ? pieces : undefined;
   }
 
   /** The batch's two buffers and every buffer its pieces are views of (each once): what the reply transfers. */
