@@ -29,6 +29,23 @@ function sealedFrames(plaintext: Uint8Array): SealedPiece[] {
   });
 }
 
+/** The open batch of `frames` as the pool sends it (with its key copy), the tag of frame `flip` corrupted if given. */
+function openTask(frames: SealedPiece[], flip?: number) {
+  const batch = new FrameBatch('open', frames.length, FRAME, undefined);
+  frames.forEach((f, i) => batch.addOpen(i === flip ? { ...f, tag: f.tag.map((b, j) => (j === 0 ? b ^ 1 : b)) } : f));
+  return batch.task(key).task;
+}
+
+/** A batch that failed: the reply's code, nothing transferred, and `count` plaintexts produced, each a whole frame, zeroed. */
+function expectFailed(result: { reply: Record<string, unknown>; transfer: ArrayBuffer[]; produced: Uint8Array[] }, code: string, count: number): void {
+  expect(result.reply).toMatchObject({ ok: false, code });
+  expect(result.transfer).toHaveLength(0);
+  expect(result.produced).toHaveLength(count);
+  expect(result.produced.every((p) => p.length === FRAME && zeroed(p))).toBe(true);
+}
+
+const zeroed = (bytes: Uint8Array) => bytes.every((b) => b === 0);
+
 /**
  * Run one open batch through the worker body. `failAt`: the createDecipheriv call (0-based) that
  * throws; `flip`: a frame whose tag is corrupted. Returns the reply, what it transferred, and every
@@ -58,14 +75,10 @@ function openBatch(frames: SealedPiece[], options: { failAt?: number; flip?: num
     postMessage: (reply: Record<string, unknown>, transfer: ArrayBuffer[]) => void sent.push({ reply, transfer }),
   };
   poolWorkerMain(crypto, port as never, readBatchFrame);
-  const batch = new FrameBatch('open', frames.length, FRAME, undefined);
-  frames.forEach((f, i) => batch.addOpen(i === options.flip ? { ...f, tag: f.tag.map((b, j) => (j === 0 ? b ^ 1 : b)) } : f));
-  const { task } = batch.task(key);
+  const task = openTask(frames, options.flip);
   handler!({ ...task, id: 1 });
   return { ...sent[0]!, produced, taskKey: task.key };
 }
-
-const zeroed = (bytes: Uint8Array) => bytes.every((b) => b === 0);
 
 describe('the Node pool worker opens a batch all or nothing', () => {
   const plaintext = nodeCrypto.randomBytes(4 * FRAME);
@@ -85,20 +98,11 @@ describe('the Node pool worker opens a batch all or nothing', () => {
   });
 
   it('on a tag that fails in the third frame: AUTHENTICATION_FAILED, nothing sent, the two plaintexts before it zeroed', () => {
-    const { reply, transfer, produced } = openBatch(frames, { flip: 2 });
-    expect(reply).toMatchObject({ ok: false, code: 'AUTHENTICATION_FAILED' });
-    expect(transfer).toHaveLength(0);
-    expect(produced).toHaveLength(3);
-    expect(produced.slice(0, 2).every((p) => p.length === FRAME)).toBe(true);
-    expect(produced.every(zeroed)).toBe(true);
+    expectFailed(openBatch(frames, { flip: 2 }), 'AUTHENTICATION_FAILED', 3);
   });
 
   it('when node:crypto throws part-way: INTERNAL, nothing sent, the plaintexts already produced zeroed', () => {
-    const { reply, transfer, produced } = openBatch(frames, { failAt: 2 });
-    expect(reply).toMatchObject({ ok: false, code: 'INTERNAL' });
-    expect(transfer).toHaveLength(0);
-    expect(produced).toHaveLength(2);
-    expect(produced.every((p) => p.length === FRAME && zeroed(p))).toBe(true);
+    expectFailed(openBatch(frames, { failAt: 2 }), 'INTERNAL', 2);
   });
 });
 
@@ -124,11 +128,9 @@ async function openBatchWeb(frames: SealedPiece[], options: { throwAt?: number; 
     postMessage: (reply: Record<string, unknown>, transfer: ArrayBuffer[]) => void sent.push({ reply, transfer }),
   } as unknown as WorkerScope;
   webPoolWorkerMain(scope, readBatchFrame);
-  const batch = new FrameBatch('open', frames.length, FRAME, undefined);
-  frames.forEach((f, i) => batch.addOpen(i === options.flip ? { ...f, tag: f.tag.map((b, j) => (j === 0 ? b ^ 1 : b)) } : f));
-  listener!({ data: { ...batch.task(key).task, id: 1 } });
+  listener!({ data: { ...openTask(frames, options.flip), id: 1 } });
+  // The worker answers only after every decrypt it started has settled.
   await expect.poll(() => sent.length).toBe(1);
-  await Promise.allSettled(produced); // every started decrypt has settled before the reply
   return { ...sent[0]!, produced: produced.map((b) => new Uint8Array(b)) };
 }
 
@@ -149,18 +151,10 @@ describe('the web pool worker opens a batch all or nothing', () => {
   });
 
   it('on a tag that fails: AUTHENTICATION_FAILED, nothing sent, every plaintext that opened zeroed', async () => {
-    const { reply, transfer, produced } = await openBatchWeb(frames, { flip: 2 });
-    expect(reply).toMatchObject({ ok: false, code: 'AUTHENTICATION_FAILED' });
-    expect(transfer).toHaveLength(0);
-    expect(produced).toHaveLength(3);
-    expect(produced.every((p) => p.length === FRAME && zeroed(p))).toBe(true);
+    expectFailed(await openBatchWeb(frames, { flip: 2 }), 'AUTHENTICATION_FAILED', 3);
   });
 
   it('when a Web Crypto call throws instead of rejecting: INTERNAL, nothing sent, the frames already started zeroed', async () => {
-    const { reply, transfer, produced } = await openBatchWeb(frames, { throwAt: 2 });
-    expect(reply).toMatchObject({ ok: false, code: 'INTERNAL' });
-    expect(transfer).toHaveLength(0);
-    expect(produced).toHaveLength(2);
-    expect(produced.every((p) => p.length === FRAME && zeroed(p))).toBe(true);
+    expectFailed(await openBatchWeb(frames, { throwAt: 2 }), 'INTERNAL', 2);
   });
 });
