@@ -4,9 +4,11 @@
 //   64 MiB streamed (default settings, 64 KiB frames): pool of 2 vs one thread vs OpenSSL single-core
 //   AES-256-GCM at 16 KiB blocks. Goals: pool ≥ 1.0× OpenSSL, pool ≥ 1.6× one thread.
 //   0x0578 (signed) 1 KiB messages, many concurrent encrypt calls, cached data key: pool of 2 vs one
-//   thread (goal ≥ 1.6×), one thread vs `openssl speed ecdsap384` signs/s (goal ≥ 90 %).
+//   thread (goal ≥ 1.6×), one thread vs `openssl speed ecdsap384` signs/s (goal ≥ 90 %), with bare
+//   node:crypto signatures of a message's size as the in-process ceiling.
 // Run: npm run build && node bench/core/pool.mjs   (BENCH_VERBOSE=1 prints every round)
-// Env: BENCH_TRIALS (7), BENCH_STREAM_MIB (64), BENCH_TRIAL_MS (1000), BENCH_POOL_SIZE (2), BENCH_CONCURRENCY (32)
+// Env: BENCH_TRIALS (7), BENCH_STREAM_MIB (64), BENCH_TRIAL_MS (1000), BENCH_POOL_SIZE (2), BENCH_CONCURRENCY (32),
+// BENCH_ONLY ('stream' or 'signed': one of the two parts)
 import * as crypto from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,7 +27,9 @@ const keyProvider = benchKeyProvider(crypto.randomBytes(32));
 const context = { tenant: 'bench' };
 const pool = createWorkerPool({ size: POOL_SIZE });
 const sink = () => new Writable({ write(_c, _e, cb) { cb(); } });
-const chunks = Array.from({ length: STREAM_MIB }, () => crypto.randomBytes(2 ** 20));
+const CHILD = process.env.BENCH_POOL_CHILD;
+const ONLY = process.env.BENCH_ONLY;
+const chunks = CHILD?.startsWith('signed') || ONLY === 'signed' ? [] : Array.from({ length: STREAM_MIB }, () => crypto.randomBytes(2 ** 20));
 
 async function collect(stream) {
   const out = [];
@@ -78,8 +82,41 @@ const inChild = (name) => numberFromChild(import.meta.url, { BENCH_POOL_CHILD: n
 // returns. Shown as a peer, not applied: a library cannot set it for its host process.
 const TUNED_MALLOC = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=268435456';
 const inTunedChild = (name) => numberFromChild(import.meta.url, { BENCH_POOL_CHILD: name, GLIBC_TUNABLES: TUNED_MALLOC }, `${name} (malloc tuned)`);
-if (process.env.BENCH_POOL_CHILD) {
-  console.log(await streamContender(process.env.BENCH_POOL_CHILD));
+
+// --- 0x0578 signed 1 KiB, many concurrent calls: contenders ------------------------------------
+// Also each in a process of its own (the one-thread signer shared its process with the streamed
+// rounds' garbage before, and read 58–93 % of OpenSSL in runs minutes apart): a warm-up window, then
+// the median of three. The peer "node:crypto sign" is the in-process ceiling: one bare
+// `createSign('sha384')` signature over a message's worth of bytes (a signed 1 KiB message is ≈ 1.3 KiB
+// before its footer) with a P-384 key, 32 per turn of the event loop: what node:crypto itself reaches
+// with nothing of a message around the signature.
+const kib = crypto.randomBytes(1024);
+const SIGNED_CONTENDERS = ['signed one thread', 'signed pool', 'signed node:crypto sign'];
+async function signedContender(name) {
+  if (name === 'signed node:crypto sign') {
+    const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const message = crypto.randomBytes(1330);
+    const windowRate = async () => {
+      let done = 0;
+      const start = performance.now();
+      while (performance.now() - start < TRIAL_MS) {
+        for (let i = 0; i < 32; i++) crypto.createSign('sha384').update(message).sign(privateKey);
+        done += 32;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return (done * 1000) / (performance.now() - start);
+    };
+    await windowRate();
+    return median([await windowRate(), await windowRate(), await windowRate()]);
+  }
+  const client = cachedClient(keyProvider, 0x0578, name === 'signed pool' ? { pool } : {});
+  const op = () => client.encrypt(kib, { encryptionContext: context });
+  await concurrentRate(op);
+  return median([await concurrentRate(op), await concurrentRate(op), await concurrentRate(op)]);
+}
+
+if (CHILD) {
+  console.log(CHILD.startsWith('signed') ? await signedContender(CHILD) : await streamContender(CHILD));
   await pool.close();
   process.exit(0);
 }
@@ -87,76 +124,90 @@ if (process.env.BENCH_POOL_CHILD) {
 console.log(`bench/core/pool — node ${process.version}, OpenSSL ${process.versions.openssl}; pool of ${POOL_SIZE}; ${TRIALS} interleaved rounds (rates: medians; ratios: medians of the per-round ratios)`);
 console.log(`before: ${loadAverage()}\n`);
 
-{
-  // Correctness before speed: each decrypts the other's message.
-  const oneThread = createClient({ keyProvider });
-  const pooled = createClient({ keyProvider, pool });
-  const message = await collect(oneThread.encryptStream(Readable.from(chunks), { encryptionContext: context }));
-  const check = await collect(pooled.decryptStream(Readable.from([message])));
-  const back = await collect(oneThread.decryptStream(Readable.from([await collect(pooled.encryptStream(Readable.from(chunks)))])));
-  if (!check.equals(Buffer.concat(chunks)) || !back.equals(Buffer.concat(chunks))) throw new Error('pool round trip mismatch');
-}
-
-const stream = await interleavedRounds(
-  [
-    ...STREAM_CONTENDERS.map((name) => [name, () => inChild(name)]),
-    ...STREAM_CONTENDERS.map((name) => [`${name}, malloc tuned`, () => inTunedChild(name)]),
-    ['openssl', () => opensslGcmRate(1) ?? Number.NaN],
-  ],
-  TRIALS,
-);
-const openssl = median(stream.get('openssl'));
-console.log(`${STREAM_MIB} MiB streamed, frame length 64 KiB (default), MiB/s:`);
-console.log(
-  table(
-    ['', 'one thread', `pool of ${POOL_SIZE}`, 'pool / one thread (goal ≥ 1.6×)', 'openssl speed -evp aes-256-gcm (16 KiB, 1 core)', 'pool / OpenSSL (goal ≥ 1.0×)'],
-    ['encrypt', 'decrypt'].map((op) => [
-      op,
-      fmt(median(stream.get(`one thread ${op}`))),
-      fmt(median(stream.get(`pool ${op}`))),
-      fmt(roundRatio(stream, `pool ${op}`, `one thread ${op}`), 2) + '×',
-      fmt(openssl),
-      fmt(roundRatio(stream, `pool ${op}`, 'openssl'), 2) + '×',
-    ]),
-  ),
-);
-console.log(`The same with GLIBC_TUNABLES=${TUNED_MALLOC} (glibc keeps freed memory mapped), MiB/s:`);
-console.log(
-  table(
-    ['', 'one thread', `pool of ${POOL_SIZE}`, 'pool / one thread', 'pool tuned / pool default', 'one thread tuned / default'],
-    ['encrypt', 'decrypt'].map((op) => [
-      op,
-      fmt(median(stream.get(`one thread ${op}, malloc tuned`))),
-      fmt(median(stream.get(`pool ${op}, malloc tuned`))),
-      fmt(roundRatio(stream, `pool ${op}, malloc tuned`, `one thread ${op}, malloc tuned`), 2) + '×',
-      fmt(roundRatio(stream, `pool ${op}, malloc tuned`, `pool ${op}`), 2) + '×',
-      fmt(roundRatio(stream, `one thread ${op}, malloc tuned`, `one thread ${op}`), 2) + '×',
-    ]),
-  ),
-);
-if (process.env.BENCH_VERBOSE) for (const [name, v] of stream) console.error(name.padEnd(20), v.map((x) => fmt(x)).join(' '));
-
-// --- 0x0578 signed 1 KiB, many concurrent calls ---------------------------------------------
-const kib = crypto.randomBytes(1024);
-const signedOne = cachedClient(keyProvider, 0x0578);
-const signedPool = cachedClient(keyProvider, 0x0578, { pool });
-await createClient({ keyProvider }).decrypt((await signedPool.encrypt(kib, { encryptionContext: context })).ciphertext);
-const signed = await interleavedRounds(
-  [
-    ['one thread', () => concurrentRate(() => signedOne.encrypt(kib, { encryptionContext: context }))],
-    ['pool', () => concurrentRate(() => signedPool.encrypt(kib, { encryptionContext: context }))],
-    ['openssl', async () => opensslP384SignRate(1) ?? Number.NaN],
-  ],
-  TRIALS,
-);
-const signs = median(signed.get('openssl'));
-const signedRate = (name) => median(signed.get(name));
-console.log(`\n0x0578 (ECDSA P-384) 1 KiB encrypt, cached data key, ${CONCURRENCY} calls in flight, messages/s:`);
-console.log(
-  table(
-    ['one thread', `pool of ${POOL_SIZE}`, 'pool / one thread (goal ≥ 1.6×)', 'openssl speed ecdsap384 sign/s (1 core)', 'one thread / OpenSSL (goal ≥ 90 %)'],
-    [[fmt(signedRate('one thread')), fmt(signedRate('pool')), fmt(roundRatio(signed, 'pool', 'one thread'), 2) + '×', fmt(signs), fmt(100 * roundRatio(signed, 'one thread', 'openssl')) + ' %']],
-  ),
-);
+if (ONLY !== 'signed') await streamPart();
+if (ONLY !== 'stream') await signedPart();
 console.log(`\nafter: ${loadAverage()}`);
 await pool.close();
+
+async function streamPart() {
+  {
+    // Correctness before speed: each decrypts the other's message.
+    const oneThread = createClient({ keyProvider });
+    const pooled = createClient({ keyProvider, pool });
+    const message = await collect(oneThread.encryptStream(Readable.from(chunks), { encryptionContext: context }));
+    const check = await collect(pooled.decryptStream(Readable.from([message])));
+    const back = await collect(oneThread.decryptStream(Readable.from([await collect(pooled.encryptStream(Readable.from(chunks)))])));
+    if (!check.equals(Buffer.concat(chunks)) || !back.equals(Buffer.concat(chunks))) throw new Error('pool round trip mismatch');
+  }
+
+  const stream = await interleavedRounds(
+    [
+      ...STREAM_CONTENDERS.map((name) => [name, () => inChild(name)]),
+      ...STREAM_CONTENDERS.map((name) => [`${name}, malloc tuned`, () => inTunedChild(name)]),
+      ['openssl', () => opensslGcmRate(1) ?? Number.NaN],
+    ],
+    TRIALS,
+  );
+  const openssl = median(stream.get('openssl'));
+  console.log(`${STREAM_MIB} MiB streamed, frame length 64 KiB (default), MiB/s:`);
+  console.log(
+    table(
+      ['', 'one thread', `pool of ${POOL_SIZE}`, 'pool / one thread (goal ≥ 1.6×)', 'openssl speed -evp aes-256-gcm (16 KiB, 1 core)', 'pool / OpenSSL (goal ≥ 1.0×)'],
+      ['encrypt', 'decrypt'].map((op) => [
+        op,
+        fmt(median(stream.get(`one thread ${op}`))),
+        fmt(median(stream.get(`pool ${op}`))),
+        fmt(roundRatio(stream, `pool ${op}`, `one thread ${op}`), 2) + '×',
+        fmt(openssl),
+        fmt(roundRatio(stream, `pool ${op}`, 'openssl'), 2) + '×',
+      ]),
+    ),
+  );
+  console.log(`The same with GLIBC_TUNABLES=${TUNED_MALLOC} (glibc keeps freed memory mapped), MiB/s:`);
+  console.log(
+    table(
+      ['', 'one thread', `pool of ${POOL_SIZE}`, 'pool / one thread', 'pool tuned / pool default', 'one thread tuned / default'],
+      ['encrypt', 'decrypt'].map((op) => [
+        op,
+        fmt(median(stream.get(`one thread ${op}, malloc tuned`))),
+        fmt(median(stream.get(`pool ${op}, malloc tuned`))),
+        fmt(roundRatio(stream, `pool ${op}, malloc tuned`, `one thread ${op}, malloc tuned`), 2) + '×',
+        fmt(roundRatio(stream, `pool ${op}, malloc tuned`, `pool ${op}`), 2) + '×',
+        fmt(roundRatio(stream, `one thread ${op}, malloc tuned`, `one thread ${op}`), 2) + '×',
+      ]),
+    ),
+  );
+  if (process.env.BENCH_VERBOSE) for (const [name, v] of stream) console.error(name.padEnd(20), v.map((x) => fmt(x)).join(' '));
+}
+
+// --- 0x0578 signed 1 KiB, many concurrent calls ---------------------------------------------
+async function signedPart() {
+  await createClient({ keyProvider }).decrypt((await cachedClient(keyProvider, 0x0578, { pool }).encrypt(kib, { encryptionContext: context })).ciphertext);
+  const signed = await interleavedRounds(
+    [
+      ...SIGNED_CONTENDERS.map((name) => [name, () => inChild(name)]),
+      ['openssl', async () => opensslP384SignRate(1) ?? Number.NaN],
+    ],
+    TRIALS,
+  );
+  const signedRate = (name) => median(signed.get(name));
+  console.log(`\n0x0578 (ECDSA P-384) 1 KiB encrypt, cached data key, ${CONCURRENCY} calls in flight, messages/s (each contender in a process of its own):`);
+  console.log(
+    table(
+      ['one thread', `pool of ${POOL_SIZE}`, 'pool / one thread (goal ≥ 1.6×)', 'openssl speed ecdsap384 sign/s (1 core)', 'one thread / OpenSSL (goal ≥ 90 %)', 'node:crypto sign/s, 1.3 KiB (1 thread)', 'node:crypto sign / OpenSSL', 'one thread / node:crypto sign'],
+      [
+        [
+          fmt(signedRate('signed one thread')),
+          fmt(signedRate('signed pool')),
+          fmt(roundRatio(signed, 'signed pool', 'signed one thread'), 2) + '×',
+          fmt(signedRate('openssl')),
+          fmt(100 * roundRatio(signed, 'signed one thread', 'openssl')) + ' %',
+          fmt(signedRate('signed node:crypto sign')),
+          fmt(100 * roundRatio(signed, 'signed node:crypto sign', 'openssl')) + ' %',
+          fmt(100 * roundRatio(signed, 'signed one thread', 'signed node:crypto sign')) + ' %',
+        ],
+      ],
+    ),
+  );
+  if (process.env.BENCH_VERBOSE) for (const [name, v] of signed) console.error(name.padEnd(24), v.map((x) => fmt(x)).join(' '));
+}
