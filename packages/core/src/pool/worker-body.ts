@@ -75,7 +75,6 @@ export function poolWorkerMain(crypto: NodeCrypto, port: MessagePort, readFrame:
     const pieces: Uint8Array[] = [];
     let at = 0;
     let verified = true;
-    let finished = false;
     try {
       for (let i = 0; i < frames && verified; i++) {
         readFrame(meta, frame);
@@ -91,11 +90,17 @@ export function poolWorkerMain(crypto: NodeCrypto, port: MessagePort, readFrame:
         }
         at += length + 16;
       }
-      finished = true;
-    } finally {
-      if (!finished || !verified) for (let i = 0; i < pieces.length; i++) pieces[i]!.fill(0);
+    } catch (e) {
+      zero(pieces);
+      throw e;
     }
-    return verified ? pieces : undefined;
+    if (verified) return pieces;
+    zero(pieces);
+    return undefined;
+  }
+
+  function zero(pieces: Uint8Array[]): void {
+    for (let i = 0; i < pieces.length; i++) pieces[i]!.fill(0);
   }
 
   /** The batch's two buffers and every buffer its pieces are views of (each once): what the reply transfers. */
