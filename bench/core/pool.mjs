@@ -86,31 +86,23 @@ const inTunedChild = (name) => numberFromChild(import.meta.url, { BENCH_POOL_CHI
 // --- 0x0578 signed 1 KiB, many concurrent calls: contenders ------------------------------------
 // Also each in a process of its own (the one-thread signer shared its process with the streamed
 // rounds' garbage before, and read 58–93 % of OpenSSL in runs minutes apart): a warm-up window, then
-// the median of three. The peer "node:crypto sign" is the in-process ceiling: one bare
-// `createSign('sha384')` signature over a message's worth of bytes (a signed 1 KiB message is ≈ 1.3 KiB
-// before its footer) with a P-384 key, 32 per turn of the event loop: what node:crypto itself reaches
-// with nothing of a message around the signature.
+// the median of three, every contender through the same `concurrentRate`. The peer "node:crypto sign"
+// is the in-process ceiling: one bare `createSign('sha384')` signature over a message's worth of bytes
+// (a signed 1 KiB message is ≈ 1.3 KiB before its footer) with a P-384 key per call: what node:crypto
+// itself reaches with nothing of a message around the signature.
 const kib = crypto.randomBytes(1024);
 const SIGNED_CONTENDERS = ['signed one thread', 'signed pool', 'signed node:crypto sign'];
-async function signedContender(name) {
+function signedOp(name) {
   if (name === 'signed node:crypto sign') {
     const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' });
     const message = crypto.randomBytes(1330);
-    const windowRate = async () => {
-      let done = 0;
-      const start = performance.now();
-      while (performance.now() - start < TRIAL_MS) {
-        for (let i = 0; i < 32; i++) crypto.createSign('sha384').update(message).sign(privateKey);
-        done += 32;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      return (done * 1000) / (performance.now() - start);
-    };
-    await windowRate();
-    return median([await windowRate(), await windowRate(), await windowRate()]);
+    return async () => crypto.createSign('sha384').update(message).sign(privateKey);
   }
   const client = cachedClient(keyProvider, 0x0578, name === 'signed pool' ? { pool } : {});
-  const op = () => client.encrypt(kib, { encryptionContext: context });
+  return () => client.encrypt(kib, { encryptionContext: context });
+}
+async function signedContender(name) {
+  const op = signedOp(name);
   await concurrentRate(op);
   return median([await concurrentRate(op), await concurrentRate(op), await concurrentRate(op)]);
 }
@@ -130,15 +122,13 @@ console.log(`\nafter: ${loadAverage()}`);
 await pool.close();
 
 async function streamPart() {
-  {
-    // Correctness before speed: each decrypts the other's message.
-    const oneThread = createClient({ keyProvider });
-    const pooled = createClient({ keyProvider, pool });
-    const message = await collect(oneThread.encryptStream(Readable.from(chunks), { encryptionContext: context }));
-    const check = await collect(pooled.decryptStream(Readable.from([message])));
-    const back = await collect(oneThread.decryptStream(Readable.from([await collect(pooled.encryptStream(Readable.from(chunks)))])));
-    if (!check.equals(Buffer.concat(chunks)) || !back.equals(Buffer.concat(chunks))) throw new Error('pool round trip mismatch');
-  }
+  // Correctness before speed: each decrypts the other's message.
+  const oneThread = createClient({ keyProvider });
+  const pooled = createClient({ keyProvider, pool });
+  const message = await collect(oneThread.encryptStream(Readable.from(chunks), { encryptionContext: context }));
+  const check = await collect(pooled.decryptStream(Readable.from([message])));
+  const back = await collect(oneThread.decryptStream(Readable.from([await collect(pooled.encryptStream(Readable.from(chunks)))])));
+  if (!check.equals(Buffer.concat(chunks)) || !back.equals(Buffer.concat(chunks))) throw new Error('pool round trip mismatch');
 
   const stream = await interleavedRounds(
     [
